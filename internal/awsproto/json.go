@@ -21,6 +21,22 @@ func (d jsonDecoder) Decode(v any) error { return decodeJSON(d.body, v) }
 // as AWS does. An empty body is an empty object. Unknown members are ignored
 // (AWS services accept members newer than the server knows).
 func decodeJSON(body []byte, v any) error {
+	if err := unmarshalJSON(body, v); err != nil {
+		return err
+	}
+	return validate(v)
+}
+
+// validate runs the input's Validate method, if it has one.
+func validate(v any) error {
+	if v, ok := v.(interface{ Validate() error }); ok {
+		return v.Validate()
+	}
+	return nil
+}
+
+// unmarshalJSON decodes body into v without validating it.
+func unmarshalJSON(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
@@ -52,9 +68,6 @@ func decodeJSON(body []byte, v any) error {
 	var rest json.RawMessage
 	if err := dec.Decode(&rest); err != io.EOF {
 		return errSerialization("The request body contains data after the JSON document.")
-	}
-	if v, ok := v.(interface{ Validate() error }); ok {
-		return v.Validate()
 	}
 	return nil
 }

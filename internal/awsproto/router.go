@@ -25,21 +25,27 @@ type Identity struct {
 }
 
 // Authenticator verifies a request's signature. body is the whole request
-// body (already read). It returns an *Error (IncompleteSignature,
-// InvalidSignatureException, ...) on failure.
+// body (already read). It returns an *Error on failure, spelled as awsJson
+// services spell it (IncompleteSignatureException, InvalidSignatureException,
+// UnrecognizedClientException, MissingAuthenticationTokenException); the
+// Router respells these codes and statuses for awsQuery (IncompleteSignature,
+// SignatureDoesNotMatch, InvalidClientTokenId, MissingAuthenticationToken)
+// and restJson1 once it knows the protocol. An Identity without Region or
+// Account gets the Router's defaults.
 type Authenticator interface {
 	Authenticate(r *http.Request, body []byte) (Identity, error)
 }
 
 // Router serves AWS API requests for a set of services.
 type Router struct {
-	auth          Authenticator
-	log           *slog.Logger
-	defaultRegion string
-	maxBody       int64
-	byTarget      map[string]*Service // JSON: X-Amz-Target prefix
-	bySigning     map[string]*Service
-	rest          map[*Service]*http.ServeMux
+	auth           Authenticator
+	log            *slog.Logger
+	defaultRegion  string
+	defaultAccount string
+	maxBody        int64
+	byTarget       map[string]*Service // JSON: X-Amz-Target prefix
+	bySigning      map[string]*Service
+	rest           map[*Service]*http.ServeMux
 }
 
 // RouterConfig configures a Router.
@@ -47,7 +53,10 @@ type RouterConfig struct {
 	Auth          Authenticator
 	Logger        *slog.Logger
 	DefaultRegion string
-	MaxBodyBytes  int64
+	// DefaultAccount is the account of calls whose Identity has none
+	// (DefaultAccountID when empty).
+	DefaultAccount string
+	MaxBodyBytes   int64
 }
 
 // NewRouter returns a Router for services.
@@ -61,8 +70,11 @@ func NewRouter(cfg RouterConfig, services ...*Service) *Router {
 	if cfg.DefaultRegion == "" {
 		cfg.DefaultRegion = "us-east-1"
 	}
+	if cfg.DefaultAccount == "" {
+		cfg.DefaultAccount = DefaultAccountID
+	}
 	rt := &Router{
-		auth: cfg.Auth, log: cfg.Logger, defaultRegion: cfg.DefaultRegion, maxBody: cfg.MaxBodyBytes,
+		auth: cfg.Auth, log: cfg.Logger, defaultRegion: cfg.DefaultRegion, defaultAccount: cfg.DefaultAccount, maxBody: cfg.MaxBodyBytes,
 		byTarget: map[string]*Service{}, bySigning: map[string]*Service{}, rest: map[*Service]*http.ServeMux{},
 	}
 	for _, s := range services {
@@ -95,41 +107,30 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := NewRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	w.Header().Set("x-amz-request-id", reqID)
-	proto := rt.guessProtocol(r)
+	proto, guess := rt.guessProtocol(r)
 	defer func() {
 		if p := recover(); p != nil {
 			rt.log.Error("panic serving request", "panic", fmt.Sprint(p), "request_id", reqID, "stack", string(debug.Stack()))
-			writeError(w, proto, reqID, errInternal("An internal error occurred. The request ID is "+reqID+"."), nil)
+			writeError(w, proto, reqID, errInternal("An internal error occurred. The request ID is "+reqID+"."), guess)
 		}
 	}()
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rt.maxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, proto, reqID, Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
-				"Request body exceeds the limit of %d bytes.", rt.maxBody), nil)
-			return
-		}
-		writeError(w, proto, reqID, Errorf(http.StatusBadRequest, "SerializationException", "Could not read request body: %v", err), nil)
+	body, berr := rt.readBody(w, r)
+	if berr != nil {
+		writeError(w, proto, reqID, berr, guess)
 		return
 	}
-
-	id := Identity{Region: rt.defaultRegion}
-	if rt.auth != nil {
-		got, err := rt.auth.Authenticate(r, body)
-		if err != nil {
-			writeError(w, proto, reqID, asError(err, nil), nil)
-			return
-		}
-		id = got
-		if id.Region == "" {
-			id.Region = rt.defaultRegion
-		}
+	id, aerr := rt.authenticate(r, body)
+	if aerr != nil {
+		writeError(w, proto, reqID, aerr.forProtocol(proto), guess)
+		return
 	}
-
-	svc, op, perr := rt.resolve(r, body, id)
+	in := &inbound{r: r, body: body}
+	svc, op, perr := rt.resolve(in, id)
 	if perr != nil {
+		if svc != nil {
+			proto = svc.Protocol
+		}
 		writeError(w, proto, reqID, perr, svc)
 		return
 	}
@@ -141,28 +142,81 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case JSON10, JSON11:
 		rt.serveJSON(w, r.Context(), svc, c, body)
 	case Query:
-		rt.serveQuery(w, r.Context(), svc, c, body)
+		rt.serveQuery(w, r.Context(), svc, c, in)
 	case RestJSON:
-		rt.serveRest(w, r, svc, c, body)
+		rt.serveRest(w, svc, c, in)
 	}
 }
 
-// guessProtocol picks the error encoding before the service is known.
-func (rt *Router) guessProtocol(r *http.Request) Protocol {
-	if r.Header.Get("X-Amz-Target") != "" {
-		return JSON11
+// inbound is a request whose body has been read.
+type inbound struct {
+	r       *http.Request
+	body    []byte
+	parsed  bool                // form and formErr are set
+	form    map[string][]string // awsQuery parameters
+	formErr *Error
+}
+
+// readBody reads the whole body, enforcing the size limit.
+func (rt *Router) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Error) {
+	tooLarge := Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
+		"Request body exceeds the limit of %d bytes.", rt.maxBody)
+	if r.ContentLength > rt.maxBody {
+		return nil, tooLarge
 	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		return Query
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rt.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge
+		}
+		return nil, errSerialization("Could not read request body: %v", err)
+	}
+	return body, nil
+}
+
+// authenticate verifies the request and fills in the defaults.
+func (rt *Router) authenticate(r *http.Request, body []byte) (Identity, *Error) {
+	id := Identity{}
+	if rt.auth != nil {
+		got, err := rt.auth.Authenticate(r, body)
+		if err != nil {
+			return Identity{}, asError(err, nil)
+		}
+		id = got
+	}
+	if id.Region == "" {
+		id.Region = rt.defaultRegion
+	}
+	if id.Account == "" {
+		id.Account = rt.defaultAccount
+	}
+	return id, nil
+}
+
+// guessProtocol picks the error encoding before the service is resolved,
+// and the service when it can already tell.
+func (rt *Router) guessProtocol(r *http.Request) (Protocol, *Service) {
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		prefix, _, _ := strings.Cut(t, ".")
+		if svc := rt.byTarget[prefix]; svc != nil {
+			return svc.Protocol, svc
+		}
+		return JSON11, nil
 	}
 	if svc := rt.bySigning[scopeService(r)]; svc != nil {
-		return svc.Protocol
+		return svc.Protocol, svc
 	}
-	return JSON11
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return Query, nil
+	}
+	return JSON11, nil
 }
 
-// resolve finds the service and operation of a request.
-func (rt *Router) resolve(r *http.Request, body []byte, id Identity) (*Service, string, *Error) {
+// resolve finds the service and operation of a request. restJson1
+// operations are resolved later, by the service's routes.
+func (rt *Router) resolve(in *inbound, id Identity) (*Service, string, *Error) {
+	r := in.r
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
 		prefix, op, ok := strings.Cut(t, ".")
 		if !ok {
@@ -188,16 +242,10 @@ func (rt *Router) resolve(r *http.Request, body []byte, id Identity) (*Service, 
 	}
 	switch svc.Protocol {
 	case Query:
-		op := queryAction(r, body)
-		if op == "" {
-			return svc, "", Errorf(http.StatusBadRequest, "MissingAction", "Missing Action parameter.")
-		}
-		if _, ok := svc.Ops[op]; !ok {
-			return svc, "", Errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version %s.", op, queryParam(r, body, "Version"))
-		}
-		return svc, op, nil
+		op, err := resolveQueryAction(svc, in)
+		return svc, op, err
 	case RestJSON:
-		return svc, "", nil // resolved by the service's mux
+		return svc, "", nil
 	}
 	return svc, "", errUnknownOperation(r.Method + " " + r.URL.Path)
 }
@@ -257,7 +305,11 @@ func (rt *Router) invoke(ctx context.Context, svc *Service, c *Call, d Decoder) 
 func writeError(w http.ResponseWriter, p Protocol, reqID string, e *Error, svc *Service) {
 	switch p {
 	case Query:
-		writeQueryError(w, reqID, e)
+		ns := ""
+		if svc != nil {
+			ns = svc.XMLNamespace
+		}
+		writeQueryError(w, ns, reqID, e)
 	case RestJSON:
 		writeRestError(w, e)
 	default:

@@ -1,0 +1,155 @@
+// Command berth runs AWS container services (ECS, ECR, ...) on your own
+// machine: one binary that speaks the AWS wire protocols and really runs
+// containers.
+//
+// Usage:
+//
+//	berth server [flags]   start the server (API on 127.0.0.1:4566)
+//	berth version          print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/berth-dev/berth/internal/server"
+)
+
+var version = "dev"
+
+const usage = `berth runs AWS container services (ECS, ECR) locally, for real.
+
+Usage:
+  berth <command> [flags]
+
+Commands:
+  server    Start the berth server: the AWS API on 127.0.0.1:4566 and its state
+            in a data directory that survives restarts.
+  version   Print berth's version.
+  help      Show help for a command: berth help server
+
+Point the aws CLI at it:
+  export AWS_ENDPOINT_URL=http://localhost:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+  aws ecs create-cluster --cluster-name prod-cluster
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "berth:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "server":
+		return runServer(ctx, args[1:], stderr, getenv)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "berth", version)
+		return nil
+	case "help", "-h", "--help":
+		if len(args) > 1 {
+			return run(ctx, []string{args[1], "--help"}, stdout, stderr, getenv)
+		}
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func runServer(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+	cfg := server.Defaults()
+	fs := flag.NewFlagSet("berth server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Start the berth server.
+
+Usage:
+  berth server [flags]
+
+Settings come from (lowest to highest precedence) the defaults, a JSON config
+file (--config or BERTH_CONFIG, keys as in "listen", "data_dir"), BERTH_*
+environment variables, and these flags:
+
+`)
+		fs.PrintDefaults()
+	}
+	configPath := fs.String("config", getenv("BERTH_CONFIG"), "JSON config `file` (env BERTH_CONFIG)")
+	listen := fs.String("listen", "", "API listen `address` (env BERTH_LISTEN; default "+cfg.Listen+")")
+	dataDir := fs.String("data-dir", "", "`directory` for state and image blobs (env BERTH_DATA_DIR; default "+cfg.DataDir+")")
+	region := fs.String("region", "", "region for unsigned requests (env BERTH_REGION; default "+cfg.Region+"); signed requests use their signature's region")
+	account := fs.String("account", "", "AWS account ID berth serves (env BERTH_ACCOUNT; default "+cfg.Account+")")
+	creds := fs.String("credentials-file", "", "AWS shared-credentials style `file` of extra access keys (env BERTH_CREDENTIALS_FILE)")
+	strict := fs.Bool("strict-auth", false, "refuse unknown access keys and unsigned requests (env BERTH_STRICT_AUTH)")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error (env BERTH_LOG_LEVEL; default info)")
+	logFormat := fs.String("log-format", "", "text or json (env BERTH_LOG_FORMAT; default text)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("server takes no arguments, got %q", strings.Join(fs.Args(), " "))
+	}
+	if *configPath != "" {
+		if err := cfg.LoadFile(*configPath); err != nil {
+			return err
+		}
+	}
+	if err := cfg.LoadEnv(getenv); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	overlay := func(name string, dst *string, v string) {
+		if set[name] {
+			*dst = v
+		}
+	}
+	overlay("listen", &cfg.Listen, *listen)
+	overlay("data-dir", &cfg.DataDir, *dataDir)
+	overlay("region", &cfg.Region, *region)
+	overlay("account", &cfg.Account, *account)
+	overlay("credentials-file", &cfg.CredentialsFile, *creds)
+	overlay("log-level", &cfg.LogLevel, *logLevel)
+	overlay("log-format", &cfg.LogFormat, *logFormat)
+	if set["strict-auth"] {
+		cfg.StrictAuth = *strict
+	}
+	log, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx)
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}

@@ -1,0 +1,52 @@
+// Package driver defines the container driver layer that berth's agent uses
+// to run ECS tasks on the local machine.
+//
+// The [Driver] interface is owned by its consumer (the agent) but lives here
+// so that every implementation can be checked against it at compile time:
+//
+//	var _ driver.Driver = (*docker.Driver)(nil)
+//
+// It is deliberately narrow and expressed in ECS terms rather than Docker
+// terms: images are pulled with optional registry basic auth, each awsvpc task
+// gets a [TaskNetwork] (its own network namespace and private IPv4 address),
+// containers are created from a [ContainerSpec], observed through
+// [ContainerState] snapshots and a [ContainerEvent] stream, and stopped with
+// a SIGTERM-then-SIGKILL timeout.
+//
+// Capabilities that not every driver can offer are separate, optional
+// interfaces (for example [LogReader]); discover them with a type assertion.
+//
+// # Implementations
+//
+// Drivers register themselves by name with [Register], usually from an init
+// function, in the same spirit as the storage driver factory of the
+// distribution registry; the agent picks one with [Open]:
+//
+//	import _ "github.com/berth-dev/berth/internal/driver/docker"
+//
+//	d, err := driver.Open("docker", driver.Config{Logger: logger})
+//
+// The implementations are:
+//
+//   - internal/driver/docker: the real thing, on the Docker Engine API.
+//   - internal/driver/fake: an in-memory driver for scheduler tests and
+//     benchmarks; containers "run" instantly and tests script their fate.
+//
+// Every implementation runs the conformance suite in
+// internal/driver/drivertest.
+//
+// # Labels and re-adoption
+//
+// The agent labels every container with [LabelTaskARN], [LabelContainerName],
+// [LabelCluster] and [LabelInstance] so that after a restart it can find its
+// containers again with [ContainerManager.ListContainers]. Drivers may add
+// their own labels under the "berth.driver." prefix; they never remove or
+// change the caller's.
+//
+// # Errors
+//
+// Errors that callers need to branch on wrap the sentinels [ErrNotFound] and
+// [ErrConflict] (test with errors.Is). A failed pull is a [*PullError] whose
+// Message is the registry or daemon's own words, ready for the agent to
+// report as "CannotPullContainerError: <message>".
+package driver

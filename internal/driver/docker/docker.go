@@ -1,0 +1,180 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"sync"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+
+	"github.com/berth-dev/berth/internal/driver"
+)
+
+// Defaults of [Options].
+const (
+	DefaultAWSVPCNetwork = "berth-awsvpc"
+	DefaultAWSVPCSubnet  = "172.31.0.0/16"
+	DefaultSandboxImage  = "berth/sandbox:latest"
+	DefaultBusybox       = "/usr/bin/busybox"
+)
+
+// Driver labels.
+const (
+	labelManaged     = driver.LabelDriverPrefix + "managed"      // "true" on everything the driver creates
+	labelRole        = driver.LabelDriverPrefix + "role"         // "sandbox" on task network sandboxes
+	labelNetworkMode = driver.LabelDriverPrefix + "network-mode" // the ECS network mode
+	labelPorts       = driver.LabelDriverPrefix + "ports"        // declared port mappings, "80/tcp,53/udp"
+	labelImageHash   = driver.LabelDriverPrefix + "image-hash"   // content hash of images the driver builds
+
+	roleSandbox = "sandbox"
+)
+
+// Options configure a [Driver]. The zero value is usable.
+type Options struct {
+	// Logger receives the driver's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Host is the daemon address, e.g. "unix:///var/run/docker.sock".
+	// Empty means DOCKER_HOST, or the platform default.
+	Host string
+	// AWSVPCNetwork names the bridge network that awsvpc task sandboxes
+	// attach to; it is created with AWSVPCSubnet if missing.
+	AWSVPCNetwork string
+	AWSVPCSubnet  string
+	// SandboxImage is the image of awsvpc sandboxes. If it is missing, the
+	// driver builds it from Busybox or, failing that, from the running
+	// executable (which must be static and implement "pause").
+	SandboxImage string
+	// Busybox is the path of a static busybox binary on the host.
+	Busybox string
+}
+
+// Driver is the Docker implementation of [driver.Driver].
+type Driver struct {
+	cli  *client.Client
+	log  *slog.Logger
+	opts Options
+
+	// subnet is AWSVPCSubnet, parsed.
+	subnet netip.Prefix
+
+	netMu    sync.Mutex
+	netReady bool // the awsvpc network exists
+
+	imgMu    sync.Mutex
+	imgReady bool // the sandbox image exists
+}
+
+var _ driver.Driver = (*Driver)(nil)
+var _ driver.LogReader = (*Driver)(nil)
+
+func init() {
+	driver.Register("docker", func(cfg driver.Config) (driver.Driver, error) {
+		return New(Options{
+			Logger:        cfg.Logger,
+			Host:          cfg.Params["host"],
+			AWSVPCNetwork: cfg.Params["awsvpc-network"],
+			AWSVPCSubnet:  cfg.Params["awsvpc-subnet"],
+			SandboxImage:  cfg.Params["sandbox-image"],
+			Busybox:       cfg.Params["busybox"],
+		})
+	})
+}
+
+// New returns a driver talking to the Docker daemon. It does not contact
+// the daemon; use [Driver.Ping] to check that it is reachable.
+func New(opts Options) (*Driver, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.AWSVPCNetwork == "" {
+		opts.AWSVPCNetwork = DefaultAWSVPCNetwork
+	}
+	if opts.AWSVPCSubnet == "" {
+		opts.AWSVPCSubnet = DefaultAWSVPCSubnet
+	}
+	if opts.SandboxImage == "" {
+		opts.SandboxImage = DefaultSandboxImage
+	}
+	if opts.Busybox == "" {
+		opts.Busybox = DefaultBusybox
+	}
+	subnet, err := netip.ParsePrefix(opts.AWSVPCSubnet)
+	if err != nil {
+		return nil, fmt.Errorf("docker driver: awsvpc subnet: %w", err)
+	}
+	clientOpts := []client.Opt{client.FromEnv}
+	if opts.Host != "" {
+		clientOpts = append(clientOpts, client.WithHost(opts.Host))
+	}
+	cli, err := client.New(clientOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("docker driver: %w", err)
+	}
+	return &Driver{
+		cli:    cli,
+		log:    opts.Logger.With("driver", "docker"),
+		opts:   opts,
+		subnet: subnet.Masked(),
+	}, nil
+}
+
+// Client returns the underlying Docker client, for tests and tools.
+func (d *Driver) Client() *client.Client { return d.cli }
+
+// Ping checks that the daemon is reachable and negotiates the API version.
+func (d *Driver) Ping(ctx context.Context) error {
+	if _, err := d.cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+		return fmt.Errorf("docker: ping: %w", err)
+	}
+	return nil
+}
+
+// APIVersion returns the negotiated API version ("" before any request).
+func (d *Driver) APIVersion() string { return d.cli.ClientVersion() }
+
+// Close releases the client's connections.
+func (d *Driver) Close() error { return d.cli.Close() }
+
+// opError is an error from the daemon, classified with the driver's
+// sentinel errors.
+type opError struct {
+	op   string
+	kind error // driver.ErrNotFound, driver.ErrConflict or nil
+	err  error
+}
+
+func (e *opError) Error() string { return "docker: " + e.op + ": " + e.err.Error() }
+
+func (e *opError) Unwrap() []error {
+	if e.kind == nil {
+		return []error{e.err}
+	}
+	return []error{e.kind, e.err}
+}
+
+// wrap classifies a daemon error; nil stays nil.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var kind error
+	switch {
+	case cerrdefs.IsNotFound(err):
+		kind = driver.ErrNotFound
+	case cerrdefs.IsConflict(err), cerrdefs.IsAlreadyExists(err):
+		kind = driver.ErrConflict
+	}
+	return &opError{op: op, kind: kind, err: err}
+}
+
+func isNotFound(err error) bool {
+	return errors.Is(err, driver.ErrNotFound) || cerrdefs.IsNotFound(err)
+}
+
+// executable is os.Executable, replaceable in tests.
+var executable = os.Executable

@@ -1,0 +1,293 @@
+package ecsapi
+
+import (
+	"context"
+	"slices"
+
+	"github.com/berth-dev/berth/internal/awsproto"
+	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/fault"
+)
+
+type createClusterIn struct {
+	ClusterName                     string                         `json:"clusterName"`
+	Tags                            []ecs.Tag                      `json:"tags"`
+	Settings                        []ecs.ClusterSetting           `json:"settings"`
+	Configuration                   *ecs.ClusterConfiguration      `json:"configuration"`
+	CapacityProviders               []string                       `json:"capacityProviders"`
+	DefaultCapacityProviderStrategy []ecs.CapacityProviderStrategy `json:"defaultCapacityProviderStrategy"`
+	ServiceConnectDefaults          *ecs.ServiceConnectDefaults    `json:"serviceConnectDefaults"`
+}
+
+type clusterResult struct {
+	Cluster *clusterOut `json:"cluster"`
+}
+
+var allIncludes = clusterIncludes{configurations: true, settings: true, tags: true}
+
+func (a *API) createCluster(ctx context.Context, c *awsproto.Call, in *createClusterIn) (any, error) {
+	sc := a.scope(c)
+	name := in.ClusterName
+	if name == "" {
+		name = "default"
+	}
+	if err := ecs.ValidateClusterName(name); err != nil {
+		return nil, err
+	}
+	if err := ecs.ValidateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := ecs.ValidateSettings(in.Settings); err != nil {
+		return nil, err
+	}
+	if err := ecs.ValidateCapacityProviders(in.CapacityProviders, in.DefaultCapacityProviderStrategy); err != nil {
+		return nil, err
+	}
+	cl := ecs.NewCluster(sc, name, a.now())
+	if len(in.Settings) > 0 {
+		cl.Settings = in.Settings
+	}
+	cl.Configuration = in.Configuration
+	cl.CapacityProviders = in.CapacityProviders
+	cl.DefaultCapacityProviderStrategy = in.DefaultCapacityProviderStrategy
+	cl.ServiceConnectDefaults = in.ServiceConnectDefaults
+	got, _, err := a.repo.CreateCluster(ctx, sc, cl, in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	return a.clusterResult(ctx, sc, got, allIncludes)
+}
+
+func (a *API) clusterResult(ctx context.Context, sc ecs.Scope, cl *ecs.Cluster, inc clusterIncludes) (*clusterResult, error) {
+	out, err := a.describeCluster(ctx, sc, cl, inc)
+	if err != nil {
+		return nil, err
+	}
+	return &clusterResult{Cluster: out}, nil
+}
+
+func (a *API) describeCluster(ctx context.Context, sc ecs.Scope, cl *ecs.Cluster, inc clusterIncludes) (*clusterOut, error) {
+	var cc ecsstore.ClusterCounts
+	var err error
+	if cl.Status == ecs.ClusterActive {
+		if cc, err = a.repo.Counts(ctx, sc, cl.Name); err != nil {
+			return nil, err
+		}
+	}
+	var tags []ecs.Tag
+	if inc.tags {
+		if tags, err = a.repo.Tags(ctx, cl.ARN); err != nil {
+			return nil, err
+		}
+	}
+	return toClusterOut(cl, cc, tags, inc), nil
+}
+
+type describeClustersIn struct {
+	Clusters []string `json:"clusters"`
+	Include  []string `json:"include"`
+}
+
+type describeClustersOut struct {
+	Clusters []*clusterOut `json:"clusters"`
+	Failures []failure     `json:"failures"`
+}
+
+func (a *API) describeClusters(ctx context.Context, c *awsproto.Call, in *describeClustersIn) (any, error) {
+	sc := a.scope(c)
+	var inc clusterIncludes
+	for _, i := range in.Include {
+		switch i {
+		case "CONFIGURATIONS":
+			inc.configurations = true
+		case "SETTINGS":
+			inc.settings = true
+		case "STATISTICS":
+			inc.statistics = true
+		case "TAGS":
+			inc.tags = true
+		case "ATTACHMENTS":
+		default:
+			return nil, fault.New(fault.InvalidParameter, "Invalid include value %q. Valid values: ATTACHMENTS, CONFIGURATIONS, SETTINGS, STATISTICS, TAGS.", i)
+		}
+	}
+	refs := in.Clusters
+	if len(refs) == 0 {
+		refs = []string{"default"}
+	}
+	if len(refs) > 100 {
+		return nil, fault.New(fault.InvalidParameter, "At most 100 clusters can be described at once.")
+	}
+	out := &describeClustersOut{Clusters: []*clusterOut{}, Failures: []failure{}}
+	for _, ref := range refs {
+		name, err := ecs.ClusterName(ref)
+		if err != nil {
+			return nil, err
+		}
+		cl, err := a.repo.Cluster(ctx, sc, name)
+		if fault.Is(err, fault.NotFound) {
+			out.Failures = append(out.Failures, failure{ARN: sc.ClusterARN(name), Reason: "MISSING"})
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		co, err := a.describeCluster(ctx, sc, cl, inc)
+		if err != nil {
+			return nil, err
+		}
+		out.Clusters = append(out.Clusters, co)
+	}
+	return out, nil
+}
+
+type listIn struct {
+	NextToken  string `json:"nextToken"`
+	MaxResults *int   `json:"maxResults"`
+}
+
+type listClustersOut struct {
+	ClusterARNs []string `json:"clusterArns"`
+	NextToken   string   `json:"nextToken,omitempty"`
+}
+
+func (a *API) listClusters(ctx context.Context, c *awsproto.Call, in *listIn) (any, error) {
+	sc := a.scope(c)
+	cls, err := a.repo.Clusters(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	arns := make([]string, len(cls))
+	for i, cl := range cls {
+		arns[i] = cl.ARN
+	}
+	page, next, err := paginate(arns, in.NextToken, in.MaxResults, 100, 100)
+	if err != nil {
+		return nil, err
+	}
+	return &listClustersOut{ClusterARNs: page, NextToken: next}, nil
+}
+
+type updateClusterIn struct {
+	Cluster                string                      `json:"cluster"`
+	Settings               []ecs.ClusterSetting        `json:"settings"`
+	Configuration          *ecs.ClusterConfiguration   `json:"configuration"`
+	ServiceConnectDefaults *ecs.ServiceConnectDefaults `json:"serviceConnectDefaults"`
+}
+
+func (a *API) updateCluster(ctx context.Context, c *awsproto.Call, in *updateClusterIn) (any, error) {
+	sc := a.scope(c)
+	name, err := requireCluster(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if err := ecs.ValidateSettings(in.Settings); err != nil {
+		return nil, err
+	}
+	cl, err := a.repo.UpdateCluster(ctx, sc, name, func(cl *ecs.Cluster) error {
+		cl.Settings = mergeSettings(cl.Settings, in.Settings)
+		if in.Configuration != nil {
+			cl.Configuration = in.Configuration
+		}
+		if in.ServiceConnectDefaults != nil {
+			cl.ServiceConnectDefaults = in.ServiceConnectDefaults
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.clusterResult(ctx, sc, cl, allIncludes)
+}
+
+type updateClusterSettingsIn struct {
+	Cluster  string               `json:"cluster"`
+	Settings []ecs.ClusterSetting `json:"settings"`
+}
+
+func (a *API) updateClusterSettings(ctx context.Context, c *awsproto.Call, in *updateClusterSettingsIn) (any, error) {
+	if len(in.Settings) == 0 {
+		return nil, fault.New(fault.InvalidParameter, "settings is required.")
+	}
+	return a.updateCluster(ctx, c, &updateClusterIn{Cluster: in.Cluster, Settings: in.Settings})
+}
+
+func mergeSettings(cur, add []ecs.ClusterSetting) []ecs.ClusterSetting {
+	out := slices.Clone(cur)
+	for _, s := range add {
+		i := slices.IndexFunc(out, func(o ecs.ClusterSetting) bool { return o.Name == s.Name })
+		if i >= 0 {
+			out[i] = s
+		} else {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func requireCluster(ref string) (string, error) {
+	if ref == "" {
+		return "", fault.New(fault.InvalidParameter, "cluster is required.")
+	}
+	return ecs.ClusterName(ref)
+}
+
+type clusterRefIn struct {
+	Cluster string `json:"cluster"`
+}
+
+func (a *API) deleteCluster(ctx context.Context, c *awsproto.Call, in *clusterRefIn) (any, error) {
+	sc := a.scope(c)
+	name, err := requireCluster(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := a.repo.DeleteCluster(ctx, sc, name, func(cc ecsstore.ClusterCounts) error {
+		switch {
+		case cc.ActiveServices > 0:
+			return fault.New(fault.InUse, "The Cluster cannot be deleted while Services are active.").WithCode("ClusterContainsServicesException")
+		case cc.RunningTasks+cc.PendingTasks > 0:
+			return fault.New(fault.InUse, "The Cluster cannot be deleted while Tasks are active.").WithCode("ClusterContainsTasksException")
+		case cc.RegisteredContainerInstances > 0:
+			return fault.New(fault.InUse, "The Cluster cannot be deleted while Container Instances are active or draining.").WithCode("ClusterContainsContainerInstancesException")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.clusterResult(ctx, sc, cl, allIncludes)
+}
+
+type putCapacityProvidersIn struct {
+	Cluster                         string                         `json:"cluster"`
+	CapacityProviders               []string                       `json:"capacityProviders"`
+	DefaultCapacityProviderStrategy []ecs.CapacityProviderStrategy `json:"defaultCapacityProviderStrategy"`
+}
+
+func (a *API) putClusterCapacityProviders(ctx context.Context, c *awsproto.Call, in *putCapacityProvidersIn) (any, error) {
+	sc := a.scope(c)
+	name, err := requireCluster(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if in.CapacityProviders == nil {
+		return nil, fault.New(fault.InvalidParameter, "capacityProviders is required.")
+	}
+	if in.DefaultCapacityProviderStrategy == nil {
+		return nil, fault.New(fault.InvalidParameter, "defaultCapacityProviderStrategy is required.")
+	}
+	if err := ecs.ValidateCapacityProviders(in.CapacityProviders, in.DefaultCapacityProviderStrategy); err != nil {
+		return nil, err
+	}
+	cl, err := a.repo.UpdateCluster(ctx, sc, name, func(cl *ecs.Cluster) error {
+		cl.CapacityProviders = in.CapacityProviders
+		cl.DefaultCapacityProviderStrategy = in.DefaultCapacityProviderStrategy
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.clusterResult(ctx, sc, cl, allIncludes)
+}

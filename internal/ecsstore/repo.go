@@ -1,0 +1,134 @@
+package ecsstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/store"
+)
+
+// maxRetries bounds compare-and-swap retry loops under contention.
+const maxRetries = 64
+
+// Repo reads and writes ECS objects.
+type Repo struct {
+	s store.Store
+}
+
+// New returns a Repo over s.
+func New(s store.Store) *Repo { return &Repo{s: s} }
+
+// Store returns the underlying store (for watches by controllers).
+func (r *Repo) Store() store.Store { return r.s }
+
+// prefix returns the key prefix of an ECS object kind in a scope.
+func prefix(sc ecs.Scope, kind string) string {
+	return "/ecs/" + sc.Account + "/" + sc.Region + "/" + kind + "/"
+}
+
+func getJSON[T any](ctx context.Context, s store.Store, key string) (*T, int64, error) {
+	kv, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, 0, err
+	}
+	v := new(T)
+	if err := json.Unmarshal(kv.Value, v); err != nil {
+		return nil, 0, fault.Wrap(err, fault.Internal, "corrupt record %s", key)
+	}
+	return v, kv.ModRevision, nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("ecsstore: encode %T: %v", v, err)) // only plain data types are stored
+	}
+	return b
+}
+
+// retry runs fn until it does not lose a compare-and-swap.
+func retry(ctx context.Context, fn func() error) error {
+	for range maxRetries {
+		err := fn()
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return fault.New(fault.Unavailable, "too much contention on the state store; retry the request")
+}
+
+func storeErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := fault.As(err); ok {
+		return err
+	}
+	return fault.Wrap(err, fault.Internal, "state store")
+}
+
+// tagKey returns the key of a resource's tags.
+func tagKey(arn string) string { return "/tags/" + arn }
+
+// Tags returns the tags of a resource (empty if none).
+func (r *Repo) Tags(ctx context.Context, arn string) ([]ecs.Tag, error) {
+	tags, _, err := getJSON[[]ecs.Tag](ctx, r.s, tagKey(arn))
+	if errors.Is(err, store.ErrNotFound) {
+		return []ecs.Tag{}, nil
+	}
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return *tags, nil
+}
+
+// UpdateTags changes a resource's tags with fn, atomically.
+func (r *Repo) UpdateTags(ctx context.Context, arn string, fn func([]ecs.Tag) ([]ecs.Tag, error)) error {
+	return storeErr(retry(ctx, func() error {
+		cur, rev, err := getJSON[[]ecs.Tag](ctx, r.s, tagKey(arn))
+		var tags []ecs.Tag
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			tags = *cur
+		}
+		next, err := fn(tags)
+		if err != nil {
+			return err
+		}
+		op := store.Op{Key: tagKey(arn), Value: mustJSON(next)}
+		if len(next) == 0 {
+			op = store.Op{Key: tagKey(arn), Delete: true}
+		}
+		_, err = r.s.Txn(ctx, []store.Compare{{Key: tagKey(arn), ModRevision: rev}}, []store.Op{op})
+		return err
+	}))
+}
+
+func tagOps(arn string, tags []ecs.Tag) []store.Op {
+	if len(tags) == 0 {
+		return nil
+	}
+	return []store.Op{{Key: tagKey(arn), Value: mustJSON(tags)}}
+}
+
+// lastSegment returns the part of a key after its last '/'.
+func lastSegment(key string) string { return key[strings.LastIndexByte(key, '/')+1:] }
+
+func decode[T any](kv store.KV) (*T, error) {
+	v := new(T)
+	if err := json.Unmarshal(kv.Value, v); err != nil {
+		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
+	}
+	return v, nil
+}

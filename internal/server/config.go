@@ -1,0 +1,104 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config is everything `berth server` can be told. Each field is settable,
+// in increasing precedence, by its default, the config file (JSON, keys as
+// the json tags), the environment (BERTH_ + upper-cased tag) and flags.
+type Config struct {
+	Listen          string `json:"listen"`
+	DataDir         string `json:"data_dir"`
+	Region          string `json:"region"`
+	Account         string `json:"account"`
+	CredentialsFile string `json:"credentials_file"`
+	StrictAuth      bool   `json:"strict_auth"`
+	LogLevel        string `json:"log_level"`
+	LogFormat       string `json:"log_format"`
+}
+
+// Defaults returns the embedded defaults: no setup needed.
+func Defaults() Config {
+	return Config{
+		Listen:    "127.0.0.1:4566",
+		DataDir:   defaultDataDir(),
+		Region:    "us-east-1",
+		Account:   "123456789012",
+		LogLevel:  "info",
+		LogFormat: "text",
+	}
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "berth")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "berth")
+	}
+	return ".berth"
+}
+
+// LoadFile overlays a JSON config file on c. Unknown keys are an error so
+// that a typo does not go unnoticed.
+func (c *Config) LoadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadEnv overlays BERTH_* environment variables on c.
+func (c *Config) LoadEnv(getenv func(string) string) error {
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	str("BERTH_LISTEN", &c.Listen)
+	str("BERTH_DATA_DIR", &c.DataDir)
+	str("BERTH_REGION", &c.Region)
+	str("BERTH_ACCOUNT", &c.Account)
+	str("BERTH_CREDENTIALS_FILE", &c.CredentialsFile)
+	str("BERTH_LOG_LEVEL", &c.LogLevel)
+	str("BERTH_LOG_FORMAT", &c.LogFormat)
+	if v := getenv("BERTH_STRICT_AUTH"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("BERTH_STRICT_AUTH: %w", err)
+		}
+		c.StrictAuth = b
+	}
+	return nil
+}
+
+// Validate checks the config before anything starts.
+func (c *Config) Validate() error {
+	if len(c.Account) != 12 || strings.Trim(c.Account, "0123456789") != "" {
+		return fmt.Errorf("account %q must be 12 digits", c.Account)
+	}
+	if c.Region == "" {
+		return fmt.Errorf("region must not be empty")
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("data directory must not be empty")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	return nil
+}

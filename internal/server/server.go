@@ -1,0 +1,97 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/berth-dev/berth/internal/awsproto"
+	"github.com/berth-dev/berth/internal/ecsapi"
+	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/bolt"
+)
+
+// Server is a running berth server.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	store store.Store
+	http  *http.Server
+	ln    net.Listener
+}
+
+// New builds a server from cfg: it opens the state store and binds the
+// listener, so that errors surface before Run.
+func New(cfg Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	st, err := bolt.Open(filepath.Join(cfg.DataDir, "state.db"), bolt.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("state store: %w", err)
+	}
+	auth, err := newAuthenticator(cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	_, ecsSvc := ecsapi.New(ecsapi.Config{
+		Repo: ecsstore.New(st), Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
+	})
+	router := awsproto.NewRouter(awsproto.RouterConfig{
+		Auth: auth, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region,
+	}, ecsSvc)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	mux.Handle("/", router)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	return &Server{
+		cfg: cfg, log: log, store: st, ln: ln,
+		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second},
+	}, nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Run serves until ctx ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	s.log.Info("berth server listening", "addr", s.Addr(), "data_dir", s.cfg.DataDir, "account", s.cfg.Account, "region", s.cfg.Region)
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = s.http.Shutdown(sctx)
+		cancel()
+	}
+	if cerr := s.store.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	s.log.Info("berth server stopped")
+	return err
+}

@@ -1,0 +1,1028 @@
+// Package storetest is the conformance suite for store.Store backends.
+//
+// A backend's test calls Run with a function that opens a fresh, empty
+// store:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t) })
+//	}
+//
+// open is called once per subtest. It should fail the test on error and
+// register a t.Cleanup that closes the store; the suite closes some stores
+// itself, so a second Close must be harmless (its error is ignored).
+//
+// The suite assumes nothing about a fresh store's revision number, only
+// that it moves as the contract says. The compaction subtest needs the
+// backend to implement Compactor and is skipped otherwise.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/internal/store"
+)
+
+// Compactor is implemented by backends that can discard watch history on
+// request. Compact(rev) makes Watch from any revision below rev fail with
+// store.ErrCompacted, while Watch from rev itself still works.
+type Compactor interface {
+	Compact(ctx context.Context, rev int64) error
+}
+
+// timeout bounds every subtest; waitEvent bounds the wait for one event.
+const (
+	timeout   = 60 * time.Second
+	waitEvent = 10 * time.Second
+	// quiet is how long a watch must stay silent to show that no
+	// (further) event is coming.
+	quiet = 100 * time.Millisecond
+)
+
+// Run runs the conformance suite against the stores open returns.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, ctx context.Context, s store.Store)
+	}{
+		{"InitialRevision", testInitialRevision},
+		{"GetNotFound", testGetNotFound},
+		{"PutOverwrite", testPutOverwrite},
+		{"CreateRevisionStable", testCreateRevisionStable},
+		{"EmptyValue", testEmptyValue},
+		{"CompareMissingKey", testCompareMissingKey},
+		{"CompareModRevision", testCompareModRevision},
+		{"ConflictWritesNothing", testConflictWritesNothing},
+		{"MultiOpAtomic", testMultiOpAtomic},
+		{"Delete", testDelete},
+		{"NoOpTxn", testNoOpTxn},
+		{"InvalidArguments", testInvalidArguments},
+		{"CanceledContext", testCanceledContext},
+		{"List", testList},
+		{"ListPagination", testListPagination},
+		{"ListSnapshotRevision", testListSnapshotRevision},
+		{"ValuesAreCopies", testValuesAreCopies},
+		{"WatchFromNow", testWatchFromNow},
+		{"WatchReplay", testWatchReplay},
+		{"WatchPrefix", testWatchPrefix},
+		{"WatchCancel", testWatchCancel},
+		{"WatchFutureRevision", testWatchFutureRevision},
+		{"WatchNoGapDuringWrites", testWatchNoGapDuringWrites},
+		{"ConcurrentCAS", testConcurrentCAS},
+		{"Compacted", testCompacted},
+		{"Close", testClose},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), timeout)
+			defer cancel()
+			tc.fn(t, ctx, open(t))
+		})
+	}
+}
+
+// --- helpers ---
+
+func put(t *testing.T, ctx context.Context, s store.Store, key, value string) int64 {
+	t.Helper()
+	rev, err := s.Txn(ctx, nil, []store.Op{{Key: key, Value: []byte(value)}})
+	if err != nil {
+		t.Fatalf("put %q: %v", key, err)
+	}
+	return rev
+}
+
+func del(t *testing.T, ctx context.Context, s store.Store, key string) int64 {
+	t.Helper()
+	rev, err := s.Txn(ctx, nil, []store.Op{{Key: key, Delete: true}})
+	if err != nil {
+		t.Fatalf("delete %q: %v", key, err)
+	}
+	return rev
+}
+
+func get(t *testing.T, ctx context.Context, s store.Store, key string) store.KV {
+	t.Helper()
+	kv, err := s.Get(ctx, key)
+	if err != nil {
+		t.Fatalf("get %q: %v", key, err)
+	}
+	return kv
+}
+
+func revision(t *testing.T, ctx context.Context, s store.Store) int64 {
+	t.Helper()
+	rev, err := s.Revision(ctx)
+	if err != nil {
+		t.Fatalf("revision: %v", err)
+	}
+	return rev
+}
+
+func wantNotFound(t *testing.T, ctx context.Context, s store.Store, key string) {
+	t.Helper()
+	if kv, err := s.Get(ctx, key); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("get %q = %+v, %v; want ErrNotFound", key, kv, err)
+	}
+}
+
+func wantKV(t *testing.T, got store.KV, key, value string, createRev, modRev int64) {
+	t.Helper()
+	if got.Key != key || string(got.Value) != value || got.CreateRevision != createRev || got.ModRevision != modRev {
+		t.Fatalf("got {%q %q create=%d mod=%d}, want {%q %q create=%d mod=%d}",
+			got.Key, got.Value, got.CreateRevision, got.ModRevision, key, value, createRev, modRev)
+	}
+}
+
+func watch(t *testing.T, ctx context.Context, s store.Store, prefix string, fromRev int64) <-chan store.Event {
+	t.Helper()
+	ch, err := s.Watch(ctx, prefix, fromRev)
+	if err != nil {
+		t.Fatalf("watch %q from %d: %v", prefix, fromRev, err)
+	}
+	return ch
+}
+
+// next receives one event, failing on close or timeout.
+func next(t *testing.T, ch <-chan store.Event) store.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-ch:
+		if !ok {
+			t.Fatal("watch channel closed, want an event")
+		}
+		return ev
+	case <-time.After(waitEvent):
+		t.Fatalf("no watch event within %v", waitEvent)
+	}
+	panic("unreachable")
+}
+
+// recvN receives exactly n events.
+func recvN(t *testing.T, ch <-chan store.Event, n int) []store.Event {
+	t.Helper()
+	evs := make([]store.Event, 0, n)
+	for range n {
+		evs = append(evs, next(t, ch))
+	}
+	return evs
+}
+
+// wantQuiet checks that no event arrives for a while.
+func wantQuiet(t *testing.T, ch <-chan store.Event) {
+	t.Helper()
+	select {
+	case ev, ok := <-ch:
+		if ok {
+			t.Fatalf("unexpected watch event %s", fmtEvent(ev))
+		}
+		t.Fatal("watch channel closed unexpectedly")
+	case <-time.After(quiet):
+	}
+}
+
+// wantClosed waits for the channel to close, draining events.
+func wantClosed(t *testing.T, ch <-chan store.Event) {
+	t.Helper()
+	deadline := time.After(waitEvent)
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("watch channel not closed within %v", waitEvent)
+		}
+	}
+}
+
+func fmtEvent(ev store.Event) string {
+	typ := map[store.EventType]string{store.EventPut: "PUT", store.EventDelete: "DELETE"}[ev.Type]
+	if typ == "" {
+		typ = fmt.Sprintf("type(%d)", ev.Type)
+	}
+	return fmt.Sprintf("%s %q=%q create=%d mod=%d", typ, ev.KV.Key, ev.KV.Value, ev.KV.CreateRevision, ev.KV.ModRevision)
+}
+
+func putEvent(key, value string, createRev, modRev int64) store.Event {
+	return store.Event{Type: store.EventPut, KV: store.KV{Key: key, Value: []byte(value), CreateRevision: createRev, ModRevision: modRev}}
+}
+
+func delEvent(key string, modRev int64) store.Event {
+	return store.Event{Type: store.EventDelete, KV: store.KV{Key: key, ModRevision: modRev}}
+}
+
+func eventsEqual(a, b store.Event) bool {
+	return a.Type == b.Type && a.KV.Key == b.KV.Key && bytes.Equal(a.KV.Value, b.KV.Value) &&
+		(a.KV.Value == nil) == (b.KV.Value == nil) &&
+		a.KV.CreateRevision == b.KV.CreateRevision && a.KV.ModRevision == b.KV.ModRevision
+}
+
+func wantEvents(t *testing.T, got, want []store.Event) {
+	t.Helper()
+	if !slices.EqualFunc(got, want, eventsEqual) {
+		var b bytes.Buffer
+		for _, ev := range got {
+			fmt.Fprintf(&b, "\n  got  %s", fmtEvent(ev))
+		}
+		for _, ev := range want {
+			fmt.Fprintf(&b, "\n  want %s", fmtEvent(ev))
+		}
+		t.Fatalf("watch events differ:%s", b.String())
+	}
+}
+
+func keysOf(kvs []store.KV) []string {
+	keys := make([]string, len(kvs))
+	for i, kv := range kvs {
+		keys[i] = kv.Key
+	}
+	return keys
+}
+
+// --- tests ---
+
+func testInitialRevision(t *testing.T, ctx context.Context, s store.Store) {
+	rev := revision(t, ctx, s)
+	if rev < 1 {
+		t.Fatalf("Revision of a new store = %d, want >= 1", rev)
+	}
+	kvs, lrev, err := s.List(ctx, "/", store.ListOptions{})
+	if err != nil || len(kvs) != 0 || lrev != rev {
+		t.Fatalf("List of a new store = %d keys, revision %d, %v; want 0 keys at %d", len(kvs), lrev, err, rev)
+	}
+	// Watching from the very first revision replays the first write.
+	events := watch(t, ctx, s, "/", rev)
+	r := put(t, ctx, s, "/first", "1")
+	wantEvents(t, recvN(t, events, 1), []store.Event{putEvent("/first", "1", r, r)})
+}
+
+func testGetNotFound(t *testing.T, ctx context.Context, s store.Store) {
+	wantNotFound(t, ctx, s, "/missing")
+	put(t, ctx, s, "/a", "1")
+	wantNotFound(t, ctx, s, "/a/")
+	wantNotFound(t, ctx, s, "/")
+}
+
+func testPutOverwrite(t *testing.T, ctx context.Context, s store.Store) {
+	r0 := revision(t, ctx, s)
+	r1 := put(t, ctx, s, "/k", "v1")
+	if r1 <= r0 {
+		t.Fatalf("put revision %d, want > %d", r1, r0)
+	}
+	wantKV(t, get(t, ctx, s, "/k"), "/k", "v1", r1, r1)
+	r2 := put(t, ctx, s, "/k", "v2")
+	if r2 <= r1 {
+		t.Fatalf("overwrite revision %d, want > %d", r2, r1)
+	}
+	wantKV(t, get(t, ctx, s, "/k"), "/k", "v2", r1, r2)
+	if got := revision(t, ctx, s); got != r2 {
+		t.Fatalf("Revision = %d, want %d", got, r2)
+	}
+	r3 := put(t, ctx, s, "/other", "x")
+	if r3 <= r2 {
+		t.Fatalf("revision %d after %d", r3, r2)
+	}
+	wantKV(t, get(t, ctx, s, "/k"), "/k", "v2", r1, r2)
+}
+
+func testCreateRevisionStable(t *testing.T, ctx context.Context, s store.Store) {
+	created := put(t, ctx, s, "/k", "0")
+	last := created
+	for i := 1; i <= 5; i++ {
+		last = put(t, ctx, s, "/k", fmt.Sprint(i))
+		wantKV(t, get(t, ctx, s, "/k"), "/k", fmt.Sprint(i), created, last)
+	}
+	del(t, ctx, s, "/k")
+	recreated := put(t, ctx, s, "/k", "again")
+	if recreated <= last {
+		t.Fatalf("re-create revision %d, want > %d", recreated, last)
+	}
+	wantKV(t, get(t, ctx, s, "/k"), "/k", "again", recreated, recreated)
+}
+
+func testEmptyValue(t *testing.T, ctx context.Context, s store.Store) {
+	rev, err := s.Txn(ctx, nil, []store.Op{{Key: "/empty"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := get(t, ctx, s, "/empty")
+	wantKV(t, kv, "/empty", "", rev, rev)
+}
+
+func testCompareMissingKey(t *testing.T, ctx context.Context, s store.Store) {
+	create := []store.Compare{{Key: "/k", ModRevision: 0}}
+	r1, err := s.Txn(ctx, create, []store.Op{{Key: "/k", Value: []byte("first")}})
+	if err != nil {
+		t.Fatalf("create-if-missing on a missing key: %v", err)
+	}
+	if _, err := s.Txn(ctx, create, []store.Op{{Key: "/k", Value: []byte("second")}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("create-if-missing on an existing key: %v, want ErrConflict", err)
+	}
+	wantKV(t, get(t, ctx, s, "/k"), "/k", "first", r1, r1)
+
+	// A non-zero expected revision on a missing key conflicts.
+	if _, err := s.Txn(ctx, []store.Compare{{Key: "/nope", ModRevision: r1}}, []store.Op{{Key: "/nope", Value: []byte("x")}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("compare rev %d on a missing key: %v, want ErrConflict", r1, err)
+	}
+	wantNotFound(t, ctx, s, "/nope")
+
+	// After a delete the key is missing again.
+	del(t, ctx, s, "/k")
+	if _, err := s.Txn(ctx, create, []store.Op{{Key: "/k", Value: []byte("third")}}); err != nil {
+		t.Fatalf("create-if-missing after delete: %v", err)
+	}
+}
+
+func testCompareModRevision(t *testing.T, ctx context.Context, s store.Store) {
+	r1 := put(t, ctx, s, "/k", "v1")
+	r2 := put(t, ctx, s, "/k", "v2")
+	if _, err := s.Txn(ctx, []store.Compare{{Key: "/k", ModRevision: r1}}, []store.Op{{Key: "/k", Value: []byte("stale")}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale compare: %v, want ErrConflict", err)
+	}
+	if _, err := s.Txn(ctx, []store.Compare{{Key: "/k", ModRevision: r2 + 1000}}, []store.Op{{Key: "/k", Value: []byte("future")}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("future compare: %v, want ErrConflict", err)
+	}
+	if got := revision(t, ctx, s); got != r2 {
+		t.Fatalf("Revision after conflicts = %d, want %d", got, r2)
+	}
+	r3, err := s.Txn(ctx, []store.Compare{{Key: "/k", ModRevision: r2}}, []store.Op{{Key: "/k", Value: []byte("v3")}})
+	if err != nil {
+		t.Fatalf("matching compare: %v", err)
+	}
+	wantKV(t, get(t, ctx, s, "/k"), "/k", "v3", r1, r3)
+
+	// A compare on one key can guard a write to another.
+	r4, err := s.Txn(ctx, []store.Compare{{Key: "/k", ModRevision: r3}}, []store.Op{{Key: "/guarded", Value: []byte("g")}})
+	if err != nil {
+		t.Fatalf("compare on another key: %v", err)
+	}
+	wantKV(t, get(t, ctx, s, "/guarded"), "/guarded", "g", r4, r4)
+}
+
+func testConflictWritesNothing(t *testing.T, ctx context.Context, s store.Store) {
+	ra := put(t, ctx, s, "/a", "a0")
+	rb := put(t, ctx, s, "/b", "b0")
+	before := revision(t, ctx, s)
+	events := watch(t, ctx, s, "/", before)
+
+	cmps := []store.Compare{
+		{Key: "/a", ModRevision: ra}, // holds
+		{Key: "/b", ModRevision: ra}, // fails: /b is at rb
+	}
+	ops := []store.Op{
+		{Key: "/a", Value: []byte("a1")},
+		{Key: "/c", Value: []byte("c1")},
+		{Key: "/b", Delete: true},
+	}
+	if _, err := s.Txn(ctx, cmps, ops); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("txn with a failing compare: %v, want ErrConflict", err)
+	}
+	wantKV(t, get(t, ctx, s, "/a"), "/a", "a0", ra, ra)
+	wantKV(t, get(t, ctx, s, "/b"), "/b", "b0", rb, rb)
+	wantNotFound(t, ctx, s, "/c")
+	if got := revision(t, ctx, s); got != before {
+		t.Fatalf("Revision after conflict = %d, want %d", got, before)
+	}
+	// The failed txn produced no event: the first event is the next write.
+	r := put(t, ctx, s, "/d", "d")
+	wantEvents(t, recvN(t, events, 1), []store.Event{putEvent("/d", "d", r, r)})
+}
+
+func testMultiOpAtomic(t *testing.T, ctx context.Context, s store.Store) {
+	r0 := put(t, ctx, s, "/x/old", "o")
+	events := watch(t, ctx, s, "/x/", r0)
+	rev, err := s.Txn(ctx, nil, []store.Op{
+		{Key: "/x/b", Value: []byte("B")},
+		{Key: "/x/a", Value: []byte("A")},
+		{Key: "/x/old", Delete: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev <= r0 {
+		t.Fatalf("txn revision %d, want > %d", rev, r0)
+	}
+	wantKV(t, get(t, ctx, s, "/x/a"), "/x/a", "A", rev, rev)
+	wantKV(t, get(t, ctx, s, "/x/b"), "/x/b", "B", rev, rev)
+	wantNotFound(t, ctx, s, "/x/old")
+	// One txn, one revision; its events come in op order.
+	wantEvents(t, recvN(t, events, 3), []store.Event{
+		putEvent("/x/b", "B", rev, rev),
+		putEvent("/x/a", "A", rev, rev),
+		delEvent("/x/old", rev),
+	})
+	wantQuiet(t, events)
+}
+
+func testDelete(t *testing.T, ctx context.Context, s store.Store) {
+	r1 := put(t, ctx, s, "/k", "v")
+	r2 := del(t, ctx, s, "/k")
+	if r2 <= r1 {
+		t.Fatalf("delete revision %d, want > %d", r2, r1)
+	}
+	wantNotFound(t, ctx, s, "/k")
+	if got := revision(t, ctx, s); got != r2 {
+		t.Fatalf("Revision = %d, want %d", got, r2)
+	}
+	// Deleting a missing key is not an error and changes nothing.
+	events := watch(t, ctx, s, "/", r2)
+	if r3 := del(t, ctx, s, "/k"); r3 != r2 {
+		t.Fatalf("delete of a missing key returned revision %d, want the current %d", r3, r2)
+	}
+	if got := revision(t, ctx, s); got != r2 {
+		t.Fatalf("Revision after no-op delete = %d, want %d", got, r2)
+	}
+	wantQuiet(t, events)
+	// A guarded delete.
+	r4 := put(t, ctx, s, "/k", "again")
+	if _, err := s.Txn(ctx, []store.Compare{{Key: "/k", ModRevision: r1}}, []store.Op{{Key: "/k", Delete: true}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale guarded delete: %v, want ErrConflict", err)
+	}
+	if _, err := s.Txn(ctx, []store.Compare{{Key: "/k", ModRevision: r4}}, []store.Op{{Key: "/k", Delete: true}}); err != nil {
+		t.Fatalf("guarded delete: %v", err)
+	}
+	wantNotFound(t, ctx, s, "/k")
+}
+
+func testNoOpTxn(t *testing.T, ctx context.Context, s store.Store) {
+	r1 := put(t, ctx, s, "/k", "v")
+	rev, err := s.Txn(ctx, nil, nil)
+	if err != nil || rev != r1 {
+		t.Fatalf("empty txn = %d, %v; want %d, nil", rev, err, r1)
+	}
+	rev, err = s.Txn(ctx, []store.Compare{{Key: "/k", ModRevision: r1}}, nil)
+	if err != nil || rev != r1 {
+		t.Fatalf("compare-only txn = %d, %v; want %d, nil", rev, err, r1)
+	}
+	if _, err := s.Txn(ctx, []store.Compare{{Key: "/k", ModRevision: 0}}, nil); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("failing compare-only txn: %v, want ErrConflict", err)
+	}
+	if got := revision(t, ctx, s); got != r1 {
+		t.Fatalf("Revision = %d, want %d", got, r1)
+	}
+}
+
+func testInvalidArguments(t *testing.T, ctx context.Context, s store.Store) {
+	r0 := revision(t, ctx, s)
+	bad := []struct {
+		name string
+		cmps []store.Compare
+		ops  []store.Op
+	}{
+		{"empty key", nil, []store.Op{{Key: "", Value: []byte("x")}}},
+		{"empty compare key", []store.Compare{{Key: ""}}, []store.Op{{Key: "/k", Value: []byte("x")}}},
+		{"negative compare", []store.Compare{{Key: "/k", ModRevision: -1}}, []store.Op{{Key: "/k", Value: []byte("x")}}},
+		{"duplicate key", nil, []store.Op{{Key: "/k", Value: []byte("1")}, {Key: "/k", Delete: true}}},
+		{"oversized key", nil, []store.Op{{Key: "/" + string(bytes.Repeat([]byte("k"), store.MaxKeyLen)), Value: []byte("x")}}},
+	}
+	for _, b := range bad {
+		if _, err := s.Txn(ctx, b.cmps, b.ops); !errors.Is(err, store.ErrInvalidArgument) {
+			t.Errorf("txn with %s: %v, want ErrInvalidArgument", b.name, err)
+		}
+	}
+	if _, err := s.Watch(ctx, "/", -1); !errors.Is(err, store.ErrInvalidArgument) {
+		t.Errorf("watch from -1: %v, want ErrInvalidArgument", err)
+	}
+	if _, _, err := s.List(ctx, "/", store.ListOptions{Limit: -1}); !errors.Is(err, store.ErrInvalidArgument) {
+		t.Errorf("list with limit -1: %v, want ErrInvalidArgument", err)
+	}
+	wantNotFound(t, ctx, s, "/k")
+	if got := revision(t, ctx, s); got != r0 {
+		t.Fatalf("Revision after rejected txns = %d, want %d", got, r0)
+	}
+}
+
+func testCanceledContext(t *testing.T, ctx context.Context, s store.Store) {
+	r0 := revision(t, ctx, s)
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.Txn(canceled, nil, []store.Op{{Key: "/k", Value: []byte("v")}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("txn with canceled context: %v, want context.Canceled", err)
+	}
+	if _, err := s.Get(canceled, "/k"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("get with canceled context: %v, want context.Canceled", err)
+	}
+	wantNotFound(t, ctx, s, "/k")
+	if got := revision(t, ctx, s); got != r0 {
+		t.Fatalf("Revision = %d, want %d", got, r0)
+	}
+}
+
+func testList(t *testing.T, ctx context.Context, s store.Store) {
+	for _, k := range []string{"/b/2", "/a/3", "/b/1", "/a/1", "/ab/1", "/a/2", "/a", "/b/10"} {
+		put(t, ctx, s, k, "v"+k)
+	}
+	kvs, _, err := s.List(ctx, "/a/", store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := keysOf(kvs), []string{"/a/1", "/a/2", "/a/3"}; !slices.Equal(got, want) {
+		t.Fatalf("List /a/ = %q, want %q", got, want)
+	}
+	for _, kv := range kvs {
+		want := get(t, ctx, s, kv.Key)
+		wantKV(t, kv, want.Key, string(want.Value), want.CreateRevision, want.ModRevision)
+	}
+	kvs, _, err = s.List(ctx, "/b/", store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := keysOf(kvs), []string{"/b/1", "/b/10", "/b/2"}; !slices.Equal(got, want) {
+		t.Fatalf("List /b/ = %q, want %q (byte order)", got, want)
+	}
+	kvs, _, err = s.List(ctx, "", store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := keysOf(kvs), []string{"/a", "/a/1", "/a/2", "/a/3", "/ab/1", "/b/1", "/b/10", "/b/2"}; !slices.Equal(got, want) {
+		t.Fatalf("List all = %q, want %q", got, want)
+	}
+	kvs, _, err = s.List(ctx, "/zzz/", store.ListOptions{})
+	if err != nil || len(kvs) != 0 {
+		t.Fatalf("List of an empty prefix = %q, %v; want none", keysOf(kvs), err)
+	}
+	// StartAfter and Limit.
+	for _, c := range []struct {
+		prefix string
+		opts   store.ListOptions
+		want   []string
+	}{
+		{"/a/", store.ListOptions{StartAfter: "/a/1"}, []string{"/a/2", "/a/3"}},
+		{"/a/", store.ListOptions{StartAfter: "/a/15"}, []string{"/a/2", "/a/3"}},
+		{"/a/", store.ListOptions{StartAfter: "/a/3"}, nil},
+		{"/a/", store.ListOptions{StartAfter: "/"}, []string{"/a/1", "/a/2", "/a/3"}},
+		{"/a/", store.ListOptions{StartAfter: "/b"}, nil},
+		{"/a/", store.ListOptions{Limit: 2}, []string{"/a/1", "/a/2"}},
+		{"/a/", store.ListOptions{Limit: 10}, []string{"/a/1", "/a/2", "/a/3"}},
+		{"/a/", store.ListOptions{StartAfter: "/a/1", Limit: 1}, []string{"/a/2"}},
+		{"", store.ListOptions{StartAfter: "/a/3", Limit: 2}, []string{"/ab/1", "/b/1"}},
+	} {
+		kvs, _, err := s.List(ctx, c.prefix, c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := keysOf(kvs); !slices.Equal(got, c.want) && (len(got) != 0 || len(c.want) != 0) {
+			t.Errorf("List(%q, %+v) = %q, want %q", c.prefix, c.opts, got, c.want)
+		}
+	}
+}
+
+func testListPagination(t *testing.T, ctx context.Context, s store.Store) {
+	const n = 25
+	var want []string
+	for i := range n {
+		k := fmt.Sprintf("/p/%03d", i)
+		want = append(want, k)
+		put(t, ctx, s, k, "v")
+	}
+	put(t, ctx, s, "/q/000", "outside")
+	var got []string
+	after := ""
+	for pages := 0; ; pages++ {
+		if pages > n {
+			t.Fatal("pagination does not terminate")
+		}
+		kvs, _, err := s.List(ctx, "/p/", store.ListOptions{StartAfter: after, Limit: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(kvs) > 7 {
+			t.Fatalf("page of %d keys, limit 7", len(kvs))
+		}
+		if len(kvs) == 0 {
+			break
+		}
+		got = append(got, keysOf(kvs)...)
+		after = kvs[len(kvs)-1].Key
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("paginated keys = %q, want %q", got, want)
+	}
+}
+
+func testListSnapshotRevision(t *testing.T, ctx context.Context, s store.Store) {
+	_, r0, err := s.List(ctx, "/", store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur := revision(t, ctx, s); r0 != cur {
+		t.Fatalf("List revision on an idle store = %d, Revision = %d", r0, cur)
+	}
+	put(t, ctx, s, "/s/a", "1")
+	r2 := put(t, ctx, s, "/s/b", "2")
+	put(t, ctx, s, "/elsewhere", "x") // the list revision is store-wide
+	r3 := revision(t, ctx, s)
+	kvs, rev, err := s.List(ctx, "/s/", store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev != r3 {
+		t.Fatalf("List revision = %d, want the store revision %d", rev, r3)
+	}
+	if len(kvs) != 2 || kvs[1].ModRevision != r2 {
+		t.Fatalf("List = %+v", kvs)
+	}
+	// Limited lists report the same snapshot revision.
+	if _, rev, err := s.List(ctx, "/s/", store.ListOptions{Limit: 1}); err != nil || rev != r3 {
+		t.Fatalf("limited List revision = %d, %v; want %d", rev, err, r3)
+	}
+
+	// Under concurrent writes, every listed key is at or below the list
+	// revision, and a write acknowledged before the List is in it.
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.Txn(ctx, nil, []store.Op{{Key: fmt.Sprintf("/c/%04d", i%50), Value: []byte("v")}}); err != nil {
+				t.Errorf("concurrent write: %v", err)
+				return
+			}
+		}
+	})
+	defer wg.Wait()
+	defer close(stop)
+	for range 20 {
+		acked := put(t, ctx, s, "/c/ack", "v")
+		kvs, rev, err := s.List(ctx, "/c/", store.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rev < acked {
+			t.Fatalf("List revision %d below an acknowledged write at %d", rev, acked)
+		}
+		for _, kv := range kvs {
+			if kv.ModRevision > rev {
+				t.Fatalf("listed %q at mod revision %d, above the list revision %d", kv.Key, kv.ModRevision, rev)
+			}
+		}
+	}
+}
+
+func testValuesAreCopies(t *testing.T, ctx context.Context, s store.Store) {
+	in := []byte("original")
+	r := put(t, ctx, s, "/k", string(in))
+	// The store does not keep the caller's Op.Value.
+	val := []byte("written!")
+	if _, err := s.Txn(ctx, []store.Compare{{Key: "/k", ModRevision: r}}, []store.Op{{Key: "/k", Value: val}}); err != nil {
+		t.Fatal(err)
+	}
+	copy(val, "XXXXXXXX")
+	if got := get(t, ctx, s, "/k"); string(got.Value) != "written!" {
+		t.Fatalf("after mutating the Op.Value: %q", got.Value)
+	}
+	rev := revision(t, ctx, s)
+	events := watch(t, ctx, s, "/", rev)
+	events2 := watch(t, ctx, s, "/", rev)
+
+	kv := get(t, ctx, s, "/k")
+	copy(kv.Value, "YYYYYYYY")
+	kvs, _, err := s.List(ctx, "/", store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(kvs[0].Value) != "written!" {
+		t.Fatalf("after mutating a Get value: %q", kvs[0].Value)
+	}
+	copy(kvs[0].Value, "ZZZZZZZZ")
+	if got := get(t, ctx, s, "/k"); string(got.Value) != "written!" {
+		t.Fatalf("after mutating a List value: %q", got.Value)
+	}
+
+	put(t, ctx, s, "/w", "watched")
+	ev := next(t, events)
+	copy(ev.KV.Value, "MUTATED")
+	if ev2 := next(t, events2); string(ev2.KV.Value) != "watched" {
+		t.Fatalf("second watcher saw %q after the first mutated its event", ev2.KV.Value)
+	}
+	if got := get(t, ctx, s, "/w"); string(got.Value) != "watched" {
+		t.Fatalf("after mutating an event value: %q", got.Value)
+	}
+	// The replayed history is not affected either.
+	replay := watch(t, ctx, s, "/", rev)
+	if ev := next(t, replay); string(ev.KV.Value) != "watched" {
+		t.Fatalf("replayed event %q after mutation", ev.KV.Value)
+	}
+}
+
+func testWatchFromNow(t *testing.T, ctx context.Context, s store.Store) {
+	put(t, ctx, s, "/k", "before")
+	events := watch(t, ctx, s, "/", 0)
+	wantQuiet(t, events) // history before the watch is not replayed
+	r1 := put(t, ctx, s, "/k", "v1")
+	r2 := put(t, ctx, s, "/n", "new")
+	r3 := del(t, ctx, s, "/k")
+	got := recvN(t, events, 3)
+	create := get(t, ctx, s, "/n").CreateRevision
+	if create != r2 {
+		t.Fatalf("create revision %d, want %d", create, r2)
+	}
+	kCreate := got[0].KV.CreateRevision
+	if kCreate <= 0 || kCreate >= r1 {
+		t.Fatalf("event create revision %d for a key created before %d", kCreate, r1)
+	}
+	wantEvents(t, got, []store.Event{
+		putEvent("/k", "v1", kCreate, r1),
+		putEvent("/n", "new", r2, r2),
+		delEvent("/k", r3),
+	})
+	wantQuiet(t, events)
+}
+
+func testWatchReplay(t *testing.T, ctx context.Context, s store.Store) {
+	r0 := revision(t, ctx, s)
+	r1 := put(t, ctx, s, "/a", "1")
+	r2 := put(t, ctx, s, "/b", "2")
+	r3, err := s.Txn(ctx, nil, []store.Op{{Key: "/a", Value: []byte("1b")}, {Key: "/b", Delete: true}, {Key: "/c", Value: []byte("3")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r4 := del(t, ctx, s, "/a")
+	all := []store.Event{
+		putEvent("/a", "1", r1, r1),
+		putEvent("/b", "2", r2, r2),
+		putEvent("/a", "1b", r1, r3),
+		delEvent("/b", r3),
+		putEvent("/c", "3", r3, r3),
+		delEvent("/a", r4),
+	}
+	for _, c := range []struct {
+		from int64
+		want []store.Event
+	}{
+		{r0, all},
+		{r1, all[1:]},
+		{r2, all[2:]},
+		{r3, all[5:]},
+		{r4, nil},
+	} {
+		events := watch(t, ctx, s, "/", c.from)
+		wantEvents(t, recvN(t, events, len(c.want)), c.want)
+		wantQuiet(t, events)
+	}
+	// Replay continues seamlessly into live events.
+	events := watch(t, ctx, s, "/", r2)
+	got := recvN(t, events, 4)
+	r5 := put(t, ctx, s, "/d", "4")
+	got = append(got, next(t, events))
+	wantEvents(t, got, append(slices.Clone(all[2:]), putEvent("/d", "4", r5, r5)))
+}
+
+func testWatchPrefix(t *testing.T, ctx context.Context, s store.Store) {
+	r0 := revision(t, ctx, s)
+	events := watch(t, ctx, s, "/a/", r0)
+	put(t, ctx, s, "/b/1", "x")
+	r2 := put(t, ctx, s, "/a/1", "y")
+	put(t, ctx, s, "/ab/1", "z")
+	put(t, ctx, s, "/a", "no slash")
+	r5, err := s.Txn(ctx, nil, []store.Op{{Key: "/b/2", Value: []byte("x")}, {Key: "/a/2", Value: []byte("w")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r6 := del(t, ctx, s, "/a/1")
+	del(t, ctx, s, "/b/1")
+	wantEvents(t, recvN(t, events, 3), []store.Event{
+		putEvent("/a/1", "y", r2, r2),
+		putEvent("/a/2", "w", r5, r5),
+		delEvent("/a/1", r6),
+	})
+	wantQuiet(t, events)
+}
+
+func testWatchCancel(t *testing.T, ctx context.Context, s store.Store) {
+	wctx, cancel := context.WithCancel(ctx)
+	events := watch(t, wctx, s, "/", 0)
+	r := put(t, ctx, s, "/k", "v")
+	wantEvents(t, recvN(t, events, 1), []store.Event{putEvent("/k", "v", r, r)})
+	cancel()
+	wantClosed(t, events)
+
+	// A consumer that never reads still ends on cancel.
+	wctx2, cancel2 := context.WithCancel(ctx)
+	unread := watch(t, wctx2, s, "/", 0)
+	for i := range 200 {
+		put(t, ctx, s, "/k", fmt.Sprint(i))
+	}
+	cancel2()
+	wantClosed(t, unread)
+
+	// Watch on an already canceled context fails or returns a channel
+	// that closes.
+	if ch, err := s.Watch(wctx, "/", 0); err == nil {
+		wantClosed(t, ch)
+	}
+}
+
+func testWatchFutureRevision(t *testing.T, ctx context.Context, s store.Store) {
+	r0 := put(t, ctx, s, "/k", "v0")
+	events := watch(t, ctx, s, "/", r0+2)
+	put(t, ctx, s, "/k", "v1")
+	put(t, ctx, s, "/k", "v2")
+	r3 := put(t, ctx, s, "/k", "v3")
+	wantEvents(t, recvN(t, events, 1), []store.Event{putEvent("/k", "v3", r0, r3)})
+	wantQuiet(t, events)
+}
+
+// testWatchNoGapDuringWrites starts watches, from List revisions and from
+// "now", while a writer is busy, and checks that each delivers exactly the
+// writes after its start: in order, with no gap and no duplicate.
+func testWatchNoGapDuringWrites(t *testing.T, ctx context.Context, s store.Store) {
+	const writes = 300
+	revs := make([]int64, writes) // revs[i]: revision of write i (key /g/i)
+	var mu sync.Mutex
+	acked := 0 // writes acknowledged so far
+	ackedNow := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return acked
+	}
+
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range writes {
+			rev, err := s.Txn(ctx, nil, []store.Op{{Key: fmt.Sprintf("/g/%04d", i), Value: []byte(fmt.Sprint(i))}})
+			if err != nil {
+				t.Errorf("write %d: %v", i, err)
+				return
+			}
+			mu.Lock()
+			revs[i], acked = rev, i+1
+			mu.Unlock()
+		}
+	})
+
+	type watcher struct {
+		listRev  int64 // 0 for a "from now" watch
+		min, max int   // bounds of the first write it must deliver
+		ch       <-chan store.Event
+	}
+	var ws []watcher
+	for len(ws) < 10 && ackedNow() < writes {
+		before := ackedNow()
+		w := watcher{min: before}
+		if len(ws)%2 == 0 {
+			_, rev, err := s.List(ctx, "/g/", store.ListOptions{Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.listRev, w.ch = rev, watch(t, ctx, s, "/g/", rev)
+		} else {
+			// Writes acknowledged before the call are not delivered;
+			// writes started after it returned are.
+			w.ch = watch(t, ctx, s, "/g/", 0)
+		}
+		w.max = ackedNow() + 1
+		ws = append(ws, w)
+		time.Sleep(time.Millisecond)
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if len(ws) == 0 {
+		t.Fatal("writer finished before any watch started")
+	}
+
+	// A final write ends every watch's expected stream, even one that
+	// started after the last write above.
+	end := put(t, ctx, s, "/g/end", "end")
+	for wi, w := range ws {
+		var got []store.Event
+		for len(got) == 0 || got[len(got)-1].KV.ModRevision < end {
+			got = append(got, next(t, w.ch))
+		}
+		var first int // index of the first write the watch must deliver
+		if w.listRev != 0 {
+			first, _ = slices.BinarySearch(revs, w.listRev+1)
+		} else {
+			if first = slices.Index(revs, got[0].KV.ModRevision); first < 0 {
+				first = writes // only the final write
+			}
+			if first < w.min || first > w.max {
+				t.Fatalf("watcher %d (from now) starts at write %d, want within [%d, %d]", wi, first, w.min, w.max)
+			}
+		}
+		var want []store.Event
+		for i := first; i < writes; i++ {
+			want = append(want, putEvent(fmt.Sprintf("/g/%04d", i), fmt.Sprint(i), revs[i], revs[i]))
+		}
+		want = append(want, putEvent("/g/end", "end", end, end))
+		wantEvents(t, got, want)
+		wantQuiet(t, w.ch)
+	}
+}
+
+func testConcurrentCAS(t *testing.T, ctx context.Context, s store.Store) {
+	const (
+		workers    = 8
+		increments = 50
+		key        = "/counter"
+	)
+	put(t, ctx, s, key, "0")
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range increments {
+				for attempt := 0; ; attempt++ {
+					if attempt > 10000 || ctx.Err() != nil {
+						t.Errorf("increment gave up after %d attempts (ctx: %v)", attempt, ctx.Err())
+						return
+					}
+					kv, err := s.Get(ctx, key)
+					if err != nil {
+						t.Errorf("get: %v", err)
+						return
+					}
+					var n int
+					if _, err := fmt.Sscan(string(kv.Value), &n); err != nil {
+						t.Errorf("counter value %q: %v", kv.Value, err)
+						return
+					}
+					_, err = s.Txn(ctx, []store.Compare{{Key: key, ModRevision: kv.ModRevision}},
+						[]store.Op{{Key: key, Value: []byte(fmt.Sprint(n + 1))}})
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, store.ErrConflict) {
+						t.Errorf("txn: %v", err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := string(get(t, ctx, s, key).Value); got != fmt.Sprint(workers*increments) {
+		t.Fatalf("counter = %s, want %d", got, workers*increments)
+	}
+}
+
+func testCompacted(t *testing.T, ctx context.Context, s store.Store) {
+	c, ok := s.(Compactor)
+	if !ok {
+		t.Skipf("%T does not implement storetest.Compactor", s)
+	}
+	var revs []int64
+	for i := range 5 {
+		revs = append(revs, put(t, ctx, s, "/k", fmt.Sprint(i)))
+	}
+	if err := c.Compact(ctx, revs[2]); err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []int64{revs[0], revs[1], revs[2] - 1} {
+		if _, err := s.Watch(ctx, "/", from); !errors.Is(err, store.ErrCompacted) {
+			t.Fatalf("watch from %d after compacting to %d: %v, want ErrCompacted", from, revs[2], err)
+		}
+	}
+	events := watch(t, ctx, s, "/", revs[2])
+	wantEvents(t, recvN(t, events, 2), []store.Event{
+		putEvent("/k", "3", revs[0], revs[3]),
+		putEvent("/k", "4", revs[0], revs[4]),
+	})
+	// Data is unaffected, and watching from now still works.
+	if got := get(t, ctx, s, "/k"); string(got.Value) != "4" {
+		t.Fatalf("value after compaction: %q", got.Value)
+	}
+	now := watch(t, ctx, s, "/", 0)
+	r := put(t, ctx, s, "/k", "5")
+	wantEvents(t, recvN(t, now, 1), []store.Event{putEvent("/k", "5", revs[0], r)})
+}
+
+func testClose(t *testing.T, ctx context.Context, s store.Store) {
+	r := put(t, ctx, s, "/k", "v")
+	events := watch(t, ctx, s, "/", 0)
+	replay := watch(t, ctx, s, "/", r-1)
+	if err := s.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	wantClosed(t, events)
+	wantClosed(t, replay)
+	if _, err := s.Get(ctx, "/k"); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("get after close: %v", err)
+	}
+	if _, _, err := s.List(ctx, "/", store.ListOptions{}); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("list after close: %v", err)
+	}
+	if _, err := s.Txn(ctx, nil, []store.Op{{Key: "/k", Value: []byte("w")}}); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("txn after close: %v", err)
+	}
+	if _, err := s.Watch(ctx, "/", 0); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("watch after close: %v", err)
+	}
+	if _, err := s.Revision(ctx); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("revision after close: %v", err)
+	}
+	_ = s.Close() // a second Close must not panic or hang
+}
