@@ -25,9 +25,13 @@ func newClient(t *testing.T) (*ecs.Client, *berthtest.Server) {
 	return ecs.NewFromConfig(srv.AWSConfig("eu-west-1")), srv
 }
 
+func newBenchServer(b *testing.B) *berthtest.Server { return berthtest.Start(b) }
+
+func seedInputB(b *testing.B) *ecs.RegisterTaskDefinitionInput { return seedInput(b) }
+
 // seedInput loads the seed's task definition JSON into the SDK's input type,
 // as `aws ecs register-task-definition --cli-input-json` does.
-func seedInput(t *testing.T) *ecs.RegisterTaskDefinitionInput {
+func seedInput(t testing.TB) *ecs.RegisterTaskDefinitionInput {
 	t.Helper()
 	b, err := os.ReadFile("../../testdata/seed/task-def.json")
 	if err != nil {
