@@ -211,11 +211,18 @@ func decodeQueryStruct(n *qnode, path string, v reflect.Value) *Error {
 		if f.noBody {
 			continue
 		}
-		c := n.kids[f.name]
+		name := f.name
+		c := n.kids[name]
+		if c == nil && f.jsonName != "" {
+			// Some models keep lowerCamel member names (STS's
+			// PolicyDescriptorType.arn); accept the json name as sent.
+			name = f.jsonName
+			c = n.kids[name]
+		}
 		if c == nil {
 			continue
 		}
-		if err := decodeQueryValue(c, joinPath(path, f.name), v.FieldByIndex(f.index)); err != nil {
+		if err := decodeQueryValue(c, joinPath(path, name), v.FieldByIndex(f.index)); err != nil {
 			return err
 		}
 	}

@@ -127,10 +127,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	in := &inbound{r: r, body: body}
 	svc, op, perr := rt.resolve(in, id)
+	if svc != nil {
+		proto, guess = svc.Protocol, svc // also for the panic handler
+	}
 	if perr != nil {
-		if svc != nil {
-			proto = svc.Protocol
-		}
 		writeError(w, proto, reqID, perr, svc)
 		return
 	}
@@ -159,16 +159,18 @@ type inbound struct {
 
 // readBody reads the whole body, enforcing the size limit.
 func (rt *Router) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Error) {
-	tooLarge := Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
-		"Request body exceeds the limit of %d bytes.", rt.maxBody)
+	tooLarge := func() *Error {
+		return Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
+			"Request body exceeds the limit of %d bytes.", rt.maxBody)
+	}
 	if r.ContentLength > rt.maxBody {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rt.maxBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, tooLarge
+			return nil, tooLarge()
 		}
 		return nil, errSerialization("Could not read request body: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -53,7 +54,8 @@ type SigV4Config struct {
 	Keys map[string]Credential
 	// Strict refuses unsigned requests and unknown access keys. Otherwise
 	// both are accepted without verification (handy for local tools that
-	// sign with arbitrary keys); signatures of known keys are always checked.
+	// sign with arbitrary keys). Signatures of known keys are always
+	// checked, and malformed Authorization headers always refused.
 	Strict bool
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -71,6 +73,7 @@ type SigV4 struct {
 	strict         bool
 	now            func() time.Time
 	maxSkew        time.Duration
+	keyCache       signingKeyCache
 }
 
 // NewSigV4 returns a verifier for cfg. cfg.Keys is copied.
@@ -163,7 +166,7 @@ func (s *SigV4) verify(r *http.Request, body []byte, q *sigRequest, cred Credent
 	if err != nil {
 		return err
 	}
-	key := signingKey(cred.SecretKey, q.scopeDate, q.region, q.service)
+	key := s.keyCache.get(cred.SecretKey, q.scopeDate, q.region, q.service)
 	for _, h := range hashes {
 		want := signString(key, stringToSign(q, canonicalRequest(r, q, h)))
 		if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(q.signature))) == 1 {
@@ -603,3 +606,29 @@ func errMissingToken() *Error {
 }
 
 var _ Authenticator = (*SigV4)(nil)
+
+// signingKeyCache remembers derived signing keys: a key depends only on the
+// secret, the scope's date, region and service, so the four HMACs that
+// derive it run once per scope and day rather than once per request.
+type signingKeyCache struct {
+	mu   sync.Mutex
+	keys map[string][]byte
+}
+
+// maxCachedKeys bounds the cache; when full it starts over.
+const maxCachedKeys = 1024
+
+func (c *signingKeyCache) get(secret, date, region, service string) []byte {
+	id := secret + "\x00" + date + "\x00" + region + "\x00" + service
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k, ok := c.keys[id]; ok {
+		return k
+	}
+	if c.keys == nil || len(c.keys) >= maxCachedKeys {
+		c.keys = make(map[string][]byte)
+	}
+	k := signingKey(secret, date, region, service)
+	c.keys[id] = k
+	return k
+}
