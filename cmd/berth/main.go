@@ -20,6 +20,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/berth-dev/berth/internal/driver/pause"
 	"github.com/berth-dev/berth/internal/server"
 )
 
@@ -42,6 +43,10 @@ Point the aws CLI at it:
 `
 
 func main() {
+	// The awsvpc sandbox image may run this binary as its pause process.
+	if pause.IsPause(os.Args) {
+		os.Exit(pause.Main())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv); err != nil {

@@ -109,7 +109,7 @@ type EventSource interface {
 	// consumer should then resynchronise with ListContainers and subscribe
 	// again. Subscribe before starting containers to see all their events.
 	// Events are delivered in order; a slow consumer slows the stream, it
-	// does not lose events.
+	// does not lose events. Task network sandboxes' events are not reported.
 	WaitEvents(ctx context.Context) (<-chan ContainerEvent, error)
 }
 
@@ -125,6 +125,12 @@ type LogReader interface {
 	// text (no multiplexing headers). With opts.Follow the reader stays open
 	// until the container stops or ctx is done.
 	Logs(ctx context.Context, id string, opts LogOptions) (io.ReadCloser, error)
+}
+
+// Pinger is an optional capability: checking that the driver's backend
+// (e.g. the Docker daemon) is reachable, for readiness checks.
+type Pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // LogOptions selects container output for [LogReader.Logs].
@@ -208,7 +214,7 @@ type TaskNetwork struct {
 	ID          string // pass as NetworkAttachment.TaskNetworkID
 	Name        string
 	Labels      map[string]string
-	Running     bool // false if the sandbox died (e.g. the daemon restarted)
+	Running     bool   // false if the sandbox died (e.g. the daemon restarted)
 	IPv4Address string // the task's private IP, reachable from the host
 	IPv4Subnet  string // CIDR of the network the task is attached to
 	Gateway     string

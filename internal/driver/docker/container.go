@@ -208,6 +208,9 @@ func toPort(pm driver.PortMapping) (network.Port, error) {
 	if proto == "" {
 		proto = driver.ProtocolTCP
 	}
+	if proto != driver.ProtocolTCP && proto != driver.ProtocolUDP {
+		return network.Port{}, fmt.Errorf("invalid protocol %q", proto)
+	}
 	if pm.ContainerPort <= 0 || pm.ContainerPort > math.MaxUint16 {
 		return network.Port{}, fmt.Errorf("invalid container port %d", pm.ContainerPort)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"os"
 	"sync"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -51,6 +50,10 @@ type Options struct {
 	SandboxImage string
 	// Busybox is the path of a static busybox binary on the host.
 	Busybox string
+	// PauseBinary is the static executable copied into the sandbox image
+	// when there is no busybox; it is run as "PauseBinary pause". Empty
+	// means the running executable.
+	PauseBinary string
 }
 
 // Driver is the Docker implementation of [driver.Driver].
@@ -69,8 +72,11 @@ type Driver struct {
 	imgReady bool // the sandbox image exists
 }
 
-var _ driver.Driver = (*Driver)(nil)
-var _ driver.LogReader = (*Driver)(nil)
+var (
+	_ driver.Driver    = (*Driver)(nil)
+	_ driver.LogReader = (*Driver)(nil)
+	_ driver.Pinger    = (*Driver)(nil)
+)
 
 func init() {
 	driver.Register("docker", func(cfg driver.Config) (driver.Driver, error) {
@@ -175,6 +181,3 @@ func wrap(op string, err error) error {
 func isNotFound(err error) bool {
 	return errors.Is(err, driver.ErrNotFound) || cerrdefs.IsNotFound(err)
 }
-
-// executable is os.Executable, replaceable in tests.
-var executable = os.Executable

@@ -279,9 +279,12 @@ func (d *Driver) ensureSandboxImage(ctx context.Context) error {
 		d.imgReady = true
 		return nil
 	}
-	exe, err := executable()
-	if err != nil {
-		return fmt.Errorf("docker: sandbox image: no busybox at %s and no executable: %w", d.opts.Busybox, err)
+	exe := d.opts.PauseBinary
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return fmt.Errorf("docker: sandbox image: no busybox at %s and no executable: %w", d.opts.Busybox, err)
+		}
 	}
 	if err := checkStatic(exe); err != nil {
 		return fmt.Errorf("docker: sandbox image: no busybox at %s, and %w", d.opts.Busybox, err)
