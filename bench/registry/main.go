@@ -1,0 +1,343 @@
+// Command registry benchmarks berth's OCI registry against Debian's
+// docker-registry (the reference distribution registry) on the same disk in
+// the same run, and against this machine's own sha256 throughput: push and
+// pull of fresh random blobs of 1, 10 and 100 MB, whole (monolithic PUT) and
+// chunked (PATCH in 5 MiB chunks), at concurrency 1 and 4.
+//
+//	go run ./bench/registry [-reps 3] [-sizes 1,10,100]
+//
+// berth's registry runs in this process behind a loopback HTTP server with
+// the embedded bbolt store (authorization off, as the reference registry
+// runs without auth here); docker-registry runs as its own process. The same
+// HTTP client code drives both. Traffic goes to loopback only.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/berth-dev/berth/internal/registry"
+	"github.com/berth-dev/berth/internal/store/bolt"
+)
+
+const chunkSize = 5 << 20
+
+func main() {
+	reps := flag.Int("reps", 3, "repetitions per case")
+	sizesFlag := flag.String("sizes", "1,10,100", "blob sizes in MB")
+	refBin := flag.String("reference", "docker-registry", "reference registry binary (empty to skip)")
+	flag.Parse()
+	var sizes []int
+	for _, s := range strings.Split(*sizesFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			fmt.Fprintln(os.Stderr, "bad -sizes")
+			os.Exit(2)
+		}
+		sizes = append(sizes, n)
+	}
+	if err := run(sizes, *reps, *refBin); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type target struct {
+	name string
+	url  string
+}
+
+func run(sizes []int, reps int, refBin string) error {
+	tmp, err := os.MkdirTemp(".", ".bench-registry-") // same disk as the work tree
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	sha := sha256Speed()
+	fmt.Printf("sha256 on one core: %.0f MB/s\n", sha)
+
+	targets := []target{}
+	berthURL, stopBerth, err := startBerth(filepath.Join(tmp, "berth"))
+	if err != nil {
+		return err
+	}
+	defer stopBerth()
+	targets = append(targets, target{"berth", berthURL})
+	if refBin != "" {
+		refURL, stopRef, err := startReference(refBin, filepath.Join(tmp, "reference"))
+		if err != nil {
+			return err
+		}
+		defer stopRef()
+		targets = append(targets, target{"reference", refURL})
+	}
+
+	fmt.Printf("\n%-5s %-9s %-4s %-10s %10s %10s %10s %10s\n", "MB", "mode", "conc", "target", "push MB/s", "push p99", "pull MB/s", "pull p99")
+	for _, size := range sizes {
+		for _, mode := range []string{"whole", "chunked"} {
+			for _, conc := range []int{1, 4} {
+				res := map[string]result{}
+				for _, t := range targets {
+					r, err := measure(t.url, size<<20, mode == "chunked", conc, reps)
+					if err != nil {
+						return fmt.Errorf("%s %dMB %s c%d: %w", t.name, size, mode, conc, err)
+					}
+					res[t.name] = r
+					fmt.Printf("%-5d %-9s %-4d %-10s %10.0f %9.0fms %10.0f %9.0fms\n", size, mode, conc, t.name, r.pushMBs, r.pushP99, r.pullMBs, r.pullP99)
+				}
+				if ref, ok := res["reference"]; ok {
+					b := res["berth"]
+					fmt.Printf("%-5d %-9s %-4d ratio      push %.2fx  pull %.2fx (berth/reference)\n", size, mode, conc, b.pushMBs/ref.pushMBs, b.pullMBs/ref.pullMBs)
+				}
+				if size == 100 && conc == 1 && mode == "whole" {
+					fmt.Printf("      single 100 MB push at %.0f%% of one core's sha256 speed (target > 60%%)\n", 100*res["berth"].pushMBs/sha)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func sha256Speed() float64 {
+	buf := make([]byte, 64<<20)
+	_, _ = rand.Read(buf)
+	start := time.Now()
+	for range 4 {
+		sha256.Sum256(buf)
+	}
+	return float64(4*len(buf)) / (1 << 20) / time.Since(start).Seconds()
+}
+
+func startBerth(dir string) (string, func(), error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	st, err := bolt.Open(filepath.Join(dir, "state.db"), bolt.Options{})
+	if err != nil {
+		return "", nil, err
+	}
+	reg, err := registry.New(registry.Config{
+		Account: "123456789012", Region: "us-east-1", Store: st, BlobRoot: filepath.Join(dir, "blobs"),
+		Logger: slog.New(slog.DiscardHandler), Authorizer: registry.AllowAll, AutoCreateRepositories: true,
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: reg}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { srv.Close(); reg.Close(); st.Close() }, nil
+}
+
+func startReference(bin, dir string) (string, func(), error) {
+	if _, err := exec.LookPath(bin); err != nil {
+		return "", nil, fmt.Errorf("reference registry %q not found (apt-get install docker-registry, or -reference '')", bin)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	cfgPath := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(bin, "serve", cfgPath)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	url := "http://" + addr
+	for range 100 {
+		if resp, err := http.Get(url + "/v2/"); err == nil {
+			resp.Body.Close()
+			return url, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	return "", nil, fmt.Errorf("reference registry did not start")
+}
+
+type result struct {
+	pushMBs, pushP99, pullMBs, pullP99 float64
+}
+
+var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, DisableCompression: true}}
+
+// measure pushes conc*reps fresh random blobs (conc at a time), then pulls
+// them back, and reports aggregate MB/s and p99 per-blob latency.
+func measure(base string, size int, chunked bool, conc, reps int) (result, error) {
+	repo := fmt.Sprintf("bench/r%d", time.Now().UnixNano())
+	blobs := make([][]byte, conc*reps)
+	digests := make([]string, len(blobs))
+	for i := range blobs {
+		blobs[i] = make([]byte, size)
+		_, _ = rand.Read(blobs[i])
+		sum := sha256.Sum256(blobs[i])
+		digests[i] = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	push := func(i int) error { return pushBlob(base, repo, digests[i], blobs[i], chunked) }
+	pull := func(i int) error { return pullBlob(base, repo, digests[i], size) }
+	var r result
+	var err error
+	if r.pushMBs, r.pushP99, err = phase(len(blobs), conc, size, push); err != nil {
+		return r, fmt.Errorf("push: %w", err)
+	}
+	if r.pullMBs, r.pullP99, err = phase(len(blobs), conc, size, pull); err != nil {
+		return r, fmt.Errorf("pull: %w", err)
+	}
+	return r, nil
+}
+
+func phase(n, conc, size int, op func(int) error) (mbs, p99 float64, err error) {
+	var mu sync.Mutex
+	var lat []float64
+	var firstErr error
+	next := 0
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				if next >= n || firstErr != nil {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				t0 := time.Now()
+				e := op(i)
+				d := float64(time.Since(t0).Microseconds()) / 1000
+				mu.Lock()
+				lat = append(lat, d)
+				if e != nil && firstErr == nil {
+					firstErr = e
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, 0, firstErr
+	}
+	elapsed := time.Since(start).Seconds()
+	slices.Sort(lat)
+	return float64(n*size) / (1 << 20) / elapsed, lat[min(len(lat)-1, int(float64(len(lat))*0.99))], nil
+}
+
+func do(req *http.Request, want int) (*http.Response, error) {
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != want {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s %s: status %d, want %d: %s", req.Method, req.URL.Path, resp.StatusCode, want, b)
+	}
+	return resp, nil
+}
+
+func location(base string, resp *http.Response) string {
+	loc := resp.Header.Get("Location")
+	if strings.HasPrefix(loc, "/") {
+		loc = base + loc
+	}
+	return loc
+}
+
+func withQuery(u, kv string) string {
+	if strings.Contains(u, "?") {
+		return u + "&" + kv
+	}
+	return u + "?" + kv
+}
+
+func pushBlob(base, repo, digest string, data []byte, chunked bool) error {
+	ctx := context.Background()
+	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/v2/"+repo+"/blobs/uploads/", nil)
+	resp, err := do(req, http.StatusAccepted)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	loc := location(base, resp)
+	if chunked {
+		for off := 0; off < len(data); off += chunkSize {
+			end := min(off+chunkSize, len(data))
+			req, _ := http.NewRequestWithContext(ctx, "PATCH", loc, bytes.NewReader(data[off:end]))
+			req.Header.Set("Content-Type", "application/octet-stream")
+			req.Header.Set("Content-Range", fmt.Sprintf("%d-%d", off, end-1))
+			req.ContentLength = int64(end - off)
+			resp, err := do(req, http.StatusAccepted)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			loc = location(base, resp)
+		}
+		req, _ := http.NewRequestWithContext(ctx, "PUT", withQuery(loc, "digest="+digest), nil)
+		resp, err := do(req, http.StatusCreated)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	}
+	req, _ = http.NewRequestWithContext(ctx, "PUT", withQuery(loc, "digest="+digest), bytes.NewReader(data))
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.ContentLength = int64(len(data))
+	resp, err = do(req, http.StatusCreated)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}
+
+func pullBlob(base, repo, digest string, size int) error {
+	req, _ := http.NewRequestWithContext(context.Background(), "GET", base+"/v2/"+repo+"/blobs/"+digest, nil)
+	resp, err := do(req, http.StatusOK)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		return err
+	}
+	if n != int64(size) {
+		return fmt.Errorf("pulled %d bytes, want %d", n, size)
+	}
+	return nil
+}
