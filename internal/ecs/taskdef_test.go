@@ -41,7 +41,6 @@ func TestParseCPUAndMemory(t *testing.T) {
 	}
 }
 
-
 func TestPrepareTaskDefinitionDefaults(t *testing.T) {
 	td := &TaskDefinition{
 		Family: "f", CPU: "1 vCPU", Memory: "2 GB", NetworkMode: NetworkAwsvpc,
@@ -95,8 +94,10 @@ func TestPrepareTaskDefinitionRejects(t *testing.T) {
 			}
 		},
 		"reservation above limit": func(td *TaskDefinition) { td.ContainerDefinitions[0].MemoryReservation = intp(128) },
-		"bad health check":        func(td *TaskDefinition) { td.ContainerDefinitions[0].HealthCheck = &HealthCheck{Command: []string{"curl"}} },
-		"bad network mode":        func(td *TaskDefinition) { td.NetworkMode = "nat" },
+		"bad health check": func(td *TaskDefinition) {
+			td.ContainerDefinitions[0].HealthCheck = &HealthCheck{Command: []string{"curl"}}
+		},
+		"bad network mode": func(td *TaskDefinition) { td.NetworkMode = "nat" },
 		"too many containers": func(td *TaskDefinition) {
 			for range 9 {
 				td.ContainerDefinitions = append(td.ContainerDefinitions, ContainerDefinition{Name: "x" + string(rune('a'+len(td.ContainerDefinitions))), Image: "i", Memory: intp(8)})
