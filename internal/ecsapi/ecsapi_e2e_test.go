@@ -12,11 +12,13 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/berth-dev/berth/internal/berthtest"
+	"github.com/berth-dev/berth/internal/server"
 )
 
 func newClient(t *testing.T) (*ecs.Client, *berthtest.Server) {
@@ -376,5 +378,28 @@ func TestWireErrors(t *testing.T) {
 	st, m, _ = post("AmazonEC2ContainerServiceV20141113.CreateCluster", `{"clusterName": 5}`)
 	if st != 400 || m["__type"] != "SerializationException" {
 		t.Errorf("wrong type: %d %v", st, m)
+	}
+}
+
+func TestSignatureVerifiedForKnownKey(t *testing.T) {
+	srv := berthtest.Start(t)
+	cfg := srv.AWSConfig("eu-west-1")
+	cfg.Credentials = credentials.NewStaticCredentialsProvider("test", "not-the-secret", "")
+	_, err := ecs.NewFromConfig(cfg).ListClusters(t.Context(), &ecs.ListClustersInput{})
+	if apiCode(err) != "InvalidSignatureException" {
+		t.Fatalf("wrong secret for the known key: got %v", err)
+	}
+	// An unknown key is accepted in the default (non-strict) mode...
+	cfg.Credentials = credentials.NewStaticCredentialsProvider("AKIAOTHERKEY", "whatever", "")
+	if _, err := ecs.NewFromConfig(cfg).ListClusters(t.Context(), &ecs.ListClustersInput{}); err != nil {
+		t.Fatalf("unknown key in local mode: %v", err)
+	}
+	// ...and refused in strict mode.
+	strict := berthtest.Start(t, func(c *server.Config) { c.StrictAuth = true })
+	cfg = strict.AWSConfig("eu-west-1")
+	cfg.Credentials = credentials.NewStaticCredentialsProvider("AKIAOTHERKEY", "whatever", "")
+	_, err = ecs.NewFromConfig(cfg).ListClusters(t.Context(), &ecs.ListClustersInput{})
+	if apiCode(err) != "UnrecognizedClientException" {
+		t.Fatalf("unknown key in strict mode: got %v", err)
 	}
 }
