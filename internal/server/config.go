@@ -21,6 +21,15 @@ type Config struct {
 	StrictAuth      bool   `json:"strict_auth"`
 	LogLevel        string `json:"log_level"`
 	LogFormat       string `json:"log_format"`
+	// RegistryHost is host[:port] of the ECR registry as docker reaches it
+	// (repositoryUri, proxyEndpoint); "" means the listen address.
+	RegistryHost string `json:"registry_host"`
+	// LifecycleInterval is how often ECR lifecycle policies are applied
+	// (a Go duration, "30s" when empty).
+	LifecycleInterval string `json:"lifecycle_interval"`
+	// RegistryGCGracePeriod protects blobs this recent from the registry's
+	// garbage collection (a Go duration, "1h" when empty).
+	RegistryGCGracePeriod string `json:"registry_gc_grace_period"`
 }
 
 // Defaults returns the embedded defaults: no setup needed.
@@ -74,6 +83,9 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str("BERTH_CREDENTIALS_FILE", &c.CredentialsFile)
 	str("BERTH_LOG_LEVEL", &c.LogLevel)
 	str("BERTH_LOG_FORMAT", &c.LogFormat)
+	str("BERTH_REGISTRY_HOST", &c.RegistryHost)
+	str("BERTH_LIFECYCLE_INTERVAL", &c.LifecycleInterval)
+	str("BERTH_REGISTRY_GC_GRACE_PERIOD", &c.RegistryGCGracePeriod)
 	if v := getenv("BERTH_STRICT_AUTH"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

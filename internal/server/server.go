@@ -25,6 +25,7 @@ type Server struct {
 	store store.Store
 	http  *http.Server
 	ln    net.Listener
+	ecr   *ecrSubsystem
 }
 
 // New builds a server from cfg: it opens the state store and binds the
@@ -48,24 +49,32 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
 		Repo: ecsstore.New(st), Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
 	})
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	ecrSub, err := newECR(cfg, st, ln.Addr().String(), log.With("subsystem", "ecr"))
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
 	router := awsproto.NewRouter(awsproto.RouterConfig{
 		Auth: auth, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region,
-	}, ecsSvc)
+	}, ecsSvc, ecrSub.Service)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
 	})
+	mux.Handle("/v2/", ecrSub.Registry)
+	mux.Handle("/v2", ecrSub.Registry)
 	mux.Handle("/", router)
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("listen: %w", err)
-	}
 	return &Server{
-		cfg: cfg, log: log, store: st, ln: ln,
+		cfg: cfg, log: log, store: st, ln: ln, ecr: ecrSub,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second},
 	}, nil
 }
@@ -78,6 +87,9 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("berth server listening", "addr", s.Addr(), "data_dir", s.cfg.DataDir, "account", s.cfg.Account, "region", s.cfg.Region)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
+	bgCtx, stopBg := context.WithCancel(ctx)
+	bgDone := make(chan struct{})
+	go func() { defer close(bgDone); s.ecr.Run(bgCtx) }()
 	var err error
 	select {
 	case err = <-errc:
@@ -86,6 +98,8 @@ func (s *Server) Run(ctx context.Context) error {
 		err = s.http.Shutdown(sctx)
 		cancel()
 	}
+	stopBg()
+	<-bgDone
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}

@@ -1,0 +1,157 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/berth-dev/berth/internal/awsproto"
+	"github.com/berth-dev/berth/internal/ecrapi"
+	"github.com/berth-dev/berth/internal/store"
+)
+
+// tokenKeyFile is the file in the data directory holding the HMAC key that
+// signs ECR authorization tokens (created 0600 on first start, so tokens
+// survive restarts).
+const tokenKeyFile = "ecr-token.key"
+
+// ecrSubsystem is the ECR control plane and its registries, as server.New
+// wires them.
+type ecrSubsystem struct {
+	// API is the ECR control plane (registries, lifecycle runner).
+	API *ecrapi.API
+	// Service is the awsJson1.1 ECR service for the awsproto router.
+	Service *awsproto.Service
+	// Registry is the OCI distribution API with ECR auth: mount it at
+	// "/v2/" on the API listener.
+	Registry http.Handler
+	// Run applies lifecycle policies and garbage-collects until ctx ends,
+	// then closes the registries. Start it in its own goroutine and wait
+	// for it before closing the store.
+	Run func(ctx context.Context)
+}
+
+// newECR builds the ECR subsystem. listenAddr is the address the API
+// listener is bound to (its real port when Listen ends in ":0"), from
+// which the default registry host is derived.
+func newECR(cfg Config, st store.Store, listenAddr string, log *slog.Logger) (*ecrSubsystem, error) {
+	key, err := loadTokenKey(filepath.Join(cfg.DataDir, tokenKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("ecr token key: %w", err)
+	}
+	interval, err := optDuration("lifecycle_interval", cfg.LifecycleInterval)
+	if err != nil {
+		return nil, err
+	}
+	grace, err := optDuration("registry_gc_grace_period", cfg.RegistryGCGracePeriod)
+	if err != nil {
+		return nil, err
+	}
+	api, svc, err := ecrapi.New(ecrapi.Config{
+		Store:             st,
+		BlobRoot:          filepath.Join(cfg.DataDir, "registry"),
+		RegistryHost:      registryHost(cfg, listenAddr),
+		TokenKey:          key,
+		DefaultAccount:    cfg.Account,
+		DefaultRegion:     cfg.Region,
+		LifecycleInterval: interval,
+		GCGracePeriod:     grace,
+		Logger:            log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecrSubsystem{
+		API:      api,
+		Service:  svc,
+		Registry: api.RegistryHandler(),
+		Run: func(ctx context.Context) {
+			api.Run(ctx)
+			if err := api.Close(); err != nil {
+				log.Warn("ecr: closing registries", "err", err)
+			}
+		},
+	}, nil
+}
+
+// registryHost is the host[:port] docker uses for berth's registry:
+// Config.RegistryHost when set, else the API listen address, with an
+// unspecified or loopback host spelled "localhost" (docker treats
+// loopback registries as plain-HTTP ones).
+func registryHost(cfg Config, listenAddr string) string {
+	if cfg.RegistryHost != "" {
+		return cfg.RegistryHost
+	}
+	host, port, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return listenAddr
+	}
+	ip := net.ParseIP(host)
+	if host == "" || (ip != nil && (ip.IsUnspecified() || ip.IsLoopback())) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// optDuration parses an optional duration setting ("" means the default).
+func optDuration(name, v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%s: %q must be positive", name, v)
+	}
+	return d, nil
+}
+
+// loadTokenKey reads the token key, creating it (0600) on first start.
+func loadTokenKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err == nil {
+		if len(key) < ecrapi.MinTokenKeyLen {
+			return nil, fmt.Errorf("%s holds %d bytes, want at least %d (delete it to create a new key; issued tokens become invalid)", path, len(key), ecrapi.MinTokenKeyLen)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	key = make([]byte, 32)
+	if _, err := io.ReadFull(rand.Reader, key); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return loadTokenKey(path) // another process won the race
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
