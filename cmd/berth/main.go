@@ -97,14 +97,28 @@ environment variables, and these flags:
 		fs.PrintDefaults()
 	}
 	configPath := fs.String("config", getenv("BERTH_CONFIG"), "JSON config `file` (env BERTH_CONFIG)")
-	listen := fs.String("listen", "", "API listen `address` (env BERTH_LISTEN; default "+cfg.Listen+")")
-	dataDir := fs.String("data-dir", "", "`directory` for state and image blobs (env BERTH_DATA_DIR; default "+cfg.DataDir+")")
-	region := fs.String("region", "", "region for unsigned requests (env BERTH_REGION; default "+cfg.Region+"); signed requests use their signature's region")
-	account := fs.String("account", "", "AWS account ID berth serves (env BERTH_ACCOUNT; default "+cfg.Account+")")
-	creds := fs.String("credentials-file", "", "AWS shared-credentials style `file` of extra access keys (env BERTH_CREDENTIALS_FILE)")
+	// Each setting flag overlays the config only when given, so that the
+	// file and the environment keep their say otherwise.
+	var overlays []func()
+	str := func(name string, dst *string, help string) {
+		v := fs.String(name, "", help)
+		overlays = append(overlays, func() {
+			if set(fs, name) {
+				*dst = *v
+			}
+		})
+	}
+	str("listen", &cfg.Listen, "API listen `address` (env BERTH_LISTEN; default "+cfg.Listen+")")
+	str("data-dir", &cfg.DataDir, "`directory` for state and image blobs (env BERTH_DATA_DIR; default "+cfg.DataDir+")")
+	str("region", &cfg.Region, "region for unsigned requests (env BERTH_REGION; default "+cfg.Region+"); signed requests use their signature's region")
+	str("account", &cfg.Account, "AWS account ID berth serves (env BERTH_ACCOUNT; default "+cfg.Account+")")
+	str("credentials-file", &cfg.CredentialsFile, "AWS shared-credentials style `file` of extra access keys (env BERTH_CREDENTIALS_FILE)")
+	str("registry-host", &cfg.RegistryHost, "`host[:port]` docker uses for berth's ECR registry, in repositoryUri (env BERTH_REGISTRY_HOST; default: the listen address)")
+	str("lifecycle-interval", &cfg.LifecycleInterval, "how often ECR lifecycle policies run, a Go `duration` (env BERTH_LIFECYCLE_INTERVAL; default 30s)")
+	str("registry-gc-grace-period", &cfg.RegistryGCGracePeriod, "image blobs younger than this `duration` are never garbage-collected (env BERTH_REGISTRY_GC_GRACE_PERIOD; default 1h)")
+	str("log-level", &cfg.LogLevel, "debug, info, warn or error (env BERTH_LOG_LEVEL; default info)")
+	str("log-format", &cfg.LogFormat, "text or json (env BERTH_LOG_FORMAT; default text)")
 	strict := fs.Bool("strict-auth", false, "refuse unknown access keys and unsigned requests (env BERTH_STRICT_AUTH)")
-	logLevel := fs.String("log-level", "", "debug, info, warn or error (env BERTH_LOG_LEVEL; default info)")
-	logFormat := fs.String("log-format", "", "text or json (env BERTH_LOG_FORMAT; default text)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -119,21 +133,10 @@ environment variables, and these flags:
 	if err := cfg.LoadEnv(getenv); err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	overlay := func(name string, dst *string, v string) {
-		if set[name] {
-			*dst = v
-		}
+	for _, o := range overlays {
+		o()
 	}
-	overlay("listen", &cfg.Listen, *listen)
-	overlay("data-dir", &cfg.DataDir, *dataDir)
-	overlay("region", &cfg.Region, *region)
-	overlay("account", &cfg.Account, *account)
-	overlay("credentials-file", &cfg.CredentialsFile, *creds)
-	overlay("log-level", &cfg.LogLevel, *logLevel)
-	overlay("log-format", &cfg.LogFormat, *logFormat)
-	if set["strict-auth"] {
+	if set(fs, "strict-auth") {
 		cfg.StrictAuth = *strict
 	}
 	log, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
@@ -157,4 +160,11 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// set reports whether the flag was given on the command line.
+func set(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
 }
