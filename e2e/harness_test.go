@@ -58,7 +58,12 @@ func freeAddr(t *testing.T) string {
 // startBerth starts `berth server` on a free loopback port with dataDir.
 func startBerth(t *testing.T, dataDir string, extra ...string) *proc {
 	t.Helper()
-	addr := freeAddr(t)
+	return startBerthAt(t, freeAddr(t), dataDir, extra...)
+}
+
+// startBerthAt starts `berth server` listening on addr.
+func startBerthAt(t *testing.T, addr, dataDir string, extra ...string) *proc {
+	t.Helper()
 	p := &proc{t: t, Addr: addr, URL: "http://" + addr, DataDir: dataDir, log: &bytes.Buffer{}}
 	args := append([]string{"server", "--listen", addr, "--data-dir", dataDir}, extra...)
 	p.cmd = exec.Command(berthBin, args...)
