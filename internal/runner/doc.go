@@ -1,0 +1,132 @@
+// Package runner is the node-side engine of berth's agent: it turns the ECS
+// tasks the control plane placed on this instance into real containers
+// through a [driver.Driver], and reports what it observes.
+//
+// It knows nothing of the network or of the agent protocol. The agent feeds
+// it desired state with [Runner.Apply] and forwards the [TaskChange] reports
+// it receives through Config.OnChange (or reads them with [Runner.Tasks]):
+//
+//	r := runner.New(runner.Config{Driver: d, Cluster: "default", InstanceARN: arn,
+//		OnChange: func(c runner.TaskChange) { agent.Report(c) }})
+//	adopted, err := r.Adopt(ctx) // after a restart: find our containers
+//	go r.Run(ctx)                // driver events → reconciliation
+//	r.Apply(runner.TaskSpec{Task: task, Definition: td})
+//
+// # Reconciliation
+//
+// The runner is level-based. Every task has an actor, a goroutine that owns
+// the task's state and is the only one to reconcile it; applied specs,
+// driver events (start, die, oom, health_status, destroy) and the results of
+// driver operations reach it through its inbox. After each batch of inputs
+// it compares the desired state with what it observed and starts whatever
+// operations are missing (pull, create, start, stop, remove); slow
+// operations run in the background and report back, so a task keeps
+// reacting to events while, say, a container takes its stopTimeout to die.
+// Containers have deterministic names (see [ContainerName]) and the
+// driver's CreateContainer is idempotent by name, so applying a spec twice,
+// or after a restart, never starts a duplicate; a container that has exited
+// is never started again. Each actor re-reads its containers when it starts
+// and every Config.ResyncInterval, a safety net for lost events (the event
+// stream is resubscribed if it fails).
+//
+// # Task lifecycle
+//
+// The statuses reported in TaskChange.LastStatus only move forward, and a
+// task may skip some of them (a task that fails to start goes from PENDING
+// to STOPPED):
+//
+//	Apply(desired RUNNING)
+//	         │
+//	         ▼
+//	PROVISIONING ─────── awsvpc only: CreateTaskNetwork (the task's
+//	         │           private IP, ports on 127.0.0.1)
+//	         ▼
+//	PENDING ──────────── create task volumes; pull images (unless
+//	         │           present), pullStartedAt/pullStoppedAt; create
+//	         │           every container; start each one when its
+//	         │           dependsOn conditions hold (START, COMPLETE,
+//	         │           SUCCESS, HEALTHY)
+//	         │   every essential container started
+//	         ▼
+//	RUNNING ──────────── report health (HEALTHY when every essential
+//	         │           container with a health check is healthy,
+//	         │           UNHEALTHY if one is not); a non-essential
+//	         │           container may exit
+//	         │
+//	         │   Apply(desired STOPPED)      → the control plane's code
+//	         │   an essential container exits → EssentialContainerExited,
+//	         │                                 "Essential container in task exited"
+//	         │   a start failure (pull, create, start, dependency that
+//	         │   can never be met)            → TaskFailedToStart, the reason
+//	         ▼
+//	STOPPING ─────────── StopContainer in reverse dependency order (a
+//	         │           container stops after those that depend on it):
+//	         │           SIGTERM, SIGKILL after its stopTimeout (30s by
+//	         │           default); exit codes recorded; executionStoppedAt
+//	         ▼
+//	DEPROVISIONING ───── awsvpc only: RemoveTaskNetwork
+//	         │
+//	         ▼
+//	STOPPED ──────────── after Config.CleanupAfter (default 2m, kept for
+//	                     logs and inspection): remove the containers and
+//	                     task-scoped volumes; the task is remembered for
+//	                     Config.ForgetAfter so that it never runs again
+//
+// Container reasons follow ECS: "CannotPullContainerError: <daemon
+// message>", "CannotCreateContainerError: ...", "CannotStartContainerError:
+// ...", "OutOfMemoryError: Container killed due to memory usage",
+// "ResourceInitializationError: ..." (task network, volumes, secrets). An
+// essential container that never started gives its reason to the task; a
+// non-essential one that fails (to pull, say) is reported STOPPED with its
+// reason and the task goes on, but containers whose dependsOn conditions it
+// can no longer meet fail in turn.
+//
+// # Translation
+//
+// Container definitions (with the task's container overrides applied by
+// [ecs.ApplyContainerOverrides]) become [driver.ContainerSpec]s:
+// command, entryPoint, environment (+ Config.Secrets and Config.ExtraEnv),
+// workingDirectory, user, cpu as CPU shares (clamped to 2..262144; a
+// container without units in a task with a task-level cpu gets the task's),
+// memory (hard limit), memoryReservation, linuxParameters.maxSwap, ulimits,
+// readonlyRootFilesystem, privileged, mountPoints (host sourcePath → bind;
+// an empty host volume or a task-scoped dockerVolumeConfiguration → a Docker
+// volume per task, removed with the task; a shared one → a named volume
+// that is kept), volumesFrom, healthCheck (CMD / CMD-SHELL, ECS's defaults
+// 30s/5s/3/0), stopTimeout, dockerLabels, hostname, dnsServers, extraHosts,
+// linuxParameters initProcessEnabled/capabilities/tmpfs, disableNetworking.
+// Images go through Config.ImageRewrite, and credentials come from
+// Config.RegistryAuth (asked with the definition's image name).
+//
+// Network modes: awsvpc tasks get a task network and their containers join
+// it (its address is TaskChange.PrivateIPv4, their ports are also published
+// on 127.0.0.1 and reported as networkBindings); bridge containers publish
+// their port mappings (hostPort 0 or absent → a dynamic port, reported);
+// host and none are passed through (host mode reports hostPort =
+// containerPort).
+//
+// Containers carry the driver's labels ([driver.LabelTaskARN],
+// [driver.LabelContainerName], [driver.LabelCluster],
+// [driver.LabelInstance]), the runner's (Label*: essential, stop timeout,
+// dependencies, task volumes, ...) and the ECS agent's
+// (com.amazonaws.ecs.*).
+//
+// # Restarts
+//
+// After an agent restart, [Runner.Adopt] lists this instance's containers
+// and task networks by label and rebuilds the tasks from them, without
+// creating or restarting anything. Until its spec is applied again an
+// adopted task is judged from its labels (an essential container exiting
+// still stops it, in dependency order); one that is not applied again
+// within Config.OrphanGrace (default 1m) is an orphan and is stopped and
+// removed. Applying a task without Adopt is also safe: its actor finds the
+// existing containers first.
+//
+// # Not supported
+//
+// Container restart policies, links, port ranges, devices, sharedMemorySize,
+// swappiness, pidMode/ipcMode, systemControls, log configuration (logs stay
+// with the driver), environment files, EFS/FSx volumes, Docker volume
+// drivers other than the default, task-level cpu/memory limits (there is no
+// task cgroup) and image digests (the driver does not report them).
+package runner

@@ -1,0 +1,310 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/internal/driver"
+	"github.com/berth-dev/berth/internal/driver/docker"
+	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
+	"github.com/berth-dev/berth/internal/ecs"
+)
+
+// dockerRunner returns a Docker driver (skipping the test without Docker,
+// failing it in CI) and a config scoped to a fresh instance ARN, whose
+// leftovers are removed when the test ends.
+func dockerRunner(t *testing.T) (*docker.Driver, string, func(*Config)) {
+	t.Helper()
+	d := dockertest.New(t)
+	image := dockertest.Busybox(t, d)
+	instance := fmt.Sprintf("arn:aws:ecs:us-east-1:123456789012:container-instance/test/%s-%d", dockerName(t.Name()), time.Now().UnixNano())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		sel := map[string]string{driver.LabelInstance: instance}
+		states, _ := d.ListContainers(ctx, sel)
+		for _, st := range states {
+			_ = d.RemoveContainer(ctx, st.ID)
+		}
+		nets, _ := d.ListTaskNetworks(ctx, sel)
+		for _, n := range nets {
+			_ = d.RemoveTaskNetwork(ctx, n.ID)
+		}
+	})
+	return d, image, func(c *Config) {
+		c.Logger = dockertest.Logger(t)
+		c.InstanceARN = instance
+	}
+}
+
+// seedDefinition loads testdata/seed/task-def.json and makes it run busybox
+// httpd on 8080 with a /health file, a busybox health check every second,
+// and init so that SIGTERM stops httpd.
+func seedDefinition(t *testing.T, image string) *ecs.TaskDefinition {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/seed/task-def.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var td ecs.TaskDefinition
+	if err := json.Unmarshal(b, &td); err != nil {
+		t.Fatal(err)
+	}
+	if err := ecs.PrepareTaskDefinition(&td); err != nil {
+		t.Fatalf("seed task definition: %v", err)
+	}
+	td.Revision = 1
+	c := &td.ContainerDefinitions[0]
+	c.Image = image
+	c.EntryPoint = []string{"sh", "-c"}
+	c.Command = []string{`mkdir -p /www && echo ok > /www/health && echo "$ENV $DB_PASSWORD" > /www/env && exec httpd -f -p 8080 -h /www`}
+	c.HealthCheck.Command = []string{"CMD-SHELL", "wget -q -O- http://localhost:8080/health || exit 1"}
+	c.HealthCheck.Interval, c.HealthCheck.Timeout, c.HealthCheck.Retries = ptr(1), ptr(2), ptr(3)
+	c.LinuxParameters = &ecs.LinuxParameters{InitProcessEnabled: ptr(true)}
+	return &td
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	client := &http.Client{Timeout: 5 * time.Second}
+	var lastErr error
+	for range 20 {
+		resp, err := client.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return string(b)
+			}
+			err = fmt.Errorf("status %s", resp.Status)
+		}
+		lastErr = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("GET %s: %v", url, lastErr)
+	return ""
+}
+
+func TestDockerSeedTask(t *testing.T) {
+	d, image, scope := dockerRunner(t)
+	td := seedDefinition(t, image)
+	secrets := func(c *Config) {
+		c.Secrets = func(ctx context.Context, task *ecs.Task, container string, secrets []ecs.Secret) (map[string]string, error) {
+			return map[string]string{"DB_PASSWORD": "s3cr3t"}, nil
+		}
+	}
+	h := runHarness(t, d, scope, secrets)
+	task := newTask()
+	task.Overrides.ContainerOverrides = []ecs.ContainerOverride{{Name: "web", Environment: []ecs.KeyValuePair{{Name: "ENV", Value: "staging"}}}}
+	spec := TaskSpec{Task: task, Definition: td}
+	h.r.Apply(spec)
+
+	run := h.waitStatus(task.ARN, ecs.TaskRunning)
+	healthy := h.waitFor(task.ARN, "HEALTHY", func(c TaskChange) bool { return c.HealthStatus == ecs.HealthHealthy })
+	t.Logf("RUNNING after %v, HEALTHY after %v", run.StartedAt.Sub(run.PullStartedAt), time.Since(run.PullStartedAt))
+	web := container(healthy, "web")
+	if healthy.PrivateIPv4 == "" || web.HealthStatus != ecs.HealthHealthy || web.RuntimeID == "" {
+		t.Fatalf("task = %+v", healthy)
+	}
+	if got := httpGet(t, "http://"+healthy.PrivateIPv4+":8080/health"); got != "ok\n" {
+		t.Errorf("GET task IP /health = %q", got)
+	}
+	if got := httpGet(t, "http://"+healthy.PrivateIPv4+":8080/env"); got != "staging s3cr3t\n" {
+		t.Errorf("GET /env = %q, want the override and the secret", got)
+	}
+	if len(web.NetworkBindings) != 1 || web.NetworkBindings[0].BindIP != "127.0.0.1" {
+		t.Fatalf("bindings = %+v", web.NetworkBindings)
+	}
+	if got := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/health", web.NetworkBindings[0].HostPort)); got != "ok\n" {
+		t.Errorf("GET published port /health = %q", got)
+	}
+
+	// The agent restarts: a new runner adopts the task without duplicates.
+	h.stop()
+	r2, h2 := newRunner(t, d, scope, secrets)
+	adopted, err := r2.Adopt(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(adopted) != 1 || adopted[0].LastStatus != ecs.TaskRunning || adopted[0].HealthStatus != ecs.HealthHealthy ||
+		container(adopted[0], "web").RuntimeID != web.RuntimeID || adopted[0].PrivateIPv4 != healthy.PrivateIPv4 {
+		t.Fatalf("adopted = %+v", adopted)
+	}
+	h2.start()
+	h2.r.Apply(spec)
+	time.Sleep(500 * time.Millisecond)
+	states, _ := d.ListContainers(context.Background(), map[string]string{driver.LabelTaskARN: task.ARN})
+	nets, _ := d.ListTaskNetworks(context.Background(), map[string]string{driver.LabelTaskARN: task.ARN})
+	if len(states) != 1 || states[0].ID != web.RuntimeID || states[0].Status != driver.StatusRunning || len(nets) != 1 {
+		t.Fatalf("after re-adoption: %d containers, %d task networks", len(states), len(nets))
+	}
+
+	stopAt := time.Now()
+	h2.r.Apply(TaskSpec{Task: stopped(task, ecs.StopUserInitiated, "Task stopped by user"), Definition: td})
+	st := h2.waitStatus(task.ARN, ecs.TaskStopped)
+	t.Logf("STOPPED after %v", time.Since(stopAt))
+	if w := container(st, "web"); w.ExitCode == nil || *w.ExitCode != 143 {
+		t.Errorf("web exit code = %s, want 143 (SIGTERM through init)", exitCode(w))
+	}
+	if st.StopCode != ecs.StopUserInitiated || st.ExecutionStoppedAt.IsZero() {
+		t.Errorf("stopped task = %+v", st)
+	}
+	h2.waitGone(task.ARN)
+	states, _ = d.ListContainers(context.Background(), map[string]string{driver.LabelTaskARN: task.ARN})
+	nets, _ = d.ListTaskNetworks(context.Background(), map[string]string{driver.LabelTaskARN: task.ARN})
+	if len(states) != 0 || len(nets) != 0 {
+		t.Errorf("left after cleanup: %d containers, %d task networks", len(states), len(nets))
+	}
+	checkMonotonic(t, append(h.history(task.ARN), h2.history(task.ARN)...))
+}
+
+func TestDockerOutOfMemory(t *testing.T) {
+	d, image, scope := dockerRunner(t)
+	h := runHarness(t, d, scope)
+	task := newTask()
+	td := taskDef("bridge", ecs.ContainerDefinition{
+		Name: "hog", Image: image, Memory: ptr(16),
+		Command: []string{"sh", "-c", "tail /dev/zero"},
+	})
+	h.r.Apply(TaskSpec{Task: task, Definition: td})
+	st := h.waitStatus(task.ARN, ecs.TaskStopped)
+	hog := container(st, "hog")
+	if !strings.Contains(hog.Reason, "OutOfMemory") || exitCode(hog) != "137" {
+		t.Errorf("hog = %s %q, want 137 and an OutOfMemoryError", exitCode(hog), hog.Reason)
+	}
+	if st.StopCode != ecs.StopEssentialContainerExited || st.Reason != ecs.EssentialContainerExitedReason {
+		t.Errorf("task = %q %q", st.StopCode, st.Reason)
+	}
+	h.waitGone(task.ARN)
+}
+
+func TestDockerStopTimeoutAndOrder(t *testing.T) {
+	d, image, scope := dockerRunner(t)
+	h := runHarness(t, d, scope)
+	task := newTask()
+	td := taskDef("bridge",
+		// PID 1 without a handler ignores SIGTERM: killed after 2s.
+		ecs.ContainerDefinition{Name: "stubborn", Image: image, Memory: ptr(32), Command: []string{"sleep", "600"}, StopTimeout: ptr(2)},
+		// With init, SIGTERM ends sleep at once; it stops first (it
+		// depends on stubborn) and publishes a dynamic port.
+		ecs.ContainerDefinition{Name: "polite", Image: image, Memory: ptr(32), Command: []string{"httpd", "-f", "-p", "80"},
+			LinuxParameters: &ecs.LinuxParameters{InitProcessEnabled: ptr(true)},
+			PortMappings:    []ecs.PortMapping{{ContainerPort: ptr(80), Protocol: "tcp"}},
+			DependsOn:       []ecs.ContainerDependency{{ContainerName: "stubborn", Condition: "START"}}},
+	)
+	h.r.Apply(TaskSpec{Task: task, Definition: td})
+	run := h.waitStatus(task.ARN, ecs.TaskRunning)
+	if b := container(run, "polite").NetworkBindings; len(b) == 0 || b[0].HostPort == 0 {
+		t.Errorf("polite bindings = %+v, want a dynamic host port", b)
+	}
+	stopAt := time.Now()
+	h.r.Apply(TaskSpec{Task: stopped(task, ecs.StopUserInitiated, ""), Definition: td})
+	st := h.waitStatus(task.ARN, ecs.TaskStopped)
+	took := time.Since(stopAt)
+	if took < 2*time.Second || took > 10*time.Second {
+		t.Errorf("stopping took %v, want the 2s stopTimeout", took)
+	}
+	if got := exitCode(container(st, "stubborn")); got != "137" {
+		t.Errorf("stubborn exit code = %s, want 137 (SIGKILL)", got)
+	}
+	if got := exitCode(container(st, "polite")); got != "143" {
+		t.Errorf("polite exit code = %s, want 143 (SIGTERM)", got)
+	}
+	dies := h.waitEvents(driver.EventDie, 2)
+	if dies[0] != "polite" {
+		t.Errorf("die order = %v, want polite first", dies)
+	}
+	h.waitGone(task.ARN)
+}
+
+func TestDockerPullFailure(t *testing.T) {
+	d, _, scope := dockerRunner(t)
+	h := runHarness(t, d, scope)
+	task := newTask()
+	h.r.Apply(TaskSpec{Task: task, Definition: taskDef("bridge", ecs.ContainerDefinition{Name: "app", Image: dockertest.MissingImage, Memory: ptr(16)})})
+	st := h.waitStatus(task.ARN, ecs.TaskStopped)
+	if st.StopCode != ecs.StopTaskFailedToStart || !strings.HasPrefix(st.Reason, "CannotPullContainerError: ") || len(st.Reason) < len("CannotPullContainerError: ")+5 {
+		t.Errorf("task = %q %q", st.StopCode, st.Reason)
+	}
+	if c := container(st, "app"); c.Reason != st.Reason {
+		t.Errorf("container reason = %q", c.Reason)
+	}
+}
+
+// BenchmarkStartLatency measures a RunTask-equivalent start on Docker:
+// Apply → RUNNING reported, for an image already present, against
+// `docker run -d` of the same image and command.
+func BenchmarkStartLatency(b *testing.B) {
+	d := dockertest.New(b)
+	image := dockertest.Busybox(b, d)
+	if _, err := exec.LookPath("docker"); err != nil {
+		b.Skip("SKIPPING: no docker CLI")
+	}
+	instance := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	changes := make(chan TaskChange, 1024)
+	r := New(Config{
+		Driver: d, Logger: quiet, Cluster: "bench", InstanceARN: instance, CleanupAfter: -1,
+		OnChange: func(c TaskChange) { changes <- c },
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = r.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	td := taskDef("bridge", ecs.ContainerDefinition{
+		Name: "app", Image: image, Memory: ptr(32), Command: []string{"sleep", "600"}, StopTimeout: ptr(1),
+		LinuxParameters: &ecs.LinuxParameters{InitProcessEnabled: ptr(true)},
+	})
+	waitFor := func(arn, status string) {
+		for {
+			select {
+			case c := <-changes:
+				if c.TaskARN == arn && c.LastStatus == status {
+					return
+				}
+			case <-time.After(30 * time.Second):
+				b.Fatalf("timed out waiting for %s", status)
+			}
+		}
+	}
+	var runnerTotal, dockerTotal time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		task := newTask()
+		start := time.Now()
+		r.Apply(TaskSpec{Task: task, Definition: td})
+		waitFor(task.ARN, ecs.TaskRunning)
+		runnerTotal += time.Since(start)
+
+		b.StopTimer()
+		r.Apply(TaskSpec{Task: stopped(task, "", ""), Definition: td})
+		waitFor(task.ARN, ecs.TaskStopped)
+		name := fmt.Sprintf("berth-bench-%d-%d", time.Now().UnixNano(), i)
+		b.StartTimer()
+
+		start = time.Now()
+		out, err := exec.Command("docker", "run", "-d", "--init", "--name", name, "-m", "32m", image, "sleep", "600").CombinedOutput()
+		dockerTotal += time.Since(start)
+		b.StopTimer()
+		if err != nil {
+			b.Fatalf("docker run: %v: %s", err, out)
+		}
+		_ = exec.Command("docker", "rm", "-f", name).Run()
+		b.StartTimer()
+	}
+	b.StopTimer()
+	runnerMS := float64(runnerTotal.Microseconds()) / 1000 / float64(b.N)
+	dockerMS := float64(dockerTotal.Microseconds()) / 1000 / float64(b.N)
+	b.ReportMetric(runnerMS, "runner-ms/op")
+	b.ReportMetric(dockerMS, "docker-run-ms/op")
+	b.ReportMetric(runnerMS/dockerMS, "ratio")
+	b.Logf("Apply→RUNNING %.1f ms, docker run -d %.1f ms, ratio %.2f (n=%d)", runnerMS, dockerMS, runnerMS/dockerMS, b.N)
+}

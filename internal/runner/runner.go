@@ -1,0 +1,556 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/berth-dev/berth/internal/driver"
+	"github.com/berth-dev/berth/internal/ecs"
+)
+
+// PullBehavior says when the runner pulls a container's image, after ECS's
+// ECS_IMAGE_PULL_BEHAVIOR.
+type PullBehavior string
+
+// Pull behaviors.
+const (
+	// PullPreferCached pulls only images that are not present locally.
+	// It is berth's default: local images are not pulled again.
+	PullPreferCached PullBehavior = "prefer-cached"
+	// PullDefault always pulls, and falls back to a local copy of the
+	// image if the pull fails (the ECS agent's "default").
+	PullDefault PullBehavior = "default"
+	// PullAlways always pulls; a failed pull fails the container even if
+	// the image is present.
+	PullAlways PullBehavior = "always"
+)
+
+// Defaults of [Config].
+const (
+	DefaultStopTimeout    = 30 * time.Second
+	DefaultCleanupAfter   = 2 * time.Minute
+	DefaultOrphanGrace    = time.Minute
+	DefaultResyncInterval = 30 * time.Second
+	DefaultForgetAfter    = time.Hour
+)
+
+// Labels the runner adds to containers besides the driver's [driver.LabelTaskARN],
+// [driver.LabelContainerName], [driver.LabelCluster] and [driver.LabelInstance].
+// They let a restarted runner judge and stop adopted tasks before their
+// definitions are applied again.
+const (
+	LabelEssential     = "berth.runner.essential"      // "true" or "false"
+	LabelStopTimeout   = "berth.runner.stop-timeout"   // a Go duration, e.g. "30s"
+	LabelDependsOn     = "berth.runner.depends-on"     // "name:CONDITION,..."
+	LabelTaskVolumes   = "berth.runner.task-volumes"   // task-scoped volumes to remove, "a,b"
+	LabelTaskDefFamily = "berth.runner.task-family"    // the task definition's family
+	LabelTaskDefRev    = "berth.runner.task-revision"  // the task definition's revision
+	LabelHealthCheck   = "berth.runner.health-check"   // "true" if the container has a health check
+	LabelImage         = "berth.runner.original-image" // the image as the definition names it
+	LabelIndex         = "berth.runner.index"          // the container's position in the definition
+)
+
+// Labels the ECS agent puts on task containers; the runner sets them too so
+// that tools written for ECS container instances recognise berth's.
+const (
+	ecsLabelTaskARN    = "com.amazonaws.ecs.task-arn"
+	ecsLabelContainer  = "com.amazonaws.ecs.container-name"
+	ecsLabelFamily     = "com.amazonaws.ecs.task-definition-family"
+	ecsLabelRevision   = "com.amazonaws.ecs.task-definition-version"
+	ecsLabelClusterARN = "com.amazonaws.ecs.cluster"
+)
+
+// Config configures a [Runner]. Driver is required.
+type Config struct {
+	Driver driver.Driver
+	// Logger receives the runner's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Cluster and InstanceARN label every container and task network the
+	// runner creates; Adopt and event routing find this instance's
+	// containers by them. Set both: with neither, Adopt takes every berth
+	// container on the host.
+	Cluster, InstanceARN string
+	// Now is the clock of reported timestamps; nil means time.Now. Timers
+	// (cleanup, grace periods, dependency timeouts) use the real clock.
+	Now func() time.Time
+
+	// RegistryAuth returns credentials for pulling image (as the task
+	// definition names it, before ImageRewrite); false means anonymous.
+	RegistryAuth func(image string) (driver.RegistryAuth, bool)
+	// ImageRewrite maps a definition's image to the reference actually
+	// pulled and run, e.g. an ECR repository to berth's registry. nil
+	// keeps images as they are.
+	ImageRewrite func(image string) string
+	// PullBehavior is when to pull images; "" means PullPreferCached.
+	PullBehavior PullBehavior
+
+	// Secrets resolves a container's secrets (Secrets Manager or SSM
+	// references) to environment variables. nil leaves secrets out, with
+	// a warning. An error fails the container with
+	// "ResourceInitializationError: unable to pull secrets or registry
+	// auth: ...".
+	Secrets func(ctx context.Context, task *ecs.Task, container string, secrets []ecs.Secret) (map[string]string, error)
+	// ExtraEnv returns environment variables to add to a container, e.g.
+	// the task metadata endpoint. They override the definition's.
+	ExtraEnv func(task *ecs.Task, container string) map[string]string
+
+	// OnChange is called whenever a task's observed state changes, never
+	// concurrently for one task (tasks report in parallel). It should not
+	// block for long: the task's reconciliation waits for it. Reports share
+	// their slices with the runner: do not modify them.
+	OnChange func(TaskChange)
+
+	// StopTimeout is the stop timeout of containers whose definition sets
+	// none; 0 means DefaultStopTimeout (ECS_CONTAINER_STOP_TIMEOUT).
+	StopTimeout time.Duration
+	// CleanupAfter is how long a STOPPED task's containers and task-scoped
+	// volumes are kept (for logs and inspection) before they are removed;
+	// 0 means DefaultCleanupAfter, negative removes them at once.
+	CleanupAfter time.Duration
+	// OrphanGrace is how long a task found by Adopt may wait to be applied
+	// again; past it the task is stopped and removed. 0 means
+	// DefaultOrphanGrace; negative keeps orphans running forever.
+	OrphanGrace time.Duration
+	// ResyncInterval is how often each task re-reads its containers from
+	// the driver, a safety net for lost events; 0 means
+	// DefaultResyncInterval.
+	ResyncInterval time.Duration
+	// ForgetAfter is how long a cleaned-up task is remembered (so that
+	// applying it again does not run it twice) and listed by Tasks; 0
+	// means DefaultForgetAfter.
+	ForgetAfter time.Duration
+}
+
+// TaskSpec is the desired state of one task: the task as the control plane
+// knows it (its DesiredStatus, overrides, stop code and reason) and its task
+// definition. Definition may be nil when DesiredStatus is STOPPED.
+type TaskSpec struct {
+	Task       *ecs.Task
+	Definition *ecs.TaskDefinition
+}
+
+// TaskChange is the observed state of a task, as the agent reports it to
+// the control plane.
+type TaskChange struct {
+	TaskARN string
+	// LastStatus moves forward only: PROVISIONING (awsvpc: creating the
+	// task network), PENDING (pulling, creating, waiting on dependencies),
+	// RUNNING (every essential container started), STOPPING (containers
+	// being stopped), DEPROVISIONING (awsvpc: removing the task network),
+	// STOPPED.
+	LastStatus string
+	// HealthStatus is HEALTHY, UNHEALTHY or UNKNOWN, derived from the
+	// essential containers that have a health check.
+	HealthStatus string
+	// Reason is the stopped reason, e.g. "Essential container in task
+	// exited" or "CannotPullContainerError: ...".
+	Reason   string
+	StopCode string
+
+	// PullStartedAt and PullStoppedAt bracket the task's image step (a mere
+	// presence check for cached images under PullPreferCached).
+	PullStartedAt      time.Time
+	PullStoppedAt      time.Time
+	StartedAt          time.Time // when the task became RUNNING
+	StoppingAt         time.Time // when the runner began stopping it
+	ExecutionStoppedAt time.Time // when its last container stopped
+	StoppedAt          time.Time
+
+	// PrivateIPv4 and MACAddress are the task network's (awsvpc only).
+	PrivateIPv4 string
+	MACAddress  string
+
+	Containers []ContainerChange
+}
+
+// ContainerChange is the observed state of one container of a task.
+type ContainerChange struct {
+	Name string
+	// RuntimeID is the driver's container ID; empty until created.
+	RuntimeID string
+	// ImageDigest is not known to the driver yet and is always empty.
+	ImageDigest string
+	// Image is the reference the container runs (after ImageRewrite).
+	Image string
+	// LastStatus is PENDING, RUNNING or STOPPED.
+	LastStatus string
+	// Reason explains a stop that was not a plain exit, e.g.
+	// "OutOfMemoryError: Container killed due to memory usage".
+	Reason       string
+	HealthStatus string
+	ExitCode     *int
+	Essential    bool
+	// NetworkBindings are the published ports: dynamic host ports in
+	// bridge mode, 127.0.0.1 ports in awsvpc mode, the container ports
+	// themselves in host mode.
+	NetworkBindings []ecs.NetworkBinding
+}
+
+// Runner turns desired ECS tasks into containers through a driver and
+// reports what it observes. See the package documentation.
+type Runner struct {
+	cfg Config
+	log *slog.Logger
+
+	mu      sync.Mutex
+	tasks   map[string]*taskRun // by task ARN
+	running bool                // Run is active
+	runCtx  context.Context
+	wg      sync.WaitGroup // actors and their operations
+}
+
+// New returns a runner. It does nothing until Run is called.
+func New(cfg Config) *Runner {
+	if cfg.Driver == nil {
+		panic("runner: Config.Driver is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PullBehavior == "" {
+		cfg.PullBehavior = PullPreferCached
+	}
+	if cfg.StopTimeout <= 0 {
+		cfg.StopTimeout = DefaultStopTimeout
+	}
+	if cfg.CleanupAfter == 0 {
+		cfg.CleanupAfter = DefaultCleanupAfter
+	}
+	if cfg.OrphanGrace == 0 {
+		cfg.OrphanGrace = DefaultOrphanGrace
+	}
+	if cfg.ResyncInterval <= 0 {
+		cfg.ResyncInterval = DefaultResyncInterval
+	}
+	if cfg.ForgetAfter <= 0 {
+		cfg.ForgetAfter = DefaultForgetAfter
+	}
+	return &Runner{
+		cfg:   cfg,
+		log:   cfg.Logger.With("component", "runner"),
+		tasks: map[string]*taskRun{},
+	}
+}
+
+// instanceSelector selects the containers and task networks of this
+// instance.
+func (r *Runner) instanceSelector() map[string]string {
+	sel := map[string]string{}
+	if r.cfg.Cluster != "" {
+		sel[driver.LabelCluster] = r.cfg.Cluster
+	}
+	if r.cfg.InstanceARN != "" {
+		sel[driver.LabelInstance] = r.cfg.InstanceARN
+	}
+	return sel
+}
+
+// ours reports whether labels belong to this instance's containers.
+func (r *Runner) ours(labels map[string]string) bool {
+	if labels[driver.LabelTaskARN] == "" {
+		return false
+	}
+	for k, v := range r.instanceSelector() {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Apply sets a task's desired state: it starts the task, or stops it when
+// spec.Task.DesiredStatus is STOPPED. It is idempotent and level-based:
+// applying a spec again only updates the desired state, and a task that has
+// stopped is never started again. Apply does not block; the work happens
+// while Run runs.
+func (r *Runner) Apply(spec TaskSpec) {
+	if spec.Task == nil || spec.Task.ARN == "" {
+		r.log.Error("apply: task without an ARN ignored")
+		return
+	}
+	arn := spec.Task.ARN
+	spec = cloneSpec(spec)
+	r.mu.Lock()
+	t := r.tasks[arn]
+	if t == nil {
+		t = newTaskRun(r, arn)
+		r.tasks[arn] = t
+	}
+	if t.done {
+		// Already stopped and cleaned up: report the final state again, so
+		// that a control plane that missed it learns it.
+		r.mu.Unlock()
+		if spec.Task.DesiredStatus != ecs.TaskStopped {
+			t.emit(t.snapshot(), true)
+		}
+		return
+	}
+	t.inbox.push(message{spec: &spec})
+	r.startLocked(t)
+	r.mu.Unlock()
+}
+
+// startLocked starts t's actor if Run is active and it is not running yet.
+// r.mu is held.
+func (r *Runner) startLocked(t *taskRun) {
+	if !r.running || t.started || t.done {
+		return
+	}
+	t.started = true
+	r.wg.Add(1)
+	go t.loop(r.runCtx)
+}
+
+// Adopt finds the containers and task networks of this instance (by the
+// cluster and instance labels), rebuilds the runner's state from them and
+// returns the observed state of every task found. Call it after a restart,
+// before or after Run, and before applying tasks again.
+//
+// Adopted tasks are not restarted and nothing is created for them: running
+// containers keep running and are reported RUNNING. A task the agent does
+// not apply again within Config.OrphanGrace is an orphan (e.g. the control
+// plane forgot it): it is stopped and its containers removed. Until its
+// spec is applied, an adopted task is judged from its containers' labels:
+// an essential container that exits still stops the task.
+func (r *Runner) Adopt(ctx context.Context) ([]TaskChange, error) {
+	sel := r.instanceSelector()
+	states, err := r.cfg.Driver.ListContainers(ctx, sel)
+	if err != nil {
+		return nil, fmt.Errorf("runner: adopt: %w", err)
+	}
+	nets, err := r.cfg.Driver.ListTaskNetworks(ctx, sel)
+	if err != nil {
+		return nil, fmt.Errorf("runner: adopt: %w", err)
+	}
+	byTask := map[string][]driver.ContainerState{}
+	for _, st := range states {
+		if arn := st.Labels[driver.LabelTaskARN]; arn != "" && st.Labels[driver.LabelContainerName] != "" {
+			byTask[arn] = append(byTask[arn], st)
+		}
+	}
+	netByTask := map[string]driver.TaskNetwork{}
+	for _, n := range nets {
+		if arn := n.Labels[driver.LabelTaskARN]; arn != "" {
+			netByTask[arn] = n
+			if _, ok := byTask[arn]; !ok {
+				byTask[arn] = nil
+			}
+		}
+	}
+
+	var out []TaskChange
+	deadline := time.Time{}
+	if r.cfg.OrphanGrace > 0 {
+		deadline = time.Now().Add(r.cfg.OrphanGrace)
+	}
+	for _, arn := range sortedKeys(byTask) {
+		r.mu.Lock()
+		t := r.tasks[arn]
+		if t != nil {
+			r.mu.Unlock()
+			out = append(out, t.snapshot())
+			continue
+		}
+		t = newTaskRun(r, arn)
+		var netp *driver.TaskNetwork
+		if n, ok := netByTask[arn]; ok {
+			netp = &n
+		}
+		t.adopt(byTask[arn], netp, deadline)
+		rep := t.buildReport()
+		t.setReport(rep)
+		t.emitMu.Lock()
+		t.lastEmitted = &rep
+		t.emitMu.Unlock()
+		r.tasks[arn] = t
+		r.startLocked(t)
+		r.mu.Unlock()
+		r.log.InfoContext(ctx, "adopted task", "task", arn, "status", rep.LastStatus, "containers", len(rep.Containers))
+		out = append(out, rep)
+	}
+	return out, nil
+}
+
+// Tasks returns the observed state of every task the runner knows,
+// including stopped ones it still remembers, sorted by ARN.
+func (r *Runner) Tasks() []TaskChange {
+	r.mu.Lock()
+	ts := make([]*taskRun, 0, len(r.tasks))
+	for _, t := range r.tasks {
+		ts = append(ts, t)
+	}
+	r.mu.Unlock()
+	out := make([]TaskChange, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.snapshot())
+	}
+	slices.SortFunc(out, func(a, b TaskChange) int { return strings.Compare(a.TaskARN, b.TaskARN) })
+	return out
+}
+
+// Task returns the observed state of one task.
+func (r *Runner) Task(arn string) (TaskChange, bool) {
+	r.mu.Lock()
+	t := r.tasks[arn]
+	r.mu.Unlock()
+	if t == nil {
+		return TaskChange{}, false
+	}
+	return t.snapshot(), true
+}
+
+// ErrAlreadyRunning is returned by a second concurrent call of Run.
+var ErrAlreadyRunning = errors.New("runner: already running")
+
+// Run subscribes to the driver's events and drives every task's
+// reconciliation until ctx ends; then it waits for in-flight work to wind
+// down and returns nil. Containers are left as they are: a new runner
+// adopts them. Run fails if it cannot subscribe to events at first; later
+// stream failures (e.g. the daemon restarted) are retried, and every task
+// re-reads its containers.
+func (r *Runner) Run(ctx context.Context) error {
+	r.mu.Lock()
+	if r.running {
+		r.mu.Unlock()
+		return ErrAlreadyRunning
+	}
+	events, err := r.cfg.Driver.WaitEvents(ctx)
+	if err != nil {
+		r.mu.Unlock()
+		return fmt.Errorf("runner: subscribe to driver events: %w", err)
+	}
+	r.running = true
+	r.runCtx = ctx
+	for _, t := range r.tasks {
+		r.startLocked(t)
+	}
+	r.mu.Unlock()
+
+	defer func() {
+		// No actor may start once we wait for them.
+		r.mu.Lock()
+		r.running = false
+		r.mu.Unlock()
+		r.wg.Wait()
+		r.mu.Lock()
+		for _, t := range r.tasks {
+			t.started = false
+		}
+		r.mu.Unlock()
+	}()
+
+	resync := time.NewTicker(r.cfg.ResyncInterval)
+	defer resync.Stop()
+	backoff := 100 * time.Millisecond
+	for {
+		if events == nil {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
+			events, err = r.cfg.Driver.WaitEvents(ctx)
+			if err != nil {
+				r.log.WarnContext(ctx, "cannot subscribe to driver events; retrying", "error", err, "in", backoff)
+				events = nil
+				backoff = min(backoff*2, 10*time.Second)
+				continue
+			}
+			backoff = 100 * time.Millisecond
+			r.log.InfoContext(ctx, "driver event stream restored; resynchronising")
+			r.broadcast(message{resync: true})
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				if ctx.Err() != nil {
+					return nil
+				}
+				r.log.WarnContext(ctx, "driver event stream ended; resubscribing")
+				events = nil
+				continue
+			}
+			r.route(ev)
+		case <-resync.C:
+			r.broadcast(message{resync: true})
+			r.forget()
+		}
+	}
+}
+
+// route hands a driver event to its task's actor.
+func (r *Runner) route(ev driver.ContainerEvent) {
+	if !r.ours(ev.Labels) {
+		return
+	}
+	r.mu.Lock()
+	t := r.tasks[ev.Labels[driver.LabelTaskARN]]
+	if t != nil && !t.done {
+		t.inbox.push(message{event: &ev})
+	}
+	r.mu.Unlock()
+}
+
+func (r *Runner) broadcast(m message) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range r.tasks {
+		if !t.done {
+			t.inbox.push(m)
+		}
+	}
+}
+
+// forget drops cleaned-up tasks older than ForgetAfter.
+func (r *Runner) forget() {
+	cutoff := time.Now().Add(-r.cfg.ForgetAfter)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for arn, t := range r.tasks {
+		if t.done && t.doneAt.Before(cutoff) {
+			delete(r.tasks, arn)
+		}
+	}
+}
+
+// cloneSpec deep-copies a spec, so that the caller may keep changing its
+// task (e.g. recording reported state on it) while the runner reads it.
+func cloneSpec(spec TaskSpec) TaskSpec {
+	if b, err := json.Marshal(spec.Task); err == nil {
+		var t ecs.Task
+		if json.Unmarshal(b, &t) == nil {
+			t.ID = spec.Task.ID
+			spec.Task = &t
+		}
+	}
+	if spec.Definition != nil {
+		if b, err := json.Marshal(spec.Definition); err == nil {
+			var td ecs.TaskDefinition
+			if json.Unmarshal(b, &td) == nil {
+				spec.Definition = &td
+			}
+		}
+	}
+	return spec
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

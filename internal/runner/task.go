@@ -1,0 +1,1316 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/berth-dev/berth/internal/driver"
+	"github.com/berth-dev/berth/internal/ecs"
+)
+
+// Reasons the runner reports.
+const (
+	ReasonOutOfMemory      = "OutOfMemoryError: Container killed due to memory usage"
+	ReasonContainerRemoved = "ContainerRemoved: the container was removed outside berth"
+	ReasonOrphan           = "Task stopped by berth: it was not applied again after the agent restarted"
+)
+
+// inbox is a task actor's unbounded, ordered message queue.
+type inbox struct {
+	mu   sync.Mutex
+	msgs []message
+	wake chan struct{}
+}
+
+func (q *inbox) push(m message) {
+	q.mu.Lock()
+	q.msgs = append(q.msgs, m)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *inbox) drain() []message {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m := q.msgs
+	q.msgs = nil
+	return m
+}
+
+// message is one input of a task actor.
+type message struct {
+	spec   *TaskSpec
+	event  *driver.ContainerEvent
+	op     *opResult
+	resync bool
+}
+
+// opKind is the kind of a driver operation run in the background.
+type opKind int
+
+const (
+	opNetwork opKind = iota
+	opVolumes
+	opImage
+	opCreate
+	opStart
+	opStop
+	opRemoveNetwork
+	opCleanup
+)
+
+// opResult is the outcome of a background driver operation.
+type opResult struct {
+	kind     opKind
+	epoch    int
+	ctr      string // container name
+	image    string
+	err      error
+	reason   string // the failure, as reported
+	id       string
+	state    *driver.ContainerState
+	notFound bool
+	net      *driver.TaskNetwork
+}
+
+// phase is a container's lifecycle position; it only moves forward.
+type phase int
+
+const (
+	phPending phase = iota // not created
+	phCreated
+	phRunning
+	phStopped
+)
+
+// ctr is the runner's view of one container of a task.
+type ctr struct {
+	name        string
+	plan        *containerPlan // nil if adopted and not yet applied
+	image       string
+	essential   bool
+	healthCheck bool
+	stopTimeout time.Duration
+	dependsOn   []ecs.ContainerDependency
+	taskVolumes []string // from labels of adopted containers
+	index       int      // position in the definition
+
+	id          string
+	phase       phase
+	busy        bool // an operation is in flight
+	stopIssued  bool
+	started     bool
+	startedAt   time.Time // the driver's start time
+	startedReal time.Time // real clock, when first seen started
+	exitCode    *int
+	reason      string
+	oom         bool
+	health      driver.HealthStatus
+	bindings    []driver.NetworkBinding
+	removed     bool
+}
+
+func (c *ctr) markStarted() {
+	c.started = true
+	if c.startedReal.IsZero() {
+		c.startedReal = time.Now()
+	}
+}
+
+func (c *ctr) stop(exitCode *int, reason string) {
+	if c.phase == phStopped {
+		return
+	}
+	c.phase = phStopped
+	if exitCode != nil {
+		v := *exitCode
+		c.exitCode = &v
+	}
+	if c.reason == "" {
+		c.reason = reason
+	}
+}
+
+// imgState is the pull state of one image of a task.
+type imgState int
+
+const (
+	imgNone imgState = iota
+	imgPulling
+	imgReady
+	imgFailed
+)
+
+type imageStatus struct {
+	state  imgState
+	reason string
+}
+
+// taskRun is one task: an actor goroutine (loop) owns its state and is the
+// only one to reconcile it; driver events, applied specs and the results of
+// background operations reach it through its inbox.
+type taskRun struct {
+	r     *Runner
+	arn   string
+	log   *slog.Logger
+	inbox inbox
+
+	// guarded by r.mu
+	started bool
+	done    bool // stopped, cleaned up; the actor has exited
+	doneAt  time.Time
+
+	repMu  sync.Mutex
+	report TaskChange
+
+	emitMu      sync.Mutex
+	lastEmitted *TaskChange
+
+	// Owned by the actor (or by Adopt before the actor starts).
+	epoch       int
+	spec        *TaskSpec
+	plan        *taskPlan
+	planned     bool
+	specAt      time.Time // real clock, when the plan was made
+	ctrs        []*ctr
+	images      map[string]*imageStatus
+	net         *driver.TaskNetwork
+	netBusy     bool
+	netRemoved  bool
+	volsReady   bool
+	volsBusy    bool
+	status      string
+	stopping    bool
+	stopCode    string
+	reason      string
+	inflight    int
+	startCtx    context.Context
+	cancelStart context.CancelFunc
+
+	pullStartedAt, pullStoppedAt, startedAt time.Time
+	stoppingAt, execStoppedAt, stoppedAt    time.Time
+
+	orphanDeadline time.Time
+	cleanupAt      time.Time
+	cleanBusy      bool
+	cleaned        bool
+	cleanAttempts  int
+	retryAt        time.Time
+	wakeAt         time.Time
+}
+
+func newTaskRun(r *Runner, arn string) *taskRun {
+	return &taskRun{
+		r:      r,
+		arn:    arn,
+		log:    r.log.With("task", arn),
+		inbox:  inbox{wake: make(chan struct{}, 1)},
+		images: map[string]*imageStatus{},
+		report: TaskChange{TaskARN: arn, LastStatus: ecs.TaskPending, HealthStatus: ecs.HealthUnknown},
+	}
+}
+
+func (t *taskRun) now() time.Time { return t.r.cfg.Now() }
+
+func (t *taskRun) ctr(name string) *ctr {
+	for _, c := range t.ctrs {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (t *taskRun) snapshot() TaskChange {
+	t.repMu.Lock()
+	defer t.repMu.Unlock()
+	return t.report
+}
+
+func (t *taskRun) setReport(rep TaskChange) {
+	t.repMu.Lock()
+	t.report = rep
+	t.repMu.Unlock()
+}
+
+// emit calls OnChange with rep if it differs from the last report (or
+// force), never concurrently for one task.
+func (t *taskRun) emit(rep TaskChange, force bool) {
+	t.emitMu.Lock()
+	defer t.emitMu.Unlock()
+	if !force && t.lastEmitted != nil && reflect.DeepEqual(*t.lastEmitted, rep) {
+		return
+	}
+	t.lastEmitted = &rep
+	if t.r.cfg.OnChange != nil {
+		t.r.cfg.OnChange(rep)
+	}
+}
+
+// loop is the task's actor. It returns when ctx ends or when the task has
+// stopped and been cleaned up.
+func (t *taskRun) loop(ctx context.Context) {
+	defer t.r.wg.Done()
+	// Forget operations of an earlier Run: their results are stale.
+	t.epoch++
+	t.inflight = 0
+	t.netBusy, t.volsBusy, t.cleanBusy = false, false, false
+	for _, c := range t.ctrs {
+		c.busy = false
+	}
+	for _, s := range t.images {
+		if s.state == imgPulling {
+			s.state = imgNone
+		}
+	}
+	t.startCtx, t.cancelStart = context.WithCancel(ctx)
+	defer t.cancelStart()
+	if t.stopping {
+		t.cancelStart()
+	}
+
+	first := true
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		msgs := t.inbox.drain()
+		if first {
+			// Level-based start: whatever exists already (a restart, a
+			// crash between create and start) is found before acting.
+			t.resync(ctx, true)
+			first = false
+		}
+		for _, m := range msgs {
+			t.handle(ctx, m)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		t.wakeAt = time.Time{}
+		t.reconcile(ctx)
+		rep := t.buildReport()
+		t.setReport(rep)
+		t.emit(rep, false)
+		if t.cleaned && t.inflight == 0 {
+			t.r.mu.Lock()
+			t.done = true
+			t.doneAt = time.Now()
+			t.r.mu.Unlock()
+			t.log.Debug("task finished")
+			return
+		}
+		wait := time.Hour
+		if !t.wakeAt.IsZero() {
+			wait = max(time.Until(t.wakeAt), time.Millisecond)
+		}
+		timer.Reset(wait)
+		select {
+		case <-t.inbox.wake:
+		case <-timer.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (t *taskRun) wakeBy(tm time.Time) {
+	if t.wakeAt.IsZero() || tm.Before(t.wakeAt) {
+		t.wakeAt = tm
+	}
+}
+
+func (t *taskRun) handle(ctx context.Context, m message) {
+	switch {
+	case m.spec != nil:
+		t.applySpec(*m.spec)
+	case m.event != nil:
+		t.handleEvent(ctx, *m.event)
+	case m.op != nil:
+		if m.op.epoch == t.epoch {
+			t.handleOp(ctx, *m.op)
+		}
+	case m.resync:
+		t.resync(ctx, false)
+	}
+}
+
+// applySpec takes a new desired state.
+func (t *taskRun) applySpec(spec TaskSpec) {
+	t.spec = &spec
+	t.orphanDeadline = time.Time{}
+	if !t.planned && (spec.Definition != nil || spec.Task.DesiredStatus != ecs.TaskStopped) {
+		t.planned = true
+		plan, err := buildPlan(t.r.cfg, spec)
+		if err != nil {
+			t.log.Warn("task cannot run", "error", err)
+			t.beginStop(ecs.StopTaskFailedToStart, err.Error())
+		} else {
+			t.attachPlan(plan)
+		}
+	}
+	if spec.Task.DesiredStatus == ecs.TaskStopped {
+		t.beginStop(spec.Task.StopCode, spec.Task.StoppedReason)
+	}
+}
+
+// attachPlan sets the task's plan, merging containers already known (from
+// Adopt or a resync) by name.
+func (t *taskRun) attachPlan(p *taskPlan) {
+	t.plan = p
+	t.specAt = time.Now()
+	var ordered []*ctr
+	for i, cp := range p.containers {
+		c := t.ctr(cp.name)
+		if c == nil {
+			c = &ctr{name: cp.name, health: driver.HealthNone}
+		}
+		c.plan = cp
+		c.index = i
+		c.image = cp.image
+		c.essential = cp.essential
+		c.healthCheck = cp.healthCheck
+		c.stopTimeout = cp.stopTimeout
+		c.dependsOn = cp.dependsOn
+		ordered = append(ordered, c)
+	}
+	for _, c := range t.ctrs {
+		if !slices.Contains(ordered, c) {
+			// Not in the definition: it does not decide the task's fate,
+			// and is stopped and removed with it.
+			c.essential = false
+			ordered = append(ordered, c)
+		}
+	}
+	t.ctrs = ordered
+}
+
+// ctrFromLabels rebuilds a container's view from its labels (adoption).
+func (t *taskRun) ctrFromLabels(st driver.ContainerState) *ctr {
+	l := st.Labels
+	c := &ctr{
+		name:        l[driver.LabelContainerName],
+		image:       st.Image,
+		essential:   l[LabelEssential] != "false",
+		healthCheck: l[LabelHealthCheck] == "true",
+		stopTimeout: t.r.cfg.StopTimeout,
+		dependsOn:   parseDependsOn(l[LabelDependsOn]),
+		taskVolumes: splitList(l[LabelTaskVolumes]),
+		health:      driver.HealthNone,
+	}
+	if d, err := time.ParseDuration(l[LabelStopTimeout]); err == nil && d >= 0 {
+		c.stopTimeout = d
+	}
+	c.index = len(t.ctrs)
+	if i, err := strconv.Atoi(l[LabelIndex]); err == nil {
+		c.index = i
+	}
+	return c
+}
+
+// adopt builds the state of a task found on the host; the actor is not
+// running yet.
+func (t *taskRun) adopt(states []driver.ContainerState, net *driver.TaskNetwork, orphanDeadline time.Time) {
+	for _, st := range states {
+		c := t.ctrFromLabels(st)
+		t.ctrs = append(t.ctrs, c)
+		t.applyState(c, st)
+	}
+	slices.SortStableFunc(t.ctrs, func(a, b *ctr) int {
+		if a.index != b.index {
+			return a.index - b.index
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	t.net = net
+	t.orphanDeadline = orphanDeadline
+	t.checkEssential()
+	if t.stopping && t.allStopped() {
+		// It had stopped before the restart: nothing is left to do but
+		// tear it down, so report the truth at once.
+		t.execStoppedAt = t.now()
+		if t.net == nil {
+			t.status = ecs.TaskStopped
+			t.stoppedAt = t.execStoppedAt
+			t.cleanupAt = time.Now().Add(max(t.r.cfg.CleanupAfter, 0))
+		}
+	}
+	t.updateStatus()
+	if t.status == ecs.TaskRunning {
+		// The task became RUNNING when its last essential container started.
+		var last time.Time
+		for _, c := range t.ctrs {
+			if c.essential && c.startedAt.After(last) {
+				last = c.startedAt
+			}
+		}
+		if !last.IsZero() {
+			t.startedAt = last
+		}
+	}
+}
+
+// applyState merges a driver snapshot of c; phases only move forward.
+func (t *taskRun) applyState(c *ctr, st driver.ContainerState) {
+	if c.id == "" {
+		c.id = st.ID
+	}
+	if st.ID != c.id {
+		return
+	}
+	switch st.Status {
+	case driver.StatusCreated:
+		if c.phase < phCreated {
+			c.phase = phCreated
+		}
+	case driver.StatusRunning:
+		if c.phase < phRunning {
+			c.phase = phRunning
+			c.markStarted()
+		}
+		if c.startedAt.IsZero() {
+			c.startedAt = st.StartedAt
+		}
+		if c.phase == phRunning {
+			c.health = st.Health
+			if len(st.NetworkBindings) > 0 {
+				c.bindings = slices.Clone(st.NetworkBindings)
+			}
+		}
+	case driver.StatusExited:
+		if c.phase < phStopped {
+			if !st.StartedAt.IsZero() {
+				c.markStarted()
+				if c.startedAt.IsZero() {
+					c.startedAt = st.StartedAt
+				}
+			}
+			c.oom = c.oom || st.OOMKilled
+			reason := ""
+			if c.oom {
+				reason = ReasonOutOfMemory
+			} else if !c.started && st.Error != "" {
+				reason = "CannotStartContainerError: " + st.Error
+			}
+			code := st.ExitCode
+			c.stop(&code, reason)
+			if len(c.bindings) == 0 && len(st.NetworkBindings) > 0 {
+				c.bindings = slices.Clone(st.NetworkBindings)
+			}
+		}
+	}
+}
+
+// vanished handles a container that no longer exists.
+func (t *taskRun) vanished(c *ctr) {
+	c.removed = true
+	switch c.phase {
+	case phPending, phCreated:
+		if !t.stopping && !c.started {
+			// Created but never started, then removed: create it again.
+			c.id, c.phase, c.removed = "", phPending, false
+			return
+		}
+		c.stop(nil, "")
+	case phRunning:
+		c.stop(nil, ReasonContainerRemoved)
+	}
+}
+
+// resync re-reads the task's containers from the driver. With full, it
+// also looks for the task's network (a restart without Adopt).
+func (t *taskRun) resync(ctx context.Context, full bool) {
+	if t.cleaned || (t.status == ecs.TaskStopped && t.cleanBusy) {
+		return
+	}
+	d := t.r.cfg.Driver
+	states, err := d.ListContainers(ctx, map[string]string{driver.LabelTaskARN: t.arn})
+	if err != nil {
+		if ctx.Err() == nil {
+			t.log.Warn("resync: cannot list containers", "error", err)
+		}
+		return
+	}
+	seen := map[string]bool{}
+	for _, st := range states {
+		if !t.r.ours(st.Labels) {
+			continue
+		}
+		name := st.Labels[driver.LabelContainerName]
+		if name == "" {
+			continue
+		}
+		seen[st.ID] = true
+		c := t.ctr(name)
+		if c == nil {
+			c = t.ctrFromLabels(st)
+			t.ctrs = append(t.ctrs, c)
+		}
+		t.applyState(c, st)
+	}
+	for _, c := range t.ctrs {
+		if c.id == "" || seen[c.id] || c.removed || c.busy {
+			continue
+		}
+		if _, err := d.InspectContainer(ctx, c.id); errors.Is(err, driver.ErrNotFound) {
+			t.vanished(c)
+		}
+	}
+	if full && t.net == nil {
+		nets, err := d.ListTaskNetworks(ctx, map[string]string{driver.LabelTaskARN: t.arn})
+		if err == nil && len(nets) > 0 {
+			n := nets[0]
+			t.net = &n
+		}
+	}
+}
+
+func (t *taskRun) handleEvent(ctx context.Context, ev driver.ContainerEvent) {
+	name := ev.Labels[driver.LabelContainerName]
+	c := t.ctr(name)
+	if c == nil {
+		if name != "" && ev.Type != driver.EventDestroy {
+			t.resync(ctx, false) // a container the actor does not know yet
+		}
+		return
+	}
+	if c.id == "" {
+		c.id = ev.ContainerID
+	}
+	if c.id != ev.ContainerID {
+		return // an earlier container of the same name
+	}
+	switch ev.Type {
+	case driver.EventOOM:
+		c.oom = true
+	case driver.EventDestroy:
+		if !c.removed {
+			t.vanished(c)
+		}
+	case driver.EventHealthStatus:
+		if c.phase == phRunning {
+			c.health = ev.Health
+		}
+	case driver.EventStart, driver.EventDie:
+		st, err := t.r.cfg.Driver.InspectContainer(ctx, c.id)
+		switch {
+		case err == nil:
+			t.applyState(c, st)
+		case ev.Type == driver.EventStart:
+			if c.phase < phRunning {
+				c.phase = phRunning
+				c.markStarted()
+			}
+		default:
+			code := ev.ExitCode
+			reason := ""
+			if c.oom {
+				reason = ReasonOutOfMemory
+			}
+			c.stop(&code, reason)
+		}
+	}
+}
+
+// launch runs fn in the background; its result comes back to the inbox.
+func (t *taskRun) launch(ctx context.Context, fn func(ctx context.Context) opResult) {
+	t.inflight++
+	epoch := t.epoch
+	t.r.wg.Add(1)
+	go func() {
+		defer t.r.wg.Done()
+		res := fn(ctx)
+		res.epoch = epoch
+		t.inbox.push(message{op: &res})
+	}()
+}
+
+func (t *taskRun) handleOp(ctx context.Context, res opResult) {
+	t.inflight--
+	c := t.ctr(res.ctr)
+	switch res.kind {
+	case opNetwork:
+		t.netBusy = false
+		switch {
+		case res.err == nil:
+			t.net = res.net
+		case !t.stopping:
+			t.beginStop(ecs.StopTaskFailedToStart, "ResourceInitializationError: failed to create the task network: "+res.err.Error())
+		}
+	case opVolumes:
+		t.volsBusy = false
+		switch {
+		case res.err == nil:
+			t.volsReady = true
+		case !t.stopping:
+			t.beginStop(ecs.StopTaskFailedToStart, "ResourceInitializationError: "+res.err.Error())
+		}
+	case opImage:
+		s := t.images[res.image]
+		switch {
+		case res.err == nil:
+			s.state = imgReady
+		case t.stopping:
+			s.state = imgNone
+		default:
+			s.state, s.reason = imgFailed, res.reason
+		}
+	case opCreate:
+		c.busy = false
+		switch {
+		case res.err == nil:
+			c.id = res.id
+			if c.phase < phCreated {
+				c.phase = phCreated
+			}
+		case !t.stopping:
+			t.log.Warn("cannot create container", "container", c.name, "error", res.err)
+			c.stop(nil, res.reason)
+		}
+	case opStart:
+		c.busy = false
+		if res.state != nil {
+			t.applyState(c, *res.state)
+		}
+		if res.err == nil {
+			if c.phase < phRunning {
+				c.phase = phRunning
+				c.markStarted()
+			}
+		} else if !t.stopping && c.phase < phRunning {
+			t.log.Warn("cannot start container", "container", c.name, "error", res.err)
+			c.stop(nil, res.reason)
+		}
+	case opStop:
+		c.busy = false
+		switch {
+		case res.state != nil:
+			t.applyState(c, *res.state)
+		case res.notFound:
+			t.vanished(c)
+		}
+		if c.phase == phRunning {
+			t.log.Warn("cannot stop container; retrying", "container", c.name, "error", res.err)
+			c.stopIssued = false
+			t.retryAt = time.Now().Add(time.Second)
+		}
+	case opRemoveNetwork:
+		t.netBusy = false
+		if res.err == nil {
+			t.netRemoved = true
+		} else {
+			t.log.Warn("cannot remove task network; retrying", "error", res.err)
+			t.retryAt = time.Now().Add(time.Second)
+		}
+	case opCleanup:
+		t.cleanBusy = false
+		t.cleanAttempts++
+		if res.err == nil || t.cleanAttempts >= 5 {
+			if res.err != nil {
+				t.log.Error("giving up cleaning up the task", "error", res.err)
+			}
+			t.cleaned = true
+			t.netRemoved = true
+			for _, c := range t.ctrs {
+				c.removed = true
+			}
+		} else {
+			t.log.Warn("cannot clean up the task; retrying", "error", res.err)
+			t.retryAt = time.Now().Add(time.Duration(t.cleanAttempts) * time.Second)
+		}
+	}
+}
+
+// beginStop starts stopping the task. The first stop code and reason win.
+func (t *taskRun) beginStop(code, reason string) {
+	if t.status == ecs.TaskStopped {
+		return
+	}
+	if !t.stopping {
+		t.stopping = true
+		t.stoppingAt = t.now()
+		if t.cancelStart != nil {
+			t.cancelStart()
+		}
+		t.log.Info("stopping task", "stopCode", code, "reason", reason)
+	}
+	if t.stopCode == "" {
+		t.stopCode = code
+	}
+	if t.reason == "" {
+		t.reason = reason
+	}
+}
+
+// checkEssential stops the task when an essential container has stopped.
+func (t *taskRun) checkEssential() {
+	if t.stopping {
+		return
+	}
+	for _, c := range t.ctrs {
+		if !c.essential || c.phase != phStopped {
+			continue
+		}
+		if c.started {
+			t.beginStop(ecs.StopEssentialContainerExited, ecs.EssentialContainerExitedReason)
+		} else {
+			reason := c.reason
+			if reason == "" {
+				reason = fmt.Sprintf("Essential container %s failed to start", c.name)
+			}
+			t.beginStop(ecs.StopTaskFailedToStart, reason)
+		}
+		return
+	}
+}
+
+func (t *taskRun) reconcile(ctx context.Context) {
+	if t.status == ecs.TaskStopped {
+		t.reconcileCleanup(ctx)
+		return
+	}
+	if !t.stopping && t.spec == nil && !t.orphanDeadline.IsZero() {
+		if time.Now().After(t.orphanDeadline) {
+			t.log.Warn("orphan task: stopping it")
+			t.beginStop("", ReasonOrphan)
+		} else {
+			t.wakeBy(t.orphanDeadline)
+		}
+	}
+	t.checkEssential()
+	if !t.stopping && t.plan != nil {
+		t.reconcileStart(ctx)
+		t.checkEssential()
+	}
+	t.updateStatus()
+	if t.stopping {
+		t.notePullsDone()
+		t.reconcileStop(ctx)
+	}
+}
+
+// notePullsDone records pullStoppedAt once no image is being pulled.
+func (t *taskRun) notePullsDone() {
+	if t.pullStartedAt.IsZero() || !t.pullStoppedAt.IsZero() {
+		return
+	}
+	for _, s := range t.images {
+		if s.state == imgPulling {
+			return
+		}
+	}
+	t.pullStoppedAt = t.now()
+}
+
+// reconcileStart moves a task towards RUNNING: task network, volumes,
+// images, then containers as their dependencies allow.
+func (t *taskRun) reconcileStart(ctx context.Context) {
+	p := t.plan
+	d := t.r.cfg.Driver
+	if p.network != nil && t.net == nil {
+		if !t.netBusy {
+			t.netBusy = true
+			spec := *p.network
+			t.launch(t.startCtx, func(ctx context.Context) opResult {
+				n, err := d.CreateTaskNetwork(ctx, spec)
+				return opResult{kind: opNetwork, net: &n, err: err}
+			})
+		}
+		return
+	}
+	if !t.volsReady {
+		if len(p.volumes) == 0 {
+			t.volsReady = true
+		} else {
+			if !t.volsBusy {
+				t.volsBusy = true
+				vols := slices.Clone(p.volumes)
+				t.launch(t.startCtx, func(ctx context.Context) opResult {
+					for _, v := range vols {
+						if err := d.CreateVolume(ctx, v.name, v.labels); err != nil {
+							return opResult{kind: opVolumes, err: fmt.Errorf("failed to create volume %s: %w", v.name, err)}
+						}
+					}
+					return opResult{kind: opVolumes}
+				})
+			}
+			return
+		}
+	}
+
+	// Images, once per distinct image.
+	for _, c := range t.ctrs {
+		if c.plan == nil || c.phase != phPending || c.busy {
+			continue
+		}
+		s := t.images[c.image]
+		if s == nil {
+			s = &imageStatus{}
+			t.images[c.image] = s
+		}
+		switch s.state {
+		case imgNone:
+			s.state = imgPulling
+			if t.pullStartedAt.IsZero() {
+				t.pullStartedAt = t.now()
+			}
+			t.launch(t.startCtx, t.pullOp(c.image, c.plan.sourceImage))
+		case imgFailed:
+			c.stop(nil, s.reason)
+		}
+	}
+	t.notePullsDone()
+
+	now := time.Now()
+	for _, c := range t.ctrs {
+		if c.plan == nil || c.busy {
+			continue
+		}
+		switch c.phase {
+		case phPending:
+			if s := t.images[c.image]; s == nil || s.state != imgReady {
+				continue
+			}
+			ready := true
+			for _, src := range c.plan.volumesFrom {
+				sc := t.ctr(src)
+				switch {
+				case sc != nil && sc.id != "":
+				case sc == nil || sc.phase == phStopped:
+					c.stop(nil, fmt.Sprintf("CannotCreateContainerError: volumesFrom container %s was never created", src))
+					ready = false
+				default:
+					ready = false
+				}
+			}
+			if ready {
+				c.busy = true
+				t.launch(t.startCtx, t.createOp(c))
+			}
+		case phCreated:
+			ok, why := t.depsReady(c, now)
+			switch {
+			case why != "":
+				c.stop(nil, why)
+			case ok:
+				c.busy = true
+				id := c.id
+				name := c.name
+				t.launch(t.startCtx, func(ctx context.Context) opResult {
+					res := opResult{kind: opStart, ctr: name}
+					if err := d.StartContainer(ctx, id); err != nil {
+						res.err = err
+						res.reason = "CannotStartContainerError: " + err.Error()
+					}
+					if st, err := d.InspectContainer(ctx, id); err == nil {
+						res.state = &st
+					}
+					return res
+				})
+			}
+		}
+	}
+}
+
+// pullOp makes an image available according to the pull behavior.
+func (t *taskRun) pullOp(image, source string) func(ctx context.Context) opResult {
+	cfg := t.r.cfg
+	log := t.log
+	return func(ctx context.Context) opResult {
+		res := opResult{kind: opImage, image: image}
+		d := cfg.Driver
+		if cfg.PullBehavior == PullPreferCached {
+			present, err := d.ImagePresent(ctx, image)
+			if err == nil && present {
+				return res
+			}
+		}
+		var auth driver.RegistryAuth
+		if cfg.RegistryAuth != nil {
+			if a, ok := cfg.RegistryAuth(source); ok {
+				auth = a
+			}
+		}
+		err := d.PullImage(ctx, image, auth)
+		if err == nil {
+			return res
+		}
+		if cfg.PullBehavior == PullDefault {
+			if present, perr := d.ImagePresent(ctx, image); perr == nil && present {
+				log.Warn("image pull failed; using the cached image", "image", image, "error", err)
+				return res
+			}
+		}
+		res.err = err
+		res.reason = "CannotPullContainerError: " + err.Error()
+		return res
+	}
+}
+
+// createOp creates c's container.
+func (t *taskRun) createOp(c *ctr) func(ctx context.Context) opResult {
+	cfg := t.r.cfg
+	d := cfg.Driver
+	spec := c.plan.spec
+	spec.Env = maps.Clone(spec.Env)
+	if t.net != nil && spec.Network.Mode == driver.NetworkModeAWSVPC {
+		spec.Network.TaskNetworkID = t.net.ID
+	}
+	secrets := c.plan.secrets
+	task := t.spec.Task
+	name := c.name
+	log := t.log
+	return func(ctx context.Context) opResult {
+		res := opResult{kind: opCreate, ctr: name}
+		if len(secrets) > 0 {
+			if cfg.Secrets == nil {
+				log.Warn("container secrets are not injected: no secrets resolver configured", "container", name, "secrets", len(secrets))
+			} else {
+				env, err := cfg.Secrets(ctx, task, name, secrets)
+				if err != nil {
+					res.err = err
+					res.reason = "ResourceInitializationError: unable to pull secrets or registry auth: " + err.Error()
+					return res
+				}
+				if spec.Env == nil {
+					spec.Env = map[string]string{}
+				}
+				maps.Copy(spec.Env, env)
+			}
+		}
+		id, err := d.CreateContainer(ctx, spec)
+		if err != nil {
+			res.err = err
+			res.reason = "CannotCreateContainerError: " + err.Error()
+			return res
+		}
+		res.id = id
+		return res
+	}
+}
+
+// depsReady reports whether c's dependsOn conditions are met, or why they
+// never will be.
+func (t *taskRun) depsReady(c *ctr, now time.Time) (bool, string) {
+	ready := true
+	for _, dep := range c.dependsOn {
+		x := t.ctr(dep.ContainerName)
+		if x == nil {
+			return false, fmt.Sprintf("CannotStartContainerError: dependency on unknown container %s", dep.ContainerName)
+		}
+		met, never := false, ""
+		switch dep.Condition {
+		case "START":
+			met = x.started
+			if !met && x.phase == phStopped {
+				never = "it never started"
+			}
+		case "COMPLETE":
+			met = x.phase == phStopped && x.started
+			if x.phase == phStopped && !x.started {
+				never = "it never started"
+			}
+		case "SUCCESS":
+			if x.phase == phStopped {
+				switch {
+				case !x.started:
+					never = "it never started"
+				case x.exitCode != nil && *x.exitCode == 0:
+					met = true
+				case x.exitCode != nil:
+					never = "it exited with code " + strconv.Itoa(*x.exitCode)
+				default:
+					never = "its exit code is unknown"
+				}
+			}
+		case "HEALTHY":
+			met = x.started && x.health == driver.HealthHealthy
+			if !met && x.phase == phStopped {
+				never = "it stopped before it was healthy"
+			}
+		default:
+			never = "the condition is unknown"
+		}
+		if !met && never == "" && x.plan != nil && x.plan.startTimeout > 0 {
+			ref := x.startedReal
+			if ref.IsZero() {
+				ref = t.specAt
+			}
+			if deadline := ref.Add(x.plan.startTimeout); now.After(deadline) {
+				never = fmt.Sprintf("it did not within its startTimeout of %s", x.plan.startTimeout)
+			} else {
+				t.wakeBy(deadline)
+			}
+		}
+		if never != "" {
+			return false, fmt.Sprintf("CannotStartContainerError: dependency on container %s (condition %s) cannot be satisfied: %s",
+				dep.ContainerName, dep.Condition, never)
+		}
+		ready = ready && met
+	}
+	return ready, ""
+}
+
+// dependentsDown reports whether every container that depends on x has
+// stopped, so that x may stop (dependencies stop in reverse order).
+func (t *taskRun) dependentsDown(x *ctr) bool {
+	for _, y := range t.ctrs {
+		if y == x || (y.phase != phRunning && !y.busy) {
+			continue
+		}
+		for _, dep := range y.dependsOn {
+			if dep.ContainerName == x.name {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (t *taskRun) allStopped() bool {
+	for _, c := range t.ctrs {
+		if c.phase != phStopped {
+			return false
+		}
+	}
+	return true
+}
+
+// reconcileStop moves a stopping task towards STOPPED.
+func (t *taskRun) reconcileStop(ctx context.Context) {
+	d := t.r.cfg.Driver
+	now := time.Now()
+	if now.Before(t.retryAt) {
+		t.wakeBy(t.retryAt)
+	}
+	for _, c := range t.ctrs {
+		if c.busy {
+			continue
+		}
+		switch c.phase {
+		case phPending, phCreated:
+			c.stop(nil, "")
+		case phRunning:
+			if c.stopIssued || !t.dependentsDown(c) || now.Before(t.retryAt) {
+				continue
+			}
+			c.stopIssued = true
+			c.busy = true
+			id, name, timeout := c.id, c.name, c.stopTimeout
+			t.launch(ctx, func(ctx context.Context) opResult {
+				res := opResult{kind: opStop, ctr: name}
+				res.err = d.StopContainer(ctx, id, timeout)
+				st, err := d.InspectContainer(ctx, id)
+				switch {
+				case err == nil:
+					res.state = &st
+				case errors.Is(err, driver.ErrNotFound):
+					res.notFound = true
+				}
+				return res
+			})
+		}
+	}
+	if !t.allStopped() || t.inflight > 0 {
+		return
+	}
+	if t.execStoppedAt.IsZero() {
+		t.execStoppedAt = t.now()
+	}
+	if t.net != nil && !t.netRemoved {
+		t.advance(ecs.TaskDeprovisioning)
+		if !t.netBusy && !now.Before(t.retryAt) {
+			t.netBusy = true
+			id := t.net.ID
+			t.launch(ctx, func(ctx context.Context) opResult {
+				return opResult{kind: opRemoveNetwork, err: d.RemoveTaskNetwork(ctx, id)}
+			})
+		}
+		return
+	}
+	t.advance(ecs.TaskStopped)
+	t.stoppedAt = t.now()
+	if t.stopCode == "" && t.startedAt.IsZero() {
+		t.stopCode = ecs.StopTaskFailedToStart
+	}
+	t.cleanupAt = now.Add(max(t.r.cfg.CleanupAfter, 0))
+	t.log.Info("task stopped", "stopCode", t.stopCode, "reason", t.reason)
+	t.reconcileCleanup(ctx)
+}
+
+// reconcileCleanup removes a STOPPED task's containers, network and
+// task-scoped volumes once CleanupAfter has passed.
+func (t *taskRun) reconcileCleanup(ctx context.Context) {
+	if t.cleaned || t.cleanBusy {
+		return
+	}
+	now := time.Now()
+	if now.Before(t.cleanupAt) {
+		t.wakeBy(t.cleanupAt)
+		return
+	}
+	if now.Before(t.retryAt) {
+		t.wakeBy(t.retryAt)
+		return
+	}
+	var ids, vols []string
+	for _, c := range t.ctrs {
+		if c.id != "" && !c.removed {
+			ids = append(ids, c.id)
+		}
+		for _, v := range c.taskVolumes {
+			if !slices.Contains(vols, v) {
+				vols = append(vols, v)
+			}
+		}
+	}
+	if t.plan != nil {
+		for _, v := range t.plan.volumes {
+			if v.taskScoped && !slices.Contains(vols, v.name) {
+				vols = append(vols, v.name)
+			}
+		}
+	}
+	netID := ""
+	if t.net != nil && !t.netRemoved {
+		netID = t.net.ID
+	}
+	d := t.r.cfg.Driver
+	t.cleanBusy = true
+	t.launch(ctx, func(ctx context.Context) opResult {
+		var errs []error
+		for _, id := range ids {
+			if err := d.RemoveContainer(ctx, id); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if netID != "" {
+			if err := d.RemoveTaskNetwork(ctx, netID); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		for _, v := range vols {
+			if err := d.RemoveVolume(ctx, v); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return opResult{kind: opCleanup, err: errors.Join(errs...)}
+	})
+}
+
+// advance moves lastStatus forward to status.
+func (t *taskRun) advance(status string) {
+	if ecs.TaskStatusIndex(status) > ecs.TaskStatusIndex(t.status) {
+		t.status = status
+	}
+}
+
+// updateStatus derives the task's lastStatus from its containers.
+func (t *taskRun) updateStatus() {
+	switch {
+	case t.status == ecs.TaskStopped:
+	case t.stopping:
+		t.advance(ecs.TaskStopping)
+	default:
+		if t.plan != nil && t.plan.network != nil && t.net == nil {
+			t.advance(ecs.TaskProvisioning)
+		} else {
+			t.advance(ecs.TaskPending)
+		}
+		essential, started := 0, 0
+		for _, c := range t.ctrs {
+			if c.essential {
+				essential++
+				if c.started {
+					started++
+				}
+			}
+		}
+		if essential > 0 && started == essential {
+			t.advance(ecs.TaskRunning)
+			if t.startedAt.IsZero() {
+				t.startedAt = t.now()
+			}
+		}
+	}
+}
+
+// buildReport renders the task's observed state.
+func (t *taskRun) buildReport() TaskChange {
+	rep := TaskChange{
+		TaskARN:            t.arn,
+		LastStatus:         t.status,
+		Reason:             t.reason,
+		StopCode:           t.stopCode,
+		PullStartedAt:      t.pullStartedAt,
+		PullStoppedAt:      t.pullStoppedAt,
+		StartedAt:          t.startedAt,
+		StoppingAt:         t.stoppingAt,
+		ExecutionStoppedAt: t.execStoppedAt,
+		StoppedAt:          t.stoppedAt,
+	}
+	if rep.LastStatus == "" {
+		rep.LastStatus = ecs.TaskPending
+	}
+	if t.net != nil {
+		rep.PrivateIPv4 = t.net.IPv4Address
+		rep.MACAddress = t.net.MACAddress
+	}
+	health := &ecs.Task{}
+	for _, c := range t.ctrs {
+		cc := ContainerChange{
+			Name:         c.name,
+			RuntimeID:    c.id,
+			Image:        c.image,
+			LastStatus:   ecs.ContainerPending,
+			Reason:       c.reason,
+			HealthStatus: ecs.HealthUnknown,
+			Essential:    c.essential,
+		}
+		switch c.phase {
+		case phRunning:
+			cc.LastStatus = ecs.ContainerRunning
+		case phStopped:
+			cc.LastStatus = ecs.ContainerStopped
+		}
+		if c.exitCode != nil {
+			v := *c.exitCode
+			cc.ExitCode = &v
+		}
+		if c.healthCheck {
+			switch c.health {
+			case driver.HealthHealthy:
+				cc.HealthStatus = ecs.HealthHealthy
+			case driver.HealthUnhealthy:
+				cc.HealthStatus = ecs.HealthUnhealthy
+			}
+		}
+		bindings := c.bindings
+		if len(bindings) == 0 && c.plan != nil && c.started {
+			bindings = c.plan.hostPorts
+		}
+		for _, b := range bindings {
+			cc.NetworkBindings = append(cc.NetworkBindings, ecs.NetworkBinding{
+				BindIP: b.BindIP, ContainerPort: b.ContainerPort, HostPort: b.HostPort, Protocol: string(b.Protocol),
+			})
+		}
+		rep.Containers = append(rep.Containers, cc)
+		health.Containers = append(health.Containers, ecs.Container{
+			Name: c.name, Essential: c.essential, HealthCheck: c.healthCheck, HealthStatus: cc.HealthStatus,
+		})
+	}
+	health.DeriveHealth()
+	rep.HealthStatus = health.HealthStatus
+	return rep
+}
