@@ -495,15 +495,13 @@ func (a *API) putImage(ctx context.Context, c *awsproto.Call, in *putImageIn) (a
 		msg += fmt.Sprintf("already exists in the repository with name '%s' in registry with id '%s'", rec.Name, sc.Account)
 		return nil, (&fault.Error{Kind: fault.AlreadyExists, Resource: "image", Msg: msg}).WithCode("ImageAlreadyExistsException")
 	}
-	m, err := reg.GetManifest(ctx, rec.Name, res.Digest)
-	if err != nil {
-		return nil, err
-	}
+	// The answer comes from the put itself: a lifecycle pass may expire
+	// the image as soon as it is stored.
 	a.Trigger()
 	return putImageOut{wireImage{
 		RegistryID: sc.Account, RepositoryName: rec.Name,
 		ImageID:       imageID{ImageDigest: res.Digest, ImageTag: in.ImageTag},
-		ImageManifest: in.ImageManifest, ImageManifestMediaType: m.MediaType,
+		ImageManifest: in.ImageManifest, ImageManifestMediaType: res.MediaType,
 	}}, nil
 }
 

@@ -35,6 +35,8 @@ type Manifest struct {
 // PutManifestResult says what a manifest put changed.
 type PutManifestResult struct {
 	Digest string
+	// MediaType is the manifest's media type as stored.
+	MediaType string
 	// Subject is the manifest's subject digest ("" without one).
 	Subject string
 	// Created is set when the manifest did not exist in the repository.
@@ -187,7 +189,7 @@ func (r *Registry) tryPutManifest(ctx context.Context, repoRec *ecr.Repository, 
 	body []byte, tags []string, now time.Time) (PutManifestResult, error) {
 	repo := repoRec.Name
 	ds := string(d)
-	res := PutManifestResult{Digest: ds, Subject: pm.Subject, Tags: tags}
+	res := PutManifestResult{Digest: ds, MediaType: pm.MediaType, Subject: pm.Subject, Tags: tags}
 	var tb txnBuilder
 
 	rec, rev, err := r.getImage(ctx, repo, ds)
