@@ -65,6 +65,8 @@
 //	|-- ecs/<account>/<region>/
 //	|   |-- clusters/<clusterName>
 //	|   |-- taskdefs/<family>/<revision>             revision zero-padded to 10 digits
+//	|   |-- taskdef-index/<family>/<revision>        the revision's status only (cheap lists)
+//	|   |-- taskdef-families/<family>                last revision ever issued (never reused)
 //	|   |-- tasks/<clusterName>/<taskID>
 //	|   |-- instances/<clusterName>/<containerInstanceID>
 //	|   |-- services/<clusterName>/<serviceName>
@@ -73,7 +75,10 @@
 //	`-- ecr/<account>/<region>/
 //	    |-- repos/<repoName>
 //	    |-- images/<repoName>/<digest>
-//	    `-- tags/<repoName>/<tag>
+//	    |-- tags/<repoName>/<tag>
+//	    |-- layers/<repoName>/<digest>               blobs a repository may serve
+//	    |-- referrers/<repoName>/<subject>/<digest>  OCI referrers index
+//	    `-- blobs/<digest>                           blob marks for online GC
 //
 // For example, task definition "web:7" in account 000000000000 and region
 // us-east-1 is at "/ecs/000000000000/us-east-1/taskdefs/web/0000000007".
