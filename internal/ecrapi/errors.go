@@ -1,72 +1,36 @@
 package ecrapi
 
 import (
-	"context"
-	"errors"
-	"net/http"
-
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/fault"
 )
 
-// mapError is the one table from fault kinds to ECR exceptions. Errors that
+// faults is the one table from fault kinds to ECR exceptions. Errors that
 // carry an exact ECR exception name (fault.Error.Code, set by this package
 // and by the registry) keep it.
-func mapError(err error) *awsproto.Error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return &awsproto.Error{Code: "ServerException", Message: "The request was cancelled.", Status: http.StatusInternalServerError}
-	}
-	fe, ok := fault.As(err)
-	if !ok {
-		return &awsproto.Error{Code: "ServerException", Message: "Internal server error: " + err.Error(), Status: http.StatusInternalServerError}
-	}
-	msg := fe.Error()
-	status := http.StatusBadRequest
-	switch fe.Kind {
-	case fault.Internal, fault.Unavailable:
-		status = http.StatusInternalServerError
-	}
-	if fe.Code != "" {
-		return &awsproto.Error{Code: fe.Code, Message: msg, Status: status}
-	}
-	code := "InvalidParameterException"
-	switch fe.Kind {
-	case fault.NotFound:
-		switch fe.Resource {
-		case "repository":
-			code = "RepositoryNotFoundException"
-		case "image":
-			code = "ImageNotFoundException"
-		case "layer":
-			code = "LayersNotFoundException"
-		case "upload":
-			code = "UploadNotFoundException"
-		case "repositoryPolicy":
-			code = "RepositoryPolicyNotFoundException"
-		case "lifecyclePolicy":
-			code = "LifecyclePolicyNotFoundException"
-		case "lifecyclePolicyPreview":
-			code = "LifecyclePolicyPreviewNotFoundException"
-		}
-	case fault.AlreadyExists:
-		if fe.Resource == "repository" {
-			code = "RepositoryAlreadyExistsException"
-		}
-	case fault.InUse:
-		if fe.Resource == "repository" {
-			code = "RepositoryNotEmptyException"
-		}
-	case fault.LimitExceeded:
-		code = "LimitExceededException"
-	case fault.AccessDenied:
-		code = "AccessDeniedException"
-	case fault.Unsupported:
-		code = "ValidationException"
-	case fault.Internal, fault.Unavailable:
-		code = "ServerException"
-	}
-	return &awsproto.Error{Code: code, Message: msg, Status: status}
+var faults = awsproto.FaultTable{
+	Client: "InvalidParameterException",
+	Codes: map[fault.Kind]string{
+		fault.LimitExceeded: "LimitExceededException",
+		fault.AccessDenied:  "AccessDeniedException",
+		fault.Unsupported:   "ValidationException",
+	},
+	Resources: map[fault.Kind]map[string]string{
+		fault.NotFound: {
+			"repository":             "RepositoryNotFoundException",
+			"image":                  "ImageNotFoundException",
+			"layer":                  "LayersNotFoundException",
+			"upload":                 "UploadNotFoundException",
+			"repositoryPolicy":       "RepositoryPolicyNotFoundException",
+			"lifecyclePolicy":        "LifecyclePolicyNotFoundException",
+			"lifecyclePolicyPreview": "LifecyclePolicyPreviewNotFoundException",
+		},
+		fault.AlreadyExists: {"repository": "RepositoryAlreadyExistsException"},
+		fault.InUse:         {"repository": "RepositoryNotEmptyException"},
+	},
 }
+
+func mapError(err error) *awsproto.Error { return faults.Map(err) }
 
 // Helpers for the errors ECR spells in a specific way.
 
