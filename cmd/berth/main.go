@@ -34,6 +34,8 @@ Usage:
 Commands:
   server    Start the berth server: the AWS API on 127.0.0.1:4566 and its state
             in a data directory that survives restarts.
+  agent     Join this host to a cluster as an EC2 container instance: berth
+            agent --cluster prod-cluster --server http://127.0.0.1:4566
   version   Print berth's version.
   help      Show help for a command: berth help server
 
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:], stderr, getenv)
+	case "agent":
+		return runAgent(ctx, args[1:], stderr, getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "berth", version)
 		return nil
@@ -116,6 +120,9 @@ environment variables, and these flags:
 	str("registry-host", &cfg.RegistryHost, "`host[:port]` docker uses for berth's ECR registry, in repositoryUri (env BERTH_REGISTRY_HOST; default: the listen address)")
 	str("lifecycle-interval", &cfg.LifecycleInterval, "how often ECR lifecycle policies run, a Go `duration` (env BERTH_LIFECYCLE_INTERVAL; default 30s)")
 	str("registry-gc-grace-period", &cfg.RegistryGCGracePeriod, "image blobs younger than this `duration` are never garbage-collected (env BERTH_REGISTRY_GC_GRACE_PERIOD; default 1h)")
+	str("driver", &cfg.Driver, "container `driver` of the managed (Fargate) capacity: docker or fake (env BERTH_DRIVER; default docker)")
+	str("agent-disconnect-timeout", &cfg.AgentDisconnectTimeout, "stop a container instance's tasks when its agent stays disconnected this long, a Go `duration` (env BERTH_AGENT_DISCONNECT_TIMEOUT; default 3m)")
+	str("task-retention", &cfg.TaskRetention, "how long STOPPED tasks stay visible, a Go `duration` (env BERTH_TASK_RETENTION; default 1h)")
 	str("log-level", &cfg.LogLevel, "debug, info, warn or error (env BERTH_LOG_LEVEL; default info)")
 	str("log-format", &cfg.LogFormat, "text or json (env BERTH_LOG_FORMAT; default text)")
 	strict := fs.Bool("strict-auth", false, "refuse unknown access keys and unsigned requests (env BERTH_STRICT_AUTH)")

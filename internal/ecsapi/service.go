@@ -19,6 +19,8 @@ type Config struct {
 	Logger         *slog.Logger
 	Now            func() time.Time
 	DefaultAccount string
+	// Capacity sizes the managed (Fargate) capacity of each cluster.
+	Capacity ManagedCapacity
 }
 
 // API holds the ECS handlers.
@@ -27,6 +29,7 @@ type API struct {
 	log            *slog.Logger
 	now            func() time.Time
 	defaultAccount string
+	capacity       ManagedCapacity
 }
 
 // New returns the ECS API and its awsproto service description.
@@ -37,7 +40,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &API{repo: cfg.Repo, log: cfg.Logger, now: cfg.Now, defaultAccount: cfg.DefaultAccount}
+	a := &API{repo: cfg.Repo, log: cfg.Logger, now: cfg.Now, defaultAccount: cfg.DefaultAccount, capacity: cfg.Capacity}
 	svc := &awsproto.Service{
 		SigningName:  "ecs",
 		Protocol:     awsproto.JSON11,
@@ -66,6 +69,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 			"ListAccountSettings":         awsproto.Handle(a.listAccountSettings),
 		},
 	}
+	a.addTaskOps(svc.Ops)
 	return a, svc
 }
 

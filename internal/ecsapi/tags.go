@@ -50,6 +50,8 @@ func (a *API) checkTaggable(ctx context.Context, sc ecs.Scope, arn string) error
 			}
 			_, err = a.repo.TaskDefinition(ctx, sc, ref)
 		}
+	case "task", "container-instance":
+		err = a.checkTaskOrInstance(ctx, sc, kind, rest)
 	default:
 		return fault.New(fault.InvalidParameter, "Tagging resources of type %q is not supported yet.", kind)
 	}

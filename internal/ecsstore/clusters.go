@@ -118,7 +118,7 @@ type ClusterCounts struct {
 
 // CountFunc counts the objects of a cluster; the task and service stores
 // register theirs so DescribeClusters and DeleteCluster see them.
-type CountFunc func(ctx context.Context, sc ecs.Scope, cluster string, into *ClusterCounts) error
+type CountFunc func(ctx context.Context, r *Repo, sc ecs.Scope, cluster string, into *ClusterCounts) error
 
 // Counts derives a cluster's counters from the store.
 func (r *Repo) Counts(ctx context.Context, sc ecs.Scope, cluster string) (ClusterCounts, error) {
@@ -129,7 +129,7 @@ func (r *Repo) Counts(ctx context.Context, sc ecs.Scope, cluster string) (Cluste
 	}
 	cc.RegisteredContainerInstances = n
 	for _, f := range r.counters() {
-		if err := f(ctx, sc, cluster, &cc); err != nil {
+		if err := f(ctx, r, sc, cluster, &cc); err != nil {
 			return cc, err
 		}
 	}

@@ -30,6 +30,16 @@ type Config struct {
 	// RegistryGCGracePeriod protects blobs this recent from the registry's
 	// garbage collection (a Go duration, "1h" when empty).
 	RegistryGCGracePeriod string `json:"registry_gc_grace_period"`
+	// Driver runs the managed (Fargate) capacity's containers: "docker"
+	// (default) or "fake".
+	Driver string `json:"driver"`
+	// AgentDisconnectTimeout is how long a container instance's agent may
+	// stay disconnected before its tasks are stopped (a Go duration, "3m"
+	// when empty).
+	AgentDisconnectTimeout string `json:"agent_disconnect_timeout"`
+	// TaskRetention is how long STOPPED tasks stay visible (a Go
+	// duration, "1h" when empty).
+	TaskRetention string `json:"task_retention"`
 }
 
 // Defaults returns the embedded defaults: no setup needed.
@@ -86,6 +96,9 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str("BERTH_REGISTRY_HOST", &c.RegistryHost)
 	str("BERTH_LIFECYCLE_INTERVAL", &c.LifecycleInterval)
 	str("BERTH_REGISTRY_GC_GRACE_PERIOD", &c.RegistryGCGracePeriod)
+	str("BERTH_DRIVER", &c.Driver)
+	str("BERTH_AGENT_DISCONNECT_TIMEOUT", &c.AgentDisconnectTimeout)
+	str("BERTH_TASK_RETENTION", &c.TaskRetention)
 	if v := getenv("BERTH_STRICT_AUTH"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

@@ -26,6 +26,8 @@ type Server struct {
 	http  *http.Server
 	ln    net.Listener
 	ecr   *ecrSubsystem
+	// stopRuntime ends the task runtime (see runtime.go).
+	stopRuntime func()
 }
 
 // New builds a server from cfg: it opens the state store and binds the
@@ -72,9 +74,15 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
 	mux.Handle("/", router)
+	stopRuntime, err := startRuntime(context.Background(), cfg, st, ecsstore.New(st), mux, ln.Addr().String(), log.With("subsystem", "runtime"))
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
 
 	return &Server{
-		cfg: cfg, log: log, store: st, ln: ln, ecr: ecrSub,
+		cfg: cfg, log: log, store: st, ln: ln, ecr: ecrSub, stopRuntime: stopRuntime,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second},
 	}, nil
 }
@@ -94,12 +102,14 @@ func (s *Server) Run(ctx context.Context) error {
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
+		s.stopRuntime()
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err = s.http.Shutdown(sctx)
 		cancel()
 	}
 	stopBg()
 	<-bgDone
+	s.stopRuntime()
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}

@@ -1,0 +1,645 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/berth-dev/berth/internal/acs"
+	"github.com/berth-dev/berth/internal/driver"
+	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/runner"
+)
+
+// Version is the agent version reported to the control plane.
+const Version = "1.0.0-berth"
+
+// Config configures an Agent.
+type Config struct {
+	// ServerURL is berth's API endpoint, e.g. "http://127.0.0.1:4566".
+	ServerURL string
+	// Cluster is the cluster (name or ARN) to join.
+	Cluster string
+	Region  string
+	// AccessKey and SecretKey sign the agent's requests (test/test when
+	// empty); SessionToken is optional.
+	AccessKey, SecretKey, SessionToken string
+	// Driver runs the containers. Nil (or a driver that cannot be
+	// reached) makes every task stop at once with DriverError as reason.
+	Driver driver.Driver
+	// DriverError explains why there is no driver.
+	DriverError string
+	// DataDir keeps the agent's state (its container instance ARN) so that
+	// a restarted agent is the same instance. Empty keeps nothing.
+	DataDir string
+	// InstanceARN, when set, is the instance the agent is (the managed
+	// capacity's hidden instance); it re-registers as it.
+	InstanceARN string
+	// Managed marks berth's own in-process agent.
+	Managed bool
+	// CPU (units) and MemoryMiB override what the agent registers (the
+	// host's by default); Attributes are added to the instance.
+	CPU, MemoryMiB int
+	Attributes     []ecs.Attribute
+	Tags           []ecs.Tag
+	// Heartbeat is the ACS heartbeat interval (acs.DefaultHeartbeat).
+	Heartbeat time.Duration
+	// Runner tunes the task runner (Driver, Cluster, InstanceARN, Logger
+	// and OnChange are set by the agent).
+	Runner runner.Config
+	Logger *slog.Logger
+}
+
+// Agent is a container instance's agent: it registers the instance, keeps
+// an ACS session open, runs the tasks it is sent through a runner and
+// reports their state with SubmitTaskStateChange.
+type Agent struct {
+	cfg    Config
+	log    *slog.Logger
+	api    *apiClient
+	runner *runner.Runner
+
+	mu          sync.Mutex
+	instanceARN string
+	clusterARN  string
+	specs       map[string]*ecs.Task // latest task spec per task ARN
+	defs        map[string]*ecs.TaskDefinition
+	pending     map[string]runner.TaskChange
+	wake        chan struct{}
+	connected   bool
+	runnerErr   error
+	pingAt      time.Time
+	pingErr     error
+}
+
+// New returns an agent; call Run.
+func New(cfg Config) *Agent {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.AccessKey == "" {
+		cfg.AccessKey, cfg.SecretKey = "test", "test"
+	}
+	if cfg.Cluster == "" {
+		cfg.Cluster = "default"
+	}
+	creds := aws.Credentials{AccessKeyID: cfg.AccessKey, SecretAccessKey: cfg.SecretKey, SessionToken: cfg.SessionToken}
+	return &Agent{
+		cfg: cfg, log: cfg.Logger.With("component", "agent", "cluster", cfg.Cluster),
+		api:   newAPIClient(cfg.ServerURL, cfg.Region, creds),
+		specs: map[string]*ecs.Task{}, defs: map[string]*ecs.TaskDefinition{}, pending: map[string]runner.TaskChange{},
+		wake: make(chan struct{}, 1), instanceARN: cfg.InstanceARN,
+	}
+}
+
+// InstanceARN returns the agent's container instance ARN ("" until
+// registered).
+func (a *Agent) InstanceARN() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.instanceARN
+}
+
+// Connected reports whether the ACS session is up.
+func (a *Agent) Connected() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.connected
+}
+
+type agentState struct {
+	ClusterARN           string `json:"clusterArn"`
+	ContainerInstanceARN string `json:"containerInstanceArn"`
+}
+
+func (a *Agent) statePath() string {
+	if a.cfg.DataDir == "" {
+		return ""
+	}
+	return filepath.Join(a.cfg.DataDir, "agent-state.json")
+}
+
+func (a *Agent) loadState() {
+	p := a.statePath()
+	if p == "" || a.instanceARN != "" {
+		return
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return
+	}
+	var st agentState
+	if json.Unmarshal(b, &st) == nil {
+		a.instanceARN = st.ContainerInstanceARN
+	}
+}
+
+func (a *Agent) saveState() error {
+	p := a.statePath()
+	if p == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(agentState{ClusterARN: a.clusterARN, ContainerInstanceARN: a.instanceARN})
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
+
+// Run runs the agent until ctx ends. It retries everything that fails
+// (registration, the ACS session, reports) with backoff.
+func (a *Agent) Run(ctx context.Context) error {
+	a.loadState()
+	if err := a.registerLoop(ctx); err != nil {
+		return nil // ctx ended
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	if a.cfg.Driver != nil {
+		rc := a.cfg.Runner
+		rc.Driver, rc.Cluster, rc.InstanceARN = a.cfg.Driver, a.cfg.Cluster, a.InstanceARN()
+		rc.Logger = a.cfg.Logger
+		rc.OnChange = a.report
+		a.runner = runner.New(rc)
+		adopted, err := a.runner.Adopt(ctx)
+		if err != nil {
+			a.log.Warn("cannot adopt this instance's containers", "error", err)
+		}
+		for _, ch := range adopted {
+			a.report(ch)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); a.runRunner(ctx) }()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); a.reportLoop(ctx) }()
+	a.sessionLoop(ctx)
+	return nil
+}
+
+// runRunner keeps the runner running; while it cannot (the driver is
+// unreachable), tasks are refused with the reason.
+func (a *Agent) runRunner(ctx context.Context) {
+	backoff := time.Second
+	for ctx.Err() == nil {
+		err := a.runner.Run(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		a.mu.Lock()
+		a.runnerErr = err
+		a.mu.Unlock()
+		a.log.Warn("the container runtime is unavailable; tasks sent meanwhile stop at once", "error", err, "retryIn", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+		a.mu.Lock()
+		a.runnerErr = nil
+		a.mu.Unlock()
+	}
+}
+
+type registerIn struct {
+	Cluster                  string          `json:"cluster"`
+	ContainerInstanceARN     string          `json:"containerInstanceArn,omitempty"`
+	InstanceIdentityDocument string          `json:"instanceIdentityDocument,omitempty"`
+	TotalResources           []ecs.Resource  `json:"totalResources"`
+	VersionInfo              ecs.VersionInfo `json:"versionInfo"`
+	Attributes               []ecs.Attribute `json:"attributes,omitempty"`
+	Tags                     []ecs.Tag       `json:"tags,omitempty"`
+}
+
+type registerOut struct {
+	ContainerInstance struct {
+		ARN string `json:"containerInstanceArn"`
+	} `json:"containerInstance"`
+}
+
+// registerLoop registers (or re-registers) until it succeeds or ctx ends.
+func (a *Agent) registerLoop(ctx context.Context) error {
+	backoff := 200 * time.Millisecond
+	for {
+		err := a.register(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		a.log.Warn("registration failed; retrying", "error", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(jitter(backoff)):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+func jitter(d time.Duration) time.Duration {
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+func (a *Agent) register(ctx context.Context) error {
+	cpu, mem := a.cfg.CPU, a.cfg.MemoryMiB
+	if cpu <= 0 {
+		cpu = runtime.NumCPU() * 1024
+	}
+	if mem <= 0 {
+		mem = hostMemoryMiB()
+	}
+	doc, _ := json.Marshal(map[string]string{"instanceType": "berth.host", "architecture": goarch()})
+	in := registerIn{
+		Cluster: a.cfg.Cluster, ContainerInstanceARN: a.InstanceARN(), InstanceIdentityDocument: string(doc),
+		TotalResources: []ecs.Resource{
+			{Name: ecs.ResourceCPU, Type: ecs.ResourceTypeInteger, IntegerValue: cpu},
+			{Name: ecs.ResourceMemory, Type: ecs.ResourceTypeInteger, IntegerValue: mem},
+			{Name: ecs.ResourcePorts, Type: ecs.ResourceTypeStringSet, StringSetValue: []string{"22", "2375", "2376", "51678", "51679"}},
+			{Name: ecs.ResourcePortsUDP, Type: ecs.ResourceTypeStringSet, StringSetValue: []string{}},
+		},
+		VersionInfo: ecs.VersionInfo{AgentVersion: Version, AgentHash: "berth"},
+		Attributes:  a.cfg.Attributes, Tags: a.cfg.Tags,
+	}
+	var out registerOut
+	err := a.api.call(ctx, "RegisterContainerInstance", in, &out)
+	var ae *APIError
+	if errors.As(err, &ae) && in.ContainerInstanceARN != "" && !a.cfg.Managed && ae.Status < 500 && ae.Code != "ClusterNotFoundException" {
+		// The instance is gone (deregistered): become a new one.
+		a.log.Warn("the saved container instance is gone; registering a new one", "instance", in.ContainerInstanceARN, "error", err)
+		in.ContainerInstanceARN = ""
+		err = a.api.call(ctx, "RegisterContainerInstance", in, &out)
+	}
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.instanceARN = out.ContainerInstance.ARN
+	a.clusterARN = clusterARNOf(a.instanceARN, a.cfg.Cluster)
+	a.mu.Unlock()
+	if err := a.saveState(); err != nil {
+		a.log.Warn("cannot save the agent's state", "error", err)
+	}
+	if a.cfg.Managed {
+		a.log.Info("registered managed capacity instance", "instance", a.instanceARN)
+	} else {
+		a.log.Info("registered container instance", "instance", a.instanceARN, "cpu", cpu, "memory", mem)
+	}
+	return nil
+}
+
+// clusterARNOf derives the cluster ARN from an instance ARN.
+func clusterARNOf(instanceARN, cluster string) string {
+	p, ok := ecs.ParseARN(instanceARN)
+	if !ok {
+		return cluster
+	}
+	name := strings.TrimPrefix(p.Resource, "container-instance/")
+	if i := strings.IndexByte(name, '/'); i >= 0 {
+		name = name[:i]
+	}
+	return ecs.Scope{Account: p.Account, Region: p.Region}.ClusterARN(name)
+}
+
+func goarch() string {
+	if runtime.GOARCH == "arm64" {
+		return "arm64"
+	}
+	return "x86_64"
+}
+
+// hostMemoryMiB is the host's memory, less 256 MiB for the system (the ECS
+// agent reserves some too).
+func hostMemoryMiB() int {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+				if kb, err := strconv.Atoi(f[1]); err == nil {
+					return max(kb/1024-256, 256)
+				}
+			}
+		}
+	}
+	return 2048
+}
+
+type discoverOut struct {
+	Endpoint string `json:"endpoint"`
+}
+
+// sessionLoop keeps an ACS session open.
+func (a *Agent) sessionLoop(ctx context.Context) {
+	backoff := 200 * time.Millisecond
+	for ctx.Err() == nil {
+		start := time.Now()
+		err := a.session(ctx)
+		a.setConnected(false)
+		if ctx.Err() != nil {
+			return
+		}
+		var re *acs.RefusedError
+		if errors.As(err, &re) && re.Type == acs.TypeInactiveInstance && !a.cfg.Managed {
+			a.log.Warn("the control plane no longer knows this instance; registering again", "reason", re.Message)
+			a.mu.Lock()
+			a.instanceARN = ""
+			a.mu.Unlock()
+			// Containers of the old instance are orphans now; the new
+			// instance does not adopt them.
+			if err := a.registerLoop(ctx); err != nil {
+				return
+			}
+		}
+		if time.Since(start) > time.Minute {
+			backoff = 200 * time.Millisecond
+		}
+		a.log.Warn("ACS session ended; reconnecting", "error", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(jitter(backoff)):
+		}
+		backoff = min(backoff*2, 15*time.Second)
+	}
+}
+
+func (a *Agent) setConnected(v bool) {
+	a.mu.Lock()
+	a.connected = v
+	a.mu.Unlock()
+}
+
+func (a *Agent) session(ctx context.Context) error {
+	arn := a.InstanceARN()
+	var out discoverOut
+	if err := a.api.call(ctx, "DiscoverPollEndpoint", map[string]string{"cluster": a.cfg.Cluster, "containerInstance": arn}, &out); err != nil {
+		return err
+	}
+	c := &acs.Client{
+		Endpoint: out.Endpoint, ClusterARN: clusterARNOf(arn, a.cfg.Cluster), InstanceARN: arn,
+		AgentVersion: Version, AgentHash: "berth", Sign: a.api.sign, OnPayload: a.onPayload,
+		Heartbeat: a.cfg.Heartbeat, Logger: a.log,
+	}
+	return c.Run(ctx, func() {
+		a.setConnected(true)
+		a.log.Info("ACS session established", "endpoint", out.Endpoint)
+		// Anything not yet acknowledged is reported again.
+		a.kick()
+	})
+}
+
+// onPayload hands the tasks of a PayloadMessage to the runner.
+func (a *Agent) onPayload(ctx context.Context, m *acs.PayloadMessage) error {
+	for _, t := range m.Tasks {
+		task, td := t.BerthTask, t.BerthTaskDefinition
+		if task == nil {
+			a.log.Warn("task without berth's task document ignored", "task", t.ARN)
+			continue
+		}
+		a.mu.Lock()
+		a.specs[task.ARN] = task
+		rerr := a.runnerErr
+		if td != nil {
+			// Task definitions are immutable: share one copy between tasks.
+			if shared := a.defs[td.ARN]; shared != nil {
+				td = shared
+			} else {
+				if len(a.defs) >= 1000 {
+					clear(a.defs)
+				}
+				a.defs[td.ARN] = td
+			}
+		}
+		a.mu.Unlock()
+		if rerr == nil && task.DesiredStatus != ecs.TaskStopped {
+			if _, known := a.knownTask(task.ARN); !known {
+				rerr = a.runtimeHealth(ctx)
+			}
+		}
+		switch {
+		case a.runner == nil || rerr != nil:
+			reason := a.cfg.DriverError
+			if rerr != nil {
+				reason = rerr.Error()
+			}
+			if reason == "" {
+				reason = "no container runtime"
+			}
+			a.report(runner.TaskChange{
+				TaskARN: task.ARN, LastStatus: ecs.TaskStopped, StopCode: ecs.StopTaskFailedToStart,
+				Reason: "ResourceInitializationError: the container runtime is unavailable: " + reason, StoppedAt: time.Now(),
+			})
+		default:
+			a.runner.Apply(runner.TaskSpec{Task: task, Definition: td})
+		}
+	}
+	return nil
+}
+
+func (a *Agent) knownTask(arn string) (runner.TaskChange, bool) {
+	if a.runner == nil {
+		return runner.TaskChange{}, false
+	}
+	return a.runner.Task(arn)
+}
+
+// runtimeHealth pings the driver (when it can be pinged) before a new task
+// is accepted, so that a task is refused with the reason rather than left
+// waiting for a runtime that is not there.
+func (a *Agent) runtimeHealth(ctx context.Context) error {
+	p, ok := a.cfg.Driver.(driver.Pinger)
+	if !ok {
+		return nil
+	}
+	a.mu.Lock()
+	if time.Since(a.pingAt) < 2*time.Second {
+		err := a.pingErr
+		a.mu.Unlock()
+		return err
+	}
+	a.mu.Unlock()
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	err := p.Ping(pctx)
+	cancel()
+	if err != nil {
+		err = fmt.Errorf("Docker is unreachable: %w", err)
+	}
+	a.mu.Lock()
+	a.pingAt, a.pingErr = time.Now(), err
+	a.mu.Unlock()
+	return err
+}
+
+// report queues a task's observed state for SubmitTaskStateChange; the
+// latest state of a task replaces one not sent yet.
+func (a *Agent) report(ch runner.TaskChange) {
+	a.mu.Lock()
+	a.pending[ch.TaskARN] = ch
+	a.mu.Unlock()
+	a.kick()
+}
+
+func (a *Agent) kick() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// reportLoop submits queued task states, retrying failures.
+func (a *Agent) reportLoop(ctx context.Context) {
+	backoff := 200 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.wake:
+		case <-time.After(backoff):
+		}
+		a.mu.Lock()
+		batch := a.pending
+		a.pending = map[string]runner.TaskChange{}
+		a.mu.Unlock()
+		failed := false
+		for arn, ch := range batch {
+			if ctx.Err() != nil {
+				return
+			}
+			err := a.submit(ctx, ch)
+			var ae *APIError
+			if err != nil && !(errors.As(err, &ae) && ae.Status < 500 && ae.Code != "ThrottlingException") {
+				failed = true
+				a.mu.Lock()
+				if _, newer := a.pending[arn]; !newer {
+					a.pending[arn] = ch
+				}
+				a.mu.Unlock()
+				a.log.Debug("state change not delivered; will retry", "task", arn, "error", err)
+				continue
+			}
+			if err != nil {
+				a.log.Warn("state change refused", "task", arn, "status", ch.LastStatus, "error", err)
+			}
+		}
+		if failed {
+			backoff = min(backoff*2, 10*time.Second)
+		} else {
+			backoff = 5 * time.Second
+		}
+	}
+}
+
+type containerChangeOut struct {
+	ContainerName   string               `json:"containerName"`
+	ImageDigest     string               `json:"imageDigest,omitempty"`
+	RuntimeID       string               `json:"runtimeId,omitempty"`
+	ExitCode        *int                 `json:"exitCode,omitempty"`
+	NetworkBindings []ecs.NetworkBinding `json:"networkBindings,omitempty"`
+	Reason          string               `json:"reason,omitempty"`
+	Status          string               `json:"status,omitempty"`
+	HealthStatus    string               `json:"healthStatus,omitempty"`
+}
+
+type attachmentChangeOut struct {
+	AttachmentARN      string `json:"attachmentArn"`
+	Status             string `json:"status"`
+	MACAddress         string `json:"macAddress,omitempty"`
+	PrivateIPv4Address string `json:"privateIPv4Address,omitempty"`
+}
+
+type taskChangeOut struct {
+	Cluster            string                `json:"cluster"`
+	Task               string                `json:"task"`
+	Status             string                `json:"status,omitempty"`
+	Reason             string                `json:"reason,omitempty"`
+	Containers         []containerChangeOut  `json:"containers,omitempty"`
+	Attachments        []attachmentChangeOut `json:"attachments,omitempty"`
+	PullStartedAt      *float64              `json:"pullStartedAt,omitempty"`
+	PullStoppedAt      *float64              `json:"pullStoppedAt,omitempty"`
+	ExecutionStoppedAt *float64              `json:"executionStoppedAt,omitempty"`
+	StopCode           string                `json:"stopCode,omitempty"`
+	StartedAt          *float64              `json:"startedAt,omitempty"`
+}
+
+func epoch(t time.Time) *float64 {
+	if t.IsZero() {
+		return nil
+	}
+	v := float64(t.UnixMilli()) / 1000
+	return &v
+}
+
+// submit sends one task's state with SubmitTaskStateChange.
+func (a *Agent) submit(ctx context.Context, ch runner.TaskChange) error {
+	out := taskChangeOut{
+		Cluster: clusterOfTask(ch.TaskARN, a.cfg.Cluster), Task: ch.TaskARN, Status: ch.LastStatus, Reason: ch.Reason,
+		PullStartedAt: epoch(ch.PullStartedAt), PullStoppedAt: epoch(ch.PullStoppedAt),
+		ExecutionStoppedAt: epoch(ch.ExecutionStoppedAt), StopCode: ch.StopCode, StartedAt: epoch(ch.StartedAt),
+	}
+	for _, c := range ch.Containers {
+		out.Containers = append(out.Containers, containerChangeOut{
+			ContainerName: c.Name, ImageDigest: c.ImageDigest, RuntimeID: c.RuntimeID, ExitCode: c.ExitCode,
+			NetworkBindings: c.NetworkBindings, Reason: c.Reason, Status: c.LastStatus, HealthStatus: c.HealthStatus,
+		})
+	}
+	if ch.PrivateIPv4 != "" {
+		at := attachmentChangeOut{Status: ecs.AttachmentAttached, MACAddress: ch.MACAddress, PrivateIPv4Address: ch.PrivateIPv4}
+		a.mu.Lock()
+		if t := a.specs[ch.TaskARN]; t != nil {
+			for _, att := range t.Attachments {
+				if att.Type == ecs.AttachmentENI {
+					at.AttachmentARN = acs.AttachmentARN(t, att.ID)
+				}
+			}
+		}
+		a.mu.Unlock()
+		out.Attachments = append(out.Attachments, at)
+	}
+	err := a.api.call(ctx, "SubmitTaskStateChange", out, nil)
+	if err == nil && ch.LastStatus == ecs.TaskStopped {
+		a.mu.Lock()
+		delete(a.specs, ch.TaskARN)
+		a.mu.Unlock()
+	}
+	return err
+}
+
+// clusterOfTask returns the cluster name of a long-format task ARN.
+func clusterOfTask(taskARN, def string) string {
+	p, ok := ecs.ParseARN(taskARN)
+	if !ok {
+		return def
+	}
+	rest := strings.TrimPrefix(p.Resource, "task/")
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return rest[:i]
+	}
+	return def
+}
+
+// String describes the agent for logs.
+func (a *Agent) String() string { return fmt.Sprintf("agent(%s, %s)", a.cfg.Cluster, a.InstanceARN()) }

@@ -1,0 +1,15 @@
+// Package agent is berth's container instance agent. It speaks ECS's own
+// agent protocol to the control plane: RegisterContainerInstance and
+// DiscoverPollEndpoint over the signed ECS API, an ACS websocket session
+// (internal/acs) on which it receives the tasks to run or stop, and
+// SubmitTaskStateChange to report what its runner (internal/runner)
+// observes. `berth agent` runs one on a host, and the server runs the same
+// code in-process, over loopback, as the managed (Fargate) capacity.
+//
+// Everything is retried and level-based: registration and the ACS session
+// reconnect with backoff; on every new session the control plane sends the
+// instance's whole task set again; reports are coalesced per task (the
+// latest state wins) and resent until acknowledged; after a restart the
+// agent re-registers as the same instance (its ARN is kept in DataDir) and
+// the runner adopts the containers it finds, so nothing runs twice.
+package agent

@@ -1,0 +1,529 @@
+package ecsapi
+
+import (
+	"context"
+	"slices"
+
+	"github.com/berth-dev/berth/internal/awsproto"
+	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/fault"
+)
+
+// containerInstanceOut is ECS's ContainerInstance shape.
+type containerInstanceOut struct {
+	ContainerInstanceARN string              `json:"containerInstanceArn"`
+	EC2InstanceID        string              `json:"ec2InstanceId,omitempty"`
+	CapacityProviderName string              `json:"capacityProviderName,omitempty"`
+	Version              int64               `json:"version"`
+	VersionInfo          ecs.VersionInfo     `json:"versionInfo"`
+	RemainingResources   []ecs.Resource      `json:"remainingResources"`
+	RegisteredResources  []ecs.Resource      `json:"registeredResources"`
+	Status               string              `json:"status"`
+	StatusReason         string              `json:"statusReason,omitempty"`
+	AgentConnected       bool                `json:"agentConnected"`
+	RunningTasksCount    int                 `json:"runningTasksCount"`
+	PendingTasksCount    int                 `json:"pendingTasksCount"`
+	AgentUpdateStatus    string              `json:"agentUpdateStatus,omitempty"`
+	Attributes           []ecs.Attribute     `json:"attributes"`
+	RegisteredAt         *awsproto.EpochTime `json:"registeredAt,omitempty"`
+	Attachments          []ecs.Attachment    `json:"attachments"`
+	Tags                 []ecs.Tag           `json:"tags,omitempty"`
+	HealthStatus         *instanceHealthOut  `json:"healthStatus,omitempty"`
+}
+
+type instanceHealthOut struct {
+	OverallStatus string              `json:"overallStatus"`
+	Details       []instanceHealthRow `json:"details"`
+}
+
+type instanceHealthRow struct {
+	Type             string              `json:"type"`
+	Status           string              `json:"status"`
+	LastUpdated      *awsproto.EpochTime `json:"lastUpdated,omitempty"`
+	LastStatusChange *awsproto.EpochTime `json:"lastStatusChange,omitempty"`
+}
+
+func toInstanceOut(ci *ecs.ContainerInstance) *containerInstanceOut {
+	return &containerInstanceOut{
+		ContainerInstanceARN: ci.ARN, EC2InstanceID: ci.EC2InstanceID, CapacityProviderName: ci.CapacityProviderName,
+		Version: ci.Version, VersionInfo: ci.VersionInfo,
+		RemainingResources: nonNil(ci.RemainingResources), RegisteredResources: nonNil(ci.RegisteredResources),
+		Status: ci.Status, StatusReason: ci.StatusReason, AgentConnected: ci.AgentConnected,
+		RunningTasksCount: ci.RunningTasksCount, PendingTasksCount: ci.PendingTasksCount,
+		AgentUpdateStatus: ci.AgentUpdateStatus, Attributes: nonNil(ci.Attributes),
+		RegisteredAt: awsproto.Epoch(ci.RegisteredAt), Attachments: []ecs.Attachment{},
+	}
+}
+
+type taskCounts struct{ running, pending int }
+
+// instanceTaskCounts counts each instance's running and pending tasks.
+func (a *API) instanceTaskCounts(ctx context.Context, sc ecs.Scope, cluster string) (map[string]taskCounts, error) {
+	tasks, err := a.repo.Tasks(ctx, sc, cluster)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]taskCounts{}
+	for _, t := range tasks {
+		if t.ContainerInstanceARN == "" || t.LastStatus == ecs.TaskStopped {
+			continue
+		}
+		c := out[t.ContainerInstanceARN]
+		if ecs.TaskStatusIndex(t.LastStatus) < ecs.TaskStatusIndex(ecs.TaskRunning) {
+			c.pending++
+		} else {
+			c.running++
+		}
+		out[t.ContainerInstanceARN] = c
+	}
+	return out, nil
+}
+
+// withCounts returns a copy of ci with its task counts filled in.
+func withCounts(ci *ecs.ContainerInstance, counts map[string]taskCounts) *ecs.ContainerInstance {
+	c := *ci
+	tc := counts[ci.ARN]
+	c.RunningTasksCount, c.PendingTasksCount = tc.running, tc.pending
+	return &c
+}
+
+type describeInstancesIn struct {
+	Cluster            string   `json:"cluster"`
+	ContainerInstances []string `json:"containerInstances"`
+	Include            []string `json:"include"`
+}
+
+type instancesResult struct {
+	ContainerInstances []*containerInstanceOut `json:"containerInstances"`
+	Failures           []failure               `json:"failures"`
+}
+
+func (a *API) describeContainerInstances(ctx context.Context, c *awsproto.Call, in *describeInstancesIn) (any, error) {
+	sc := a.scope(c)
+	name, err := ecs.ClusterName(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 100 {
+		return nil, fault.New(fault.InvalidParameter, "containerInstances must list between 1 and 100 container instances.")
+	}
+	var withTags, withHealth bool
+	for _, i := range in.Include {
+		switch i {
+		case "TAGS":
+			withTags = true
+		case "CONTAINER_INSTANCE_HEALTH":
+			withHealth = true
+		default:
+			return nil, fault.New(fault.InvalidParameter, "Invalid include value %q. Valid values: TAGS, CONTAINER_INSTANCE_HEALTH.", i)
+		}
+	}
+	if _, err := a.repo.ActiveCluster(ctx, sc, name); err != nil {
+		return nil, err
+	}
+	counts, err := a.instanceTaskCounts(ctx, sc, name)
+	if err != nil {
+		return nil, err
+	}
+	out := &instancesResult{ContainerInstances: []*containerInstanceOut{}, Failures: []failure{}}
+	for _, s := range in.ContainerInstances {
+		ref, err := ecsstore.ParseInstanceRef(s, name)
+		if err != nil {
+			return nil, err
+		}
+		var ci *ecs.ContainerInstance
+		if ref.Cluster == name {
+			ci, err = a.repo.Instance(ctx, sc, ref)
+		} else {
+			err = fault.NotFoundf("containerInstance", "other cluster")
+		}
+		if fault.Is(err, fault.NotFound) {
+			out.Failures = append(out.Failures, failure{ARN: sc.ContainerInstanceARN(ref.Cluster, ref.ID), Reason: ecs.ReasonMissing})
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		o := toInstanceOut(withCounts(ci, counts))
+		if withTags {
+			if o.Tags, err = a.repo.Tags(ctx, ci.ARN); err != nil {
+				return nil, err
+			}
+		}
+		if withHealth {
+			o.HealthStatus = instanceHealth(ci, a)
+		}
+		out.ContainerInstances = append(out.ContainerInstances, o)
+	}
+	return out, nil
+}
+
+// instanceHealth reports the instance's health as ECS's container instance
+// health: the runtime (Docker) is healthy while the agent is connected.
+func instanceHealth(ci *ecs.ContainerInstance, a *API) *instanceHealthOut {
+	status := "OK"
+	if !ci.AgentConnected {
+		status = "INSUFFICIENT_DATA"
+	}
+	now := awsproto.Epoch(a.now())
+	return &instanceHealthOut{OverallStatus: status, Details: []instanceHealthRow{{
+		Type: "CONTAINER_RUNTIME", Status: status, LastUpdated: now, LastStatusChange: awsproto.Epoch(ci.RegisteredAt),
+	}}}
+}
+
+type listInstancesIn struct {
+	Cluster    string `json:"cluster"`
+	Filter     string `json:"filter"`
+	Status     string `json:"status"`
+	NextToken  string `json:"nextToken"`
+	MaxResults *int   `json:"maxResults"`
+}
+
+type listInstancesOut struct {
+	ContainerInstanceARNs []string `json:"containerInstanceArns"`
+	NextToken             string   `json:"nextToken,omitempty"`
+}
+
+func (a *API) listContainerInstances(ctx context.Context, c *awsproto.Call, in *listInstancesIn) (any, error) {
+	sc := a.scope(c)
+	name, err := ecs.ClusterName(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	switch in.Status {
+	case "", ecs.InstanceActive, ecs.InstanceDraining, ecs.InstanceRegistering, ecs.InstanceDeregistering, ecs.InstanceRegistrationFailed:
+	default:
+		return nil, fault.New(fault.InvalidParameter, "Invalid status %q. Valid values: ACTIVE, DRAINING, REGISTERING, DEREGISTERING, REGISTRATION_FAILED.", in.Status)
+	}
+	var q *ecs.Query
+	if in.Filter != "" {
+		if q, err = ecs.ParseQuery(in.Filter); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := a.repo.ActiveCluster(ctx, sc, name); err != nil {
+		return nil, err
+	}
+	cis, err := a.repo.Instances(ctx, sc, name)
+	if err != nil {
+		return nil, err
+	}
+	var counts map[string]taskCounts
+	var groups map[string][]string
+	if q != nil {
+		if counts, err = a.instanceTaskCounts(ctx, sc, name); err != nil {
+			return nil, err
+		}
+		if q.UsesTaskGroups() {
+			if groups, err = a.repo.InstanceGroups(ctx, sc, name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	arns := []string{}
+	for _, ci := range cis {
+		if in.Status != "" && ci.Status != in.Status {
+			continue
+		}
+		if q != nil && !q.Eval(withCounts(ci, counts), groups[ci.ID]) {
+			continue
+		}
+		arns = append(arns, ci.ARN)
+	}
+	page, next, err := paginate(arns, in.NextToken, in.MaxResults, 100, 100)
+	if err != nil {
+		return nil, err
+	}
+	return &listInstancesOut{ContainerInstanceARNs: page, NextToken: next}, nil
+}
+
+type updateInstancesStateIn struct {
+	Cluster            string   `json:"cluster"`
+	ContainerInstances []string `json:"containerInstances"`
+	Status             string   `json:"status"`
+}
+
+func (a *API) updateContainerInstancesState(ctx context.Context, c *awsproto.Call, in *updateInstancesStateIn) (any, error) {
+	sc := a.scope(c)
+	name, err := ecs.ClusterName(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if in.Status != ecs.InstanceActive && in.Status != ecs.InstanceDraining {
+		return nil, fault.New(fault.InvalidParameter, "Invalid status %q. Valid values: ACTIVE, DRAINING.", in.Status)
+	}
+	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 10 {
+		return nil, fault.New(fault.InvalidParameter, "containerInstances must list between 1 and 10 container instances.")
+	}
+	if _, err := a.repo.ActiveCluster(ctx, sc, name); err != nil {
+		return nil, err
+	}
+	counts, err := a.instanceTaskCounts(ctx, sc, name)
+	if err != nil {
+		return nil, err
+	}
+	out := &instancesResult{ContainerInstances: []*containerInstanceOut{}, Failures: []failure{}}
+	for _, s := range in.ContainerInstances {
+		ref, err := ecsstore.ParseInstanceRef(s, name)
+		if err != nil {
+			return nil, err
+		}
+		arn := sc.ContainerInstanceARN(ref.Cluster, ref.ID)
+		if ref.Cluster != name {
+			out.Failures = append(out.Failures, failure{ARN: arn, Reason: ecs.ReasonMissing})
+			continue
+		}
+		if managed, err := a.repo.IsManaged(ctx, sc, ref); err == nil && managed {
+			out.Failures = append(out.Failures, failure{ARN: arn, Reason: ecs.ReasonMissing})
+			continue
+		}
+		ci, err := a.repo.UpdateInstance(ctx, sc, ref, func(ci *ecs.ContainerInstance) error {
+			if ci.Status == in.Status {
+				return ecsstore.ErrNoChange
+			}
+			if ci.Status != ecs.InstanceActive && ci.Status != ecs.InstanceDraining {
+				return fault.New(fault.InvalidParameter, "Container instance %s is %s; only ACTIVE and DRAINING instances can change state.", ci.ID, ci.Status)
+			}
+			ci.Status = in.Status
+			ci.Version++
+			return nil
+		})
+		if fault.Is(err, fault.NotFound) {
+			out.Failures = append(out.Failures, failure{ARN: arn, Reason: ecs.ReasonMissing})
+			continue
+		}
+		if err != nil {
+			if fe, ok := fault.As(err); ok && fe.Kind == fault.InvalidParameter {
+				out.Failures = append(out.Failures, failure{ARN: arn, Reason: ecs.ReasonInactive, Detail: fe.Msg})
+				continue
+			}
+			return nil, err
+		}
+		out.ContainerInstances = append(out.ContainerInstances, toInstanceOut(withCounts(ci, counts)))
+	}
+	return out, nil
+}
+
+type deregisterInstanceIn struct {
+	Cluster           string `json:"cluster"`
+	ContainerInstance string `json:"containerInstance"`
+	Force             *bool  `json:"force"`
+}
+
+type instanceResult struct {
+	ContainerInstance *containerInstanceOut `json:"containerInstance"`
+}
+
+// StopReasonDeregistered is the stoppedReason of the tasks of a container
+// instance deregistered with force.
+const StopReasonDeregistered = "Container instance deregistered"
+
+func (a *API) deregisterContainerInstance(ctx context.Context, c *awsproto.Call, in *deregisterInstanceIn) (any, error) {
+	sc := a.scope(c)
+	name, err := ecs.ClusterName(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if in.ContainerInstance == "" {
+		return nil, fault.New(fault.InvalidParameter, "containerInstance is required.")
+	}
+	ref, err := ecsstore.ParseInstanceRef(in.ContainerInstance, name)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Cluster != name {
+		return nil, fault.New(fault.InvalidParameter, "The referenced container instance is not in cluster %s.", name)
+	}
+	if _, err := a.repo.ActiveCluster(ctx, sc, name); err != nil {
+		return nil, err
+	}
+	force := in.Force != nil && *in.Force
+	tasks, err := a.repo.Tasks(ctx, sc, name)
+	if err != nil {
+		return nil, err
+	}
+	arn := sc.ContainerInstanceARN(ref.Cluster, ref.ID)
+	var active []*ecs.Task
+	for _, t := range tasks {
+		if t.ContainerInstanceARN == arn && t.LastStatus != ecs.TaskStopped {
+			active = append(active, t)
+		}
+	}
+	ci, err := a.repo.DeregisterInstance(ctx, sc, ref, func(*ecs.ContainerInstance) error {
+		if len(active) > 0 && !force {
+			return fault.New(fault.InvalidParameter, "Found running tasks on the instance. Stop them first or deregister with force.")
+		}
+		return nil
+	})
+	if err != nil {
+		if fault.Is(err, fault.NotFound) {
+			return nil, fault.New(fault.InvalidParameter, "The referenced container instance %s was not found.", ref.ID)
+		}
+		return nil, err
+	}
+	now := a.now()
+	for _, t := range active {
+		_, err := a.repo.UpdateTask(ctx, sc, name, t.ID, func(t *ecs.Task) error {
+			if t.LastStatus == ecs.TaskStopped {
+				return ecsstore.ErrNoChange
+			}
+			t.RequestStop("", StopReasonDeregistered, now)
+			return t.Advance(ecs.TaskStopped, now)
+		}, a.TaskResources)
+		if err != nil && !fault.Is(err, fault.NotFound) {
+			return nil, err
+		}
+	}
+	a.log.Info("container instance deregistered", "cluster", name, "instance", ci.ARN, "stoppedTasks", len(active))
+	return &instanceResult{ContainerInstance: toInstanceOut(ci)}, nil
+}
+
+// ---- attributes ----
+
+type attributesIn struct {
+	Cluster    string          `json:"cluster"`
+	Attributes []ecs.Attribute `json:"attributes"`
+}
+
+type attributesOut struct {
+	Attributes []ecs.Attribute `json:"attributes"`
+	NextToken  string          `json:"nextToken,omitempty"`
+}
+
+const targetContainerInstance = "container-instance"
+
+// attributeTarget resolves an attribute's target to an instance reference.
+func attributeTarget(a ecs.Attribute, cluster string) (ecsstore.InstanceRef, error) {
+	if a.TargetType != "" && a.TargetType != targetContainerInstance {
+		return ecsstore.InstanceRef{}, fault.New(fault.InvalidParameter, "Invalid targetType %q. Valid values: container-instance.", a.TargetType)
+	}
+	if a.TargetID == "" {
+		return ecsstore.InstanceRef{}, fault.New(fault.InvalidParameter, "targetId is required for attribute %s.", a.Name)
+	}
+	return ecsstore.ParseInstanceRef(a.TargetID, cluster)
+}
+
+func (a *API) putAttributes(ctx context.Context, c *awsproto.Call, in *attributesIn) (any, error) {
+	return a.changeAttributes(ctx, c, in, true)
+}
+
+func (a *API) deleteAttributes(ctx context.Context, c *awsproto.Call, in *attributesIn) (any, error) {
+	return a.changeAttributes(ctx, c, in, false)
+}
+
+func (a *API) changeAttributes(ctx context.Context, c *awsproto.Call, in *attributesIn, put bool) (any, error) {
+	sc := a.scope(c)
+	name, err := ecs.ClusterName(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Attributes) == 0 || len(in.Attributes) > 10 {
+		return nil, fault.New(fault.InvalidParameter, "attributes must list between 1 and 10 attributes.")
+	}
+	if _, err := a.repo.ActiveCluster(ctx, sc, name); err != nil {
+		return nil, err
+	}
+	out := &attributesOut{Attributes: []ecs.Attribute{}}
+	for _, attr := range in.Attributes {
+		ref, err := attributeTarget(attr, name)
+		if err != nil {
+			return nil, err
+		}
+		if ref.Cluster != name {
+			return nil, fault.New(fault.NotFound, "Could not find %s.", attr.TargetID).WithCode("TargetNotFoundException")
+		}
+		ci, err := a.repo.UpdateInstance(ctx, sc, ref, func(ci *ecs.ContainerInstance) error {
+			if put {
+				return ci.PutAttributes([]ecs.Attribute{{Name: attr.Name, Value: attr.Value}})
+			}
+			ci.DeleteAttributes([]string{attr.Name})
+			return nil
+		})
+		if fault.Is(err, fault.NotFound) {
+			return nil, fault.New(fault.NotFound, "Could not find %s.", attr.TargetID).WithCode("TargetNotFoundException")
+		}
+		if err != nil {
+			return nil, err
+		}
+		out.Attributes = append(out.Attributes, ecs.Attribute{Name: attr.Name, Value: attr.Value, TargetType: targetContainerInstance, TargetID: ci.ARN})
+	}
+	return out, nil
+}
+
+type listAttributesIn struct {
+	Cluster        string `json:"cluster"`
+	TargetType     string `json:"targetType"`
+	AttributeName  string `json:"attributeName"`
+	AttributeValue string `json:"attributeValue"`
+	NextToken      string `json:"nextToken"`
+	MaxResults     *int   `json:"maxResults"`
+}
+
+func (a *API) listAttributes(ctx context.Context, c *awsproto.Call, in *listAttributesIn) (any, error) {
+	sc := a.scope(c)
+	name, err := ecs.ClusterName(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if in.TargetType != targetContainerInstance {
+		return nil, fault.New(fault.InvalidParameter, "Invalid targetType %q. Valid values: container-instance.", in.TargetType)
+	}
+	if in.AttributeValue != "" && in.AttributeName == "" {
+		return nil, fault.New(fault.InvalidParameter, "attributeValue requires attributeName.")
+	}
+	if _, err := a.repo.ActiveCluster(ctx, sc, name); err != nil {
+		return nil, err
+	}
+	cis, err := a.repo.Instances(ctx, sc, name)
+	if err != nil {
+		return nil, err
+	}
+	var all []ecs.Attribute
+	var keys []string
+	for _, ci := range cis {
+		for _, attr := range ci.Attributes {
+			if in.AttributeName != "" && attr.Name != in.AttributeName {
+				continue
+			}
+			if in.AttributeValue != "" && attr.Value != in.AttributeValue {
+				continue
+			}
+			all = append(all, ecs.Attribute{Name: attr.Name, Value: attr.Value, TargetType: targetContainerInstance, TargetID: ci.ARN})
+			keys = append(keys, ci.ARN+"\x00"+attr.Name)
+		}
+	}
+	// keys are sorted: instances come in ID order and attributes by name.
+	if !slices.IsSorted(keys) {
+		idx := make([]int, len(keys))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(x, y int) int { return compareStr(keys[x], keys[y]) })
+		sortedAll, sortedKeys := make([]ecs.Attribute, len(all)), make([]string, len(keys))
+		for i, j := range idx {
+			sortedAll[i], sortedKeys[i] = all[j], keys[j]
+		}
+		all, keys = sortedAll, sortedKeys
+	}
+	page, next, err := paginate(keys, in.NextToken, in.MaxResults, 100, 100)
+	if err != nil {
+		return nil, err
+	}
+	out := &attributesOut{Attributes: []ecs.Attribute{}, NextToken: next}
+	if len(page) > 0 {
+		start := slices.Index(keys, page[0])
+		out.Attributes = append(out.Attributes, all[start:start+len(page)]...)
+	}
+	return out, nil
+}
+
+func compareStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,453 @@
+package ecsstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"net/url"
+	"time"
+
+	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/store"
+)
+
+// Tasks use two kinds of keys:
+//
+//	tasks/<cluster>/<taskID>        the task (ecs.Task JSON, tags under /tags/)
+//	run-tokens/<cluster>/<token>    the tasks a RunTask clientToken created, so
+//	                                that a retried call returns them again
+func taskKey(sc ecs.Scope, cluster, id string) string {
+	return prefix(sc, "tasks") + cluster + "/" + id
+}
+func tokenKey(sc ecs.Scope, cluster, token string) string {
+	return prefix(sc, "run-tokens") + cluster + "/" + url.PathEscape(token)
+}
+
+// TaskKey returns the store key of a task (for controllers).
+func TaskKey(sc ecs.Scope, cluster, id string) string { return taskKey(sc, cluster, id) }
+
+type tokenRecord struct {
+	TaskARNs  []string  `json:"taskArns"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+func taskNotFound(id string) error {
+	return fault.NotFoundf("task", "The referenced task %s was not found.", id)
+}
+
+func init() { countFuncs = append(countFuncs, countTasks) }
+
+// countTasks derives a cluster's running and pending task counts: tasks
+// before RUNNING are pending, tasks from RUNNING until STOPPED running.
+func countTasks(ctx context.Context, r *Repo, sc ecs.Scope, cluster string, into *ClusterCounts) error {
+	tasks, err := r.Tasks(ctx, sc, cluster)
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		switch i := ecs.TaskStatusIndex(t.LastStatus); {
+		case i < 0 || t.LastStatus == ecs.TaskStopped:
+		case i < ecs.TaskStatusIndex(ecs.TaskRunning):
+			into.PendingTasks++
+		default:
+			into.RunningTasks++
+		}
+	}
+	return nil
+}
+
+// Task returns a task or a NotFound fault.
+func (r *Repo) Task(ctx context.Context, sc ecs.Scope, cluster, id string) (*ecs.Task, error) {
+	t, _, err := getJSON[ecs.Task](ctx, r.s, taskKey(sc, cluster, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, taskNotFound(id)
+	}
+	return t, storeErr(err)
+}
+
+// Tasks returns every task of a cluster, in ID order.
+func (r *Repo) Tasks(ctx context.Context, sc ecs.Scope, cluster string) ([]*ecs.Task, error) {
+	kvs, _, err := r.s.List(ctx, prefix(sc, "tasks")+cluster+"/", store.ListOptions{})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out := make([]*ecs.Task, 0, len(kvs))
+	for _, kv := range kvs {
+		t, err := decode[ecs.Task](kv)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// PlacementInput is the view of a cluster a placement decision sees.
+type PlacementInput struct {
+	Cluster *ecs.Cluster
+	// Instances are the candidate instances: the cluster's registered
+	// instances, or only its managed instance. They are shared: do not
+	// modify them.
+	Instances []*ecs.ContainerInstance
+	// Groups holds, per instance ID, the groups of its tasks that are not
+	// stopped (registered instances only).
+	Groups map[string][]string
+}
+
+// PlacedTask is one task a placement decided on: the task, already
+// assigned to its instance (or unassigned), what it reserves there and its
+// tags.
+type PlacedTask struct {
+	Task      *ecs.Task
+	Resources ecs.TaskResources
+	Tags      []ecs.Tag
+}
+
+// CreateOptions tune CreateTasks.
+type CreateOptions struct {
+	// Managed places on the cluster's managed instance; NewManaged builds
+	// it when the cluster has none yet.
+	Managed    bool
+	NewManaged func(cl *ecs.Cluster) (*ecs.ContainerInstance, error)
+	// ClientToken makes the call idempotent: a later call with the same
+	// token returns the tasks of the first one.
+	ClientToken string
+	Now         time.Time
+}
+
+// CreateTasks reads a consistent view of the cluster, lets decide place
+// tasks on it, and commits them in one transaction together with the
+// reservations on their instances. The transaction compares the revisions
+// of the cluster and of every instance it charges, so a concurrent
+// placement, a deregistration or a DeleteCluster makes it retry with a fresh
+// view (decide then runs again). With a client token that was used before,
+// it returns the earlier call's tasks and replayed.
+func (r *Repo) CreateTasks(ctx context.Context, sc ecs.Scope, cluster string, opts CreateOptions, decide func(*PlacementInput) ([]PlacedTask, error)) (tasks []*ecs.Task, replayed bool, err error) {
+	err = retry(ctx, func() error {
+		tasks, replayed = nil, false
+		ck := clusterKey(sc, cluster)
+		cl, crev, err := getJSON[ecs.Cluster](ctx, r.s, ck)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
+			return clusterNotFound(cluster)
+		}
+		if err != nil {
+			return err
+		}
+		cmps := []store.Compare{{Key: ck, ModRevision: crev}}
+		var ops []store.Op
+		if opts.ClientToken != "" {
+			tk := tokenKey(sc, cluster, opts.ClientToken)
+			rec, _, err := getJSON[tokenRecord](ctx, r.s, tk)
+			switch {
+			case err == nil:
+				tasks, err = r.tasksByARN(ctx, sc, rec.TaskARNs)
+				replayed = true
+				return err
+			case !errors.Is(err, store.ErrNotFound):
+				return err
+			}
+			cmps = append(cmps, store.Compare{Key: tk})
+		}
+
+		in := &PlacementInput{Cluster: cl}
+		raw := map[string]store.KV{} // instance ARN → its record
+		shared := map[string]*ecs.ContainerInstance{}
+		groupRevs := map[string]int64{}        // instance ID → instance-groups revision
+		baseGroups := map[string]groupCounts{} // as read; never modified
+		groupVals := map[string]groupCounts{}  // charged copies
+		if opts.Managed {
+			mk := managedKey(sc, cluster)
+			kv, err := r.s.Get(ctx, mk)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				ci, err := opts.NewManaged(cl)
+				if err != nil {
+					return err
+				}
+				kv = store.KV{Key: mk, Value: mustJSON(ci)}
+			case err != nil:
+				return err
+			}
+			ci, err := decode[ecs.ContainerInstance](kv)
+			if err != nil {
+				return err
+			}
+			in.Instances = []*ecs.ContainerInstance{ci}
+			raw[ci.ARN] = kv
+		} else {
+			minRev, err := r.s.Revision(ctx)
+			if err != nil {
+				return err
+			}
+			vis, vgroups, err := r.view().snapshot(ctx, sc, cluster, minRev)
+			if err != nil {
+				return err
+			}
+			in.Instances = make([]*ecs.ContainerInstance, len(vis))
+			in.Groups = make(map[string][]string, len(vis))
+			for i, vi := range vis {
+				in.Instances[i] = vi.ci
+				shared[vi.ci.ARN] = vi.ci
+				raw[vi.ci.ARN] = vi.kv
+				if g := vgroups[i]; g.rev != 0 {
+					groupRevs[vi.ci.ID] = g.rev
+					baseGroups[vi.ci.ID] = g.counts
+					in.Groups[vi.ci.ID] = g.groups
+				}
+			}
+		}
+
+		placed, err := decide(in)
+		if err != nil {
+			return err
+		}
+		charged := map[string]*ecs.ContainerInstance{}
+		var written []cachedInstance
+		var writtenKeys []string
+		var order []string
+		for _, p := range placed {
+			t := p.Task
+			if arn := t.ContainerInstanceARN; arn != "" {
+				ci := charged[arn]
+				if ci == nil {
+					kv, ok := raw[arn]
+					if !ok {
+						return fault.New(fault.Internal, "placement chose unknown instance %s", arn)
+					}
+					if sh := shared[arn]; sh != nil {
+						ci = cloneInstance(sh)
+					} else if ci, err = decode[ecs.ContainerInstance](kv); err != nil {
+						return err
+					}
+					charged[arn] = ci
+					order = append(order, arn)
+				}
+				if err := ci.Reserve(p.Resources); err != nil {
+					return err
+				}
+				if !opts.Managed {
+					gc := groupVals[ci.ID]
+					if gc == nil {
+						gc = maps.Clone(baseGroups[ci.ID])
+						if gc == nil {
+							gc = groupCounts{}
+						}
+						groupVals[ci.ID] = gc
+					}
+					gc[t.Group]++
+				}
+			}
+			t.Tags = nil
+			ops = append(ops, store.Op{Key: taskKey(sc, cluster, t.ID), Value: mustJSON(t)})
+			ops = append(ops, tagOps(t.ARN, p.Tags)...)
+			tasks = append(tasks, t)
+		}
+		if len(tasks) == 0 {
+			return nil
+		}
+		for _, arn := range order {
+			ci := charged[arn]
+			kv := raw[arn]
+			cmps = append(cmps, store.Compare{Key: kv.Key, ModRevision: kv.ModRevision})
+			val := mustJSON(ci)
+			written = append(written, cachedInstance{raw: val, ci: ci})
+			writtenKeys = append(writtenKeys, kv.Key)
+			ops = append(ops, store.Op{Key: kv.Key, Value: val})
+			if !opts.Managed {
+				gk := groupsKey(sc, cluster, ci.ID)
+				cmps = append(cmps, store.Compare{Key: gk, ModRevision: groupRevs[ci.ID]})
+				ops = append(ops, store.Op{Key: gk, Value: mustJSON(groupVals[ci.ID])})
+			}
+		}
+		if opts.ClientToken != "" {
+			rec := tokenRecord{CreatedAt: opts.Now}
+			for _, t := range tasks {
+				rec.TaskARNs = append(rec.TaskARNs, t.ARN)
+			}
+			ops = append(ops, store.Op{Key: tokenKey(sc, cluster, opts.ClientToken), Value: mustJSON(rec)})
+		}
+		if _, err = r.s.Txn(ctx, cmps, ops); err != nil {
+			return err
+		}
+		for i, w := range written {
+			rememberInstance(writtenKeys[i], w.raw, w.ci)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, storeErr(err)
+	}
+	return tasks, replayed, nil
+}
+
+func (r *Repo) tasksByARN(ctx context.Context, sc ecs.Scope, arns []string) ([]*ecs.Task, error) {
+	out := make([]*ecs.Task, 0, len(arns))
+	for _, arn := range arns {
+		cluster, id, ok := SplitTaskARN(arn)
+		if !ok {
+			continue
+		}
+		t, err := r.Task(ctx, sc, cluster, id)
+		if fault.Is(err, fault.NotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// SplitTaskARN returns the cluster and ID of a long-format task ARN.
+func SplitTaskARN(arn string) (cluster, id string, ok bool) {
+	p, isARN := ecs.ParseARN(arn)
+	if !isARN {
+		return "", "", false
+	}
+	kind, rest, _ := cutSlash(p.Resource)
+	if kind != "task" {
+		return "", "", false
+	}
+	cluster, id, ok = cutSlash(rest)
+	return cluster, id, ok && cluster != "" && id != ""
+}
+
+func cutSlash(s string) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// UpdateTask changes a task with fn, atomically; fn may return ErrNoChange.
+// When the task reaches STOPPED in this update, what it reserved on its
+// instance (resources reports it) is released in the same transaction.
+func (r *Repo) UpdateTask(ctx context.Context, sc ecs.Scope, cluster, id string, fn func(*ecs.Task) error, resources func(context.Context, *ecs.Task) (ecs.TaskResources, error)) (*ecs.Task, error) {
+	var out *ecs.Task
+	err := retry(ctx, func() error {
+		key := taskKey(sc, cluster, id)
+		t, rev, err := getJSON[ecs.Task](ctx, r.s, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return taskNotFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		wasStopped := t.LastStatus == ecs.TaskStopped
+		if err := fn(t); err != nil {
+			if errors.Is(err, ErrNoChange) {
+				out = t
+				return nil
+			}
+			return err
+		}
+		cmps := []store.Compare{{Key: key, ModRevision: rev}}
+		ops := []store.Op{{Key: key, Value: mustJSON(t)}}
+		if !wasStopped && t.LastStatus == ecs.TaskStopped && t.ContainerInstanceARN != "" {
+			c, o, err := r.releaseOps(ctx, sc, t, resources)
+			if err != nil {
+				return err
+			}
+			cmps, ops = append(cmps, c...), append(ops, o...)
+		}
+		if _, err := r.s.Txn(ctx, cmps, ops); err != nil {
+			return err
+		}
+		out = t
+		return nil
+	})
+	return out, storeErr(err)
+}
+
+// releaseOps returns the compares and writes that give a stopped task's
+// reservation back to its instance. An instance that is gone needs none.
+func (r *Repo) releaseOps(ctx context.Context, sc ecs.Scope, t *ecs.Task, resources func(context.Context, *ecs.Task) (ecs.TaskResources, error)) ([]store.Compare, []store.Op, error) {
+	ref, err := ParseInstanceRef(t.ContainerInstanceARN, "")
+	if err != nil {
+		return nil, nil, nil
+	}
+	loc, ci, rev, err := r.locate(ctx, sc, ref)
+	if fault.Is(err, fault.NotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := resources(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	ci.Release(res)
+	cmps := []store.Compare{{Key: loc.key, ModRevision: rev}}
+	ops := []store.Op{{Key: loc.key, Value: mustJSON(ci)}}
+	if !loc.managed {
+		gk := groupsKey(sc, ref.Cluster, ref.ID)
+		gc, grev, err := getJSON[groupCounts](ctx, r.s, gk)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, nil, err
+		default:
+			m := *gc
+			if m[t.Group] > 1 {
+				m[t.Group]--
+			} else {
+				delete(m, t.Group)
+			}
+			cmps = append(cmps, store.Compare{Key: gk, ModRevision: grev})
+			if len(m) == 0 {
+				ops = append(ops, store.Op{Key: gk, Delete: true})
+			} else {
+				ops = append(ops, store.Op{Key: gk, Value: mustJSON(m)})
+			}
+		}
+	}
+	return cmps, ops, nil
+}
+
+// DeleteTask removes a STOPPED task and its tags (stopped-task retention).
+// It does nothing if the task changed since rev or is not STOPPED.
+func (r *Repo) DeleteTask(ctx context.Context, sc ecs.Scope, cluster, id string) error {
+	key := taskKey(sc, cluster, id)
+	t, rev, err := getJSON[ecs.Task](ctx, r.s, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return storeErr(err)
+	}
+	if t.LastStatus != ecs.TaskStopped {
+		return nil
+	}
+	_, err = r.s.Txn(ctx, []store.Compare{{Key: key, ModRevision: rev}}, []store.Op{{Key: key, Delete: true}, {Key: tagKey(t.ARN), Delete: true}})
+	if errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	return storeErr(err)
+}
+
+// DeleteRunTokens removes the client tokens of a cluster recorded before
+// cutoff.
+func (r *Repo) DeleteRunTokens(ctx context.Context, sc ecs.Scope, cluster string, cutoff time.Time) error {
+	kvs, _, err := r.s.List(ctx, prefix(sc, "run-tokens")+cluster+"/", store.ListOptions{})
+	if err != nil {
+		return storeErr(err)
+	}
+	var ops []store.Op
+	for _, kv := range kvs {
+		var rec tokenRecord
+		if json.Unmarshal(kv.Value, &rec) == nil && rec.CreatedAt.Before(cutoff) {
+			ops = append(ops, store.Op{Key: kv.Key, Delete: true})
+		}
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	_, err = r.s.Txn(ctx, nil, ops)
+	return storeErr(err)
+}
