@@ -182,6 +182,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		rc.Driver, rc.Cluster, rc.InstanceARN = a.cfg.Driver, a.cfg.Cluster, a.InstanceARN()
 		rc.Logger = a.cfg.Logger
 		rc.OnChange = a.report
+		if rc.ImageRewrite == nil && rc.RegistryAuth == nil {
+			ecr := &ecrAuth{api: a.api}
+			rc.ImageRewrite, rc.RegistryAuth = ecr.rewrite, ecr.auth
+		}
 		a.runner = runner.New(rc)
 		adopted, err := a.runner.Adopt(ctx)
 		if err != nil {

@@ -50,6 +50,12 @@ func newAPIClient(endpoint, region string, creds aws.Credentials) *apiClient {
 
 // call invokes an ECS operation.
 func (c *apiClient) call(ctx context.Context, op string, in, out any) error {
+	return c.callService(ctx, "ecs", targetPrefix, op, in, out)
+}
+
+// callService invokes an operation of an awsJson1.1 service (signing name
+// service, X-Amz-Target prefix target).
+func (c *apiClient) callService(ctx context.Context, service, target, op string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
@@ -59,9 +65,9 @@ func (c *apiClient) call(ctx context.Context, op string, in, out any) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", targetPrefix+"."+op)
+	req.Header.Set("X-Amz-Target", target+"."+op)
 	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, c.creds, req, hex.EncodeToString(sum[:]), "ecs", c.region, time.Now()); err != nil {
+	if err := c.signer.SignHTTP(ctx, c.creds, req, hex.EncodeToString(sum[:]), service, c.region, time.Now()); err != nil {
 		return err
 	}
 	resp, err := c.http.Do(req)
