@@ -64,7 +64,9 @@ func TestSeedTaskDefinitionRunsFromBerthECR(t *testing.T) {
 	d.must("build", "-q", "-t", local, ctxDir)
 
 	// Push it as web-app:latest to berth's ECR, the way the tutorial does.
-	var repo struct{ Repository struct{ RepositoryURI string } }
+	var repo struct {
+		Repository struct{ RepositoryURI string }
+	}
 	if err := json.Unmarshal([]byte(p.awsOK(t, "ecr", "create-repository", "--repository-name", "web-app")), &repo); err != nil {
 		t.Fatal(err)
 	}
