@@ -69,6 +69,9 @@
 //	|   |-- taskdef-families/<family>                last revision ever issued (never reused)
 //	|   |-- tasks/<clusterName>/<taskID>
 //	|   |-- instances/<clusterName>/<containerInstanceID>
+//	|   |-- instance-groups/<clusterName>/<id>       task groups placed on an instance (distinctInstance, task:group)
+//	|   |-- managed-instances/<clusterName>          the hidden instance of the managed (Fargate) capacity
+//	|   |-- run-tokens/<clusterName>/<clientToken>   RunTask idempotency
 //	|   |-- services/<clusterName>/<serviceName>
 //	|   `-- settings/<principalArn | "default">/<name>
 //	|-- tags/<resourceArn>                           tags of any ECS/ECR resource
