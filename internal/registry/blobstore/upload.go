@@ -27,6 +27,9 @@ type Upload struct {
 	size   int64
 	hashes map[string]hash.Hash
 	closed bool
+	// flushed is the offset up to which writeback has been started (see
+	// startWriteback): Commit's fsync then has little left to write.
+	flushed int64
 }
 
 // NewUploadID returns a random version-4 UUID.
@@ -222,8 +225,7 @@ func (u *Upload) Append(r io.Reader) (int64, error) {
 	if u.closed {
 		return 0, ErrUploadClosed
 	}
-	buf := make([]byte, 128<<10)
-	return io.CopyBuffer(hashingWriter{u}, r, buf)
+	return u.pipelinedAppend(r)
 }
 
 // Digest returns the digest of the content so far with algorithm alg,
