@@ -14,10 +14,15 @@
 //
 // # Reconciliation
 //
-// The runner is level-based. Every task has an actor, a goroutine that owns
-// the task's state and is the only one to reconcile it; applied specs,
-// driver events (start, die, oom, health_status, destroy) and the results of
-// driver operations reach it through its inbox. After each batch of inputs
+// The runner is level-based. Every task has an actor that owns the task's
+// state and is the only one to reconcile it; applied specs, driver events
+// (start, die, oom, health_status, destroy), timers and the results of
+// driver operations reach it through its inbox. An actor holds no goroutine
+// while idle: a worker goroutine runs it while its inbox has inputs, one at
+// a time per task, so a task never reconciles concurrently and its
+// OnChange calls are serial. Once a task has started, the runner keeps only
+// what reconciliation needs (not its task definition, nor the specs of
+// containers that have started). After each batch of inputs
 // it compares the desired state with what it observed and starts whatever
 // operations are missing (pull, create, start, stop, remove); slow
 // operations run in the background and report back, so a task keeps

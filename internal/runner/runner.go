@@ -202,8 +202,25 @@ type Runner struct {
 	mu      sync.Mutex
 	tasks   map[string]*taskRun // by task ARN
 	running bool                // Run is active
-	runCtx  context.Context
-	wg      sync.WaitGroup // actors and their operations
+	wg      sync.WaitGroup      // actor workers and their operations
+
+	// liveMu guards live and liveCtx: while Run is active, actor workers
+	// may be started (with liveCtx) from anywhere, e.g. a task's timer.
+	liveMu  sync.Mutex
+	live    bool
+	liveCtx context.Context
+}
+
+// spawn starts a worker for t's actor, unless Run has ended.
+func (r *Runner) spawn(t *taskRun) bool {
+	r.liveMu.Lock()
+	defer r.liveMu.Unlock()
+	if !r.live {
+		return false
+	}
+	r.wg.Add(1)
+	go t.work(r.liveCtx)
+	return true
 }
 
 // New returns a runner. It does nothing until Run is called.
@@ -291,11 +308,11 @@ func (r *Runner) Apply(spec TaskSpec) {
 		// that a control plane that missed it learns it.
 		r.mu.Unlock()
 		if spec.Task.DesiredStatus != ecs.TaskStopped {
-			t.emit(t.snapshot(), true)
+			t.emit(t.current(), true)
 		}
 		return
 	}
-	t.inbox.push(message{spec: &spec})
+	t.push(message{spec: &spec})
 	r.startLocked(t)
 	r.mu.Unlock()
 }
@@ -307,8 +324,14 @@ func (r *Runner) startLocked(t *taskRun) {
 		return
 	}
 	t.started = true
-	r.wg.Add(1)
-	go t.loop(r.runCtx)
+	t.fresh = true
+	t.inbox.mu.Lock()
+	t.inbox.active = true
+	kick := t.inbox.kickLocked()
+	t.inbox.mu.Unlock()
+	if kick {
+		t.schedule()
+	}
 }
 
 // Adopt finds the containers and task networks of this instance (by the
@@ -368,10 +391,8 @@ func (r *Runner) Adopt(ctx context.Context) ([]TaskChange, error) {
 		}
 		t.adopt(byTask[arn], netp, deadline)
 		rep := t.buildReport()
-		t.setReport(rep)
-		t.emitMu.Lock()
+		t.report = &rep
 		t.lastEmitted = &rep
-		t.emitMu.Unlock()
 		r.tasks[arn] = t
 		r.startLocked(t)
 		r.mu.Unlock()
@@ -430,7 +451,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		return fmt.Errorf("runner: subscribe to driver events: %w", err)
 	}
 	r.running = true
-	r.runCtx = ctx
+	r.liveMu.Lock()
+	r.live, r.liveCtx = true, ctx
+	r.liveMu.Unlock()
 	for _, t := range r.tasks {
 		r.startLocked(t)
 	}
@@ -441,10 +464,16 @@ func (r *Runner) Run(ctx context.Context) error {
 		r.mu.Lock()
 		r.running = false
 		r.mu.Unlock()
+		r.liveMu.Lock()
+		r.live, r.liveCtx = false, nil
+		r.liveMu.Unlock()
 		r.wg.Wait()
 		r.mu.Lock()
 		for _, t := range r.tasks {
 			t.started = false
+			t.inbox.mu.Lock()
+			t.inbox.active = false
+			t.inbox.mu.Unlock()
 		}
 		r.mu.Unlock()
 	}()
@@ -498,7 +527,7 @@ func (r *Runner) route(ev driver.ContainerEvent) {
 	r.mu.Lock()
 	t := r.tasks[ev.Labels[driver.LabelTaskARN]]
 	if t != nil && !t.done {
-		t.inbox.push(message{event: &ev})
+		t.push(message{event: &ev})
 	}
 	r.mu.Unlock()
 }
@@ -508,7 +537,7 @@ func (r *Runner) broadcast(m message) {
 	defer r.mu.Unlock()
 	for _, t := range r.tasks {
 		if !t.done {
-			t.inbox.push(m)
+			t.push(m)
 		}
 	}
 }

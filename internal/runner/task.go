@@ -24,20 +24,60 @@ const (
 	ReasonOrphan           = "Task stopped by berth: it was not applied again after the agent restarted"
 )
 
-// inbox is a task actor's unbounded, ordered message queue.
+// inbox is a task actor's unbounded, ordered message queue. An actor holds
+// no goroutine while its inbox is empty: the first input that reaches an
+// idle, active task schedules a worker goroutine (see [taskRun.work]),
+// which processes the task until its inbox is empty again. At most one
+// worker runs per task, so a task never reconciles concurrently.
 type inbox struct {
-	mu   sync.Mutex
-	msgs []message
-	wake chan struct{}
+	mu     sync.Mutex
+	msgs   []message
+	woken  bool // the task's timer fired
+	active bool // the actor is started: inputs schedule a worker
+	busy   bool // a worker is scheduled or running
 }
 
-func (q *inbox) push(m message) {
+// push queues m and schedules t's worker if needed.
+func (t *taskRun) push(m message) {
+	q := &t.inbox
 	q.mu.Lock()
 	q.msgs = append(q.msgs, m)
+	kick := q.kickLocked()
 	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	if kick {
+		t.schedule()
+	}
+}
+
+// wake is the task's timer: it makes the actor reconcile again.
+func (t *taskRun) wake() {
+	q := &t.inbox
+	q.mu.Lock()
+	q.woken = true
+	kick := q.kickLocked()
+	q.mu.Unlock()
+	if kick {
+		t.schedule()
+	}
+}
+
+// kickLocked reports whether the caller must schedule a worker, and marks
+// the inbox busy if so. q.mu is held.
+func (q *inbox) kickLocked() bool {
+	if !q.active || q.busy {
+		return false
+	}
+	q.busy = true
+	return true
+}
+
+// schedule starts a worker for t (whose inbox the caller marked busy),
+// unless Run has ended.
+func (t *taskRun) schedule() {
+	if !t.r.spawn(t) {
+		t.inbox.mu.Lock()
+		t.inbox.busy = false
+		t.inbox.mu.Unlock()
 	}
 }
 
@@ -46,6 +86,7 @@ func (q *inbox) drain() []message {
 	defer q.mu.Unlock()
 	m := q.msgs
 	q.msgs = nil
+	q.woken = false
 	return m
 }
 
@@ -97,15 +138,20 @@ const (
 
 // ctr is the runner's view of one container of a task.
 type ctr struct {
-	name        string
-	plan        *containerPlan // nil if adopted and not yet applied
-	image       string
-	essential   bool
-	healthCheck bool
-	stopTimeout time.Duration
-	dependsOn   []ecs.ContainerDependency
-	taskVolumes []string // from labels of adopted containers
-	index       int      // position in the definition
+	name string
+	// plan is what creating the container takes; nil if adopted and not
+	// yet applied, and released once the container has started or stopped
+	// (a container never starts twice).
+	plan         *containerPlan
+	image        string
+	essential    bool
+	healthCheck  bool
+	stopTimeout  time.Duration
+	startTimeout time.Duration // from the plan, see containerPlan
+	dependsOn    []ecs.ContainerDependency
+	taskVolumes  []string                // from labels of adopted containers
+	hostPorts    []driver.NetworkBinding // from the plan (host mode)
+	index        int                     // position in the definition
 
 	id          string
 	phase       phase
@@ -154,17 +200,18 @@ const (
 )
 
 type imageStatus struct {
+	image  string
 	state  imgState
 	reason string
 }
 
-// taskRun is one task: an actor goroutine (loop) owns its state and is the
-// only one to reconcile it; driver events, applied specs and the results of
-// background operations reach it through its inbox.
+// taskRun is one task: an actor owns its state and is the only one to
+// reconcile it; driver events, applied specs and the results of background
+// operations reach it through its inbox. The actor runs on a worker
+// goroutine only while it has inputs to process (see inbox).
 type taskRun struct {
 	r     *Runner
 	arn   string
-	log   *slog.Logger
 	inbox inbox
 
 	// guarded by r.mu
@@ -173,19 +220,24 @@ type taskRun struct {
 	doneAt  time.Time
 
 	repMu  sync.Mutex
-	report TaskChange
+	report *TaskChange // never modified once set
 
 	emitMu      sync.Mutex
 	lastEmitted *TaskChange
 
 	// Owned by the actor (or by Adopt before the actor starts).
-	epoch       int
-	spec        *TaskSpec
+	fresh   bool // the actor (re)started: forget stale operations, resync
+	epoch   int
+	applied bool // a spec was applied
+	// task is the applied task, kept while containers remain to be created
+	// (for Config.Secrets).
+	task        *ecs.Task
 	plan        *taskPlan
 	planned     bool
 	specAt      time.Time // real clock, when the plan was made
 	ctrs        []*ctr
-	images      map[string]*imageStatus
+	images      []*imageStatus
+	timer       *time.Timer // wakes the actor at wakeAt
 	net         *driver.TaskNetwork
 	netBusy     bool
 	netRemoved  bool
@@ -215,14 +267,24 @@ func newTaskRun(r *Runner, arn string) *taskRun {
 	return &taskRun{
 		r:      r,
 		arn:    arn,
-		log:    r.log.With("task", arn),
-		inbox:  inbox{wake: make(chan struct{}, 1)},
-		images: map[string]*imageStatus{},
-		report: TaskChange{TaskARN: arn, LastStatus: ecs.TaskPending, HealthStatus: ecs.HealthUnknown},
+		report: &TaskChange{TaskARN: arn, LastStatus: ecs.TaskPending, HealthStatus: ecs.HealthUnknown},
 	}
 }
 
 func (t *taskRun) now() time.Time { return t.r.cfg.Now() }
+
+// logger is the task's logger (made on demand: tasks log rarely).
+func (t *taskRun) logger() *slog.Logger { return t.r.log.With("task", t.arn) }
+
+// image returns the pull state of image, nil if unknown.
+func (t *taskRun) image(image string) *imageStatus {
+	for _, s := range t.images {
+		if s.image == image {
+			return s
+		}
+	}
+	return nil
+}
 
 func (t *taskRun) ctr(name string) *ctr {
 	for _, c := range t.ctrs {
@@ -234,95 +296,207 @@ func (t *taskRun) ctr(name string) *ctr {
 }
 
 func (t *taskRun) snapshot() TaskChange {
+	return *t.current()
+}
+
+func (t *taskRun) current() *TaskChange {
 	t.repMu.Lock()
 	defer t.repMu.Unlock()
 	return t.report
 }
 
-func (t *taskRun) setReport(rep TaskChange) {
+// setReport publishes rep and returns the published report: the current
+// one if rep is no different (reports are shared, not copied).
+func (t *taskRun) setReport(rep TaskChange) *TaskChange {
 	t.repMu.Lock()
-	t.report = rep
-	t.repMu.Unlock()
+	defer t.repMu.Unlock()
+	if !reflect.DeepEqual(*t.report, rep) {
+		t.report = &rep
+	}
+	return t.report
 }
 
 // emit calls OnChange with rep if it differs from the last report (or
 // force), never concurrently for one task.
-func (t *taskRun) emit(rep TaskChange, force bool) {
+func (t *taskRun) emit(rep *TaskChange, force bool) {
 	t.emitMu.Lock()
 	defer t.emitMu.Unlock()
-	if !force && t.lastEmitted != nil && reflect.DeepEqual(*t.lastEmitted, rep) {
+	if !force && t.lastEmitted != nil && (t.lastEmitted == rep || reflect.DeepEqual(*t.lastEmitted, *rep)) {
 		return
 	}
-	t.lastEmitted = &rep
+	t.lastEmitted = rep
 	if t.r.cfg.OnChange != nil {
-		t.r.cfg.OnChange(rep)
+		t.r.cfg.OnChange(*rep)
 	}
 }
 
-// loop is the task's actor. It returns when ctx ends or when the task has
-// stopped and been cleaned up.
-func (t *taskRun) loop(ctx context.Context) {
+// work is a worker of the task's actor: it processes the task's inputs
+// until its inbox is empty, ctx ends or the task is done. Only one worker
+// runs per task (inbox.busy).
+func (t *taskRun) work(ctx context.Context) {
 	defer t.r.wg.Done()
-	// Forget operations of an earlier Run: their results are stale.
-	t.epoch++
-	t.inflight = 0
-	t.netBusy, t.volsBusy, t.cleanBusy = false, false, false
-	for _, c := range t.ctrs {
-		c.busy = false
+	for {
+		if !t.step(ctx) {
+			break
+		}
+		q := &t.inbox
+		q.mu.Lock()
+		if len(q.msgs) == 0 && !q.woken {
+			q.busy = false
+			q.mu.Unlock()
+			return
+		}
+		q.mu.Unlock()
 	}
+	t.inbox.mu.Lock()
+	t.inbox.busy = false
+	t.inbox.mu.Unlock()
+}
+
+// step processes the inputs queued for the task, reconciles it and
+// reports its state. It returns false when ctx has ended or the task has
+// stopped and been cleaned up.
+func (t *taskRun) step(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return false // Run is ending: inputs wait for the next Run
+	}
+	first := t.fresh
+	if first {
+		// A new Run: forget operations of an earlier Run, their results
+		// are stale.
+		t.fresh = false
+		t.epoch++
+		t.inflight = 0
+		t.netBusy, t.volsBusy, t.cleanBusy = false, false, false
+		for _, c := range t.ctrs {
+			c.busy = false
+		}
+		for _, s := range t.images {
+			if s.state == imgPulling {
+				s.state = imgNone
+			}
+		}
+		if t.cancelStart != nil {
+			t.cancelStart()
+		}
+		t.startCtx, t.cancelStart = nil, nil
+	}
+	msgs := t.inbox.drain()
+	if first {
+		// Level-based start: whatever exists already (a restart, a crash
+		// between create and start) is found before acting.
+		t.resync(ctx, true)
+	}
+	for _, m := range msgs {
+		t.handle(ctx, m)
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	t.wakeAt = time.Time{}
+	t.reconcile(ctx)
+	t.compact()
+	t.emit(t.setReport(t.buildReport()), false)
+	if t.cleaned && t.inflight == 0 {
+		t.r.mu.Lock()
+		t.done = true
+		t.doneAt = time.Now()
+		t.r.mu.Unlock()
+		t.inbox.mu.Lock()
+		t.inbox.active = false
+		t.inbox.msgs = nil
+		t.inbox.mu.Unlock()
+		if t.timer != nil {
+			t.timer.Stop()
+			t.timer = nil
+		}
+		if t.cancelStart != nil {
+			t.cancelStart()
+			t.startCtx, t.cancelStart = nil, nil
+		}
+		t.logger().Debug("task finished")
+		return false
+	}
+	switch {
+	case !t.wakeAt.IsZero():
+		wait := max(time.Until(t.wakeAt), time.Millisecond)
+		if t.timer == nil {
+			t.timer = time.AfterFunc(wait, t.wake)
+		} else {
+			t.timer.Reset(wait)
+		}
+	case t.timer != nil:
+		t.timer.Stop()
+	}
+	return true
+}
+
+// startContext returns the context of the task's start operations
+// (network, volumes, pulls, create, start), which beginStop cancels.
+func (t *taskRun) startContext(ctx context.Context) context.Context {
+	if t.startCtx == nil {
+		t.startCtx, t.cancelStart = context.WithCancel(ctx)
+		if t.stopping {
+			t.cancelStart()
+		}
+	}
+	return t.startCtx
+}
+
+// compact releases what the task no longer needs once its start is over:
+// the plans of started containers, the task once every container is
+// created, the network and volume specs once they exist, the start
+// context once no start operation can be in flight.
+func (t *taskRun) compact() {
+	pending := false
+	for _, c := range t.ctrs {
+		if c.phase >= phRunning {
+			c.plan = nil
+		}
+		if c.plan != nil {
+			pending = true
+		}
+	}
+	if !pending {
+		t.task = nil
+	}
+	if p := t.plan; p != nil {
+		p.containers = nil
+		if t.net != nil {
+			p.network = nil
+		}
+		if t.volsReady && len(p.volumes) > 0 {
+			var vols []volumePlan
+			for _, v := range p.volumes {
+				if v.taskScoped {
+					vols = append(vols, volumePlan{name: v.name, taskScoped: true})
+				}
+			}
+			p.volumes = vols
+		}
+	}
+	if t.cancelStart != nil && (t.stopping || !pending) && !t.netBusy && !t.volsBusy && !t.pulling() && !t.ctrBusy() {
+		t.cancelStart()
+		t.startCtx, t.cancelStart = nil, nil
+	}
+}
+
+func (t *taskRun) pulling() bool {
 	for _, s := range t.images {
 		if s.state == imgPulling {
-			s.state = imgNone
+			return true
 		}
 	}
-	t.startCtx, t.cancelStart = context.WithCancel(ctx)
-	defer t.cancelStart()
-	if t.stopping {
-		t.cancelStart()
-	}
+	return false
+}
 
-	first := true
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		msgs := t.inbox.drain()
-		if first {
-			// Level-based start: whatever exists already (a restart, a
-			// crash between create and start) is found before acting.
-			t.resync(ctx, true)
-			first = false
-		}
-		for _, m := range msgs {
-			t.handle(ctx, m)
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		t.wakeAt = time.Time{}
-		t.reconcile(ctx)
-		rep := t.buildReport()
-		t.setReport(rep)
-		t.emit(rep, false)
-		if t.cleaned && t.inflight == 0 {
-			t.r.mu.Lock()
-			t.done = true
-			t.doneAt = time.Now()
-			t.r.mu.Unlock()
-			t.log.Debug("task finished")
-			return
-		}
-		wait := time.Hour
-		if !t.wakeAt.IsZero() {
-			wait = max(time.Until(t.wakeAt), time.Millisecond)
-		}
-		timer.Reset(wait)
-		select {
-		case <-t.inbox.wake:
-		case <-timer.C:
-		case <-ctx.Done():
-			return
+func (t *taskRun) ctrBusy() bool {
+	for _, c := range t.ctrs {
+		if c.busy {
+			return true
 		}
 	}
+	return false
 }
 
 func (t *taskRun) wakeBy(tm time.Time) {
@@ -347,16 +521,19 @@ func (t *taskRun) handle(ctx context.Context, m message) {
 }
 
 // applySpec takes a new desired state.
+// Only the plan is kept of the spec (and the task until its containers are
+// created): the definition is not needed once planned.
 func (t *taskRun) applySpec(spec TaskSpec) {
-	t.spec = &spec
+	t.applied = true
 	t.orphanDeadline = time.Time{}
 	if !t.planned && (spec.Definition != nil || spec.Task.DesiredStatus != ecs.TaskStopped) {
 		t.planned = true
 		plan, err := buildPlan(t.r.cfg, spec)
 		if err != nil {
-			t.log.Warn("task cannot run", "error", err)
+			t.logger().Warn("task cannot run", "error", err)
 			t.beginStop(ecs.StopTaskFailedToStart, err.Error())
 		} else {
+			t.task = spec.Task
 			t.attachPlan(plan)
 		}
 	}
@@ -382,7 +559,9 @@ func (t *taskRun) attachPlan(p *taskPlan) {
 		c.essential = cp.essential
 		c.healthCheck = cp.healthCheck
 		c.stopTimeout = cp.stopTimeout
+		c.startTimeout = cp.startTimeout
 		c.dependsOn = cp.dependsOn
+		c.hostPorts = cp.hostPorts
 		ordered = append(ordered, c)
 	}
 	for _, c := range t.ctrs {
@@ -433,7 +612,7 @@ func (t *taskRun) adopt(states []driver.ContainerState, net *driver.TaskNetwork,
 		}
 		return strings.Compare(a.name, b.name)
 	})
-	t.net = net
+	t.net = trimNetwork(net)
 	t.orphanDeadline = orphanDeadline
 	t.checkEssential()
 	if t.stopping && t.allStopped() {
@@ -512,6 +691,15 @@ func (t *taskRun) applyState(c *ctr, st driver.ContainerState) {
 	}
 }
 
+// trimNetwork keeps of a task network what the runner uses: its ID (to
+// join and remove it) and its addresses (reported).
+func trimNetwork(n *driver.TaskNetwork) *driver.TaskNetwork {
+	if n == nil {
+		return nil
+	}
+	return &driver.TaskNetwork{ID: n.ID, IPv4Address: n.IPv4Address, MACAddress: n.MACAddress}
+}
+
 // vanished handles a container that no longer exists.
 func (t *taskRun) vanished(c *ctr) {
 	c.removed = true
@@ -538,7 +726,7 @@ func (t *taskRun) resync(ctx context.Context, full bool) {
 	states, err := d.ListContainers(ctx, map[string]string{driver.LabelTaskARN: t.arn})
 	if err != nil {
 		if ctx.Err() == nil {
-			t.log.Warn("resync: cannot list containers", "error", err)
+			t.logger().Warn("resync: cannot list containers", "error", err)
 		}
 		return
 	}
@@ -571,7 +759,7 @@ func (t *taskRun) resync(ctx context.Context, full bool) {
 		nets, err := d.ListTaskNetworks(ctx, map[string]string{driver.LabelTaskARN: t.arn})
 		if err == nil && len(nets) > 0 {
 			n := nets[0]
-			t.net = &n
+			t.net = trimNetwork(&n)
 		}
 	}
 }
@@ -632,7 +820,7 @@ func (t *taskRun) launch(ctx context.Context, fn func(ctx context.Context) opRes
 		defer t.r.wg.Done()
 		res := fn(ctx)
 		res.epoch = epoch
-		t.inbox.push(message{op: &res})
+		t.push(message{op: &res})
 	}()
 }
 
@@ -644,7 +832,7 @@ func (t *taskRun) handleOp(ctx context.Context, res opResult) {
 		t.netBusy = false
 		switch {
 		case res.err == nil:
-			t.net = res.net
+			t.net = trimNetwork(res.net)
 		case !t.stopping:
 			t.beginStop(ecs.StopTaskFailedToStart, "ResourceInitializationError: failed to create the task network: "+res.err.Error())
 		}
@@ -657,7 +845,7 @@ func (t *taskRun) handleOp(ctx context.Context, res opResult) {
 			t.beginStop(ecs.StopTaskFailedToStart, "ResourceInitializationError: "+res.err.Error())
 		}
 	case opImage:
-		s := t.images[res.image]
+		s := t.image(res.image)
 		switch {
 		case res.err == nil:
 			s.state = imgReady
@@ -675,7 +863,7 @@ func (t *taskRun) handleOp(ctx context.Context, res opResult) {
 				c.phase = phCreated
 			}
 		case !t.stopping:
-			t.log.Warn("cannot create container", "container", c.name, "error", res.err)
+			t.logger().Warn("cannot create container", "container", c.name, "error", res.err)
 			c.stop(nil, res.reason)
 		}
 	case opStart:
@@ -689,7 +877,7 @@ func (t *taskRun) handleOp(ctx context.Context, res opResult) {
 				c.markStarted()
 			}
 		} else if !t.stopping && c.phase < phRunning {
-			t.log.Warn("cannot start container", "container", c.name, "error", res.err)
+			t.logger().Warn("cannot start container", "container", c.name, "error", res.err)
 			c.stop(nil, res.reason)
 		}
 	case opStop:
@@ -701,7 +889,7 @@ func (t *taskRun) handleOp(ctx context.Context, res opResult) {
 			t.vanished(c)
 		}
 		if c.phase == phRunning {
-			t.log.Warn("cannot stop container; retrying", "container", c.name, "error", res.err)
+			t.logger().Warn("cannot stop container; retrying", "container", c.name, "error", res.err)
 			c.stopIssued = false
 			t.retryAt = time.Now().Add(time.Second)
 		}
@@ -710,7 +898,7 @@ func (t *taskRun) handleOp(ctx context.Context, res opResult) {
 		if res.err == nil {
 			t.netRemoved = true
 		} else {
-			t.log.Warn("cannot remove task network; retrying", "error", res.err)
+			t.logger().Warn("cannot remove task network; retrying", "error", res.err)
 			t.retryAt = time.Now().Add(time.Second)
 		}
 	case opCleanup:
@@ -718,7 +906,7 @@ func (t *taskRun) handleOp(ctx context.Context, res opResult) {
 		t.cleanAttempts++
 		if res.err == nil || t.cleanAttempts >= 5 {
 			if res.err != nil {
-				t.log.Error("giving up cleaning up the task", "error", res.err)
+				t.logger().Error("giving up cleaning up the task", "error", res.err)
 			}
 			t.cleaned = true
 			t.netRemoved = true
@@ -726,7 +914,7 @@ func (t *taskRun) handleOp(ctx context.Context, res opResult) {
 				c.removed = true
 			}
 		} else {
-			t.log.Warn("cannot clean up the task; retrying", "error", res.err)
+			t.logger().Warn("cannot clean up the task; retrying", "error", res.err)
 			t.retryAt = time.Now().Add(time.Duration(t.cleanAttempts) * time.Second)
 		}
 	}
@@ -743,7 +931,7 @@ func (t *taskRun) beginStop(code, reason string) {
 		if t.cancelStart != nil {
 			t.cancelStart()
 		}
-		t.log.Info("stopping task", "stopCode", code, "reason", reason)
+		t.logger().Info("stopping task", "stopCode", code, "reason", reason)
 	}
 	if t.stopCode == "" {
 		t.stopCode = code
@@ -780,9 +968,9 @@ func (t *taskRun) reconcile(ctx context.Context) {
 		t.reconcileCleanup(ctx)
 		return
 	}
-	if !t.stopping && t.spec == nil && !t.orphanDeadline.IsZero() {
+	if !t.stopping && !t.applied && !t.orphanDeadline.IsZero() {
 		if time.Now().After(t.orphanDeadline) {
-			t.log.Warn("orphan task: stopping it")
+			t.logger().Warn("orphan task: stopping it")
 			t.beginStop("", ReasonOrphan)
 		} else {
 			t.wakeBy(t.orphanDeadline)
@@ -822,7 +1010,7 @@ func (t *taskRun) reconcileStart(ctx context.Context) {
 		if !t.netBusy {
 			t.netBusy = true
 			spec := *p.network
-			t.launch(t.startCtx, func(ctx context.Context) opResult {
+			t.launch(t.startContext(ctx), func(ctx context.Context) opResult {
 				n, err := d.CreateTaskNetwork(ctx, spec)
 				return opResult{kind: opNetwork, net: &n, err: err}
 			})
@@ -836,7 +1024,7 @@ func (t *taskRun) reconcileStart(ctx context.Context) {
 			if !t.volsBusy {
 				t.volsBusy = true
 				vols := slices.Clone(p.volumes)
-				t.launch(t.startCtx, func(ctx context.Context) opResult {
+				t.launch(t.startContext(ctx), func(ctx context.Context) opResult {
 					for _, v := range vols {
 						if err := d.CreateVolume(ctx, v.name, v.labels); err != nil {
 							return opResult{kind: opVolumes, err: fmt.Errorf("failed to create volume %s: %w", v.name, err)}
@@ -854,10 +1042,10 @@ func (t *taskRun) reconcileStart(ctx context.Context) {
 		if c.plan == nil || c.phase != phPending || c.busy {
 			continue
 		}
-		s := t.images[c.image]
+		s := t.image(c.image)
 		if s == nil {
-			s = &imageStatus{}
-			t.images[c.image] = s
+			s = &imageStatus{image: c.image}
+			t.images = append(t.images, s)
 		}
 		switch s.state {
 		case imgNone:
@@ -865,7 +1053,7 @@ func (t *taskRun) reconcileStart(ctx context.Context) {
 			if t.pullStartedAt.IsZero() {
 				t.pullStartedAt = t.now()
 			}
-			t.launch(t.startCtx, t.pullOp(c.image, c.plan.sourceImage))
+			t.launch(t.startContext(ctx), t.pullOp(c.image, c.plan.sourceImage))
 		case imgFailed:
 			c.stop(nil, s.reason)
 		}
@@ -879,7 +1067,7 @@ func (t *taskRun) reconcileStart(ctx context.Context) {
 		}
 		switch c.phase {
 		case phPending:
-			if s := t.images[c.image]; s == nil || s.state != imgReady {
+			if s := t.image(c.image); s == nil || s.state != imgReady {
 				continue
 			}
 			ready := true
@@ -896,7 +1084,7 @@ func (t *taskRun) reconcileStart(ctx context.Context) {
 			}
 			if ready {
 				c.busy = true
-				t.launch(t.startCtx, t.createOp(c))
+				t.launch(t.startContext(ctx), t.createOp(c))
 			}
 		case phCreated:
 			ok, why := t.depsReady(c, now)
@@ -907,7 +1095,7 @@ func (t *taskRun) reconcileStart(ctx context.Context) {
 				c.busy = true
 				id := c.id
 				name := c.name
-				t.launch(t.startCtx, func(ctx context.Context) opResult {
+				t.launch(t.startContext(ctx), func(ctx context.Context) opResult {
 					res := opResult{kind: opStart, ctr: name}
 					if err := d.StartContainer(ctx, id); err != nil {
 						res.err = err
@@ -926,7 +1114,7 @@ func (t *taskRun) reconcileStart(ctx context.Context) {
 // pullOp makes an image available according to the pull behavior.
 func (t *taskRun) pullOp(image, source string) func(ctx context.Context) opResult {
 	cfg := t.r.cfg
-	log := t.log
+	log := t.logger
 	return func(ctx context.Context) opResult {
 		res := opResult{kind: opImage, image: image}
 		d := cfg.Driver
@@ -948,7 +1136,7 @@ func (t *taskRun) pullOp(image, source string) func(ctx context.Context) opResul
 		}
 		if cfg.PullBehavior == PullDefault {
 			if present, perr := d.ImagePresent(ctx, image); perr == nil && present {
-				log.Warn("image pull failed; using the cached image", "image", image, "error", err)
+				log().Warn("image pull failed; using the cached image", "image", image, "error", err)
 				return res
 			}
 		}
@@ -968,14 +1156,14 @@ func (t *taskRun) createOp(c *ctr) func(ctx context.Context) opResult {
 		spec.Network.TaskNetworkID = t.net.ID
 	}
 	secrets := c.plan.secrets
-	task := t.spec.Task
+	task := t.task
 	name := c.name
-	log := t.log
+	log := t.logger
 	return func(ctx context.Context) opResult {
 		res := opResult{kind: opCreate, ctr: name}
 		if len(secrets) > 0 {
 			if cfg.Secrets == nil {
-				log.Warn("container secrets are not injected: no secrets resolver configured", "container", name, "secrets", len(secrets))
+				log().Warn("container secrets are not injected: no secrets resolver configured", "container", name, "secrets", len(secrets))
 			} else {
 				env, err := cfg.Secrets(ctx, task, name, secrets)
 				if err != nil {
@@ -1042,13 +1230,13 @@ func (t *taskRun) depsReady(c *ctr, now time.Time) (bool, string) {
 		default:
 			never = "the condition is unknown"
 		}
-		if !met && never == "" && x.plan != nil && x.plan.startTimeout > 0 {
+		if !met && never == "" && x.startTimeout > 0 {
 			ref := x.startedReal
 			if ref.IsZero() {
 				ref = t.specAt
 			}
-			if deadline := ref.Add(x.plan.startTimeout); now.After(deadline) {
-				never = fmt.Sprintf("it did not within its startTimeout of %s", x.plan.startTimeout)
+			if deadline := ref.Add(x.startTimeout); now.After(deadline) {
+				never = fmt.Sprintf("it did not within its startTimeout of %s", x.startTimeout)
 			} else {
 				t.wakeBy(deadline)
 			}
@@ -1145,7 +1333,7 @@ func (t *taskRun) reconcileStop(ctx context.Context) {
 		t.stopCode = ecs.StopTaskFailedToStart
 	}
 	t.cleanupAt = now.Add(max(t.r.cfg.CleanupAfter, 0))
-	t.log.Info("task stopped", "stopCode", t.stopCode, "reason", t.reason)
+	t.logger().Info("task stopped", "stopCode", t.stopCode, "reason", t.reason)
 	t.reconcileCleanup(ctx)
 }
 
@@ -1297,8 +1485,8 @@ func (t *taskRun) buildReport() TaskChange {
 			}
 		}
 		bindings := c.bindings
-		if len(bindings) == 0 && c.plan != nil && c.started {
-			bindings = c.plan.hostPorts
+		if len(bindings) == 0 && c.started {
+			bindings = c.hostPorts
 		}
 		for _, b := range bindings {
 			cc.NetworkBindings = append(cc.NetworkBindings, ecs.NetworkBinding{
