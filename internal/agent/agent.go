@@ -74,7 +74,7 @@ type Agent struct {
 	mu          sync.Mutex
 	instanceARN string
 	clusterARN  string
-	specs       map[string]*ecs.Task // latest task spec per task ARN
+	eniARNs     map[string]string // task ARN → its ENI attachment ARN (awsvpc tasks)
 	defs        map[string]*ecs.TaskDefinition
 	pending     map[string]runner.TaskChange
 	wake        chan struct{}
@@ -101,8 +101,8 @@ func New(cfg Config) *Agent {
 	creds := aws.Credentials{AccessKeyID: cfg.AccessKey, SecretAccessKey: cfg.SecretKey, SessionToken: cfg.SessionToken}
 	return &Agent{
 		cfg: cfg, log: cfg.Logger.With("component", "agent", "cluster", cfg.Cluster),
-		api:   newAPIClient(cfg.ServerURL, cfg.Region, creds),
-		specs: map[string]*ecs.Task{}, defs: map[string]*ecs.TaskDefinition{}, pending: map[string]runner.TaskChange{},
+		api:     newAPIClient(cfg.ServerURL, cfg.Region, creds),
+		eniARNs: map[string]string{}, defs: map[string]*ecs.TaskDefinition{}, pending: map[string]runner.TaskChange{},
 		wake: make(chan struct{}, 1), instanceARN: cfg.InstanceARN,
 	}
 }
@@ -425,7 +425,11 @@ func (a *Agent) onPayload(ctx context.Context, m *acs.PayloadMessage) error {
 			continue
 		}
 		a.mu.Lock()
-		a.specs[task.ARN] = task
+		for _, att := range task.Attachments {
+			if att.Type == ecs.AttachmentENI {
+				a.eniARNs[task.ARN] = acs.AttachmentARN(task, att.ID)
+			}
+		}
 		rerr := a.runnerErr
 		if td != nil {
 			// Task definitions are immutable: share one copy between tasks.
@@ -613,20 +617,14 @@ func (a *Agent) submit(ctx context.Context, ch runner.TaskChange) error {
 	if ch.PrivateIPv4 != "" {
 		at := attachmentChangeOut{Status: ecs.AttachmentAttached, MACAddress: ch.MACAddress, PrivateIPv4Address: ch.PrivateIPv4}
 		a.mu.Lock()
-		if t := a.specs[ch.TaskARN]; t != nil {
-			for _, att := range t.Attachments {
-				if att.Type == ecs.AttachmentENI {
-					at.AttachmentARN = acs.AttachmentARN(t, att.ID)
-				}
-			}
-		}
+		at.AttachmentARN = a.eniARNs[ch.TaskARN]
 		a.mu.Unlock()
 		out.Attachments = append(out.Attachments, at)
 	}
 	err := a.api.call(ctx, "SubmitTaskStateChange", out, nil)
 	if err == nil && ch.LastStatus == ecs.TaskStopped {
 		a.mu.Lock()
-		delete(a.specs, ch.TaskARN)
+		delete(a.eniARNs, ch.TaskARN)
 		a.mu.Unlock()
 	}
 	return err
