@@ -224,4 +224,3 @@ func (a *API) deleteTaskDefinitions(ctx context.Context, c *awsproto.Call, in *d
 	}
 	return out, nil
 }
-

@@ -29,7 +29,7 @@ type placementBench struct {
 	call *awsproto.Call
 }
 
-func newPlacementBench(b *testing.B, instances int) *placementBench {
+func newPlacementBench(b testing.TB, instances int) *placementBench {
 	b.Helper()
 	st, err := bolt.Open(filepath.Join(b.TempDir(), "state.db"), bolt.Options{})
 	if err != nil {

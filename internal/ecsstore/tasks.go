@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"maps"
 	"net/url"
 	"time"
 
@@ -121,165 +120,27 @@ type CreateOptions struct {
 // tasks on it, and commits them in one transaction together with the
 // reservations on their instances. The transaction compares the revisions
 // of the cluster and of every instance it charges, so a concurrent
-// placement, a deregistration or a DeleteCluster makes it retry with a fresh
-// view (decide then runs again). With a client token that was used before,
-// it returns the earlier call's tasks and replayed.
+// placement by another process, a deregistration, an agent's update or a
+// DeleteCluster makes it retry with a fresh view (decide then runs again).
+// With a client token that was used before, it returns the earlier call's
+// tasks and replayed.
+//
+// Concurrent calls for the same cluster are placed by the cluster's
+// placement queue (see placementQueue): they are decided one after another
+// against one view and committed together, as if they had run alone in
+// that order.
 func (r *Repo) CreateTasks(ctx context.Context, sc ecs.Scope, cluster string, opts CreateOptions, decide func(*PlacementInput) ([]PlacedTask, error)) (tasks []*ecs.Task, replayed bool, err error) {
-	err = retry(ctx, func() error {
-		tasks, replayed = nil, false
-		ck := clusterKey(sc, cluster)
-		cl, crev, err := getJSON[ecs.Cluster](ctx, r.s, ck)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
-			return clusterNotFound(cluster)
-		}
-		if err != nil {
-			return err
-		}
-		cmps := []store.Compare{{Key: ck, ModRevision: crev}}
-		var ops []store.Op
-		if opts.ClientToken != "" {
-			tk := tokenKey(sc, cluster, opts.ClientToken)
-			rec, _, err := getJSON[tokenRecord](ctx, r.s, tk)
-			switch {
-			case err == nil:
-				tasks, err = r.tasksByARN(ctx, sc, rec.TaskARNs)
-				replayed = true
-				return err
-			case !errors.Is(err, store.ErrNotFound):
-				return err
-			}
-			cmps = append(cmps, store.Compare{Key: tk})
-		}
-
-		in := &PlacementInput{Cluster: cl}
-		raw := map[string]store.KV{} // instance ARN → its record
-		shared := map[string]*ecs.ContainerInstance{}
-		groupRevs := map[string]int64{}        // instance ID → instance-groups revision
-		baseGroups := map[string]groupCounts{} // as read; never modified
-		groupVals := map[string]groupCounts{}  // charged copies
-		if opts.Managed {
-			mk := managedKey(sc, cluster)
-			kv, err := r.s.Get(ctx, mk)
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				ci, err := opts.NewManaged(cl)
-				if err != nil {
-					return err
-				}
-				kv = store.KV{Key: mk, Value: mustJSON(ci)}
-			case err != nil:
-				return err
-			}
-			ci, err := decode[ecs.ContainerInstance](kv)
-			if err != nil {
-				return err
-			}
-			in.Instances = []*ecs.ContainerInstance{ci}
-			raw[ci.ARN] = kv
-		} else {
-			minRev, err := r.s.Revision(ctx)
-			if err != nil {
-				return err
-			}
-			vis, vgroups, err := r.view().snapshot(ctx, sc, cluster, minRev)
-			if err != nil {
-				return err
-			}
-			in.Instances = make([]*ecs.ContainerInstance, len(vis))
-			in.Groups = make(map[string][]string, len(vis))
-			for i, vi := range vis {
-				in.Instances[i] = vi.ci
-				shared[vi.ci.ARN] = vi.ci
-				raw[vi.ci.ARN] = vi.kv
-				if g := vgroups[i]; g.rev != 0 {
-					groupRevs[vi.ci.ID] = g.rev
-					baseGroups[vi.ci.ID] = g.counts
-					in.Groups[vi.ci.ID] = g.groups
-				}
-			}
-		}
-
-		placed, err := decide(in)
-		if err != nil {
-			return err
-		}
-		charged := map[string]*ecs.ContainerInstance{}
-		var written []cachedInstance
-		var writtenKeys []string
-		var order []string
-		for _, p := range placed {
-			t := p.Task
-			if arn := t.ContainerInstanceARN; arn != "" {
-				ci := charged[arn]
-				if ci == nil {
-					kv, ok := raw[arn]
-					if !ok {
-						return fault.New(fault.Internal, "placement chose unknown instance %s", arn)
-					}
-					if sh := shared[arn]; sh != nil {
-						ci = cloneInstance(sh)
-					} else if ci, err = decode[ecs.ContainerInstance](kv); err != nil {
-						return err
-					}
-					charged[arn] = ci
-					order = append(order, arn)
-				}
-				if err := ci.Reserve(p.Resources); err != nil {
-					return err
-				}
-				if !opts.Managed {
-					gc := groupVals[ci.ID]
-					if gc == nil {
-						gc = maps.Clone(baseGroups[ci.ID])
-						if gc == nil {
-							gc = groupCounts{}
-						}
-						groupVals[ci.ID] = gc
-					}
-					gc[t.Group]++
-				}
-			}
-			t.Tags = nil
-			ops = append(ops, store.Op{Key: taskKey(sc, cluster, t.ID), Value: mustJSON(t)})
-			ops = append(ops, tagOps(t.ARN, p.Tags)...)
-			tasks = append(tasks, t)
-		}
-		if len(tasks) == 0 {
-			return nil
-		}
-		for _, arn := range order {
-			ci := charged[arn]
-			kv := raw[arn]
-			cmps = append(cmps, store.Compare{Key: kv.Key, ModRevision: kv.ModRevision})
-			val := mustJSON(ci)
-			written = append(written, cachedInstance{raw: val, ci: ci})
-			writtenKeys = append(writtenKeys, kv.Key)
-			ops = append(ops, store.Op{Key: kv.Key, Value: val})
-			if !opts.Managed {
-				gk := groupsKey(sc, cluster, ci.ID)
-				cmps = append(cmps, store.Compare{Key: gk, ModRevision: groupRevs[ci.ID]})
-				ops = append(ops, store.Op{Key: gk, Value: mustJSON(groupVals[ci.ID])})
-			}
-		}
-		if opts.ClientToken != "" {
-			rec := tokenRecord{CreatedAt: opts.Now}
-			for _, t := range tasks {
-				rec.TaskARNs = append(rec.TaskARNs, t.ARN)
-			}
-			ops = append(ops, store.Op{Key: tokenKey(sc, cluster, opts.ClientToken), Value: mustJSON(rec)})
-		}
-		if _, err = r.s.Txn(ctx, cmps, ops); err != nil {
-			return err
-		}
-		for i, w := range written {
-			rememberInstance(writtenKeys[i], w.raw, w.ci)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, false, storeErr(err)
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
 	}
-	return tasks, replayed, nil
+	call := &createCall{opts: opts, decide: decide, done: make(chan struct{})}
+	if err := r.queueFor(sc, cluster).submit(ctx, call); err != nil {
+		return nil, false, err
+	}
+	if call.err != nil {
+		return nil, false, storeErr(call.err)
+	}
+	return call.tasks, call.replayed, nil
 }
 
 func (r *Repo) tasksByARN(ctx context.Context, sc ecs.Scope, arns []string) ([]*ecs.Task, error) {
