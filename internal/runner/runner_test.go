@@ -398,7 +398,9 @@ func TestStopOrderAndTimeouts(t *testing.T) {
 
 	h.r.Apply(TaskSpec{Task: stopped(task, ecs.StopServiceSchedulerInitiated, "Scaling activity"), Definition: td})
 	st := h.waitStatus(task.ARN, ecs.TaskStopped)
-	dies := h.eventsOf(driver.EventDie)
+	// The harness records events through its own subscription, which may
+	// lag the runner's report: wait for all four.
+	dies := h.waitEvents(driver.EventDie, 4)
 	if slices.Index(dies, "proxy") > slices.Index(dies, "app") || slices.Index(dies, "app") > slices.Index(dies, "db") {
 		t.Errorf("stop order = %v, want proxy before app before db", dies)
 	}
