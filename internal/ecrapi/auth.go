@@ -220,11 +220,7 @@ func (a *API) RegistryHandler() http.Handler {
 		if a.refuseExcludedTagMove(w, r, st, sc, reg) {
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w}
-		reg.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), regAuthKey{}, st)))
-		if r.Method == http.MethodPut && rec.status == http.StatusCreated && strings.Contains(r.URL.Path, "/manifests/") {
-			a.Trigger() // a push: lifecycle policies may now expire something
-		}
+		reg.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), regAuthKey{}, st)))
 	})
 }
 
@@ -278,27 +274,6 @@ func (a *API) refuseExcludedTagMove(w http.ResponseWriter, r *http.Request, st r
 	}}})
 	return true
 }
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // authorizer is the registry.Authorizer of one account and region's
 // registry: a valid token is required; its account may do anything in its

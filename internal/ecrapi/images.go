@@ -497,7 +497,6 @@ func (a *API) putImage(ctx context.Context, c *awsproto.Call, in *putImageIn) (a
 	}
 	// The answer comes from the put itself: a lifecycle pass may expire
 	// the image as soon as it is stored.
-	a.Trigger()
 	return putImageOut{wireImage{
 		RegistryID: sc.Account, RepositoryName: rec.Name,
 		ImageID:       imageID{ImageDigest: res.Digest, ImageTag: in.ImageTag},

@@ -202,7 +202,9 @@ func (a *API) registry(sc scope) (*registry.Registry, error) {
 		Authorizer:             a.authorizer(sc),
 		AutoCreateRepositories: a.cfg.AutoCreateRepositories,
 		GCGracePeriod:          a.cfg.GCGracePeriod,
-		Now:                    a.cfg.Now,
+		// A push may make a lifecycle policy expire something.
+		OnManifestPut: func(string, registry.PutManifestResult) { a.Trigger() },
+		Now:           a.cfg.Now,
 	})
 	if err != nil {
 		return nil, err

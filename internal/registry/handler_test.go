@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -685,4 +686,26 @@ func TestContentNegotiation(t *testing.T) {
 	}
 	// an OCI-only client cannot take a Docker manifest
 	expect(t, e.do(t, "GET", "/v2/repo/manifests/"+im.digest, map[string]string{"Accept": MediaTypeOCIManifest}, nil), 404, CodeManifestUnknown)
+}
+
+func TestOnManifestPut(t *testing.T) {
+	var mu sync.Mutex
+	var puts []string
+	e := newTestEnv(t, func(c *Config) {
+		c.OnManifestPut = func(repo string, res PutManifestResult) {
+			mu.Lock()
+			defer mu.Unlock()
+			puts = append(puts, repo+"@"+res.Digest)
+		}
+	})
+	createRepo(t, e.st, "hooked", false)
+	im := makeImage(t, MediaTypeOCIManifest, "hook")
+	expect(t, e.pushImage(t, "hooked", "v1", im, MediaTypeOCIManifest), 201, "")
+	// The same put again changes nothing and is not reported.
+	expect(t, e.pushImage(t, "hooked", "v1", im, MediaTypeOCIManifest), 201, "")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(puts) != 1 || puts[0] != "hooked@"+im.digest {
+		t.Fatalf("OnManifestPut calls = %v, want one for hooked@%s", puts, im.digest)
+	}
 }

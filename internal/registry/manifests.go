@@ -129,6 +129,9 @@ func (r *Registry) PutImage(ctx context.Context, repo, mediaType string, body []
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
+		if err == nil && (res.Created || len(res.TagsMoved) > 0) && r.cfg.OnManifestPut != nil {
+			r.cfg.OnManifestPut(repo, res)
+		}
 		return res, err
 	}
 	return PutManifestResult{}, errTooMuchContention("manifest " + string(d))

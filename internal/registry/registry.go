@@ -101,6 +101,10 @@ type Config struct {
 	// MaxManifestSize caps a manifest body. Default 4 MiB + 64 KiB (the
 	// spec asks registries to accept at least 4 MiB).
 	MaxManifestSize int64
+	// OnManifestPut, when set, is called after a manifest put (over /v2/
+	// or through PutImage) that stored a new image or moved a tag; the
+	// ECR API uses it to run lifecycle policies after pushes.
+	OnManifestPut func(repo string, res PutManifestResult)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
