@@ -21,8 +21,20 @@ const writebackEvery = 8 << 20
 // about max(receive, write+hash) rather than their sum. On an error the
 // bytes already written stay part of the upload and Size reflects them.
 func (u *Upload) pipelinedAppend(r io.Reader) (int64, error) {
+	// A body that fits in one chunk (config blobs, small layers, the tail
+	// of a chunked upload) is written directly: the pipeline only pays off
+	// from the second chunk on.
+	first := make([]byte, appendChunk)
+	n, err := io.ReadFull(r, first)
+	if err != nil {
+		w, werr := hashingWriter{u}.Write(first[:n])
+		if werr != nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return int64(w), werr
+		}
+		return int64(w), err
+	}
 	free := make(chan []byte, 3)
-	for range cap(free) {
+	for range cap(free) - 1 {
 		free <- make([]byte, appendChunk)
 	}
 	type chunk struct {
@@ -53,6 +65,7 @@ func (u *Upload) pipelinedAppend(r io.Reader) (int64, error) {
 		}
 		done <- werr
 	}()
+	work <- chunk{first, n}
 	var rerr error
 	for !failed.Load() {
 		buf := <-free

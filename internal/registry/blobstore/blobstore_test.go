@@ -186,3 +186,38 @@ func TestPinExcludesExclusive(t *testing.T) {
 		t.Fatalf("lock table leaked %d entries", len(s.locks.m))
 	}
 }
+
+// TestPipelinedAppend streams bodies that take the single-chunk path, the
+// pipelined path (several chunks, an exact multiple of the chunk size, and
+// past the writeback threshold) through Append, in odd-sized reads.
+func TestPipelinedAppend(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 1, appendChunk - 1, appendChunk, 3 * appendChunk, writebackEvery + appendChunk/2 + 7} {
+		data := randBytes(t, n)
+		u, err := s.NewUpload([]byte("repo"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := u.Append(io.MultiReader(bytes.NewReader(data[:n/3]), bytes.NewReader(data[n/3:])))
+		if err != nil || got != int64(n) || u.Size() != int64(n) {
+			t.Fatalf("%d bytes: appended %d (size %d), %v", n, got, u.Size(), err)
+		}
+		want := digest.FromBytes(digest.SHA256, data)
+		info, err := u.Commit(want)
+		if err != nil || info.Size != int64(n) {
+			t.Fatalf("%d bytes: commit %+v %v", n, info, err)
+		}
+		f, _, err := s.Open(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, _ := io.ReadAll(f)
+		f.Close()
+		if !bytes.Equal(back, data) {
+			t.Fatalf("%d bytes: stored content differs", n)
+		}
+	}
+}
