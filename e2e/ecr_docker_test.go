@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -74,19 +75,31 @@ func (d *dockerCLI) must(args ...string) string {
 	return out
 }
 
-// build builds a FROM-scratch image holding one file with content and
-// tags it name.
+// build makes a one-layer image holding one file with content and tags it
+// name. It uses docker import rather than docker build: the legacy builder
+// of Debian's docker.io 20.10 sometimes fails a FROM-scratch build with
+// "unable to find image sha256:..." while other test processes build and
+// remove images on the same daemon, and this test is about pushing, not
+// building (the seed test still runs the tutorial's docker build).
 func (d *dockerCLI) build(name, content string) {
 	d.t.Helper()
-	dir := d.t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY payload.txt /payload.txt\n"), 0o644); err != nil {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: "payload.txt", Mode: 0o644, Size: int64(len(content)), ModTime: time.Now()}); err != nil {
 		d.t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "payload.txt"), []byte(content), 0o644); err != nil {
+	if _, err := tw.Write([]byte(content)); err != nil {
+		d.t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		d.t.Fatal(err)
+	}
+	file := filepath.Join(d.t.TempDir(), "rootfs.tar")
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 		d.t.Fatal(err)
 	}
 	d.images = append(d.images, name)
-	id := strings.TrimSpace(d.must("build", "-q", "-t", name, dir))
+	id := strings.TrimSpace(d.must("import", file, name))
 	if lines := strings.Split(id, "\n"); strings.HasPrefix(lines[len(lines)-1], "sha256:") {
 		// by ID, so that pushed images' repository digests go too
 		d.images = append(d.images, lines[len(lines)-1])

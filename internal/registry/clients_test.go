@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -229,16 +231,23 @@ func TestDockerPushPull(t *testing.T) {
 		}
 		return out
 	}
+	// docker import, not docker build: the 20.10 legacy builder sometimes
+	// fails FROM-scratch builds while other test processes remove images on
+	// the same daemon ("unable to find image"); this test is about push/pull.
 	build := func(content string, tag string) {
 		t.Helper()
-		dir := t.TempDir()
-		os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello.txt /hello.txt\n"), 0o644)
-		os.WriteFile(filepath.Join(dir, "hello.txt"), []byte(content), 0o644)
-		cmd := exec.Command(docker, "build", "-q", "-t", tag, dir)
-		cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("docker build: %v\n%s", err, out)
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		tw.WriteHeader(&tar.Header{Name: "hello.txt", Mode: 0o644, Size: int64(len(content)), ModTime: time.Now()})
+		tw.Write([]byte(content))
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
 		}
+		file := filepath.Join(t.TempDir(), "rootfs.tar")
+		if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		must("import", file, tag)
 	}
 	suffix := randHex(4)
 	content := "hello from berth " + randHex(8) + "\n"
