@@ -26,6 +26,9 @@
 //     "must not exist yet"). On ErrConflict nothing was written; re-read and
 //     retry. A Txn's ops are applied all-or-nothing and must name distinct
 //     keys (a duplicate key fails the Txn with ErrInvalidArgument).
+//     A prefix Compare (Compare.Prefix) guards a decision taken from a
+//     scan: it fails if any key under the prefix was created or changed
+//     after the revision the scan saw.
 //
 //  2. Watch from a revision. Controllers List a prefix, remember the list's
 //     revision, and Watch the prefix from that revision: the watch then

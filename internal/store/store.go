@@ -31,9 +31,18 @@ type KV struct {
 // Compare is a precondition of a Txn on one key. ModRevision 0 means "the
 // key must not exist"; any other value means "the key's ModRevision must
 // equal this".
+//
+// With Prefix set, Key is a key prefix and the compare holds when no key
+// under it has a ModRevision greater than ModRevision: nothing under the
+// prefix was created or changed after that revision (deletes are not
+// seen). It lets a writer act on a count or scan of a prefix read at a
+// known revision, e.g. refuse to delete a cluster that still has tasks
+// without racing a concurrent task creation. (etcd: a ModRevision "<"
+// compare with a range end.)
 type Compare struct {
 	Key         string
 	ModRevision int64
+	Prefix      bool
 }
 
 // Op is one write of a Txn: a put of Value, or a delete when Delete is set.

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -195,6 +196,12 @@ func (s *Store) apply(tx *bbolt.Tx, batch []*txnReq) (int64, bool, error) {
 // compare fails, and err if the stored data cannot be read.
 func checkCompares(kv *bbolt.Bucket, cmps []store.Compare) (conflict, err error) {
 	for _, c := range cmps {
+		if c.Prefix {
+			if conflict, err := checkPrefix(kv, c); conflict != nil || err != nil {
+				return conflict, err
+			}
+			continue
+		}
 		var mod int64
 		if v := kv.Get([]byte(c.Key)); v != nil {
 			if len(v) < kvHeaderLen {
@@ -204,6 +211,22 @@ func checkCompares(kv *bbolt.Bucket, cmps []store.Compare) (conflict, err error)
 		}
 		if mod != c.ModRevision {
 			return fmt.Errorf("%w: %q has mod revision %d, want %d", store.ErrConflict, c.Key, mod, c.ModRevision), nil
+		}
+	}
+	return nil, nil
+}
+
+// checkPrefix evaluates a prefix compare: no key under c.Key may have a
+// ModRevision above c.ModRevision.
+func checkPrefix(kv *bbolt.Bucket, c store.Compare) (conflict, err error) {
+	p := []byte(c.Key)
+	cur := kv.Cursor()
+	for k, v := cur.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = cur.Next() {
+		if len(v) < kvHeaderLen {
+			return nil, fmt.Errorf("%w: kv value of %d bytes for %q", errCorrupt, len(v), k)
+		}
+		if mod := int64(binary.BigEndian.Uint64(v[8:16])); mod > c.ModRevision {
+			return fmt.Errorf("%w: %q under prefix %q has mod revision %d, after %d", store.ErrConflict, k, c.Key, mod, c.ModRevision), nil
 		}
 	}
 	return nil, nil

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EmptyValue", testEmptyValue},
 		{"CompareMissingKey", testCompareMissingKey},
 		{"CompareModRevision", testCompareModRevision},
+		{"ComparePrefix", testComparePrefix},
 		{"ConflictWritesNothing", testConflictWritesNothing},
 		{"MultiOpAtomic", testMultiOpAtomic},
 		{"Delete", testDelete},
@@ -365,6 +366,44 @@ func testCompareModRevision(t *testing.T, ctx context.Context, s store.Store) {
 		t.Fatalf("compare on another key: %v", err)
 	}
 	wantKV(t, get(t, ctx, s, "/guarded"), "/guarded", "g", r4, r4)
+}
+
+func testComparePrefix(t *testing.T, ctx context.Context, s store.Store) {
+	put(t, ctx, s, "/tasks/a/1", "x")
+	put(t, ctx, s, "/tasks/b/1", "x")
+	seen := revision(t, ctx, s)
+	guard := func(rev int64) []store.Compare {
+		return []store.Compare{{Key: "/tasks/a/", ModRevision: rev, Prefix: true}}
+	}
+	// Nothing under the prefix changed since seen: the compare holds, also
+	// when keys outside it change.
+	put(t, ctx, s, "/tasks/b/2", "x")
+	put(t, ctx, s, "/tasks/ab", "x") // shares the bytes "/tasks/a" but not the prefix
+	if _, err := s.Txn(ctx, guard(seen), []store.Op{{Key: "/cluster", Value: []byte("deleted")}}); err != nil {
+		t.Fatalf("prefix unchanged: %v", err)
+	}
+	// A key created under the prefix after seen fails it and writes nothing.
+	put(t, ctx, s, "/tasks/a/2", "x")
+	before := revision(t, ctx, s)
+	if _, err := s.Txn(ctx, guard(seen), []store.Op{{Key: "/cluster", Value: []byte("again")}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("key created under the prefix: %v, want ErrConflict", err)
+	}
+	if got := revision(t, ctx, s); got != before {
+		t.Fatalf("revision moved to %d on a failed prefix compare", got)
+	}
+	if kv := get(t, ctx, s, "/cluster"); string(kv.Value) != "deleted" {
+		t.Fatalf("a failed prefix compare wrote %q", kv.Value)
+	}
+	// An update of an existing key under the prefix fails it too.
+	now := revision(t, ctx, s)
+	put(t, ctx, s, "/tasks/a/1", "y")
+	if _, err := s.Txn(ctx, guard(now), nil); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("key updated under the prefix: %v, want ErrConflict", err)
+	}
+	// A prefix with no keys holds for any revision.
+	if _, err := s.Txn(ctx, []store.Compare{{Key: "/none/", ModRevision: 0, Prefix: true}}, []store.Op{{Key: "/z", Value: []byte("z")}}); err != nil {
+		t.Fatalf("empty prefix: %v", err)
+	}
 }
 
 func testConflictWritesNothing(t *testing.T, ctx context.Context, s store.Store) {
