@@ -54,6 +54,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 			"UpdateClusterSettings":       awsproto.Handle(a.updateClusterSettings),
 			"DeleteCluster":               awsproto.Handle(a.deleteCluster),
 			"PutClusterCapacityProviders": awsproto.Handle(a.putClusterCapacityProviders),
+			"DescribeCapacityProviders":   awsproto.Handle(a.describeCapacityProviders),
 			"RegisterTaskDefinition":      awsproto.Handle(a.registerTaskDefinition),
 			"DescribeTaskDefinition":      awsproto.Handle(a.describeTaskDefinition),
 			"ListTaskDefinitions":         awsproto.Handle(a.listTaskDefinitions),
