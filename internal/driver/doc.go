@@ -13,6 +13,13 @@
 // [ContainerState] snapshots and a [ContainerEvent] stream, and stopped with
 // a SIGTERM-then-SIGKILL timeout.
 //
+// Task-level limits (ECS task cpu and memory, e.g. a Fargate task size)
+// are [TaskResources] on each of the task's ContainerSpecs: the containers
+// share them, as in one cgroup per task, and
+// [TaskResourceManager.RemoveTaskResources] releases them once the task's
+// containers are gone (PruneTaskResources, those of tasks whose containers
+// went without it).
+//
 // Capabilities that not every driver can offer are separate, optional
 // interfaces (for example [LogReader]); discover them with a type assertion.
 //

@@ -28,6 +28,7 @@ type Driver interface {
 	NetworkManager
 	ContainerManager
 	VolumeManager
+	TaskResourceManager
 	EventSource
 	StatsReader
 
@@ -99,6 +100,24 @@ type VolumeManager interface {
 	// RemoveVolume removes a named volume. Removing a volume that does not
 	// exist is not an error; removing one in use wraps ErrConflict.
 	RemoveVolume(ctx context.Context, name string) error
+}
+
+// TaskResourceManager enforces task-level resource limits (ECS task cpu
+// and memory), which all the containers of a task share. A task's limits
+// are set up by CreateContainer for each container whose spec carries
+// [ContainerSpec.TaskResources]; this interface releases them.
+type TaskResourceManager interface {
+	// RemoveTaskResources releases what the driver set up for the limits
+	// of task id (TaskResources.ID), e.g. the task's cgroup. Remove the
+	// task's containers first. Removing the resources of a task that has
+	// none is not an error.
+	RemoveTaskResources(ctx context.Context, id string) error
+	// PruneTaskResources removes the task-level resources that no
+	// container (of any instance) uses any more and that were set up more
+	// than minAge ago: leftovers of a crash between removing a task's
+	// containers and its resources, or of containers removed behind the
+	// agent's back. It returns the IDs it removed.
+	PruneTaskResources(ctx context.Context, minAge time.Duration) ([]string, error)
 }
 
 // EventSource streams container lifecycle events.
@@ -256,6 +275,53 @@ type Mount struct {
 	SizeMiB int64
 }
 
+// TaskResources are the task-level size of an ECS task: limits that the
+// task's containers share, as ECS enforces them with one cgroup per task
+// (Fargate task sizes, task-level cpu and memory on EC2). A driver that
+// cannot share limits between containers gives each container of the task
+// the task's limits instead, where it has none of its own.
+type TaskResources struct {
+	// ID names the task's resources on the host, unique per task (the ECS
+	// task ID): letters, digits, '_', '.' and '-', not starting with '.'.
+	ID string
+	// CPUUnits is the task's cpu in ECS units (1024 per vCPU): together,
+	// its containers may use at most CPUUnits/1024 CPUs. 0 means no limit.
+	CPUUnits int64
+	// MemoryMiB is the hard limit of the task's containers together:
+	// exceeding it gets a process of the task OOM-killed. 0 means none.
+	MemoryMiB int64
+}
+
+// IsZero reports whether r sets no limit.
+func (r TaskResources) IsZero() bool { return r.CPUUnits <= 0 && r.MemoryMiB <= 0 }
+
+// Validate checks r's ID (it names host objects, e.g. a cgroup directory)
+// and limits.
+func (r TaskResources) Validate() error {
+	if err := ValidateTaskResourcesID(r.ID); err != nil {
+		return err
+	}
+	if r.CPUUnits < 0 || r.MemoryMiB < 0 {
+		return fmt.Errorf("task resources %s: negative limit (cpu %d, memory %d MiB)", r.ID, r.CPUUnits, r.MemoryMiB)
+	}
+	return nil
+}
+
+// ValidateTaskResourcesID checks the syntax of a [TaskResources] ID.
+func ValidateTaskResourcesID(id string) error {
+	ok := id != "" && len(id) <= 255 && id[0] != '.'
+	for _, r := range id {
+		if !ok {
+			break
+		}
+		ok = r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-'
+	}
+	if !ok {
+		return fmt.Errorf("invalid task resources ID %q: want 1-255 letters, digits, '_', '.' or '-', not starting with '.'", id)
+	}
+	return nil
+}
+
 // Ulimit is a resource limit (ECS ulimits).
 type Ulimit struct {
 	Name string // e.g. "nofile"
@@ -300,6 +366,10 @@ type ContainerSpec struct {
 	// none, so that exceeding MemoryMiB kills promptly.
 	SwapMiB int64
 	Ulimits []Ulimit
+	// TaskResources, if set, are the limits of the container's task,
+	// shared with the task's other containers (see [TaskResources]). Every
+	// container of a task must carry the same.
+	TaskResources *TaskResources
 
 	ReadonlyRootFilesystem bool
 	Privileged             bool

@@ -127,6 +127,9 @@ func PrepareTaskDefinition(td *TaskDefinition) error {
 	if err := prepareContainers(td, mem); err != nil {
 		return err
 	}
+	if err := checkContainerSums(td, cpu, mem); err != nil {
+		return err
+	}
 
 	fargate := slices.Contains(td.RequiresCompatibilities, LaunchFargate)
 	if fargate {
@@ -150,6 +153,51 @@ func PrepareTaskDefinition(td *TaskDefinition) error {
 	}
 	td.Compatibilities = compatibilities(td, cpu, mem)
 	td.RequiresAttributes = requiredAttributes(td)
+	return nil
+}
+
+// checkContainerSums applies ECS's rule that what the containers reserve
+// fits in the task's size: their cpu units, and their memory reservations
+// (memoryReservation, else memory).
+func checkContainerSums(td *TaskDefinition, cpu, mem int) error {
+	sumCPU, sumMem := 0, 0
+	for _, c := range td.ContainerDefinitions {
+		sumCPU += c.CPU
+		switch {
+		case c.MemoryReservation != nil:
+			sumMem += *c.MemoryReservation
+		case c.Memory != nil:
+			sumMem += *c.Memory
+		}
+	}
+	if cpu > 0 && sumCPU > cpu {
+		return clientErr("The sum of all container 'cpu' values cannot be greater than the value of the task 'cpu'.")
+	}
+	if mem > 0 && sumMem > mem {
+		return clientErr("The sum of all container 'memoryReservation' values cannot be greater than the value of the task 'memory'.")
+	}
+	return nil
+}
+
+// Container restart policy bounds (ContainerRestartPolicy).
+const (
+	MinRestartAttemptPeriod     = 60
+	MaxRestartAttemptPeriod     = 1800
+	DefaultRestartAttemptPeriod = 300
+	maxIgnoredExitCodes         = 50
+)
+
+func validateRestartPolicy(c *ContainerDefinition) error {
+	rp := c.RestartPolicy
+	if rp == nil {
+		return nil
+	}
+	if len(rp.IgnoredExitCodes) > maxIgnoredExitCodes {
+		return clientErr("Invalid 'restartPolicy' setting for container '%s'. 'ignoredExitCodes' can contain at most %d exit codes.", c.Name, maxIgnoredExitCodes)
+	}
+	if p := rp.RestartAttemptPeriod; p != nil && (*p < MinRestartAttemptPeriod || *p > MaxRestartAttemptPeriod) {
+		return clientErr("Invalid 'restartPolicy' setting for container '%s'. 'restartAttemptPeriod' must be between %d and %d seconds.", c.Name, MinRestartAttemptPeriod, MaxRestartAttemptPeriod)
+	}
 	return nil
 }
 
@@ -320,6 +368,9 @@ func prepareContainers(td *TaskDefinition, taskMem int) error {
 			}
 		}
 		if err := prepareHealthCheck(c); err != nil {
+			return err
+		}
+		if err := validateRestartPolicy(c); err != nil {
 			return err
 		}
 		for _, u := range c.Ulimits {

@@ -30,7 +30,8 @@
 // Containers have deterministic names (see [ContainerName]) and the
 // driver's CreateContainer is idempotent by name, so applying a spec twice,
 // or after a restart, never starts a duplicate; a container that has exited
-// is never started again. Each actor re-reads its containers when it starts
+// is never started again, unless its restart policy says so (see Container
+// restart policies). Each actor re-reads its containers when it starts
 // and every Config.ResyncInterval, a safety net for lost events (the event
 // stream is resubscribed if it fails).
 //
@@ -73,8 +74,9 @@
 //	         │
 //	         ▼
 //	STOPPED ──────────── after Config.CleanupAfter (default 2m, kept for
-//	                     logs and inspection): remove the containers and
-//	                     task-scoped volumes; the task is remembered for
+//	                     logs and inspection): remove the containers,
+//	                     task-scoped volumes and task-level resources (the
+//	                     task cgroup); the task is remembered for
 //	                     Config.ForgetAfter so that it never runs again
 //
 // Container reasons follow ECS: "CannotPullContainerError: <daemon
@@ -94,7 +96,8 @@
 // workingDirectory, user, cpu as CPU shares (clamped to 2..262144; a
 // container without units in a task with a task-level cpu gets the task's),
 // memory (hard limit), memoryReservation, linuxParameters.maxSwap, ulimits,
-// readonlyRootFilesystem, privileged, mountPoints (host sourcePath → bind;
+// restartPolicy (see below), readonlyRootFilesystem, privileged,
+// mountPoints (host sourcePath → bind;
 // an empty host volume or a task-scoped dockerVolumeConfiguration → a Docker
 // volume per task, removed with the task; a shared one → a named volume
 // that is kept), volumesFrom, healthCheck (CMD / CMD-SHELL, ECS's defaults
@@ -102,6 +105,19 @@
 // linuxParameters initProcessEnabled/capabilities/tmpfs, disableNetworking.
 // Images go through Config.ImageRewrite, and credentials come from
 // Config.RegistryAuth (asked with the definition's image name).
+//
+// The task-level cpu and memory (the definition's, or the task's overrides)
+// become [driver.TaskResources] (ID: the task ID, see [TaskResourcesID]) on
+// every container of the task: limits the containers share, as the ECS
+// agent's task cgroup enforces them (the Docker driver's /berth/<task id>;
+// cpu as a CFS quota of units/1024 CPUs, memory as a hard limit). A
+// container that takes the task over its memory is OOM-killed and reported
+// like one over its own limit: exit code 137, "OutOfMemoryError: Container
+// killed due to memory usage", and an essential one stops the task with
+// "Essential container in task exited" (on cgroup v1, Docker also flags the
+// task's other running containers as OOM-killed, so they report the same
+// reason when they stop, as on ECS). The resources are removed with the
+// task's containers at cleanup, for adopted orphans too.
 //
 // Network modes: awsvpc tasks get a task network and their containers join
 // it (its address is TaskChange.PrivateIPv4, their ports are also published
@@ -116,22 +132,39 @@
 // dependencies, task volumes, ...) and the ECS agent's
 // (com.amazonaws.ecs.*).
 //
+// # Container restart policies
+//
+// A container whose definition enables a restartPolicy is restarted in
+// place (the same container, started again) when it exits, as the ECS
+// agent does, if: the task is not stopping (its desired status is not
+// STOPPED and no essential container stopped it), its exit code is not in
+// ignoredExitCodes, and its run (the driver's StartedAt to FinishedAt)
+// lasted at least restartAttemptPeriod (default 300s; RegisterTaskDefinition
+// keeps it within 60..1800s, the runner takes it as given). Otherwise its
+// exit is handled as usual. A restarted container stays RUNNING in the
+// reports, with ContainerChange.RestartCount counting its restarts, and an
+// essential one does not stop the task. The policy is also in the
+// container's labels ([LabelRestartPolicy]), so adopted containers keep it
+// (their count starts again at 0).
+//
 // # Restarts
 //
 // After an agent restart, [Runner.Adopt] lists this instance's containers
 // and task networks by label and rebuilds the tasks from them, without
-// creating or restarting anything. Until its spec is applied again an
+// creating or starting anything (but a container that exited meanwhile is
+// restarted if its restart policy says so). Until its spec is applied again an
 // adopted task is judged from its labels (an essential container exiting
 // still stops it, in dependency order); one that is not applied again
 // within Config.OrphanGrace (default 1m) is an orphan and is stopped and
-// removed. Applying a task without Adopt is also safe: its actor finds the
-// existing containers first.
+// removed. Adopt also prunes the task-level resources (task cgroups) that
+// no container uses any more, e.g. of tasks whose containers were removed
+// while the agent was down. Applying a task without Adopt is also safe:
+// its actor finds the existing containers first.
 //
 // # Not supported
 //
-// Container restart policies, links, port ranges, devices, sharedMemorySize,
-// swappiness, pidMode/ipcMode, systemControls, log configuration (logs stay
-// with the driver), environment files, EFS/FSx volumes, Docker volume
-// drivers other than the default, task-level cpu/memory limits (there is no
-// task cgroup) and image digests (the driver does not report them).
+// Links, port ranges, devices, sharedMemorySize, swappiness,
+// pidMode/ipcMode, systemControls, log configuration (logs stay with the
+// driver), environment files, EFS/FSx volumes, Docker volume drivers other
+// than the default, and image digests (the driver does not report them).
 package runner

@@ -8,9 +8,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moby/moby/client"
 
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
@@ -21,9 +25,9 @@ import (
 // dockerRunner returns a Docker driver (skipping the test without Docker,
 // failing it in CI) and a config scoped to a fresh instance ARN, whose
 // leftovers are removed when the test ends.
-func dockerRunner(t *testing.T) (*docker.Driver, string, func(*Config)) {
+func dockerRunner(t *testing.T, mods ...func(*docker.Options)) (*docker.Driver, string, func(*Config)) {
 	t.Helper()
-	d := dockertest.New(t)
+	d := dockertest.New(t, mods...)
 	image := dockertest.Busybox(t, d)
 	instance := fmt.Sprintf("arn:aws:ecs:us-east-1:123456789012:container-instance/test/%s-%d", dockerName(t.Name()), time.Now().UnixNano())
 	t.Cleanup(func() {
@@ -33,6 +37,9 @@ func dockerRunner(t *testing.T) (*docker.Driver, string, func(*Config)) {
 		states, _ := d.ListContainers(ctx, sel)
 		for _, st := range states {
 			_ = d.RemoveContainer(ctx, st.ID)
+		}
+		for _, st := range states {
+			_ = d.RemoveTaskResources(ctx, TaskResourcesID(ecs.TaskIDFromARN(st.Labels[driver.LabelTaskARN])))
 		}
 		nets, _ := d.ListTaskNetworks(ctx, sel)
 		for _, n := range nets {
@@ -163,6 +170,9 @@ func TestDockerSeedTask(t *testing.T) {
 	if len(states) != 0 || len(nets) != 0 {
 		t.Errorf("left after cleanup: %d containers, %d task networks", len(states), len(nets))
 	}
+	if left := taskCgroupDirs(t, d, task.ID); len(left) > 0 {
+		t.Errorf("task cgroup left after cleanup: %v", left)
+	}
 	checkMonotonic(t, append(h.history(task.ARN), h2.history(task.ARN)...))
 }
 
@@ -184,6 +194,209 @@ func TestDockerOutOfMemory(t *testing.T) {
 		t.Errorf("task = %q %q", st.StopCode, st.Reason)
 	}
 	h.waitGone(task.ARN)
+}
+
+// taskCgroupDirs returns the directories of task id's cgroup on the host,
+// in every hierarchy (none if the driver uses no task cgroups).
+func taskCgroupDirs(t *testing.T, d *docker.Driver, id string) []string {
+	t.Helper()
+	parent, err := d.TaskCgroupParent(context.Background(), TaskResourcesID(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parent == "" {
+		return nil
+	}
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*" + parent)
+	if v2, _ := filepath.Glob("/sys/fs/cgroup" + parent); len(v2) > 0 {
+		dirs = append(dirs, v2...)
+	}
+	return dirs
+}
+
+// cgroupFile reads a file of task id's cgroup in the hierarchy of
+// controller (cgroup v1; "" for v2).
+func cgroupFile(t *testing.T, d *docker.Driver, id, controller, name string) string {
+	t.Helper()
+	for _, dir := range taskCgroupDirs(t, d, id) {
+		hier := filepath.Base(strings.TrimSuffix(dir, "/berth/"+TaskResourcesID(id)))
+		if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil || slices.Contains(strings.Split(hier, ","), controller) {
+			if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+				return strings.TrimSpace(string(b))
+			}
+		}
+	}
+	t.Fatalf("no %s in the %s cgroup of task %s", name, controller, id)
+	return ""
+}
+
+// TestDockerTaskLimits: the task-level memory and cpu (no container-level
+// limits) bound the task as a whole: a hog is OOM-killed and stops the task
+// as ECS reports it, a task within its size keeps running, and the task
+// cgroup (64 MiB, 50ms per 100ms for 512 units) goes with the task.
+func TestDockerTaskLimits(t *testing.T) {
+	d, image, scope := dockerRunner(t)
+	h := runHarness(t, d, scope)
+	def := func(cmd string) *ecs.TaskDefinition {
+		td := taskDef("bridge", ecs.ContainerDefinition{Name: "app", Image: image, Command: []string{"sh", "-c", cmd}, StopTimeout: ptr(1)})
+		td.CPU, td.Memory = "512", "64"
+		return td
+	}
+	hogTask, okTask := newTask(), newTask()
+	okDef := def("x=$(head -c 8000000 /dev/zero | tr '\\0' a); while :; do sleep 1; done")
+	h.r.Apply(TaskSpec{Task: hogTask, Definition: def("tail /dev/zero")})
+	h.r.Apply(TaskSpec{Task: okTask, Definition: okDef})
+
+	st := h.waitFor(hogTask.ARN, "STOPPED", func(c TaskChange) bool { return c.LastStatus == ecs.TaskStopped })
+	hog := container(st, "app")
+	if hog.Reason != ReasonOutOfMemory || exitCode(hog) != "137" {
+		t.Errorf("hog = %s %q; want 137, %q", exitCode(hog), hog.Reason, ReasonOutOfMemory)
+	}
+	if st.StopCode != ecs.StopEssentialContainerExited || st.Reason != ecs.EssentialContainerExitedReason {
+		t.Errorf("hog task = %q %q", st.StopCode, st.Reason)
+	}
+
+	run := h.waitStatus(okTask.ARN, ecs.TaskRunning)
+	time.Sleep(time.Second) // it has allocated its 8 MB
+	if got, _ := h.r.Task(okTask.ARN); got.LastStatus != ecs.TaskRunning {
+		t.Fatalf("task within its size: %+v", got)
+	}
+	ins, err := d.Client().ContainerInspect(context.Background(), container(run, "app").RuntimeID, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, _ := d.TaskCgroupParent(context.Background(), okTask.ID)
+	hc := ins.Container.HostConfig
+	if parent == "" {
+		t.Logf("no task cgroups here: per-container fallback")
+		if hc.Memory != 64<<20 || hc.NanoCPUs == 0 {
+			t.Errorf("fallback limits: memory %d, nanoCPUs %d", hc.Memory, hc.NanoCPUs)
+		}
+	} else {
+		if hc.CgroupParent != parent || hc.Memory != 0 {
+			t.Errorf("HostConfig: CgroupParent %q Memory %d; want %q, 0", hc.CgroupParent, hc.Memory, parent)
+		}
+		if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+			if got := cgroupFile(t, d, okTask.ID, "", "memory.max"); got != "67108864" {
+				t.Errorf("memory.max = %s", got)
+			}
+			if got := cgroupFile(t, d, okTask.ID, "", "cpu.max"); got != "50000 100000" {
+				t.Errorf("cpu.max = %s", got)
+			}
+		} else {
+			if got := cgroupFile(t, d, okTask.ID, "memory", "memory.limit_in_bytes"); got != "67108864" {
+				t.Errorf("memory.limit_in_bytes = %s; want 67108864", got)
+			}
+			if got := cgroupFile(t, d, okTask.ID, "memory", "memory.usage_in_bytes"); len(got) < 7 {
+				t.Errorf("memory.usage_in_bytes = %s; want the task's 8 MB charged", got)
+			}
+			q, p := cgroupFile(t, d, okTask.ID, "cpu", "cpu.cfs_quota_us"), cgroupFile(t, d, okTask.ID, "cpu", "cpu.cfs_period_us")
+			if q != "50000" || p != "100000" {
+				t.Errorf("cpu quota/period = %s/%s; want 50000/100000", q, p)
+			}
+		}
+	}
+
+	h.r.Apply(TaskSpec{Task: stopped(okTask, ecs.StopUserInitiated, ""), Definition: okDef})
+	h.waitGone(okTask.ARN)
+	h.waitGone(hogTask.ARN)
+	for _, task := range []*ecs.Task{hogTask, okTask} {
+		if left := taskCgroupDirs(t, d, task.ID); len(left) > 0 {
+			t.Errorf("task cgroup left after cleanup: %v", left)
+		}
+	}
+}
+
+// TestDockerTaskLimitsFallback: without task cgroups, each container gets
+// the task's limits, and an OOM kill still stops the task as ECS says.
+func TestDockerTaskLimitsFallback(t *testing.T) {
+	d, image, scope := dockerRunner(t, func(o *docker.Options) { o.NoTaskCgroups = true })
+	h := runHarness(t, d, scope)
+	task := newTask()
+	td := taskDef("bridge",
+		ecs.ContainerDefinition{Name: "side", Image: image, Essential: ptr(false), Command: []string{"sleep", "600"}, StopTimeout: ptr(1)},
+		ecs.ContainerDefinition{Name: "hog", Image: image, Command: []string{"sh", "-c", "sleep 1; tail /dev/zero"},
+			DependsOn: []ecs.ContainerDependency{{ContainerName: "side", Condition: "START"}}},
+	)
+	td.CPU, td.Memory = "256", "32"
+	h.r.Apply(TaskSpec{Task: task, Definition: td})
+	run := h.waitStatus(task.ARN, ecs.TaskRunning)
+	ins, err := d.Client().ContainerInspect(context.Background(), container(run, "side").RuntimeID, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc := ins.Container.HostConfig; hc.CgroupParent != "" || hc.Memory != 32<<20 || hc.NanoCPUs != 25e7 {
+		t.Errorf("side: CgroupParent %q, Memory %d, NanoCPUs %d; want \"\", 32 MiB, 0.25 CPU", hc.CgroupParent, hc.Memory, hc.NanoCPUs)
+	}
+	st := h.waitStatus(task.ARN, ecs.TaskStopped)
+	if hog := container(st, "hog"); hog.Reason != ReasonOutOfMemory || exitCode(hog) != "137" {
+		t.Errorf("hog = %s %q", exitCode(hog), hog.Reason)
+	}
+	if st.StopCode != ecs.StopEssentialContainerExited || st.Reason != ecs.EssentialContainerExitedReason {
+		t.Errorf("task = %q %q", st.StopCode, st.Reason)
+	}
+	h.waitGone(task.ARN)
+}
+
+// TestDockerRestartPolicy: a container that ran for its (here 1s)
+// restartAttemptPeriod is restarted in place, the same Docker container,
+// and its task keeps running until it is stopped, after which nothing
+// restarts; a container that exits sooner is not restarted.
+func TestDockerRestartPolicy(t *testing.T) {
+	d, image, scope := dockerRunner(t)
+	h := runHarness(t, d, scope)
+	initOn := &ecs.LinuxParameters{InitProcessEnabled: ptr(true)}
+	flappy, early := newTask(), newTask()
+	flappyDef := taskDef("bridge", ecs.ContainerDefinition{
+		Name: "app", Image: image, Memory: ptr(32), Command: []string{"sh", "-c", "sleep 1.5; exit 3"},
+		LinuxParameters: initOn, RestartPolicy: &ecs.RestartPolicy{Enabled: true, RestartAttemptPeriod: ptr(1)},
+	})
+	h.r.Apply(TaskSpec{Task: flappy, Definition: flappyDef})
+	h.r.Apply(TaskSpec{Task: early, Definition: taskDef("bridge", ecs.ContainerDefinition{
+		Name: "app", Image: image, Memory: ptr(32), Command: []string{"sh", "-c", "sleep 0.2; exit 5"},
+		LinuxParameters: initOn, RestartPolicy: &ecs.RestartPolicy{Enabled: true, RestartAttemptPeriod: ptr(60)},
+	})})
+
+	st := h.waitStatus(early.ARN, ecs.TaskStopped)
+	if app := container(st, "app"); exitCode(app) != "5" || app.RestartCount != 0 || st.StopCode != ecs.StopEssentialContainerExited {
+		t.Errorf("early exit: app exit %s, %d restarts, stop code %s; want 5, none, EssentialContainerExited", exitCode(app), app.RestartCount, st.StopCode)
+	}
+
+	run := h.waitStatus(flappy.ARN, ecs.TaskRunning)
+	id := container(run, "app").RuntimeID
+	first, err := d.InspectContainer(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var got TaskChange
+	for {
+		got, _ = h.r.Task(flappy.ARN)
+		if container(got, "app").RestartCount >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	app := container(got, "app")
+	if app.RestartCount < 2 || got.LastStatus != ecs.TaskRunning || app.RuntimeID != id || app.LastStatus != ecs.ContainerRunning {
+		t.Fatalf("after restarts: task %s, app %+v", got.LastStatus, app)
+	}
+	if now, err := d.InspectContainer(context.Background(), id); err != nil || !now.StartedAt.After(first.StartedAt) {
+		t.Errorf("container %+v (%v) not started again since %v", now, err, first.StartedAt)
+	}
+
+	h.r.Apply(TaskSpec{Task: stopped(flappy, ecs.StopUserInitiated, ""), Definition: flappyDef})
+	st = h.waitStatus(flappy.ARN, ecs.TaskStopped)
+	restarts := container(st, "app").RestartCount
+	starts := len(h.eventsOf(driver.EventStart))
+	time.Sleep(2500 * time.Millisecond) // longer than a run: a restart would show
+	if n := len(h.eventsOf(driver.EventStart)); n != starts {
+		t.Errorf("%d containers started after the task stopped", n-starts)
+	}
+	if after, _ := h.r.Task(flappy.ARN); container(after, "app").RestartCount != restarts {
+		t.Errorf("restart count moved after STOPPED: %d → %d", restarts, container(after, "app").RestartCount)
+	}
+	h.waitGone(flappy.ARN)
 }
 
 func TestDockerStopTimeoutAndOrder(t *testing.T) {

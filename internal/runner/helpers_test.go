@@ -99,6 +99,9 @@ func (h *harness) start() {
 	}
 	go func() {
 		for ev := range evs {
+			if !h.r.ours(ev.Labels) {
+				continue // other tests' (or other people's) containers on a shared daemon
+			}
 			h.mu.Lock()
 			h.events = append(h.events, ev)
 			h.mu.Unlock()

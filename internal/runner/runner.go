@@ -55,6 +55,7 @@ const (
 	LabelHealthCheck   = "berth.runner.health-check"   // "true" if the container has a health check
 	LabelImage         = "berth.runner.original-image" // the image as the definition names it
 	LabelIndex         = "berth.runner.index"          // the container's position in the definition
+	LabelRestartPolicy = "berth.runner.restart-policy" // an enabled restart policy: "300s" or "300s:0,143" (ignored exit codes)
 )
 
 // Labels the ECS agent puts on task containers; the runner sets them too so
@@ -187,6 +188,9 @@ type ContainerChange struct {
 	HealthStatus string
 	ExitCode     *int
 	Essential    bool
+	// RestartCount is how many times the runner restarted the container
+	// under its restart policy (counted since the runner adopted it).
+	RestartCount int
 	// NetworkBindings are the published ports: dynamic host ports in
 	// bridge mode, 127.0.0.1 ports in awsvpc mode, the container ports
 	// themselves in host mode.
@@ -399,8 +403,19 @@ func (r *Runner) Adopt(ctx context.Context) ([]TaskChange, error) {
 		r.log.InfoContext(ctx, "adopted task", "task", arn, "status", rep.LastStatus, "containers", len(rep.Containers))
 		out = append(out, rep)
 	}
+	// Task-level resources whose containers are all gone (e.g. removed
+	// while no agent ran) are nobody's any more.
+	if removed, err := r.cfg.Driver.PruneTaskResources(ctx, pruneTaskResourcesAge); err != nil {
+		r.log.WarnContext(ctx, "adopt: cannot prune task-level resources", "error", err)
+	} else if len(removed) > 0 {
+		r.log.InfoContext(ctx, "adopt: removed task-level resources no container uses", "tasks", removed)
+	}
 	return out, nil
 }
+
+// pruneTaskResourcesAge spares the task-level resources of tasks that are
+// creating their first container.
+const pruneTaskResourcesAge = time.Minute
 
 // Tasks returns the observed state of every task the runner knows,
 // including stopped ones it still remembers, sorted by ARN.

@@ -199,17 +199,22 @@ func TestDependsOn(t *testing.T) {
 			h.r.Apply(TaskSpec{Task: task, Definition: td})
 			if tc.reason == "" {
 				h.waitStatus(task.ARN, ecs.TaskRunning)
-				h.mu.Lock()
-				evs := slices.Clone(h.events)
-				h.mu.Unlock()
 				depAt, appAt := -1, -1
-				for i, ev := range evs {
-					name := ev.Labels[driver.LabelContainerName]
-					if name == "dep" && ev.Type == tc.after && depAt < 0 {
-						depAt = i
-					}
-					if name == "app" && ev.Type == driver.EventStart && appAt < 0 {
-						appAt = i
+				// The harness records events on its own goroutine: let it
+				// catch up with the runner.
+				for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && (depAt < 0 || appAt < 0); time.Sleep(time.Millisecond) {
+					h.mu.Lock()
+					evs := slices.Clone(h.events)
+					h.mu.Unlock()
+					depAt, appAt = -1, -1
+					for i, ev := range evs {
+						name := ev.Labels[driver.LabelContainerName]
+						if name == "dep" && ev.Type == tc.after && depAt < 0 {
+							depAt = i
+						}
+						if name == "app" && ev.Type == driver.EventStart && appAt < 0 {
+							appAt = i
+						}
 					}
 				}
 				if depAt < 0 || appAt < 0 || appAt < depAt {

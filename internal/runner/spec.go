@@ -36,6 +36,9 @@ type taskPlan struct {
 	network    *driver.TaskNetworkSpec
 	volumes    []volumePlan
 	containers []*containerPlan
+	// resources are the task-level cpu and memory, shared by the task's
+	// containers; nil if the task has no task-level size.
+	resources *driver.TaskResources
 }
 
 // volumePlan is a Docker volume the task needs.
@@ -58,10 +61,62 @@ type containerPlan struct {
 	stopTimeout  time.Duration
 	startTimeout time.Duration // how long dependents wait for this container's condition; 0 forever
 	healthCheck  bool
+	restart      *restartPolicy // nil: not restarted
 	secrets      []ecs.Secret
 	// hostPorts are the bindings reported in host mode, where the driver
 	// publishes nothing.
 	hostPorts []driver.NetworkBinding
+}
+
+// restartPolicy is an enabled ECS container restart policy.
+type restartPolicy struct {
+	// period is how long a run must last for its exit to be followed by a
+	// restart (restartAttemptPeriod).
+	period  time.Duration
+	ignored []int // exit codes that are not restarted
+}
+
+// newRestartPolicy returns the policy of a container definition, nil if
+// it has none enabled. The period is taken as given: RegisterTaskDefinition
+// keeps it within ECS's 60-1800 seconds.
+func newRestartPolicy(rp *ecs.RestartPolicy) *restartPolicy {
+	if rp == nil || !rp.Enabled {
+		return nil
+	}
+	p := &restartPolicy{period: ecs.DefaultRestartAttemptPeriod * time.Second, ignored: slices.Clone(rp.IgnoredExitCodes)}
+	if rp.RestartAttemptPeriod != nil && *rp.RestartAttemptPeriod >= 0 {
+		p.period = time.Duration(*rp.RestartAttemptPeriod) * time.Second
+	}
+	return p
+}
+
+// label renders p for LabelRestartPolicy: "300s" or "300s:0,143".
+func (p *restartPolicy) label() string {
+	s := p.period.String()
+	if len(p.ignored) > 0 {
+		codes := make([]string, len(p.ignored))
+		for i, c := range p.ignored {
+			codes[i] = strconv.Itoa(c)
+		}
+		s += ":" + strings.Join(codes, ",")
+	}
+	return s
+}
+
+// parseRestartPolicy parses LabelRestartPolicy; "" or garbage is nil.
+func parseRestartPolicy(s string) *restartPolicy {
+	period, codes, _ := strings.Cut(s, ":")
+	d, err := time.ParseDuration(period)
+	if err != nil || d < 0 {
+		return nil
+	}
+	p := &restartPolicy{period: d}
+	for _, c := range splitList(codes) {
+		if n, err := strconv.Atoi(c); err == nil {
+			p.ignored = append(p.ignored, n)
+		}
+	}
+	return p
 }
 
 // planError is a task that cannot be run as specified.
@@ -105,6 +160,10 @@ func ContainerName(family string, revision int, container, taskID string) string
 
 // NetworkName is the name of an awsvpc task's network sandbox.
 func NetworkName(taskID string) string { return dockerName("berth-task-" + taskID) }
+
+// TaskResourcesID names a task's task-level resources on the host (e.g.
+// its cgroup, /berth/<id>): the task ID, made safe.
+func TaskResourcesID(taskID string) string { return strings.TrimLeft(dockerName(taskID), ".") }
 
 // TaskVolumeName is the Docker volume of a task-scoped ECS volume.
 func TaskVolumeName(family string, revision int, volume, taskID string) string {
@@ -188,7 +247,7 @@ func buildPlan(cfg Config, spec TaskSpec) (*taskPlan, error) {
 		}
 	}
 
-	taskCPU := 0
+	taskCPU, taskMem := 0, 0
 	if td.CPU != "" {
 		taskCPU, _ = ecs.ParseCPU(td.CPU)
 	}
@@ -196,6 +255,19 @@ func buildPlan(cfg Config, spec TaskSpec) (*taskPlan, error) {
 		if c, err := ecs.ParseCPU(task.Overrides.CPU); err == nil {
 			taskCPU = c
 		}
+	}
+	if td.Memory != "" {
+		taskMem, _ = ecs.ParseMemory(td.Memory)
+	}
+	if task.Overrides.Memory != "" {
+		if m, err := ecs.ParseMemory(task.Overrides.Memory); err == nil {
+			taskMem = m
+		}
+	}
+	if taskCPU > 0 || taskMem > 0 {
+		// The task's size is enforced on the task as a whole, like the ECS
+		// agent's task cgroup.
+		p.resources = &driver.TaskResources{ID: TaskResourcesID(id), CPUUnits: int64(taskCPU), MemoryMiB: int64(taskMem)}
 	}
 
 	names := map[string]bool{}
@@ -281,6 +353,9 @@ func buildPlan(cfg Config, spec TaskSpec) (*taskPlan, error) {
 		if len(taskVolumes) > 0 {
 			s.Labels[LabelTaskVolumes] = strings.Join(taskVolumes, ",")
 		}
+		if cp.restart = newRestartPolicy(d.RestartPolicy); cp.restart != nil {
+			s.Labels[LabelRestartPolicy] = cp.restart.label()
+		}
 		s.Labels[ecsLabelTaskARN] = task.ARN
 		s.Labels[ecsLabelContainer] = d.Name
 		s.Labels[ecsLabelFamily] = td.Family
@@ -303,6 +378,7 @@ func buildPlan(cfg Config, spec TaskSpec) (*taskPlan, error) {
 		if d.MemoryReservation != nil {
 			s.MemoryReservationMiB = int64(*d.MemoryReservation)
 		}
+		s.TaskResources = p.resources
 		for _, u := range d.Ulimits {
 			s.Ulimits = append(s.Ulimits, driver.Ulimit{Name: u.Name, Soft: int64(u.SoftLimit), Hard: int64(u.HardLimit)})
 		}

@@ -110,6 +110,7 @@ const (
 	opStop
 	opRemoveNetwork
 	opCleanup
+	opRestart
 )
 
 // opResult is the outcome of a background driver operation.
@@ -166,12 +167,26 @@ type ctr struct {
 	health      driver.HealthStatus
 	bindings    []driver.NetworkBinding
 	removed     bool
+
+	// Restart policy: an exited container whose policy says so is started
+	// again instead of stopping (restartDue until the actor launches the
+	// restart, restarting while it runs).
+	restart       *restartPolicy
+	runStart      time.Time // real clock, when the current run was seen started
+	restartDue    bool
+	restarting    bool
+	restartExit   int    // the exit that is being restarted
+	restartReason string // and its reason, should the restart not happen
+	restarts      int
 }
 
 func (c *ctr) markStarted() {
 	c.started = true
 	if c.startedReal.IsZero() {
 		c.startedReal = time.Now()
+	}
+	if c.runStart.IsZero() {
+		c.runStart = time.Now()
 	}
 }
 
@@ -370,6 +385,12 @@ func (t *taskRun) step(ctx context.Context) bool {
 		t.netBusy, t.volsBusy, t.cleanBusy = false, false, false
 		for _, c := range t.ctrs {
 			c.busy = false
+			if c.restarting {
+				// Its outcome is lost: restart again (starting a running
+				// container is a no-op).
+				c.restarting, c.restartDue = false, true
+				c.restarts--
+			}
 		}
 		for _, s := range t.images {
 			if s.state == imgPulling {
@@ -562,6 +583,7 @@ func (t *taskRun) attachPlan(p *taskPlan) {
 		c.startTimeout = cp.startTimeout
 		c.dependsOn = cp.dependsOn
 		c.hostPorts = cp.hostPorts
+		c.restart = cp.restart
 		ordered = append(ordered, c)
 	}
 	for _, c := range t.ctrs {
@@ -587,6 +609,7 @@ func (t *taskRun) ctrFromLabels(st driver.ContainerState) *ctr {
 		dependsOn:   parseDependsOn(l[LabelDependsOn]),
 		taskVolumes: splitList(l[LabelTaskVolumes]),
 		health:      driver.HealthNone,
+		restart:     parseRestartPolicy(l[LabelRestartPolicy]),
 	}
 	if d, err := time.ParseDuration(l[LabelStopTimeout]); err == nil && d >= 0 {
 		c.stopTimeout = d
@@ -668,6 +691,9 @@ func (t *taskRun) applyState(c *ctr, st driver.ContainerState) {
 			}
 		}
 	case driver.StatusExited:
+		if c.restarting || c.restartDue {
+			return // being restarted: the restart's outcome decides
+		}
 		if c.phase < phStopped {
 			if !st.StartedAt.IsZero() {
 				c.markStarted()
@@ -683,11 +709,84 @@ func (t *taskRun) applyState(c *ctr, st driver.ContainerState) {
 				reason = "CannotStartContainerError: " + st.Error
 			}
 			code := st.ExitCode
+			if c.started && t.shouldRestart(c, code, c.ranFor(st)) {
+				c.restartDue, c.restartExit, c.restartReason = true, code, reason
+				return
+			}
 			c.stop(&code, reason)
 			if len(c.bindings) == 0 && len(st.NetworkBindings) > 0 {
 				c.bindings = slices.Clone(st.NetworkBindings)
 			}
 		}
+	}
+}
+
+// ranFor returns how long the run that st ended lasted: by the driver's
+// clock, or else since the runner saw it start.
+func (c *ctr) ranFor(st driver.ContainerState) time.Duration {
+	if !st.StartedAt.IsZero() && st.FinishedAt.After(st.StartedAt) {
+		return st.FinishedAt.Sub(st.StartedAt)
+	}
+	if !c.runStart.IsZero() {
+		return time.Since(c.runStart)
+	}
+	return 0
+}
+
+// shouldRestart applies c's restart policy (as the ECS agent does) to an
+// exit with code after a run of ran: never once the task is stopping (its
+// desired status is STOPPED, or an essential container stopped it), not
+// for ignored exit codes, and not if the run was shorter than the
+// policy's restartAttemptPeriod.
+func (t *taskRun) shouldRestart(c *ctr, code int, ran time.Duration) bool {
+	rp := c.restart
+	if rp == nil || t.stopping || c.removed || slices.Contains(rp.ignored, code) {
+		return false
+	}
+	if ran < rp.period {
+		t.logger().Info("container exited before its restartAttemptPeriod: not restarting it",
+			"container", c.name, "exitCode", code, "ran", ran.Round(time.Millisecond), "period", rp.period)
+		return false
+	}
+	return true
+}
+
+// reconcileRestarts restarts the containers whose restart is due, in
+// place; once the task is stopping, they are stopped instead.
+func (t *taskRun) reconcileRestarts(ctx context.Context) {
+	d := t.r.cfg.Driver
+	for _, c := range t.ctrs {
+		if !c.restartDue || c.busy {
+			continue
+		}
+		c.restartDue = false
+		if t.stopping {
+			code := c.restartExit
+			c.stop(&code, c.restartReason)
+			continue
+		}
+		c.busy, c.restarting = true, true
+		c.restarts++
+		c.oom = false
+		t.logger().Info("restarting container under its restart policy", "container", c.name, "exitCode", c.restartExit, "restarts", c.restarts)
+		id, name := c.id, c.name
+		// Not the start context: a restart that a stop cancelled halfway
+		// could leave a container running unseen; it is stopped after.
+		t.launch(ctx, func(ctx context.Context) opResult {
+			res := opResult{kind: opRestart, ctr: name}
+			if err := d.StartContainer(ctx, id); err != nil {
+				res.err = err
+				res.reason = "CannotStartContainerError: " + err.Error()
+			}
+			st, err := d.InspectContainer(ctx, id)
+			switch {
+			case err == nil:
+				res.state = &st
+			case errors.Is(err, driver.ErrNotFound):
+				res.notFound = true
+			}
+			return res
+		})
 	}
 }
 
@@ -781,7 +880,16 @@ func (t *taskRun) handleEvent(ctx context.Context, ev driver.ContainerEvent) {
 	}
 	switch ev.Type {
 	case driver.EventOOM:
+		if c.restarting {
+			return // about the run being restarted
+		}
 		c.oom = true
+		if c.phase == phStopped && c.started && c.reason == "" && c.exitCode != nil && *c.exitCode == 137 {
+			// Docker may report the exit before the OOM kill that caused it
+			// (its OOMKilled is then false): a container's cgroup is gone
+			// once it stopped, so this event is about its last run.
+			c.reason = ReasonOutOfMemory
+		}
 	case driver.EventDestroy:
 		if !c.removed {
 			t.vanished(c)
@@ -893,6 +1001,21 @@ func (t *taskRun) handleOp(ctx context.Context, res opResult) {
 			c.stopIssued = false
 			t.retryAt = time.Now().Add(time.Second)
 		}
+	case opRestart:
+		c.busy, c.restarting = false, false
+		switch {
+		case res.notFound:
+			t.vanished(c)
+		case res.err != nil && (res.state == nil || res.state.Status != driver.StatusRunning):
+			t.logger().Warn("cannot restart container", "container", c.name, "error", res.err)
+			code := c.restartExit
+			c.stop(&code, res.reason)
+		default:
+			c.runStart = time.Now()
+			if res.state != nil {
+				t.applyState(c, *res.state)
+			}
+		}
 	case opRemoveNetwork:
 		t.netBusy = false
 		if res.err == nil {
@@ -976,6 +1099,7 @@ func (t *taskRun) reconcile(ctx context.Context) {
 			t.wakeBy(t.orphanDeadline)
 		}
 	}
+	t.reconcileRestarts(ctx)
 	t.checkEssential()
 	if !t.stopping && t.plan != nil {
 		t.reconcileStart(ctx)
@@ -983,6 +1107,7 @@ func (t *taskRun) reconcile(ctx context.Context) {
 	}
 	t.updateStatus()
 	if t.stopping {
+		t.reconcileRestarts(ctx) // due restarts become stops
 		t.notePullsDone()
 		t.reconcileStop(ctx)
 	}
@@ -1374,12 +1499,23 @@ func (t *taskRun) reconcileCleanup(ctx context.Context) {
 	if t.net != nil && !t.netRemoved {
 		netID = t.net.ID
 	}
+	// The task-level limits (task cgroup) go once the containers are gone;
+	// an adopted task has no plan, so its ID comes from its ARN.
+	resID := TaskResourcesID(ecs.TaskIDFromARN(t.arn))
+	if t.plan != nil && t.plan.resources != nil {
+		resID = t.plan.resources.ID
+	}
 	d := t.r.cfg.Driver
 	t.cleanBusy = true
 	t.launch(ctx, func(ctx context.Context) opResult {
 		var errs []error
 		for _, id := range ids {
 			if err := d.RemoveContainer(ctx, id); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if resID != "" {
+			if err := d.RemoveTaskResources(ctx, resID); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -1465,6 +1601,7 @@ func (t *taskRun) buildReport() TaskChange {
 			Reason:       c.reason,
 			HealthStatus: ecs.HealthUnknown,
 			Essential:    c.essential,
+			RestartCount: c.restarts,
 		}
 		switch c.phase {
 		case phRunning:

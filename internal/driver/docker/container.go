@@ -27,7 +27,11 @@ func (d *Driver) CreateContainer(ctx context.Context, spec driver.ContainerSpec)
 	if spec.Name == "" || spec.Image == "" {
 		return "", fmt.Errorf("docker: create container: name and image are required")
 	}
-	cfg, hostCfg, err := d.containerConfig(spec)
+	limits, err := d.taskLimitsFor(ctx, spec.TaskResources)
+	if err != nil {
+		return "", fmt.Errorf("docker: create container %s: %w", spec.Name, err)
+	}
+	cfg, hostCfg, err := d.containerConfig(spec, limits)
 	if err != nil {
 		return "", fmt.Errorf("docker: create container %s: %w", spec.Name, err)
 	}
@@ -63,8 +67,9 @@ func (d *Driver) CreateContainer(ctx context.Context, spec driver.ContainerSpec)
 	return existing.Container.ID, nil
 }
 
-// containerConfig translates spec into Docker's configuration.
-func (d *Driver) containerConfig(spec driver.ContainerSpec) (*container.Config, *container.HostConfig, error) {
+// containerConfig translates spec, with its task-level limits, into
+// Docker's configuration.
+func (d *Driver) containerConfig(spec driver.ContainerSpec, limits taskLimits) (*container.Config, *container.HostConfig, error) {
 	labels := maps.Clone(spec.Labels)
 	if labels == nil {
 		labels = map[string]string{}
@@ -80,6 +85,9 @@ func (d *Driver) containerConfig(spec driver.ContainerSpec) (*container.Config, 
 	}
 	labels[labelManaged] = "true"
 	labels[labelNetworkMode] = string(mode)
+	if r := spec.TaskResources; r != nil && !r.IsZero() {
+		labels[labelTaskResources] = r.ID
+	}
 	if len(spec.Network.PortMappings) > 0 {
 		labels[labelPorts] = formatPorts(spec.Network.PortMappings)
 	}
@@ -124,6 +132,17 @@ func (d *Driver) containerConfig(spec driver.ContainerSpec) (*container.Config, 
 		r.MemorySwap = (spec.MemoryMiB + max(spec.SwapMiB, 0)) << 20
 	}
 	r.MemoryReservation = spec.MemoryReservationMiB << 20
+	r.CgroupParent = limits.cgroupParent
+	if f := limits.fallback; f != nil {
+		// No task cgroup: the container gets the task's limits itself.
+		if f.MemoryMiB > 0 && spec.MemoryMiB <= 0 {
+			r.Memory = f.MemoryMiB << 20
+			r.MemorySwap = (f.MemoryMiB + max(spec.SwapMiB, 0)) << 20
+		}
+		if f.CPUUnits > 0 {
+			r.NanoCPUs = fallbackNanoCPUs(f.CPUUnits, limits.ncpu)
+		}
+	}
 	for _, u := range spec.Ulimits {
 		r.Ulimits = append(r.Ulimits, &container.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
 	}
@@ -178,6 +197,16 @@ func (d *Driver) containerConfig(spec driver.ContainerSpec) (*container.Config, 
 		return nil, nil, fmt.Errorf("unknown network mode %q", mode)
 	}
 	return cfg, hostCfg, nil
+}
+
+// fallbackNanoCPUs converts cpu units to Docker's NanoCPUs: units/1024
+// CPUs, within what the daemon accepts (0.01 to its number of CPUs).
+func fallbackNanoCPUs(units int64, ncpu int) int64 {
+	n := max(units*1e9/1024, 1e7)
+	if ncpu > 0 {
+		n = min(n, int64(ncpu)*1e9)
+	}
+	return n
 }
 
 // portBindings translates port mappings. With honourHostPort false every

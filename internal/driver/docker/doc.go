@@ -32,6 +32,47 @@
 // linked and implement a "pause" subcommand (see package
 // internal/driver/pause).
 //
+// # Task-level limits
+//
+// A container whose spec carries [driver.TaskResources] joins its task's
+// cgroup, as the ECS agent's task cgroups do: CreateContainer creates (or
+// refreshes, so retries, restarts and reboots are safe) /berth/<id>
+// (Options.CgroupRoot) with the task's limits and makes it the container's
+// cgroup parent (HostConfig.CgroupParent), so that all the task's
+// containers share them:
+//
+//   - cgroup v1: memory.limit_in_bytes = task memory (and
+//     memory.memsw.limit_in_bytes, where swap is accounted: no swap beyond
+//     it, so maxSwap does not extend a task's memory) in the memory
+//     hierarchy; cpu.cfs_quota_us = cpu units × 100000 / 1024 (at least
+//     1000) per cpu.cfs_period_us = 100000 in the cpu hierarchy. runc
+//     creates the task's directory in the other hierarchies itself.
+//   - cgroup v2: one directory with memory.max, memory.swap.max = 0 and
+//     cpu.max = "<quota> 100000", its controllers enabled in the parents'
+//     cgroup.subtree_control.
+//
+// A process of the task that takes it over its memory is OOM-killed, and
+// the container reports OOMKilled (on cgroup v1, Docker also flags the
+// task's other running containers, which get the kernel's notification).
+// [Driver.RemoveTaskResources] removes the directory from every hierarchy
+// once the task's containers are gone; while one still runs, the error
+// wraps ErrConflict. Containers carry their task's ID in a driver label,
+// so [Driver.PruneTaskResources] can remove the task cgroups that no
+// container refers to (nor any process uses) and that were not set up
+// lately.
+//
+// Task cgroups need a local daemon (a unix socket) with the cgroupfs
+// cgroup driver, not rootless, and a cgroup filesystem that this process
+// sees at its root and can write (berth runs on the host, as root). If any
+// of that fails, or with Options.NoTaskCgroups, the driver falls back to
+// per-container limits, with one warning in the log: every container of
+// the task gets the task's memory as its hard limit unless it has one of
+// its own, and the task's cpu as a CPU limit (NanoCPUs = units/1024 CPUs,
+// at most the daemon's CPUs). The task as a whole can then use more than
+// its size. [Driver.TaskCgroupParent] tells which mode is in use.
+//
+// The task network sandbox (awsvpc) is not in the task cgroup.
+//
 // # Bookkeeping labels
 //
 // Besides the caller's labels, containers carry driver labels under

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"path"
+	"strings"
 	"sync"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -29,6 +31,9 @@ const (
 	labelNetworkMode = driver.LabelDriverPrefix + "network-mode" // the ECS network mode
 	labelPorts       = driver.LabelDriverPrefix + "ports"        // declared port mappings, "80/tcp,53/udp"
 	labelImageHash   = driver.LabelDriverPrefix + "image-hash"   // content hash of images the driver builds
+	// labelTaskResources is the TaskResources.ID of a container's task, so
+	// that PruneTaskResources spares the task cgroups containers still use.
+	labelTaskResources = driver.LabelDriverPrefix + "task-resources"
 
 	roleSandbox = "sandbox"
 )
@@ -54,6 +59,14 @@ type Options struct {
 	// when there is no busybox; it is run as "PauseBinary pause". Empty
 	// means the running executable.
 	PauseBinary string
+	// CgroupRoot is the cgroup (relative to each hierarchy's root) under
+	// which task cgroups are created, one per task: /CgroupRoot/<task id>.
+	// Empty means DefaultCgroupRoot.
+	CgroupRoot string
+	// NoTaskCgroups disables task cgroups: task-level limits are then
+	// applied to each container of the task (see the package
+	// documentation).
+	NoTaskCgroups bool
 }
 
 // Driver is the Docker implementation of [driver.Driver].
@@ -70,6 +83,9 @@ type Driver struct {
 
 	imgMu    sync.Mutex
 	imgReady bool // the sandbox image exists
+
+	cgMu sync.Mutex
+	cg   *taskCgroups // nil until detected
 }
 
 var (
@@ -87,6 +103,8 @@ func init() {
 			AWSVPCSubnet:  cfg.Params["awsvpc-subnet"],
 			SandboxImage:  cfg.Params["sandbox-image"],
 			Busybox:       cfg.Params["busybox"],
+			CgroupRoot:    cfg.Params["cgroup-root"],
+			NoTaskCgroups: cfg.Params["task-cgroups"] == "false",
 		})
 	})
 }
@@ -108,6 +126,15 @@ func New(opts Options) (*Driver, error) {
 	}
 	if opts.Busybox == "" {
 		opts.Busybox = DefaultBusybox
+	}
+	if opts.CgroupRoot == "" {
+		opts.CgroupRoot = DefaultCgroupRoot
+	}
+	opts.CgroupRoot = strings.TrimPrefix(path.Clean("/"+opts.CgroupRoot), "/")
+	for el := range strings.SplitSeq(opts.CgroupRoot, "/") {
+		if driver.ValidateTaskResourcesID(el) != nil {
+			return nil, fmt.Errorf("docker driver: invalid cgroup root %q", opts.CgroupRoot)
+		}
 	}
 	subnet, err := netip.ParsePrefix(opts.AWSVPCSubnet)
 	if err != nil {

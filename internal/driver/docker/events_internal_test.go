@@ -73,7 +73,7 @@ func TestContainerConfigValidation(t *testing.T) {
 	for name, mutate := range bad {
 		s := base
 		mutate(&s)
-		if _, _, err := d.containerConfig(s); err == nil {
+		if _, _, err := d.containerConfig(s, taskLimits{}); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
@@ -83,7 +83,7 @@ func TestContainerConfigValidation(t *testing.T) {
 	s.Env = map[string]string{"B": "2", "A": "1"}
 	s.Mounts = []driver.Mount{{Type: driver.MountTypeBind, Source: "/h", Target: "/c", ReadOnly: true}}
 	s.Network.PortMappings = []driver.PortMapping{{ContainerPort: 80, HostPort: 8080}, {ContainerPort: 53, Protocol: driver.ProtocolUDP}}
-	cfg, hc, err := d.containerConfig(s)
+	cfg, hc, err := d.containerConfig(s, taskLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -385,3 +385,65 @@ func BenchmarkListAtScale(b *testing.B) {
 		}
 	}
 }
+
+func TestTaskResourcesBookkeeping(t *testing.T) {
+	d := newDriver(t)
+	ctx := context.Background()
+	r := driver.TaskResources{ID: "t1", CPUUnits: 512, MemoryMiB: 1024}
+	s := spec("a")
+	s.TaskResources = &r
+	id := start(t, d, s)
+	r.MemoryMiB = 1 // the driver keeps its own copy
+	got, ok := d.TaskResources("t1")
+	if !ok || got.CPUUnits != 512 || got.MemoryMiB != 1024 {
+		t.Fatalf("TaskResources(t1) = %+v, %v", got, ok)
+	}
+	if err := d.RemoveTaskResources(ctx, "t1"); !errors.Is(err, driver.ErrConflict) {
+		t.Errorf("RemoveTaskResources while a container runs: %v; want ErrConflict", err)
+	}
+	if err := d.StopContainer(ctx, id, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.RemoveTaskResources(ctx, "t1"); err != nil {
+		t.Errorf("RemoveTaskResources: %v", err)
+	}
+	if _, ok := d.TaskResources("t1"); ok {
+		t.Error("task resources still present after RemoveTaskResources")
+	}
+	zero := spec("b")
+	zero.TaskResources = &driver.TaskResources{ID: "t2"}
+	start(t, d, zero)
+	if _, ok := d.TaskResources("t2"); ok {
+		t.Error("task resources without limits were recorded")
+	}
+	bad := spec("c")
+	bad.TaskResources = &driver.TaskResources{ID: "a/b", MemoryMiB: 8}
+	if _, err := d.CreateContainer(ctx, bad); err == nil {
+		t.Error("CreateContainer with an invalid task resources ID: no error")
+	}
+}
+
+func TestPruneTaskResources(t *testing.T) {
+	now := time.Now()
+	d := fake.New(fake.Options{Images: []string{image}, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	for _, name := range []string{"used", "old"} {
+		s := spec(name)
+		s.TaskResources = &driver.TaskResources{ID: name, MemoryMiB: 64}
+		start(t, d, s)
+	}
+	if err := d.RemoveContainer(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	if removed, _ := d.PruneTaskResources(ctx, time.Minute); len(removed) != 0 {
+		t.Errorf("pruned %v before a minute passed", removed)
+	}
+	now = now.Add(2 * time.Minute)
+	removed, err := d.PruneTaskResources(ctx, time.Minute)
+	if err != nil || len(removed) != 1 || removed[0] != "old" {
+		t.Errorf("pruned %v, %v; want [old]", removed, err)
+	}
+	if _, ok := d.TaskResources("used"); !ok {
+		t.Error("task resources in use were pruned")
+	}
+}

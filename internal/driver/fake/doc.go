@@ -21,6 +21,11 @@
 // event Docker would ("start", "die", "oom", "health_status", "destroy")
 // to the WaitEvents subscribers.
 //
+// Task-level limits ([driver.TaskResources]) are recorded, not enforced:
+// [Driver.TaskResources] returns a task's until RemoveTaskResources, which,
+// like a cgroup still in use, fails with ErrConflict while one of the
+// task's containers runs, or PruneTaskResources.
+//
 // The driver is safe for concurrent use. Hooks are called without the
 // driver's lock held, so they may call back into the driver; set them
 // before the driver is used.

@@ -75,6 +75,7 @@ type Driver struct {
 	networks   map[string]*taskNetwork
 	netNames   map[string]string
 	volumes    map[string]map[string]string
+	taskRes    map[string]taskResources // by TaskResources.ID
 	subs       map[*subscriber]struct{}
 	seq        uint64
 	nextIP     uint32 // host part of the next IP
@@ -117,6 +118,7 @@ func New(opts Options) *Driver {
 		networks:   map[string]*taskNetwork{},
 		netNames:   map[string]string{},
 		volumes:    map[string]map[string]string{},
+		taskRes:    map[string]taskResources{},
 		subs:       map[*subscriber]struct{}{},
 		nextIP:     2,
 		nextPort:   firstPort,
@@ -150,6 +152,11 @@ type container struct {
 	bindings   []driver.NetworkBinding
 	timers     []*time.Timer
 	starting   bool // OnStart is running
+}
+
+type taskResources struct {
+	r     driver.TaskResources
+	setAt time.Time
 }
 
 type taskNetwork struct {
@@ -377,8 +384,16 @@ func (d *Driver) CreateContainer(ctx context.Context, spec driver.ContainerSpec)
 	if spec.Name == "" || spec.Image == "" {
 		return "", fmt.Errorf("fake: create container: name and image are required")
 	}
+	if r := spec.TaskResources; r != nil {
+		if err := r.Validate(); err != nil {
+			return "", fmt.Errorf("fake: create container %s: %w", spec.Name, err)
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if r := spec.TaskResources; r != nil && !r.IsZero() {
+		d.taskRes[r.ID] = taskResources{r: *r, setAt: d.now()} // created, or refreshed by a retry
+	}
 	if id, ok := d.names[spec.Name]; ok {
 		if !hasLabels(d.containers[id].spec.Labels, spec.Labels) {
 			return "", fmt.Errorf("fake: create container %s: name taken with other labels: %w", spec.Name, driver.ErrConflict)
@@ -429,6 +444,10 @@ func cloneSpec(s driver.ContainerSpec) driver.ContainerSpec {
 	s.Entrypoint = slices.Clone(s.Entrypoint)
 	s.Mounts = slices.Clone(s.Mounts)
 	s.Network.PortMappings = slices.Clone(s.Network.PortMappings)
+	if s.TaskResources != nil {
+		r := *s.TaskResources
+		s.TaskResources = &r
+	}
 	return s
 }
 
@@ -722,6 +741,54 @@ func (d *Driver) RemoveVolume(ctx context.Context, name string) error {
 	}
 	delete(d.volumes, name)
 	return nil
+}
+
+// RemoveTaskResources forgets task id's limits. Like a cgroup that still
+// holds processes, the limits of a task with a running container cannot
+// be removed: the error wraps ErrConflict.
+func (d *Driver) RemoveTaskResources(ctx context.Context, id string) error {
+	if err := driver.ValidateTaskResourcesID(id); err != nil {
+		return fmt.Errorf("fake: remove task resources: %w", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.containers {
+		if r := c.spec.TaskResources; r != nil && r.ID == id && c.status == driver.StatusRunning {
+			return fmt.Errorf("fake: remove task resources %s: in use by %s: %w", id, c.spec.Name, driver.ErrConflict)
+		}
+	}
+	delete(d.taskRes, id)
+	return nil
+}
+
+// PruneTaskResources forgets the limits of tasks that no container uses
+// and that were set up more than minAge ago (by the driver's clock).
+func (d *Driver) PruneTaskResources(ctx context.Context, minAge time.Duration) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	used := map[string]bool{}
+	for _, c := range d.containers {
+		if r := c.spec.TaskResources; r != nil {
+			used[r.ID] = true
+		}
+	}
+	var removed []string
+	for id, tr := range d.taskRes {
+		if !used[id] && d.now().Sub(tr.setAt) >= minAge {
+			delete(d.taskRes, id)
+			removed = append(removed, id)
+		}
+	}
+	slices.Sort(removed)
+	return removed, nil
+}
+
+// TaskResources returns the limits set up for task id, if they exist.
+func (d *Driver) TaskResources(id string) (driver.TaskResources, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	tr, ok := d.taskRes[id]
+	return tr.r, ok
 }
 
 // VolumeExists reports whether a volume exists.

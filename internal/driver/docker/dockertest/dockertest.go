@@ -30,11 +30,16 @@ const BusyboxImage = "berth-test/busybox:latest"
 // 127.0.0.1:1.
 const MissingImage = "127.0.0.1:1/berth-test/missing:latest"
 
-// New returns a Docker driver that logs to t. If the daemon is unreachable
-// the test is skipped, or fails when the CI environment variable is "true".
-func New(t testing.TB) *docker.Driver {
+// New returns a Docker driver that logs to t, with options changed by
+// mods. If the daemon is unreachable the test is skipped, or fails when the
+// CI environment variable is "true".
+func New(t testing.TB, mods ...func(*docker.Options)) *docker.Driver {
 	t.Helper()
-	d, err := docker.New(docker.Options{Logger: Logger(t)})
+	opts := docker.Options{Logger: Logger(t)}
+	for _, m := range mods {
+		m(&opts)
+	}
+	d, err := docker.New(opts)
 	if err != nil {
 		t.Fatalf("docker.New: %v", err)
 	}
@@ -78,15 +83,23 @@ func Busybox(t testing.TB, d *docker.Driver) string {
 }
 
 // Env returns the conformance suite environment of the Docker driver:
-// every capability, with the busybox test image.
+// every capability, with the busybox test image. Task-level limits are
+// shared when the driver uses task cgroups on this host.
 func Env(t testing.TB, d *docker.Driver) drivertest.Env {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	parent, err := d.TaskCgroupParent(ctx, "probe")
+	if err != nil {
+		t.Fatalf("TaskCgroupParent: %v", err)
+	}
 	return drivertest.Env{
-		Image:        Busybox(t, d),
-		MissingImage: MissingImage,
-		Exec:         true,
-		OOM:          true,
-		Network:      true,
+		Image:            Busybox(t, d),
+		MissingImage:     MissingImage,
+		Exec:             true,
+		OOM:              true,
+		Network:          true,
+		SharedTaskLimits: parent != "",
 	}
 }
 
