@@ -76,7 +76,10 @@ type Agent struct {
 	clusterARN  string
 	eniARNs     map[string]string // task ARN → its ENI attachment ARN (awsvpc tasks)
 	defs        map[string]*ecs.TaskDefinition
-	pending     map[string]runner.TaskChange
+	pending     map[string]*pendingReport // task ARN → its latest state not sent yet
+	inflight    map[string]bool           // task ARN → a SubmitTaskStateChange is in flight
+	known       map[string]knownState     // task ARN → what the control plane has (see report)
+	retryAfter  time.Duration             // delay of a failed report's retry (backoff)
 	wake        chan struct{}
 	connected   bool
 	runnerErr   error
@@ -102,8 +105,9 @@ func New(cfg Config) *Agent {
 	return &Agent{
 		cfg: cfg, log: cfg.Logger.With("component", "agent", "cluster", cfg.Cluster),
 		api:     newAPIClient(cfg.ServerURL, cfg.Region, creds),
-		eniARNs: map[string]string{}, defs: map[string]*ecs.TaskDefinition{}, pending: map[string]runner.TaskChange{},
-		wake: make(chan struct{}, 1), instanceARN: cfg.InstanceARN,
+		eniARNs: map[string]string{}, defs: map[string]*ecs.TaskDefinition{},
+		pending: map[string]*pendingReport{}, inflight: map[string]bool{}, known: map[string]knownState{},
+		retryAfter: minRetry, wake: make(chan struct{}, 1), instanceARN: cfg.InstanceARN,
 	}
 }
 
@@ -411,7 +415,13 @@ func (a *Agent) session(ctx context.Context) error {
 	return c.Run(ctx, func() {
 		a.setConnected(true)
 		a.log.Info("ACS session established", "endpoint", out.Endpoint)
-		// Anything not yet acknowledged is reported again.
+		// Anything not yet acknowledged is reported again, now.
+		a.mu.Lock()
+		now := time.Now()
+		for _, p := range a.pending {
+			p.due = now
+		}
+		a.mu.Unlock()
 		a.kick()
 	})
 }
@@ -429,6 +439,14 @@ func (a *Agent) onPayload(ctx context.Context, m *acs.PayloadMessage) error {
 			if att.Type == ecs.AttachmentENI {
 				a.eniARNs[task.ARN] = acs.AttachmentARN(task, att.ID)
 			}
+		}
+		if _, ok := a.known[task.ARN]; !ok && task.LastStatus != "" {
+			// What the control plane has: a report that changes none of
+			// it need not be sent at once.
+			if len(a.known) >= maxKnown {
+				clear(a.known)
+			}
+			a.known[task.ARN] = knownState{status: task.LastStatus, health: task.HealthStatus}
 		}
 		rerr := a.runnerErr
 		if td != nil {
@@ -502,11 +520,60 @@ func (a *Agent) runtimeHealth(ctx context.Context) error {
 	return err
 }
 
+// Reporting. Every change the runner observes is reported with
+// SubmitTaskStateChange, each task's latest state replacing one not sent
+// yet. A change of what the control plane shows at a glance (the task's
+// lastStatus or healthStatus) is sent at once; any other change (pull
+// times, a container's runtime ID, bindings) waits up to reportDelay,
+// usually to ride along with the next status change: a task that starts
+// in a second is reported once (RUNNING, with all the rest) instead of
+// after each step, so that no report competes with the start or delays
+// the one that matters. Reports of different tasks are sent concurrently
+// (the server commits them together); a failed report is retried with
+// backoff until it is acknowledged or refused.
+const (
+	reportDelay = time.Second
+	maxSubmits  = 8
+	minRetry    = 200 * time.Millisecond
+	maxRetry    = 10 * time.Second
+	maxKnown    = 10_000
+)
+
+// pendingReport is a task's latest state, to be sent by due.
+type pendingReport struct {
+	ch  runner.TaskChange
+	due time.Time
+}
+
+// knownState is what the control plane has of a task: the last state it
+// acknowledged, or the one its payload carried.
+type knownState struct {
+	status, health string
+}
+
+func sameHealth(a, b string) bool {
+	if a == "" {
+		a = ecs.HealthUnknown
+	}
+	if b == "" {
+		b = ecs.HealthUnknown
+	}
+	return a == b
+}
+
 // report queues a task's observed state for SubmitTaskStateChange; the
 // latest state of a task replaces one not sent yet.
 func (a *Agent) report(ch runner.TaskChange) {
+	now := time.Now()
 	a.mu.Lock()
-	a.pending[ch.TaskARN] = ch
+	due := now
+	if k, ok := a.known[ch.TaskARN]; ok && k.status == ch.LastStatus && sameHealth(k.health, ch.HealthStatus) {
+		due = now.Add(reportDelay)
+	}
+	if p := a.pending[ch.TaskARN]; p != nil && p.due.Before(due) {
+		due = p.due
+	}
+	a.pending[ch.TaskARN] = &pendingReport{ch: ch, due: due}
 	a.mu.Unlock()
 	a.kick()
 }
@@ -518,46 +585,86 @@ func (a *Agent) kick() {
 	}
 }
 
-// reportLoop submits queued task states, retrying failures.
+// reportLoop submits queued task states when they are due, up to
+// maxSubmits at once (one at a time per task), retrying failures.
 func (a *Agent) reportLoop(ctx context.Context) {
-	backoff := 200 * time.Millisecond
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
+		now := time.Now()
+		var next time.Time
+		var ready []runner.TaskChange
+		a.mu.Lock()
+		for arn, p := range a.pending {
+			switch {
+			case a.inflight[arn]:
+			case p.due.After(now):
+				if next.IsZero() || p.due.Before(next) {
+					next = p.due
+				}
+			case len(a.inflight) < maxSubmits:
+				delete(a.pending, arn)
+				a.inflight[arn] = true
+				ready = append(ready, p.ch)
+			}
+		}
+		a.mu.Unlock()
+		for _, ch := range ready {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a.deliver(ctx, ch)
+				a.kick()
+			}()
+		}
+		wait := time.Hour
+		if !next.IsZero() {
+			wait = max(time.Until(next), 0)
+		}
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return
 		case <-a.wake:
-		case <-time.After(backoff):
+		case <-timer.C:
 		}
-		a.mu.Lock()
-		batch := a.pending
-		a.pending = map[string]runner.TaskChange{}
-		a.mu.Unlock()
-		failed := false
-		for arn, ch := range batch {
-			if ctx.Err() != nil {
-				return
-			}
-			err := a.submit(ctx, ch)
-			var ae *APIError
-			if err != nil && !(errors.As(err, &ae) && ae.Status < 500 && ae.Code != "ThrottlingException") {
-				failed = true
-				a.mu.Lock()
-				if _, newer := a.pending[arn]; !newer {
-					a.pending[arn] = ch
-				}
-				a.mu.Unlock()
-				a.log.Debug("state change not delivered; will retry", "task", arn, "error", err)
-				continue
-			}
-			if err != nil {
-				a.log.Warn("state change refused", "task", arn, "status", ch.LastStatus, "error", err)
-			}
+	}
+}
+
+// deliver submits one task's state and records the outcome.
+func (a *Agent) deliver(ctx context.Context, ch runner.TaskChange) {
+	err := a.submit(ctx, ch)
+	if ctx.Err() != nil {
+		return
+	}
+	var ae *APIError
+	retry := err != nil && !(errors.As(err, &ae) && ae.Status < 500 && ae.Code != "ThrottlingException")
+	arn := ch.TaskARN
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.inflight, arn)
+	if retry {
+		if _, newer := a.pending[arn]; !newer {
+			a.pending[arn] = &pendingReport{ch: ch, due: time.Now().Add(jitter(a.retryAfter))}
 		}
-		if failed {
-			backoff = min(backoff*2, 10*time.Second)
-		} else {
-			backoff = 5 * time.Second
+		a.retryAfter = min(a.retryAfter*2, maxRetry)
+		a.log.Debug("state change not delivered; will retry", "task", arn, "error", err)
+		return
+	}
+	a.retryAfter = minRetry
+	if err != nil {
+		a.log.Warn("state change refused", "task", arn, "status", ch.LastStatus, "error", err)
+	}
+	switch {
+	case ch.LastStatus == ecs.TaskStopped:
+		delete(a.known, arn)
+	case err == nil:
+		if len(a.known) >= maxKnown {
+			clear(a.known)
 		}
+		a.known[arn] = knownState{status: ch.LastStatus, health: ch.HealthStatus}
 	}
 }
 

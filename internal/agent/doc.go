@@ -12,4 +12,12 @@
 // latest state wins) and resent until acknowledged; after a restart the
 // agent re-registers as the same instance (its ARN is kept in DataDir) and
 // the runner adopts the containers it finds, so nothing runs twice.
+//
+// A report that changes the task's lastStatus or healthStatus (as the
+// control plane has them: last acknowledged, or as the payload carried
+// them) is sent at once; one that only adds details (pull times, runtime
+// IDs, bindings) waits up to a second, usually to ride along with the next
+// status change, so that a task that starts quickly is reported once,
+// RUNNING, with nothing competing with its start. Reports of different
+// tasks are sent concurrently (up to 8), one at a time per task.
 package agent

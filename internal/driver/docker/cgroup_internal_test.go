@@ -113,6 +113,13 @@ func TestTaskCgroupV1Files(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(mem, "berth", "t1", "memory.memsw.limit_in_bytes"), []byte("-1"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The kernel has CPU burst: it is set to the quota.
+	if err := os.MkdirAll(filepath.Join(cpu, "berth", "t1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cpu, "berth", "t1", "cpu.cfs_burst_us"), []byte("0"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	r := driver.TaskResources{ID: "t1", CPUUnits: 512, MemoryMiB: 64}
 	for range 2 { // idempotent
 		if err := cg.ensure(r); err != nil {
@@ -124,6 +131,7 @@ func TestTaskCgroupV1Files(t *testing.T) {
 		filepath.Join(mem, "berth", "t1", "memory.memsw.limit_in_bytes"): "67108864",
 		filepath.Join(cpu, "berth", "t1", "cpu.cfs_quota_us"):            "50000",
 		filepath.Join(cpu, "berth", "t1", "cpu.cfs_period_us"):           "100000",
+		filepath.Join(cpu, "berth", "t1", "cpu.cfs_burst_us"):            "50000",
 	} {
 		if got := readFile(t, path); got != want {
 			t.Errorf("%s = %q; want %q", path, got, want)

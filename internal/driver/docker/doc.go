@@ -51,6 +51,11 @@
 //     cpu.max = "<quota> 100000", its controllers enabled in the parents'
 //     cgroup.subtree_control.
 //
+// Where the kernel has it (5.14+), the CPU quota's burst (cpu.cfs_burst_us,
+// cpu.max.burst) is one quota: the long-run limit is the same, but the
+// task's start is not throttled from runc's first instruction (a 256-unit
+// task's start took 100-200 ms longer without it).
+//
 // A process of the task that takes it over its memory is OOM-killed, and
 // the container reports OOMKilled (on cgroup v1, Docker also flags the
 // task's other running containers, which get the kernel's notification).
