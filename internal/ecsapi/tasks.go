@@ -8,6 +8,7 @@ import (
 	mrand "math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
@@ -37,6 +38,25 @@ const ManagedAttribute = "berth.managed"
 func newTaskID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newOrderedTaskID returns a task ID in ECS's form (32 hex digits) whose
+// first 12 digits are the time in milliseconds and the other 20 random,
+// as UUIDv7 orders them. Task IDs key the tasks in the store, whose B-tree
+// then takes the tasks of a RunTask, and of the calls committed with it,
+// in the same few pages at its end rather than in one page each: a commit
+// of forty tasks writes a handful of pages instead of forty (measured: a
+// commit of 40 tasks and 4 instance states took 2.4 ms instead of 7.2 ms
+// here).
+func newOrderedTaskID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[6:])
+	ms := uint64(time.Now().UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
 	return hex.EncodeToString(b[:])
 }
 
@@ -265,7 +285,7 @@ func (a *API) run(ctx context.Context, sc ecs.Scope, rr runRequest) (any, error)
 	now := a.now()
 	var failures []failure
 	newTask := func(ci *ecs.ContainerInstance) (ecsstore.PlacedTask, error) {
-		t, err := ecs.NewTask(sc, rr.cluster, rr.td, rr.req, newTaskID(), now)
+		t, err := ecs.NewTask(sc, rr.cluster, rr.td, rr.req, newOrderedTaskID(), now)
 		if err != nil {
 			return ecsstore.PlacedTask{}, err
 		}
@@ -337,15 +357,9 @@ func (a *API) placeScheduled(in *ecsstore.PlacementInput, rr runRequest, newTask
 	if err != nil {
 		return nil, err
 	}
-	snap := scheduler.Snapshot{Instances: make([]scheduler.InstanceState, len(in.Instances))}
-	for i, ci := range in.Instances {
-		groups := in.Groups[ci.ID]
-		infos := make([]scheduler.TaskInfo, len(groups))
-		for j, g := range groups {
-			infos[j] = scheduler.TaskInfo{Group: g}
-		}
-		snap.Instances[i] = scheduler.StateOf(ci, infos)
-	}
+	// The store keeps the instances ready for the scheduler (remaining
+	// resources, task groups, attribute index), aligned with Instances.
+	snap := scheduler.Snapshot{Instances: in.States}
 	plan := scheduler.Place(snap, sreq, mrand.New(mrand.NewPCG(mrand.Uint64(), mrand.Uint64())))
 	if plan.Err != nil {
 		return nil, plan.Err

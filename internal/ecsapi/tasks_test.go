@@ -313,6 +313,22 @@ func startAgent(t *testing.T, srv *berthtest.Server, cluster string, cpu, mem in
 	return a, stop
 }
 
+// runResult describes a RunTask output: its tasks' instances and its
+// failures' reasons.
+func runResult(out *ecs.RunTaskOutput) string {
+	if out == nil {
+		return "no output"
+	}
+	var b strings.Builder
+	for _, tk := range out.Tasks {
+		fmt.Fprintf(&b, "task on %s; ", aws.ToString(tk.ContainerInstanceArn))
+	}
+	for _, f := range out.Failures {
+		fmt.Fprintf(&b, "failure %s on %s; ", aws.ToString(f.Reason), aws.ToString(f.Arn))
+	}
+	return b.String()
+}
+
 func TestEC2AgentPlacementAndDisconnect(t *testing.T) {
 	c, srv := startFake(t)
 	ctx := t.Context()
@@ -348,7 +364,7 @@ func TestEC2AgentPlacementAndDisconnect(t *testing.T) {
 	// 1024 - 3×256 MiB remain: a fourth and fifth fit no more.
 	big, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ec2"), TaskDefinition: aws.String("ec2-web"), LaunchType: types.LaunchTypeEc2, Count: aws.Int32(2)})
 	if err != nil || len(big.Tasks) != 1 || len(big.Failures) != 1 || aws.ToString(big.Failures[0].Reason) != "RESOURCE:MEMORY" || aws.ToString(big.Failures[0].Arn) != arn {
-		t.Fatalf("over capacity: %+v %v", big, err)
+		t.Fatalf("over capacity: %s %v", runResult(big), err)
 	}
 	di, _ = c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("ec2"), ContainerInstances: []string{arn}})
 	for _, r := range di.ContainerInstances[0].RemainingResources {
@@ -371,7 +387,7 @@ func TestEC2AgentPlacementAndDisconnect(t *testing.T) {
 	waitTask(t, c, "ec2", first, "STOPPED", status("STOPPED"))
 	again, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ec2"), TaskDefinition: aws.String("ec2-web"), LaunchType: types.LaunchTypeEc2})
 	if err != nil || len(again.Tasks) != 1 {
-		t.Fatalf("after a stop the memory is free again: %+v %v", again, err)
+		t.Fatalf("after a stop the memory is free again: %s %v", runResult(again), err)
 	}
 
 	// The agent goes away: the instance shows it, and after the timeout
@@ -389,11 +405,16 @@ func TestEC2AgentPlacementAndDisconnect(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if r, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ec2"), TaskDefinition: aws.String("ec2-web"), LaunchType: types.LaunchTypeEc2}); err != nil || len(r.Failures) != 1 || aws.ToString(r.Failures[0].Reason) != "AGENT" {
-		t.Errorf("placement on a disconnected instance: %+v %v", r, err)
+		t.Errorf("placement on a disconnected instance: %s %v", runResult(r), err)
 	}
 	last := waitTask(t, c, "ec2", aws.ToString(again.Tasks[0].TaskArn), "STOPPED after the disconnect timeout", status("STOPPED"))
 	if !strings.Contains(aws.ToString(last.StoppedReason), "agent disconnected") {
 		t.Errorf("stopped reason %q", aws.ToString(last.StoppedReason))
+	}
+	// The controller stops the instance's tasks one by one, in no
+	// particular order: the instance is idle once all of them are.
+	for _, tk := range append(append(run.Tasks[1:], big.Tasks...), again.Tasks...) {
+		waitTask(t, c, "ec2", aws.ToString(tk.TaskArn), "STOPPED after the disconnect timeout", status("STOPPED"))
 	}
 	if _, err := c.DeregisterContainerInstance(ctx, &ecs.DeregisterContainerInstanceInput{Cluster: aws.String("ec2"), ContainerInstance: aws.String(arn)}); err != nil {
 		t.Fatalf("deregister an idle instance: %v", err)

@@ -141,6 +141,10 @@ func (r *Repo) counters() []CountFunc { return countFuncs }
 // countFuncs are registered by the files that own tasks and services.
 var countFuncs []CountFunc
 
+// clusterChildren are the key kinds whose records live under a cluster
+// ("<kind>/<cluster>/..."): DeleteCluster guards its counts of them.
+var clusterChildren = []string{"instances", "tasks"}
+
 func (r *Repo) countKeys(ctx context.Context, p string) (int, error) {
 	kvs, _, err := r.s.List(ctx, p, store.ListOptions{})
 	return len(kvs), storeErr(err)
@@ -159,6 +163,14 @@ func (r *Repo) DeleteCluster(ctx context.Context, sc ecs.Scope, name string, che
 		if err != nil {
 			return err
 		}
+		// The counts are read at or after seen; the Txn then refuses if a
+		// task or instance of the cluster was created or changed since, so
+		// a RunTask racing the delete either is counted or fails on the
+		// INACTIVE cluster.
+		_, seen, err := r.s.List(ctx, key, store.ListOptions{Limit: 1})
+		if err != nil {
+			return err
+		}
 		cc, err := r.Counts(ctx, sc, name)
 		if err != nil {
 			return err
@@ -167,7 +179,11 @@ func (r *Repo) DeleteCluster(ctx context.Context, sc ecs.Scope, name string, che
 			return err
 		}
 		c.Status = ecs.ClusterInactive
-		if _, err := r.s.Txn(ctx, []store.Compare{{Key: key, ModRevision: rev}}, []store.Op{{Key: key, Value: mustJSON(c)}}); err != nil {
+		cmps := []store.Compare{{Key: key, ModRevision: rev}}
+		for _, kind := range clusterChildren {
+			cmps = append(cmps, store.Compare{Key: prefix(sc, kind) + name + "/", ModRevision: seen, Prefix: true})
+		}
+		if _, err := r.s.Txn(ctx, cmps, []store.Op{{Key: key, Value: mustJSON(c)}}); err != nil {
 			return err
 		}
 		out = c

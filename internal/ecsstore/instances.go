@@ -3,8 +3,8 @@ package ecsstore
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -14,28 +14,160 @@ import (
 	"github.com/berth-dev/berth/internal/store"
 )
 
-// Container instances use three kinds of keys:
+// Container instances use these keys:
 //
-//	instances/<cluster>/<id>           a registered (EC2 or external) container
-//	                                   instance, as ecs.ContainerInstance JSON
-//	instance-groups/<cluster>/<id>     the task groups placed on it and not yet
-//	                                   stopped ({"family:web": 2}), written in the
-//	                                   same transactions that reserve and release
-//	                                   its resources, so placement never has to
-//	                                   read the tasks
-//	managed-instances/<cluster>        the hidden instance of berth's managed
-//	                                   (Fargate) capacity in that cluster; it is
-//	                                   not listed and not counted as registered
+//	instances/<cluster>/<id>        a registered (EC2 or external) container
+//	                                instance, as ecs.ContainerInstance JSON:
+//	                                what it is (registered resources,
+//	                                attributes, status, agent). Its
+//	                                remainingResources and version are those
+//	                                of the last time the record was written.
+//	instance-state/<cluster>/<id>   what the instance's tasks hold
+//	                                (stateRecord JSON: remainingResources,
+//	                                version, and the groups of the tasks
+//	                                placed on it and not yet stopped,
+//	                                {"family:web": 2}); its remainingResources
+//	                                and version are the instance's. Placing
+//	                                and stopping tasks write only this record
+//	                                (a few hundred bytes; the instance record
+//	                                with ECS's default attributes is about
+//	                                5 KB) in the transactions that write the
+//	                                tasks, so placement never reads the tasks
+//	                                nor rewrites the instance.
+//	instance-groups/<cluster>/<id>  the groups alone, as berth kept them
+//	                                before instance-state: read only for an
+//	                                instance that has no state record (data
+//	                                written by an older berth), and deleted by
+//	                                the transaction that writes its first one.
+//	managed-instances/<cluster>     the hidden instance of berth's managed
+//	                                (Fargate) capacity in that cluster, one
+//	                                record, resources included; it is not
+//	                                listed and not counted as registered.
 //
-// A deregistered instance's keys are deleted.
+// Every write of a registered instance goes through instanceRecords, which
+// compares the records it read and writes the state record (and the
+// instance record when the instance itself changed). A deregistered
+// instance's keys are deleted.
 func instanceKey(sc ecs.Scope, cluster, id string) string {
 	return prefix(sc, "instances") + cluster + "/" + id
 }
+func stateKey(sc ecs.Scope, cluster, id string) string {
+	return prefix(sc, kindState) + cluster + "/" + id
+}
 func groupsKey(sc ecs.Scope, cluster, id string) string {
-	return prefix(sc, "instance-groups") + cluster + "/" + id
+	return prefix(sc, kindLegacyGroups) + cluster + "/" + id
 }
 func managedKey(sc ecs.Scope, cluster string) string {
 	return prefix(sc, "managed-instances") + cluster
+}
+
+// Kinds of the instance keys only this package reads.
+const (
+	kindState        = "instance-state"
+	kindLegacyGroups = "instance-groups"
+)
+
+// stateRecord is the instance-state record.
+type stateRecord struct {
+	Remaining []ecs.Resource `json:"remainingResources"`
+	Version   int64          `json:"version"`
+	Groups    groupCounts    `json:"groups,omitempty"`
+}
+
+// groupCounts counts the tasks of each group on an instance.
+type groupCounts map[string]int
+
+// instanceRecords are the records of one registered instance as read.
+type instanceRecords struct {
+	sc          ecs.Scope
+	cluster, id string
+
+	base    *ecs.ContainerInstance // decoded for the caller: may be modified
+	baseRev int64
+	st      *stateRecord // nil if there is none (yet)
+	stRev   int64
+	legacy  groupCounts // read only when st is nil
+	legRev  int64
+}
+
+// readInstance reads a registered instance's records; a missing instance
+// record is store.ErrNotFound.
+func (r *Repo) readInstance(ctx context.Context, sc ecs.Scope, cluster, id string) (*instanceRecords, error) {
+	rec := &instanceRecords{sc: sc, cluster: cluster, id: id}
+	var err error
+	if rec.base, rec.baseRev, err = getJSON[ecs.ContainerInstance](ctx, r.s, instanceKey(sc, cluster, id)); err != nil {
+		return nil, err
+	}
+	rec.st, rec.stRev, err = getJSON[stateRecord](ctx, r.s, stateKey(sc, cluster, id))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		rec.st = nil
+		gc, rev, err := getJSON[groupCounts](ctx, r.s, groupsKey(sc, cluster, id))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			rec.legacy, rec.legRev = *gc, rev
+		}
+	case err != nil:
+		return nil, err
+	}
+	return rec, nil
+}
+
+// current returns the instance as its records describe it and the groups
+// of its tasks. The instance is rec.base, updated: the caller may modify it.
+func (rec *instanceRecords) current() (*ecs.ContainerInstance, groupCounts) {
+	if rec.st == nil {
+		return rec.base, rec.legacy
+	}
+	rec.base.RemainingResources = rec.st.Remaining
+	rec.base.Version = rec.st.Version
+	return rec.base, rec.st.Groups
+}
+
+// compose returns the instance that an instance record and a state record
+// (nil: none) describe. The result shares base's fields other than the
+// remaining resources and version; neither is modified.
+func compose(base *ecs.ContainerInstance, st *stateRecord) *ecs.ContainerInstance {
+	if st == nil {
+		return base
+	}
+	c := *base
+	c.RemainingResources = st.Remaining
+	c.Version = st.Version
+	return &c
+}
+
+// save returns the compares and ops that make ci (with groups) the
+// instance's new state over the records rec read: the state record, the
+// instance record too if withBase (the instance itself changed), and the
+// deletion of a legacy groups record. The compares cover every record read,
+// so a concurrent change of the instance fails the Txn. It also returns the
+// decoded values written, for the placement view; ci and groups must not be
+// modified afterwards.
+func (rec *instanceRecords) save(ci *ecs.ContainerInstance, groups groupCounts, withBase bool) ([]store.Compare, []store.Op, map[string]any) {
+	bk, sk, gk := instanceKey(rec.sc, rec.cluster, rec.id), stateKey(rec.sc, rec.cluster, rec.id), groupsKey(rec.sc, rec.cluster, rec.id)
+	if len(groups) == 0 {
+		groups = nil
+	}
+	st := &stateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: groups}
+	cmps := []store.Compare{{Key: bk, ModRevision: rec.baseRev}, {Key: sk, ModRevision: rec.stRev}}
+	ops := []store.Op{{Key: sk, Value: mustJSON(st)}}
+	written := map[string]any{sk: st}
+	if withBase {
+		ops = append(ops, store.Op{Key: bk, Value: mustJSON(ci)})
+		written[bk] = ci
+	}
+	if rec.st == nil {
+		cmps = append(cmps, store.Compare{Key: gk, ModRevision: rec.legRev})
+		if rec.legRev != 0 {
+			ops = append(ops, store.Op{Key: gk, Delete: true})
+			written[gk] = nil
+		}
+	}
+	return cmps, ops, written
 }
 
 // Key kinds, as KeyInfo reports them.
@@ -99,10 +231,10 @@ func instanceNotFound(id string) error {
 	return fault.NotFoundf("containerInstance", "The referenced container instance %s was not found.", id)
 }
 
-// instanceCache remembers decoded instances by key and exact value, so
-// that placement, which reads every instance of a cluster, decodes only the
-// instances that changed since it last looked. Entries are immutable: callers
-// that mutate an instance decode their own copy.
+// instanceCache remembers decoded instance records by key and exact value,
+// so that listing every instance of a cluster (and the placement view)
+// decodes only the records that changed since it last looked. Entries are
+// immutable: callers that mutate an instance decode their own copy.
 var instanceCache = struct {
 	sync.Mutex
 	m map[string]cachedInstance
@@ -114,18 +246,6 @@ type cachedInstance struct {
 }
 
 const maxCachedInstances = 200_000
-
-// rememberInstance caches an instance this process just wrote, so that
-// reading it back (through the watch) does not decode it. ci must not be
-// modified afterwards.
-func rememberInstance(key string, raw []byte, ci *ecs.ContainerInstance) {
-	instanceCache.Lock()
-	if len(instanceCache.m) >= maxCachedInstances {
-		clear(instanceCache.m)
-	}
-	instanceCache.m[key] = cachedInstance{raw: raw, ci: ci}
-	instanceCache.Unlock()
-}
 
 func decodeInstanceShared(kv store.KV) (*ecs.ContainerInstance, error) {
 	instanceCache.Lock()
@@ -162,51 +282,75 @@ func (r *Repo) RegisterInstance(ctx context.Context, sc ecs.Scope, ci *ecs.Conta
 		if err != nil {
 			return err
 		}
-		key := instanceKey(sc, ref.Cluster, ref.ID)
-		ops := append([]store.Op{{Key: key, Value: mustJSON(ci)}}, tagOps(ci.ARN, tags)...)
-		_, err = r.s.Txn(ctx, []store.Compare{{Key: ck, ModRevision: crev}, {Key: key}}, ops)
+		// A new instance: none of its records exists.
+		rec := &instanceRecords{sc: sc, cluster: ref.Cluster, id: ref.ID}
+		mine := cloneInstance(ci)
+		cmps, ops, written := rec.save(mine, nil, true)
+		cmps = append(cmps, store.Compare{Key: ck, ModRevision: crev})
+		ops = append(ops, tagOps(ci.ARN, tags)...)
+		_, err = r.txn(ctx, cmps, ops, written)
 		return err
 	}))
 }
 
-// instanceLoc is where an instance lives in the store.
-type instanceLoc struct {
-	key     string
+// located is an instance (registered or managed) as read for a change.
+type located struct {
 	managed bool
+	rec     *instanceRecords // registered
+	key     string           // managed: its key and revision
+	rev     int64
+	ci      *ecs.ContainerInstance // current; the caller may modify it
+	groups  groupCounts            // registered: the groups of its tasks
 }
 
-// locate finds the key of an instance (registered or managed).
-func (r *Repo) locate(ctx context.Context, sc ecs.Scope, ref InstanceRef) (instanceLoc, *ecs.ContainerInstance, int64, error) {
-	key := instanceKey(sc, ref.Cluster, ref.ID)
-	ci, rev, err := getJSON[ecs.ContainerInstance](ctx, r.s, key)
+// locate reads an instance (registered or managed).
+func (r *Repo) locate(ctx context.Context, sc ecs.Scope, ref InstanceRef) (*located, error) {
+	rec, err := r.readInstance(ctx, sc, ref.Cluster, ref.ID)
 	if err == nil {
-		return instanceLoc{key: key}, ci, rev, nil
+		ci, groups := rec.current()
+		return &located{rec: rec, ci: ci, groups: groups}, nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {
-		return instanceLoc{}, nil, 0, err
+		return nil, err
 	}
 	mk := managedKey(sc, ref.Cluster)
-	ci, rev, err = getJSON[ecs.ContainerInstance](ctx, r.s, mk)
+	ci, rev, err := getJSON[ecs.ContainerInstance](ctx, r.s, mk)
 	if err == nil && ci.ID == ref.ID {
-		return instanceLoc{key: mk, managed: true}, ci, rev, nil
+		return &located{managed: true, key: mk, rev: rev, ci: ci}, nil
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return instanceLoc{}, nil, 0, err
+		return nil, err
 	}
-	return instanceLoc{}, nil, 0, instanceNotFound(ref.ID)
+	return nil, instanceNotFound(ref.ID)
+}
+
+// save returns the compares and ops that store the located instance as
+// l.ci (with groups, for a registered instance) and the decoded values
+// written.
+func (l *located) save(groups groupCounts, withBase bool) ([]store.Compare, []store.Op, map[string]any) {
+	if l.managed {
+		return []store.Compare{{Key: l.key, ModRevision: l.rev}}, []store.Op{{Key: l.key, Value: mustJSON(l.ci)}}, nil
+	}
+	return l.rec.save(l.ci, groups, withBase)
 }
 
 // Instance returns a container instance (registered or managed) or a
 // NotFound fault.
 func (r *Repo) Instance(ctx context.Context, sc ecs.Scope, ref InstanceRef) (*ecs.ContainerInstance, error) {
-	_, ci, _, err := r.locate(ctx, sc, ref)
-	return ci, storeErr(err)
+	l, err := r.locate(ctx, sc, ref)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return l.ci, nil
 }
 
 // IsManaged reports whether the instance is berth's managed capacity.
 func (r *Repo) IsManaged(ctx context.Context, sc ecs.Scope, ref InstanceRef) (bool, error) {
-	loc, _, _, err := r.locate(ctx, sc, ref)
-	return loc.managed, storeErr(err)
+	l, err := r.locate(ctx, sc, ref)
+	if err != nil {
+		return false, storeErr(err)
+	}
+	return l.managed, nil
 }
 
 // Instances returns the registered container instances of a cluster (not
@@ -217,15 +361,50 @@ func (r *Repo) Instances(ctx context.Context, sc ecs.Scope, cluster string) ([]*
 	if err != nil {
 		return nil, storeErr(err)
 	}
+	states, _, err := r.states(ctx, sc, cluster)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*ecs.ContainerInstance, 0, len(kvs))
 	for _, kv := range kvs {
 		ci, err := decodeInstanceShared(kv)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ci)
+		out = append(out, compose(ci, states[ci.ID]))
 	}
 	return out, nil
+}
+
+// states reads the state records of a cluster's instances, and the legacy
+// groups records, by instance ID.
+func (r *Repo) states(ctx context.Context, sc ecs.Scope, cluster string) (map[string]*stateRecord, map[string]groupCounts, error) {
+	p := prefix(sc, kindState) + cluster + "/"
+	kvs, _, err := r.s.List(ctx, p, store.ListOptions{})
+	if err != nil {
+		return nil, nil, storeErr(err)
+	}
+	states := make(map[string]*stateRecord, len(kvs))
+	for _, kv := range kvs {
+		st, err := decode[stateRecord](kv)
+		if err != nil {
+			return nil, nil, err
+		}
+		states[kv.Key[len(p):]] = st
+	}
+	p = prefix(sc, kindLegacyGroups) + cluster + "/"
+	if kvs, _, err = r.s.List(ctx, p, store.ListOptions{}); err != nil {
+		return nil, nil, storeErr(err)
+	}
+	legacy := map[string]groupCounts{}
+	for _, kv := range kvs {
+		gc, err := decode[groupCounts](kv)
+		if err != nil {
+			return nil, nil, err
+		}
+		legacy[kv.Key[len(p):]] = *gc
+	}
+	return states, legacy, nil
 }
 
 // ManagedInstance returns a cluster's managed instance, or a NotFound fault
@@ -243,18 +422,22 @@ func (r *Repo) ManagedInstance(ctx context.Context, sc ecs.Scope, cluster string
 func (r *Repo) UpdateInstance(ctx context.Context, sc ecs.Scope, ref InstanceRef, fn func(*ecs.ContainerInstance) error) (*ecs.ContainerInstance, error) {
 	var out *ecs.ContainerInstance
 	err := retry(ctx, func() error {
-		loc, ci, rev, err := r.locate(ctx, sc, ref)
+		l, err := r.locate(ctx, sc, ref)
 		if err != nil {
 			return err
 		}
-		if err := fn(ci); err != nil {
+		if err := fn(l.ci); err != nil {
 			if errors.Is(err, ErrNoChange) {
-				out = ci
+				out = l.ci
 				return nil
 			}
 			return err
 		}
-		if _, err := r.s.Txn(ctx, []store.Compare{{Key: loc.key, ModRevision: rev}}, []store.Op{{Key: loc.key, Value: mustJSON(ci)}}); err != nil {
+		// The view and the caller each get their own copy.
+		ci := l.ci
+		l.ci = cloneInstance(ci)
+		cmps, ops, written := l.save(maps.Clone(l.groups), true)
+		if _, err := r.txn(ctx, cmps, ops, written); err != nil {
 			return err
 		}
 		out = ci
@@ -271,22 +454,27 @@ var ErrNoChange = errors.New("ecsstore: no change")
 func (r *Repo) DeregisterInstance(ctx context.Context, sc ecs.Scope, ref InstanceRef, check func(*ecs.ContainerInstance) error) (*ecs.ContainerInstance, error) {
 	var out *ecs.ContainerInstance
 	err := retry(ctx, func() error {
-		loc, ci, rev, err := r.locate(ctx, sc, ref)
+		l, err := r.locate(ctx, sc, ref)
 		if err != nil {
 			return err
 		}
-		if loc.managed {
+		if l.managed {
 			return instanceNotFound(ref.ID)
 		}
+		ci := l.ci
 		if err := check(ci); err != nil {
 			return err
 		}
+		// Compare what was read, so that a task placed meanwhile makes
+		// the caller's check run again.
+		cmps, _, _ := l.rec.save(ci, nil, false)
 		ops := []store.Op{
-			{Key: loc.key, Delete: true},
+			{Key: instanceKey(sc, ref.Cluster, ref.ID), Delete: true},
+			{Key: stateKey(sc, ref.Cluster, ref.ID), Delete: true},
 			{Key: groupsKey(sc, ref.Cluster, ref.ID), Delete: true},
 			{Key: tagKey(ci.ARN), Delete: true},
 		}
-		if _, err := r.s.Txn(ctx, []store.Compare{{Key: loc.key, ModRevision: rev}}, ops); err != nil {
+		if _, err := r.txn(ctx, cmps, ops, nil); err != nil {
 			return err
 		}
 		ci.Status = ecs.InstanceInactive
@@ -297,223 +485,36 @@ func (r *Repo) DeregisterInstance(ctx context.Context, sc ecs.Scope, ref Instanc
 	return out, storeErr(err)
 }
 
-// groupCounts is the instance-groups record.
-type groupCounts map[string]int
-
 // InstanceGroups returns, per registered instance ID of the cluster, the
 // groups of its tasks that are not stopped (one entry per task).
 func (r *Repo) InstanceGroups(ctx context.Context, sc ecs.Scope, cluster string) (map[string][]string, error) {
-	p := prefix(sc, "instance-groups") + cluster + "/"
-	kvs, _, err := r.s.List(ctx, p, store.ListOptions{})
+	states, legacy, err := r.states(ctx, sc, cluster)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
 	}
-	out := make(map[string][]string, len(kvs))
-	for _, kv := range kvs {
-		var gc groupCounts
-		if err := json.Unmarshal(kv.Value, &gc); err != nil {
-			return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
+	out := make(map[string][]string, len(states)+len(legacy))
+	for id, gc := range legacy {
+		if states[id] == nil {
+			out[id] = expandGroups(gc)
 		}
-		var groups []string
-		for g, n := range gc {
-			for range n {
-				groups = append(groups, g)
-			}
+	}
+	for id, st := range states {
+		if len(st.Groups) > 0 {
+			out[id] = expandGroups(st.Groups)
 		}
-		out[kv.Key[len(p):]] = groups
 	}
 	return out, nil
 }
 
-// placementView is an in-memory copy of every cluster's registered
-// instances and their task groups, kept current by a watch of the whole
-// store, so that placing a task does not read (or decode) a thousand
-// instance records. It only serves as the input of a decision: the commit
-// compares the revisions of the records it read, so a stale view costs a
-// retry, never a wrong write. Reads wait until the view has caught up with
-// the store revision current when they start (read-your-writes).
-type placementView struct {
-	s    store.Store
-	mu   sync.Mutex
-	cond *sync.Cond
-	rev  int64
-	dead bool
-
-	// by scope|cluster: instances sorted by key, and groups by instance ID
-	instances map[string][]viewInstance
-	groups    map[string]map[string]viewGroups
-}
-
-type viewInstance struct {
-	ci *ecs.ContainerInstance // shared; never modified
-	kv store.KV
-}
-
-type viewGroups struct {
-	counts groupCounts
-	groups []string
-	rev    int64
-}
-
-var views sync.Map // store.Store → *placementView
-
-func viewScopeKey(sc ecs.Scope, cluster string) string {
-	return sc.Account + "|" + sc.Region + "|" + cluster
-}
-
-// view returns the store's placement view, starting it on first use.
-func (r *Repo) view() *placementView {
-	if v, ok := views.Load(r.s); ok {
-		return v.(*placementView)
-	}
-	v := &placementView{s: r.s, instances: map[string][]viewInstance{}, groups: map[string]map[string]viewGroups{}}
-	v.cond = sync.NewCond(&v.mu)
-	if actual, loaded := views.LoadOrStore(r.s, v); loaded {
-		return actual.(*placementView)
-	}
-	go v.run()
-	return v
-}
-
-func (v *placementView) run() {
-	ctx := context.Background()
-	defer func() {
-		v.mu.Lock()
-		v.dead = true
-		v.cond.Broadcast()
-		v.mu.Unlock()
-		views.Delete(v.s)
-	}()
-	for {
-		rev, err := v.load(ctx)
-		if err != nil {
-			return
-		}
-		ch, err := v.s.Watch(ctx, "/", rev)
-		if errors.Is(err, store.ErrCompacted) {
-			continue
-		}
-		if err != nil {
-			return
-		}
-		for ev := range ch {
-			v.apply(ev)
-		}
-		if _, err := v.s.Revision(ctx); err != nil {
-			return // the store closed
+// expandGroups lists a group once per task in it.
+func expandGroups(gc groupCounts) []string {
+	var out []string
+	for g, n := range gc {
+		for range n {
+			out = append(out, g)
 		}
 	}
-}
-
-// load lists every instance and group record.
-func (v *placementView) load(ctx context.Context) (int64, error) {
-	kvs, rev, err := v.s.List(ctx, "/ecs/", store.ListOptions{})
-	if err != nil {
-		return 0, err
-	}
-	v.mu.Lock()
-	clear(v.instances)
-	clear(v.groups)
-	v.mu.Unlock()
-	for _, kv := range kvs {
-		v.apply(store.Event{Type: store.EventPut, KV: kv})
-	}
-	v.mu.Lock()
-	v.rev = rev
-	v.cond.Broadcast()
-	v.mu.Unlock()
-	return rev, nil
-}
-
-func (v *placementView) apply(ev store.Event) {
-	sc, kind, cluster, id, ok := KeyInfo(ev.KV.Key)
-	var ci *ecs.ContainerInstance
-	var gc groupCounts
-	if ok && ev.Type == store.EventPut {
-		switch kind {
-		case KindInstance:
-			var err error
-			if ci, err = decodeInstanceShared(ev.KV); err != nil {
-				ok = false
-			}
-		case "instance-groups":
-			if json.Unmarshal(ev.KV.Value, &gc) != nil {
-				ok = false
-			}
-		}
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if ev.KV.ModRevision > v.rev {
-		v.rev = ev.KV.ModRevision
-		v.cond.Broadcast()
-	}
-	if !ok || id == "" {
-		return
-	}
-	sk := viewScopeKey(sc, cluster)
-	switch kind {
-	case KindInstance:
-		list := v.instances[sk]
-		i, found := slices.BinarySearchFunc(list, ev.KV.Key, func(e viewInstance, k string) int { return strings.Compare(e.kv.Key, k) })
-		switch {
-		case ev.Type == store.EventDelete && found:
-			list = slices.Delete(list, i, i+1)
-		case ev.Type == store.EventDelete:
-		case found:
-			list[i] = viewInstance{ci: ci, kv: ev.KV}
-		default:
-			list = slices.Insert(list, i, viewInstance{ci: ci, kv: ev.KV})
-		}
-		v.instances[sk] = list
-	case "instance-groups":
-		m := v.groups[sk]
-		if ev.Type == store.EventDelete {
-			delete(m, id)
-			return
-		}
-		if m == nil {
-			m = map[string]viewGroups{}
-			v.groups[sk] = m
-		}
-		var groups []string
-		for g, n := range gc {
-			for range n {
-				groups = append(groups, g)
-			}
-		}
-		m[id] = viewGroups{counts: gc, groups: groups, rev: ev.KV.ModRevision}
-	}
-}
-
-// snapshot returns the cluster's instances (in ID order) and their groups
-// (aligned with the instances) once the view has seen revision minRev.
-func (v *placementView) snapshot(ctx context.Context, sc ecs.Scope, cluster string, minRev int64) ([]viewInstance, []viewGroups, error) {
-	stop := context.AfterFunc(ctx, func() {
-		v.mu.Lock()
-		v.cond.Broadcast()
-		v.mu.Unlock()
-	})
-	defer stop()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for v.rev < minRev && !v.dead && ctx.Err() == nil {
-		v.cond.Wait()
-	}
-	if v.dead {
-		return nil, nil, store.ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
-	sk := viewScopeKey(sc, cluster)
-	out := slices.Clone(v.instances[sk])
-	gm := v.groups[sk]
-	groups := make([]viewGroups, len(out))
-	for i, vi := range out {
-		groups[i] = gm[vi.ci.ID]
-	}
-	return out, groups, nil
+	return out
 }
 
 // cloneInstance deep-copies an instance (cheaper than decoding it again).
@@ -523,6 +524,15 @@ func cloneInstance(ci *ecs.ContainerInstance) *ecs.ContainerInstance {
 	c.RemainingResources = cloneRes(ci.RemainingResources)
 	c.Attributes = slices.Clone(ci.Attributes)
 	c.Tags = slices.Clone(ci.Tags)
+	return &c
+}
+
+// reservable returns a copy of ci whose remaining resources, all that
+// ContainerInstance.Reserve and Release change besides the version, are
+// its own; the rest (attributes and all) is shared with ci.
+func reservable(ci *ecs.ContainerInstance) *ecs.ContainerInstance {
+	c := *ci
+	c.RemainingResources = cloneRes(ci.RemainingResources)
 	return &c
 }
 

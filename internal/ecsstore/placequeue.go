@@ -5,10 +5,12 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/scheduler"
 	"github.com/berth-dev/berth/internal/store"
 )
 
@@ -21,33 +23,46 @@ const maxBatchCalls = 64
 // (started when the queue fills, gone when it empties) repeatedly takes the
 // calls waiting, in arrival order, and places them as a batch:
 //
-//  1. it reads the cluster and the placement view once;
+//  1. it reads the cluster, and takes the cluster's instances from the
+//     placement view (see placementView) once;
 //  2. it runs each call in turn (client token check, decide, charging the
-//     instances) against that view, updated in memory with the tasks and
-//     reservations of the calls before it;
-//  3. it commits every call's tasks, tags and tokens and the final value of
-//     every charged instance in ONE store transaction (one fsync), which
-//     compares the revisions of the cluster, of every charged instance and
-//     instance-groups record as read in step 1, and that the new tokens do
-//     not exist.
+//     instances) against that snapshot, updated in memory with the tasks
+//     and reservations of the calls before it;
+//  3. it commits every call's tasks, tags and tokens and the final state
+//     record of every charged instance in ONE store transaction (one
+//     fsync), which compares the revisions of the cluster and of every
+//     charged instance's records as the snapshot had them, and that the
+//     new tokens do not exist; it then applies its writes to the view
+//     before answering the calls.
 //
 // Why each call gets what it would have got alone, in batch order: call k
 // decides on exactly the state a lone call would read after calls 1..k-1
-// committed (the view as read plus their writes, which are the only
-// changes since, or the compares would fail). A call whose decision or
-// charging fails gets its error and leaves the batch state untouched (it
-// works on copies), as a lone failed call writes nothing. A call with the
-// client token of an earlier call of the batch is left for the next batch,
-// where it sees that call's token and replays it. If the transaction loses
-// a compare (a write by someone else: an agent updating an instance, a
-// deregistration, DeleteCluster, another process), nothing was written and
-// the whole batch is placed again from a fresh view, as lone calls would
-// retry. If it fails otherwise, each call is placed again alone, so one
-// bad call cannot fail the others. Calls of one batch never conflict with
-// each other, which is what lets concurrent RunTask calls share a commit.
-// The view (and the overlay in last) only feed decisions; the compares are
-// what make a commit correct, so a stale input costs a retry, never a
-// wrong write.
+// committed (the snapshot plus their writes, which are the only changes
+// to the charged records since, or the compares would fail). A call whose
+// decision or charging fails gets its error and leaves the batch state
+// untouched (it works on copies), as a lone failed call writes nothing. A
+// call with the client token of an earlier call of the batch is left for
+// the next batch, where it sees that call's token and replays it. If the
+// transaction loses a compare (a write by someone else: an agent updating
+// an instance, a task stopping, a deregistration, DeleteCluster, another
+// process), nothing was written and the whole batch is placed again from a
+// fresh snapshot, as lone calls would retry. If it fails otherwise, each
+// call is placed again alone, so one bad call cannot fail the others.
+// Calls of one batch never conflict with each other, which is what lets
+// concurrent RunTask calls share a commit. The view only feeds decisions;
+// the compares are what make a commit correct, so a stale input costs a
+// retry, never a wrong write.
+//
+// Pipelining (work) keeps this: a batch planned while the batch before is
+// in flight decides on the snapshot plus that batch's writes, exactly what
+// it would read once that batch committed; its compares of the records that
+// batch wrote expect that batch's revision, and it is committed only after
+// that batch has landed. If that batch fails, the plan is dropped and the
+// calls are placed again. A call that arrives while the batch before is in
+// flight joins the batch being planned only if no write of the cluster's
+// instance records has begun since its snapshot (nor has the managed
+// instance changed): a write its client completed before calling would be
+// missing from the snapshot, and the call waits for the next batch.
 //
 // The worker runs with its own context: a caller whose context ends while
 // its call is still queued withdraws it; once taken, the call's outcome
@@ -60,24 +75,8 @@ type placementQueue struct {
 
 	mu      sync.Mutex
 	pending []*createCall
-	running bool // a worker is draining pending
-
-	// last is what the worker's previous batch wrote, at revision
-	// lastRev. The placement view applies a revision's events one by one,
-	// so when it has reached lastRev it may not have all of that batch's
-	// writes yet; readView takes them from here instead of deciding on
-	// stale records (which would only cost a retry). Used by the worker
-	// only.
-	last    map[string]writtenRecord // instance or instance-groups key → value
-	lastRev int64
-}
-
-// writtenRecord is an instance (ci and raw) or instance-groups (counts)
-// record a batch wrote.
-type writtenRecord struct {
-	raw    []byte
-	ci     *ecs.ContainerInstance
-	counts groupCounts
+	running bool          // a worker is draining pending
+	wake    chan struct{} // signalled (buffer 1) when a call is queued
 }
 
 // createCall is one CreateTasks call. The worker sets the results before
@@ -104,7 +103,7 @@ func (r *Repo) queueFor(sc ecs.Scope, cluster string) *placementQueue {
 	if q, ok := queues.Load(k); ok {
 		return q.(*placementQueue)
 	}
-	q, _ := queues.LoadOrStore(k, &placementQueue{r: r, sc: sc, cluster: cluster, key: k})
+	q, _ := queues.LoadOrStore(k, &placementQueue{r: r, sc: sc, cluster: cluster, key: k, wake: make(chan struct{}, 1)})
 	return q.(*placementQueue)
 }
 
@@ -118,6 +117,10 @@ func (q *placementQueue) submit(ctx context.Context, c *createCall) error {
 		go q.work()
 	}
 	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
 	select {
 	case <-c.done:
 		return nil
@@ -134,12 +137,20 @@ func (q *placementQueue) submit(ctx context.Context, c *createCall) error {
 	return nil
 }
 
-// work places batches until the queue is empty.
+// work places batches until the queue is empty. It pipelines: while one
+// batch's transaction is being committed (its fsync), it plans the next
+// batch on top of that batch's writes, adding the calls that arrive
+// meanwhile (see gather), and commits it as soon as the first has landed,
+// so that planning never waits for the disk and the disk never waits for
+// planning. If the batch in flight fails, the next one's plan is void and
+// it is placed again.
 func (q *placementQueue) work() {
+	ctx := context.Background()
+	var prev *flight
 	for {
 		q.mu.Lock()
-		batch := q.take()
-		if len(batch) == 0 {
+		batch := q.take(prev, nil, maxBatchCalls)
+		if len(batch) == 0 && prev == nil {
 			q.running = false
 			// Forget the idle queue (and its store). A submitter that
 			// still holds it starts a worker on it again; a second queue
@@ -150,33 +161,139 @@ func (q *placementQueue) work() {
 			return
 		}
 		q.mu.Unlock()
+		if len(batch) == 0 {
+			select {
+			case <-prev.done:
+				q.land(prev)
+				prev = nil
+			case <-q.wake:
+			}
+			continue
+		}
+		p, err := q.plan(ctx, batch, prev)
+		if err == nil && prev != nil {
+			q.gather(p, prev)
+			batch = p.batch
+		}
+		var prevRev int64
+		if prev != nil {
+			if !q.land(prev) {
+				p = nil // planned on writes that did not happen
+			}
+			prevRev, prev = prev.rev, nil
+		}
+		if p != nil && err == nil {
+			prev = q.launch(ctx, p, prevRev)
+			continue
+		}
 		q.place(batch)
-		for _, c := range batch {
-			close(c.done)
+		answer(batch)
+	}
+}
+
+// gather adds to p the calls that arrive while prev is in flight, until
+// prev has landed or the batch is full. A call joins only if p's inputs are
+// still what it would read alone (see batchPlan.current): otherwise it
+// goes back to the queue, for the next batch, which reads afresh.
+func (q *placementQueue) gather(p *batchPlan, prev *flight) {
+	for len(p.batch) < maxBatchCalls {
+		select {
+		case <-prev.done:
+			return
+		case <-q.wake:
+		}
+		q.mu.Lock()
+		more := q.take(prev, p.tokens, maxBatchCalls-len(p.batch))
+		q.mu.Unlock()
+		if len(more) == 0 {
+			continue
+		}
+		if !p.current() {
+			q.mu.Lock()
+			q.pending = append(more, q.pending...)
+			q.mu.Unlock()
+			return
+		}
+		for _, c := range more {
+			p.batch = append(p.batch, c)
+			c.err = p.add(c)
 		}
 	}
 }
 
-// take removes the next batch from pending: up to maxBatchCalls calls in
-// arrival order, stopping before a call whose client token an earlier call
-// of the batch has. q.mu must be held.
-func (q *placementQueue) take() []*createCall {
-	n := 0
+// answer returns the calls' outcomes to their callers.
+func answer(batch []*createCall) {
+	for _, c := range batch {
+		close(c.done)
+	}
+}
+
+// take removes the next calls from pending: up to n calls in arrival
+// order, stopping before a call whose client token an earlier call of the
+// batch, a call in taken, or a call of the batch in flight has (it is
+// taken later, and then replays that call). q.mu must be held.
+func (q *placementQueue) take(inFlight *flight, taken map[string]bool, n int) []*createCall {
+	k := 0
 	tokens := map[string]bool{}
-	for n < len(q.pending) && n < maxBatchCalls {
-		if t := q.pending[n].opts.ClientToken; t != "" {
-			if tokens[t] {
+	for k < len(q.pending) && k < n {
+		if t := q.pending[k].opts.ClientToken; t != "" {
+			if tokens[t] || taken[t] || (inFlight != nil && inFlight.p.tokens[t]) {
 				break
 			}
 			tokens[t] = true
 		}
-		n++
+		k++
 	}
-	batch := slices.Clone(q.pending[:n])
-	rest := copy(q.pending, q.pending[n:])
+	batch := slices.Clone(q.pending[:k])
+	rest := copy(q.pending, q.pending[k:])
 	clear(q.pending[rest:])
 	q.pending = q.pending[:rest]
 	return batch
+}
+
+// flight is a batch whose transaction is being committed.
+type flight struct {
+	batch []*createCall
+	p     *batchPlan
+	write *viewWrite // its registration with the placement view
+
+	done chan struct{} // closed when rev and err are set
+	rev  int64
+	err  error
+}
+
+// launch starts committing a planned batch, whose compares of the records
+// the batch before wrote expect prevRev. The calls are answered as soon as
+// the transaction succeeds; on failure land places them again.
+func (q *placementQueue) launch(ctx context.Context, p *batchPlan, prevRev int64) *flight {
+	if len(p.ops) == 0 {
+		answer(p.batch)
+		return nil
+	}
+	cmps, ops, written := p.txn(prevRev)
+	f := &flight{batch: p.batch, p: p, done: make(chan struct{})}
+	// Registered before the Txn is submitted, as Repo.txn does.
+	f.write = q.r.beginWrite(ops)
+	go func() {
+		f.rev, f.err = f.write.commit(ctx, q.r.s, cmps, ops, written)
+		if f.err == nil {
+			answer(f.batch)
+		}
+		close(f.done)
+	}()
+	return f
+}
+
+// land waits for a batch in flight and reports whether it committed; if
+// not, it places the batch again, the way place does, and answers it.
+func (q *placementQueue) land(f *flight) bool {
+	<-f.done
+	if f.err == nil {
+		return true
+	}
+	q.place(f.batch)
+	answer(f.batch)
+	return false
 }
 
 // batchTxnError is a non-conflict failure of a batch's transaction.
@@ -185,7 +302,8 @@ type batchTxnError struct{ err error }
 func (e batchTxnError) Error() string { return e.err.Error() }
 func (e batchTxnError) Unwrap() error { return e.err }
 
-// place places a batch and sets every call's outcome.
+// place places a batch, with nothing in flight, and sets every call's
+// outcome.
 func (q *placementQueue) place(batch []*createCall) {
 	ctx := context.Background()
 	err := retry(ctx, func() error { return q.try(ctx, batch) })
@@ -207,91 +325,114 @@ func (q *placementQueue) place(batch []*createCall) {
 // try places the batch once; it returns an error (such as a conflict) that
 // applies to every call of the batch, and sets each call's own outcome.
 func (q *placementQueue) try(ctx context.Context, batch []*createCall) error {
-	r := q.r
-	ck := clusterKey(q.sc, q.cluster)
-	cl, crev, err := getJSON[ecs.Cluster](ctx, r.s, ck)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
-		return clusterNotFound(q.cluster)
-	}
+	p, err := q.plan(ctx, batch, nil)
 	if err != nil {
 		return err
-	}
-	p := &batchPlan{q: q, ctx: ctx, cl: cl, raw: map[string]store.KV{}, charged: map[string]*ecs.ContainerInstance{}}
-	for _, c := range batch {
-		c.tasks, c.replayed, c.err = nil, false, nil
-		c.err = p.add(c)
 	}
 	if len(p.ops) == 0 {
 		return nil
 	}
-	cmps := append([]store.Compare{{Key: ck, ModRevision: crev}}, p.cmps...)
-	ops := p.ops
-	written := make([][]byte, len(p.order))
-	for i, key := range p.order {
-		ci := p.charged[key]
-		cmps = append(cmps, store.Compare{Key: key, ModRevision: p.raw[key].ModRevision})
-		written[i] = mustJSON(ci)
-		ops = append(ops, store.Op{Key: key, Value: written[i]})
-		if key != p.managedKey {
-			gk := groupsKey(q.sc, q.cluster, ci.ID)
-			cmps = append(cmps, store.Compare{Key: gk, ModRevision: p.groupRevs[ci.ID]})
-			ops = append(ops, store.Op{Key: gk, Value: mustJSON(p.counts[ci.ID])})
-		}
+	cmps, ops, written := p.txn(0)
+	_, err = q.r.txn(ctx, cmps, ops, written)
+	if err != nil && len(batch) > 1 && !errors.Is(err, store.ErrConflict) {
+		return batchTxnError{err}
 	}
-	rev, err := r.s.Txn(ctx, cmps, ops)
-	if err != nil {
-		// The overlay may be what is stale (a record someone else
-		// deleted since): place again on the view alone.
-		q.last = nil
-		if len(batch) > 1 && !errors.Is(err, store.ErrConflict) {
-			return batchTxnError{err}
-		}
-		return err
-	}
-	q.last, q.lastRev = make(map[string]writtenRecord, 2*len(p.order)), rev
-	for i, key := range p.order {
-		ci := p.charged[key]
-		rememberInstance(key, written[i], ci)
-		q.last[key] = writtenRecord{raw: written[i], ci: ci}
-		if key != p.managedKey {
-			q.last[groupsKey(q.sc, q.cluster, ci.ID)] = writtenRecord{counts: p.counts[ci.ID]}
-		}
-	}
-	return nil
+	return err
 }
 
-// batchPlan is the state of one attempt at a batch: the view the calls
-// decide on, updated in memory by each call that succeeds, and the writes
-// to commit. Instances are keyed by their store key.
-type batchPlan struct {
-	q   *placementQueue
-	ctx context.Context
-	cl  *ecs.Cluster
+// plan runs the batch's calls, on top of the writes of prev (a batch in
+// flight) if not nil, and sets each call's own outcome; the error applies
+// to every call.
+func (q *placementQueue) plan(ctx context.Context, batch []*createCall, prev *flight) (*batchPlan, error) {
+	ck := clusterKey(q.sc, q.cluster)
+	cl, crev, err := getJSON[ecs.Cluster](ctx, q.r.s, ck)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
+		return nil, clusterNotFound(q.cluster)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &batchPlan{q: q, ctx: ctx, prev: prev, cl: cl, crev: crev, charged: map[int]*ecs.ContainerInstance{}, tokens: map[string]bool{}}
+	for _, c := range batch {
+		p.batch = append(p.batch, c)
+		c.err = p.add(c)
+	}
+	return p, nil
+}
 
-	// The registered instances, read on first use: as read (vis), and
-	// current (instances, aligned; shared values, never modified).
-	viewRead  bool
-	vis       []viewInstance
-	instances []*ecs.ContainerInstance
-	pos       map[string]int         // instance ARN → index
-	groups    map[string][]string    // instance ID → current groups
-	counts    map[string]groupCounts // instance ID → current group counts
-	groupRevs map[string]int64       // instance ID → instance-groups revision as read
+// txn returns the batch's transaction: compares, ops and the decoded
+// values written (for the placement view). Records the batch in flight
+// wrote are compared at prevRev, its revision.
+func (p *batchPlan) txn(prevRev int64) ([]store.Compare, []store.Op, map[string]any) {
+	q := p.q
+	cmps := append([]store.Compare{{Key: clusterKey(q.sc, q.cluster), ModRevision: p.crev}}, p.cmps...)
+	ops := slices.Clone(p.ops)
+	written := map[string]any{}
+	for _, i := range p.order {
+		e := p.entries[i]
+		rec := &instanceRecords{sc: q.sc, cluster: q.cluster, id: e.id, baseRev: e.baseRev, st: e.st, stRev: e.stRev, legacy: e.legacy, legRev: e.legRev}
+		if st := p.fromPrev[i]; st != nil {
+			rec.st, rec.stRev, rec.legacy, rec.legRev = st, prevRev, nil, 0
+		}
+		c, o, w := rec.save(p.charged[i], p.counts[i], false)
+		cmps, ops = append(cmps, c...), append(ops, o...)
+		maps.Copy(written, w)
+	}
+	if p.managedCharged {
+		rev := p.managedRev
+		if p.managedFromPrev {
+			rev = prevRev
+		}
+		cmps = append(cmps, store.Compare{Key: p.managedKey, ModRevision: rev})
+		ops = append(ops, store.Op{Key: p.managedKey, Value: mustJSON(p.managed)})
+	}
+	return cmps, ops, written
+}
+
+// batchPlan is the state of one attempt at a batch: the instances the
+// calls decide on, updated in memory by each call that succeeds, and the
+// writes to commit. Registered instances are identified by their index in
+// the snapshot.
+type batchPlan struct {
+	q      *placementQueue
+	ctx    context.Context
+	batch  []*createCall
+	tokens map[string]bool // the client tokens of the batch's calls
+	prev   *flight         // the batch in flight, whose writes this one builds on
+	cl     *ecs.Cluster
+	crev   int64
+
+	// The registered instances, read on first use: the view's entries,
+	// and the current instances and their scheduler states (aligned; the
+	// slices are the plan's, their elements shared and never modified).
+	viewRead bool
+	viewGen  uint64 // the view's count of the cluster's writes begun, when read
+	entries  []*viewEntry
+	cis      []*ecs.ContainerInstance
+	states   []scheduler.InstanceState
+	counts   map[int]groupCounts  // charged instance → current group counts
+	fromPrev map[int]*stateRecord // instance → state record the batch in flight writes
 
 	// The managed instance, read (or built) on first use; current value.
-	managedKey string
-	managed    *ecs.ContainerInstance
+	managedKey      string
+	managed         *ecs.ContainerInstance
+	managedRev      int64
+	managedCharged  bool
+	managedFromPrev bool // managed is what the batch in flight writes
 
-	raw     map[string]store.KV               // instance key → record as read
-	charged map[string]*ecs.ContainerInstance // instance key → value to write
-	order   []string                          // charged keys, first charge first
-	cmps    []store.Compare                   // token compares
-	ops     []store.Op                        // tasks, tags and tokens
+	charged map[int]*ecs.ContainerInstance // charged instance → value to write
+	order   []int                          // charged instances, first charge first
+	cmps    []store.Compare                // token compares
+	ops     []store.Op                     // tasks, tags and tokens
 }
 
 // add runs one call against the plan and returns its error.
 func (p *batchPlan) add(c *createCall) error {
+	c.tasks, c.replayed, c.err = nil, false, nil
 	q, opts := p.q, c.opts
+	if opts.ClientToken != "" {
+		p.tokens[opts.ClientToken] = true
+	}
 	var tk string
 	if opts.ClientToken != "" {
 		tk = tokenKey(q.sc, q.cluster, opts.ClientToken)
@@ -315,8 +456,7 @@ func (p *batchPlan) add(c *createCall) error {
 		if err := p.readView(); err != nil {
 			return err
 		}
-		in.Instances = slices.Clone(p.instances)
-		in.Groups = maps.Clone(p.groups)
+		in.Instances, in.States = p.cis, p.states
 	}
 	placed, err := c.decide(in)
 	if err != nil {
@@ -324,34 +464,43 @@ func (p *batchPlan) add(c *createCall) error {
 	}
 
 	// Charge copies, so that a call that fails leaves the plan as it was.
-	mine := map[string]*ecs.ContainerInstance{} // instance key → charged copy
-	var order []string
-	counts := map[string]groupCounts{}
+	const managed = -1
+	mine := map[int]*ecs.ContainerInstance{} // instance → charged copy
+	var order []int
+	counts := map[int]groupCounts{}
 	var tasks []*ecs.Task
 	var ops []store.Op
 	for _, pt := range placed {
 		t := pt.Task
 		if arn := t.ContainerInstanceARN; arn != "" {
-			key, cur := p.current(arn, opts.Managed)
-			if cur == nil {
+			i := managed
+			cur := p.managed
+			if !opts.Managed {
+				i = p.index(arn)
+				if i < 0 {
+					return fault.New(fault.Internal, "placement chose unknown instance %s", arn)
+				}
+				cur = p.cis[i]
+			} else if cur == nil || cur.ARN != arn {
 				return fault.New(fault.Internal, "placement chose unknown instance %s", arn)
 			}
-			ci := mine[key]
+			ci := mine[i]
 			if ci == nil {
-				ci = cloneInstance(cur)
-				mine[key] = ci
-				order = append(order, key)
+				ci = reservable(cur)
+				mine[i] = ci
+				order = append(order, i)
 			}
 			if err := ci.Reserve(pt.Resources); err != nil {
 				return err
 			}
 			if !opts.Managed {
-				gc := counts[ci.ID]
+				gc := counts[i]
 				if gc == nil {
-					if gc = maps.Clone(p.counts[ci.ID]); gc == nil {
+					gc = maps.Clone(p.states[i].GroupCounts)
+					if gc == nil {
 						gc = groupCounts{}
 					}
-					counts[ci.ID] = gc
+					counts[i] = gc
 				}
 				gc[t.Group]++
 			}
@@ -366,21 +515,19 @@ func (p *batchPlan) add(c *createCall) error {
 	}
 
 	// The call succeeded: make its charges the plan's current state.
-	for _, key := range order {
-		ci := mine[key]
-		if _, ok := p.charged[key]; !ok {
-			p.order = append(p.order, key)
+	for _, i := range order {
+		ci := mine[i]
+		if i == managed {
+			p.managed, p.managedCharged = ci, true
+			continue
 		}
-		p.charged[key] = ci
-		if opts.Managed {
-			p.managed = ci
-		} else {
-			p.instances[p.pos[ci.ARN]] = ci
+		if _, ok := p.charged[i]; !ok {
+			p.order = append(p.order, i)
 		}
-	}
-	for id, gc := range counts {
-		p.counts[id] = gc
-		p.groups[id] = expandGroups(gc)
+		p.charged[i] = ci
+		p.counts[i] = counts[i]
+		p.cis[i] = ci
+		p.states[i] = schedState(ci, counts[i], p.states[i].AttributeIndex)
 	}
 	if tk != "" {
 		rec := tokenRecord{CreatedAt: opts.Now}
@@ -395,65 +542,79 @@ func (p *batchPlan) add(c *createCall) error {
 	return nil
 }
 
-// current returns the store key and current value of the instance arn
-// among the candidates of a call (nil if it is not one).
-func (p *batchPlan) current(arn string, managed bool) (string, *ecs.ContainerInstance) {
-	if managed {
-		if p.managed != nil && p.managed.ARN == arn {
-			return p.managedKey, p.managed
-		}
-		return "", nil
+// index returns the snapshot index of the registered instance arn of the
+// cluster, or -1.
+func (p *batchPlan) index(arn string) int {
+	ref, err := ParseInstanceRef(arn, "")
+	if err != nil || ref.Cluster != p.q.cluster {
+		return -1
 	}
-	i, ok := p.pos[arn]
-	if !ok {
-		return "", nil
+	i, found := slices.BinarySearchFunc(p.entries, ref.ID, func(e *viewEntry, id string) int { return strings.Compare(e.id, id) })
+	if !found || p.cis[i].ARN != arn {
+		return -1
 	}
-	return p.vis[i].kv.Key, p.instances[i]
+	return i
 }
 
-// readView reads the cluster's registered instances and their groups from
-// the placement view, once it has seen the store's current revision.
+// readView takes the cluster's registered instances from the placement
+// view.
 func (p *batchPlan) readView() error {
 	if p.viewRead {
 		return nil
 	}
-	r := p.q.r
-	minRev, err := r.s.Revision(p.ctx)
+	var exclude *viewWrite
+	if p.prev != nil {
+		exclude = p.prev.write
+	}
+	entries, gen, err := p.q.r.view().snapshot(p.ctx, p.q.sc, p.q.cluster, exclude)
 	if err != nil {
 		return err
 	}
-	vis, vgroups, err := r.view().snapshot(p.ctx, p.q.sc, p.q.cluster, minRev)
-	if err != nil {
-		return err
+	p.entries, p.viewGen = entries, gen
+	p.cis = make([]*ecs.ContainerInstance, len(entries))
+	p.states = make([]scheduler.InstanceState, len(entries))
+	for i, e := range entries {
+		p.cis[i], p.states[i] = e.ci, e.state
 	}
-	p.vis = vis
-	p.instances = make([]*ecs.ContainerInstance, len(vis))
-	p.pos = make(map[string]int, len(vis))
-	p.groups = make(map[string][]string, len(vis))
-	p.counts = map[string]groupCounts{}
-	p.groupRevs = map[string]int64{}
-	for i, vi := range vis {
-		g := vgroups[i]
-		// The view has not applied the previous batch's write of this
-		// instance yet (nor, written with it, of its groups): use it.
-		if w, ok := p.q.last[vi.kv.Key]; ok && vi.kv.ModRevision < p.q.lastRev {
-			vi.ci, vi.kv.Value, vi.kv.ModRevision = w.ci, w.raw, p.q.lastRev
-			vis[i] = vi
-			if w, ok := p.q.last[groupsKey(p.q.sc, p.q.cluster, vi.ci.ID)]; ok {
-				g = viewGroups{counts: w.counts, groups: expandGroups(w.counts), rev: p.q.lastRev}
+	p.counts = map[int]groupCounts{}
+	p.fromPrev = map[int]*stateRecord{}
+	// The instances the batch in flight charged are as it writes them.
+	if prev := p.prev; prev != nil {
+		for _, j := range prev.p.order {
+			i := p.index(prev.p.cis[j].ARN)
+			if i < 0 {
+				continue // gone since: the batch in flight fails
 			}
-		}
-		p.instances[i] = vi.ci
-		p.pos[vi.ci.ARN] = i
-		p.raw[vi.kv.Key] = vi.kv
-		if g.rev != 0 {
-			p.groupRevs[vi.ci.ID] = g.rev
-			p.counts[vi.ci.ID] = g.counts
-			p.groups[vi.ci.ID] = g.groups
+			ci, counts := prev.p.charged[j], prev.p.counts[j]
+			p.cis[i], p.states[i] = ci, schedState(ci, counts, entries[i].state.AttributeIndex)
+			p.fromPrev[i] = &stateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: counts}
 		}
 	}
 	p.viewRead = true
 	return nil
+}
+
+// current reports whether the plan's inputs are still what a call queued
+// now would read if it were placed alone: no write of the cluster's
+// instance records has begun since the plan read the placement view (such
+// a write may have been seen, and so be the reason for the call), and the
+// managed instance, if the plan read it, is unchanged. The batch in flight
+// does not count: the plan already builds on its writes.
+func (p *batchPlan) current() bool {
+	if p.viewRead && p.q.r.view().began(p.q.sc, p.q.cluster) != p.viewGen {
+		return false
+	}
+	if p.managed != nil && !p.managedFromPrev {
+		kv, err := p.q.r.s.Get(p.ctx, p.managedKey)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return p.managedRev == 0
+		case err != nil:
+			return false
+		}
+		return kv.ModRevision == p.managedRev
+	}
+	return true
 }
 
 // readManaged reads the cluster's managed instance, or builds it with
@@ -464,33 +625,20 @@ func (p *batchPlan) readManaged(opts CreateOptions) error {
 		return nil
 	}
 	mk := managedKey(p.q.sc, p.q.cluster)
-	kv, err := p.q.r.s.Get(p.ctx, mk)
+	if prev := p.prev; prev != nil && prev.p.managedCharged {
+		p.managedKey, p.managed, p.managedFromPrev = mk, prev.p.managed, true
+		return nil
+	}
+	ci, rev, err := getJSON[ecs.ContainerInstance](p.ctx, p.q.r.s, mk)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		ci, err := opts.NewManaged(p.cl)
-		if err != nil {
+		if ci, err = opts.NewManaged(p.cl); err != nil {
 			return err
 		}
-		kv = store.KV{Key: mk, Value: mustJSON(ci)}
+		rev = 0
 	case err != nil:
 		return err
 	}
-	ci, err := decode[ecs.ContainerInstance](kv)
-	if err != nil {
-		return err
-	}
-	p.managedKey, p.managed = mk, ci
-	p.raw[mk] = kv
+	p.managedKey, p.managed, p.managedRev = mk, ci, rev
 	return nil
-}
-
-// expandGroups lists a group once per task in it.
-func expandGroups(gc groupCounts) []string {
-	var out []string
-	for g, n := range gc {
-		for range n {
-			out = append(out, g)
-		}
-	}
-	return out
 }

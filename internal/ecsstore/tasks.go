@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/url"
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/scheduler"
 	"github.com/berth-dev/berth/internal/store"
 )
 
@@ -83,16 +85,18 @@ func (r *Repo) Tasks(ctx context.Context, sc ecs.Scope, cluster string) ([]*ecs.
 	return out, nil
 }
 
-// PlacementInput is the view of a cluster a placement decision sees.
+// PlacementInput is the view of a cluster a placement decision sees. It
+// is valid only during the decision: do not keep or modify any of it.
 type PlacementInput struct {
 	Cluster *ecs.Cluster
 	// Instances are the candidate instances: the cluster's registered
-	// instances, or only its managed instance. They are shared: do not
-	// modify them.
+	// instances (in ID order), or only its managed instance.
 	Instances []*ecs.ContainerInstance
-	// Groups holds, per instance ID, the groups of its tasks that are not
-	// stopped (registered instances only).
-	Groups map[string][]string
+	// States are the registered instances as the scheduler sees them,
+	// aligned with Instances (the groups of their tasks that are not
+	// stopped as GroupCounts, attributes indexed); nil for the managed
+	// instance.
+	States []scheduler.InstanceState
 }
 
 // PlacedTask is one task a placement decided on: the task, already
@@ -209,14 +213,15 @@ func (r *Repo) UpdateTask(ctx context.Context, sc ecs.Scope, cluster, id string,
 		}
 		cmps := []store.Compare{{Key: key, ModRevision: rev}}
 		ops := []store.Op{{Key: key, Value: mustJSON(t)}}
+		var written map[string]any
 		if !wasStopped && t.LastStatus == ecs.TaskStopped && t.ContainerInstanceARN != "" {
-			c, o, err := r.releaseOps(ctx, sc, t, resources)
+			c, o, w, err := r.releaseOps(ctx, sc, t, resources)
 			if err != nil {
 				return err
 			}
-			cmps, ops = append(cmps, c...), append(ops, o...)
+			cmps, ops, written = append(cmps, c...), append(ops, o...), w
 		}
-		if _, err := r.s.Txn(ctx, cmps, ops); err != nil {
+		if _, err := r.txn(ctx, cmps, ops, written); err != nil {
 			return err
 		}
 		out = t
@@ -226,49 +231,34 @@ func (r *Repo) UpdateTask(ctx context.Context, sc ecs.Scope, cluster, id string,
 }
 
 // releaseOps returns the compares and writes that give a stopped task's
-// reservation back to its instance. An instance that is gone needs none.
-func (r *Repo) releaseOps(ctx context.Context, sc ecs.Scope, t *ecs.Task, resources func(context.Context, *ecs.Task) (ecs.TaskResources, error)) ([]store.Compare, []store.Op, error) {
+// reservation back to its instance (and take its group off a registered
+// instance), and the decoded values written. An instance that is gone
+// needs none.
+func (r *Repo) releaseOps(ctx context.Context, sc ecs.Scope, t *ecs.Task, resources func(context.Context, *ecs.Task) (ecs.TaskResources, error)) ([]store.Compare, []store.Op, map[string]any, error) {
 	ref, err := ParseInstanceRef(t.ContainerInstanceARN, "")
 	if err != nil {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
-	loc, ci, rev, err := r.locate(ctx, sc, ref)
+	l, err := r.locate(ctx, sc, ref)
 	if fault.Is(err, fault.NotFound) {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	res, err := resources(ctx, t)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	ci.Release(res)
-	cmps := []store.Compare{{Key: loc.key, ModRevision: rev}}
-	ops := []store.Op{{Key: loc.key, Value: mustJSON(ci)}}
-	if !loc.managed {
-		gk := groupsKey(sc, ref.Cluster, ref.ID)
-		gc, grev, err := getJSON[groupCounts](ctx, r.s, gk)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return nil, nil, err
-		default:
-			m := *gc
-			if m[t.Group] > 1 {
-				m[t.Group]--
-			} else {
-				delete(m, t.Group)
-			}
-			cmps = append(cmps, store.Compare{Key: gk, ModRevision: grev})
-			if len(m) == 0 {
-				ops = append(ops, store.Op{Key: gk, Delete: true})
-			} else {
-				ops = append(ops, store.Op{Key: gk, Value: mustJSON(m)})
-			}
-		}
+	l.ci.Release(res)
+	groups := maps.Clone(l.groups)
+	if groups[t.Group] > 1 {
+		groups[t.Group]--
+	} else {
+		delete(groups, t.Group)
 	}
-	return cmps, ops, nil
+	cmps, ops, written := l.save(groups, false)
+	return cmps, ops, written, nil
 }
 
 // DeleteTask removes a STOPPED task and its tags (stopped-task retention).

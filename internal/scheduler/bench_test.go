@@ -75,3 +75,37 @@ func BenchmarkPlace10kOn1kSpread(b *testing.B) {
 func BenchmarkPlace10kOn1kRandom(b *testing.B) {
 	benchPlace(b, []ecs.PlacementStrategy{{Type: ecs.StrategyRandom}})
 }
+
+// benchRunTask places one RunTask's worth of tasks (10) on the 1,000
+// instances of benchSnapshot in the form the placement view keeps them
+// (GroupCounts, AttributeIndex): the scheduler's share of a RunTask call,
+// dominated by the per-call pass over every instance.
+func benchRunTask(b *testing.B, strategies []ecs.PlacementStrategy) {
+	snap := benchSnapshot()
+	for i := range snap.Instances {
+		st := &snap.Instances[i]
+		st.GroupCounts = map[string]int{}
+		for _, t := range st.Tasks {
+			st.GroupCounts[t.Group]++
+		}
+		st.Tasks = nil
+		st.AttributeIndex = IndexAttributes(st.Instance)
+	}
+	req := Request{Count: ecs.MaxRunCount, CPU: 256, Memory: 1024, Group: "service:web", Strategies: strategies}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	b.ReportAllocs()
+	for b.Loop() {
+		if plan := Place(snap, req, rnd); len(plan.Placements) != req.Count {
+			b.Fatalf("placed %d of %d", len(plan.Placements), req.Count)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/call")
+}
+
+func BenchmarkPlaceRunTaskOn1kBinpack(b *testing.B) {
+	benchRunTask(b, []ecs.PlacementStrategy{binpack("memory")})
+}
+
+func BenchmarkPlaceRunTaskOn1kSpread(b *testing.B) {
+	benchRunTask(b, []ecs.PlacementStrategy{spread("attribute:ecs.availability-zone"), spread("instanceId")})
+}

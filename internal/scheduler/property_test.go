@@ -321,3 +321,54 @@ func TestPlaceProperties(t *testing.T) {
 		t.Errorf("only %d of %d cases compared with the model", compared, n)
 	}
 }
+
+// TestPlaceCountsFormEquivalent: a snapshot that gives each instance's
+// tasks as GroupCounts and its attributes as an AttributeIndex (the form
+// the placement view keeps) plans exactly like the same snapshot with Tasks
+// and attribute scans, with and without randomness.
+func TestPlaceCountsFormEquivalent(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	for seed := range uint64(n) {
+		snap, req := randomCase(seed)
+		counted, _ := randomCase(seed)
+		for i := range counted.Instances {
+			st := &counted.Instances[i]
+			st.GroupCounts = map[string]int{}
+			for _, tk := range st.Tasks {
+				st.GroupCounts[tk.Group]++
+			}
+			st.Tasks = nil
+			st.AttributeIndex = IndexAttributes(st.Instance)
+		}
+		// Both forms also when the request has no group (spread then
+		// counts every task).
+		for _, group := range []string{req.Group, ""} {
+			req.Group = group
+			var r1, r2 *rand.Rand
+			if seed%2 == 1 {
+				r1, r2 = rand.New(rand.NewPCG(seed, 7)), rand.New(rand.NewPCG(seed, 7))
+			}
+			want, got := Place(snap, req, r1), Place(counted, req, r2)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("seed %d, group %q: counts form planned %+v, tasks form %+v", seed, group, got, want)
+			}
+		}
+	}
+}
+
+// TestIndexAttributesFirstWins: a repeated attribute name resolves to its
+// first value, as ContainerInstance.Attribute does.
+func TestIndexAttributesFirstWins(t *testing.T) {
+	ci := &ecs.ContainerInstance{Attributes: []ecs.Attribute{{Name: "a", Value: "1"}, {Name: "b"}, {Name: "a", Value: "2"}}}
+	idx := IndexAttributes(ci)
+	for _, name := range []string{"a", "b", "c"} {
+		wv, wok := ci.Attribute(name)
+		gv, gok := idx[name]
+		if wv != gv || wok != gok {
+			t.Errorf("%s: index %q %v, instance %q %v", name, gv, gok, wv, wok)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
@@ -19,13 +20,90 @@ type TaskInfo struct {
 
 // InstanceState is one container instance as placement sees it: the
 // instance, what it has left, and the tasks on it.
+//
+// The tasks are given either as Tasks or, when Tasks is nil, as
+// GroupCounts (how many tasks of each group), the form a caller that keeps
+// the state between placements maintains. AttributeIndex, if not nil, maps
+// each of Instance's attribute names to its value; placement then looks
+// attributes up there instead of scanning Instance.Attributes. Placement
+// never modifies any of them, so callers may share them between snapshots.
 type InstanceState struct {
-	Instance *ecs.ContainerInstance
-	CPU      int   // remaining CPU units
-	Memory   int   // remaining memory MiB
-	TCPPorts []int // host ports taken
-	UDPPorts []int
-	Tasks    []TaskInfo
+	Instance       *ecs.ContainerInstance
+	CPU            int   // remaining CPU units
+	Memory         int   // remaining memory MiB
+	TCPPorts       []int // host ports taken
+	UDPPorts       []int
+	Tasks          []TaskInfo
+	GroupCounts    map[string]int
+	AttributeIndex map[string]string
+}
+
+// IndexAttributes returns an AttributeIndex for ci: the value of each of
+// its attributes by name (the first one, should a name repeat, as
+// ContainerInstance.Attribute does).
+func IndexAttributes(ci *ecs.ContainerInstance) map[string]string {
+	m := make(map[string]string, len(ci.Attributes))
+	for _, a := range ci.Attributes {
+		if _, dup := m[a.Name]; !dup {
+			m[a.Name] = a.Value
+		}
+	}
+	return m
+}
+
+// attribute returns the value of one of the instance's attributes.
+func (st *InstanceState) attribute(name string) (string, bool) {
+	if st.AttributeIndex != nil {
+		v, ok := st.AttributeIndex[name]
+		return v, ok
+	}
+	return st.Instance.Attribute(name)
+}
+
+// hasAttributes reports whether the instance has every required attribute
+// (with the required value, if one is given), as
+// ContainerInstance.SatisfiesAttributes does.
+func (st *InstanceState) hasAttributes(required []ecs.Attribute) bool {
+	for _, r := range required {
+		v, ok := st.attribute(r.Name)
+		if !ok || (r.Value != "" && v != r.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// groupTasks returns how many of the instance's tasks are in group, and,
+// when all is set, how many tasks it has in total (otherwise 0).
+func (st *InstanceState) groupTasks(group string, all bool) (inGroup, total int) {
+	if st.Tasks != nil || st.GroupCounts == nil {
+		for _, t := range st.Tasks {
+			if t.Group == group {
+				inGroup++
+			}
+		}
+		return inGroup, len(st.Tasks)
+	}
+	if all {
+		for _, n := range st.GroupCounts {
+			total += n
+		}
+	}
+	return st.GroupCounts[group], total
+}
+
+// taskGroups lists the group of each of the instance's tasks.
+func (st *InstanceState) taskGroups() []string {
+	if st.Tasks != nil || st.GroupCounts == nil {
+		return groupsOf(st.Tasks)
+	}
+	var out []string
+	for g, n := range st.GroupCounts {
+		for range n {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // StateOf builds an InstanceState from an instance's remaining resources.
@@ -144,6 +222,7 @@ type key [maxKey]uint64
 // raises bucket counts shared with other cells; their keys only grow, so
 // they are refreshed lazily when they reach the top.
 type planner struct {
+	scratch *scratch
 	snap    *Snapshot
 	req     Request
 	rnd     *rand.Rand
@@ -182,8 +261,38 @@ func Place(snap Snapshot, req Request, rnd *rand.Rand) Plan {
 	if err := Validate(req); err != nil {
 		return Plan{Err: err}
 	}
-	p := &planner{req: req, rnd: rnd}
-	return p.run(snap)
+	sc, _ := scratchPool.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	p := &planner{req: req, rnd: rnd, scratch: sc}
+	plan := p.run(snap)
+	clear(sc.reason) // drop references to strings; the rest is overwritten before use
+	scratchPool.Put(sc)
+	return plan
+}
+
+// scratch holds a planner's per-instance arrays, reused by later calls
+// (a RunTask over a thousand instances would otherwise allocate and
+// zero some 150 KB per call). Every element a plan reads is written by it
+// first, except reason, which is cleared.
+type scratch struct {
+	ints    []int
+	i32     []int32
+	reason  []string
+	clock   []float64
+	keys    []key
+	buckets []int
+}
+
+var scratchPool sync.Pool
+
+// grow returns s with length n, reusing its storage when it can.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 func (p *planner) run(snap Snapshot) Plan {
@@ -207,49 +316,45 @@ func (p *planner) run(snap Snapshot) Plan {
 		p.rnd = rand.New(rand.NewPCG(0x6265727468, 0x7363686564))
 	}
 
-	p.cpu = make([]int, n)
-	p.mem = make([]int, n)
-	p.count = make([]int, n)
-	p.existing = make([]int, n)
-	p.reason = make([]string, n)
+	sc := p.scratch
+	sc.ints = grow(sc.ints, 4*n)
+	p.cpu, p.mem, p.count, p.existing = sc.ints[:n:n], sc.ints[n:2*n:2*n], sc.ints[2*n:3*n:3*n], sc.ints[3*n:]
+	sc.reason = grow(sc.reason, n)
+	p.reason = sc.reason
+	sc.i32 = grow(sc.i32, 3*n)
 	if p.taskQuery {
 		p.groups = make([][]string, n)
 		p.owned = make([]bool, n)
 	}
 	p.buckets = make([][]int, len(attrNames))
 	p.bcount = make([][]int, len(attrNames))
-	bucketIDs := make([]map[string]int, len(attrNames))
+	bucketIDs := make([]valueIDs, len(attrNames))
+	sc.buckets = grow(sc.buckets, len(attrNames)*n)
 	for a := range attrNames {
-		p.buckets[a] = make([]int, n)
-		bucketIDs[a] = map[string]int{}
+		p.buckets[a] = sc.buckets[a*n : (a+1)*n : (a+1)*n]
 	}
 
 	tcpDup, udpDup := hasDup(req.TCPPorts), hasDup(req.UDPPorts)
 	active := 0
-	candidates := make([]int32, 0, n)
+	candidates := sc.i32[:0:n]
 	for i := range snap.Instances {
 		st := &snap.Instances[i]
 		ci := st.Instance
 		p.cpu[i], p.mem[i] = st.CPU, st.Memory
-		for _, t := range st.Tasks {
-			if t.Group == req.Group {
-				p.existing[i]++
-			}
-		}
+		inGroup, total := st.groupTasks(req.Group, req.Group == "")
+		p.existing[i] = inGroup
 		if req.Group != "" {
-			p.count[i] = p.existing[i]
+			p.count[i] = inGroup
 		} else {
-			p.count[i] = len(st.Tasks)
+			p.count[i] = total
 		}
 		for a, name := range attrNames {
 			v := ""
 			if ci != nil {
-				v, _ = ci.Attribute(name)
+				v, _ = st.attribute(name)
 			}
-			id, ok := bucketIDs[a][v]
-			if !ok {
-				id = len(p.bcount[a])
-				bucketIDs[a][v] = id
+			id, added := bucketIDs[a].id(v)
+			if added {
 				p.bcount[a] = append(p.bcount[a], 0)
 			}
 			p.buckets[a][i] = id
@@ -260,7 +365,7 @@ func (p *planner) run(snap Snapshot) Plan {
 		}
 		active++
 		if p.groups != nil {
-			p.groups[i] = groupsOf(st.Tasks)
+			p.groups[i] = st.taskGroups()
 			p.owned[i] = true
 		}
 		if r := p.filter(st, i, tcpDup, udpDup); r != "" {
@@ -338,26 +443,53 @@ loop:
 // build groups the candidates into cells and heapifies.
 func (p *planner) build(candidates []int32) {
 	n := len(p.snap.Instances)
+	sc := p.scratch
 	if p.useRand {
-		p.clock = make([]float64, n)
+		sc.clock = grow(sc.clock, n)
+		p.clock = sc.clock
 		for _, i := range candidates {
 			p.clock[i] = p.rnd.ExpFloat64()
 		}
 	}
-	p.instKeys = make([]key, n)
-	p.instPos = make([]int32, n)
-	p.cellOf = make([]int32, n)
-	cellIDs := map[[maxKey]int]int32{}
+	sc.keys = grow(sc.keys, n)
+	p.instKeys = sc.keys
+	p.instPos, p.cellOf = sc.i32[n:2*n:2*n], sc.i32[2*n:]
+	// An instance's cell is the tuple of its buckets, numbered in mixed
+	// radix (each attribute has len(bcount) buckets).
+	var cellIDs map[int]int32
+	var dense []int32 // when the number of tuples is small: tuple → cell+1
+	tuples := 1
+	for a := range p.buckets {
+		tuples *= max(len(p.bcount[a]), 1)
+		if tuples > maxDenseCells {
+			break
+		}
+	}
+	if tuples <= maxDenseCells {
+		dense = make([]int32, tuples)
+	} else {
+		cellIDs = map[int]int32{}
+	}
 	var members [][]int32
 	for _, i := range candidates {
-		var sig [maxKey]int
+		sig := 0
 		for a := range p.buckets {
-			sig[a] = p.buckets[a][i]
+			sig = sig*len(p.bcount[a]) + p.buckets[a][i]
 		}
-		c, ok := cellIDs[sig]
+		var c int32
+		ok := false
+		if dense != nil {
+			c, ok = dense[sig]-1, dense[sig] != 0
+		} else {
+			c, ok = cellIDs[sig]
+		}
 		if !ok {
 			c = int32(len(members))
-			cellIDs[sig] = c
+			if dense != nil {
+				dense[sig] = c + 1
+			} else {
+				cellIDs[sig] = c
+			}
 			members = append(members, nil)
 		}
 		members[c] = append(members[c], i)
@@ -379,6 +511,43 @@ func (p *planner) build(candidates []int32) {
 		return lessKey(&p.cellKeys[a], &p.cellKeys[b], p.nFull, a, b)
 	}}
 	p.cellTop.init()
+}
+
+// maxDenseCells bounds the bucket tuples numbered with a slice rather
+// than a map.
+const maxDenseCells = 1 << 12
+
+// valueIDs numbers the distinct values of one attribute in order of first
+// appearance. Attributes that spread strategies use (zones, instance types)
+// have few values, which a linear scan finds faster than a map; many
+// values go to a map.
+type valueIDs struct {
+	vals []string
+	m    map[string]int
+}
+
+func (d *valueIDs) id(v string) (id int, added bool) {
+	if d.m != nil {
+		if id, ok := d.m[v]; ok {
+			return id, false
+		}
+		d.m[v] = len(d.m)
+		return len(d.m) - 1, true
+	}
+	for i, w := range d.vals {
+		if w == v {
+			return i, false
+		}
+	}
+	d.vals = append(d.vals, v)
+	if len(d.vals) > 16 {
+		d.m = make(map[string]int, 2*len(d.vals))
+		for i, w := range d.vals {
+			d.m[w] = i
+		}
+		d.vals = nil
+	}
+	return len(d.m) + len(d.vals) - 1, true
 }
 
 func lessKey(ka, kb *key, n int, a, b int32) bool {
@@ -415,7 +584,7 @@ func (p *planner) filter(st *InstanceState, i int, tcpDup, udpDup bool) string {
 	if !ci.AgentConnected {
 		return ecs.ReasonAgent
 	}
-	if !ci.SatisfiesAttributes(req.RequiredAttributes) {
+	if !st.hasAttributes(req.RequiredAttributes) {
 		return ecs.ReasonAttribute
 	}
 	for _, q := range p.queries {
