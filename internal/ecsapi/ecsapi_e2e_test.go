@@ -334,6 +334,15 @@ func TestTagsAndAccountSettings(t *testing.T) {
 	if apiCode(err) != "ResourceNotFoundException" {
 		t.Errorf("tag missing: %v", err)
 	}
+	// ListTagsForResource's model does not declare ResourceNotFoundException.
+	_, err = c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:ecs:eu-west-1:123456789012:cluster/nope")})
+	if apiCode(err) != "ClusterNotFoundException" {
+		t.Errorf("list tags of a missing cluster: %v", err)
+	}
+	_, err = c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:ecs:eu-west-1:123456789012:task-definition/nope:1")})
+	if apiCode(err) != "InvalidParameterException" {
+		t.Errorf("list tags of a missing task definition: %v", err)
+	}
 
 	if _, err := c.PutAccountSetting(ctx, &ecs.PutAccountSettingInput{Name: types.SettingNameContainerInsights, Value: aws.String("enabled")}); err != nil {
 		t.Fatal(err)

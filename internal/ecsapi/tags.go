@@ -28,8 +28,10 @@ type tagsOut struct {
 }
 
 // checkTaggable verifies that arn names an existing ECS resource of this
-// account and region.
-func (a *API) checkTaggable(ctx context.Context, sc ecs.Scope, arn string) error {
+// account and region. A missing resource is the error missing returns for
+// the resource's kind: each operation answers with an exception its AWS
+// model declares.
+func (a *API) checkTaggable(ctx context.Context, sc ecs.Scope, arn string, missing func(kind, arn string) error) error {
 	p, ok := ecs.ParseARN(arn)
 	if !ok || p.Service != "ecs" {
 		return fault.New(fault.InvalidParameter, "The ARN %q is not a valid ECS resource ARN.", arn)
@@ -56,14 +58,30 @@ func (a *API) checkTaggable(ctx context.Context, sc ecs.Scope, arn string) error
 		return fault.New(fault.InvalidParameter, "Tagging resources of type %q is not supported yet.", kind)
 	}
 	if fault.Is(err, fault.NotFound) {
-		return fault.NotFoundf("resource", "The specified resource %s was not found.", arn)
+		return missing(kind, arn)
 	}
 	return err
 }
 
+// resourceNotFound is TagResource's and UntagResource's missing resource:
+// ResourceNotFoundException.
+func resourceNotFound(_, arn string) error {
+	return fault.NotFoundf("resource", "The specified resource %s was not found.", arn)
+}
+
+// listTagsNotFound is ListTagsForResource's missing resource: its model
+// declares ClusterNotFoundException and InvalidParameterException but not
+// ResourceNotFoundException.
+func listTagsNotFound(kind, arn string) error {
+	if kind == "cluster" {
+		return fault.NotFoundf("cluster", "Cluster not found.")
+	}
+	return fault.New(fault.InvalidParameter, "The specified resource %s was not found.", arn)
+}
+
 func (a *API) tagResource(ctx context.Context, c *awsproto.Call, in *tagResourceIn) (any, error) {
 	sc := a.scope(c)
-	if err := a.checkTaggable(ctx, sc, in.ResourceARN); err != nil {
+	if err := a.checkTaggable(ctx, sc, in.ResourceARN, resourceNotFound); err != nil {
 		return nil, err
 	}
 	if len(in.Tags) == 0 {
@@ -84,7 +102,7 @@ func (a *API) tagResource(ctx context.Context, c *awsproto.Call, in *tagResource
 
 func (a *API) untagResource(ctx context.Context, c *awsproto.Call, in *untagResourceIn) (any, error) {
 	sc := a.scope(c)
-	if err := a.checkTaggable(ctx, sc, in.ResourceARN); err != nil {
+	if err := a.checkTaggable(ctx, sc, in.ResourceARN, resourceNotFound); err != nil {
 		return nil, err
 	}
 	err := a.repo.UpdateTags(ctx, in.ResourceARN, func(cur []ecs.Tag) ([]ecs.Tag, error) {
@@ -98,7 +116,7 @@ func (a *API) untagResource(ctx context.Context, c *awsproto.Call, in *untagReso
 
 func (a *API) listTagsForResource(ctx context.Context, c *awsproto.Call, in *resourceIn) (any, error) {
 	sc := a.scope(c)
-	if err := a.checkTaggable(ctx, sc, in.ResourceARN); err != nil {
+	if err := a.checkTaggable(ctx, sc, in.ResourceARN, listTagsNotFound); err != nil {
 		return nil, err
 	}
 	tags, err := a.repo.Tags(ctx, in.ResourceARN)
