@@ -778,13 +778,7 @@ func (t *taskRun) reconcileRestarts(ctx context.Context) {
 				res.err = err
 				res.reason = "CannotStartContainerError: " + err.Error()
 			}
-			st, err := d.InspectContainer(ctx, id)
-			switch {
-			case err == nil:
-				res.state = &st
-			case errors.Is(err, driver.ErrNotFound):
-				res.notFound = true
-			}
+			res.observe(ctx, d, id)
 			return res
 		})
 	}
@@ -1424,13 +1418,7 @@ func (t *taskRun) reconcileStop(ctx context.Context) {
 			t.launch(ctx, func(ctx context.Context) opResult {
 				res := opResult{kind: opStop, ctr: name}
 				res.err = d.StopContainer(ctx, id, timeout)
-				st, err := d.InspectContainer(ctx, id)
-				switch {
-				case err == nil:
-					res.state = &st
-				case errors.Is(err, driver.ErrNotFound):
-					res.notFound = true
-				}
+				res.observe(ctx, d, id)
 				return res
 			})
 		}
@@ -1638,4 +1626,16 @@ func (t *taskRun) buildReport() TaskChange {
 	health.DeriveHealth()
 	rep.HealthStatus = health.HealthStatus
 	return rep
+}
+
+// observe records the container's state after an operation: its snapshot,
+// or that it is gone.
+func (res *opResult) observe(ctx context.Context, d driver.Driver, id string) {
+	st, err := d.InspectContainer(ctx, id)
+	switch {
+	case err == nil:
+		res.state = &st
+	case errors.Is(err, driver.ErrNotFound):
+		res.notFound = true
+	}
 }
