@@ -40,8 +40,9 @@
 // # Blobs and uploads
 //
 // Uploads stream into <BlobRoot>/uploads/<uuid> with the digest computed
-// as the bytes arrive; the final PUT verifies it and renames the file into
-// <BlobRoot>/blobs/<alg>/<xx>/<hex>. Nothing buffers a blob in memory and
+// as the bytes arrive (by a second goroutine, which may finish a chunk's
+// last MiBs after its 202); the final PUT verifies it, fsyncs and renames
+// the file into <BlobRoot>/blobs/<alg>/<xx>/<hex>. Nothing buffers a blob in memory and
 // the handler lifts the server's read/write deadlines on blob transfers,
 // so a slow upload or download is never cut off by a request timeout.
 // Upload sessions survive a restart (the partial file is re-hashed on

@@ -191,7 +191,8 @@ func TestGCStress(t *testing.T) {
 	e := newTestEnv(t, func(c *Config) { c.GCGracePeriod = time.Nanosecond })
 	ctx := context.Background()
 	createRepo(t, e.st, "s", false)
-	shared, _ := randBlob(t, 2000)
+	// a layer of several chunks: its uploads go through the pipelined path
+	shared, _ := randBlob(t, 2<<20+2000)
 	var stop atomic.Bool
 	var gcRuns, retries atomic.Int64
 	var wg sync.WaitGroup
@@ -225,11 +226,13 @@ func TestGCStress(t *testing.T) {
 						t.Error("push never succeeded")
 						return
 					}
-					if _, err := e.reg.PutBlob(ctx, "s", cd, bytes.NewReader(cfg)); err != nil {
+					// the large layer first: with no grace period, the GC
+					// may take whatever was uploaded before it
+					if _, err := e.reg.PutBlob(ctx, "s", ld, bytes.NewReader(shared)); err != nil {
 						t.Error(err)
 						return
 					}
-					if _, err := e.reg.PutBlob(ctx, "s", ld, bytes.NewReader(shared)); err != nil {
+					if _, err := e.reg.PutBlob(ctx, "s", cd, bytes.NewReader(cfg)); err != nil {
 						t.Error(err)
 						return
 					}

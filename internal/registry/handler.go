@@ -139,6 +139,19 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// ReadFrom hands io.Copy (http.ServeContent's blob bodies) to the
+// server's own ReadFrom, which sends a file with sendfile(2) instead of
+// copying it through 32 KiB reads and writes.
+func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{s.ResponseWriter}, r)
+}
+
 // noDeadline lifts the server's read and write deadlines for a request
 // that streams a blob: uploads and downloads take as long as they take.
 func noDeadline(w http.ResponseWriter) {

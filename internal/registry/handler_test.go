@@ -245,6 +245,97 @@ func TestChunkedUpload(t *testing.T) {
 	expect(t, e.do(t, "GET", loc, nil, nil), 404, CodeBlobUploadUnknown)
 }
 
+// TestLargeChunkedUpload sends multi-MiB chunks (each one's hashing may
+// still be running when the next request arrives), asks for the status in
+// between, restarts the registry mid-upload, and ends with a last chunk on
+// the PUT; then pulls the blob back whole and by range.
+func TestLargeChunkedUpload(t *testing.T) {
+	e := newTestEnv(t, nil)
+	createRepo(t, e.st, "repo", false)
+	const chunk = 5<<20/2 + 1
+	b, d := randBlob(t, 5*chunk+100)
+	r := e.do(t, "POST", "/v2/repo/blobs/uploads/", nil, nil)
+	loc := r.header.Get("Location")
+	rng := func(start, end int) map[string]string {
+		return map[string]string{"Content-Range": fmt.Sprintf("%d-%d", start, end)}
+	}
+	off := 0
+	for i := 0; i < 5; i++ {
+		if i == 3 {
+			// a restart: the upload is re-hashed from disk on first use
+			e.reg.Close()
+			reg2, err := New(e.reg.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv2 := httptest.NewServer(reg2)
+			defer srv2.Close()
+			defer reg2.Close()
+			e = &testEnv{reg: reg2, st: e.st, srv: srv2, url: srv2.URL}
+		}
+		r = e.do(t, "PATCH", loc, rng(off, off+chunk-1), b[off:off+chunk])
+		expect(t, r, 202, "")
+		off += chunk
+		if r.header.Get("Range") != fmt.Sprintf("0-%d", off-1) {
+			t.Fatalf("chunk %d: Range %q", i, r.header.Get("Range"))
+		}
+		if i%2 == 0 {
+			r = e.do(t, "GET", loc, nil, nil)
+			expect(t, r, 204, "")
+			if r.header.Get("Range") != fmt.Sprintf("0-%d", off-1) {
+				t.Fatalf("status after chunk %d: Range %q", i, r.header.Get("Range"))
+			}
+		}
+	}
+	expect(t, e.do(t, "PUT", loc+"?digest="+d, rng(off, len(b)-1), b[off:]), 201, "")
+	r = e.do(t, "GET", "/v2/repo/blobs/"+d, nil, nil)
+	expect(t, r, 200, "")
+	if !bytes.Equal(r.body, b) {
+		t.Fatal("pulled blob differs")
+	}
+	r = e.do(t, "GET", "/v2/repo/blobs/"+d, map[string]string{"Range": "bytes=3000000-3999999"}, nil)
+	expect(t, r, 206, "")
+	if !bytes.Equal(r.body, b[3000000:4000000]) {
+		t.Fatal("range differs")
+	}
+	// a wrong digest after large chunks: rejected, nothing stored
+	r = e.do(t, "POST", "/v2/repo/blobs/uploads/", nil, nil)
+	loc = r.header.Get("Location")
+	expect(t, e.do(t, "PATCH", loc, rng(0, chunk-1), b[:chunk]), 202, "")
+	_, other := randBlob(t, 10)
+	expect(t, e.do(t, "PUT", loc+"?digest="+other, rng(chunk, 2*chunk-1), b[chunk:2*chunk]), 400, CodeDigestInvalid)
+	expect(t, e.do(t, "HEAD", "/v2/repo/blobs/"+other, nil, nil), 404, "")
+}
+
+// TestStatusWriterReadFrom: blob bodies reach the server's ReadFrom
+// (sendfile), and the status is recorded either way.
+func TestStatusWriterReadFrom(t *testing.T) {
+	rec := &readFromRecorder{ResponseRecorder: httptest.NewRecorder()}
+	sw := &statusWriter{ResponseWriter: rec}
+	if n, err := io.Copy(sw, io.LimitReader(strings.NewReader("hello, world"), 5)); n != 5 || err != nil {
+		t.Fatal(n, err)
+	}
+	if !rec.used || rec.Body.String() != "hello" || sw.status != http.StatusOK {
+		t.Fatalf("ReadFrom not delegated: used=%v body=%q status=%d", rec.used, rec.Body, sw.status)
+	}
+	plain := httptest.NewRecorder() // no ReadFrom: plain copy
+	sw = &statusWriter{ResponseWriter: plain}
+	sw.WriteHeader(http.StatusPartialContent)
+	if n, err := io.Copy(sw, strings.NewReader("abc")); n != 3 || err != nil || plain.Body.String() != "abc" || sw.status != http.StatusPartialContent {
+		t.Fatalf("fallback copy: %d %v %q %d", n, err, plain.Body, sw.status)
+	}
+}
+
+type readFromRecorder struct {
+	*httptest.ResponseRecorder
+	used bool
+}
+
+func (r *readFromRecorder) ReadFrom(src io.Reader) (int64, error) {
+	r.used = true
+	return io.Copy(struct{ io.Writer }{r.ResponseRecorder}, src)
+}
+
 func TestStreamedUploadDigestMismatch(t *testing.T) {
 	e := newTestEnv(t, nil)
 	createRepo(t, e.st, "repo", false)

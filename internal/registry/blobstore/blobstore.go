@@ -12,8 +12,10 @@
 // content; an interrupted upload is never visible as a blob. Each blob is
 // stored once: committing content that already exists drops the upload.
 //
-// Nothing here buffers a whole blob in memory: uploads are written with
-// io.Copy-style streaming and reads hand out the open file.
+// Nothing here buffers a whole blob in memory: an upload streams through
+// at most a few 1 MiB chunk buffers (read and written to the file by the
+// caller's goroutine, hashed by another; background fsyncs along the way
+// leave Commit's fsync only the tail), and reads hand out the open file.
 //
 // Deletion and creation of one digest are coordinated with in-process
 // locks (Pin and Exclusive): writers that check a blob exists and then

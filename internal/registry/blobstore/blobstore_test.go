@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -219,5 +220,187 @@ func TestPipelinedAppend(t *testing.T) {
 		if !bytes.Equal(back, data) {
 			t.Fatalf("%d bytes: stored content differs", n)
 		}
+	}
+}
+
+// failingReader returns r's bytes, then err.
+type failingReader struct {
+	r   io.Reader
+	err error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		return n, f.err
+	}
+	return n, err
+}
+
+// TestAppendsWithHashLag appends multi-chunk bodies back to back, so that
+// each Append's hashing is still running when the next one starts, mixes
+// in bodies that take the single-chunk path, and checks Digest at points
+// in between (it must wait for the pending hashing).
+func TestAppendsWithHashLag(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizes := []int{5*appendChunk/2 + 3, 7, 3 * appendChunk, appendChunk, 1, maxHashLag*appendChunk + 11, 100}
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	data := randBytes(t, total)
+	u, err := s.NewUpload(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := 0
+	for i, n := range sizes {
+		got, err := u.Append(bytes.NewReader(data[off : off+n]))
+		off += n
+		if err != nil || got != int64(n) || u.Size() != int64(off) {
+			t.Fatalf("append %d: %d bytes (size %d), %v", i, got, u.Size(), err)
+		}
+		if i%2 == 1 {
+			d, err := u.Digest(digest.SHA256)
+			if err != nil || d != digest.FromBytes(digest.SHA256, data[:off]) {
+				t.Fatalf("digest after append %d: %s %v", i, d, err)
+			}
+		}
+	}
+	want := digest.FromBytes(digest.SHA256, data)
+	if _, err := u.Commit(want); err != nil {
+		t.Fatal(err)
+	}
+	f, _, err := s.Open(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, _ := io.ReadAll(f)
+	f.Close()
+	if !bytes.Equal(back, data) {
+		t.Fatal("stored content differs")
+	}
+}
+
+// TestAppendReadError: a body that fails part-way leaves exactly the bytes
+// that arrived in the upload, with a matching hash, whichever path the
+// failure hits (first chunk, later chunk, chunk boundary).
+func TestAppendReadError(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("connection reset")
+	for _, n := range []int{0, 1000, appendChunk, 2*appendChunk + 5, syncEvery + 3} {
+		data := randBytes(t, n+appendChunk)
+		u, _ := s.NewUpload(nil)
+		// a first Append whose hashing may still be pending
+		if _, err := u.Append(bytes.NewReader(data[:appendChunk])); err != nil {
+			t.Fatal(err)
+		}
+		got, err := u.Append(&failingReader{bytes.NewReader(data[appendChunk:]), boom})
+		if !errors.Is(err, boom) || got != int64(n) || u.Size() != int64(n+appendChunk) {
+			t.Fatalf("%d bytes then error: appended %d (size %d), %v", n, got, u.Size(), err)
+		}
+		// the session carries on: the client resends the rest
+		u.Append(bytes.NewReader([]byte("tail")))
+		want := digest.FromBytes(digest.SHA256, append(data[:len(data):len(data)], "tail"...))
+		if _, err := u.Commit(want); err != nil {
+			t.Fatalf("%d bytes then error: commit: %v", n, err)
+		}
+	}
+}
+
+// TestAppendWriteError: when the file refuses the bytes, Append fails, and
+// neither the size nor the hash counts them.
+func TestAppendWriteError(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	for _, n := range []int{10, 3 * appendChunk} {
+		u, _ := s.NewUpload(nil)
+		head := randBytes(t, 2*appendChunk)
+		u.Append(bytes.NewReader(head))
+		u.f.Close() // the disk goes away
+		if _, err := u.Append(bytes.NewReader(randBytes(t, n))); err == nil {
+			t.Fatalf("%d bytes: append to a closed file succeeded", n)
+		}
+		if u.Size() != int64(len(head)) {
+			t.Fatalf("%d bytes: size %d after a failed write", n, u.Size())
+		}
+		d, _ := u.Digest(digest.SHA256)
+		if d != digest.FromBytes(digest.SHA256, head) {
+			t.Fatalf("%d bytes: hash counts bytes the file refused", n)
+		}
+		u.Cancel()
+	}
+}
+
+// TestBackgroundSyncs: a large upload is fsynced along the way, and a
+// failed background fsync (whose error the kernel reports only once)
+// fails the commit and discards the upload, and a Close then deletes it.
+func TestBackgroundSyncs(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	data := randBytes(t, 2*syncEvery+appendChunk)
+	want := digest.FromBytes(digest.SHA256, data)
+	var calls atomic.Int32
+	var fail atomic.Bool
+	backgroundSync = func(f *os.File) error {
+		calls.Add(1)
+		if fail.Load() {
+			return errors.New("EIO")
+		}
+		return f.Sync()
+	}
+	defer func() { backgroundSync = (*os.File).Sync }()
+
+	u, _ := s.NewUpload(nil)
+	if _, err := u.Append(bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() == 0 {
+		t.Fatal("no background fsync during a large upload")
+	}
+	if _, err := u.Commit(want); err != nil {
+		t.Fatal(err)
+	}
+
+	fail.Store(true)
+	u, _ = s.NewUpload(nil)
+	u.Append(bytes.NewReader(data))
+	if _, err := u.Commit(want); err == nil || !strings.Contains(err.Error(), "EIO") {
+		t.Fatalf("commit after a failed background fsync: %v", err)
+	}
+	if _, err := s.ResumeUpload(u.ID()); !errors.Is(err, ErrUploadNotFound) {
+		t.Fatalf("upload kept after a failed background fsync: %v", err)
+	}
+
+	u, _ = s.NewUpload(nil)
+	u.Append(bytes.NewReader(data))
+	if err := u.Close(); err == nil {
+		t.Fatal("close hid a failed background fsync")
+	}
+	if _, err := s.ResumeUpload(u.ID()); !errors.Is(err, ErrUploadNotFound) {
+		t.Fatalf("upload kept after a failed background fsync: %v", err)
+	}
+}
+
+// TestCloseWithHashPending: Close right after a large Append keeps the
+// whole content for a resume.
+func TestCloseWithHashPending(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	data := randBytes(t, 3*appendChunk+17)
+	u, _ := s.NewUpload(nil)
+	u.Append(bytes.NewReader(data))
+	if err := u.Close(); err != nil {
+		t.Fatal(err)
+	}
+	u2, err := s.ResumeUpload(u.ID())
+	if err != nil || u2.Size() != int64(len(data)) {
+		t.Fatalf("resume: %v, size %d", err, u2.Size())
+	}
+	if _, err := u2.Commit(digest.FromBytes(digest.SHA256, data)); err != nil {
+		t.Fatal(err)
 	}
 }

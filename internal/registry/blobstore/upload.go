@@ -24,12 +24,26 @@ type Upload struct {
 	s      *Store
 	id     string
 	f      *os.File
-	size   int64
+	size   int64 // bytes written to the file
 	hashes map[string]hash.Hash
 	closed bool
+	// hashDone is closed when the hasher of the last Append has hashed
+	// all it was given (nil: nothing pending); see pipelinedAppend.
+	hashDone chan struct{}
+	// lag holds a token per chunk read but not yet hashed.
+	lag chan struct{}
 	// flushed is the offset up to which writeback has been started (see
-	// startWriteback): Commit's fsync then has little left to write.
+	// startWriteback); synced the size when the last background fsync
+	// started, sync that fsync while it may be running, and syncErr the
+	// first error a background fsync reported (see maybeSync).
 	flushed int64
+	synced  int64
+	sync    *bgSync
+	syncErr error
+}
+
+func (s *Store) newUpload(id string, f *os.File, algs []string) *Upload {
+	return &Upload{s: s, id: id, f: f, hashes: newHashes(algs), lag: make(chan struct{}, maxHashLag)}
 }
 
 // NewUploadID returns a random version-4 UUID.
@@ -83,7 +97,7 @@ func (s *Store) NewUpload(info []byte, algs ...string) (*Upload, error) {
 		_ = os.Remove(s.uploadPath(id) + infoSuffix)
 		return nil, fmt.Errorf("blobstore: new upload: %w", err)
 	}
-	return &Upload{s: s, id: id, f: f, hashes: newHashes(algs)}, nil
+	return s.newUpload(id, f, algs), nil
 }
 
 func newHashes(algs []string) map[string]hash.Hash {
@@ -112,7 +126,7 @@ func (s *Store) ResumeUpload(id string, algs ...string) (*Upload, error) {
 		}
 		return nil, fmt.Errorf("blobstore: resume upload: %w", err)
 	}
-	u := &Upload{s: s, id: id, f: f, hashes: newHashes(algs)}
+	u := s.newUpload(id, f, algs)
 	ws := make([]io.Writer, 0, len(u.hashes))
 	for _, h := range u.hashes {
 		ws = append(ws, h)
@@ -123,6 +137,7 @@ func (s *Store) ResumeUpload(id string, algs ...string) (*Upload, error) {
 		return nil, fmt.Errorf("blobstore: resume upload: %w", err)
 	}
 	u.size = n
+	u.flushed, u.synced = n, n
 	return u, nil
 }
 
@@ -203,24 +218,10 @@ func (u *Upload) ID() string { return u.id }
 // Size is the number of bytes received so far.
 func (u *Upload) Size() int64 { return u.size }
 
-// hashingWriter writes to the file first and hashes exactly the bytes the
-// file accepted, so the hash state always matches the file content.
-type hashingWriter struct{ u *Upload }
-
-func (w hashingWriter) Write(p []byte) (int, error) {
-	n, err := w.u.f.Write(p)
-	if n > 0 {
-		for _, h := range w.u.hashes {
-			h.Write(p[:n])
-		}
-		w.u.size += int64(n)
-	}
-	return n, err
-}
-
 // Append streams r to the end of the upload and returns the bytes
 // appended. On an error (a client that went away, a full disk) the bytes
 // that were written stay part of the upload, and Size reflects them.
+// Hashing may finish after Append returns (see pipelinedAppend).
 func (u *Upload) Append(r io.Reader) (int64, error) {
 	if u.closed {
 		return 0, ErrUploadClosed
@@ -234,6 +235,7 @@ func (u *Upload) Digest(alg string) (digest.Digest, error) {
 	if u.closed {
 		return "", ErrUploadClosed
 	}
+	u.waitHash()
 	if h, ok := u.hashes[alg]; ok {
 		return digest.FromHash(alg, h), nil
 	}
@@ -275,7 +277,7 @@ func (u *Upload) Commit(want digest.Digest) (Info, error) {
 		_ = u.Cancel()
 		return Info{}, fmt.Errorf("%w: computed %s, expected %s", ErrDigestMismatch, got, want)
 	}
-	if err := u.f.Sync(); err != nil {
+	if err := u.syncAll(); err != nil {
 		_ = u.Cancel()
 		return Info{}, fmt.Errorf("blobstore: commit: %w", err)
 	}
@@ -308,20 +310,41 @@ func (u *Upload) Commit(want digest.Digest) (Info, error) {
 	return Info{Digest: want, Size: fi.Size(), ModTime: fi.ModTime()}, nil
 }
 
+// syncAll waits for a background fsync in flight, then fsyncs the file.
+// A background fsync that failed may have been the only one told of a
+// lost write, so its error counts too.
+func (u *Upload) syncAll() error {
+	if err := u.waitSync(); err != nil {
+		return fmt.Errorf("background sync: %w", err)
+	}
+	return u.f.Sync()
+}
+
 // Close releases the upload's file handle and keeps its content on disk
-// for a later ResumeUpload.
+// for a later ResumeUpload, unless a background fsync failed: then the
+// upload is deleted (a later fsync on a new handle might not report the
+// lost write) and the error returned.
 func (u *Upload) Close() error {
 	if u.closed {
 		return nil
 	}
 	u.closed = true
-	return u.f.Close()
+	u.waitHash()
+	serr := u.waitSync()
+	err := u.f.Close()
+	if serr != nil {
+		_ = u.s.RemoveUpload(u.id)
+		return fmt.Errorf("blobstore: close upload: background sync: %w", serr)
+	}
+	return err
 }
 
 // Cancel closes the upload and deletes its content.
 func (u *Upload) Cancel() error {
 	if !u.closed {
 		u.closed = true
+		u.waitHash()
+		_ = u.waitSync()
 		_ = u.f.Close()
 	}
 	return u.s.RemoveUpload(u.id)
