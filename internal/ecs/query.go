@@ -102,6 +102,9 @@ func (q *Query) UsesTaskGroups() bool { return q.usesTask }
 
 // Eval reports whether the instance matches the expression. taskGroups
 // holds the group of every task on the instance (pending or running).
+// Every field of ci a subject reads must hold the instance's current
+// value, ci.RunningTasksCount included (the stored instance record does
+// not keep it: callers count the instance's running tasks).
 func (q *Query) Eval(ci *ContainerInstance, taskGroups []string) bool {
 	return q.root.eval(&qenv{ci: ci, groups: taskGroups})
 }

@@ -70,10 +70,10 @@ func (a *API) instanceTaskCounts(ctx context.Context, sc ecs.Scope, cluster stri
 			continue
 		}
 		c := out[t.ContainerInstanceARN]
-		if ecs.TaskStatusIndex(t.LastStatus) < ecs.TaskStatusIndex(ecs.TaskRunning) {
-			c.pending++
-		} else {
+		if ecsstore.TaskRunning(t.LastStatus) { // as placement counts them
 			c.running++
+		} else {
+			c.pending++
 		}
 		out[t.ContainerInstanceARN] = c
 	}

@@ -546,7 +546,7 @@ func (a *API) describeTasks(ctx context.Context, c *awsproto.Call, in *describeT
 		}
 		var t *ecs.Task
 		if cluster == name {
-			t, err = a.repo.Task(ctx, sc, cluster, id)
+			t, err = a.repo.SharedTask(ctx, sc, cluster, id) // only read
 		} else {
 			err = fault.NotFoundf("task", "not in this cluster")
 		}

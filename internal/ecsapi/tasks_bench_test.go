@@ -131,3 +131,34 @@ func BenchmarkPlace10kTasksOn1kInstances(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDescribeTasks describes 100 tasks (of 1,000 on 100 instances)
+// per call through the DescribeTasks handler, as a client polling their
+// status does; the tasks do not change between calls.
+func BenchmarkDescribeTasks(b *testing.B) {
+	pb := newPlacementBench(b, 100)
+	ctx := context.Background()
+	count := ecs.MaxRunCount
+	var arns []string
+	for range 100 {
+		out, err := pb.api.runTask(ctx, pb.call, &runTaskIn{Cluster: "bench", TaskDefinition: "bench", LaunchType: ecs.LaunchEC2, Count: &count})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, t := range out.(*tasksResult).Tasks {
+			arns = append(arns, t.TaskARN)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		start := (i * 100) % len(arns)
+		out, err := pb.api.describeTasks(ctx, pb.call, &describeTasksIn{Cluster: "bench", Tasks: arns[start : start+100]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := len(out.(*tasksResult).Tasks); n != 100 {
+			b.Fatalf("described %d tasks", n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/call")
+}

@@ -543,3 +543,104 @@ func TestFargateWithoutDocker(t *testing.T) {
 		t.Fatalf("stopped with %s %q", stopped.StopCode, aws.ToString(stopped.StoppedReason))
 	}
 }
+
+// TestQueryFieldsInPlacement: the cluster query language sees in placement
+// (RunTask's memberOf) what DescribeContainerInstances reports and what
+// ListContainerInstances filters on, runningTasksCount included (placement
+// used to see 0 running tasks everywhere).
+func TestQueryFieldsInPlacement(t *testing.T) {
+	c, srv := startFake(t)
+	ctx := t.Context()
+	createCluster(t, c, "q")
+	a, _ := startAgent(t, srv, "q", 4096, 4096, "zone=a")
+	b, _ := startAgent(t, srv, "q", 4096, 4096, "zone=b")
+	busy, idle := a.InstanceARN(), b.InstanceARN()
+	if _, err := c.RegisterTaskDefinition(ctx, bridgeDefinition("q")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.StartTask(ctx, &ecs.StartTaskInput{Cluster: aws.String("q"), TaskDefinition: aws.String("q"), ContainerInstances: []string{busy}})
+	if err != nil || len(st.Tasks) != 1 {
+		t.Fatalf("StartTask: %+v %v", st, err)
+	}
+	waitTask(t, c, "q", aws.ToString(st.Tasks[0].TaskArn), "RUNNING", status("RUNNING"))
+
+	di, err := c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("q"), ContainerInstances: []string{busy, idle}})
+	if err != nil || len(di.ContainerInstances) != 2 {
+		t.Fatalf("describe: %+v %v", di, err)
+	}
+	described := map[string]types.ContainerInstance{}
+	for _, ci := range di.ContainerInstances {
+		described[aws.ToString(ci.ContainerInstanceArn)] = ci
+	}
+	if n, m := described[busy].RunningTasksCount, described[idle].RunningTasksCount; n != 1 || m != 0 {
+		t.Fatalf("described runningTasksCount %d and %d, want 1 and 0", n, m)
+	}
+	list := func(expr string) []string {
+		t.Helper()
+		l, err := c.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String("q"), Filter: aws.String(expr)})
+		if err != nil {
+			t.Fatalf("ListContainerInstances %q: %v", expr, err)
+		}
+		return l.ContainerInstanceArns
+	}
+	run := func(expr string, count int32, group string, strategy types.PlacementStrategy) *ecs.RunTaskOutput {
+		t.Helper()
+		r, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("q"), TaskDefinition: aws.String("q"), Count: aws.Int32(count),
+			LaunchType: types.LaunchTypeEc2, Group: aws.String(group), PlacementStrategy: []types.PlacementStrategy{strategy},
+			PlacementConstraints: []types.PlacementConstraint{{Type: types.PlacementConstraintTypeMemberOf, Expression: aws.String(expr)}}})
+		if err != nil {
+			t.Fatalf("RunTask memberOf(%s): %v", expr, err)
+		}
+		return r
+	}
+	on := func(r *ecs.RunTaskOutput) []string {
+		var out []string
+		for _, tk := range r.Tasks {
+			if arn := aws.ToString(tk.ContainerInstanceArn); !slices.Contains(out, arn) {
+				out = append(out, arn)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := list("runningTasksCount > 0"); !slices.Equal(got, []string{busy}) {
+		t.Errorf("filter runningTasksCount > 0: %v, want [%s]", got, busy)
+	}
+	if got := list("runningTasksCount == 0"); !slices.Equal(got, []string{idle}) {
+		t.Errorf("filter runningTasksCount == 0: %v, want [%s]", got, idle)
+	}
+	// spread(instanceId) over a new group prefers no instance: the
+	// constraint alone picks the busy one.
+	spread := types.PlacementStrategy{Type: types.PlacementStrategyTypeSpread, Field: aws.String("instanceId")}
+	if r := run("runningTasksCount > 0", 2, "busy-only", spread); len(r.Tasks) != 2 || !slices.Equal(on(r), []string{busy}) {
+		t.Errorf("memberOf(runningTasksCount > 0): %s; want both tasks on %s", runResult(r), busy)
+	}
+	// binpack(memory) prefers the busy instance (less memory left): the
+	// constraint must overrule it.
+	binpack := types.PlacementStrategy{Type: types.PlacementStrategyTypeBinpack, Field: aws.String("memory")}
+	if r := run("runningTasksCount == 0", 2, "idle-only", binpack); len(r.Tasks) != 2 || !slices.Equal(on(r), []string{idle}) {
+		t.Errorf("memberOf(runningTasksCount == 0): %s; want both tasks on %s", runResult(r), idle)
+	}
+
+	// The other subjects (values that do not change here): placement
+	// takes exactly the instances the filter lists.
+	for _, expr := range []string{
+		"ec2InstanceId == " + aws.ToString(described[busy].Ec2InstanceId),
+		"ec2InstanceId != " + aws.ToString(described[busy].Ec2InstanceId),
+		"agentConnected == true",
+		"agentVersion >= " + aws.ToString(described[idle].VersionInfo.AgentVersion),
+		"registeredAt >= 2000-01-01 and attribute:zone == b",
+		"registeredAt < 2000-01-01",
+		"attribute:zone in [a, c]",
+		"task:group == idle-only",
+	} {
+		want := slices.Sorted(slices.Values(list(expr)))
+		r := run(expr, 4, "g", spread)
+		if got := on(r); !slices.Equal(got, want) {
+			t.Errorf("memberOf(%s) placed on %v; the filter lists %v", expr, got, want)
+		}
+		if len(want) == 0 && (len(r.Tasks) != 0 || len(r.Failures) == 0) {
+			t.Errorf("memberOf(%s) matches no instance: %s", expr, runResult(r))
+		}
+	}
+}

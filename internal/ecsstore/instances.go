@@ -23,13 +23,14 @@ import (
 //	                                remainingResources and version are those
 //	                                of the last time the record was written.
 //	instance-state/<cluster>/<id>   what the instance's tasks hold
-//	                                (stateRecord JSON: remainingResources,
+//	                                (stateRecord, in a compact binary form,
+//	                                see statecodec.go: remainingResources,
 //	                                version, and the groups of the tasks
 //	                                placed on it and not yet stopped,
 //	                                {"family:web": 2}); its remainingResources
 //	                                and version are the instance's. Placing
 //	                                and stopping tasks write only this record
-//	                                (a few hundred bytes; the instance record
+//	                                (some 60 bytes; the instance record
 //	                                with ECS's default attributes is about
 //	                                5 KB) in the transactions that write the
 //	                                tasks, so placement never reads the tasks
@@ -98,7 +99,7 @@ func (r *Repo) readInstance(ctx context.Context, sc ecs.Scope, cluster, id strin
 	if rec.base, rec.baseRev, err = getJSON[ecs.ContainerInstance](ctx, r.s, instanceKey(sc, cluster, id)); err != nil {
 		return nil, err
 	}
-	rec.st, rec.stRev, err = getJSON[stateRecord](ctx, r.s, stateKey(sc, cluster, id))
+	rec.st, rec.stRev, err = getState(ctx, r.s, stateKey(sc, cluster, id))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		rec.st = nil
@@ -148,26 +149,34 @@ func compose(base *ecs.ContainerInstance, st *stateRecord) *ecs.ContainerInstanc
 // decoded values written, for the placement view; ci and groups must not be
 // modified afterwards.
 func (rec *instanceRecords) save(ci *ecs.ContainerInstance, groups groupCounts, withBase bool) ([]store.Compare, []store.Op, map[string]any) {
-	bk, sk, gk := instanceKey(rec.sc, rec.cluster, rec.id), stateKey(rec.sc, rec.cluster, rec.id), groupsKey(rec.sc, rec.cluster, rec.id)
+	written := map[string]any{}
+	cmps, ops := rec.appendSave(nil, nil, written, ci, groups, withBase)
+	return cmps, ops, written
+}
+
+// appendSave is save appending to cmps and ops and adding to written.
+func (rec *instanceRecords) appendSave(cmps []store.Compare, ops []store.Op, written map[string]any, ci *ecs.ContainerInstance, groups groupCounts, withBase bool) ([]store.Compare, []store.Op) {
+	bk, sk := instanceKey(rec.sc, rec.cluster, rec.id), stateKey(rec.sc, rec.cluster, rec.id)
 	if len(groups) == 0 {
 		groups = nil
 	}
 	st := &stateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: groups}
-	cmps := []store.Compare{{Key: bk, ModRevision: rec.baseRev}, {Key: sk, ModRevision: rec.stRev}}
-	ops := []store.Op{{Key: sk, Value: mustJSON(st)}}
-	written := map[string]any{sk: st}
+	cmps = append(cmps, store.Compare{Key: bk, ModRevision: rec.baseRev}, store.Compare{Key: sk, ModRevision: rec.stRev})
+	ops = append(ops, store.Op{Key: sk, Value: encodeState(st)})
+	written[sk] = st
 	if withBase {
 		ops = append(ops, store.Op{Key: bk, Value: mustJSON(ci)})
 		written[bk] = ci
 	}
 	if rec.st == nil {
+		gk := groupsKey(rec.sc, rec.cluster, rec.id)
 		cmps = append(cmps, store.Compare{Key: gk, ModRevision: rec.legRev})
 		if rec.legRev != 0 {
 			ops = append(ops, store.Op{Key: gk, Delete: true})
 			written[gk] = nil
 		}
 	}
-	return cmps, ops, written
+	return cmps, ops
 }
 
 // Key kinds, as KeyInfo reports them.
@@ -186,16 +195,16 @@ func KeyInfo(key string) (sc ecs.Scope, kind, cluster, id string, ok bool) {
 	if !found {
 		return sc, "", "", "", false
 	}
-	parts := strings.SplitN(rest, "/", 5)
-	if len(parts) < 4 {
+	// As strings.SplitN(rest, "/", 5), without allocating: every watch
+	// event goes through here.
+	account, rest, ok1 := strings.Cut(rest, "/")
+	region, rest, ok2 := strings.Cut(rest, "/")
+	kind, rest, ok3 := strings.Cut(rest, "/")
+	if !ok1 || !ok2 || !ok3 {
 		return sc, "", "", "", false
 	}
-	sc = ecs.Scope{Account: parts[0], Region: parts[1]}
-	kind, cluster = parts[2], parts[3]
-	if len(parts) == 5 {
-		id = parts[4]
-	}
-	return sc, kind, cluster, id, true
+	cluster, id, _ = strings.Cut(rest, "/")
+	return ecs.Scope{Account: account, Region: region}, kind, cluster, id, true
 }
 
 // InstanceRef is a container instance reference resolved to its cluster and
@@ -386,7 +395,7 @@ func (r *Repo) states(ctx context.Context, sc ecs.Scope, cluster string) (map[st
 	}
 	states := make(map[string]*stateRecord, len(kvs))
 	for _, kv := range kvs {
-		st, err := decode[stateRecord](kv)
+		st, err := decodeState(kv)
 		if err != nil {
 			return nil, nil, err
 		}

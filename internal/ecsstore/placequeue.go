@@ -165,6 +165,7 @@ func (q *placementQueue) work() {
 			select {
 			case <-prev.done:
 				q.land(prev)
+				prev.p.release()
 				prev = nil
 			case <-q.wake:
 			}
@@ -178,8 +179,11 @@ func (q *placementQueue) work() {
 		var prevRev int64
 		if prev != nil {
 			if !q.land(prev) {
+				p.release()
 				p = nil // planned on writes that did not happen
 			}
+			// No plan reads prev's any more: p is complete.
+			prev.p.release()
 			prevRev, prev = prev.rev, nil
 		}
 		if p != nil && err == nil {
@@ -268,12 +272,13 @@ type flight struct {
 func (q *placementQueue) launch(ctx context.Context, p *batchPlan, prevRev int64) *flight {
 	if len(p.ops) == 0 {
 		answer(p.batch)
+		p.release()
 		return nil
 	}
 	cmps, ops, written := p.txn(prevRev)
 	f := &flight{batch: p.batch, p: p, done: make(chan struct{})}
 	// Registered before the Txn is submitted, as Repo.txn does.
-	f.write = q.r.beginWrite(ops)
+	f.write = q.r.beginWrite(ops, written)
 	go func() {
 		f.rev, f.err = f.write.commit(ctx, q.r.s, cmps, ops, written)
 		if f.err == nil {
@@ -329,6 +334,7 @@ func (q *placementQueue) try(ctx context.Context, batch []*createCall) error {
 	if err != nil {
 		return err
 	}
+	defer p.release()
 	if len(p.ops) == 0 {
 		return nil
 	}
@@ -365,18 +371,20 @@ func (q *placementQueue) plan(ctx context.Context, batch []*createCall, prev *fl
 // wrote are compared at prevRev, its revision.
 func (p *batchPlan) txn(prevRev int64) ([]store.Compare, []store.Op, map[string]any) {
 	q := p.q
-	cmps := append([]store.Compare{{Key: clusterKey(q.sc, q.cluster), ModRevision: p.crev}}, p.cmps...)
-	ops := slices.Clone(p.ops)
-	written := map[string]any{}
+	cmps := make([]store.Compare, 0, 1+len(p.cmps)+3*len(p.order)+1)
+	cmps = append(append(cmps, store.Compare{Key: clusterKey(q.sc, q.cluster), ModRevision: p.crev}), p.cmps...)
+	ops := append(make([]store.Op, 0, len(p.ops)+len(p.order)+1), p.ops...)
+	written := make(map[string]any, len(p.order))
 	for _, i := range p.order {
 		e := p.entries[i]
-		rec := &instanceRecords{sc: q.sc, cluster: q.cluster, id: e.id, baseRev: e.baseRev, st: e.st, stRev: e.stRev, legacy: e.legacy, legRev: e.legRev}
+		rec := instanceRecords{sc: q.sc, cluster: q.cluster, id: e.id, baseRev: e.baseRev, st: e.st, stRev: e.stRev, legacy: e.legacy, legRev: e.legRev}
 		if st := p.fromPrev[i]; st != nil {
 			rec.st, rec.stRev, rec.legacy, rec.legRev = st, prevRev, nil, 0
 		}
-		c, o, w := rec.save(p.charged[i], p.counts[i], false)
-		cmps, ops = append(cmps, c...), append(ops, o...)
-		maps.Copy(written, w)
+		cmps, ops = rec.appendSave(cmps, ops, written, p.charged[i], p.counts[i], false)
+	}
+	for _, st := range p.started {
+		written[st.key] = st.c
 	}
 	if p.managedCharged {
 		rev := p.managedRev
@@ -407,6 +415,7 @@ type batchPlan struct {
 	// slices are the plan's, their elements shared and never modified).
 	viewRead bool
 	viewGen  uint64 // the view's count of the cluster's writes begun, when read
+	arr      *planArrays
 	entries  []*viewEntry
 	cis      []*ecs.ContainerInstance
 	states   []scheduler.InstanceState
@@ -424,6 +433,13 @@ type batchPlan struct {
 	order   []int                          // charged instances, first charge first
 	cmps    []store.Compare                // token compares
 	ops     []store.Op                     // tasks, tags and tokens
+	started []startedTask                  // tasks created running (none, from RunTask)
+}
+
+// startedTask is a task a plan creates running, for the placement view.
+type startedTask struct {
+	key string
+	c   taskChange
 }
 
 // add runs one call against the plan and returns its error.
@@ -470,6 +486,7 @@ func (p *batchPlan) add(c *createCall) error {
 	counts := map[int]groupCounts{}
 	var tasks []*ecs.Task
 	var ops []store.Op
+	var started []startedTask
 	for _, pt := range placed {
 		t := pt.Task
 		if arn := t.ContainerInstanceARN; arn != "" {
@@ -506,13 +523,18 @@ func (p *batchPlan) add(c *createCall) error {
 			}
 		}
 		t.Tags = nil
-		ops = append(ops, store.Op{Key: taskKey(q.sc, q.cluster, t.ID), Value: mustJSON(t)})
+		key := taskKey(q.sc, q.cluster, t.ID)
+		ops = append(ops, store.Op{Key: key, Value: encodeTask(t)})
 		ops = append(ops, tagOps(t.ARN, pt.Tags)...)
 		tasks = append(tasks, t)
+		if c := changeOf(t, false); c.changed {
+			started = append(started, startedTask{key, c}) // created running: the view counts it
+		}
 	}
 	if len(tasks) == 0 {
 		return nil
 	}
+	p.started = append(p.started, started...)
 
 	// The call succeeded: make its charges the plan's current state.
 	for _, i := range order {
@@ -527,7 +549,7 @@ func (p *batchPlan) add(c *createCall) error {
 		p.charged[i] = ci
 		p.counts[i] = counts[i]
 		p.cis[i] = ci
-		p.states[i] = schedState(ci, counts[i], p.states[i].AttributeIndex)
+		p.states[i] = schedStateFrom(ci, counts[i], p.states[i].AttributeIndex, &p.states[i])
 	}
 	if tk != "" {
 		rec := tokenRecord{CreatedAt: opts.Now}
@@ -545,11 +567,10 @@ func (p *batchPlan) add(c *createCall) error {
 // index returns the snapshot index of the registered instance arn of the
 // cluster, or -1.
 func (p *batchPlan) index(arn string) int {
-	ref, err := ParseInstanceRef(arn, "")
-	if err != nil || ref.Cluster != p.q.cluster {
-		return -1
-	}
-	i, found := slices.BinarySearchFunc(p.entries, ref.ID, func(e *viewEntry, id string) int { return strings.Compare(e.id, id) })
+	// The instance's ID is the last segment of its ARN; the ARN found must
+	// be arn itself, so nothing else needs parsing.
+	id := lastSegment(arn)
+	i, found := slices.BinarySearchFunc(p.entries, id, func(e *viewEntry, id string) int { return strings.Compare(e.id, id) })
 	if !found || p.cis[i].ARN != arn {
 		return -1
 	}
@@ -566,13 +587,21 @@ func (p *batchPlan) readView() error {
 	if p.prev != nil {
 		exclude = p.prev.write
 	}
-	entries, gen, err := p.q.r.view().snapshot(p.ctx, p.q.sc, p.q.cluster, exclude)
+	arr, _ := planArraysPool.Get().(*planArrays)
+	if arr == nil {
+		arr = &planArrays{}
+	}
+	entries, gen, err := p.q.r.view().snapshot(p.ctx, p.q.sc, p.q.cluster, exclude, arr.entries[:0])
 	if err != nil {
+		planArraysPool.Put(arr)
 		return err
 	}
+	arr.entries = entries
+	arr.cis = grow(arr.cis, len(entries))
+	arr.states = grow(arr.states, len(entries))
+	p.arr = arr
 	p.entries, p.viewGen = entries, gen
-	p.cis = make([]*ecs.ContainerInstance, len(entries))
-	p.states = make([]scheduler.InstanceState, len(entries))
+	p.cis, p.states = arr.cis, arr.states
 	for i, e := range entries {
 		p.cis[i], p.states[i] = e.ci, e.state
 	}
@@ -585,13 +614,53 @@ func (p *batchPlan) readView() error {
 			if i < 0 {
 				continue // gone since: the batch in flight fails
 			}
-			ci, counts := prev.p.charged[j], prev.p.counts[j]
-			p.cis[i], p.states[i] = ci, schedState(ci, counts, entries[i].state.AttributeIndex)
+			charged, counts := prev.p.charged[j], prev.p.counts[j]
+			// What the batch in flight wrote (remaining resources and
+			// version) over the instance as the view has it now (which
+			// may count more running tasks).
+			c := *entries[i].ci
+			c.RemainingResources, c.Version = charged.RemainingResources, charged.Version
+			ci := &c
+			p.cis[i], p.states[i] = ci, schedStateFrom(ci, counts, entries[i].state.AttributeIndex, &entries[i].state)
 			p.fromPrev[i] = &stateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: counts}
 		}
 	}
 	p.viewRead = true
 	return nil
+}
+
+// planArrays are a plan's per-instance arrays, recycled by later plans
+// (for a thousand instances they take some 130 KB, every batch).
+type planArrays struct {
+	entries []*viewEntry
+	cis     []*ecs.ContainerInstance
+	states  []scheduler.InstanceState
+}
+
+var planArraysPool sync.Pool
+
+// grow returns s with length n, reusing its storage when it can.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// release recycles the plan's arrays once nothing reads them: the plan
+// has been committed or dropped, and no plan builds on it any more (a
+// plan reads the one in flight only while its calls are added). The
+// decisions' PlacementInputs are dead by then.
+func (p *batchPlan) release() {
+	if p == nil || p.arr == nil {
+		return
+	}
+	arr := p.arr
+	clear(arr.entries)
+	clear(arr.cis)
+	clear(arr.states)
+	p.arr, p.entries, p.cis, p.states = nil, nil, nil, nil
+	planArraysPool.Put(arr)
 }
 
 // current reports whether the plan's inputs are still what a call queued

@@ -17,11 +17,12 @@ const maxRetries = 64
 
 // Repo reads and writes ECS objects.
 type Repo struct {
-	s store.Store
+	s     store.Store
+	tasks *taskCache
 }
 
 // New returns a Repo over s.
-func New(s store.Store) *Repo { return &Repo{s: s} }
+func New(s store.Store) *Repo { return &Repo{s: s, tasks: &taskCache{}} }
 
 // Store returns the underlying store (for watches by controllers).
 func (r *Repo) Store() store.Store { return r.s }

@@ -16,7 +16,8 @@ import (
 
 // Tasks use two kinds of keys:
 //
-//	tasks/<cluster>/<taskID>        the task (ecs.Task JSON, tags under /tags/)
+//	tasks/<cluster>/<taskID>        the task (ecs.Task JSON less what its ARN
+//	                                says, see taskcodec.go; tags under /tags/)
 //	run-tokens/<cluster>/<token>    the tasks a RunTask clientToken created, so
 //	                                that a retried call returns them again
 func taskKey(sc ecs.Scope, cluster, id string) string {
@@ -59,16 +60,31 @@ func countTasks(ctx context.Context, r *Repo, sc ecs.Scope, cluster string, into
 	return nil
 }
 
-// Task returns a task or a NotFound fault.
+// Task returns a task or a NotFound fault. The caller owns the task.
 func (r *Repo) Task(ctx context.Context, sc ecs.Scope, cluster, id string) (*ecs.Task, error) {
-	t, _, err := getJSON[ecs.Task](ctx, r.s, taskKey(sc, cluster, id))
+	t, _, err := getTask(ctx, r.s, taskKey(sc, cluster, id))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, taskNotFound(id)
 	}
 	return t, storeErr(err)
 }
 
-// Tasks returns every task of a cluster, in ID order.
+// SharedTask is Task for a caller that only reads the task: it is shared
+// with other readers (decoded once per change of the task), so it must not
+// be modified.
+func (r *Repo) SharedTask(ctx context.Context, sc ecs.Scope, cluster, id string) (*ecs.Task, error) {
+	kv, err := r.s.Get(ctx, taskKey(sc, cluster, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, taskNotFound(id)
+	}
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return r.sharedTask(kv)
+}
+
+// Tasks returns every task of a cluster, in ID order. The tasks are
+// shared (see SharedTask): do not modify them.
 func (r *Repo) Tasks(ctx context.Context, sc ecs.Scope, cluster string) ([]*ecs.Task, error) {
 	kvs, _, err := r.s.List(ctx, prefix(sc, "tasks")+cluster+"/", store.ListOptions{})
 	if err != nil {
@@ -76,7 +92,7 @@ func (r *Repo) Tasks(ctx context.Context, sc ecs.Scope, cluster string) ([]*ecs.
 	}
 	out := make([]*ecs.Task, 0, len(kvs))
 	for _, kv := range kvs {
-		t, err := decode[ecs.Task](kv)
+		t, err := r.sharedTask(kv)
 		if err != nil {
 			return nil, err
 		}
@@ -196,14 +212,14 @@ func (r *Repo) UpdateTask(ctx context.Context, sc ecs.Scope, cluster, id string,
 	var out *ecs.Task
 	err := retry(ctx, func() error {
 		key := taskKey(sc, cluster, id)
-		t, rev, err := getJSON[ecs.Task](ctx, r.s, key)
+		t, rev, err := getTask(ctx, r.s, key)
 		if errors.Is(err, store.ErrNotFound) {
 			return taskNotFound(id)
 		}
 		if err != nil {
 			return err
 		}
-		wasStopped := t.LastStatus == ecs.TaskStopped
+		wasStopped, wasRunning := t.LastStatus == ecs.TaskStopped, TaskRunning(t.LastStatus)
 		if err := fn(t); err != nil {
 			if errors.Is(err, ErrNoChange) {
 				out = t
@@ -212,7 +228,7 @@ func (r *Repo) UpdateTask(ctx context.Context, sc ecs.Scope, cluster, id string,
 			return err
 		}
 		cmps := []store.Compare{{Key: key, ModRevision: rev}}
-		ops := []store.Op{{Key: key, Value: mustJSON(t)}}
+		ops := []store.Op{{Key: key, Value: encodeTask(t)}}
 		var written map[string]any
 		if !wasStopped && t.LastStatus == ecs.TaskStopped && t.ContainerInstanceARN != "" {
 			c, o, w, err := r.releaseOps(ctx, sc, t, resources)
@@ -221,6 +237,11 @@ func (r *Repo) UpdateTask(ctx context.Context, sc ecs.Scope, cluster, id string,
 			}
 			cmps, ops, written = append(cmps, c...), append(ops, o...), w
 		}
+		// The placement view counts the running tasks of each instance.
+		if written == nil {
+			written = map[string]any{}
+		}
+		written[key] = changeOf(t, wasRunning)
 		if _, err := r.txn(ctx, cmps, ops, written); err != nil {
 			return err
 		}
@@ -265,7 +286,7 @@ func (r *Repo) releaseOps(ctx context.Context, sc ecs.Scope, t *ecs.Task, resour
 // It does nothing if the task changed since rev or is not STOPPED.
 func (r *Repo) DeleteTask(ctx context.Context, sc ecs.Scope, cluster, id string) error {
 	key := taskKey(sc, cluster, id)
-	t, rev, err := getJSON[ecs.Task](ctx, r.s, key)
+	t, rev, err := getTask(ctx, r.s, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}

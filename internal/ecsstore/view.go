@@ -2,6 +2,7 @@ package ecsstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -37,6 +38,16 @@ import (
 // reflects every write of this process that anyone could have seen when
 // it started, and never half of a transaction.
 //
+// The view also counts each instance's running tasks (its
+// runningTasksCount, which the cluster query language can test), from the
+// task records themselves, with the rule DescribeContainerInstances uses
+// (see TaskRunning): a writer of a task hands the view the task's instance
+// and status (taskChange), and the watch decodes the few fields it needs
+// of tasks written elsewhere. Only a write that makes a task start or stop
+// running is waited for as above. Placement does not compare the task
+// records: a task that starts running meanwhile is a change after the
+// placement, as when it is reported a moment later.
+//
 // The view only feeds decisions: the commit of a placement compares the
 // revisions of the records it charged, so a stale entry costs a retry,
 // never a wrong write.
@@ -54,11 +65,78 @@ type placementView struct {
 	nextTicket uint64
 	inflight   map[uint64]string // write ticket → viewScopeKey
 	begun      map[string]uint64 // viewScopeKey → writes begun (ever)
+
+	// applied holds the revisions, past watchRev, whose writes a writer
+	// has applied: the watch then decodes none of their tasks.
+	applied map[int64]struct{}
+
+	watchKeys scopeKeys // the watch's (only run uses it)
 }
 
-// clusterView is one cluster's instances, sorted by ID.
+// clusterView is one cluster's instances, sorted by ID, and its running
+// tasks.
 type clusterView struct {
 	entries []*viewEntry
+
+	// tasks marks the cluster's running tasks, and its stopped or deleted
+	// ones until the watch has passed them (so that an older put of the
+	// task, delivered later, cannot count it again). A task's status only
+	// moves forward, so a task not yet running needs no mark.
+	tasks   map[string]taskMark
+	running map[string]int // instance ID → running tasks (marks on it)
+}
+
+// taskMark is what the view knows of one task.
+type taskMark struct {
+	inst    string // instance ID, if running
+	rev     int64
+	running bool
+}
+
+// taskChange is what the writer of a task hands the view (as the task's
+// value in Repo.txn's decoded map): the instance it is on ("" for none, or
+// for the managed capacity, which the view does not keep), whether it is
+// running, whether it is stopped, and whether this write starts or stops
+// it running (only such a write is waited for by placements).
+type taskChange struct {
+	inst             string
+	running, stopped bool
+	changed          bool
+}
+
+// TaskRunning reports whether a task in lastStatus counts as running on
+// its instance (runningTasksCount): from RUNNING until STOPPED. Tasks
+// before RUNNING are pending.
+func TaskRunning(lastStatus string) bool {
+	return lastStatus != ecs.TaskStopped && ecs.TaskStatusIndex(lastStatus) >= ecs.TaskStatusIndex(ecs.TaskRunning)
+}
+
+// changeOf describes a task for the view; wasRunning is whether it was
+// running before the write.
+func changeOf(t *ecs.Task, wasRunning bool) taskChange {
+	c := taskChange{stopped: t.LastStatus == ecs.TaskStopped}
+	if t.LaunchType == ecs.LaunchFargate || t.ContainerInstanceARN == "" {
+		return c
+	}
+	c.inst = lastSegment(t.ContainerInstanceARN)
+	c.running = TaskRunning(t.LastStatus)
+	c.changed = c.running != wasRunning
+	return c
+}
+
+// taskFields are the fields of a stored task the view reads.
+type taskFields struct {
+	LastStatus string `json:"lastStatus"`
+	Instance   string `json:"containerInstanceArn"`
+	LaunchType string `json:"launchType"`
+}
+
+func decodeTaskChange(kv store.KV) (taskChange, error) {
+	var f taskFields
+	if err := json.Unmarshal(kv.Value, &f); err != nil {
+		return taskChange{}, err
+	}
+	return changeOf(&ecs.Task{LastStatus: f.LastStatus, ContainerInstanceARN: f.Instance, LaunchType: f.LaunchType}, false), nil
 }
 
 // viewEntry is one instance's records and what placement derives from
@@ -89,7 +167,7 @@ func (r *Repo) view() *placementView {
 	if v, ok := views.Load(r.s); ok {
 		return v.(*placementView)
 	}
-	v := &placementView{s: r.s, clusters: map[string]*clusterView{}, inflight: map[uint64]string{}, begun: map[string]uint64{}}
+	v := &placementView{s: r.s, clusters: map[string]*clusterView{}, inflight: map[uint64]string{}, begun: map[string]uint64{}, applied: map[int64]struct{}{}}
 	v.cond = sync.NewCond(&v.mu)
 	if actual, loaded := views.LoadOrStore(r.s, v); loaded {
 		return actual.(*placementView)
@@ -100,43 +178,71 @@ func (r *Repo) view() *placementView {
 
 // viewKey tells whether a key is one the view keeps, and whose.
 func viewKey(key string) (sk, kind, id string, ok bool) {
+	var c scopeKeys
+	return c.viewKey(key)
+}
+
+// scopeKeys is viewKey for the keys of one Txn, which mostly share their
+// cluster: it builds each cluster's viewScopeKey once.
+type scopeKeys struct {
+	account, region, cluster, sk string
+}
+
+func (c *scopeKeys) viewKey(key string) (sk, kind, id string, ok bool) {
 	sc, kind, cluster, id, ok := KeyInfo(key)
 	if !ok || id == "" || strings.Contains(id, "/") {
 		return "", "", "", false
 	}
 	switch kind {
-	case KindInstance, kindState, kindLegacyGroups:
-		return viewScopeKey(sc, cluster), kind, id, true
+	case KindInstance, kindState, kindLegacyGroups, KindTask:
+	default:
+		return "", "", "", false
 	}
-	return "", "", "", false
+	if c.sk == "" || c.account != sc.Account || c.region != sc.Region || c.cluster != cluster {
+		c.account, c.region, c.cluster, c.sk = sc.Account, sc.Region, cluster, viewScopeKey(sc, cluster)
+	}
+	return c.sk, kind, id, true
 }
 
 // txn runs a Txn. If it writes records the placement view keeps, the view
 // counts it as in flight until the writes are applied to it (see
 // placementView). decoded may map written keys to their values, decoded
 // (*ecs.ContainerInstance, *stateRecord), to spare decoding them again;
-// those values must not be modified afterwards.
+// those values must not be modified afterwards. A task written without a
+// taskChange in decoded is one the write neither starts nor stops running.
 func (r *Repo) txn(ctx context.Context, cmps []store.Compare, ops []store.Op, decoded map[string]any) (int64, error) {
-	return r.beginWrite(ops).commit(ctx, r.s, cmps, ops, decoded)
+	return r.beginWrite(ops, decoded).commit(ctx, r.s, cmps, ops, decoded)
 }
 
 // viewWrite is a Txn registered with the placement view before it is
 // submitted.
 type viewWrite struct {
 	v       *placementView // nil: the Txn writes no record the view keeps
-	tickets []uint64
+	tickets []uint64       // the clusters whose placements wait for it
 }
 
-// beginWrite registers a Txn of ops with the placement view, if it writes
-// records the view keeps.
-func (r *Repo) beginWrite(ops []store.Op) *viewWrite {
+// beginWrite registers a Txn of ops (see txn for decoded) with the
+// placement view, if it writes records the view keeps.
+func (r *Repo) beginWrite(ops []store.Op, decoded map[string]any) *viewWrite {
 	var clusters []string
+	keeps := false
+	var keys scopeKeys
 	for _, op := range ops {
-		if sk, _, _, ok := viewKey(op.Key); ok && !slices.Contains(clusters, sk) {
+		sk, kind, _, ok := keys.viewKey(op.Key)
+		if !ok {
+			continue
+		}
+		keeps = true
+		if kind == KindTask && !op.Delete {
+			if c, _ := decoded[op.Key].(taskChange); !c.changed {
+				continue
+			}
+		}
+		if !slices.Contains(clusters, sk) {
 			clusters = append(clusters, sk)
 		}
 	}
-	if len(clusters) == 0 {
+	if !keeps {
 		return &viewWrite{}
 	}
 	v := r.view()
@@ -160,6 +266,9 @@ func (w *viewWrite) commit(ctx context.Context, s store.Store, cmps []store.Comp
 // begin registers a write of the clusters' records that is about to be
 // submitted.
 func (v *placementView) begin(clusters []string) []uint64 {
+	if len(clusters) == 0 {
+		return nil
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	tickets := make([]uint64, len(clusters))
@@ -189,12 +298,22 @@ func (v *placementView) end(tickets []uint64, rev int64, ops []store.Op, decoded
 	}
 	var writes []write
 	if rev > 0 {
+		var keys scopeKeys
 		for _, op := range ops {
-			sk, kind, id, ok := viewKey(op.Key)
+			sk, kind, id, ok := keys.viewKey(op.Key)
 			if !ok {
 				continue
 			}
 			w := write{sk: sk, kind: kind, id: id, del: op.Delete}
+			if kind == KindTask {
+				c, known := decoded[op.Key].(taskChange)
+				if !known && !op.Delete {
+					continue // neither starts nor stops running: nothing to count
+				}
+				w.val = c
+				writes = append(writes, w)
+				continue
+			}
 			if !op.Delete {
 				val, known := decoded[op.Key]
 				if !known {
@@ -210,13 +329,26 @@ func (v *placementView) end(tickets []uint64, rev int64, ops []store.Op, decoded
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if rev > v.watchRev {
+		if v.applied == nil {
+			v.applied = map[int64]struct{}{}
+		}
+		v.applied[rev] = struct{}{}
+	}
 	for _, w := range writes {
-		v.set(w.sk, w.kind, w.id, rev, w.del, w.val)
+		if w.kind == KindTask {
+			c, _ := w.val.(taskChange)
+			v.setTask(w.sk, w.id, rev, w.del, c, true)
+			continue
+		}
+		v.setFrom(w.sk, w.kind, w.id, rev, w.del, w.val, true)
 	}
-	for _, t := range tickets {
-		delete(v.inflight, t)
+	if len(tickets) > 0 {
+		for _, t := range tickets {
+			delete(v.inflight, t)
+		}
+		v.cond.Broadcast()
 	}
-	v.cond.Broadcast()
 }
 
 func decodeViewValue(kind string, kv store.KV) (any, error) {
@@ -224,7 +356,9 @@ func decodeViewValue(kind string, kv store.KV) (any, error) {
 	case KindInstance:
 		return decodeInstanceShared(kv)
 	case kindState:
-		return decode[stateRecord](kv)
+		return decodeState(kv)
+	case KindTask:
+		return decodeTaskChange(kv)
 	default:
 		gc, err := decode[groupCounts](kv)
 		if err != nil {
@@ -289,13 +423,20 @@ func (v *placementView) load(ctx context.Context) (int64, error) {
 		if err != nil {
 			continue
 		}
+		if c, isTask := val.(taskChange); isTask && !c.running {
+			continue // only running tasks are marked
+		}
 		recs = append(recs, rec{sk, kind, id, kv.ModRevision, val})
 		listed[sk+"\x00"+kind+"\x00"+id] = true
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, r := range recs {
-		v.set(r.sk, r.kind, r.id, r.rev, false, r.val)
+		if r.kind == KindTask {
+			v.setTask(r.sk, r.id, r.rev, false, r.val.(taskChange), false)
+			continue
+		}
+		v.setFrom(r.sk, r.kind, r.id, r.rev, false, r.val, false)
 	}
 	for sk, cv := range v.clusters {
 		for _, e := range slices.Clone(cv.entries) {
@@ -305,22 +446,42 @@ func (v *placementView) load(ctx context.Context) (int64, error) {
 				rev  int64
 			}{{KindInstance, e.base != nil, e.baseRev}, {kindState, e.st != nil, e.stRev}, {kindLegacyGroups, e.legacy != nil, e.legRev}} {
 				if k.has && k.rev <= rev && !listed[sk+"\x00"+k.kind+"\x00"+e.id] {
-					v.set(sk, k.kind, e.id, rev, true, nil)
+					v.setFrom(sk, k.kind, e.id, rev, true, nil, false)
 				}
 			}
 		}
+		for id, m := range cv.tasks {
+			if m.running && m.rev <= rev && !listed[sk+"\x00"+KindTask+"\x00"+id] {
+				// Stopped (the list does not mark it) or deleted meanwhile.
+				v.setTask(sk, id, rev, true, taskChange{}, false)
+			}
+		}
 	}
-	v.watchRev = rev
+	v.advance(rev)
 	v.gc()
 	v.loaded = true
 	v.cond.Broadcast()
 	return rev, nil
 }
 
+// advance moves watchRev to rev, forgetting the revisions writers applied
+// up to it. v.mu must be held.
+func (v *placementView) advance(rev int64) {
+	if rev <= v.watchRev {
+		return
+	}
+	v.watchRev = rev
+	for r := range v.applied {
+		if r < rev {
+			delete(v.applied, r)
+		}
+	}
+}
+
 // apply applies one watch event.
 func (v *placementView) apply(ev store.Event) {
 	rev := ev.KV.ModRevision
-	sk, kind, id, ok := viewKey(ev.KV.Key)
+	sk, kind, id, ok := v.watchKeys.viewKey(ev.KV.Key)
 	var val any
 	if ok && ev.Type == store.EventPut {
 		// Most puts the watch delivers were applied by their writer
@@ -334,19 +495,34 @@ func (v *placementView) apply(ev store.Event) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if rev > v.watchRev {
-		v.watchRev = rev
-	}
-	if ok {
-		v.set(sk, kind, id, rev, ev.Type == store.EventDelete, val)
+	v.advance(rev)
+	switch {
+	case ok && kind == KindTask:
+		c, _ := val.(taskChange)
+		v.setTask(sk, id, rev, ev.Type == store.EventDelete, c, false)
+	case ok:
+		v.setFrom(sk, kind, id, rev, ev.Type == store.EventDelete, val, false)
+	case kind == KindTask:
+		v.dropTaskTombstone(sk, id)
 	}
 }
 
-// newer reports whether rev is newer than the view's record.
+// newer reports whether rev is newer than the view's record, and for a
+// task, whether its writer did not apply it.
 func (v *placementView) newer(sk, kind, id string, rev int64) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	cv := v.clusters[sk]
+	if kind == KindTask {
+		if _, done := v.applied[rev]; done {
+			return false
+		}
+		if cv == nil {
+			return true
+		}
+		m, found := cv.tasks[id]
+		return !found || rev > m.rev
+	}
 	if cv == nil {
 		return true
 	}
@@ -368,14 +544,27 @@ func (e *viewEntry) rev(kind string) int64 {
 	return e.legRev
 }
 
-// set records a put (val) or deletion of one record at rev, unless the
-// view has it at rev or newer. v.mu must be held.
-func (v *placementView) set(sk, kind, id string, rev int64, del bool, val any) {
+// cluster returns a cluster's view, creating it. v.mu must be held.
+func (v *placementView) cluster(sk string) *clusterView {
 	cv := v.clusters[sk]
 	if cv == nil {
 		cv = &clusterView{}
 		v.clusters[sk] = cv
 	}
+	return cv
+}
+
+// set records a put (val) or deletion of one record at rev, unless the
+// view has it at rev or newer. v.mu must be held.
+func (v *placementView) set(sk, kind, id string, rev int64, del bool, val any) {
+	v.setFrom(sk, kind, id, rev, del, val, false)
+}
+
+// setFrom is set; fromWriter tells that the change comes from its writer,
+// which may apply it after the watch has delivered it (and later changes
+// of the record).
+func (v *placementView) setFrom(sk, kind, id string, rev int64, del bool, val any, fromWriter bool) {
+	cv := v.cluster(sk)
 	i, found := cv.find(id)
 	var e viewEntry
 	if found {
@@ -389,6 +578,11 @@ func (v *placementView) set(sk, kind, id string, rev int64, del bool, val any) {
 		}
 		e = *cv.entries[i]
 	} else {
+		if fromWriter && rev <= v.watchRev {
+			// The watch has delivered this write, and the view lacks the
+			// record: a later deletion removed it (its tombstone is gone).
+			return
+		}
 		// Also for a deletion: the tombstone keeps an older put the watch
 		// may still deliver from resurrecting the record.
 		e = viewEntry{id: id}
@@ -414,7 +608,7 @@ func (v *placementView) set(sk, kind, id string, rev int64, del bool, val any) {
 	if found {
 		prev = cv.entries[i]
 	}
-	e.derive(prev)
+	e.derive(prev, cv.running[id])
 	switch {
 	case found:
 		cv.entries[i] = &e
@@ -426,6 +620,81 @@ func (v *placementView) set(sk, kind, id string, rev int64, del bool, val any) {
 	}
 }
 
+// setTask records a task's state (c) or deletion at rev, unless the view
+// has the task at rev or newer. v.mu must be held.
+func (v *placementView) setTask(sk, id string, rev int64, del bool, c taskChange, fromWriter bool) {
+	cv := v.cluster(sk)
+	m, found := cv.tasks[id]
+	if found && rev <= m.rev {
+		v.dropTaskTombstone(sk, id)
+		return
+	}
+	if !found && fromWriter && rev <= v.watchRev {
+		return // see setFrom: superseded
+	}
+	running := !del && c.running && c.inst != ""
+	stopped := del || c.stopped
+	if !running && !stopped && !found {
+		return // not running yet: nothing to mark
+	}
+	if found && m.running {
+		v.count(cv, m.inst, -1)
+	}
+	switch {
+	case running:
+		if cv.tasks == nil {
+			cv.tasks = map[string]taskMark{}
+		}
+		cv.tasks[id] = taskMark{inst: c.inst, rev: rev, running: true}
+		v.count(cv, c.inst, 1)
+	case rev > v.watchRev:
+		if cv.tasks == nil {
+			cv.tasks = map[string]taskMark{}
+		}
+		cv.tasks[id] = taskMark{rev: rev}
+	default:
+		delete(cv.tasks, id)
+	}
+}
+
+// dropTaskTombstone forgets a stopped task once the watch has passed it.
+// v.mu must be held.
+func (v *placementView) dropTaskTombstone(sk, id string) {
+	cv := v.clusters[sk]
+	if cv == nil {
+		return
+	}
+	if m, found := cv.tasks[id]; found && !m.running && m.rev <= v.watchRev {
+		delete(cv.tasks, id)
+	}
+}
+
+// count adds delta to an instance's running tasks and updates its entry.
+// v.mu must be held.
+func (v *placementView) count(cv *clusterView, inst string, delta int) {
+	if cv.running == nil {
+		cv.running = map[string]int{}
+	}
+	n := cv.running[inst] + delta
+	if n <= 0 {
+		delete(cv.running, inst)
+		n = 0
+	} else {
+		cv.running[inst] = n
+	}
+	i, found := cv.find(inst)
+	if !found || cv.entries[i].ci == nil {
+		return
+	}
+	old := cv.entries[i]
+	e := *old
+	ci := *old.ci
+	ci.RunningTasksCount = n
+	e.ci = &ci
+	e.state.Instance = &ci
+	cv.entries[i] = &e
+}
+
 // gone reports whether the entry holds no record and no tombstone that an
 // older event (which the watch, past watchRev, can no longer deliver) must
 // be checked against.
@@ -433,24 +702,38 @@ func (e *viewEntry) gone(watchRev int64) bool {
 	return e.base == nil && e.st == nil && e.legacy == nil && max(e.baseRev, e.stRev, e.legRev) <= watchRev
 }
 
-// gc drops the entries that are gone. v.mu must be held.
+// gc drops the entries and task tombstones that are gone. v.mu must be
+// held.
 func (v *placementView) gc() {
 	for sk, cv := range v.clusters {
 		cv.entries = slices.DeleteFunc(cv.entries, func(e *viewEntry) bool { return e.gone(v.watchRev) })
-		if len(cv.entries) == 0 {
+		for id, m := range cv.tasks {
+			if !m.running && m.rev <= v.watchRev {
+				delete(cv.tasks, id)
+			}
+		}
+		if len(cv.entries) == 0 && len(cv.tasks) == 0 {
 			delete(v.clusters, sk)
 		}
 	}
 }
 
-// derive computes what placement sees of the entry, reusing prev's
-// attribute index while the instance record is the same.
-func (e *viewEntry) derive(prev *viewEntry) {
+// derive computes what placement sees of the entry, with running tasks
+// running on it, reusing prev's attribute index while the instance record
+// is the same.
+func (e *viewEntry) derive(prev *viewEntry, running int) {
 	e.ci, e.state = nil, scheduler.InstanceState{}
 	if e.base == nil {
 		return
 	}
 	e.ci = compose(e.base, e.st)
+	if e.ci.RunningTasksCount != running {
+		if e.ci == e.base {
+			c := *e.base
+			e.ci = &c
+		}
+		e.ci.RunningTasksCount = running
+	}
 	groups := e.legacy
 	if e.st != nil {
 		groups = e.st.Groups
@@ -461,25 +744,63 @@ func (e *viewEntry) derive(prev *viewEntry) {
 	} else {
 		attrs = scheduler.IndexAttributes(e.base)
 	}
-	e.state = schedState(e.ci, groups, attrs)
+	var prevState *scheduler.InstanceState
+	if prev != nil && prev.ci != nil {
+		prevState = &prev.state
+	}
+	e.state = schedStateFrom(e.ci, groups, attrs, prevState)
 }
 
 // schedState is an instance as the scheduler sees it. ci, groups and attrs
 // are shared with the result: none may be modified afterwards.
 func schedState(ci *ecs.ContainerInstance, groups groupCounts, attrs map[string]string) scheduler.InstanceState {
+	return schedStateFrom(ci, groups, attrs, nil)
+}
+
+// schedStateFrom is schedState reusing the ports taken that prev (the
+// same instance's state before; nil for none) found, if the instance's
+// port resources have not changed since.
+func schedStateFrom(ci *ecs.ContainerInstance, groups groupCounts, attrs map[string]string, prev *scheduler.InstanceState) scheduler.InstanceState {
 	cpu, mem := ci.Remaining()
-	tcp, udp := ci.UsedPorts()
+	var tcp, udp []int
+	if prev != nil && prev.Instance != nil && samePorts(prev.Instance, ci) {
+		tcp, udp = prev.TCPPorts, prev.UDPPorts
+	} else {
+		tcp, udp = ci.UsedPorts()
+	}
 	return scheduler.InstanceState{Instance: ci, CPU: cpu, Memory: mem, TCPPorts: tcp, UDPPorts: udp, GroupCounts: groups, AttributeIndex: attrs}
 }
 
-// snapshot returns the cluster's registered instances, in ID order, once
+// samePorts reports whether two instances' remaining PORTS and PORTS_UDP
+// resources are the same.
+func samePorts(a, b *ecs.ContainerInstance) bool {
+	for _, name := range []string{ecs.ResourcePorts, ecs.ResourcePortsUDP} {
+		ra, rb := findResource(a.RemainingResources, name), findResource(b.RemainingResources, name)
+		if (ra == nil) != (rb == nil) || (ra != nil && !slices.Equal(ra.StringSetValue, rb.StringSetValue)) {
+			return false
+		}
+	}
+	return true
+}
+
+func findResource(rs []ecs.Resource, name string) *ecs.Resource {
+	for i := range rs {
+		if rs[i].Name == name {
+			return &rs[i]
+		}
+	}
+	return nil
+}
+
+// snapshot returns the cluster's registered instances, in ID order
+// (appended to dst[:0]), once
 // every write of the cluster's records that began before it was called has
 // ended, except exclude (the caller's own write in flight, whose effects it
 // knows; nil for none). The entries are shared: do not modify them. gen is
 // the number of the cluster's writes that had begun when it was called
 // (see began): while began still returns gen, no write has begun since and
 // the snapshot has every write anyone could have seen.
-func (v *placementView) snapshot(ctx context.Context, sc ecs.Scope, cluster string, exclude *viewWrite) (entries []*viewEntry, gen uint64, err error) {
+func (v *placementView) snapshot(ctx context.Context, sc ecs.Scope, cluster string, exclude *viewWrite, dst []*viewEntry) (entries []*viewEntry, gen uint64, err error) {
 	stop := context.AfterFunc(ctx, func() {
 		v.mu.Lock()
 		v.cond.Broadcast()
@@ -505,9 +826,9 @@ func (v *placementView) snapshot(ctx context.Context, sc ecs.Scope, cluster stri
 	}
 	cv := v.clusters[sk]
 	if cv == nil {
-		return nil, gen, nil
+		return dst[:0], gen, nil
 	}
-	out := make([]*viewEntry, 0, len(cv.entries))
+	out := dst[:0]
 	for _, e := range cv.entries {
 		if e.base != nil {
 			out = append(out, e)

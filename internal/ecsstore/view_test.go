@@ -298,7 +298,7 @@ func TestViewTombstones(t *testing.T) {
 	sk := viewScopeKey(testScope, "c")
 	ci := &ecs.ContainerInstance{ARN: testScope.ContainerInstanceARN("c", "a"), ID: "a", Status: ecs.InstanceActive}
 	ids := func() []string {
-		entries, _, err := v.snapshot(context.Background(), testScope, "c", nil)
+		entries, _, err := v.snapshot(context.Background(), testScope, "c", nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,6 +347,7 @@ func TestLateCallSeesItsOwnWrites(t *testing.T) {
 	if _, err := placeOne(ctx, r, "t1", "g", half, nil); err != nil {
 		t.Fatal(err)
 	}
+	waitQueueGone(t, r) // t2 to t4 share one queue
 	// t2 takes the rest; its batch stays in flight.
 	ls.hold(ctx)
 	errs := make(chan error, 3)

@@ -279,6 +279,7 @@ func Place(snap Snapshot, req Request, rnd *rand.Rand) Plan {
 type scratch struct {
 	ints    []int
 	i32     []int32
+	members []int32 // the cells' members, cell after cell
 	reason  []string
 	clock   []float64
 	keys    []key
@@ -470,7 +471,9 @@ func (p *planner) build(candidates []int32) {
 	} else {
 		cellIDs = map[int]int32{}
 	}
-	var members [][]int32
+	// Number the cells and size them, then lay their members out in one
+	// array, in candidate order.
+	var sizes []int32
 	for _, i := range candidates {
 		sig := 0
 		for a := range p.buckets {
@@ -484,17 +487,28 @@ func (p *planner) build(candidates []int32) {
 			c, ok = cellIDs[sig]
 		}
 		if !ok {
-			c = int32(len(members))
+			c = int32(len(sizes))
 			if dense != nil {
 				dense[sig] = c + 1
 			} else {
 				cellIDs[sig] = c
 			}
-			members = append(members, nil)
+			sizes = append(sizes, 0)
 		}
-		members[c] = append(members[c], i)
+		sizes[c]++
 		p.cellOf[i] = c
 		p.instKeys[i] = p.instKeyOf(int(i))
+	}
+	sc.members = grow(sc.members, len(candidates))
+	members := make([][]int32, len(sizes))
+	off := int32(0)
+	for c, n := range sizes {
+		members[c] = sc.members[off : off : off+n]
+		off += n
+	}
+	for _, i := range candidates {
+		c := p.cellOf[i]
+		members[c] = append(members[c], i)
 	}
 	instLess := func(a, b int32) bool { return lessKey(&p.instKeys[a], &p.instKeys[b], p.nInst, a, b) }
 	p.cellHeaps = make([]iheap, len(members))

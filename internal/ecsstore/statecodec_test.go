@@ -1,0 +1,165 @@
+package ecsstore
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/store"
+)
+
+func TestStateCodec(t *testing.T) {
+	defaults := []ecs.Resource{
+		{Name: ecs.ResourceCPU, Type: ecs.ResourceTypeInteger, IntegerValue: 4032},
+		{Name: ecs.ResourceMemory, Type: ecs.ResourceTypeInteger, IntegerValue: 16256},
+		{Name: ecs.ResourcePorts, Type: ecs.ResourceTypeStringSet, StringSetValue: []string{"22", "2375", "2376", "51678", "51679"}},
+		{Name: ecs.ResourcePortsUDP, Type: ecs.ResourceTypeStringSet},
+	}
+	for _, st := range []*stateRecord{
+		{},
+		{Remaining: defaults, Version: 2, Groups: groupCounts{"family:bench": 1}},
+		{Remaining: defaults, Version: 1 << 40, Groups: groupCounts{"family:web": 3, "service:api": 1, "": 2}},
+		{Remaining: []ecs.Resource{
+			{Name: "GPU", Type: "STRINGSET", StringSetValue: []string{"gpu-0", ""}},
+			{Name: "", Type: "", IntegerValue: -5, LongValue: math.MinInt64, DoubleValue: 0.25},
+			{Name: ecs.ResourceCPU, Type: "DOUBLE", DoubleValue: -1.5e300, LongValue: 7},
+		}, Version: 0},
+	} {
+		kv := store.KV{Key: "k", Value: encodeState(st)}
+		got, err := decodeState(kv)
+		if err != nil {
+			t.Fatalf("decode %+v: %v", st, err)
+		}
+		// The binary form reads back as the JSON form does.
+		want, err := decode[stateRecord](store.KV{Key: "k", Value: mustJSON(st)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("round trip:\n got  %+v\n want %+v", got, want)
+		}
+		if string(encodeState(got)) != string(kv.Value) {
+			t.Errorf("re-encoding %+v changed the bytes", got)
+		}
+		// Any truncation or trailing byte is an error, never a panic.
+		for i := range kv.Value {
+			if _, err := decodeState(store.KV{Key: "k", Value: kv.Value[:i]}); err == nil {
+				t.Errorf("truncated to %d bytes: decoded", i)
+			}
+		}
+		if _, err := decodeState(store.KV{Key: "k", Value: append(encodeState(st), 0)}); err == nil {
+			t.Error("trailing byte: decoded")
+		}
+	}
+	st := &stateRecord{Remaining: defaults, Version: 2, Groups: groupCounts{"family:bench": 1}}
+	if n, j := len(encodeState(st)), len(mustJSON(st)); n > j/5 {
+		t.Errorf("binary form %d bytes, JSON %d", n, j)
+	}
+	// Records written as JSON by an earlier berth.
+	legacy, _ := json.Marshal(st)
+	got, err := decodeState(store.KV{Key: "k", Value: legacy})
+	if err != nil || !reflect.DeepEqual(got, st) {
+		t.Errorf("legacy JSON record: %+v %v", got, err)
+	}
+}
+
+func FuzzStateCodec(f *testing.F) {
+	f.Add(encodeState(&stateRecord{Remaining: []ecs.Resource{{Name: "CPU", Type: "INTEGER", IntegerValue: 3}}, Version: 9, Groups: groupCounts{"g": 1}}))
+	f.Add([]byte{stateFormat, 0, 1, 0, 3, 'G', 'P', 'U', 0, 0, 8})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		st, err := decodeStateBinary(b)
+		if err != nil {
+			return
+		}
+		// Whatever decodes re-encodes to a record that reads back the same
+		// (bytes compared: a NaN is not equal to itself).
+		enc := encodeState(st)
+		again, err := decodeStateBinary(enc)
+		if err != nil || string(encodeState(again)) != string(enc) {
+			t.Fatalf("%x decodes to %+v, which round-trips to %+v %v", b, st, again, err)
+		}
+	})
+}
+
+// TestJSONStateRecord: an instance whose state record an earlier berth
+// wrote as JSON reads as before (API and placement), and its next write
+// stores the compact form.
+func TestJSONStateRecord(t *testing.T) {
+	ctx := t.Context()
+	st := openBolt(t)
+	r := New(st)
+	cl, _, err := r.CreateCluster(ctx, testScope, ecs.NewCluster(testScope, "c", time.Now()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := ecs.NewContainerInstance(testScope, cl, ecs.InstanceRegistration{EC2InstanceID: "i-1", CPU: 1024, Memory: 1024}, "0123456789abcdef0123456789abcdef", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := ecs.TaskResources{CPU: 256, Memory: 256}
+	if err := ci.Reserve(res); err != nil {
+		t.Fatal(err)
+	}
+	sk := stateKey(testScope, "c", ci.ID)
+	old := &stateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: groupCounts{"family:web": 1}}
+	if _, err := st.Txn(ctx, nil, []store.Op{
+		{Key: instanceKey(testScope, "c", ci.ID), Value: mustJSON(ci)},
+		{Key: sk, Value: mustJSON(old)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Instance(ctx, testScope, InstanceRef{Cluster: "c", ID: ci.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu, _ := got.Remaining(); cpu != 768 || got.Version != ci.Version {
+		t.Fatalf("read %d CPU, version %d; want 768, %d", cpu, got.Version, ci.Version)
+	}
+	var seenCPU int
+	var seenGroups map[string]int
+	if _, err := placeOne(ctx, r, "t1", "family:web", res, func(cpu, _ int, g map[string]int) { seenCPU, seenGroups = cpu, g }); err != nil {
+		t.Fatal(err)
+	}
+	if seenCPU != 768 || seenGroups["family:web"] != 1 {
+		t.Errorf("placement saw %d CPU and groups %v, want 768 and the recorded group", seenCPU, seenGroups)
+	}
+	kv, err := st.Get(ctx, sk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kv.Value[0] != stateFormat {
+		t.Errorf("state record after a placement: %q", kv.Value)
+	}
+	now, err := decodeState(kv)
+	if err != nil || now.Groups["family:web"] != 2 {
+		t.Fatalf("state record after a placement: %+v %v", now, err)
+	}
+	if cpu, _ := compose(ci, now).Remaining(); cpu != 512 {
+		t.Errorf("%d CPU left after the placement, want 512", cpu)
+	}
+}
+
+func TestKeyInfo(t *testing.T) {
+	for _, key := range []string{
+		"/ecs/1/r/tasks/c/id", "/ecs/1/r/tasks/c/a/b", "/ecs/1/r/managed-instances/c", "/ecs/1/r/clusters/c/",
+		"/ecs/1/r/tasks", "/ecs/1/r/tasks/", "/ecs/1/r", "/ecs/", "/ecr/1/r/tasks/c/id", "/ecs//r//c/x", "",
+	} {
+		sc, kind, cluster, id, ok := KeyInfo(key)
+		// What strings.SplitN gives.
+		var want [5]string
+		wantOK := false
+		if rest, found := strings.CutPrefix(key, "/ecs/"); found {
+			parts := strings.SplitN(rest, "/", 5)
+			if wantOK = len(parts) >= 4; wantOK {
+				copy(want[:], parts)
+			}
+		}
+		if ok != wantOK || [5]string{sc.Account, sc.Region, kind, cluster, id} != want {
+			t.Errorf("KeyInfo(%q) = %v %q %q %q %v, want %q %v", key, sc, kind, cluster, id, ok, want, wantOK)
+		}
+	}
+}
