@@ -1,14 +1,12 @@
 package ecsstore
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
-	"github.com/berth-dev/berth/internal/store/bolt"
 )
 
 // TestDeleteClusterRacesTaskCreation puts a task into the cluster after
@@ -17,11 +15,7 @@ import (
 // task (and refuse) instead of leaving it in an INACTIVE cluster.
 func TestDeleteClusterRacesTaskCreation(t *testing.T) {
 	ctx := t.Context()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openBolt(t)
 	r := New(st)
 	sc := ecs.Scope{Account: "123456789012", Region: "eu-west-1"}
 	if _, _, err := r.CreateCluster(ctx, sc, ecs.NewCluster(sc, "c", time.Now()), nil); err != nil {
@@ -29,7 +23,7 @@ func TestDeleteClusterRacesTaskCreation(t *testing.T) {
 	}
 	task := &ecs.Task{ARN: sc.ARN("task/c/0123456789abcdef"), ClusterARN: sc.ClusterARN("c"), LastStatus: ecs.TaskPending, DesiredStatus: ecs.TaskRunning}
 	checks := 0
-	_, err = r.DeleteCluster(ctx, sc, "c", func(cc ClusterCounts) error {
+	_, err := r.DeleteCluster(ctx, sc, "c", func(cc ClusterCounts) error {
 		checks++
 		if cc.PendingTasks+cc.RunningTasks > 0 {
 			return fault.New(fault.InvalidParameter, "The cluster has tasks.")

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/store"
@@ -90,20 +89,7 @@ func FuzzStateCodec(f *testing.F) {
 // stores the compact form.
 func TestJSONStateRecord(t *testing.T) {
 	ctx := t.Context()
-	st := openBolt(t)
-	r := New(st)
-	cl, _, err := r.CreateCluster(ctx, testScope, ecs.NewCluster(testScope, "c", time.Now()), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ci, err := ecs.NewContainerInstance(testScope, cl, ecs.InstanceRegistration{EC2InstanceID: "i-1", CPU: 1024, Memory: 1024}, "0123456789abcdef0123456789abcdef", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := ecs.TaskResources{CPU: 256, Memory: 256}
-	if err := ci.Reserve(res); err != nil {
-		t.Fatal(err)
-	}
+	st, r, ci, res := oldFormatFixture(t)
 	sk := stateKey(testScope, "c", ci.ID)
 	old := &stateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: groupCounts{"family:web": 1}}
 	if _, err := st.Txn(ctx, nil, []store.Op{

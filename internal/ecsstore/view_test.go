@@ -221,20 +221,7 @@ func TestPlacementSeesStopVisibleBeforeAcknowledged(t *testing.T) {
 // moves it to a state record.
 func TestLegacyInstanceGroups(t *testing.T) {
 	ctx := t.Context()
-	st := openBolt(t)
-	r := New(st)
-	cl, _, err := r.CreateCluster(ctx, testScope, ecs.NewCluster(testScope, "c", time.Now()), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ci, err := ecs.NewContainerInstance(testScope, cl, ecs.InstanceRegistration{EC2InstanceID: "i-1", CPU: 1024, Memory: 1024}, "0123456789abcdef0123456789abcdef", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := ecs.TaskResources{CPU: 256, Memory: 256}
-	if err := ci.Reserve(res); err != nil {
-		t.Fatal(err)
-	}
+	st, r, ci, res := oldFormatFixture(t)
 	id := ci.ID
 	legacyKey := groupsKey(testScope, "c", id)
 	if _, err := st.Txn(ctx, nil, []store.Op{
@@ -384,4 +371,26 @@ func TestLateCallSeesItsOwnWrites(t *testing.T) {
 			t.Errorf("%v (t4 saw %d MiB free)", err, seenMem)
 		}
 	}
+}
+
+// oldFormatFixture opens a store with cluster "c" and returns an instance
+// (not yet stored) with 256 CPU and 256 MiB reserved, for tests that write
+// its records in an earlier berth's format.
+func oldFormatFixture(t *testing.T) (store.Store, *Repo, *ecs.ContainerInstance, ecs.TaskResources) {
+	t.Helper()
+	st := openBolt(t)
+	r := New(st)
+	cl, _, err := r.CreateCluster(t.Context(), testScope, ecs.NewCluster(testScope, "c", time.Now()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := ecs.NewContainerInstance(testScope, cl, ecs.InstanceRegistration{EC2InstanceID: "i-1", CPU: 1024, Memory: 1024}, "0123456789abcdef0123456789abcdef", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := ecs.TaskResources{CPU: 256, Memory: 256}
+	if err := ci.Reserve(res); err != nil {
+		t.Fatal(err)
+	}
+	return st, r, ci, res
 }

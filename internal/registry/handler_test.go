@@ -263,15 +263,7 @@ func TestLargeChunkedUpload(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		if i == 3 {
 			// a restart: the upload is re-hashed from disk on first use
-			e.reg.Close()
-			reg2, err := New(e.reg.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv2 := httptest.NewServer(reg2)
-			defer srv2.Close()
-			defer reg2.Close()
-			e = &testEnv{reg: reg2, st: e.st, srv: srv2, url: srv2.URL}
+			e = restartRegistry(t, e)
 		}
 		r = e.do(t, "PATCH", loc, rng(off, off+chunk-1), b[off:off+chunk])
 		expect(t, r, 202, "")
@@ -663,16 +655,7 @@ func TestUploadResumesAfterRestart(t *testing.T) {
 	r := e.do(t, "POST", "/v2/repo/blobs/uploads/", nil, nil)
 	loc := r.header.Get("Location")
 	expect(t, e.do(t, "PATCH", loc, map[string]string{"Content-Range": "0-4999"}, b[:5000]), 202, "")
-	e.reg.Close()
-	reg2, err := New(e.reg.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv2 := httptest.NewServer(reg2)
-	defer srv2.Close()
-	defer reg2.Close()
-	e2 := &testEnv{reg: reg2, st: e.st, srv: srv2, url: srv2.URL}
-	e = e2
+	e = restartRegistry(t, e)
 	r = e.do(t, "GET", loc, nil, nil)
 	expect(t, r, 204, "")
 	if r.header.Get("Range") != "0-4999" {
@@ -799,4 +782,18 @@ func TestOnManifestPut(t *testing.T) {
 	if len(puts) != 1 || puts[0] != "hooked@"+im.digest {
 		t.Fatalf("OnManifestPut calls = %v, want one for hooked@%s", puts, im.digest)
 	}
+}
+
+// restartRegistry closes e's registry and serves a new one on the same
+// configuration and store, as after a server restart.
+func restartRegistry(t *testing.T, e *testEnv) *testEnv {
+	t.Helper()
+	e.reg.Close()
+	reg, err := New(e.reg.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(reg)
+	t.Cleanup(func() { srv.Close(); reg.Close() })
+	return &testEnv{reg: reg, st: e.st, srv: srv, url: srv.URL}
 }

@@ -72,7 +72,7 @@
 //	|   |-- taskdef-families/<family>                last revision ever issued (never reused)
 //	|   |-- tasks/<clusterName>/<taskID>
 //	|   |-- instances/<clusterName>/<containerInstanceID>
-//	|   |-- instance-state/<clusterName>/<id>        what an instance's tasks hold: remaining resources, version, task groups
+//	|   |-- instance-state/<clusterName>/<id>        what an instance's tasks hold: remaining resources, version, task groups (binary, ecsstore/statecodec.go; older JSON still read)
 //	|   |-- instance-groups/<clusterName>/<id>       task groups only, as older berth kept them (read until instance-state replaces it)
 //	|   |-- managed-instances/<clusterName>          the hidden instance of the managed (Fargate) capacity
 //	|   |-- run-tokens/<clusterName>/<clientToken>   RunTask idempotency
