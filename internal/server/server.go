@@ -9,31 +9,36 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/leader"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/bolt"
 )
 
-// Server is a running berth server.
+// Server is a berth server: the composition of its subsystems. New builds
+// it (and starts nothing); Run starts the background work and serves.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	store store.Store
-	http  *http.Server
-	ln    net.Listener
-	ecr   *ecrSubsystem
-	// stopRuntime ends the task runtime (see runtime.go).
-	stopRuntime func()
+	cfg     settings
+	log     *slog.Logger
+	store   store.Store
+	http    *http.Server
+	ln      net.Listener
+	ecr     *ecrSubsystem
+	runtime *taskRuntime
 }
 
-// New builds a server from cfg: it opens the state store and binds the
-// listener, so that errors surface before Run.
+// New builds a server from cfg: it parses the whole configuration, opens
+// the state store and binds the listener, so that errors surface before
+// Run. No goroutine is started until Run.
 func New(cfg Config, log *slog.Logger) (*Server, error) {
-	if err := cfg.Validate(); err != nil {
+	drivers := Drivers()
+	s, err := parseSettings(cfg, drivers)
+	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
@@ -43,20 +48,19 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state store: %w", err)
 	}
-	auth, err := newAuthenticator(cfg)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
+	// One server on its embedded store always leads.
+	var elector leader.Elector = leader.Always{}
+	auth := newAuthenticator(s)
+	repo := ecsstore.New(st)
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
-		Repo: ecsstore.New(st), Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
+		Repo: repo, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	ecrSub, err := newECR(cfg, st, ln.Addr().String(), log.With("subsystem", "ecr"))
+	ecrSub, err := newECR(s, st, ln.Addr().String(), log.With("subsystem", "ecr"))
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -74,15 +78,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
 	mux.Handle("/", router)
-	stopRuntime, err := startRuntime(context.Background(), cfg, st, ecsstore.New(st), mux, ln.Addr().String(), log.With("subsystem", "runtime"))
-	if err != nil {
-		ln.Close()
-		st.Close()
-		return nil, err
-	}
+	rt := newRuntime(s, st, repo, auth, elector, drivers, mux, ln.Addr().String(), log)
 
 	return &Server{
-		cfg: cfg, log: log, store: st, ln: ln, ecr: ecrSub, stopRuntime: stopRuntime,
+		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second},
 	}, nil
 }
@@ -90,26 +89,45 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 // Addr returns the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Run serves until ctx ends, then shuts down gracefully.
+// Run starts the background work (controllers, ECR lifecycle and GC) and
+// serves until ctx ends or the controllers fail; then it stops the
+// background work (cancel, then wait), shuts the listener down gracefully
+// and closes the store.
 func (s *Server) Run(ctx context.Context) error {
-	s.log.Info("berth server listening", "addr", s.Addr(), "data_dir", s.cfg.DataDir, "account", s.cfg.Account, "region", s.cfg.Region)
+	s.log.Info("berth server listening", "addr", s.Addr(), "data_dir", s.cfg.DataDir, "account", s.cfg.Account,
+		"unsigned_request_region", s.cfg.Region)
+	bgCtx, stopBg := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	rtErr := make(chan error, 1)
+	bg.Go(func() { s.ecr.Run(bgCtx) })
+	bg.Go(func() { rtErr <- s.runtime.Run(bgCtx) })
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
-	bgCtx, stopBg := context.WithCancel(ctx)
-	bgDone := make(chan struct{})
-	go func() { defer close(bgDone); s.ecr.Run(bgCtx) }()
+
 	var err error
+	served := false
 	select {
 	case err = <-errc:
+		served = true
+	case err = <-rtErr:
+		rtErr <- err
 	case <-ctx.Done():
-		s.stopRuntime()
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = s.http.Shutdown(sctx)
-		cancel()
 	}
+	// Background work first: the managed agents and the agents' sessions
+	// end before the listener closes.
 	stopBg()
-	<-bgDone
-	s.stopRuntime()
+	bg.Wait()
+	if rerr := <-rtErr; rerr != nil && err == nil {
+		err = rerr
+	}
+	if !served {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if serr := s.http.Shutdown(sctx); serr != nil && err == nil {
+			err = serr
+		}
+		cancel()
+		<-errc
+	}
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
