@@ -108,10 +108,10 @@ func (d *Disconnect) Run(ctx context.Context) error {
 			if inst.Connected {
 				continue
 			}
+			// A new term gives every away agent the full timeout: what
+			// was seen before (or by another leader) is not trusted.
 			d.mu.Lock()
-			if _, ok := d.awaySince[inst.ARN]; !ok {
-				d.awaySince[inst.ARN] = now
-			}
+			d.awaySince[inst.ARN] = now
 			d.mu.Unlock()
 			add(inst.ARN)
 		}
