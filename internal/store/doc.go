@@ -59,6 +59,20 @@
 //     crash or kill -9 immediately afterwards must not lose it. Watchers see
 //     a change only once it is durable.
 //
+//  6. Read your writes. Once Txn has returned revision R (to anyone):
+//     Get and List see R or later (a List's revision is >= R), Revision
+//     returns R or more, and every Watch whose range covers R's keys and
+//     that started before R delivers R's events, in order, each revision's
+//     last one with Event.Last set. Nothing more is promised: a backend may
+//     let Get and List see a write a moment before its Txn returns (bbolt
+//     does, while the fsync runs); a reader that must only act on
+//     acknowledged state reads through the state cache (internal/ecscache),
+//     which applies watch events only. A cache reader that must see its
+//     own write R waits with WaitForRevision(R); one that must see
+//     everything acknowledged so far waits for Revision()'s value (the
+//     cache's Sync). The conformance suite checks this (ReadYourWrites,
+//     WatchLastOfRevision).
+//
 // # Key layout
 //
 // Keys are '/'-separated strings; values are opaque bytes to the store
