@@ -31,7 +31,7 @@ var (
 	_ InstanceStore = (*RepoBackend)(nil)
 )
 
-// LoadTask implements TaskLoader (definitions are cached).
+// LoadTask implements TaskLoader, reading the store.
 func (b *RepoBackend) LoadTask(ctx context.Context, ti TaskInfo) (*ecs.Task, *ecs.TaskDefinition, error) {
 	t, err := b.Repo.Task(ctx, ti.Scope, ti.Cluster, ti.ID)
 	if fault.Is(err, fault.NotFound) {
@@ -40,26 +40,36 @@ func (b *RepoBackend) LoadTask(ctx context.Context, ti TaskInfo) (*ecs.Task, *ec
 	if err != nil {
 		return nil, nil, err
 	}
-	b.mu.Lock()
-	td := b.defs[t.TaskDefinitionARN]
-	b.mu.Unlock()
-	if td != nil {
-		return t, td, nil
-	}
-	ref, err := ecs.ParseTaskDefinitionRef(t.TaskDefinitionARN)
+	td, err := b.Definition(ctx, ti.Scope, t.TaskDefinitionARN)
 	if err != nil {
 		return nil, nil, err
 	}
-	if td, err = b.Repo.TaskDefinition(ctx, ti.Scope, ref); err != nil {
-		return nil, nil, err
+	return t, td, nil
+}
+
+// Definition returns a task definition by ARN (cached: a revision never
+// changes what it runs).
+func (b *RepoBackend) Definition(ctx context.Context, sc ecs.Scope, arn string) (*ecs.TaskDefinition, error) {
+	b.mu.Lock()
+	td := b.defs[arn]
+	b.mu.Unlock()
+	if td != nil {
+		return td, nil
+	}
+	ref, err := ecs.ParseTaskDefinitionRef(arn)
+	if err != nil {
+		return nil, err
+	}
+	if td, err = b.Repo.TaskDefinition(ctx, sc, ref); err != nil {
+		return nil, err
 	}
 	b.mu.Lock()
 	if b.defs == nil || len(b.defs) > 10_000 {
 		b.defs = map[string]*ecs.TaskDefinition{}
 	}
-	b.defs[t.TaskDefinitionARN] = td
+	b.defs[arn] = td
 	b.mu.Unlock()
-	return t, td, nil
+	return td, nil
 }
 
 // StopAway implements TaskStopper.

@@ -10,17 +10,16 @@ import (
 
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/agent"
-	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/controller"
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/ecsapi"
+	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/leader"
-	"github.com/berth-dev/berth/internal/store"
 )
 
 // taskRuntime is what makes tasks really run: the ACS websocket that agents
-// connect to, the controllers under one manager (the state informer, ACS
+// connect to, the controllers under one manager (the state cache, ACS
 // session hooks and task push on every server; agent disconnect timeout,
 // stopped-task retention, managed capacity and the token sweep on the
 // leader only) and the managed agents that run Fargate tasks in this
@@ -38,14 +37,14 @@ type taskRuntime struct {
 // newRuntime wires the runtime and mounts the agent endpoints on mux. addr
 // is the API listener's address, which the managed agents call over
 // loopback like any agent.
-func newRuntime(s settings, st store.Store, repo *ecsstore.Repo, auth awsproto.Authenticator, elector leader.Elector, drivers *driver.Registry, mux *http.ServeMux, addr string, log *slog.Logger) *taskRuntime {
+func newRuntime(s settings, cache *ecscache.Cache, repo *ecsstore.Repo, auth *serverAuth, elector leader.Elector, drivers *driver.Registry, mux *http.ServeMux, addr string, log *slog.Logger) *taskRuntime {
 	drv, drvErr := openManagedDriver(drivers, s.driver, log)
 	if drvErr != nil {
 		log.Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", s.driver, "error", drvErr)
 	}
 	api, _ := ecsapi.New(ecsapi.Config{Repo: repo, Logger: log, DefaultAccount: s.Account})
 	fleet := &managedFleet{
-		url: "http://" + addr, keys: managedKeys(s), driver: drv,
+		url: "http://" + addr, keys: auth.managed, driver: drv,
 		log: log.With("subsystem", "managed-agent"), agents: map[string]*managedAgent{},
 	}
 	if drvErr != nil {
@@ -53,7 +52,7 @@ func newRuntime(s settings, st store.Store, repo *ecsstore.Repo, auth awsproto.A
 	}
 	acsSrv := &acs.Server{
 		Authenticate: func(r *http.Request) (string, error) {
-			id, err := auth.Authenticate(r, nil)
+			id, err := auth.verifier.Authenticate(r, nil)
 			if err != nil {
 				return "", err
 			}
@@ -67,28 +66,28 @@ func newRuntime(s settings, st store.Store, repo *ecsstore.Repo, auth awsproto.A
 
 	clog := log.With("subsystem", "controller")
 	backend := &controller.RepoBackend{Repo: repo, Resources: api.TaskResources}
-	informer := controller.NewInformer(st, clog)
+	source := controller.NewCacheSource(cache)
 	push := controller.NewPush(controller.PushConfig{
-		Source: informer, Sessions: controller.HubSessions{Hub: &acsSrv.Hub}, Loader: backend, Logger: clog,
+		Source: source, Sessions: controller.HubSessions{Hub: &acsSrv.Hub}, Loader: source.Loader(backend), Logger: clog,
 	})
 	_, sole := elector.(leader.Always)
 	hooks := controller.NewSessionHooks(controller.SessionsConfig{
-		Hub: &acsSrv.Hub, Source: informer, Instances: backend, Push: push, SoleServer: sole, Logger: clog,
+		Hub: &acsSrv.Hub, Source: source, Instances: backend, Push: push, SoleServer: sole, Logger: clog,
 	})
 	acsSrv.Connect, acsSrv.Ready, acsSrv.Disconnect = hooks.Connect, hooks.Ready, hooks.Disconnect
 
 	mgr := controller.NewManager(controller.ManagerConfig{Elector: elector, Logger: clog})
-	mgr.Add("informer", informer)
+	mgr.Add("state-cache", cache)
 	mgr.Add("sessions", hooks)
 	mgr.Add("push", push)
 	mgr.Add("disconnect", controller.NewDisconnect(controller.DisconnectConfig{
-		Source: informer, Stopper: backend, Timeout: s.disconnectTimeout, Logger: clog,
+		Source: source, Stopper: backend, Timeout: s.disconnectTimeout, Logger: clog,
 	}))
 	mgr.Add("retention", controller.NewRetention(controller.RetentionConfig{
-		Source: informer, Deleter: backend, Retention: s.taskRetention, Logger: clog,
+		Source: source, Deleter: backend, Retention: s.taskRetention, Logger: clog,
 	}))
-	mgr.Add("managed", controller.NewManagedFleet(controller.ManagedFleetConfig{Source: informer, Fleet: fleet, Logger: clog}))
-	mgr.Add("tokens", controller.NewTokenSweep(controller.TokenSweepConfig{View: informer, Tokens: backend, Logger: clog}))
+	mgr.Add("managed", controller.NewManagedFleet(controller.ManagedFleetConfig{Source: source, Fleet: fleet, Logger: clog}))
+	mgr.Add("tokens", controller.NewTokenSweep(controller.TokenSweepConfig{View: source, Tokens: backend, Logger: clog}))
 
 	mux.Handle("GET "+acs.Path, acsSrv)
 	mux.Handle("GET /"+ecsapi.TelemetryPath+"ws", acs.DrainHandler())
@@ -123,21 +122,6 @@ func openManagedDriver(drivers *driver.Registry, name string, log *slog.Logger) 
 		}
 	}
 	return d, nil
-}
-
-// managedKeys returns, per account, an access key the managed agents of
-// that account sign with: test/test for the default account, else a key of
-// the credentials file that belongs to the account.
-func managedKeys(s settings) map[string][2]string {
-	keys := map[string][2]string{s.Account: {awsproto.DefaultAccessKeyID, awsproto.DefaultSecretKey}}
-	for id, c := range s.keys {
-		if c.Account != "" && c.SessionToken == "" {
-			if _, ok := keys[c.Account]; !ok {
-				keys[c.Account] = [2]string{id, c.SecretKey}
-			}
-		}
-	}
-	return keys
 }
 
 // managedFleet runs one in-process agent per cluster with managed

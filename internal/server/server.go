@@ -14,6 +14,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecsapi"
+	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/leader"
 	"github.com/berth-dev/berth/internal/store"
@@ -50,7 +51,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	// One server on its embedded store always leads.
 	var elector leader.Elector = leader.Always{}
-	auth := newAuthenticator(s)
+	auth := newServerAuth(s)
 	repo := ecsstore.New(st)
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
 		Repo: repo, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
@@ -67,7 +68,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	router := awsproto.NewRouter(awsproto.RouterConfig{
-		Auth: auth, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region,
+		Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region,
 	}, ecsSvc, ecrSub.Service)
 
 	mux := http.NewServeMux()
@@ -78,7 +79,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
 	mux.Handle("/", router)
-	rt := newRuntime(s, st, repo, auth, elector, drivers, mux, ln.Addr().String(), log)
+	// The one state cache: the controllers read it (and the control plane
+	// will); the runtime's manager runs it.
+	cache := ecscache.New(st, log.With("subsystem", "state-cache"))
+	rt := newRuntime(s, cache, repo, auth, elector, drivers, mux, ln.Addr().String(), log)
 
 	return &Server{
 		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt,
