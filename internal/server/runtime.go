@@ -57,7 +57,8 @@ func parseRuntimeSettings(cfg Config) (runtimeSettings, error) {
 // run Fargate tasks in this process. addr is the API listener's address,
 // which the managed agents call over loopback like any agent. stop ends
 // it all and waits (containers keep running; agents adopt them when the
-// server starts again).
+// server starts again). log is the server's root logger: each part
+// derives its own subsystem logger from it.
 func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.Store, repo *ecsstore.Repo, mux *http.ServeMux, addr string, log *slog.Logger) (stop func(), err error) {
 	rs, err := parseRuntimeSettings(cfg)
 	if err != nil {
@@ -65,11 +66,11 @@ func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.St
 	}
 	drv, drvErr := openDriver(rs.driver, log)
 	if drvErr != nil {
-		log.Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", rs.driver, "error", drvErr)
+		log.With("subsystem", "runtime").Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", rs.driver, "error", drvErr)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
-	api, _ := ecsapi.New(ecsapi.Config{Repo: repo, Logger: log, DefaultAccount: cfg.Account})
+	api, _ := ecsapi.New(ecsapi.Config{Repo: repo, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account})
 	fleet := &managedFleet{
 		ctx: ctx, url: "http://" + addr, keys: auth.managed, defaultAccount: cfg.Account,
 		driver: drv, log: log.With("subsystem", "managed-agent"), agents: map[string]context.CancelFunc{},
@@ -174,7 +175,7 @@ func (f *managedFleet) set(m controller.ManagedInstance, run bool) {
 		a := agent.New(agent.Config{
 			ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key[0], SecretKey: key[1],
 			Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true,
-			Logger: f.log.With("cluster", m.Cluster),
+			Logger: f.log, // the agent adds the cluster
 		})
 		f.wg.Add(1)
 		go func() { defer f.wg.Done(); _ = a.Run(actx) }()
