@@ -82,8 +82,12 @@ func (s *Store) forward(ctx context.Context, in clientv3.WatchChan, out chan<- s
 		if resp.Err() != nil || resp.Canceled {
 			return
 		}
-		for _, ev := range resp.Events {
+		// etcd sends all events of a revision in one response (it never
+		// splits a revision unless asked to fragment), so the last event
+		// of each revision in a response is the revision's Last.
+		for i, ev := range resp.Events {
 			e := store.Event{KV: store.KV{Key: string(ev.Kv.Key[len(s.ns):]), ModRevision: ev.Kv.ModRevision}}
+			e.Last = i == len(resp.Events)-1 || resp.Events[i+1].Kv.ModRevision != ev.Kv.ModRevision
 			if ev.Type == mvccpb.DELETE {
 				e.Type = store.EventDelete
 			} else {
