@@ -850,9 +850,11 @@ func (t *taskRun) resync(ctx context.Context, full bool) {
 	}
 	if full && t.net == nil {
 		nets, err := d.ListTaskNetworks(ctx, map[string]string{driver.LabelTaskARN: t.arn})
-		if err == nil && len(nets) > 0 {
-			n := nets[0]
-			t.net = trimNetwork(&n)
+		for _, n := range nets {
+			if err == nil && t.r.ours(n.Labels) {
+				t.net = trimNetwork(&n)
+				break
+			}
 		}
 	}
 }
