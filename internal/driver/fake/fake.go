@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-dev/berth/internal/driver"
@@ -81,6 +82,9 @@ type Driver struct {
 	nextIP     uint32 // host part of the next IP
 	nextPort   int
 	closed     bool
+	// down mirrors closed for Ping, which must not wait for mu: a driver
+	// busy with many tasks is not a dead one.
+	down atomic.Bool
 }
 
 var (
@@ -204,11 +208,10 @@ func notFound(kind, id string) error {
 	return fmt.Errorf("fake: no such %s: %s: %w", kind, id, driver.ErrNotFound)
 }
 
-// Ping fails only after Close.
+// Ping fails only after Close. It does not take the driver's lock, so it
+// answers at once however busy the driver is.
 func (d *Driver) Ping(ctx context.Context) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
+	if d.down.Load() {
 		return fmt.Errorf("fake: driver closed")
 	}
 	return ctx.Err()
@@ -219,6 +222,7 @@ func (d *Driver) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.closed = true
+	d.down.Store(true)
 	for s := range d.subs {
 		s.close()
 		delete(d.subs, s)
