@@ -22,6 +22,10 @@ const (
 	ReasonOutOfMemory      = "OutOfMemoryError: Container killed due to memory usage"
 	ReasonContainerRemoved = "ContainerRemoved: the container was removed outside berth"
 	ReasonOrphan           = "Task stopped by berth: it was not applied again after the agent restarted"
+	// ReasonNetworkLost (and why) stops an awsvpc task whose network
+	// sandbox (its ENI, on ECS) went away behind the runner's back: its
+	// containers were left with only a loopback interface.
+	ReasonNetworkLost = "TaskNetworkError: the task's network interface is gone"
 )
 
 // inbox is a task actor's unbounded, ordered message queue. An actor holds
@@ -848,6 +852,16 @@ func (t *taskRun) resync(ctx context.Context, full bool) {
 			t.vanished(c)
 		}
 	}
+	if t.net != nil && !t.netRemoved && !t.netBusy && !t.stopping {
+		// A lost event must not leave a task without a network RUNNING.
+		n, err := d.InspectTaskNetwork(ctx, t.net.ID)
+		switch {
+		case errors.Is(err, driver.ErrNotFound):
+			t.networkLost("its sandbox container was removed")
+		case err == nil && !n.Running:
+			t.networkLost("its sandbox container is not running")
+		}
+	}
 	if full && t.net == nil {
 		nets, err := d.ListTaskNetworks(ctx, map[string]string{driver.LabelTaskARN: t.arn})
 		for _, n := range nets {
@@ -860,6 +874,12 @@ func (t *taskRun) resync(ctx context.Context, full bool) {
 }
 
 func (t *taskRun) handleEvent(ctx context.Context, ev driver.ContainerEvent) {
+	if ev.TaskNetwork {
+		if t.net != nil && ev.ContainerID == t.net.ID {
+			t.networkLost("its sandbox container exited")
+		}
+		return
+	}
 	name := ev.Labels[driver.LabelContainerName]
 	c := t.ctr(name)
 	if c == nil {
@@ -1037,6 +1057,16 @@ func (t *taskRun) handleOp(ctx context.Context, res opResult) {
 			t.retryAt = time.Now().Add(time.Duration(t.cleanAttempts) * time.Second)
 		}
 	}
+}
+
+// networkLost stops a task whose network sandbox died or vanished (why),
+// as ECS stops a task whose ENI is gone.
+func (t *taskRun) networkLost(why string) {
+	if t.stopping || t.netRemoved || t.netBusy || t.status == ecs.TaskStopped {
+		return // the runner is removing it itself
+	}
+	t.logger().Warn("the task's network sandbox is gone: stopping the task", "why", why)
+	t.beginStop(ecs.StopEssentialContainerExited, ReasonNetworkLost+": "+why)
 }
 
 // beginStop starts stopping the task. The first stop code and reason win.

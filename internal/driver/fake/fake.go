@@ -287,6 +287,7 @@ func (d *Driver) CreateTaskNetwork(ctx context.Context, spec driver.TaskNetworkS
 		if !hasLabels(n.tn.Labels, spec.Labels) {
 			return driver.TaskNetwork{}, fmt.Errorf("fake: create task network %s: name taken with other labels: %w", spec.Name, driver.ErrConflict)
 		}
+		n.tn.Running = true // (re)started, as Docker's sandbox would be
 		return cloneNetwork(n.tn), nil
 	}
 	if d.names[spec.Name] != "" {
@@ -345,8 +346,29 @@ func (d *Driver) RemoveTaskNetwork(ctx context.Context, id string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if n := d.network(id); n != nil {
+		if n.tn.Running {
+			d.emitNetwork(n, driver.EventDie)
+		}
+		d.emitNetwork(n, driver.EventDestroy)
 		delete(d.networks, n.tn.ID)
 		delete(d.netNames, n.tn.Name)
+	}
+	return nil
+}
+
+// KillTaskNetwork makes a task network's sandbox die behind the runner's
+// back (as `docker kill` of the sandbox would): it is reported not
+// running, with a die event.
+func (d *Driver) KillTaskNetwork(id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := d.network(id)
+	if n == nil {
+		return notFound("task network", id)
+	}
+	if n.tn.Running {
+		n.tn.Running = false
+		d.emitNetwork(n, driver.EventDie)
 	}
 	return nil
 }
