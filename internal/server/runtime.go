@@ -16,6 +16,7 @@ import (
 	"github.com/berth-dev/berth/internal/driver/fake"
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/runner"
 	"github.com/berth-dev/berth/internal/store"
 )
 
@@ -64,7 +65,13 @@ func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.St
 	if err != nil {
 		return nil, err
 	}
-	drv, drvErr := openDriver(rs.driver, log)
+	// The data directory's identity labels what its agents create, so that
+	// servers sharing a Docker daemon never adopt each other's containers.
+	owner, err := driver.LoadOwner(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	drv, drvErr := openDriver(rs.driver, owner, log)
 	if drvErr != nil {
 		log.With("subsystem", "runtime").Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", rs.driver, "error", drvErr)
 	}
@@ -73,7 +80,7 @@ func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.St
 	api, _ := ecsapi.New(ecsapi.Config{Repo: repo, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account})
 	fleet := &managedFleet{
 		ctx: ctx, url: "http://" + addr, keys: auth.managed, defaultAccount: cfg.Account,
-		driver: drv, log: log.With("subsystem", "managed-agent"), agents: map[string]context.CancelFunc{},
+		driver: drv, owner: owner, log: log.With("subsystem", "managed-agent"), agents: map[string]context.CancelFunc{},
 	}
 	if drvErr != nil {
 		fleet.driverErr = drvErr.Error()
@@ -124,11 +131,11 @@ func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.St
 
 // openDriver opens the container driver of the managed capacity. A
 // Docker daemon that cannot be reached is reported but not fatal.
-func openDriver(name string, log *slog.Logger) (driver.Driver, error) {
+func openDriver(name, owner string, log *slog.Logger) (driver.Driver, error) {
 	if name == "fake" {
 		return fake.New(fake.Options{Logger: log.With("subsystem", "driver")}), nil
 	}
-	d, err := docker.New(docker.Options{Logger: log.With("subsystem", "driver")})
+	d, err := docker.New(docker.Options{Logger: log.With("subsystem", "driver"), Owner: owner})
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +155,7 @@ type managedFleet struct {
 	keys           map[string][2]string
 	defaultAccount string
 	driver         driver.Driver
+	owner          string // the data directory's identity (driver.LabelOwner)
 	driverErr      string
 	log            *slog.Logger
 
@@ -175,6 +183,7 @@ func (f *managedFleet) set(m controller.ManagedInstance, run bool) {
 		a := agent.New(agent.Config{
 			ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key[0], SecretKey: key[1],
 			Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true,
+			Runner: runner.Config{Owner: f.owner},
 			Logger: f.log, // the agent adds the cluster
 		})
 		f.wg.Add(1)
