@@ -12,6 +12,7 @@ import (
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/runner"
 )
 
 // DefaultAgentRegion is the region `berth agent` joins when neither
@@ -88,6 +89,7 @@ type Agent struct {
 	log    *slog.Logger
 	driver driver.Driver
 	agent  *agent.Agent
+	owner  string
 }
 
 // NewAgent parses cfg completely (attributes, durations, the driver's
@@ -118,9 +120,18 @@ func NewAgent(cfg AgentConfig, log *slog.Logger) (*Agent, error) {
 	if name == "" {
 		name = DefaultDriver
 	}
-	var params map[string]string
-	if name == "docker" && cfg.DockerHost != "" {
-		params = map[string]string{"host": cfg.DockerHost}
+	if err := drivers.Check(name); err != nil {
+		return nil, err
+	}
+	// The data directory's identity labels what this agent creates: it
+	// adopts and removes only its own, whoever else shares the daemon.
+	owner, err := driver.LoadOwner(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	params := map[string]string{"owner": owner}
+	if cfg.DockerHost != "" {
+		params["host"] = cfg.DockerHost
 	}
 	drv, err := drivers.Open(name, driver.Config{Logger: log.With("subsystem", "driver"), Params: params})
 	if err != nil {
@@ -130,9 +141,9 @@ func NewAgent(cfg AgentConfig, log *slog.Logger) (*Agent, error) {
 		ServerURL: cfg.ServerURL, Cluster: cfg.Cluster, Region: cfg.Region,
 		AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, SessionToken: cfg.SessionToken,
 		Driver: drv, DataDir: cfg.DataDir, CPU: cfg.CPU, MemoryMiB: cfg.MemoryMiB, Attributes: attributes, Heartbeat: heartbeat,
-		Logger: log,
+		Runner: runner.Config{Owner: owner}, Logger: log,
 	})
-	return &Agent{cfg: cfg, log: log, driver: drv, agent: a}, nil
+	return &Agent{cfg: cfg, log: log, driver: drv, agent: a, owner: owner}, nil
 }
 
 // parseAttributes parses "name=value,..." (a name alone has no value).
@@ -163,6 +174,6 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}
 	a.log.Info("berth agent starting", "cluster", a.cfg.Cluster, "region", a.cfg.Region, "region_from", a.cfg.RegionSource,
-		"server", a.cfg.ServerURL, "data_dir", a.cfg.DataDir)
+		"server", a.cfg.ServerURL, "data_dir", a.cfg.DataDir, "owner", a.owner)
 	return a.agent.Run(ctx)
 }

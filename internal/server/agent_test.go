@@ -39,7 +39,7 @@ func TestAgentDefaultsRegion(t *testing.T) {
 func TestNewAgentRefusesBadConfig(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	base := server.AgentDefaults(func(string) string { return "" })
-	base.Driver = "fake"
+	base.Driver, base.DataDir = "fake", t.TempDir()
 	for name, mutate := range map[string]func(*server.AgentConfig){
 		"unknown driver": func(c *server.AgentConfig) { c.Driver = "podman" },
 		"bad heartbeat":  func(c *server.AgentConfig) { c.Heartbeat = "often" },

@@ -16,6 +16,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/leader"
+	"github.com/berth-dev/berth/internal/runner"
 )
 
 // taskRuntime is what makes tasks really run: the ACS websocket that agents
@@ -37,14 +38,14 @@ type taskRuntime struct {
 // newRuntime wires the runtime and mounts the agent endpoints on mux. addr
 // is the API listener's address, which the managed agents call over
 // loopback like any agent.
-func newRuntime(s settings, cache *ecscache.Cache, repo *ecsstore.Repo, auth *serverAuth, elector leader.Elector, drivers *driver.Registry, mux *http.ServeMux, addr string, log *slog.Logger) *taskRuntime {
-	drv, drvErr := openManagedDriver(drivers, s.driver, log)
+func newRuntime(s settings, cache *ecscache.Cache, repo *ecsstore.Repo, auth *serverAuth, elector leader.Elector, sole bool, owner string, drivers *driver.Registry, mux *http.ServeMux, addr string, log *slog.Logger) *taskRuntime {
+	drv, drvErr := openManagedDriver(drivers, s.driver, owner, log)
 	if drvErr != nil {
-		log.Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", s.driver, "error", drvErr)
+		log.With("subsystem", "runtime").Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", s.driver, "error", drvErr)
 	}
 	api, _ := ecsapi.New(ecsapi.Config{Repo: repo, Logger: log, DefaultAccount: s.Account})
 	fleet := &managedFleet{
-		url: "http://" + addr, keys: auth.managed, driver: drv,
+		url: "http://" + addr, keys: auth.managed, driver: drv, owner: owner,
 		log: log.With("subsystem", "managed-agent"), agents: map[string]*managedAgent{},
 	}
 	if drvErr != nil {
@@ -70,7 +71,6 @@ func newRuntime(s settings, cache *ecscache.Cache, repo *ecsstore.Repo, auth *se
 	push := controller.NewPush(controller.PushConfig{
 		Source: source, Sessions: controller.HubSessions{Hub: &acsSrv.Hub}, Loader: source.Loader(backend), Logger: clog,
 	})
-	_, sole := elector.(leader.Always)
 	hooks := controller.NewSessionHooks(controller.SessionsConfig{
 		Hub: &acsSrv.Hub, Source: source, Instances: backend, Push: push, SoleServer: sole, Logger: clog,
 	})
@@ -109,8 +109,8 @@ func (rt *taskRuntime) Run(ctx context.Context) error {
 
 // openManagedDriver opens the container driver of the managed capacity. A
 // Docker daemon that cannot be reached is reported but not fatal.
-func openManagedDriver(drivers *driver.Registry, name string, log *slog.Logger) (driver.Driver, error) {
-	d, err := drivers.Open(name, driver.Config{Logger: log.With("subsystem", "driver")})
+func openManagedDriver(drivers *driver.Registry, name, owner string, log *slog.Logger) (driver.Driver, error) {
+	d, err := drivers.Open(name, driver.Config{Logger: log.With("subsystem", "driver"), Params: map[string]string{"owner": owner}})
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +132,7 @@ type managedFleet struct {
 	keys      map[string][2]string
 	driver    driver.Driver
 	driverErr string
+	owner     string // the data directory's identity (driver.LabelOwner)
 	log       *slog.Logger
 
 	mu     sync.Mutex
@@ -171,7 +172,8 @@ func (f *managedFleet) Set(ctx context.Context, key string, m controller.Managed
 	a := agent.New(agent.Config{
 		ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key2[0], SecretKey: key2[1],
 		Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true,
-		Logger: f.log,
+		Runner: runner.Config{Owner: f.owner},
+		Logger: f.log, // the agent adds the cluster
 	})
 	ma := &managedAgent{instanceARN: m.InstanceARN, cancel: cancel, done: make(chan struct{})}
 	f.agents[key] = ma

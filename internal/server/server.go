@@ -8,25 +8,25 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/awsproto"
+	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecsstore"
-	"github.com/berth-dev/berth/internal/leader"
-	"github.com/berth-dev/berth/internal/store"
-	"github.com/berth-dev/berth/internal/store/bolt"
 )
 
 // Server is a berth server: the composition of its subsystems. New builds
 // it (and starts nothing); Run starts the background work and serves.
 type Server struct {
-	cfg     settings
-	log     *slog.Logger
-	store   store.Store
+	cfg settings
+	log *slog.Logger
+	// store is the state store (store.go: bolt or etcd, per cfg.Store)
+	// with its leader.Elector, which decides whether this server runs
+	// the leader-only controllers.
+	store   *openedStore
 	http    *http.Server
 	ln      net.Listener
 	ecr     *ecrSubsystem
@@ -45,12 +45,20 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := bolt.Open(filepath.Join(cfg.DataDir, "state.db"), bolt.Options{})
+	// The data directory's identity labels what its agents create, so that
+	// servers sharing a Docker daemon never adopt each other's containers.
+	owner, err := driver.LoadOwner(cfg.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("state store: %w", err)
+		return nil, err
 	}
-	// One server on its embedded store always leads.
-	var elector leader.Elector = leader.Always{}
+	spec, err := ParseStore(cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(context.Background(), cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	auth := newServerAuth(s)
 	repo := ecsstore.New(st)
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
@@ -82,7 +90,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// The one state cache: the controllers read it (and the control plane
 	// will); the runtime's manager runs it.
 	cache := ecscache.New(st, log.With("subsystem", "state-cache"))
-	rt := newRuntime(s, cache, repo, auth, elector, drivers, mux, ln.Addr().String(), log)
+	// A server alone on its store (bolt, embedded etcd) knows that no
+	// other server holds an agent's session.
+	sole := spec.Kind != StoreEtcd
+	rt := newRuntime(s, cache, repo, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
 
 	return &Server{
 		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt,
