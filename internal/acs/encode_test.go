@@ -47,7 +47,7 @@ func fullDefinition() (*ecs.Task, *ecs.TaskDefinition) {
 				LogConfiguration: &ecs.LogConfiguration{LogDriver: "json-file", Options: map[string]string{"max-size": "10m"}},
 				RestartPolicy:    &ecs.RestartPolicy{Enabled: true, IgnoredExitCodes: []int{0}, RestartAttemptPeriod: ptr(60)},
 				StopTimeout:      ptr(20), StartTimeout: ptr(30),
-				DNSServers:       []string{"10.0.0.2"}, ExtraHosts: []ecs.HostEntry{{Hostname: "api.local", IPAddress: "10.0.0.9"}},
+				DNSServers: []string{"10.0.0.2"}, ExtraHosts: []ecs.HostEntry{{Hostname: "api.local", IPAddress: "10.0.0.9"}},
 				LinuxParameters: &ecs.LinuxParameters{
 					Capabilities: &ecs.KernelCapabilities{Add: []string{"NET_ADMIN"}, Drop: []string{"MKNOD"}}, InitProcessEnabled: ptr(true),
 					Tmpfs: []ecs.Tmpfs{{ContainerPath: "/run", Size: 64, MountOptions: []string{"noexec"}}}, MaxSwap: ptr(512), Swappiness: ptr(10),

@@ -291,7 +291,7 @@ func (a *Agent) register(ctx context.Context) error {
 			{Name: ecs.ResourcePortsUDP, Type: ecs.ResourceTypeStringSet, StringSetValue: []string{}},
 		},
 		VersionInfo: ecs.VersionInfo{AgentVersion: Version, AgentHash: "berth"},
-		Attributes:  a.cfg.Attributes, Tags: a.cfg.Tags,
+		Attributes:  append(ecs.BerthAgentCapabilities(a.dockerAPIVersion(ctx), true), a.cfg.Attributes...), Tags: a.cfg.Tags,
 	}
 	var out registerOut
 	err := a.api.call(ctx, "RegisterContainerInstance", in, &out)
@@ -318,6 +318,22 @@ func (a *Agent) register(ctx context.Context) error {
 		a.log.Info("registered container instance", "instance", a.instanceARN, "cpu", cpu, "memory", mem)
 	}
 	return nil
+}
+
+// dockerAPIVersion is the Docker API version the driver speaks ("" when
+// it cannot tell), which caps the docker-remote-api capabilities the
+// agent advertises.
+func (a *Agent) dockerAPIVersion(ctx context.Context) string {
+	v, ok := a.cfg.Driver.(interface{ APIVersion() string })
+	if !ok {
+		return ""
+	}
+	if p, ok := a.cfg.Driver.(driver.Pinger); ok && v.APIVersion() == "" {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_ = p.Ping(pctx) // negotiates the version
+		cancel()
+	}
+	return v.APIVersion()
 }
 
 // clusterARNOf derives the cluster ARN from an instance ARN.

@@ -91,12 +91,7 @@ func (a *API) registerContainerInstance(ctx context.Context, c *awsproto.Call, i
 		EC2InstanceID: doc.InstanceID, InstanceType: doc.InstanceType, AvailabilityZone: doc.AvailabilityZone,
 		CPUArchitecture: doc.Architecture, Attributes: in.Attributes, Tags: in.Tags,
 	}
-	if reg.EC2InstanceID == "" {
-		reg.EC2InstanceID = "i-" + randomHex(17)
-	}
-	if reg.AvailabilityZone == "" {
-		reg.AvailabilityZone = sc.Region + "a"
-	}
+	reg = ecs.CompleteRegistration(reg, sc.Region, randomHex(17))
 	if in.VersionInfo != nil {
 		reg.VersionInfo = *in.VersionInfo
 	}
