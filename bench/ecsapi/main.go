@@ -5,6 +5,9 @@
 //
 //	go run ./bench/ecsapi [-duration 5s] [-concurrency 4] [-moto moto_server]
 //
+// Without moto_server on PATH (pip install 'moto[server]') it measures
+// berth alone and says so; wrk's figures are added when wrk is on PATH.
+//
 // Every loop is bounded by count and time; traffic goes to loopback only.
 package main
 
@@ -31,12 +34,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
+const defaultMoto = "moto_server"
+
 func main() {
 	duration := flag.Duration("duration", 5*time.Second, "time per operation and target")
 	conc := flag.Int("concurrency", 4, "concurrent clients")
 	maxReq := flag.Int("max-requests", 200000, "upper bound on requests per operation and target")
-	motoBin := flag.String("moto", "moto_server", "moto_server binary (empty to skip)")
+	motoBin := flag.String("moto", defaultMoto, "moto_server binary (empty to skip)")
 	flag.Parse()
+	if *motoBin == defaultMoto {
+		if _, err := exec.LookPath(defaultMoto); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: moto_server is not on PATH: measuring berth alone (pip install 'moto[server]' for the comparison)")
+			*motoBin = ""
+		}
+	}
 	if err := run(*duration, *conc, *maxReq, *motoBin); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)

@@ -134,7 +134,8 @@ func run(ctx context.Context, n int, poll time.Duration, cpu int, bin, baseBin s
 	}
 	defer os.RemoveAll(tmp)
 	if bin == "" {
-		bin = filepath.Join(tmp, "berth")
+		// Not tmp/berth: that is the berth deployment's directory below.
+		bin = filepath.Join(tmp, "bin", "berth")
 		if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/berth").CombinedOutput(); err != nil {
 			return fmt.Errorf("build: %v\n%s", err, out)
 		}
@@ -189,7 +190,7 @@ func run(ctx context.Context, n int, poll time.Duration, cpu int, bin, baseBin s
 			dep.name, dep.suffix = "base", suffix+"b"
 		}
 		defer dep.stop()
-		if err := dep.start(ctx, filepath.Join(tmp, dep.name), env, cpu); err != nil {
+		if err := dep.start(ctx, filepath.Join(tmp, "deploy-"+dep.name), env, cpu); err != nil {
 			return fmt.Errorf("%s (%s): %w", dep.name, bin, err)
 		}
 		deps = append(deps, dep)

@@ -17,11 +17,10 @@ import (
 
 // runAgent runs `berth agent`: this host becomes a container instance of a
 // cluster, running its tasks with Docker.
-func runAgent(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("berth agent", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Join this host to an ECS cluster served by berth, as an EC2 container
+		fmt.Fprint(fs.Output(), `Join this host to an ECS cluster served by berth, as an EC2 container
 instance: the agent registers, keeps an ACS session with the server and runs
 the tasks placed on this instance with Docker.
 
@@ -45,11 +44,8 @@ when unset).
 	dockerHost := fs.String("docker-host", getenv("DOCKER_HOST"), "Docker daemon `address` (env DOCKER_HOST)")
 	heartbeat := fs.Duration("heartbeat", 0, "ACS heartbeat `interval` (default 10s)")
 	logLevel := fs.String("log-level", envOr(getenv, "BERTH_LOG_LEVEL", "info"), "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("agent takes no arguments, got %q", strings.Join(fs.Args(), " "))
 	}
 	log, err := newLogger(stderr, *logLevel, "text")
 	if err != nil {

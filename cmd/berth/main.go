@@ -5,7 +5,12 @@
 // Usage:
 //
 //	berth server [flags]   start the server (API on 127.0.0.1:4566)
+//	berth agent [flags]    join this host to a cluster as a container instance
 //	berth version          print the version
+//	berth help [command]   print help (to stdout, status 0)
+//
+// A command line berth cannot use exits with status 2, any other failure
+// with status 1.
 package main
 
 import (
@@ -40,8 +45,10 @@ Commands:
   help      Show help for a command: berth help server
 
 Point the aws CLI at it:
-  export AWS_ENDPOINT_URL=http://localhost:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+  export AWS_ENDPOINT_URL=http://localhost:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=eu-west-1
   aws ecs create-cluster --cluster-name prod-cluster
+
+Help for a command: berth help server, berth agent --help.
 `
 
 func main() {
@@ -50,45 +57,101 @@ func main() {
 		os.Exit(pause.Main())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "berth:", err)
+	code := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// Exit statuses: 0 for success and for help asked for, 2 for a command
+// line berth cannot use, 1 for everything else.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// errHelpShown reports that help was asked for and printed.
+var errHelpShown = errors.New("help shown")
+
+// usageError is a command line berth cannot use; its message, printed as
+// it is, says what is wrong and where to find the usage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// runMain runs berth with args and returns the exit status. Errors are
+// printed once, to stderr; help asked for goes to stdout.
+func runMain(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	err := run(ctx, args, stdout, stderr, getenv)
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelpShown):
+		return exitOK
+	case errors.As(err, &ue):
+		if ue.msg != "" {
+			fmt.Fprintln(stderr, ue.msg)
 		}
-		os.Exit(2)
+		return exitUsage
+	default:
+		fmt.Fprintln(stderr, "berth:", err)
+		return exitError
 	}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return flag.ErrHelp
+		return &usageError{}
 	}
 	switch args[0] {
 	case "server":
-		return runServer(ctx, args[1:], stderr, getenv)
+		return runServer(ctx, args[1:], stdout, stderr, getenv)
 	case "agent":
-		return runAgent(ctx, args[1:], stderr, getenv)
-	case "version", "--version", "-v":
+		return runAgent(ctx, args[1:], stdout, stderr, getenv)
+	case "version", "--version", "-version", "-v":
 		fmt.Fprintln(stdout, "berth", version)
 		return nil
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
-			return run(ctx, []string{args[1], "--help"}, stdout, stderr, getenv)
+			switch args[1] {
+			case "server", "agent":
+				return run(ctx, []string{args[1], "--help"}, stdout, stderr, getenv)
+			case "version", "help":
+				fmt.Fprint(stdout, usage)
+				return nil
+			}
+			return &usageError{fmt.Sprintf("berth: no help for unknown command %q\nRun 'berth --help' for the commands.", args[1])}
 		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
+	return &usageError{fmt.Sprintf("berth: unknown command %q\nRun 'berth --help' for usage.", args[0])}
 }
 
-func runServer(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+// parseFlags parses args into fs. Help asked for (-h, --help) prints fs's
+// usage to stdout and returns errHelpShown; a bad flag is a usageError that
+// names it once and points at the help. fs.Usage must write to fs.Output().
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	fs.SetOutput(io.Discard) // the flag package would print the error and the usage itself
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return errHelpShown
+	case err != nil:
+		return &usageError{fmt.Sprintf("%s: %v\nRun '%s --help' for usage.", fs.Name(), err, fs.Name())}
+	case fs.NArg() > 0:
+		return &usageError{fmt.Sprintf("%s takes no arguments, got %q\nRun '%s --help' for usage.", fs.Name(), strings.Join(fs.Args(), " "), fs.Name())}
+	}
+	return nil
+}
+
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	cfg := server.Defaults()
 	fs := flag.NewFlagSet("berth server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Start the berth server.
+		fmt.Fprint(fs.Output(), `Start the berth server.
 
 Usage:
   berth server [flags]
@@ -126,11 +189,8 @@ environment variables, and these flags:
 	str("log-level", &cfg.LogLevel, "debug, info, warn or error (env BERTH_LOG_LEVEL; default info)")
 	str("log-format", &cfg.LogFormat, "text or json (env BERTH_LOG_FORMAT; default text)")
 	strict := fs.Bool("strict-auth", false, "refuse unknown access keys and unsigned requests (env BERTH_STRICT_AUTH)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("server takes no arguments, got %q", strings.Join(fs.Args(), " "))
 	}
 	if *configPath != "" {
 		if err := cfg.LoadFile(*configPath); err != nil {

@@ -69,14 +69,14 @@ const (
 )
 
 // stateRecord is the instance-state record.
-type stateRecord struct {
+type StateRecord struct {
 	Remaining []ecs.Resource `json:"remainingResources"`
 	Version   int64          `json:"version"`
-	Groups    groupCounts    `json:"groups,omitempty"`
+	Groups    GroupCounts    `json:"groups,omitempty"`
 }
 
 // groupCounts counts the tasks of each group on an instance.
-type groupCounts map[string]int
+type GroupCounts map[string]int
 
 // instanceRecords are the records of one registered instance as read.
 type instanceRecords struct {
@@ -85,9 +85,9 @@ type instanceRecords struct {
 
 	base    *ecs.ContainerInstance // decoded for the caller: may be modified
 	baseRev int64
-	st      *stateRecord // nil if there is none (yet)
+	st      *StateRecord // nil if there is none (yet)
 	stRev   int64
-	legacy  groupCounts // read only when st is nil
+	legacy  GroupCounts // read only when st is nil
 	legRev  int64
 }
 
@@ -103,7 +103,7 @@ func (r *Repo) readInstance(ctx context.Context, sc ecs.Scope, cluster, id strin
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		rec.st = nil
-		gc, rev, err := getJSON[groupCounts](ctx, r.s, groupsKey(sc, cluster, id))
+		gc, rev, err := getJSON[GroupCounts](ctx, r.s, groupsKey(sc, cluster, id))
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
@@ -119,7 +119,7 @@ func (r *Repo) readInstance(ctx context.Context, sc ecs.Scope, cluster, id strin
 
 // current returns the instance as its records describe it and the groups
 // of its tasks. The instance is rec.base, updated: the caller may modify it.
-func (rec *instanceRecords) current() (*ecs.ContainerInstance, groupCounts) {
+func (rec *instanceRecords) current() (*ecs.ContainerInstance, GroupCounts) {
 	if rec.st == nil {
 		return rec.base, rec.legacy
 	}
@@ -131,7 +131,7 @@ func (rec *instanceRecords) current() (*ecs.ContainerInstance, groupCounts) {
 // compose returns the instance that an instance record and a state record
 // (nil: none) describe. The result shares base's fields other than the
 // remaining resources and version; neither is modified.
-func compose(base *ecs.ContainerInstance, st *stateRecord) *ecs.ContainerInstance {
+func compose(base *ecs.ContainerInstance, st *StateRecord) *ecs.ContainerInstance {
 	if st == nil {
 		return base
 	}
@@ -148,19 +148,19 @@ func compose(base *ecs.ContainerInstance, st *stateRecord) *ecs.ContainerInstanc
 // so a concurrent change of the instance fails the Txn. It also returns the
 // decoded values written, for the placement view; ci and groups must not be
 // modified afterwards.
-func (rec *instanceRecords) save(ci *ecs.ContainerInstance, groups groupCounts, withBase bool) ([]store.Compare, []store.Op, map[string]any) {
+func (rec *instanceRecords) save(ci *ecs.ContainerInstance, groups GroupCounts, withBase bool) ([]store.Compare, []store.Op, map[string]any) {
 	written := map[string]any{}
 	cmps, ops := rec.appendSave(nil, nil, written, ci, groups, withBase)
 	return cmps, ops, written
 }
 
 // appendSave is save appending to cmps and ops and adding to written.
-func (rec *instanceRecords) appendSave(cmps []store.Compare, ops []store.Op, written map[string]any, ci *ecs.ContainerInstance, groups groupCounts, withBase bool) ([]store.Compare, []store.Op) {
+func (rec *instanceRecords) appendSave(cmps []store.Compare, ops []store.Op, written map[string]any, ci *ecs.ContainerInstance, groups GroupCounts, withBase bool) ([]store.Compare, []store.Op) {
 	bk, sk := instanceKey(rec.sc, rec.cluster, rec.id), stateKey(rec.sc, rec.cluster, rec.id)
 	if len(groups) == 0 {
 		groups = nil
 	}
-	st := &stateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: groups}
+	st := &StateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: groups}
 	cmps = append(cmps, store.Compare{Key: bk, ModRevision: rec.baseRev}, store.Compare{Key: sk, ModRevision: rec.stRev})
 	ops = append(ops, store.Op{Key: sk, Value: encodeState(st)})
 	written[sk] = st
@@ -178,14 +178,6 @@ func (rec *instanceRecords) appendSave(cmps []store.Compare, ops []store.Op, wri
 	}
 	return cmps, ops
 }
-
-// Key kinds, as KeyInfo reports them.
-const (
-	KindTask            = "tasks"
-	KindInstance        = "instances"
-	KindManagedInstance = "managed-instances"
-	KindCluster         = "clusters"
-)
 
 // KeyInfo splits an ECS key into its scope, kind, cluster and object ID
 // (for managed instances the ID is ""). ok is false for keys outside the
@@ -309,7 +301,7 @@ type located struct {
 	key     string           // managed: its key and revision
 	rev     int64
 	ci      *ecs.ContainerInstance // current; the caller may modify it
-	groups  groupCounts            // registered: the groups of its tasks
+	groups  GroupCounts            // registered: the groups of its tasks
 }
 
 // locate reads an instance (registered or managed).
@@ -336,7 +328,7 @@ func (r *Repo) locate(ctx context.Context, sc ecs.Scope, ref InstanceRef) (*loca
 // save returns the compares and ops that store the located instance as
 // l.ci (with groups, for a registered instance) and the decoded values
 // written.
-func (l *located) save(groups groupCounts, withBase bool) ([]store.Compare, []store.Op, map[string]any) {
+func (l *located) save(groups GroupCounts, withBase bool) ([]store.Compare, []store.Op, map[string]any) {
 	if l.managed {
 		return []store.Compare{{Key: l.key, ModRevision: l.rev}}, []store.Op{{Key: l.key, Value: mustJSON(l.ci)}}, nil
 	}
@@ -387,13 +379,13 @@ func (r *Repo) Instances(ctx context.Context, sc ecs.Scope, cluster string) ([]*
 
 // states reads the state records of a cluster's instances, and the legacy
 // groups records, by instance ID.
-func (r *Repo) states(ctx context.Context, sc ecs.Scope, cluster string) (map[string]*stateRecord, map[string]groupCounts, error) {
+func (r *Repo) states(ctx context.Context, sc ecs.Scope, cluster string) (map[string]*StateRecord, map[string]GroupCounts, error) {
 	p := prefix(sc, kindState) + cluster + "/"
 	kvs, _, err := r.s.List(ctx, p, store.ListOptions{})
 	if err != nil {
 		return nil, nil, storeErr(err)
 	}
-	states := make(map[string]*stateRecord, len(kvs))
+	states := make(map[string]*StateRecord, len(kvs))
 	for _, kv := range kvs {
 		st, err := decodeState(kv)
 		if err != nil {
@@ -405,9 +397,9 @@ func (r *Repo) states(ctx context.Context, sc ecs.Scope, cluster string) (map[st
 	if kvs, _, err = r.s.List(ctx, p, store.ListOptions{}); err != nil {
 		return nil, nil, storeErr(err)
 	}
-	legacy := map[string]groupCounts{}
+	legacy := map[string]GroupCounts{}
 	for _, kv := range kvs {
-		gc, err := decode[groupCounts](kv)
+		gc, err := decode[GroupCounts](kv)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -516,7 +508,7 @@ func (r *Repo) InstanceGroups(ctx context.Context, sc ecs.Scope, cluster string)
 }
 
 // expandGroups lists a group once per task in it.
-func expandGroups(gc groupCounts) []string {
+func expandGroups(gc GroupCounts) []string {
 	var out []string
 	for g, n := range gc {
 		for range n {

@@ -419,8 +419,8 @@ type batchPlan struct {
 	entries  []*viewEntry
 	cis      []*ecs.ContainerInstance
 	states   []scheduler.InstanceState
-	counts   map[int]groupCounts  // charged instance → current group counts
-	fromPrev map[int]*stateRecord // instance → state record the batch in flight writes
+	counts   map[int]GroupCounts  // charged instance → current group counts
+	fromPrev map[int]*StateRecord // instance → state record the batch in flight writes
 
 	// The managed instance, read (or built) on first use; current value.
 	managedKey      string
@@ -483,7 +483,7 @@ func (p *batchPlan) add(c *createCall) error {
 	const managed = -1
 	mine := map[int]*ecs.ContainerInstance{} // instance → charged copy
 	var order []int
-	counts := map[int]groupCounts{}
+	counts := map[int]GroupCounts{}
 	var tasks []*ecs.Task
 	var ops []store.Op
 	var started []startedTask
@@ -515,7 +515,7 @@ func (p *batchPlan) add(c *createCall) error {
 				if gc == nil {
 					gc = maps.Clone(p.states[i].GroupCounts)
 					if gc == nil {
-						gc = groupCounts{}
+						gc = GroupCounts{}
 					}
 					counts[i] = gc
 				}
@@ -605,8 +605,8 @@ func (p *batchPlan) readView() error {
 	for i, e := range entries {
 		p.cis[i], p.states[i] = e.ci, e.state
 	}
-	p.counts = map[int]groupCounts{}
-	p.fromPrev = map[int]*stateRecord{}
+	p.counts = map[int]GroupCounts{}
+	p.fromPrev = map[int]*StateRecord{}
 	// The instances the batch in flight charged are as it writes them.
 	if prev := p.prev; prev != nil {
 		for _, j := range prev.p.order {
@@ -622,7 +622,7 @@ func (p *batchPlan) readView() error {
 			c.RemainingResources, c.Version = charged.RemainingResources, charged.Version
 			ci := &c
 			p.cis[i], p.states[i] = ci, schedStateFrom(ci, counts, entries[i].state.AttributeIndex, &entries[i].state)
-			p.fromPrev[i] = &stateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: counts}
+			p.fromPrev[i] = &StateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: counts}
 		}
 	}
 	p.viewRead = true

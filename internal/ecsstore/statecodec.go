@@ -47,7 +47,7 @@ const (
 )
 
 // encodeState returns the stored form of a state record.
-func encodeState(st *stateRecord) []byte {
+func encodeState(st *StateRecord) []byte {
 	n := 8 + len(st.Groups)*24
 	for _, r := range st.Remaining {
 		n += 24
@@ -199,12 +199,12 @@ func (r *stateReader) coded(codes []string) string {
 	return ""
 }
 
-func decodeStateBinary(b []byte) (*stateRecord, error) {
+func decodeStateBinary(b []byte) (*StateRecord, error) {
 	r := &stateReader{b: b}
 	if r.byte() != stateFormat {
 		return nil, errStateRecord
 	}
-	st := &stateRecord{Version: int64(r.uvarint())}
+	st := &StateRecord{Version: int64(r.uvarint())}
 	if n := r.count(); n > 0 {
 		st.Remaining = make([]ecs.Resource, n)
 	}
@@ -237,7 +237,7 @@ func decodeStateBinary(b []byte) (*stateRecord, error) {
 		}
 	}
 	if n := r.count(); n > 0 {
-		st.Groups = make(groupCounts, n)
+		st.Groups = make(GroupCounts, n)
 		for range n {
 			g := r.string()
 			st.Groups[g] = int(r.uvarint())
@@ -253,9 +253,9 @@ func decodeStateBinary(b []byte) (*stateRecord, error) {
 }
 
 // decodeState decodes an instance-state record, in either form.
-func decodeState(kv store.KV) (*stateRecord, error) {
+func decodeState(kv store.KV) (*StateRecord, error) {
 	if len(kv.Value) > 0 && kv.Value[0] == '{' {
-		return decode[stateRecord](kv)
+		return decode[StateRecord](kv)
 	}
 	st, err := decodeStateBinary(kv.Value)
 	if err != nil {
@@ -265,7 +265,7 @@ func decodeState(kv store.KV) (*stateRecord, error) {
 }
 
 // getState reads an instance-state record.
-func getState(ctx context.Context, s store.Store, key string) (*stateRecord, int64, error) {
+func getState(ctx context.Context, s store.Store, key string) (*StateRecord, int64, error) {
 	kv, err := s.Get(ctx, key)
 	if err != nil {
 		return nil, 0, err

@@ -18,10 +18,10 @@ func TestStateCodec(t *testing.T) {
 		{Name: ecs.ResourcePorts, Type: ecs.ResourceTypeStringSet, StringSetValue: []string{"22", "2375", "2376", "51678", "51679"}},
 		{Name: ecs.ResourcePortsUDP, Type: ecs.ResourceTypeStringSet},
 	}
-	for _, st := range []*stateRecord{
+	for _, st := range []*StateRecord{
 		{},
-		{Remaining: defaults, Version: 2, Groups: groupCounts{"family:bench": 1}},
-		{Remaining: defaults, Version: 1 << 40, Groups: groupCounts{"family:web": 3, "service:api": 1, "": 2}},
+		{Remaining: defaults, Version: 2, Groups: GroupCounts{"family:bench": 1}},
+		{Remaining: defaults, Version: 1 << 40, Groups: GroupCounts{"family:web": 3, "service:api": 1, "": 2}},
 		{Remaining: []ecs.Resource{
 			{Name: "GPU", Type: "STRINGSET", StringSetValue: []string{"gpu-0", ""}},
 			{Name: "", Type: "", IntegerValue: -5, LongValue: math.MinInt64, DoubleValue: 0.25},
@@ -34,7 +34,7 @@ func TestStateCodec(t *testing.T) {
 			t.Fatalf("decode %+v: %v", st, err)
 		}
 		// The binary form reads back as the JSON form does.
-		want, err := decode[stateRecord](store.KV{Key: "k", Value: mustJSON(st)})
+		want, err := decode[StateRecord](store.KV{Key: "k", Value: mustJSON(st)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func TestStateCodec(t *testing.T) {
 			t.Error("trailing byte: decoded")
 		}
 	}
-	st := &stateRecord{Remaining: defaults, Version: 2, Groups: groupCounts{"family:bench": 1}}
+	st := &StateRecord{Remaining: defaults, Version: 2, Groups: GroupCounts{"family:bench": 1}}
 	if n, j := len(encodeState(st)), len(mustJSON(st)); n > j/5 {
 		t.Errorf("binary form %d bytes, JSON %d", n, j)
 	}
@@ -67,7 +67,7 @@ func TestStateCodec(t *testing.T) {
 }
 
 func FuzzStateCodec(f *testing.F) {
-	f.Add(encodeState(&stateRecord{Remaining: []ecs.Resource{{Name: "CPU", Type: "INTEGER", IntegerValue: 3}}, Version: 9, Groups: groupCounts{"g": 1}}))
+	f.Add(encodeState(&StateRecord{Remaining: []ecs.Resource{{Name: "CPU", Type: "INTEGER", IntegerValue: 3}}, Version: 9, Groups: GroupCounts{"g": 1}}))
 	f.Add([]byte{stateFormat, 0, 1, 0, 3, 'G', 'P', 'U', 0, 0, 8})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		st, err := decodeStateBinary(b)
@@ -91,7 +91,7 @@ func TestJSONStateRecord(t *testing.T) {
 	ctx := t.Context()
 	st, r, ci, res := oldFormatFixture(t)
 	sk := stateKey(testScope, "c", ci.ID)
-	old := &stateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: groupCounts{"family:web": 1}}
+	old := &StateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: GroupCounts{"family:web": 1}}
 	if _, err := st.Txn(ctx, nil, []store.Op{
 		{Key: instanceKey(testScope, "c", ci.ID), Value: mustJSON(ci)},
 		{Key: sk, Value: mustJSON(old)},

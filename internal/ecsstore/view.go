@@ -146,9 +146,9 @@ type viewEntry struct {
 
 	base    *ecs.ContainerInstance // nil: no instance record (deleted, or not seen yet)
 	baseRev int64                  // revision of base, or of its deletion
-	st      *stateRecord
+	st      *StateRecord
 	stRev   int64
-	legacy  groupCounts
+	legacy  GroupCounts
 	legRev  int64
 
 	// When base != nil: the instance as placement sees it.
@@ -360,7 +360,7 @@ func decodeViewValue(kind string, kv store.KV) (any, error) {
 	case KindTask:
 		return decodeTaskChange(kv)
 	default:
-		gc, err := decode[groupCounts](kv)
+		gc, err := decode[GroupCounts](kv)
 		if err != nil {
 			return nil, err
 		}
@@ -596,12 +596,12 @@ func (v *placementView) setFrom(sk, kind, id string, rev int64, del bool, val an
 	case kindState:
 		e.st, e.stRev = nil, rev
 		if !del {
-			e.st = val.(*stateRecord)
+			e.st = val.(*StateRecord)
 		}
 	default:
 		e.legacy, e.legRev = nil, rev
 		if !del {
-			e.legacy = val.(groupCounts)
+			e.legacy = val.(GroupCounts)
 		}
 	}
 	var prev *viewEntry
@@ -753,14 +753,14 @@ func (e *viewEntry) derive(prev *viewEntry, running int) {
 
 // schedState is an instance as the scheduler sees it. ci, groups and attrs
 // are shared with the result: none may be modified afterwards.
-func schedState(ci *ecs.ContainerInstance, groups groupCounts, attrs map[string]string) scheduler.InstanceState {
+func schedState(ci *ecs.ContainerInstance, groups GroupCounts, attrs map[string]string) scheduler.InstanceState {
 	return schedStateFrom(ci, groups, attrs, nil)
 }
 
 // schedStateFrom is schedState reusing the ports taken that prev (the
 // same instance's state before; nil for none) found, if the instance's
 // port resources have not changed since.
-func schedStateFrom(ci *ecs.ContainerInstance, groups groupCounts, attrs map[string]string, prev *scheduler.InstanceState) scheduler.InstanceState {
+func schedStateFrom(ci *ecs.ContainerInstance, groups GroupCounts, attrs map[string]string, prev *scheduler.InstanceState) scheduler.InstanceState {
 	cpu, mem := ci.Remaining()
 	var tcp, udp []int
 	if prev != nil && prev.Instance != nil && samePorts(prev.Instance, ci) {

@@ -1,7 +1,7 @@
 // Package store defines berth's state-store contract: a revision-based
 // key-value store with compare-and-swap transactions and watches, which the
-// embedded bbolt backend implements today and an etcd backend will implement
-// for multi-server berth. See the package documentation body (below) and
+// embedded bbolt backend (internal/store/bolt, one server) and the etcd
+// backend (internal/store/etcd, several servers on one etcd) implement. See the package documentation body (below) and
 // docs/state-store.md for the rules and the key layout.
 //
 // # Revisions
@@ -59,9 +59,27 @@
 //     crash or kill -9 immediately afterwards must not lose it. Watchers see
 //     a change only once it is durable.
 //
+//  6. Read your writes. Once Txn has returned revision R (to anyone):
+//     Get and List see R or later (a List's revision is >= R), Revision
+//     returns R or more, and every Watch whose range covers R's keys and
+//     that started before R delivers R's events, in order, each revision's
+//     last one with Event.Last set. Nothing more is promised: a backend may
+//     let Get and List see a write a moment before its Txn returns (bbolt
+//     does, while the fsync runs); a reader that must only act on
+//     acknowledged state reads through the state cache (internal/ecscache),
+//     which applies watch events only. A cache reader that must see its
+//     own write R waits with WaitForRevision(R); one that must see
+//     everything acknowledged so far waits for Revision()'s value (the
+//     cache's Sync). The conformance suite checks this (ReadYourWrites,
+//     WatchLastOfRevision).
+//
 // # Key layout
 //
-// Keys are '/'-separated strings; values are opaque bytes to the store
+// Keys are '/'-separated strings that start with '/' (a Txn with any
+// other key fails with ErrInvalidArgument; a List or Watch prefix that
+// does not start with '/' matches nothing, "" matches everything, which
+// lets the etcd backend put the keys under a namespace); values are
+// opaque bytes to the store
 // (each holds the encoded record of one resource). The trees berth uses:
 //
 //	/

@@ -71,9 +71,15 @@ const (
 
 // Event is one change seen by a Watch. For a delete, KV.Value is nil and
 // KV.ModRevision is the revision of the delete.
+//
+// Last is set on the last event of its revision that the watch delivers:
+// the events of one Txn under the watched prefix come together, and the
+// one with Last ends them, so that a consumer (the state cache) can tell
+// when a revision is complete without waiting for the next one.
 type Event struct {
 	Type EventType
 	KV   KV
+	Last bool
 }
 
 // Store is the revision-based key-value contract every backend implements.

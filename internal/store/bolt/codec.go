@@ -90,6 +90,7 @@ func appendEvent(b []byte, typ store.EventType, key string, createRev int64, val
 // decodeEvents appends to dst the events of the log entry b at revision rev
 // whose key has the prefix. Values are fresh copies.
 func decodeEvents(dst []store.Event, rev int64, b []byte, prefix string) ([]store.Event, error) {
+	first := len(dst)
 	for len(b) > 0 {
 		typ := store.EventType(b[0])
 		b = b[1:]
@@ -127,6 +128,9 @@ func decodeEvents(dst []store.Event, rev int64, b []byte, prefix string) ([]stor
 			return dst, fmt.Errorf("%w: log entry %d: event type %d", errCorrupt, rev, typ)
 		}
 		dst = append(dst, ev)
+	}
+	if len(dst) > first {
+		dst[len(dst)-1].Last = true // the revision's last event (see store.Event)
 	}
 	return dst, nil
 }

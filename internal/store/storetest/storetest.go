@@ -78,6 +78,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentCAS", testConcurrentCAS},
 		{"Compacted", testCompacted},
 		{"Close", testClose},
+		{"WatchLastOfRevision", testWatchLastOfRevision},
+		{"ReadYourWrites", testReadYourWrites},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -518,6 +520,8 @@ func testInvalidArguments(t *testing.T, ctx context.Context, s store.Store) {
 	}{
 		{"empty key", nil, []store.Op{{Key: "", Value: []byte("x")}}},
 		{"empty compare key", []store.Compare{{Key: ""}}, []store.Op{{Key: "/k", Value: []byte("x")}}},
+		{"key without leading slash", nil, []store.Op{{Key: "k", Value: []byte("x")}}},
+		{"compare key without leading slash", []store.Compare{{Key: "k", Prefix: true}}, []store.Op{{Key: "/k", Value: []byte("x")}}},
 		{"negative compare", []store.Compare{{Key: "/k", ModRevision: -1}}, []store.Op{{Key: "/k", Value: []byte("x")}}},
 		{"duplicate key", nil, []store.Op{{Key: "/k", Value: []byte("1")}, {Key: "/k", Delete: true}}},
 		{"oversized key", nil, []store.Op{{Key: "/" + string(bytes.Repeat([]byte("k"), store.MaxKeyLen)), Value: []byte("x")}}},
@@ -1064,4 +1068,62 @@ func testClose(t *testing.T, ctx context.Context, s store.Store) {
 		t.Errorf("revision after close: %v", err)
 	}
 	_ = s.Close() // a second Close must not panic or hang
+}
+
+// testWatchLastOfRevision: the last event of each revision a watch
+// delivers has Last set, and no other has; a revision with no event under
+// the prefix delivers nothing.
+func testWatchLastOfRevision(t *testing.T, ctx context.Context, s store.Store) {
+	from := revision(t, ctx, s)
+	ch := watch(t, ctx, s, "/l/", from)
+	r1, err := s.Txn(ctx, nil, []store.Op{{Key: "/l/a", Value: []byte("1")}, {Key: "/l/b", Value: []byte("2")}, {Key: "/other", Value: []byte("x")}, {Key: "/l/c", Value: []byte("3")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ctx, s, "/other", "y")
+	r3 := put(t, ctx, s, "/l/d", "4")
+	r4, err := s.Txn(ctx, nil, []store.Op{{Key: "/l/a", Delete: true}, {Key: "/other", Delete: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := recvN(t, ch, 5)
+	want := []struct {
+		key  string
+		rev  int64
+		last bool
+	}{{"/l/a", r1, false}, {"/l/b", r1, false}, {"/l/c", r1, true}, {"/l/d", r3, true}, {"/l/a", r4, true}}
+	for i, w := range want {
+		if got[i].KV.Key != w.key || got[i].KV.ModRevision != w.rev || got[i].Last != w.last {
+			t.Fatalf("event %d: got %s last=%v, want key %q rev %d last=%v", i, fmtEvent(got[i]), got[i].Last, w.key, w.rev, w.last)
+		}
+	}
+	wantQuiet(t, ch)
+}
+
+// testReadYourWrites: once Txn has returned revision R, Get and List see
+// R or later, Revision is at least R, and a watch from before R delivers
+// R (the rule the state cache's WaitForRevision builds on).
+func testReadYourWrites(t *testing.T, ctx context.Context, s store.Store) {
+	from := revision(t, ctx, s)
+	ch := watch(t, ctx, s, "/ryw/", from)
+	for i := range 50 {
+		key := fmt.Sprintf("/ryw/%02d", i%5)
+		rev := put(t, ctx, s, key, fmt.Sprint(i))
+		if kv := get(t, ctx, s, key); kv.ModRevision < rev {
+			t.Fatalf("Get after Txn %d: ModRevision %d", rev, kv.ModRevision)
+		}
+		_, lrev, err := s.List(ctx, "/ryw/", store.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lrev < rev {
+			t.Fatalf("List after Txn %d: revision %d", rev, lrev)
+		}
+		if cur := revision(t, ctx, s); cur < rev {
+			t.Fatalf("Revision after Txn %d: %d", rev, cur)
+		}
+		if ev := next(t, ch); ev.KV.ModRevision != rev || ev.KV.Key != key {
+			t.Fatalf("watch after Txn %d: got %s", rev, fmtEvent(ev))
+		}
+	}
 }
