@@ -8,21 +8,21 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecsstore"
-	"github.com/berth-dev/berth/internal/store"
-	"github.com/berth-dev/berth/internal/store/bolt"
 )
 
 // Server is a running berth server.
 type Server struct {
 	cfg   Config
 	log   *slog.Logger
-	store store.Store
+	// store is the state store (store.go: bolt or etcd, per cfg.Store)
+	// with its leader.Elector (st.Elector), which decides whether this
+	// server runs the leader-only controllers.
+	store *openedStore
 	http  *http.Server
 	ln    net.Listener
 	ecr   *ecrSubsystem
@@ -39,9 +39,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := bolt.Open(filepath.Join(cfg.DataDir, "state.db"), bolt.Options{})
+	st, err := openStore(context.Background(), cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("state store: %w", err)
+		return nil, err
 	}
 	auth, err := newServerAuth(cfg)
 	if err != nil {
