@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/agent"
+	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/runner"
 )
 
 // runAgent runs `berth agent`: this host becomes a container instance of a
@@ -59,7 +61,13 @@ when unset).
 		name, value, _ := strings.Cut(kv, "=")
 		attributes = append(attributes, ecs.Attribute{Name: name, Value: value})
 	}
-	drv, err := docker.New(docker.Options{Logger: log.With("subsystem", "driver"), Host: *dockerHost})
+	// The data directory's identity labels what this agent creates: it
+	// adopts and removes only its own, whoever else shares the daemon.
+	owner, err := driver.LoadOwner(*dataDir)
+	if err != nil {
+		return err
+	}
+	drv, err := docker.New(docker.Options{Logger: log.With("subsystem", "driver"), Host: *dockerHost, Owner: owner})
 	if err != nil {
 		return err
 	}
@@ -74,9 +82,9 @@ when unset).
 		ServerURL: *serverURL, Cluster: *cluster, Region: *region,
 		AccessKey: getenv("AWS_ACCESS_KEY_ID"), SecretKey: getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: getenv("AWS_SESSION_TOKEN"),
 		Driver: drv, DataDir: *dataDir, CPU: *cpu, MemoryMiB: *memory, Attributes: attributes, Heartbeat: *heartbeat,
-		Logger: log,
+		Runner: runner.Config{Owner: owner}, Logger: log,
 	})
-	log.Info("berth agent starting", "cluster", *cluster, "server", *serverURL, "data_dir", *dataDir)
+	log.Info("berth agent starting", "cluster", *cluster, "server", *serverURL, "data_dir", *dataDir, "owner", owner)
 	return a.Run(ctx)
 }
 

@@ -497,30 +497,48 @@ func (a *Agent) knownTask(arn string) (runner.TaskChange, bool) {
 
 // runtimeHealth pings the driver (when it can be pinged) before a new task
 // is accepted, so that a task is refused with the reason rather than left
-// waiting for a runtime that is not there.
+// waiting for a runtime that is not there. A driver that does not answer
+// within pingTimeout is busy, not dead (e.g. the fake under a burst of
+// thousands of tasks, or a loaded daemon): the task is accepted, and its
+// own operations report what really happens. Only a ping that fails
+// (e.g. the daemon's socket refuses connections) refuses tasks, with the
+// driver's own words; that verdict is kept for pingCache.
 func (a *Agent) runtimeHealth(ctx context.Context) error {
 	p, ok := a.cfg.Driver.(driver.Pinger)
 	if !ok {
 		return nil
 	}
 	a.mu.Lock()
-	if time.Since(a.pingAt) < 2*time.Second {
+	if time.Since(a.pingAt) < pingCache {
 		err := a.pingErr
 		a.mu.Unlock()
 		return err
 	}
 	a.mu.Unlock()
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	err := p.Ping(pctx)
+	slow := pctx.Err() != nil
 	cancel()
-	if err != nil {
-		err = fmt.Errorf("Docker is unreachable: %w", err)
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return err // the session is ending: no verdict on the driver
+	case slow:
+		a.log.Warn("the container runtime is slow to answer; accepting tasks meanwhile", "error", err, "timeout", pingTimeout)
+		err = nil
 	}
 	a.mu.Lock()
 	a.pingAt, a.pingErr = time.Now(), err
 	a.mu.Unlock()
 	return err
 }
+
+// Driver health checks: how long a ping may take before the driver is
+// deemed busy, and how long a verdict is kept.
+const (
+	pingTimeout = 5 * time.Second
+	pingCache   = 2 * time.Second
+)
 
 // Reporting. Every change the runner observes is reported with
 // SubmitTaskStateChange, each task's latest state replacing one not sent

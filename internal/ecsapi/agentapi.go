@@ -240,11 +240,18 @@ func (a *API) submitTaskStateChange(ctx context.Context, c *awsproto.Call, in *t
 		return nil, fault.New(fault.InvalidParameter, "Invalid task status %q.", in.Status)
 	}
 	now := a.now()
+	var before, after, arn, def string
 	_, err = a.repo.UpdateTask(ctx, sc, cluster, id, func(t *ecs.Task) error {
-		return applyTaskChange(t, in, now)
+		before = t.LastStatus
+		err := applyTaskChange(t, in, now)
+		after, arn, def = t.LastStatus, t.ARN, t.TaskDefinitionARN
+		return err
 	}, a.TaskResources)
 	if err != nil {
 		return nil, err
+	}
+	if after == ecs.TaskRunning && before != after {
+		a.log.Info("task running", "cluster", cluster, "task", arn, "taskDefinition", def)
 	}
 	return ack, nil
 }

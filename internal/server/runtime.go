@@ -18,6 +18,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/runner"
 	"github.com/berth-dev/berth/internal/store"
 )
 
@@ -59,22 +60,29 @@ func parseRuntimeSettings(cfg Config) (runtimeSettings, error) {
 // run Fargate tasks in this process. addr is the API listener's address,
 // which the managed agents call over loopback like any agent. stop ends
 // it all and waits (containers keep running; agents adopt them when the
-// server starts again).
+// server starts again). log is the server's root logger: each part
+// derives its own subsystem logger from it.
 func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.Store, repo *ecsstore.Repo, mux *http.ServeMux, addr string, log *slog.Logger) (stop func(), err error) {
 	rs, err := parseRuntimeSettings(cfg)
 	if err != nil {
 		return nil, err
 	}
-	drv, drvErr := openDriver(rs.driver, log)
+	// The data directory's identity labels what its agents create, so that
+	// servers sharing a Docker daemon never adopt each other's containers.
+	owner, err := driver.LoadOwner(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	drv, drvErr := openDriver(rs.driver, owner, log)
 	if drvErr != nil {
-		log.Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", rs.driver, "error", drvErr)
+		log.With("subsystem", "runtime").Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", rs.driver, "error", drvErr)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
-	api, _ := ecsapi.New(ecsapi.Config{Repo: repo, Logger: log, DefaultAccount: cfg.Account})
+	api, _ := ecsapi.New(ecsapi.Config{Repo: repo, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account})
 	fleet := &managedFleet{
 		ctx: ctx, url: "http://" + addr, keys: auth.managed, defaultAccount: cfg.Account,
-		driver: drv, log: log.With("subsystem", "managed-agent"), agents: map[string]context.CancelFunc{},
+		driver: drv, owner: owner, log: log.With("subsystem", "managed-agent"), agents: map[string]context.CancelFunc{},
 	}
 	if drvErr != nil {
 		fleet.driverErr = drvErr.Error()
@@ -158,11 +166,11 @@ func submitHealth(api *ecsapi.API) func(context.Context, string, string, *acs.Pu
 
 // openDriver opens the container driver of the managed capacity. A
 // Docker daemon that cannot be reached is reported but not fatal.
-func openDriver(name string, log *slog.Logger) (driver.Driver, error) {
+func openDriver(name, owner string, log *slog.Logger) (driver.Driver, error) {
 	if name == "fake" {
 		return fake.New(fake.Options{Logger: log.With("subsystem", "driver")}), nil
 	}
-	d, err := docker.New(docker.Options{Logger: log.With("subsystem", "driver")})
+	d, err := docker.New(docker.Options{Logger: log.With("subsystem", "driver"), Owner: owner})
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +190,7 @@ type managedFleet struct {
 	keys           map[string][2]string
 	defaultAccount string
 	driver         driver.Driver
+	owner          string // the data directory's identity (driver.LabelOwner)
 	driverErr      string
 	log            *slog.Logger
 
@@ -209,7 +218,8 @@ func (f *managedFleet) set(m controller.ManagedInstance, run bool) {
 		a := agent.New(agent.Config{
 			ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key[0], SecretKey: key[1],
 			Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true,
-			Logger: f.log.With("cluster", m.Cluster),
+			Runner: runner.Config{Owner: f.owner},
+			Logger: f.log, // the agent adds the cluster
 		})
 		f.wg.Add(1)
 		go func() { defer f.wg.Done(); _ = a.Run(actx) }()

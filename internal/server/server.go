@@ -74,7 +74,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
 	mux.Handle("/", router)
-	stopRuntime, err := startRuntime(context.Background(), cfg, auth, st, ecsstore.New(st), mux, ln.Addr().String(), log.With("subsystem", "runtime"))
+	stopRuntime, err := startRuntime(context.Background(), cfg, auth, st, ecsstore.New(st), mux, ln.Addr().String(), log)
 	if err != nil {
 		ln.Close()
 		st.Close()
