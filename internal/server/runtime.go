@@ -12,9 +12,11 @@ import (
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/controller"
 	"github.com/berth-dev/berth/internal/driver"
+	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/leader"
 	"github.com/berth-dev/berth/internal/runner"
 )
@@ -30,6 +32,7 @@ import (
 type taskRuntime struct {
 	log     *slog.Logger
 	acs     *acs.Server
+	tcs, sc *acs.TelemetryServer
 	manager *controller.Manager
 	fleet   *managedFleet
 	driver  driver.Driver
@@ -51,19 +54,19 @@ func newRuntime(s settings, cache *ecscache.Cache, repo *ecsstore.Repo, auth *se
 	if drvErr != nil {
 		fleet.driverErr = drvErr.Error()
 	}
-	acsSrv := &acs.Server{
-		Authenticate: func(r *http.Request) (string, error) {
-			id, err := auth.verifier.Authenticate(r, nil)
-			if err != nil {
-				return "", err
-			}
-			if id.Account == "" {
-				id.Account = s.Account
-			}
-			return id.Account, nil
-		},
-		Logger: log.With("subsystem", "acs"),
+	authenticate := func(r *http.Request) (string, error) {
+		id, err := auth.verifier.Authenticate(r, nil)
+		if err != nil {
+			return "", err
+		}
+		if id.Account == "" {
+			id.Account = s.Account
+		}
+		return id.Account, nil
 	}
+	acsSrv := &acs.Server{Authenticate: authenticate, Logger: log.With("subsystem", "acs")}
+	tcsSrv := &acs.TelemetryServer{Authenticate: authenticate, OnHealth: submitHealth(api), Logger: log.With("subsystem", "tcs")}
+	scSrv := &acs.TelemetryServer{Authenticate: authenticate, Logger: log.With("subsystem", "sc")}
 
 	clog := log.With("subsystem", "controller")
 	backend := &controller.RepoBackend{Repo: repo, Resources: api.TaskResources}
@@ -74,7 +77,7 @@ func newRuntime(s settings, cache *ecscache.Cache, repo *ecsstore.Repo, auth *se
 	hooks := controller.NewSessionHooks(controller.SessionsConfig{
 		Hub: &acsSrv.Hub, Source: source, Instances: backend, Push: push, SoleServer: sole, Logger: clog,
 	})
-	acsSrv.Connect, acsSrv.Ready, acsSrv.Disconnect = hooks.Connect, hooks.Ready, hooks.Disconnect
+	acsSrv.Connect, acsSrv.Ready, acsSrv.Disconnect = recordVersion(api, hooks.Connect, log), hooks.Ready, hooks.Disconnect
 
 	mgr := controller.NewManager(controller.ManagerConfig{Elector: elector, Logger: clog})
 	mgr.Add("state-cache", cache)
@@ -90,9 +93,9 @@ func newRuntime(s settings, cache *ecscache.Cache, repo *ecsstore.Repo, auth *se
 	mgr.Add("tokens", controller.NewTokenSweep(controller.TokenSweepConfig{View: source, Tokens: backend, Logger: clog}))
 
 	mux.Handle("GET "+acs.Path, acsSrv)
-	mux.Handle("GET /"+ecsapi.TelemetryPath+"ws", acs.DrainHandler())
-	mux.Handle("GET /"+ecsapi.ServiceConnectPath+"ws", acs.DrainHandler())
-	return &taskRuntime{log: log, acs: acsSrv, manager: mgr, fleet: fleet, driver: drv}
+	mux.Handle("GET /"+ecsapi.TelemetryPath+"ws", tcsSrv)
+	mux.Handle("GET /"+ecsapi.ServiceConnectPath+"ws", scSrv)
+	return &taskRuntime{log: log, acs: acsSrv, tcs: tcsSrv, sc: scSrv, manager: mgr, fleet: fleet, driver: drv}
 }
 
 // Run runs the controllers until ctx ends, then closes the agents'
@@ -100,11 +103,44 @@ func newRuntime(s settings, cache *ecscache.Cache, repo *ecsstore.Repo, auth *se
 func (rt *taskRuntime) Run(ctx context.Context) error {
 	err := rt.manager.Run(ctx)
 	rt.acs.Hub.CloseAll()
+	rt.tcs.Close()
+	rt.sc.Close()
 	rt.fleet.StopAll()
 	if rt.driver != nil {
 		_ = rt.driver.Close()
 	}
 	return err
+}
+
+// recordVersion wraps an ACS Connect hook: an accepted session's agent and
+// Docker versions are stored on its instance.
+func recordVersion(api *ecsapi.API, connect func(context.Context, *acs.Session) error, log *slog.Logger) func(context.Context, *acs.Session) error {
+	return func(ctx context.Context, s *acs.Session) error {
+		if err := connect(ctx, s); err != nil {
+			return err
+		}
+		v := ecs.VersionInfo{AgentVersion: s.AgentVersion, AgentHash: s.AgentHash, DockerVersion: s.DockerVersion}
+		if err := api.RecordAgentVersion(ctx, s.InstanceARN, v); err != nil {
+			log.Warn("cannot record the agent's version", "instance", s.InstanceARN, "error", err)
+		}
+		return nil
+	}
+}
+
+// submitHealth records the container health agents publish on telemetry.
+func submitHealth(api *ecsapi.API) func(context.Context, string, string, *acs.PublishHealthRequest) error {
+	return func(ctx context.Context, account, instance string, h *acs.PublishHealthRequest) error {
+		for _, th := range h.Tasks {
+			err := api.SubmitTaskHealth(ctx, account, instance, th)
+			switch {
+			case fault.Is(err, fault.AccessDenied), fault.Is(err, fault.InvalidParameter):
+				// Refused for good: acknowledged, not retried.
+			case err != nil:
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // openManagedDriver opens the container driver of the managed capacity. A
