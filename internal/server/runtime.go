@@ -14,8 +14,10 @@ import (
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
 	"github.com/berth-dev/berth/internal/driver/fake"
+	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/runner"
 	"github.com/berth-dev/berth/internal/store"
 )
@@ -85,32 +87,32 @@ func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.St
 	if drvErr != nil {
 		fleet.driverErr = drvErr.Error()
 	}
-	acsSrv := &acs.Server{
-		Authenticate: func(r *http.Request) (string, error) {
-			id, err := auth.verifier.Authenticate(r, nil)
-			if err != nil {
-				return "", err
-			}
-			if id.Account == "" {
-				id.Account = cfg.Account
-			}
-			return id.Account, nil
-		},
-		Logger: log.With("subsystem", "acs"),
+	authenticate := func(r *http.Request) (string, error) {
+		id, err := auth.verifier.Authenticate(r, nil)
+		if err != nil {
+			return "", err
+		}
+		if id.Account == "" {
+			id.Account = cfg.Account
+		}
+		return id.Account, nil
 	}
+	acsSrv := &acs.Server{Authenticate: authenticate, Logger: log.With("subsystem", "acs")}
+	tcsSrv := &acs.TelemetryServer{Authenticate: authenticate, OnHealth: submitHealth(api), Logger: log.With("subsystem", "tcs")}
+	scSrv := &acs.TelemetryServer{Authenticate: authenticate, Logger: log.With("subsystem", "sc")}
 	ctl := controller.New(controller.Config{
 		Repo: repo, Hub: &acsSrv.Hub, Resources: api.TaskResources,
 		DisconnectTimeout: rs.disconnectTimeout, TaskRetention: rs.taskRetention,
 		Managed: fleet.set, Logger: log.With("subsystem", "controller"),
 	})
-	acsSrv.Connect, acsSrv.Ready, acsSrv.Disconnect = ctl.Connect, ctl.Ready, ctl.Disconnect
+	acsSrv.Connect, acsSrv.Ready, acsSrv.Disconnect = recordVersion(api, ctl.Connect, log), ctl.Ready, ctl.Disconnect
 	if err := ctl.Load(ctx); err != nil {
 		cancel()
 		return nil, fmt.Errorf("controllers: %w", err)
 	}
 	mux.Handle("GET "+acs.Path, acsSrv)
-	mux.Handle("GET /"+ecsapi.TelemetryPath+"ws", acs.DrainHandler())
-	mux.Handle("GET /"+ecsapi.ServiceConnectPath+"ws", acs.DrainHandler())
+	mux.Handle("GET /"+ecsapi.TelemetryPath+"ws", tcsSrv)
+	mux.Handle("GET /"+ecsapi.ServiceConnectPath+"ws", scSrv)
 
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -120,6 +122,8 @@ func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.St
 		once.Do(func() {
 			cancel()
 			acsSrv.Hub.CloseAll()
+			tcsSrv.Close()
+			scSrv.Close()
 			wg.Wait()
 			fleet.wait()
 			if drv != nil {
@@ -127,6 +131,37 @@ func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.St
 			}
 		})
 	}, nil
+}
+
+// recordVersion wraps an ACS Connect hook: an accepted session's agent and
+// Docker versions are stored on its instance.
+func recordVersion(api *ecsapi.API, connect func(context.Context, *acs.Session) error, log *slog.Logger) func(context.Context, *acs.Session) error {
+	return func(ctx context.Context, s *acs.Session) error {
+		if err := connect(ctx, s); err != nil {
+			return err
+		}
+		v := ecs.VersionInfo{AgentVersion: s.AgentVersion, AgentHash: s.AgentHash, DockerVersion: s.DockerVersion}
+		if err := api.RecordAgentVersion(ctx, s.InstanceARN, v); err != nil {
+			log.Warn("cannot record the agent's version", "instance", s.InstanceARN, "error", err)
+		}
+		return nil
+	}
+}
+
+// submitHealth records the container health agents publish on telemetry.
+func submitHealth(api *ecsapi.API) func(context.Context, string, string, *acs.PublishHealthRequest) error {
+	return func(ctx context.Context, account, instance string, h *acs.PublishHealthRequest) error {
+		for _, th := range h.Tasks {
+			err := api.SubmitTaskHealth(ctx, account, instance, th)
+			switch {
+			case fault.Is(err, fault.AccessDenied), fault.Is(err, fault.InvalidParameter):
+				// Refused for good: acknowledged, not retried.
+			case err != nil:
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // openDriver opens the container driver of the managed capacity. A
