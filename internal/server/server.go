@@ -17,8 +17,8 @@ import (
 
 // Server is a running berth server.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
+	cfg Config
+	log *slog.Logger
 	// store is the state store (store.go: bolt or etcd, per cfg.Store)
 	// with its leader.Elector (st.Elector), which decides whether this
 	// server runs the leader-only controllers.
