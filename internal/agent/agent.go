@@ -566,7 +566,7 @@ type pendingReport struct {
 }
 
 // knownState is what the control plane has of a task: the last state it
-// acknowledged, or the one its payload carried.
+// acknowledged.
 type knownState struct {
 	status, health string
 }
