@@ -235,8 +235,7 @@ type taskRun struct {
 
 	// guarded by r.mu
 	started bool
-	done    bool // stopped, cleaned up; the actor has exited
-	doneAt  time.Time
+	done    bool // stopped, cleaned up, replaced by a finishedTask
 
 	repMu  sync.Mutex
 	report *TaskChange // never modified once set
@@ -423,10 +422,7 @@ func (t *taskRun) step(ctx context.Context) bool {
 	t.compact()
 	t.emit(t.setReport(t.buildReport()), false)
 	if t.cleaned && t.inflight == 0 {
-		t.r.mu.Lock()
-		t.done = true
-		t.doneAt = time.Now()
-		t.r.mu.Unlock()
+		t.r.finish(t)
 		t.inbox.mu.Lock()
 		t.inbox.active = false
 		t.inbox.msgs = nil
