@@ -82,7 +82,7 @@ when unset).
 		ServerURL: *serverURL, Cluster: *cluster, Region: *region,
 		AccessKey: getenv("AWS_ACCESS_KEY_ID"), SecretKey: getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: getenv("AWS_SESSION_TOKEN"),
 		Driver: drv, DataDir: *dataDir, CPU: *cpu, MemoryMiB: *memory, Attributes: attributes, Heartbeat: *heartbeat,
-		Runner: runner.Config{Owner: owner}, Logger: log,
+		Runner: runner.Config{Owner: owner, StateDir: filepath.Join(*dataDir, "runner")}, Logger: log,
 	})
 	log.Info("berth agent starting", "cluster", *cluster, "server", *serverURL, "data_dir", *dataDir, "owner", owner)
 	return a.Run(ctx)

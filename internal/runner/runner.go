@@ -139,6 +139,13 @@ type Config struct {
 	// their final reports, about 1-2 KB each); past it the oldest are
 	// forgotten before ForgetAfter. 0 means DefaultMaxFinished.
 	MaxFinished int
+	// StateDir is where the runner records which containers it created
+	// and started (as the ECS agent's state file does), so that after a
+	// restart Adopt tells a container removed meanwhile from one never
+	// created: the removed one is reported STOPPED (ContainerRemoved, and
+	// an essential one stops its task) instead of being created again.
+	// Empty records nothing.
+	StateDir string
 }
 
 // TaskSpec is the desired state of one task: the task as the control plane
@@ -218,6 +225,7 @@ type Runner struct {
 	mu       sync.Mutex
 	tasks    map[string]*taskRun // by task ARN, until finished
 	finished finishedTasks       // cleaned-up tasks, remembered
+	ledger   *ledger             // nil without Config.StateDir
 	running  bool                // Run is active
 	wg       sync.WaitGroup      // actor workers and their operations
 
@@ -273,9 +281,10 @@ func New(cfg Config) *Runner {
 		cfg.MaxFinished = DefaultMaxFinished
 	}
 	return &Runner{
-		cfg:   cfg,
-		log:   cfg.Logger.With("component", "runner"),
-		tasks: map[string]*taskRun{},
+		cfg:    cfg,
+		log:    cfg.Logger.With("component", "runner"),
+		tasks:  map[string]*taskRun{},
+		ledger: newLedger(cfg),
 	}
 }
 
@@ -384,6 +393,17 @@ func (r *Runner) Adopt(ctx context.Context) ([]TaskChange, error) {
 			byTask[arn] = append(byTask[arn], st)
 		}
 	}
+	// What the runner created before the restart: containers it knows of
+	// that are gone were removed meanwhile.
+	records, err := r.ledger.load()
+	if err != nil {
+		r.log.WarnContext(ctx, "adopt: cannot read what the runner created before; removed containers would be created again", "error", err)
+	}
+	for arn := range records {
+		if _, ok := byTask[arn]; !ok {
+			byTask[arn] = nil
+		}
+	}
 	netByTask := map[string]driver.TaskNetwork{}
 	for _, n := range nets {
 		if arn := n.Labels[driver.LabelTaskARN]; r.ours(n.Labels) {
@@ -417,7 +437,7 @@ func (r *Runner) Adopt(ctx context.Context) ([]TaskChange, error) {
 		if n, ok := netByTask[arn]; ok {
 			netp = &n
 		}
-		t.adopt(byTask[arn], netp, deadline)
+		t.adopt(byTask[arn], records[arn], netp, deadline)
 		rep := t.buildReport()
 		t.report = &rep
 		t.lastEmitted = &rep
@@ -599,6 +619,9 @@ func (r *Runner) forget() {
 // finish replaces a cleaned-up task's actor with its final report: the
 // actor, its containers and plan become garbage.
 func (r *Runner) finish(t *taskRun) {
+	if err := r.ledger.forget(t.arn); err != nil {
+		r.log.Warn("cannot forget a finished task's record", "task", t.arn, "error", err)
+	}
 	ft := &finishedTask{report: t.current(), doneAt: time.Now()}
 	r.mu.Lock()
 	t.done = true

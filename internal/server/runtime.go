@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -84,6 +85,12 @@ func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.St
 	if drvErr != nil {
 		fleet.driverErr = drvErr.Error()
 	}
+	if rs.driver == "docker" {
+		// What the runners created, so that a container removed while the
+		// server was down is reported, not created again (fake containers
+		// do not outlive the process: nothing to record).
+		fleet.stateDir = filepath.Join(cfg.DataDir, "runner")
+	}
 	acsSrv := &acs.Server{
 		Authenticate: func(r *http.Request) (string, error) {
 			id, err := auth.verifier.Authenticate(r, nil)
@@ -155,6 +162,7 @@ type managedFleet struct {
 	defaultAccount string
 	driver         driver.Driver
 	owner          string // the data directory's identity (driver.LabelOwner)
+	stateDir       string // runner.Config.StateDir
 	driverErr      string
 	log            *slog.Logger
 
@@ -182,7 +190,7 @@ func (f *managedFleet) set(m controller.ManagedInstance, run bool) {
 		a := agent.New(agent.Config{
 			ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key[0], SecretKey: key[1],
 			Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true,
-			Runner: runner.Config{Owner: f.owner},
+			Runner: runner.Config{Owner: f.owner, StateDir: f.stateDir},
 			Logger: f.log.With("cluster", m.Cluster),
 		})
 		f.wg.Add(1)
