@@ -15,8 +15,10 @@ import (
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
 	"github.com/berth-dev/berth/internal/driver/fake"
+	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/runner"
 	"github.com/berth-dev/berth/internal/store"
 )
@@ -59,7 +61,8 @@ func parseRuntimeSettings(cfg Config) (runtimeSettings, error) {
 // run Fargate tasks in this process. addr is the API listener's address,
 // which the managed agents call over loopback like any agent. stop ends
 // it all and waits (containers keep running; agents adopt them when the
-// server starts again).
+// server starts again). log is the server's root logger: each part
+// derives its own subsystem logger from it.
 func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.Store, repo *ecsstore.Repo, mux *http.ServeMux, addr string, log *slog.Logger) (stop func(), err error) {
 	rs, err := parseRuntimeSettings(cfg)
 	if err != nil {
@@ -73,11 +76,11 @@ func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.St
 	}
 	drv, drvErr := openDriver(rs.driver, owner, log)
 	if drvErr != nil {
-		log.Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", rs.driver, "error", drvErr)
+		log.With("subsystem", "runtime").Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", rs.driver, "error", drvErr)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
-	api, _ := ecsapi.New(ecsapi.Config{Repo: repo, Logger: log, DefaultAccount: cfg.Account})
+	api, _ := ecsapi.New(ecsapi.Config{Repo: repo, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account})
 	fleet := &managedFleet{
 		ctx: ctx, url: "http://" + addr, keys: auth.managed, defaultAccount: cfg.Account,
 		driver: drv, owner: owner, log: log.With("subsystem", "managed-agent"), agents: map[string]context.CancelFunc{},
@@ -91,32 +94,32 @@ func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.St
 		// do not outlive the process: nothing to record).
 		fleet.stateDir = filepath.Join(cfg.DataDir, "runner")
 	}
-	acsSrv := &acs.Server{
-		Authenticate: func(r *http.Request) (string, error) {
-			id, err := auth.verifier.Authenticate(r, nil)
-			if err != nil {
-				return "", err
-			}
-			if id.Account == "" {
-				id.Account = cfg.Account
-			}
-			return id.Account, nil
-		},
-		Logger: log.With("subsystem", "acs"),
+	authenticate := func(r *http.Request) (string, error) {
+		id, err := auth.verifier.Authenticate(r, nil)
+		if err != nil {
+			return "", err
+		}
+		if id.Account == "" {
+			id.Account = cfg.Account
+		}
+		return id.Account, nil
 	}
+	acsSrv := &acs.Server{Authenticate: authenticate, Logger: log.With("subsystem", "acs")}
+	tcsSrv := &acs.TelemetryServer{Authenticate: authenticate, OnHealth: submitHealth(api), Logger: log.With("subsystem", "tcs")}
+	scSrv := &acs.TelemetryServer{Authenticate: authenticate, Logger: log.With("subsystem", "sc")}
 	ctl := controller.New(controller.Config{
 		Repo: repo, Hub: &acsSrv.Hub, Resources: api.TaskResources,
 		DisconnectTimeout: rs.disconnectTimeout, TaskRetention: rs.taskRetention,
 		Managed: fleet.set, Logger: log.With("subsystem", "controller"),
 	})
-	acsSrv.Connect, acsSrv.Ready, acsSrv.Disconnect = ctl.Connect, ctl.Ready, ctl.Disconnect
+	acsSrv.Connect, acsSrv.Ready, acsSrv.Disconnect = recordVersion(api, ctl.Connect, log), ctl.Ready, ctl.Disconnect
 	if err := ctl.Load(ctx); err != nil {
 		cancel()
 		return nil, fmt.Errorf("controllers: %w", err)
 	}
 	mux.Handle("GET "+acs.Path, acsSrv)
-	mux.Handle("GET /"+ecsapi.TelemetryPath+"ws", acs.DrainHandler())
-	mux.Handle("GET /"+ecsapi.ServiceConnectPath+"ws", acs.DrainHandler())
+	mux.Handle("GET /"+ecsapi.TelemetryPath+"ws", tcsSrv)
+	mux.Handle("GET /"+ecsapi.ServiceConnectPath+"ws", scSrv)
 
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -126,6 +129,8 @@ func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.St
 		once.Do(func() {
 			cancel()
 			acsSrv.Hub.CloseAll()
+			tcsSrv.Close()
+			scSrv.Close()
 			wg.Wait()
 			fleet.wait()
 			if drv != nil {
@@ -133,6 +138,37 @@ func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.St
 			}
 		})
 	}, nil
+}
+
+// recordVersion wraps an ACS Connect hook: an accepted session's agent and
+// Docker versions are stored on its instance.
+func recordVersion(api *ecsapi.API, connect func(context.Context, *acs.Session) error, log *slog.Logger) func(context.Context, *acs.Session) error {
+	return func(ctx context.Context, s *acs.Session) error {
+		if err := connect(ctx, s); err != nil {
+			return err
+		}
+		v := ecs.VersionInfo{AgentVersion: s.AgentVersion, AgentHash: s.AgentHash, DockerVersion: s.DockerVersion}
+		if err := api.RecordAgentVersion(ctx, s.InstanceARN, v); err != nil {
+			log.Warn("cannot record the agent's version", "instance", s.InstanceARN, "error", err)
+		}
+		return nil
+	}
+}
+
+// submitHealth records the container health agents publish on telemetry.
+func submitHealth(api *ecsapi.API) func(context.Context, string, string, *acs.PublishHealthRequest) error {
+	return func(ctx context.Context, account, instance string, h *acs.PublishHealthRequest) error {
+		for _, th := range h.Tasks {
+			err := api.SubmitTaskHealth(ctx, account, instance, th)
+			switch {
+			case fault.Is(err, fault.AccessDenied), fault.Is(err, fault.InvalidParameter):
+				// Refused for good: acknowledged, not retried.
+			case err != nil:
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // openDriver opens the container driver of the managed capacity. A
@@ -191,7 +227,7 @@ func (f *managedFleet) set(m controller.ManagedInstance, run bool) {
 			ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key[0], SecretKey: key[1],
 			Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true,
 			Runner: runner.Config{Owner: f.owner, StateDir: f.stateDir},
-			Logger: f.log.With("cluster", m.Cluster),
+			Logger: f.log, // the agent adds the cluster
 		})
 		f.wg.Add(1)
 		go func() { defer f.wg.Done(); _ = a.Run(actx) }()

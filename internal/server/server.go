@@ -17,8 +17,8 @@ import (
 
 // Server is a running berth server.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
+	cfg Config
+	log *slog.Logger
 	// store is the state store (store.go: bolt or etcd, per cfg.Store)
 	// with its leader.Elector (st.Elector), which decides whether this
 	// server runs the leader-only controllers.
@@ -74,7 +74,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
 	mux.Handle("/", router)
-	stopRuntime, err := startRuntime(context.Background(), cfg, auth, st, ecsstore.New(st), mux, ln.Addr().String(), log.With("subsystem", "runtime"))
+	stopRuntime, err := startRuntime(context.Background(), cfg, auth, st, ecsstore.New(st), mux, ln.Addr().String(), log)
 	if err != nil {
 		ln.Close()
 		st.Close()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/berth-dev/berth/internal/etcdserver"
 	"github.com/berth-dev/berth/internal/leader"
@@ -125,8 +126,14 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*openedStore,
 	}
 }
 
+// etcdOpenTimeout bounds the first contact with etcd: a wrong or dead
+// endpoint fails the start instead of hanging it.
+const etcdOpenTimeout = 20 * time.Second
+
 func openEtcd(ctx context.Context, cfg Config, ns string, endpoints []string, log *slog.Logger) (*openedStore, error) {
-	st, err := etcd.Open(ctx, endpoints, etcd.Options{Namespace: ns})
+	octx, cancel := context.WithTimeout(ctx, etcdOpenTimeout)
+	defer cancel()
+	st, err := etcd.Open(octx, endpoints, etcd.Options{Namespace: ns})
 	if err != nil {
 		return nil, fmt.Errorf("state store: %w", err)
 	}

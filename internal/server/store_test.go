@@ -80,3 +80,17 @@ func TestOpenStoreEmbeddedEtcd(t *testing.T) {
 		t.Fatalf("after reopen: %+v, %v; want /k at %d", kv, err, rev)
 	}
 }
+
+func TestOpenStoreUnreachableEtcd(t *testing.T) {
+	cfg := Defaults()
+	cfg.DataDir = t.TempDir()
+	cfg.Store = "etcd://127.0.0.1:1"
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	if o, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler)); err == nil {
+		o.Close()
+		t.Fatal("opened a store on an etcd that is not there")
+	} else if !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("error %q does not name the endpoint", err)
+	}
+}
