@@ -249,8 +249,11 @@ type registerOut struct {
 }
 
 // registerLoop registers (or re-registers) until it succeeds or ctx ends.
+// A cluster that does not exist (in the agent's region) is said once,
+// clearly, then retried quietly: the agent joins once it is created.
 func (a *Agent) registerLoop(ctx context.Context) error {
 	backoff := 200 * time.Millisecond
+	saidNotFound := false
 	for {
 		err := a.register(ctx)
 		if err == nil {
@@ -259,7 +262,16 @@ func (a *Agent) registerLoop(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		a.log.Warn("registration failed; retrying", "error", err, "in", backoff)
+		var ae *APIError
+		switch {
+		case errors.As(err, &ae) && ae.Code == "ClusterNotFoundException" && !saidNotFound:
+			saidNotFound = true
+			a.log.Error(fmt.Sprintf("cluster %s not found in region %s: create it there, or start the agent with the cluster's region (--region, AWS_REGION); retrying quietly until it exists", a.cfg.Cluster, a.cfg.Region))
+		case errors.As(err, &ae) && ae.Code == "ClusterNotFoundException":
+			a.log.Debug("registration failed; retrying", "error", err, "in", backoff)
+		default:
+			a.log.Warn("registration failed; retrying", "error", err, "in", backoff)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -566,7 +578,7 @@ type pendingReport struct {
 }
 
 // knownState is what the control plane has of a task: the last state it
-// acknowledged, or the one its payload carried.
+// acknowledged.
 type knownState struct {
 	status, health string
 }

@@ -8,55 +8,68 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/awsproto"
+	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/ecsapi"
+	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecsstore"
 )
 
-// Server is a running berth server.
+// Server is a berth server: the composition of its subsystems. New builds
+// it (and starts nothing); Run starts the background work and serves.
 type Server struct {
-	cfg Config
+	cfg settings
 	log *slog.Logger
 	// store is the state store (store.go: bolt or etcd, per cfg.Store)
-	// with its leader.Elector (st.Elector), which decides whether this
-	// server runs the leader-only controllers.
-	store *openedStore
-	http  *http.Server
-	ln    net.Listener
-	ecr   *ecrSubsystem
-	// stopRuntime ends the task runtime (see runtime.go).
-	stopRuntime func()
+	// with its leader.Elector, which decides whether this server runs
+	// the leader-only controllers.
+	store   *openedStore
+	http    *http.Server
+	ln      net.Listener
+	ecr     *ecrSubsystem
+	runtime *taskRuntime
 }
 
-// New builds a server from cfg: it opens the state store and binds the
-// listener, so that errors surface before Run.
+// New builds a server from cfg: it parses the whole configuration, opens
+// the state store and binds the listener, so that errors surface before
+// Run. No goroutine is started until Run.
 func New(cfg Config, log *slog.Logger) (*Server, error) {
-	if err := cfg.Validate(); err != nil {
+	drivers := Drivers()
+	s, err := parseSettings(cfg, drivers)
+	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	// The data directory's identity labels what its agents create, so that
+	// servers sharing a Docker daemon never adopt each other's containers.
+	owner, err := driver.LoadOwner(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := ParseStore(cfg.Store)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(context.Background(), cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	auth, err := newServerAuth(cfg)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
+	auth := newServerAuth(s)
+	repo := ecsstore.New(st)
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
-		Repo: ecsstore.New(st), Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
+		Repo: repo, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	ecrSub, err := newECR(cfg, st, ln.Addr().String(), log.With("subsystem", "ecr"))
+	ecrSub, err := newECR(s, st, ln.Addr().String(), log.With("subsystem", "ecr"))
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -74,15 +87,16 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
 	mux.Handle("/", router)
-	stopRuntime, err := startRuntime(context.Background(), cfg, auth, st, ecsstore.New(st), mux, ln.Addr().String(), log)
-	if err != nil {
-		ln.Close()
-		st.Close()
-		return nil, err
-	}
+	// The one state cache: the controllers read it (and the control plane
+	// will); the runtime's manager runs it.
+	cache := ecscache.New(st, log.With("subsystem", "state-cache"))
+	// A server alone on its store (bolt, embedded etcd) knows that no
+	// other server holds an agent's session.
+	sole := spec.Kind != StoreEtcd
+	rt := newRuntime(s, cache, repo, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
 
 	return &Server{
-		cfg: cfg, log: log, store: st, ln: ln, ecr: ecrSub, stopRuntime: stopRuntime,
+		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second},
 	}, nil
 }
@@ -90,26 +104,45 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 // Addr returns the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Run serves until ctx ends, then shuts down gracefully.
+// Run starts the background work (controllers, ECR lifecycle and GC) and
+// serves until ctx ends or the controllers fail; then it stops the
+// background work (cancel, then wait), shuts the listener down gracefully
+// and closes the store.
 func (s *Server) Run(ctx context.Context) error {
-	s.log.Info("berth server listening", "addr", s.Addr(), "data_dir", s.cfg.DataDir, "account", s.cfg.Account, "region", s.cfg.Region)
+	s.log.Info("berth server listening", "addr", s.Addr(), "data_dir", s.cfg.DataDir, "account", s.cfg.Account,
+		"unsigned_request_region", s.cfg.Region)
+	bgCtx, stopBg := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	rtErr := make(chan error, 1)
+	bg.Go(func() { s.ecr.Run(bgCtx) })
+	bg.Go(func() { rtErr <- s.runtime.Run(bgCtx) })
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
-	bgCtx, stopBg := context.WithCancel(ctx)
-	bgDone := make(chan struct{})
-	go func() { defer close(bgDone); s.ecr.Run(bgCtx) }()
+
 	var err error
+	served := false
 	select {
 	case err = <-errc:
+		served = true
+	case err = <-rtErr:
+		rtErr <- err
 	case <-ctx.Done():
-		s.stopRuntime()
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = s.http.Shutdown(sctx)
-		cancel()
 	}
+	// Background work first: the managed agents and the agents' sessions
+	// end before the listener closes.
 	stopBg()
-	<-bgDone
-	s.stopRuntime()
+	bg.Wait()
+	if rerr := <-rtErr; rerr != nil && err == nil {
+		err = rerr
+	}
+	if !served {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if serr := s.http.Shutdown(sctx); serr != nil && err == nil {
+			err = serr
+		}
+		cancel()
+		<-errc
+	}
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}

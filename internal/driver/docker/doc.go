@@ -2,11 +2,12 @@
 // github.com/moby/moby/client. It negotiates the API version with the
 // daemon and works with Engine 20.10 (API 1.41) and later.
 //
-// Construct it directly with [New], or through the driver registry, where
-// it is registered as "docker":
+// Construct it directly with [New], or through a driver registry, where
+// the composition root registers [Open] as "docker":
 //
 //	d, err := docker.New(docker.Options{Logger: logger})
-//	d, err := driver.Open("docker", driver.Config{Logger: logger,
+//	drivers.Register("docker", docker.Open)
+//	d, err := drivers.Open("docker", driver.Config{Logger: logger,
 //		Params: map[string]string{"host": "unix:///var/run/docker.sock"}})
 //
 // # Networking

@@ -100,19 +100,21 @@ var (
 	_ driver.Pinger    = (*Driver)(nil)
 )
 
-func init() {
-	driver.Register("docker", func(cfg driver.Config) (driver.Driver, error) {
-		return New(Options{
-			Logger:        cfg.Logger,
-			Host:          cfg.Params["host"],
-			AWSVPCNetwork: cfg.Params["awsvpc-network"],
-			AWSVPCSubnet:  cfg.Params["awsvpc-subnet"],
-			SandboxImage:  cfg.Params["sandbox-image"],
-			Busybox:       cfg.Params["busybox"],
-			CgroupRoot:    cfg.Params["cgroup-root"],
-			Owner:         cfg.Params["owner"],
-			NoTaskCgroups: cfg.Params["task-cgroups"] == "false",
-		})
+// Open is the docker driver's [driver.Factory], for a [driver.Registry]
+// (the composition root registers it as "docker"). Params: host,
+// awsvpc-network, awsvpc-subnet, sandbox-image, busybox, cgroup-root,
+// owner and task-cgroups ("false" turns task cgroups off).
+func Open(cfg driver.Config) (driver.Driver, error) {
+	return New(Options{
+		Logger:        cfg.Logger,
+		Host:          cfg.Params["host"],
+		AWSVPCNetwork: cfg.Params["awsvpc-network"],
+		AWSVPCSubnet:  cfg.Params["awsvpc-subnet"],
+		SandboxImage:  cfg.Params["sandbox-image"],
+		Busybox:       cfg.Params["busybox"],
+		CgroupRoot:    cfg.Params["cgroup-root"],
+		Owner:         cfg.Params["owner"],
+		NoTaskCgroups: cfg.Params["task-cgroups"] == "false",
 	})
 }
 

@@ -94,14 +94,15 @@ var (
 	_ driver.Pinger    = (*Driver)(nil)
 )
 
-func init() {
-	driver.Register("fake", func(cfg driver.Config) (driver.Driver, error) {
-		var images []string
-		if s := cfg.Params["images"]; s != "" {
-			images = strings.Split(s, ",")
-		}
-		return New(Options{Logger: cfg.Logger, Images: images}), nil
-	})
+// Open is the fake driver's [driver.Factory], for a [driver.Registry]
+// (the composition root registers it as "fake"). Param images: a
+// comma-separated list of images present from the start.
+func Open(cfg driver.Config) (driver.Driver, error) {
+	var images []string
+	if s := cfg.Params["images"]; s != "" {
+		images = strings.Split(s, ",")
+	}
+	return New(Options{Logger: cfg.Logger, Images: images}), nil
 }
 
 // New returns an empty fake driver.
