@@ -128,7 +128,8 @@ func eksClientWith(url, ak, sk string) *eks.Client {
 
 func TestRestEKSClient(t *testing.T) {
 	f := &fakeEKS{clusters: map[string]*eksCluster{}}
-	srv := httptest.NewServer(NewRouter(RouterConfig{Auth: NewSigV4(SigV4Config{Strict: true})}, f.service()))
+	srv := httptest.NewServer(NewRouter(RouterConfig{Auth: NewSigV4(SigV4Config{Strict: true,
+		Keys: map[string]Credential{DefaultAccessKeyID: {SecretKey: DefaultSecretKey}}})}, f.service()))
 	defer srv.Close()
 	client := eksClient(srv.URL)
 	ctx := context.Background()

@@ -18,9 +18,9 @@ const (
 	// DefaultAccountID is the account of callers berth cannot attribute to a
 	// configured key (and of configured keys without an account).
 	DefaultAccountID = "123456789012"
-	// DefaultAccessKeyID and DefaultSecretKey are the key pair every SigV4
-	// verifier knows, whatever its configuration (the aws CLI convention for
-	// local emulators).
+	// DefaultAccessKeyID and DefaultSecretKey are the public key pair every
+	// non-strict SigV4 verifier knows (the aws CLI convention for local
+	// emulators). A strict verifier knows only its configured keys.
 	DefaultAccessKeyID = "test"
 	DefaultSecretKey   = "test"
 	// DefaultMaxSkew is how far a signed request's date may be from the
@@ -49,13 +49,14 @@ type SigV4Config struct {
 	// (non-strict mode) and of keys without an account. Default
 	// DefaultAccountID.
 	DefaultAccount string
-	// Keys maps access key IDs to their credentials. The test/test pair is
-	// always known.
+	// Keys maps access key IDs to their credentials. Without Strict the
+	// public test/test pair is known too.
 	Keys map[string]Credential
-	// Strict refuses unsigned requests and unknown access keys. Otherwise
-	// both are accepted without verification (handy for local tools that
-	// sign with arbitrary keys). Signatures of known keys are always
-	// checked, and malformed Authorization headers always refused.
+	// Strict knows only Keys (not the public test/test pair) and refuses
+	// unsigned requests and unknown access keys. Otherwise unsigned requests
+	// and unknown keys are accepted without verification (handy for local
+	// tools that sign with arbitrary keys). Signatures of known keys are
+	// always checked, and malformed Authorization headers always refused.
 	Strict bool
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -80,13 +81,16 @@ type SigV4 struct {
 func NewSigV4(cfg SigV4Config) *SigV4 {
 	s := &SigV4{
 		defaultAccount: cfg.DefaultAccount,
-		keys:           map[string]Credential{DefaultAccessKeyID: {SecretKey: DefaultSecretKey}},
+		keys:           map[string]Credential{},
 		strict:         cfg.Strict,
 		now:            cfg.Now,
 		maxSkew:        cfg.MaxSkew,
 	}
 	if s.defaultAccount == "" {
 		s.defaultAccount = DefaultAccountID
+	}
+	if !s.strict {
+		s.keys[DefaultAccessKeyID] = Credential{SecretKey: DefaultSecretKey}
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -217,9 +217,17 @@ func TestSigV4Strict(t *testing.T) {
 		"UnrecognizedClientException", "The security token included in the request is invalid.")
 	req, _ := http.NewRequest("POST", srv.URL+"/", nil)
 	wantErr(t, do(t, req, ch), "MissingAuthenticationTokenException", "Missing Authentication Token")
-	// The default pair is always known.
-	wantOK(t, send(t, srv, ch, "POST", "/", nil, signOpts{}),
-		Identity{AccessKey: "test", Account: "000000000000", Region: "eu-west-1", Service: "ecs"})
+	// Strict knows only the configured keys: the public test/test pair is
+	// refused like any unknown key.
+	wantErr(t, send(t, srv, ch, "POST", "/", nil, signOpts{}),
+		"UnrecognizedClientException", "The security token included in the request is invalid.")
+	s = NewSigV4(SigV4Config{Now: fixedNow, Strict: true, DefaultAccount: "000000000000",
+		Keys: map[string]Credential{"AKIAOPERATOR": {SecretKey: "op-secret"}}})
+	srv, ch = authServer(t, s)
+	wantOK(t, send(t, srv, ch, "POST", "/", nil, signOpts{ak: "AKIAOPERATOR", sk: "op-secret"}),
+		Identity{AccessKey: "AKIAOPERATOR", Account: "000000000000", Region: "eu-west-1", Service: "ecs"})
+	wantErr(t, send(t, srv, ch, "POST", "/", nil, signOpts{}),
+		"UnrecognizedClientException", "The security token included in the request is invalid.")
 }
 
 func TestSigV4SessionToken(t *testing.T) {

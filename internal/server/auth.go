@@ -1,19 +1,48 @@
 package server
 
 import (
+	"crypto/rand"
 	"fmt"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 )
 
-// newAuthenticator builds the SigV4 verifier from the config: the local
-// test/test pair, keys from the optional credentials file, strict or not.
-func newAuthenticator(cfg Config) (awsproto.Authenticator, error) {
+// serverAuth is the server's one SigV4 verifier (the API and the ACS
+// endpoint share it) and the keys its managed agents sign with.
+type serverAuth struct {
+	verifier awsproto.Authenticator
+	// managed maps an account to the access key ID and secret that the
+	// in-process managed agents of the account sign with: made at random
+	// when the server starts and known to this process only, so that they
+	// work in strict mode without the public test/test pair.
+	managed map[string][2]string
+}
+
+// newServerAuth builds the verifier from the config: the public test/test
+// pair (unless strict), the keys of the optional credentials file, and one
+// random key per account for the managed agents (the default account and
+// every account of the credentials file).
+func newServerAuth(cfg Config) (*serverAuth, error) {
 	sc := awsproto.SigV4Config{DefaultAccount: cfg.Account, Strict: cfg.StrictAuth}
 	if cfg.CredentialsFile != "" {
 		if err := sc.LoadCredentialsFile(cfg.CredentialsFile); err != nil {
 			return nil, fmt.Errorf("credentials file: %w", err)
 		}
 	}
-	return awsproto.NewSigV4(sc), nil
+	accounts := map[string]bool{cfg.Account: true}
+	for _, c := range sc.Keys {
+		if c.Account != "" {
+			accounts[c.Account] = true
+		}
+	}
+	if sc.Keys == nil {
+		sc.Keys = map[string]awsproto.Credential{}
+	}
+	managed := make(map[string][2]string, len(accounts))
+	for account := range accounts {
+		id, secret := "BERTHMANAGED"+rand.Text()[:12], rand.Text()+rand.Text()
+		sc.Keys[id] = awsproto.Credential{SecretKey: secret, Account: account}
+		managed[account] = [2]string{id, secret}
+	}
+	return &serverAuth{verifier: awsproto.NewSigV4(sc), managed: managed}, nil
 }

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/agent"
-	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/controller"
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
@@ -60,16 +58,8 @@ func parseRuntimeSettings(cfg Config) (runtimeSettings, error) {
 // which the managed agents call over loopback like any agent. stop ends
 // it all and waits (containers keep running; agents adopt them when the
 // server starts again).
-func startRuntime(ctx context.Context, cfg Config, st store.Store, repo *ecsstore.Repo, mux *http.ServeMux, addr string, log *slog.Logger) (stop func(), err error) {
+func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.Store, repo *ecsstore.Repo, mux *http.ServeMux, addr string, log *slog.Logger) (stop func(), err error) {
 	rs, err := parseRuntimeSettings(cfg)
-	if err != nil {
-		return nil, err
-	}
-	auth, err := newAuthenticator(cfg)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := managedKeys(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +71,7 @@ func startRuntime(ctx context.Context, cfg Config, st store.Store, repo *ecsstor
 	ctx, cancel := context.WithCancel(ctx)
 	api, _ := ecsapi.New(ecsapi.Config{Repo: repo, Logger: log, DefaultAccount: cfg.Account})
 	fleet := &managedFleet{
-		ctx: ctx, url: "http://" + addr, keys: keys, defaultAccount: cfg.Account,
+		ctx: ctx, url: "http://" + addr, keys: auth.managed, defaultAccount: cfg.Account,
 		driver: drv, log: log.With("subsystem", "managed-agent"), agents: map[string]context.CancelFunc{},
 	}
 	if drvErr != nil {
@@ -89,7 +79,7 @@ func startRuntime(ctx context.Context, cfg Config, st store.Store, repo *ecsstor
 	}
 	acsSrv := &acs.Server{
 		Authenticate: func(r *http.Request) (string, error) {
-			id, err := auth.Authenticate(r, nil)
+			id, err := auth.verifier.Authenticate(r, nil)
 			if err != nil {
 				return "", err
 			}
@@ -147,33 +137,6 @@ func openDriver(name string, log *slog.Logger) (driver.Driver, error) {
 		return d, fmt.Errorf("Docker is unreachable: %w", err)
 	}
 	return d, nil
-}
-
-// managedKeys returns, per account, an access key the managed agents of
-// that account sign with: test/test for the default account, else a key of
-// the credentials file that belongs to the account.
-func managedKeys(cfg Config) (map[string][2]string, error) {
-	keys := map[string][2]string{cfg.Account: {awsproto.DefaultAccessKeyID, awsproto.DefaultSecretKey}}
-	if cfg.CredentialsFile == "" {
-		return keys, nil
-	}
-	f, err := os.Open(cfg.CredentialsFile)
-	if err != nil {
-		return nil, fmt.Errorf("credentials file: %w", err)
-	}
-	defer f.Close()
-	creds, err := awsproto.ParseCredentials(f)
-	if err != nil {
-		return nil, fmt.Errorf("credentials file: %w", err)
-	}
-	for id, c := range creds {
-		if c.Account != "" && c.SessionToken == "" {
-			if _, ok := keys[c.Account]; !ok {
-				keys[c.Account] = [2]string{id, c.SecretKey}
-			}
-		}
-	}
-	return keys, nil
 }
 
 // managedFleet runs one in-process agent per cluster with managed

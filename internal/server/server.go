@@ -43,7 +43,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state store: %w", err)
 	}
-	auth, err := newAuthenticator(cfg)
+	auth, err := newServerAuth(cfg)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -63,7 +63,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	router := awsproto.NewRouter(awsproto.RouterConfig{
-		Auth: auth, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region,
+		Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region,
 	}, ecsSvc, ecrSub.Service)
 
 	mux := http.NewServeMux()
@@ -74,7 +74,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
 	mux.Handle("/", router)
-	stopRuntime, err := startRuntime(context.Background(), cfg, st, ecsstore.New(st), mux, ln.Addr().String(), log.With("subsystem", "runtime"))
+	stopRuntime, err := startRuntime(context.Background(), cfg, auth, st, ecsstore.New(st), mux, ln.Addr().String(), log.With("subsystem", "runtime"))
 	if err != nil {
 		ln.Close()
 		st.Close()

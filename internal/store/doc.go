@@ -1,7 +1,7 @@
 // Package store defines berth's state-store contract: a revision-based
 // key-value store with compare-and-swap transactions and watches, which the
-// embedded bbolt backend implements today and an etcd backend will implement
-// for multi-server berth. See the package documentation body (below) and
+// embedded bbolt backend (internal/store/bolt, one server) and the etcd
+// backend (internal/store/etcd, several servers on one etcd) implement. See the package documentation body (below) and
 // docs/state-store.md for the rules and the key layout.
 //
 // # Revisions
@@ -75,7 +75,11 @@
 //
 // # Key layout
 //
-// Keys are '/'-separated strings; values are opaque bytes to the store
+// Keys are '/'-separated strings that start with '/' (a Txn with any
+// other key fails with ErrInvalidArgument; a List or Watch prefix that
+// does not start with '/' matches nothing, "" matches everything, which
+// lets the etcd backend put the keys under a namespace); values are
+// opaque bytes to the store
 // (each holds the encoded record of one resource). The trees berth uses:
 //
 //	/

@@ -17,6 +17,8 @@ func ValidateKey(key string) error {
 	switch {
 	case key == "":
 		return fmt.Errorf("%w: empty key", ErrInvalidArgument)
+	case key[0] != '/':
+		return fmt.Errorf("%w: key %q does not start with '/'", ErrInvalidArgument, key)
 	case len(key) > MaxKeyLen:
 		return fmt.Errorf("%w: key of %d bytes exceeds %d", ErrInvalidArgument, len(key), MaxKeyLen)
 	}

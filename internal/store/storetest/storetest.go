@@ -520,6 +520,8 @@ func testInvalidArguments(t *testing.T, ctx context.Context, s store.Store) {
 	}{
 		{"empty key", nil, []store.Op{{Key: "", Value: []byte("x")}}},
 		{"empty compare key", []store.Compare{{Key: ""}}, []store.Op{{Key: "/k", Value: []byte("x")}}},
+		{"key without leading slash", nil, []store.Op{{Key: "k", Value: []byte("x")}}},
+		{"compare key without leading slash", []store.Compare{{Key: "k", Prefix: true}}, []store.Op{{Key: "/k", Value: []byte("x")}}},
 		{"negative compare", []store.Compare{{Key: "/k", ModRevision: -1}}, []store.Op{{Key: "/k", Value: []byte("x")}}},
 		{"duplicate key", nil, []store.Op{{Key: "/k", Value: []byte("1")}, {Key: "/k", Delete: true}}},
 		{"oversized key", nil, []store.Op{{Key: "/" + string(bytes.Repeat([]byte("k"), store.MaxKeyLen)), Value: []byte("x")}}},
