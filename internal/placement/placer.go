@@ -63,6 +63,8 @@ type Placer struct {
 
 	arrays sync.Pool // *planArrays, recycled by later plans
 
+	started chan struct{} // closed when Run starts
+
 	mu     sync.Mutex
 	ctx    context.Context // Run's; nil when not running
 	wg     sync.WaitGroup  // every goroutine the placer started
@@ -75,21 +77,22 @@ func New(repo *ecsstore.Repo, cache *ecscache.Cache, log *slog.Logger) *Placer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Placer{repo: repo, st: repo.Store(), cache: cache, log: log, view: newView(), queues: map[ecscache.ClusterKey]*placementQueue{}}
+	p := &Placer{repo: repo, st: repo.Store(), cache: cache, log: log, view: newView(), started: make(chan struct{}), queues: map[ecscache.ClusterKey]*placementQueue{}}
 	cache.Subscribe(p.view.handlers())
 	return p
 }
 
-// errNotRunning: Place outside Run.
+// errNotRunning: Place after Run.
 var errNotRunning = fault.New(fault.Unavailable, "The server is not placing tasks now (starting or shutting down); retry the request.")
 
 // Run lets Place work until ctx ends, then waits for the placer's
 // goroutines (the calls already taken are answered; those still queued
-// fail).
+// fail). Call it once. Place calls made before it wait for it.
 func (p *Placer) Run(ctx context.Context) error {
 	p.mu.Lock()
 	p.ctx = ctx
 	p.mu.Unlock()
+	close(p.started)
 	<-ctx.Done()
 	p.mu.Lock()
 	p.ctx = nil
@@ -146,8 +149,10 @@ func (p *Placer) forget(q *placementQueue) {
 // against one view and committed together, as if they had run alone in
 // that order.
 func (p *Placer) Place(ctx context.Context, sc ecs.Scope, cluster string, opts Options, decide func(*Input) ([]Placed, error)) (tasks []*ecs.Task, replayed bool, err error) {
-	if err := ctx.Err(); err != nil {
-		return nil, false, err
+	select {
+	case <-p.started:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
 	}
 	call := &createCall{opts: opts, decide: decide, done: make(chan struct{})}
 	if err := p.queueFor(sc, cluster).submit(ctx, call); err != nil {

@@ -79,6 +79,7 @@ type placementQueue struct {
 	mu      sync.Mutex
 	pending []*createCall
 	running bool          // a worker is draining pending
+	gone    bool          // forgotten by the placer: submit to a new queue
 	wake    chan struct{} // signalled (buffer 1) when a call is queued
 }
 
@@ -98,6 +99,11 @@ type createCall struct {
 // ends is withdrawn; once taken, its outcome stands whatever ctx does.
 func (q *placementQueue) submit(ctx context.Context, c *createCall) error {
 	q.mu.Lock()
+	for q.gone {
+		q.mu.Unlock()
+		q = q.pl.queueFor(q.sc, q.cluster)
+		q.mu.Lock()
+	}
 	q.pending = append(q.pending, c)
 	if !q.running {
 		if !q.pl.spawn(q.work) {
@@ -143,8 +149,10 @@ func (q *placementQueue) work(ctx context.Context) {
 		if len(batch) == 0 && prev == nil {
 			q.running = false
 			// Forget the idle queue. A submitter that still holds it
-			// starts a worker on it again; a second queue for the cluster
-			// is harmless: its commits compare like any other writer's.
+			// takes the cluster's next queue instead (a second queue for
+			// the cluster would be harmless, its commits compare like
+			// any other writer's, but it would not batch with this one).
+			q.gone = true
 			q.pl.forget(q)
 			q.mu.Unlock()
 			return

@@ -9,11 +9,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecsapi"
+	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/placement"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/bolt"
 )
@@ -28,6 +31,8 @@ type Server struct {
 	ecr   *ecrSubsystem
 	// stopRuntime ends the task runtime (see runtime.go).
 	stopRuntime func()
+	cache       *ecscache.Cache
+	placer      *placement.Placer
 }
 
 // New builds a server from cfg: it opens the state store and binds the
@@ -48,8 +53,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	// The ECS core: one repository, one state cache (fed by one watch),
+	// and the placer that reads it; Run runs the cache and the placer.
+	repo := ecsstore.New(st)
+	cache := ecscache.New(st, log.With("subsystem", "ecscache"))
+	placer := placement.New(repo, cache, log.With("subsystem", "placement"))
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
-		Repo: ecsstore.New(st), Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
+		Repo: repo, Placer: placer, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -74,7 +84,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
 	mux.Handle("/", router)
-	stopRuntime, err := startRuntime(context.Background(), cfg, auth, st, ecsstore.New(st), mux, ln.Addr().String(), log.With("subsystem", "runtime"))
+	stopRuntime, err := startRuntime(context.Background(), cfg, auth, st, repo, mux, ln.Addr().String(), log.With("subsystem", "runtime"))
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -82,7 +92,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 
 	return &Server{
-		cfg: cfg, log: log, store: st, ln: ln, ecr: ecrSub, stopRuntime: stopRuntime,
+		cfg: cfg, log: log, store: st, ln: ln, ecr: ecrSub, stopRuntime: stopRuntime, cache: cache, placer: placer,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second},
 	}, nil
 }
@@ -98,6 +108,16 @@ func (s *Server) Run(ctx context.Context) error {
 	bgCtx, stopBg := context.WithCancel(ctx)
 	bgDone := make(chan struct{})
 	go func() { defer close(bgDone); s.ecr.Run(bgCtx) }()
+	// The ECS core outlives the HTTP server's shutdown (requests in
+	// flight still place and read), and stops before the store closes.
+	coreCtx, stopCore := context.WithCancel(context.WithoutCancel(ctx))
+	var core sync.WaitGroup
+	core.Go(func() {
+		if err := s.cache.Run(coreCtx); err != nil {
+			s.log.Error("state cache stopped", "error", err)
+		}
+	})
+	core.Go(func() { _ = s.placer.Run(coreCtx) })
 	var err error
 	select {
 	case err = <-errc:
@@ -110,6 +130,8 @@ func (s *Server) Run(ctx context.Context) error {
 	stopBg()
 	<-bgDone
 	s.stopRuntime()
+	stopCore()
+	core.Wait()
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
