@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -66,6 +67,11 @@ func startBerthAt(t *testing.T, addr, dataDir string, extra ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, Addr: addr, URL: "http://" + addr, DataDir: dataDir, log: &bytes.Buffer{}}
 	args := append([]string{"server", "--listen", addr, "--data-dir", dataDir}, extra...)
+	// BERTH_TEST_STORE runs the suite on another state store (scripts/
+	// test.sh sets embedded-etcd), unless the test picked one itself.
+	if st := os.Getenv("BERTH_TEST_STORE"); st != "" && !slices.Contains(extra, "--store") {
+		args = append(args, "--store", st)
+	}
 	p.cmd = exec.Command(berthBin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {

@@ -12,6 +12,11 @@ cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
 go vet ./...
 go test -count=1 -timeout 40m ./...
+# The suites that drive whole servers once more on the etcd store path
+# (each server with its own embedded single-node etcd in its data dir), so
+# that both store backends pass what touches the store.
+echo "e2e and ecsapi on embedded etcd (BERTH_TEST_STORE=embedded-etcd)"
+BERTH_TEST_STORE=embedded-etcd go test -count=1 -timeout 40m ./e2e/ ./internal/ecsapi/
 fuzztime="${BERTH_FUZZTIME:-30000x}"
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")

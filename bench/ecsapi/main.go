@@ -2,8 +2,10 @@
 // run: DescribeTaskDefinition, ListTaskDefinitions and RegisterTaskDefinition
 // through the full HTTP + SigV4 path with aws-sdk-go-v2, reporting requests
 // per second, p50/p99 latency and berth/moto ratios, plus berth's idle RSS.
+// With -etcd (the default) a second berth on the etcd store
+// (--store embedded-etcd) runs the same load, reported as etcd/bbolt ratios.
 //
-//	go run ./bench/ecsapi [-duration 5s] [-concurrency 4] [-moto moto_server]
+//	go run ./bench/ecsapi [-duration 5s] [-concurrency 4] [-moto moto_server] [-etcd=false]
 //
 // Without moto_server on PATH (pip install 'moto[server]') it measures
 // berth alone and says so; wrk's figures are added when wrk is on PATH.
@@ -41,6 +43,7 @@ func main() {
 	conc := flag.Int("concurrency", 4, "concurrent clients")
 	maxReq := flag.Int("max-requests", 200000, "upper bound on requests per operation and target")
 	motoBin := flag.String("moto", defaultMoto, "moto_server binary (empty to skip)")
+	withEtcd := flag.Bool("etcd", true, "also measure berth on the etcd store (--store embedded-etcd), as a ratio to the default bbolt store")
 	flag.Parse()
 	if *motoBin == defaultMoto {
 		if _, err := exec.LookPath(defaultMoto); err != nil {
@@ -48,7 +51,7 @@ func main() {
 			*motoBin = ""
 		}
 	}
-	if err := run(*duration, *conc, *maxReq, *motoBin); err != nil {
+	if err := run(*duration, *conc, *maxReq, *motoBin, *withEtcd); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -60,7 +63,7 @@ type target struct {
 	cmd  *exec.Cmd
 }
 
-func run(d time.Duration, conc, maxReq int, motoBin string) error {
+func run(d time.Duration, conc, maxReq int, motoBin string, withEtcd bool) error {
 	tmp, err := os.MkdirTemp("", "berth-bench")
 	if err != nil {
 		return err
@@ -73,6 +76,11 @@ func run(d time.Duration, conc, maxReq int, motoBin string) error {
 	addr := freeAddr()
 	berth := &target{name: "berth", url: "http://" + addr, cmd: exec.Command(bin, "server", "--listen", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn")}
 	targets := []*target{berth}
+	if withEtcd {
+		eaddr := freeAddr()
+		targets = append(targets, &target{name: "berth-etcd", url: "http://" + eaddr, cmd: exec.Command(bin, "server", "--listen", eaddr,
+			"--data-dir", filepath.Join(tmp, "data-etcd"), "--store", "embedded-etcd", "--log-level", "warn")})
+	}
 	if motoBin != "" {
 		maddr := freeAddr()
 		host, port, _ := net.SplitHostPort(maddr)
@@ -107,11 +115,11 @@ func run(d time.Duration, conc, maxReq int, motoBin string) error {
 			results[t.name][op] = load(c, op, d, conc, maxReq)
 		}
 	}
-	fmt.Printf("%-24s %-6s %10s %9s %9s\n", "operation", "target", "req/s", "p50 ms", "p99 ms")
+	fmt.Printf("%-24s %-10s %10s %9s %9s\n", "operation", "target", "req/s", "p50 ms", "p99 ms")
 	for _, op := range ops {
 		for _, t := range targets {
 			s := results[t.name][op]
-			fmt.Printf("%-24s %-6s %10.0f %9.2f %9.2f", op, t.name, s.rps, s.p50, s.p99)
+			fmt.Printf("%-24s %-10s %10.0f %9.2f %9.2f", op, t.name, s.rps, s.p50, s.p99)
 			if s.errors > 0 {
 				fmt.Printf("  (%d errors: %s)", s.errors, s.firstErr)
 			}
@@ -121,10 +129,14 @@ func run(d time.Duration, conc, maxReq int, motoBin string) error {
 			b := results["berth"][op]
 			fmt.Printf("%-24s ratio  berth/moto throughput %.1fx, moto/berth p99 %.1fx\n", op, b.rps/m.rps, m.p99/b.p99)
 		}
+		if e, ok := results["berth-etcd"][op]; ok && e.rps > 0 {
+			b := results["berth"][op]
+			fmt.Printf("%-24s ratio  etcd/bbolt throughput %.2fx, p99 %.2fx\n", op, e.rps/b.rps, e.p99/b.p99)
+		}
 	}
 	if _, err := exec.LookPath("wrk"); err == nil {
 		fmt.Printf("\nwrk (C load generator; one SigV4-signed request replayed, verified by the server every time), %d connections:\n", conc)
-		fmt.Printf("%-24s %-6s %10s %9s %9s\n", "operation", "target", "req/s", "p50 ms", "p99 ms")
+		fmt.Printf("%-24s %-10s %10s %9s %9s\n", "operation", "target", "req/s", "p50 ms", "p99 ms")
 		bodies := map[string]string{
 			"DescribeTaskDefinition": `{"taskDefinition":"web-app:1"}`,
 			"ListTaskDefinitions":    `{"familyPrefix":"web-app","maxResults":10}`,
@@ -137,7 +149,7 @@ func run(d time.Duration, conc, maxReq int, motoBin string) error {
 					return err
 				}
 				res[t.name] = r
-				fmt.Printf("%-24s %-6s %10.0f %9.2f %9.2f", op, t.name, r.rps, r.p50, r.p99)
+				fmt.Printf("%-24s %-10s %10.0f %9.2f %9.2f", op, t.name, r.rps, r.p50, r.p99)
 				if r.non2xx > 0 {
 					fmt.Printf("  (%d non-2xx)", r.non2xx)
 				}

@@ -30,7 +30,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 func TestNewTaskShape(t *testing.T) {
 	mem := 128
 	port := 8080
-	td := &ecs.TaskDefinition{Family: "web", Revision: 3, ARN: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3", NetworkMode: "awsvpc",
+	td := &ecs.TaskDefinition{Family: "web", Revision: 3, ARN: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3", NetworkMode: "awsvpc", CPU: "512", Memory: "1024",
 		ContainerDefinitions: []ecs.ContainerDefinition{{Name: "app", Image: "busybox", Memory: &mem, Command: []string{"sleep"},
 			Environment: []ecs.KeyValuePair{{Name: "A", Value: "1"}}, PortMappings: []ecs.PortMapping{{ContainerPort: &port}},
 			HealthCheck: &ecs.HealthCheck{Command: []string{"CMD-SHELL", "true"}}}}}
@@ -47,9 +47,6 @@ func TestNewTaskShape(t *testing.T) {
 	}
 	if len(at.ElasticNetworkInterfaces) != 1 || at.ElasticNetworkInterfaces[0].AttachmentARN != "arn:aws:ecs:us-east-1:123456789012:attachment/att-1" {
 		t.Fatalf("ENIs: %+v", at.ElasticNetworkInterfaces)
-	}
-	if at.BerthTask != task || at.BerthTaskDefinition != td {
-		t.Fatal("berth's extension is missing")
 	}
 }
 

@@ -24,6 +24,9 @@ type Client struct {
 	InstanceARN  string
 	AgentVersion string
 	AgentHash    string
+	// DockerVersion describes the container runtime ("DockerVersion:
+	// 25.0.3"), as ECS agents send it.
+	DockerVersion string
 	// Sign signs the upgrade request (SigV4, as ECS agents do).
 	Sign func(r *http.Request) error
 	// OnPayload handles a PayloadMessage; the message is acknowledged
@@ -45,6 +48,9 @@ func (c *Client) SessionURL() string {
 	q.Set("containerInstanceArn", c.InstanceARN)
 	q.Set("agentHash", c.AgentHash)
 	q.Set("agentVersion", c.AgentVersion)
+	if c.DockerVersion != "" {
+		q.Set("dockerVersion", c.DockerVersion)
+	}
 	q.Set("seqNum", "1")
 	q.Set("protocolVersion", "2")
 	q.Set("sendCredentials", "false")

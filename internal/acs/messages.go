@@ -3,9 +3,6 @@ package acs
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
-
-	"github.com/berth-dev/berth/internal/ecs"
 )
 
 // Message types, as they appear in the envelope's "type".
@@ -86,10 +83,10 @@ type ErrorMessage struct {
 	Message string `json:"message"`
 }
 
-// Task is one task of a PayloadMessage, in ACS's shape. The berth*
-// members are berth's extension: the task and its definition exactly as
-// the control plane stores them, which berth's agent runs; other agents
-// ignore them and use the ACS members.
+// Task is one task of a PayloadMessage, in ACS's Task shape: everything an
+// agent needs to run the task definition exactly (the task's overrides are
+// already applied to its containers). Task-level Cpu (vCPU) and Memory
+// (MiB) are present only when the task has a task-level size.
 type Task struct {
 	ARN                      string                    `json:"arn"`
 	TaskClusterARN           string                    `json:"taskClusterArn,omitempty"`
@@ -97,48 +94,185 @@ type Task struct {
 	Version                  string                    `json:"version"`
 	DesiredStatus            string                    `json:"desiredStatus"`
 	Overrides                string                    `json:"overrides,omitempty"`
+	TaskDefinitionAccountID  string                    `json:"taskDefinitionAccountId,omitempty"`
 	Containers               []Container               `json:"containers"`
+	Volumes                  []Volume                  `json:"volumes,omitempty"`
 	ElasticNetworkInterfaces []ElasticNetworkInterface `json:"elasticNetworkInterfaces,omitempty"`
 	CPU                      float64                   `json:"cpu,omitempty"`
 	Memory                   int                       `json:"memory,omitempty"`
 	LaunchType               string                    `json:"launchType,omitempty"`
 	NetworkMode              string                    `json:"networkMode,omitempty"`
 	Group                    string                    `json:"group,omitempty"`
+	ServiceName              string                    `json:"serviceName,omitempty"`
 	PidMode                  string                    `json:"pidMode,omitempty"`
 	IpcMode                  string                    `json:"ipcMode,omitempty"`
-
-	BerthTask           *ecs.Task           `json:"berthTask,omitempty"`
-	BerthTaskDefinition *ecs.TaskDefinition `json:"berthTaskDefinition,omitempty"`
 }
 
-// Container is a container of an ACS task.
+// Container is a container of an ACS task. What ACS has no member for
+// travels in DockerConfig as Docker Engine API JSON, as ECS sends it:
+// labels, the health check, the user and working directory in Config;
+// the memory reservation, ulimits, log configuration and the like in
+// HostConfig.
 type Container struct {
-	Name         string            `json:"name"`
-	Image        string            `json:"image"`
-	ContainerARN string            `json:"containerArn,omitempty"`
-	Command      []string          `json:"command,omitempty"`
-	EntryPoint   []string          `json:"entryPoint,omitempty"`
-	CPU          int               `json:"cpu"`
-	Memory       int               `json:"memory,omitempty"`
-	Environment  map[string]string `json:"environment,omitempty"`
-	Essential    bool              `json:"essential"`
-	PortMappings []PortMapping     `json:"portMappings,omitempty"`
-	StopTimeout  *int              `json:"stopTimeout,omitempty"`
-	StartTimeout *int              `json:"startTimeout,omitempty"`
-	Overrides    string            `json:"overrides,omitempty"`
-	DockerConfig *DockerConfig     `json:"dockerConfig,omitempty"`
+	Name                  string                 `json:"name"`
+	Image                 string                 `json:"image"`
+	ContainerARN          string                 `json:"containerArn,omitempty"`
+	Command               []string               `json:"command,omitempty"`
+	EntryPoint            []string               `json:"entryPoint,omitempty"`
+	CPU                   int                    `json:"cpu"`
+	Memory                int                    `json:"memory,omitempty"`
+	Environment           map[string]string      `json:"environment,omitempty"`
+	EnvironmentFiles      []EnvironmentFile      `json:"environmentFiles,omitempty"`
+	Essential             bool                   `json:"essential"`
+	Links                 []string               `json:"links,omitempty"`
+	PortMappings          []PortMapping          `json:"portMappings,omitempty"`
+	MountPoints           []MountPoint           `json:"mountPoints,omitempty"`
+	VolumesFrom           []VolumeFrom           `json:"volumesFrom,omitempty"`
+	LinuxParameters       *LinuxParameters       `json:"linuxParameters,omitempty"`
+	Privileged            *bool                  `json:"privileged,omitempty"`
+	Secrets               []Secret               `json:"secrets,omitempty"`
+	DependsOn             []ContainerDependency  `json:"dependsOn,omitempty"`
+	StartTimeout          *int                   `json:"startTimeout,omitempty"`
+	StopTimeout           *int                   `json:"stopTimeout,omitempty"`
+	RestartPolicy         *RestartPolicy         `json:"restartPolicy,omitempty"`
+	HealthCheckType       string                 `json:"healthCheckType,omitempty"`
+	FirelensConfiguration *FirelensConfiguration `json:"firelensConfiguration,omitempty"`
+	Overrides             string                 `json:"overrides,omitempty"`
+	DockerConfig          *DockerConfig          `json:"dockerConfig,omitempty"`
 }
+
+// HealthCheckDocker is the only healthCheckType: the agent reads Docker's
+// health status of the container.
+const HealthCheckDocker = "docker"
 
 // PortMapping is a container port mapping.
 type PortMapping struct {
-	ContainerPort int    `json:"containerPort,omitempty"`
-	HostPort      int    `json:"hostPort,omitempty"`
-	Protocol      string `json:"protocol,omitempty"`
+	ContainerPort      int    `json:"containerPort,omitempty"`
+	HostPort           int    `json:"hostPort,omitempty"`
+	ContainerPortRange string `json:"containerPortRange,omitempty"`
+	Protocol           string `json:"protocol,omitempty"`
 }
 
-// DockerConfig carries raw Docker configuration (the health check).
+// EnvironmentFile is an environment file (in S3) of a container.
+type EnvironmentFile struct {
+	Value string `json:"value"`
+	Type  string `json:"type"`
+}
+
+// MountPoint mounts a task volume into a container.
+type MountPoint struct {
+	SourceVolume  string `json:"sourceVolume"`
+	ContainerPath string `json:"containerPath"`
+	ReadOnly      bool   `json:"readOnly,omitempty"`
+}
+
+// VolumeFrom mounts the volumes of another container of the task.
+type VolumeFrom struct {
+	SourceContainer string `json:"sourceContainer"`
+	ReadOnly        bool   `json:"readOnly,omitempty"`
+}
+
+// LinuxParameters are a container's Linux-specific settings that ACS
+// carries as members (the rest is in DockerConfig.HostConfig).
+type LinuxParameters struct {
+	Capabilities       *KernelCapabilities `json:"capabilities,omitempty"`
+	Devices            []Device            `json:"devices,omitempty"`
+	InitProcessEnabled *bool               `json:"initProcessEnabled,omitempty"`
+	SharedMemorySize   *int                `json:"sharedMemorySize,omitempty"`
+}
+
+// KernelCapabilities are the capabilities added to and dropped from
+// Docker's default set.
+type KernelCapabilities struct {
+	Add  []string `json:"add,omitempty"`
+	Drop []string `json:"drop,omitempty"`
+}
+
+// Device is a host device exposed to a container.
+type Device struct {
+	HostPath      string   `json:"hostPath"`
+	ContainerPath string   `json:"containerPath,omitempty"`
+	Permissions   []string `json:"permissions,omitempty"`
+}
+
+// Secret is a reference to a Secrets Manager secret or SSM parameter that
+// the agent resolves; its value never travels in the payload.
+type Secret struct {
+	Name      string `json:"name"`
+	ValueFrom string `json:"valueFrom"`
+	Type      string `json:"type,omitempty"`     // ENVIRONMENT_VARIABLE, MOUNT_POINT, BOOTSTRAP
+	Provider  string `json:"provider,omitempty"` // ssm or asm
+	Region    string `json:"region,omitempty"`
+	Target    string `json:"target,omitempty"` // CONTAINER or LOG_DRIVER
+}
+
+// Secret types, providers and targets.
+const (
+	SecretTypeEnv         = "ENVIRONMENT_VARIABLE"
+	SecretTypeBootstrap   = "BOOTSTRAP"
+	SecretProviderSSM     = "ssm"
+	SecretProviderASM     = "asm"
+	SecretTargetContainer = "CONTAINER"
+	SecretTargetLogDriver = "LOG_DRIVER"
+)
+
+// ContainerDependency is a container's startup dependency.
+type ContainerDependency struct {
+	ContainerName string `json:"containerName"`
+	Condition     string `json:"condition"`
+}
+
+// RestartPolicy is a container restart policy.
+type RestartPolicy struct {
+	Enabled              bool  `json:"enabled"`
+	IgnoredExitCodes     []int `json:"ignoredExitCodes,omitempty"`
+	RestartAttemptPeriod *int  `json:"restartAttemptPeriod,omitempty"`
+}
+
+// FirelensConfiguration is a container's FireLens log router setting.
+type FirelensConfiguration struct {
+	Type    string            `json:"type"`
+	Options map[string]string `json:"options,omitempty"`
+}
+
+// DockerConfig carries Docker Engine API JSON for what ACS has no member
+// for: Config (a container create body) and HostConfig (its HostConfig),
+// each a JSON document in a string, merged by the agent over what it
+// derives from the members. Version is the Docker API version the
+// container needs at least.
 type DockerConfig struct {
-	Config string `json:"config,omitempty"`
+	Config     string `json:"config,omitempty"`
+	HostConfig string `json:"hostConfig,omitempty"`
+	Version    string `json:"version,omitempty"`
+}
+
+// Volume is a task volume.
+type Volume struct {
+	Name                      string                     `json:"name"`
+	Type                      string                     `json:"type"` // host or docker
+	Host                      *HostVolumeProperties      `json:"host,omitempty"`
+	DockerVolumeConfiguration *DockerVolumeConfiguration `json:"dockerVolumeConfiguration,omitempty"`
+}
+
+// Volume types.
+const (
+	VolumeTypeHost   = "host"
+	VolumeTypeDocker = "docker"
+)
+
+// HostVolumeProperties is a bind mount's host path; without one the
+// volume is an empty scratch volume that lives as long as the task.
+type HostVolumeProperties struct {
+	SourcePath string `json:"sourcePath,omitempty"`
+}
+
+// DockerVolumeConfiguration is a Docker volume.
+type DockerVolumeConfiguration struct {
+	Scope         string            `json:"scope,omitempty"`
+	Autoprovision *bool             `json:"autoprovision,omitempty"`
+	Driver        string            `json:"driver,omitempty"`
+	DriverOpts    map[string]string `json:"driverOpts,omitempty"`
+	Labels        map[string]string `json:"labels,omitempty"`
 }
 
 // ElasticNetworkInterface is the network interface of an awsvpc task.
@@ -146,81 +280,4 @@ type ElasticNetworkInterface struct {
 	AttachmentARN string `json:"attachmentArn"`
 	Ec2ID         string `json:"ec2Id,omitempty"`
 	MACAddress    string `json:"macAddress,omitempty"`
-}
-
-// NewTask builds the ACS task for a stored task and its definition.
-func NewTask(t *ecs.Task, td *ecs.TaskDefinition) Task {
-	out := Task{
-		ARN: t.ARN, TaskClusterARN: t.ClusterARN, DesiredStatus: t.DesiredStatus,
-		LaunchType: t.LaunchType, Group: t.Group, BerthTask: t, BerthTaskDefinition: td,
-		Containers: []Container{},
-	}
-	if ov, err := json.Marshal(t.Overrides); err == nil {
-		out.Overrides = string(ov)
-	}
-	if cpu, err := strconv.Atoi(t.CPU); err == nil {
-		out.CPU = float64(cpu) / 1024
-	}
-	out.Memory, _ = strconv.Atoi(t.Memory)
-	if td == nil {
-		return out
-	}
-	out.Family, out.Version = td.Family, strconv.Itoa(td.Revision)
-	out.NetworkMode, out.PidMode, out.IpcMode = td.NetworkMode, td.PidMode, td.IpcMode
-	defs, err := ecs.ApplyContainerOverrides(td, &t.Overrides, "")
-	if err != nil {
-		defs = td.ContainerDefinitions
-	}
-	for _, cd := range defs {
-		c := Container{
-			Name: cd.Name, Image: cd.Image, Command: cd.Command, EntryPoint: cd.EntryPoint, CPU: cd.CPU,
-			Essential: cd.Essential == nil || *cd.Essential, StopTimeout: cd.StopTimeout, StartTimeout: cd.StartTimeout,
-		}
-		if tc := t.Container(cd.Name); tc != nil {
-			c.ContainerARN = tc.ContainerARN
-		}
-		if cd.Memory != nil {
-			c.Memory = *cd.Memory
-		} else if cd.MemoryReservation != nil {
-			c.Memory = *cd.MemoryReservation
-		}
-		if len(cd.Environment) > 0 {
-			c.Environment = make(map[string]string, len(cd.Environment))
-			for _, e := range cd.Environment {
-				c.Environment[e.Name] = e.Value
-			}
-		}
-		for _, pm := range cd.PortMappings {
-			m := PortMapping{Protocol: pm.Protocol}
-			if pm.ContainerPort != nil {
-				m.ContainerPort = *pm.ContainerPort
-			}
-			if pm.HostPort != nil {
-				m.HostPort = *pm.HostPort
-			}
-			c.PortMappings = append(c.PortMappings, m)
-		}
-		if hc := cd.HealthCheck; hc != nil {
-			b, _ := json.Marshal(map[string]any{"Healthcheck": map[string]any{"Test": hc.Command}})
-			c.DockerConfig = &DockerConfig{Config: string(b)}
-		}
-		out.Containers = append(out.Containers, c)
-	}
-	for _, a := range t.Attachments {
-		if a.Type == ecs.AttachmentENI {
-			out.ElasticNetworkInterfaces = append(out.ElasticNetworkInterfaces, ElasticNetworkInterface{
-				AttachmentARN: AttachmentARN(t, a.ID), Ec2ID: a.Detail("networkInterfaceId"), MACAddress: a.Detail("macAddress"),
-			})
-		}
-	}
-	return out
-}
-
-// AttachmentARN returns the ARN of a task's attachment.
-func AttachmentARN(t *ecs.Task, id string) string {
-	p, ok := ecs.ParseARN(t.ARN)
-	if !ok {
-		return id
-	}
-	return ecs.Scope{Account: p.Account, Region: p.Region}.ARN("attachment/" + id)
 }

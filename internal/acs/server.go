@@ -65,8 +65,11 @@ type Session struct {
 	InstanceARN  string
 	AgentVersion string
 	AgentHash    string
-	Account      string
-	ConnectedAt  time.Time
+	// DockerVersion is what the agent says of its runtime, as ECS agents
+	// send it ("DockerVersion: 25.0.3").
+	DockerVersion string
+	Account       string
+	ConnectedAt   time.Time
 
 	conn   *websocket.Conn
 	ctx    context.Context
@@ -202,7 +205,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	s := &Session{
 		ClusterARN: cluster, InstanceARN: instance, Account: account,
-		AgentVersion: q.Get("agentVersion"), AgentHash: q.Get("agentHash"), ConnectedAt: time.Now(),
+		AgentVersion: q.Get("agentVersion"), AgentHash: q.Get("agentHash"), DockerVersion: q.Get("dockerVersion"), ConnectedAt: time.Now(),
 		conn: conn, ctx: ctx, cancel: cancel, log: log.With("instance", instance),
 	}
 	if seq, err := strconv.Atoi(q.Get("seqNum")); err == nil {
@@ -302,24 +305,4 @@ func (srv *Server) serve(s *Session) {
 			s.log.Debug("acs: ignoring agent message", "type", env.Type)
 		}
 	}
-}
-
-// DrainHandler accepts a websocket and discards what it receives: the
-// telemetry and Service Connect endpoints, which berth does not use, so
-// that an ECS agent connecting to them stays content.
-func DrainHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{})
-		if err != nil {
-			return
-		}
-		conn.SetReadLimit(MaxMessageBytes)
-		ctx := r.Context()
-		for {
-			if _, _, err := conn.Read(ctx); err != nil {
-				_ = conn.Close(websocket.StatusNormalClosure, "")
-				return
-			}
-		}
-	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/berth-dev/berth/internal/acs"
+	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/runner"
@@ -74,8 +75,7 @@ type Agent struct {
 	mu          sync.Mutex
 	instanceARN string
 	clusterARN  string
-	eniARNs     map[string]string // task ARN → its ENI attachment ARN (awsvpc tasks)
-	defs        map[string]*ecs.TaskDefinition
+	eniARNs     map[string]string         // task ARN → its ENI attachment ARN (awsvpc tasks)
 	pending     map[string]*pendingReport // task ARN → its latest state not sent yet
 	inflight    map[string]bool           // task ARN → a SubmitTaskStateChange is in flight
 	known       map[string]knownState     // task ARN → what the control plane has (see report)
@@ -105,7 +105,7 @@ func New(cfg Config) *Agent {
 	return &Agent{
 		cfg: cfg, log: cfg.Logger.With("component", "agent", "cluster", cfg.Cluster),
 		api:     newAPIClient(cfg.ServerURL, cfg.Region, creds),
-		eniARNs: map[string]string{}, defs: map[string]*ecs.TaskDefinition{},
+		eniARNs: map[string]string{},
 		pending: map[string]*pendingReport{}, inflight: map[string]bool{}, known: map[string]knownState{},
 		retryAfter: minRetry, wake: make(chan struct{}, 1), instanceARN: cfg.InstanceARN,
 	}
@@ -249,8 +249,11 @@ type registerOut struct {
 }
 
 // registerLoop registers (or re-registers) until it succeeds or ctx ends.
+// A cluster that does not exist (in the agent's region) is said once,
+// clearly, then retried quietly: the agent joins once it is created.
 func (a *Agent) registerLoop(ctx context.Context) error {
 	backoff := 200 * time.Millisecond
+	saidNotFound := false
 	for {
 		err := a.register(ctx)
 		if err == nil {
@@ -259,7 +262,16 @@ func (a *Agent) registerLoop(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		a.log.Warn("registration failed; retrying", "error", err, "in", backoff)
+		var ae *APIError
+		switch {
+		case errors.As(err, &ae) && ae.Code == "ClusterNotFoundException" && !saidNotFound:
+			saidNotFound = true
+			a.log.Error(fmt.Sprintf("cluster %s not found in region %s: create it there, or start the agent with the cluster's region (--region, AWS_REGION); retrying quietly until it exists", a.cfg.Cluster, a.cfg.Region))
+		case errors.As(err, &ae) && ae.Code == "ClusterNotFoundException":
+			a.log.Debug("registration failed; retrying", "error", err, "in", backoff)
+		default:
+			a.log.Warn("registration failed; retrying", "error", err, "in", backoff)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -291,7 +303,7 @@ func (a *Agent) register(ctx context.Context) error {
 			{Name: ecs.ResourcePortsUDP, Type: ecs.ResourceTypeStringSet, StringSetValue: []string{}},
 		},
 		VersionInfo: ecs.VersionInfo{AgentVersion: Version, AgentHash: "berth"},
-		Attributes:  a.cfg.Attributes, Tags: a.cfg.Tags,
+		Attributes:  append(ecs.BerthAgentCapabilities(a.dockerAPIVersion(ctx), true), a.cfg.Attributes...), Tags: a.cfg.Tags,
 	}
 	var out registerOut
 	err := a.api.call(ctx, "RegisterContainerInstance", in, &out)
@@ -318,6 +330,22 @@ func (a *Agent) register(ctx context.Context) error {
 		a.log.Info("registered container instance", "instance", a.instanceARN, "cpu", cpu, "memory", mem)
 	}
 	return nil
+}
+
+// dockerAPIVersion is the Docker API version the driver speaks ("" when
+// it cannot tell), which caps the docker-remote-api capabilities the
+// agent advertises.
+func (a *Agent) dockerAPIVersion(ctx context.Context) string {
+	v, ok := a.cfg.Driver.(interface{ APIVersion() string })
+	if !ok {
+		return ""
+	}
+	if p, ok := a.cfg.Driver.(driver.Pinger); ok && v.APIVersion() == "" {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_ = p.Ping(pctx) // negotiates the version
+		cancel()
+	}
+	return v.APIVersion()
 }
 
 // clusterARNOf derives the cluster ARN from an instance ARN.
@@ -426,40 +454,26 @@ func (a *Agent) session(ctx context.Context) error {
 	})
 }
 
-// onPayload hands the tasks of a PayloadMessage to the runner.
+// onPayload hands the tasks of a PayloadMessage to the runner, read back
+// from their ACS form: the agent runs exactly what the message says.
 func (a *Agent) onPayload(ctx context.Context, m *acs.PayloadMessage) error {
-	for _, t := range m.Tasks {
-		task, td := t.BerthTask, t.BerthTaskDefinition
-		if task == nil {
-			a.log.Warn("task without berth's task document ignored", "task", t.ARN)
+	for i := range m.Tasks {
+		task, td, err := m.Tasks[i].Definition()
+		if err != nil {
+			a.log.Warn("task cannot be read; refusing it", "task", m.Tasks[i].ARN, "error", err)
+			if task.DesiredStatus != ecs.TaskStopped {
+				a.report(runner.TaskChange{
+					TaskARN: task.ARN, LastStatus: ecs.TaskStopped, StopCode: ecs.StopTaskFailedToStart,
+					Reason: "ResourceInitializationError: " + err.Error(), StoppedAt: time.Now(),
+				})
+			}
 			continue
 		}
 		a.mu.Lock()
-		for _, att := range task.Attachments {
-			if att.Type == ecs.AttachmentENI {
-				a.eniARNs[task.ARN] = acs.AttachmentARN(task, att.ID)
-			}
-		}
-		if _, ok := a.known[task.ARN]; !ok && task.LastStatus != "" {
-			// What the control plane has: a report that changes none of
-			// it need not be sent at once.
-			if len(a.known) >= maxKnown {
-				clear(a.known)
-			}
-			a.known[task.ARN] = knownState{status: task.LastStatus, health: task.HealthStatus}
+		for _, eni := range m.Tasks[i].ElasticNetworkInterfaces {
+			a.eniARNs[task.ARN] = eni.AttachmentARN
 		}
 		rerr := a.runnerErr
-		if td != nil {
-			// Task definitions are immutable: share one copy between tasks.
-			if shared := a.defs[td.ARN]; shared != nil {
-				td = shared
-			} else {
-				if len(a.defs) >= 1000 {
-					clear(a.defs)
-				}
-				a.defs[td.ARN] = td
-			}
-		}
 		a.mu.Unlock()
 		if rerr == nil && task.DesiredStatus != ecs.TaskStopped {
 			if _, known := a.knownTask(task.ARN); !known {
@@ -495,30 +509,48 @@ func (a *Agent) knownTask(arn string) (runner.TaskChange, bool) {
 
 // runtimeHealth pings the driver (when it can be pinged) before a new task
 // is accepted, so that a task is refused with the reason rather than left
-// waiting for a runtime that is not there.
+// waiting for a runtime that is not there. A driver that does not answer
+// within pingTimeout is busy, not dead (e.g. the fake under a burst of
+// thousands of tasks, or a loaded daemon): the task is accepted, and its
+// own operations report what really happens. Only a ping that fails
+// (e.g. the daemon's socket refuses connections) refuses tasks, with the
+// driver's own words; that verdict is kept for pingCache.
 func (a *Agent) runtimeHealth(ctx context.Context) error {
 	p, ok := a.cfg.Driver.(driver.Pinger)
 	if !ok {
 		return nil
 	}
 	a.mu.Lock()
-	if time.Since(a.pingAt) < 2*time.Second {
+	if time.Since(a.pingAt) < pingCache {
 		err := a.pingErr
 		a.mu.Unlock()
 		return err
 	}
 	a.mu.Unlock()
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	err := p.Ping(pctx)
+	slow := pctx.Err() != nil
 	cancel()
-	if err != nil {
-		err = fmt.Errorf("Docker is unreachable: %w", err)
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return err // the session is ending: no verdict on the driver
+	case slow:
+		a.log.Warn("the container runtime is slow to answer; accepting tasks meanwhile", "error", err, "timeout", pingTimeout)
+		err = nil
 	}
 	a.mu.Lock()
 	a.pingAt, a.pingErr = time.Now(), err
 	a.mu.Unlock()
 	return err
 }
+
+// Driver health checks: how long a ping may take before the driver is
+// deemed busy, and how long a verdict is kept.
+const (
+	pingTimeout = 5 * time.Second
+	pingCache   = 2 * time.Second
+)
 
 // Reporting. Every change the runner observes is reported with
 // SubmitTaskStateChange, each task's latest state replacing one not sent
@@ -546,7 +578,7 @@ type pendingReport struct {
 }
 
 // knownState is what the control plane has of a task: the last state it
-// acknowledged, or the one its payload carried.
+// acknowledged.
 type knownState struct {
 	status, health string
 }
@@ -668,61 +700,25 @@ func (a *Agent) deliver(ctx context.Context, ch runner.TaskChange) {
 	}
 }
 
-type containerChangeOut struct {
-	ContainerName   string               `json:"containerName"`
-	ImageDigest     string               `json:"imageDigest,omitempty"`
-	RuntimeID       string               `json:"runtimeId,omitempty"`
-	ExitCode        *int                 `json:"exitCode,omitempty"`
-	NetworkBindings []ecs.NetworkBinding `json:"networkBindings,omitempty"`
-	Reason          string               `json:"reason,omitempty"`
-	Status          string               `json:"status,omitempty"`
-	HealthStatus    string               `json:"healthStatus,omitempty"`
-}
-
-type attachmentChangeOut struct {
-	AttachmentARN      string `json:"attachmentArn"`
-	Status             string `json:"status"`
-	MACAddress         string `json:"macAddress,omitempty"`
-	PrivateIPv4Address string `json:"privateIPv4Address,omitempty"`
-}
-
-type taskChangeOut struct {
-	Cluster            string                `json:"cluster"`
-	Task               string                `json:"task"`
-	Status             string                `json:"status,omitempty"`
-	Reason             string                `json:"reason,omitempty"`
-	Containers         []containerChangeOut  `json:"containers,omitempty"`
-	Attachments        []attachmentChangeOut `json:"attachments,omitempty"`
-	PullStartedAt      *float64              `json:"pullStartedAt,omitempty"`
-	PullStoppedAt      *float64              `json:"pullStoppedAt,omitempty"`
-	ExecutionStoppedAt *float64              `json:"executionStoppedAt,omitempty"`
-	StopCode           string                `json:"stopCode,omitempty"`
-	StartedAt          *float64              `json:"startedAt,omitempty"`
-}
-
-func epoch(t time.Time) *float64 {
-	if t.IsZero() {
-		return nil
-	}
-	v := float64(t.UnixMilli()) / 1000
-	return &v
-}
-
 // submit sends one task's state with SubmitTaskStateChange.
 func (a *Agent) submit(ctx context.Context, ch runner.TaskChange) error {
-	out := taskChangeOut{
+	out := acs.SubmitTaskStateChangeInput{
 		Cluster: clusterOfTask(ch.TaskARN, a.cfg.Cluster), Task: ch.TaskARN, Status: ch.LastStatus, Reason: ch.Reason,
-		PullStartedAt: epoch(ch.PullStartedAt), PullStoppedAt: epoch(ch.PullStoppedAt),
-		ExecutionStoppedAt: epoch(ch.ExecutionStoppedAt), StopCode: ch.StopCode, StartedAt: epoch(ch.StartedAt),
+		PullStartedAt: awsproto.Epoch(ch.PullStartedAt), PullStoppedAt: awsproto.Epoch(ch.PullStoppedAt),
+		ExecutionStoppedAt: awsproto.Epoch(ch.ExecutionStoppedAt), StopCode: ch.StopCode, StartedAt: awsproto.Epoch(ch.StartedAt),
 	}
 	for _, c := range ch.Containers {
-		out.Containers = append(out.Containers, containerChangeOut{
+		cc := acs.ContainerStateChange{
 			ContainerName: c.Name, ImageDigest: c.ImageDigest, RuntimeID: c.RuntimeID, ExitCode: c.ExitCode,
-			NetworkBindings: c.NetworkBindings, Reason: c.Reason, Status: c.LastStatus, HealthStatus: c.HealthStatus,
-		})
+			Reason: c.Reason, Status: c.LastStatus, HealthStatus: c.HealthStatus,
+		}
+		for _, b := range c.NetworkBindings {
+			cc.NetworkBindings = append(cc.NetworkBindings, acs.NetworkBinding(b))
+		}
+		out.Containers = append(out.Containers, cc)
 	}
 	if ch.PrivateIPv4 != "" {
-		at := attachmentChangeOut{Status: ecs.AttachmentAttached, MACAddress: ch.MACAddress, PrivateIPv4Address: ch.PrivateIPv4}
+		at := acs.AttachmentStateChange{Status: ecs.AttachmentAttached, MACAddress: ch.MACAddress, PrivateIPv4Address: ch.PrivateIPv4}
 		a.mu.Lock()
 		at.AttachmentARN = a.eniARNs[ch.TaskARN]
 		a.mu.Unlock()

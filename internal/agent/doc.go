@@ -1,7 +1,9 @@
 // Package agent is berth's container instance agent. It speaks ECS's own
 // agent protocol to the control plane: RegisterContainerInstance and
 // DiscoverPollEndpoint over the signed ECS API, an ACS websocket session
-// (internal/acs) on which it receives the tasks to run or stop, and
+// (internal/acs) on which it receives the tasks to run or stop, in ACS's
+// Task shape, which it reads back into the task definition its runner
+// runs (nothing berth-specific travels in the payload), and
 // SubmitTaskStateChange to report what its runner (internal/runner)
 // observes. `berth agent` runs one on a host, and the server runs the same
 // code in-process, over loopback, as the managed (Fargate) capacity.
@@ -13,9 +15,12 @@
 // agent re-registers as the same instance (its ARN is kept in DataDir) and
 // the runner adopts the containers it finds, so nothing runs twice.
 //
+// It registers with the capabilities its runner really has
+// (ecs.BerthAgentCapabilities, Docker API versions capped at the
+// daemon's).
+//
 // A report that changes the task's lastStatus or healthStatus (as the
-// control plane has them: last acknowledged, or as the payload carried
-// them) is sent at once; one that only adds details (pull times, runtime
+// control plane last acknowledged them) is sent at once; one that only adds details (pull times, runtime
 // IDs, bindings) waits up to a second, usually to ride along with the next
 // status change, so that a task that starts quickly is reported once,
 // RUNNING, with nothing competing with its start. Reports of different

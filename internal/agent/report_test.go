@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/runner"
 )
@@ -18,7 +19,7 @@ import (
 // answer 500.
 type fakeECS struct {
 	mu       sync.Mutex
-	calls    []taskChangeOut
+	calls    []acs.SubmitTaskStateChangeInput
 	at       []time.Time
 	failures int
 	inflight map[string]int
@@ -30,7 +31,7 @@ func (f *fakeECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unexpected", http.StatusBadRequest)
 		return
 	}
-	var in taskChangeOut
+	var in acs.SubmitTaskStateChangeInput
 	_ = json.NewDecoder(r.Body).Decode(&in)
 	f.mu.Lock()
 	f.inflight[in.Task]++
@@ -57,10 +58,10 @@ func (f *fakeECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"acknowledgment":"ACK"}`))
 }
 
-func (f *fakeECS) snapshot() ([]taskChangeOut, []time.Time) {
+func (f *fakeECS) snapshot() ([]acs.SubmitTaskStateChangeInput, []time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]taskChangeOut(nil), f.calls...), append([]time.Time(nil), f.at...)
+	return append([]acs.SubmitTaskStateChangeInput(nil), f.calls...), append([]time.Time(nil), f.at...)
 }
 
 func startReporter(t *testing.T, f *fakeECS) *Agent {
@@ -76,7 +77,7 @@ func startReporter(t *testing.T, f *fakeECS) *Agent {
 	return a
 }
 
-func waitCalls(t *testing.T, f *fakeECS, n int, within time.Duration) []taskChangeOut {
+func waitCalls(t *testing.T, f *fakeECS, n int, within time.Duration) []acs.SubmitTaskStateChangeInput {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {

@@ -37,8 +37,14 @@ func validate(v any) error {
 
 // unmarshalJSON decodes body into v without validating it.
 func unmarshalJSON(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return nil
+	}
+	if bytes.Equal(trimmed, []byte("null")) {
+		// A null input is no input: it must not decode as an empty object
+		// (CreateCluster would create the cluster "default").
+		return errSerialization("The request body must be a JSON object, found JSON null.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {

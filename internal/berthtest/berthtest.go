@@ -27,6 +27,9 @@ func Start(t testing.TB, mutate ...func(*server.Config)) *Server {
 	cfg := server.Defaults()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
+	// BERTH_TEST_STORE runs the suites on another state store (scripts/
+	// test.sh sets embedded-etcd); mutate may still choose its own.
+	cfg.Store = os.Getenv("BERTH_TEST_STORE")
 	for _, m := range mutate {
 		m(&cfg)
 	}

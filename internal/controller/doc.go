@@ -1,27 +1,59 @@
-// Package controller holds berth's level-based reconcilers: each compares
-// what the store says should be with what is, and acts on the difference,
-// so that a missed event or a restart never loses work.
+// Package controller holds berth's level-based reconcilers and the manager
+// that runs them: each reconciler compares what the state says should be
+// with what is, and acts on the difference, so that a missed event or a
+// restart never loses work.
 //
-// A Controller keeps an in-memory view of tasks, container instances and
-// clusters (a List of /ecs/ and a Watch from its revision, re-listed when
-// the watch cannot continue) and feeds deduplicating work queues (Queue:
-// the same key is never processed twice at once, and a key changed while
-// it is processed is processed again):
+// # Manager and runnables
 //
-//	push        instance ARN   send the instance's live ACS session every task
-//	                           assigned to it that the session has not been sent
-//	                           in its current desired status (a new session
-//	                           starts empty: a reconnecting agent gets it all)
-//	disconnect  instance ARN   stop the tasks of an instance whose agent stayed
-//	                           away longer than the timeout
-//	retention   task key       delete STOPPED tasks after the retention period
-//	managed     cluster        keep a managed (Fargate) agent running for every
-//	                           ACTIVE cluster with managed capacity
+// A Manager (controller-runtime style) runs Runnables. Those that need no
+// leader election run on every server as soon as the manager runs; the
+// leader-only ones (LeaderElectionRunnable, or wrapped with LeaderOnly)
+// run once the leader.Elector's Campaign returns, under the context it
+// returned, and stop when leadership ends; then the manager campaigns
+// again. A runnable's error stops the manager. Run returns only after
+// every runnable has (cancel, then wait). One server on its embedded
+// store uses leader.Always.
 //
-// The ACS server's session hooks (Connect, Ready, Disconnect) record agent
-// connectivity on the instance (agentConnected) and queue the instance.
-// After a server restart no agent is connected: Load marks every instance
-// disconnected and starts its timeout, which a reconnecting agent cancels.
+// # Reconcilers
+//
+// One reconciler a type, each on its own deduplicating work queue (Queue:
+// the same key is never processed twice at once, a key changed while it
+// is processed is processed again, delayed adds honour cancellation):
+//
+//	runnable    key            leader  does
+//	Informer    -              no      list + watch of /ecs/ into the View
+//	SessionHooks instance ARN  no      ACS Connect/Ready/Disconnect hooks: record
+//	                                   agentConnected; close the session of a
+//	                                   deregistered instance
+//	Push        instance ARN   no      send this server's live session of the
+//	                                   instance every task it has not been sent in
+//	                                   its current desired status, and the tasks
+//	                                   stopped while its agent was away
+//	Disconnect  instance ARN   yes     stop the tasks of an instance whose agent
+//	                                   stayed away longer than the timeout
+//	Retention   task key       yes     delete STOPPED tasks after the retention
+//	ManagedFleet cluster key   yes     keep a managed (Fargate) agent running for
+//	                                   every ACTIVE cluster with managed capacity
+//	TokenSweep  -              yes     forget RunTask client tokens after an hour
+//
+// Push is not leader-only: an agent's websocket lives on the server it
+// connected to, and only that server can write to it. The others decide
+// for the whole cluster and must decide once.
+//
+// # What reconcilers read and write
+//
+// The reconcilers read a Source (View plus change Handlers), an interface
+// owned here: Informer implements it over the store today. They write
+// through small interfaces (TaskLoader, TaskStopper, TaskDeleter,
+// TokenStore, InstanceStore, Fleet, Sessions), which RepoBackend and
+// HubSessions implement over ecsstore and the ACS hub; the unit tests use
+// hand-written fakes and testing/synctest's fake clock.
+//
+// After a restart of a sole server no agent is connected: SessionHooks
+// marks the instances the store says are connected as disconnected, and
+// Disconnect gives each the full timeout from the start of its leadership
+// term. With several servers on one store nobody can tell a stale
+// agentConnected from a session held by another server, so it is left.
 //
 // Cluster counters are not kept here: the task store derives them
 // (ecsstore's CountFunc), so DescribeClusters and DeleteCluster see them.

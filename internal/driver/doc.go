@@ -25,13 +25,18 @@
 //
 // # Implementations
 //
-// Drivers register themselves by name with [Register], usually from an init
-// function, in the same spirit as the storage driver factory of the
-// distribution registry; the agent picks one with [Open]:
+// Each driver package exports a [Factory] (docker.Open, fake.Open). The
+// composition root (internal/server) builds a [Registry] value, registers
+// the drivers it links by name, and opens the one the configuration names,
+// in the same spirit as the storage driver factory of the distribution
+// registry but without package-level state:
 //
-//	import _ "github.com/berth-dev/berth/internal/driver/docker"
+//	drivers := driver.NewRegistry()
+//	drivers.Register("docker", docker.Open)
+//	d, err := drivers.Open("docker", driver.Config{Logger: logger})
 //
-//	d, err := driver.Open("docker", driver.Config{Logger: logger})
+// Registering a name twice panics; an unknown name is an
+// [*UnknownDriverError].
 //
 // The implementations are:
 //

@@ -128,7 +128,8 @@ type EventSource interface {
 	// consumer should then resynchronise with ListContainers and subscribe
 	// again. Subscribe before starting containers to see all their events.
 	// Events are delivered in order; a slow consumer slows the stream, it
-	// does not lose events. Task network sandboxes' events are not reported.
+	// does not lose events. Of a task network sandbox only die and destroy
+	// are reported, with TaskNetwork set: its task has lost its network.
 	WaitEvents(ctx context.Context) (<-chan ContainerEvent, error)
 }
 
@@ -472,6 +473,9 @@ type ContainerEvent struct {
 	ExitCode int          // for EventDie
 	Health   HealthStatus // for EventHealthStatus
 	Time     time.Time
+	// TaskNetwork marks a die or destroy of a task network sandbox;
+	// ContainerID is then its TaskNetwork.ID.
+	TaskNetwork bool
 }
 
 // Stats is one sample of a container's resource usage. CPU counters are

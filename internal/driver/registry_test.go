@@ -11,52 +11,63 @@ import (
 type nopDriver struct{ driver.Driver }
 
 func TestRegisterAndOpen(t *testing.T) {
+	r := driver.NewRegistry()
 	var got driver.Config
-	driver.Register("test-registry-ok", func(cfg driver.Config) (driver.Driver, error) {
+	r.Register("ok", func(cfg driver.Config) (driver.Driver, error) {
 		got = cfg
 		return nopDriver{}, nil
 	})
-	d, err := driver.Open("test-registry-ok", driver.Config{Params: map[string]string{"k": "v"}})
+	r.Register("another", func(driver.Config) (driver.Driver, error) { return nopDriver{}, nil })
+	d, err := r.Open("ok", driver.Config{Params: map[string]string{"k": "v"}})
 	if err != nil || d == nil {
 		t.Fatalf("Open = %v, %v", d, err)
 	}
 	if got.Logger == nil || got.Params["k"] != "v" {
 		t.Errorf("factory got %+v; want a default logger and the params", got)
 	}
-	found := false
-	for _, n := range driver.Drivers() {
-		found = found || n == "test-registry-ok"
+	if names := r.Names(); strings.Join(names, ",") != "another,ok" {
+		t.Errorf("Names() = %v; want [another ok]", names)
 	}
-	if !found {
-		t.Errorf("Drivers() = %v lacks test-registry-ok", driver.Drivers())
+	if !r.Has("ok") || r.Has("nope") || r.Check("ok") != nil {
+		t.Error("Has/Check disagree with what was registered")
+	}
+	// Registries are values: one does not see another's drivers.
+	if driver.NewRegistry().Has("ok") {
+		t.Error("a new registry sees another registry's driver")
 	}
 }
 
 func TestOpenFactoryError(t *testing.T) {
+	r := driver.NewRegistry()
 	boom := errors.New("boom")
-	driver.Register("test-registry-err", func(driver.Config) (driver.Driver, error) { return nil, boom })
-	if _, err := driver.Open("test-registry-err", driver.Config{}); !errors.Is(err, boom) {
+	r.Register("err", func(driver.Config) (driver.Driver, error) { return nil, boom })
+	if _, err := r.Open("err", driver.Config{}); !errors.Is(err, boom) {
 		t.Errorf("Open = %v; want boom", err)
 	}
 }
 
 func TestOpenUnknown(t *testing.T) {
-	_, err := driver.Open("no-such-driver", driver.Config{})
-	var unknown *driver.UnknownDriverError
-	if !errors.As(err, &unknown) || unknown.Name != "no-such-driver" {
-		t.Fatalf("Open = %v; want *UnknownDriverError", err)
-	}
-	if !strings.Contains(err.Error(), `"no-such-driver"`) {
-		t.Errorf("message %q lacks the name", err)
+	r := driver.NewRegistry()
+	r.Register("docker", func(driver.Config) (driver.Driver, error) { return nopDriver{}, nil })
+	for _, err := range []error{r.Check("no-such-driver"), func() error { _, err := r.Open("no-such-driver", driver.Config{}); return err }()} {
+		var unknown *driver.UnknownDriverError
+		if !errors.As(err, &unknown) || unknown.Name != "no-such-driver" {
+			t.Fatalf("got %v; want *UnknownDriverError", err)
+		}
+		if !strings.Contains(err.Error(), `"no-such-driver"`) || !strings.Contains(err.Error(), "docker") {
+			t.Errorf("message %q lacks the name or the registered drivers", err)
+		}
 	}
 }
 
 func TestRegisterPanics(t *testing.T) {
 	f := func(driver.Config) (driver.Driver, error) { return nopDriver{}, nil }
-	driver.Register("test-registry-dup", f)
+	r := driver.NewRegistry()
+	r.Register("dup", f)
 	for name, fn := range map[string]func(){
-		"duplicate":   func() { driver.Register("test-registry-dup", f) },
-		"nil factory": func() { driver.Register("test-registry-nil", nil) },
+		"duplicate":   func() { r.Register("dup", f) },
+		"nil factory": func() { r.Register("nil", nil) },
+		"empty name":  func() { r.Register("", f) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {

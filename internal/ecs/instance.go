@@ -2,7 +2,6 @@ package ecs
 
 import (
 	"encoding/json"
-	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -208,48 +207,11 @@ func cloneResources(rs []Resource) []Resource {
 	return out
 }
 
-// capabilityAttributes are the capabilities berth's runtime offers, as the
-// ECS agent advertises them. They cover every attribute requiredAttributes
-// derives for a task definition berth can run.
-var capabilityAttributes = func() []string {
-	caps := []string{
-		"com.amazonaws.ecs.capability.privileged-container",
-		"com.amazonaws.ecs.capability.ecr-auth",
-		"com.amazonaws.ecs.capability.task-iam-role",
-		"com.amazonaws.ecs.capability.task-iam-role-network-host",
-		"ecs.capability.execution-role-ecr-pull",
-		"ecs.capability.execution-role-awslogs",
-		"ecs.capability.task-eni",
-		"ecs.capability.container-health-check",
-		"ecs.capability.secrets.asm.environment-variables",
-		"ecs.capability.secrets.ssm.environment-variables",
-		"ecs.capability.secrets.asm.bootstrap.log-driver",
-		"ecs.capability.secrets.ssm.bootstrap.log-driver",
-		"ecs.capability.private-registry-authentication.secretsmanager",
-		"ecs.capability.container-ordering",
-		"ecs.capability.docker-plugin.local",
-		"ecs.capability.task-cpu-mem-limit",
-		"ecs.capability.full-sync",
-		"ecs.capability.env-files.s3",
-		"ecs.capability.pid-ipc-namespace-sharing",
-		"ecs.capability.increased-task-cpu-limit",
-		"ecs.capability.container-port-range",
-		"ecs.capability.execute-command",
-	}
-	for _, d := range []string{"json-file", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk", "awsfirelens", "none"} {
-		caps = append(caps, "com.amazonaws.ecs.capability.logging-driver."+d)
-	}
-	for v := 17; v <= 44; v++ {
-		caps = append(caps, fmt.Sprintf("com.amazonaws.ecs.capability.docker-remote-api.1.%d", v))
-	}
-	slices.Sort(caps)
-	return caps
-}()
-
-// DefaultInstanceAttributes returns the attributes an instance reports
-// without being asked: its OS, CPU architecture, instance type and
-// availability zone (when known) and the agent's capability attributes.
-// They are sorted by name.
+// DefaultInstanceAttributes returns the attributes ECS gives an instance
+// whatever its agent advertises: its OS, CPU architecture, and instance
+// type and availability zone when known. Capabilities are only those the
+// agent advertised (InstanceRegistration.Attributes). They are sorted by
+// name.
 func DefaultInstanceAttributes(instanceType, availabilityZone, cpuArchitecture string) []Attribute {
 	if cpuArchitecture == "" {
 		cpuArchitecture = "x86_64"
@@ -264,9 +226,6 @@ func DefaultInstanceAttributes(instanceType, availabilityZone, cpuArchitecture s
 	}
 	if availabilityZone != "" {
 		out = append(out, Attribute{Name: AttrAvailabilityZone, Value: availabilityZone})
-	}
-	for _, c := range capabilityAttributes {
-		out = append(out, Attribute{Name: c})
 	}
 	slices.SortFunc(out, func(a, b Attribute) int { return compareStrings(a.Name, b.Name) })
 	return out

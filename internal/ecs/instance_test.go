@@ -43,12 +43,15 @@ func TestNewContainerInstance(t *testing.T) {
 	}
 	for name, want := range map[string]string{
 		AttrOSType: "override-me", AttrOSFamily: "LINUX", AttrCPUArchitecture: "x86_64", AttrInstanceType: "t3.large",
-		AttrAvailabilityZone: "us-east-1a", "team": "blue", "ecs.capability.task-eni": "",
-		"com.amazonaws.ecs.capability.docker-remote-api.1.24": "",
+		AttrAvailabilityZone: "us-east-1a", "team": "blue",
 	} {
 		if v, ok := ci.Attribute(name); !ok || v != want {
 			t.Errorf("attribute %s = %q %v, want %q", name, v, ok, want)
 		}
+	}
+	// Only what the agent advertised: no capability it did not send.
+	if len(ci.Attributes) != 6 {
+		t.Errorf("attributes beyond the defaults and the advertised ones: %v", ci.Attributes)
 	}
 	if !slices.IsSortedFunc(ci.Attributes, func(a, b Attribute) int { return strings.Compare(a.Name, b.Name) }) {
 		t.Error("attributes not sorted")
@@ -147,7 +150,7 @@ func TestSatisfiesAttributes(t *testing.T) {
 		want bool
 	}{
 		{nil, true},
-		{[]Attribute{{Name: "ecs.capability.task-eni"}}, true},
+		{[]Attribute{{Name: "ecs.capability.task-eni"}}, false},
 		{[]Attribute{{Name: "gpu"}}, true},
 		{[]Attribute{{Name: "gpu", Value: "yes"}, {Name: AttrInstanceType, Value: "t3.micro"}}, true},
 		{[]Attribute{{Name: "gpu", Value: "no"}}, false},
@@ -184,9 +187,9 @@ func TestSatisfiesAttributes(t *testing.T) {
 	}
 }
 
-// Every attribute a task definition can require is one berth's instances
-// advertise (except logging drivers berth does not know).
-func TestDefaultAttributesCoverRequired(t *testing.T) {
+// Every attribute a task definition can require is one berth's agent
+// advertises (except logging drivers berth does not know).
+func TestBerthCapabilitiesCoverRequired(t *testing.T) {
 	td := prepared(t, &TaskDefinition{
 		Family: "all", NetworkMode: NetworkAwsvpc, TaskRoleARN: "arn:aws:iam::1:role/t", ExecutionRoleARN: "arn:aws:iam::1:role/e",
 		ContainerDefinitions: []ContainerDefinition{{
@@ -199,7 +202,7 @@ func TestDefaultAttributesCoverRequired(t *testing.T) {
 			DependsOn:        []ContainerDependency{{ContainerName: "b", Condition: "START"}},
 		}, {Name: "b", Image: "b", Memory: intp(128), LogConfiguration: &LogConfiguration{LogDriver: "json-file"}}},
 	})
-	ci := newInstance(t, InstanceRegistration{})
+	ci := newInstance(t, InstanceRegistration{Attributes: BerthAgentCapabilities("", true)})
 	if a, missing := ci.MissingAttribute(td.RequiresAttributes); missing {
 		t.Errorf("instance lacks %s (required: %v)", a.Name, td.RequiresAttributes)
 	}

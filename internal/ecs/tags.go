@@ -1,28 +1,75 @@
 package ecs
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
-// MaxTags is the most tags one resource may carry.
-const MaxTags = 50
+// Tag limits (ECS's Tag shape).
+const (
+	// MaxTags is the most tags one resource may carry.
+	MaxTags        = 50
+	maxTagKeyLen   = 128
+	maxTagValueLen = 256
+)
+
+// tagCharsRE is the character set of tag keys and values: letters,
+// numbers and spaces in UTF-8, and _ . : / = + - @.
+var tagCharsRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 
 // ValidateTags checks tags as ECS does.
 func ValidateTags(tags []Tag) error {
 	if len(tags) > MaxTags {
 		return invalidParam("Too many tags: a resource can have at most %d tags.", MaxTags)
 	}
-	for _, t := range tags {
-		if n := utf8.RuneCountInString(t.Key); n < 1 || n > 128 {
-			return invalidParam("Tag key %q is invalid: it must be 1 to 128 characters.", t.Key)
+	for i, t := range tags {
+		if err := validateTagKey(t.Key, "tags", i); err != nil {
+			return err
 		}
-		if utf8.RuneCountInString(t.Value) > 256 {
-			return invalidParam("Tag value for key %q is too long: at most 256 characters.", t.Key)
+		if !utf8.ValidString(t.Value) || strings.ContainsRune(t.Value, utf8.RuneError) {
+			return invalidParam("Tag value for key %q is not valid UTF-8.", t.Key)
 		}
-		if strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
-			return invalidParam("Tag keys starting with 'aws:' are reserved for AWS use (key %q).", t.Key)
+		if utf8.RuneCountInString(t.Value) > maxTagValueLen {
+			return invalidParam("1 validation error detected: Value at 'tags.%d.member.value' failed to satisfy constraint: Member must have length less than or equal to %d", i+1, maxTagValueLen)
 		}
+		if !tagCharsRE.MatchString(t.Value) {
+			return invalidParam("1 validation error detected: Value %q at 'tags.%d.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", t.Value, i+1, tagCharsRE)
+		}
+	}
+	return nil
+}
+
+// ValidateTagKeys checks UntagResource's tagKeys: at least one, each a
+// valid tag key.
+func ValidateTagKeys(keys []string) error {
+	if len(keys) == 0 {
+		return invalidParam("tagKeys must contain at least one tag key.")
+	}
+	for i, k := range keys {
+		if err := validateTagKey(k, "tagKeys", i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateTagKey checks the key at index i of the list member.
+func validateTagKey(key, member string, i int) error {
+	where := member + "." + strconv.Itoa(i+1) + ".member"
+	if member == "tags" {
+		where += ".key"
+	}
+	switch {
+	case !utf8.ValidString(key) || strings.ContainsRune(key, utf8.RuneError):
+		return invalidParam("Tag key %q is not valid UTF-8.", key)
+	case key == "" || utf8.RuneCountInString(key) > maxTagKeyLen:
+		return invalidParam("1 validation error detected: Value %q at '%s' failed to satisfy constraint: Member must have length between 1 and %d", key, where, maxTagKeyLen)
+	case !tagCharsRE.MatchString(key):
+		return invalidParam("1 validation error detected: Value %q at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", key, where, tagCharsRE)
+	case strings.HasPrefix(strings.ToLower(key), "aws:"):
+		return invalidParam("Tag keys starting with 'aws:' are reserved for AWS use (key %q).", key)
 	}
 	return nil
 }

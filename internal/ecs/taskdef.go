@@ -73,6 +73,9 @@ func ParseMemory(s string) (int, error) {
 // receives it and fills ECS's defaults and computed fields. family revision,
 // ARN, status and registeredAt are set by the caller (NewRevision).
 func PrepareTaskDefinition(td *TaskDefinition) error {
+	if err := checkTaskDefinitionSize(td); err != nil {
+		return err
+	}
 	if td.Family == "" {
 		return clientErr("Family is a required parameter.")
 	}
@@ -121,6 +124,9 @@ func PrepareTaskDefinition(td *TaskDefinition) error {
 		td.Memory = strconv.Itoa(mem)
 	}
 
+	if err := checkEphemeralStorage(td); err != nil {
+		return err
+	}
 	if err := prepareVolumes(td); err != nil {
 		return err
 	}
@@ -316,6 +322,9 @@ func prepareContainers(td *TaskDefinition, taskMem int) error {
 		if c.CPU < 0 {
 			return clientErr("Invalid 'cpu' setting for container '%s'.", c.Name)
 		}
+		if err := checkContainerIntegers(c); err != nil {
+			return err
+		}
 		if c.Memory != nil && *c.Memory < 6 {
 			return clientErr("Invalid 'memory' setting for container '%s'. The memory hard limit must be at least 6 MiB.", c.Name)
 		}
@@ -329,7 +338,7 @@ func prepareContainers(td *TaskDefinition, taskMem int) error {
 			return clientErr("Invalid setting for container '%s'. At least one of 'memory' or 'memoryReservation' must be specified.", c.Name)
 		}
 		if taskMem > 0 && c.Memory != nil && *c.Memory > taskMem {
-			return clientErr("Invalid setting for container '%s'. The container memory (%d) exceeds the task memory (%d).", c.Name, *c.Memory, taskMem)
+			return clientErr("The 'memory' setting for container '%s' is greater than for the task.", c.Name)
 		}
 		if err := preparePorts(td.NetworkMode, c, hostPorts); err != nil {
 			return err

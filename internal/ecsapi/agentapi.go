@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecsstore"
@@ -90,12 +91,7 @@ func (a *API) registerContainerInstance(ctx context.Context, c *awsproto.Call, i
 		EC2InstanceID: doc.InstanceID, InstanceType: doc.InstanceType, AvailabilityZone: doc.AvailabilityZone,
 		CPUArchitecture: doc.Architecture, Attributes: in.Attributes, Tags: in.Tags,
 	}
-	if reg.EC2InstanceID == "" {
-		reg.EC2InstanceID = "i-" + randomHex(17)
-	}
-	if reg.AvailabilityZone == "" {
-		reg.AvailabilityZone = sc.Region + "a"
-	}
+	reg = ecs.CompleteRegistration(reg, sc.Region, randomHex(17))
 	if in.VersionInfo != nil {
 		reg.VersionInfo = *in.VersionInfo
 	}
@@ -216,49 +212,13 @@ func (a *API) discoverPollEndpoint(ctx context.Context, c *awsproto.Call, in *di
 	return &discoverPollEndpointOut{Endpoint: base, TelemetryEndpoint: base + TelemetryPath, ServiceConnectEndpoint: base + ServiceConnectPath}, nil
 }
 
-type containerStateChange struct {
-	ContainerName   string               `json:"containerName"`
-	ImageDigest     string               `json:"imageDigest"`
-	RuntimeID       string               `json:"runtimeId"`
-	ExitCode        *int                 `json:"exitCode"`
-	NetworkBindings []ecs.NetworkBinding `json:"networkBindings"`
-	Reason          string               `json:"reason"`
-	Status          string               `json:"status"`
-	// HealthStatus is berth's extension: ECS agents report container
-	// health on their telemetry session instead.
-	HealthStatus string `json:"healthStatus"`
-}
-
-type attachmentStateChange struct {
-	AttachmentARN string `json:"attachmentArn"`
-	Status        string `json:"status"`
-	// berth's extension: the network interface the agent created for an
-	// awsvpc task (on AWS the control plane creates it).
-	NetworkInterfaceID string `json:"networkInterfaceId"`
-	MACAddress         string `json:"macAddress"`
-	PrivateIPv4Address string `json:"privateIPv4Address"`
-	IPv6Address        string `json:"ipv6Address"`
-	PrivateDNSName     string `json:"privateDnsName"`
-}
-
-type taskStateChangeIn struct {
-	Cluster            string                  `json:"cluster"`
-	Task               string                  `json:"task"`
-	Status             string                  `json:"status"`
-	Reason             string                  `json:"reason"`
-	Containers         []containerStateChange  `json:"containers"`
-	Attachments        []attachmentStateChange `json:"attachments"`
-	ManagedAgents      []json.RawMessage       `json:"managedAgents"`
-	PullStartedAt      *awsproto.EpochTime     `json:"pullStartedAt"`
-	PullStoppedAt      *awsproto.EpochTime     `json:"pullStoppedAt"`
-	ExecutionStoppedAt *awsproto.EpochTime     `json:"executionStoppedAt"`
-	// StopCode is berth's extension: the agent's reason code for a task
-	// it stopped by itself (EssentialContainerExited, TaskFailedToStart).
-	StopCode string `json:"stopCode"`
-	// StartedAt is berth's extension: when the task became RUNNING, for a
-	// task whose RUNNING report was superseded by a later one.
-	StartedAt *awsproto.EpochTime `json:"startedAt"`
-}
+// The agent-facing state change shapes are defined once, in acs.
+type (
+	taskStateChangeIn        = acs.SubmitTaskStateChangeInput
+	containerStateChange     = acs.ContainerStateChange
+	containerStateChangeIn   = acs.SubmitContainerStateChangeInput
+	attachmentStateChangesIn = acs.SubmitAttachmentStateChangesInput
+)
 
 type ackOut struct {
 	Acknowledgment string `json:"acknowledgment"`
@@ -280,11 +240,18 @@ func (a *API) submitTaskStateChange(ctx context.Context, c *awsproto.Call, in *t
 		return nil, fault.New(fault.InvalidParameter, "Invalid task status %q.", in.Status)
 	}
 	now := a.now()
+	var before, after, arn, def string
 	_, err = a.repo.UpdateTask(ctx, sc, cluster, id, func(t *ecs.Task) error {
-		return applyTaskChange(t, in, now)
+		before = t.LastStatus
+		err := applyTaskChange(t, in, now)
+		after, arn, def = t.LastStatus, t.ARN, t.TaskDefinitionARN
+		return err
 	}, a.TaskResources)
 	if err != nil {
 		return nil, err
+	}
+	if after == ecs.TaskRunning && before != after {
+		a.log.Info("task running", "cluster", cluster, "task", arn, "taskDefinition", def)
 	}
 	return ack, nil
 }
@@ -374,8 +341,10 @@ func applyContainerChange(t *ecs.Task, ch *containerStateChange) {
 	}
 	set(&c.RuntimeID, ch.RuntimeID)
 	set(&c.ImageDigest, ch.ImageDigest)
-	if ch.NetworkBindings != nil && !equalBindings(c.NetworkBindings, ch.NetworkBindings) {
-		c.NetworkBindings, changed = ch.NetworkBindings, true
+	if ch.NetworkBindings != nil {
+		if nb := networkBindings(ch.NetworkBindings); !equalBindings(c.NetworkBindings, nb) {
+			c.NetworkBindings, changed = nb, true
+		}
 	}
 	if changed {
 		t.Version++
@@ -389,6 +358,14 @@ func applyContainerChange(t *ecs.Task, ch *containerStateChange) {
 	}
 }
 
+func networkBindings(in []acs.NetworkBinding) []ecs.NetworkBinding {
+	out := make([]ecs.NetworkBinding, len(in))
+	for i, b := range in {
+		out[i] = ecs.NetworkBinding(b)
+	}
+	return out
+}
+
 func equalBindings(a, b []ecs.NetworkBinding) bool {
 	if len(a) != len(b) {
 		return false
@@ -399,17 +376,6 @@ func equalBindings(a, b []ecs.NetworkBinding) bool {
 		}
 	}
 	return true
-}
-
-type containerStateChangeIn struct {
-	Cluster         string               `json:"cluster"`
-	Task            string               `json:"task"`
-	ContainerName   string               `json:"containerName"`
-	RuntimeID       string               `json:"runtimeId"`
-	Status          string               `json:"status"`
-	ExitCode        *int                 `json:"exitCode"`
-	Reason          string               `json:"reason"`
-	NetworkBindings []ecs.NetworkBinding `json:"networkBindings"`
 }
 
 func (a *API) submitContainerStateChange(ctx context.Context, c *awsproto.Call, in *containerStateChangeIn) (any, error) {
@@ -431,11 +397,6 @@ func (a *API) submitContainerStateChange(ctx context.Context, c *awsproto.Call, 
 		return nil, err
 	}
 	return ack, nil
-}
-
-type attachmentStateChangesIn struct {
-	Cluster     string                  `json:"cluster"`
-	Attachments []attachmentStateChange `json:"attachments"`
 }
 
 // submitAttachmentStateChanges acknowledges attachment reports; berth's

@@ -2,6 +2,7 @@ package ecsapi
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 
 	"github.com/berth-dev/berth/internal/awsproto"
@@ -11,6 +12,8 @@ import (
 )
 
 type createClusterIn struct {
+	// ClusterName is "default" when absent (nameGiven false); given, even
+	// empty, it must be a valid name.
 	ClusterName                     string                         `json:"clusterName"`
 	Tags                            []ecs.Tag                      `json:"tags"`
 	Settings                        []ecs.ClusterSetting           `json:"settings"`
@@ -18,6 +21,21 @@ type createClusterIn struct {
 	CapacityProviders               []string                       `json:"capacityProviders"`
 	DefaultCapacityProviderStrategy []ecs.CapacityProviderStrategy `json:"defaultCapacityProviderStrategy"`
 	ServiceConnectDefaults          *ecs.ServiceConnectDefaults    `json:"serviceConnectDefaults"`
+	nameGiven                       bool
+}
+
+// UnmarshalJSON decodes the input and notes whether clusterName was given.
+func (in *createClusterIn) UnmarshalJSON(b []byte) error {
+	type plain createClusterIn
+	if err := json.Unmarshal(b, (*plain)(in)); err != nil {
+		return err
+	}
+	var given struct {
+		ClusterName *string `json:"clusterName"`
+	}
+	_ = json.Unmarshal(b, &given)
+	in.nameGiven = given.ClusterName != nil
+	return nil
 }
 
 type clusterResult struct {
@@ -29,7 +47,7 @@ var allIncludes = clusterIncludes{configurations: true, settings: true, tags: tr
 func (a *API) createCluster(ctx context.Context, c *awsproto.Call, in *createClusterIn) (any, error) {
 	sc := a.scope(c)
 	name := in.ClusterName
-	if name == "" {
+	if name == "" && !in.nameGiven {
 		name = "default"
 	}
 	if err := ecs.ValidateClusterName(name); err != nil {

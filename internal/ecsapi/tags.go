@@ -105,6 +105,9 @@ func (a *API) untagResource(ctx context.Context, c *awsproto.Call, in *untagReso
 	if err := a.checkTaggable(ctx, sc, in.ResourceARN, resourceNotFound); err != nil {
 		return nil, err
 	}
+	if err := ecs.ValidateTagKeys(in.TagKeys); err != nil {
+		return nil, err
+	}
 	err := a.repo.UpdateTags(ctx, in.ResourceARN, func(cur []ecs.Tag) ([]ecs.Tag, error) {
 		return ecs.RemoveTags(cur, in.TagKeys), nil
 	})

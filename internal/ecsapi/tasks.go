@@ -93,7 +93,9 @@ func (a *API) newManagedInstance(sc ecs.Scope, cl *ecs.Cluster) (*ecs.ContainerI
 		Memory:           vcpu * 8192,
 		ReservedPorts:    []int{},
 		VersionInfo:      ecs.VersionInfo{AgentVersion: "berth-managed"},
-		Attributes:       []ecs.Attribute{{Name: ManagedAttribute, Value: "true"}},
+		// The in-process agent is berth's own: it runs what berth's
+		// runner runs.
+		Attributes: append(ecs.BerthAgentCapabilities("", true), ecs.Attribute{Name: ManagedAttribute, Value: "true"}),
 	}
 	ci, err := ecs.NewContainerInstance(sc, cl, reg, managedInstanceID(cl.ARN), a.now())
 	if err != nil {
@@ -358,6 +360,7 @@ func (a *API) placeScheduled(in *placement.Input, rr runRequest, newTask func(*e
 	if err != nil {
 		return nil, err
 	}
+	sreq.LaunchType = rr.req.EffectiveLaunchType()
 	// The store keeps the instances ready for the scheduler (remaining
 	// resources, task groups, attribute index), aligned with Instances.
 	snap := scheduler.Snapshot{Instances: in.States}

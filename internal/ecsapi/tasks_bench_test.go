@@ -11,6 +11,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/bolt"
 )
 
@@ -35,6 +36,12 @@ func newPlacementBench(b testing.TB, instances int) *placementBench {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
+	return newPlacementBenchOn(b, st, instances)
+}
+
+// newPlacementBenchOn is newPlacementBench on a given store.
+func newPlacementBenchOn(b testing.TB, st store.Store, instances int) *placementBench {
+	b.Helper()
 	repo, placer := startCore(b, st)
 	a, _ := New(Config{Repo: repo, Placer: placer, DefaultAccount: "123456789012"})
 	call := &awsproto.Call{Region: "us-east-1", Account: "123456789012"}

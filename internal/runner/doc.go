@@ -86,7 +86,14 @@
 // essential container that never started gives its reason to the task; a
 // non-essential one that fails (to pull, say) is reported STOPPED with its
 // reason and the task goes on, but containers whose dependsOn conditions it
-// can no longer meet fail in turn.
+// can no longer meet fail in turn. A condition can no longer be met when the
+// dependency will never start (START, COMPLETE, SUCCESS, HEALTHY), exited
+// non-zero (SUCCESS), stopped before it was healthy, has no health check or
+// is UNHEALTHY (HEALTHY), or did not meet it within its startTimeout; the
+// dependent container is then stopped unstarted with the ECS agent's
+// "CannotStartContainerError: dependency graph: failed to resolve container
+// ordering dependency [dep] for target [app] ..." and the condition, which
+// an essential one gives the task as its stoppedReason (TaskFailedToStart).
 //
 // # Translation
 //

@@ -78,6 +78,13 @@ type Config struct {
 	// containers by them. Set both: with neither, Adopt takes every berth
 	// container on the host.
 	Cluster, InstanceARN string
+	// Owner is the identity of the berth data directory the runner works
+	// for ([driver.LabelOwner]): it labels everything the runner creates,
+	// and the runner adopts, watches and removes only containers and task
+	// networks that carry it (those without it when Owner is empty), so
+	// that berth servers and agents sharing a Docker daemon, even with the
+	// same cluster names and instance ARNs, never touch each other's.
+	Owner string
 	// Now is the clock of reported timestamps; nil means time.Now. Timers
 	// (cleanup, grace periods, dependency timeouts) use the real clock.
 	Now func() time.Time
@@ -273,12 +280,15 @@ func (r *Runner) instanceSelector() map[string]string {
 	if r.cfg.InstanceARN != "" {
 		sel[driver.LabelInstance] = r.cfg.InstanceARN
 	}
+	if r.cfg.Owner != "" {
+		sel[driver.LabelOwner] = r.cfg.Owner
+	}
 	return sel
 }
 
 // ours reports whether labels belong to this instance's containers.
 func (r *Runner) ours(labels map[string]string) bool {
-	if labels[driver.LabelTaskARN] == "" {
+	if labels[driver.LabelTaskARN] == "" || labels[driver.LabelOwner] != r.cfg.Owner {
 		return false
 	}
 	for k, v := range r.instanceSelector() {
@@ -339,7 +349,7 @@ func (r *Runner) startLocked(t *taskRun) {
 }
 
 // Adopt finds the containers and task networks of this instance (by the
-// cluster and instance labels), rebuilds the runner's state from them and
+// cluster, instance and owner labels), rebuilds the runner's state from them and
 // returns the observed state of every task found. Call it after a restart,
 // before or after Run, and before applying tasks again.
 //
@@ -361,13 +371,13 @@ func (r *Runner) Adopt(ctx context.Context) ([]TaskChange, error) {
 	}
 	byTask := map[string][]driver.ContainerState{}
 	for _, st := range states {
-		if arn := st.Labels[driver.LabelTaskARN]; arn != "" && st.Labels[driver.LabelContainerName] != "" {
+		if arn := st.Labels[driver.LabelTaskARN]; r.ours(st.Labels) && st.Labels[driver.LabelContainerName] != "" {
 			byTask[arn] = append(byTask[arn], st)
 		}
 	}
 	netByTask := map[string]driver.TaskNetwork{}
 	for _, n := range nets {
-		if arn := n.Labels[driver.LabelTaskARN]; arn != "" {
+		if arn := n.Labels[driver.LabelTaskARN]; r.ours(n.Labels) {
 			netByTask[arn] = n
 			if _, ok := byTask[arn]; !ok {
 				byTask[arn] = nil

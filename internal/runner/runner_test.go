@@ -180,14 +180,20 @@ func TestDependsOn(t *testing.T) {
 		{name: "SUCCESS", cond: "SUCCESS", dep: []func(*ecs.ContainerDefinition){nonEssential},
 			behavior: fake.Behavior{ExitAfter: short}, after: driver.EventDie},
 		{name: "SUCCESS never", cond: "SUCCESS", dep: []func(*ecs.ContainerDefinition){nonEssential},
-			behavior: fake.Behavior{ExitAfter: short, ExitCode: 2}, reason: "it exited with code 2"},
+			behavior: fake.Behavior{ExitAfter: short, ExitCode: 2}, reason: "dependency [dep] for target [app] as dependency did not exit successfully (exit code 2) (condition SUCCESS)"},
+		{name: "COMPLETE never: never starts", cond: "COMPLETE", dep: []func(*ecs.ContainerDefinition){nonEssential},
+			behavior: fake.Behavior{StartError: errors.New("no such file")}, reason: "dependency [dep] for target [app] because dependency will never start (condition COMPLETE)"},
 		{name: "HEALTHY", cond: "HEALTHY", dep: []func(*ecs.ContainerDefinition){withHealthCheck},
 			behavior: fake.Behavior{HealthAfter: short}, after: driver.EventHealthStatus},
 		{name: "HEALTHY never: exits", cond: "HEALTHY", dep: []func(*ecs.ContainerDefinition){withHealthCheck, nonEssential},
-			behavior: fake.Behavior{HealthAfter: time.Hour, ExitAfter: short}, reason: "it stopped before it was healthy"},
+			behavior: fake.Behavior{HealthAfter: time.Hour, ExitAfter: short}, reason: "dependency [dep] for target [app] as dependency stopped before it was healthy"},
+		{name: "HEALTHY never: unhealthy", cond: "HEALTHY", dep: []func(*ecs.ContainerDefinition){withHealthCheck, nonEssential},
+			behavior: fake.Behavior{Health: driver.HealthUnhealthy, HealthAfter: short}, reason: "dependency [dep] for target [app] as dependency is UNHEALTHY (condition HEALTHY)"},
+		{name: "HEALTHY never: no health check", cond: "HEALTHY", dep: []func(*ecs.ContainerDefinition){nonEssential},
+			reason: "dependency [dep] for target [app] as dependency has no health check"},
 		{name: "HEALTHY never: startTimeout", cond: "HEALTHY",
 			dep:      []func(*ecs.ContainerDefinition){withHealthCheck, func(c *ecs.ContainerDefinition) { c.StartTimeout = ptr(1) }},
-			behavior: fake.Behavior{HealthAfter: time.Hour}, reason: "startTimeout", timeout: true},
+			behavior: fake.Behavior{HealthAfter: time.Hour}, reason: "dependency [dep] for target [app] has timed out (condition HEALTHY, startTimeout 1s)", timeout: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -203,6 +203,9 @@ func buildPlan(cfg Config, spec TaskSpec) (*taskPlan, error) {
 	if cfg.InstanceARN != "" {
 		taskLabels[driver.LabelInstance] = cfg.InstanceARN
 	}
+	if cfg.Owner != "" {
+		taskLabels[driver.LabelOwner] = cfg.Owner
+	}
 
 	// Volumes: what each ECS volume mounts as.
 	type source struct {

@@ -22,6 +22,10 @@ const (
 	ReasonOutOfMemory      = "OutOfMemoryError: Container killed due to memory usage"
 	ReasonContainerRemoved = "ContainerRemoved: the container was removed outside berth"
 	ReasonOrphan           = "Task stopped by berth: it was not applied again after the agent restarted"
+	// ReasonNetworkLost (and why) stops an awsvpc task whose network
+	// sandbox (its ENI, on ECS) went away behind the runner's back: its
+	// containers were left with only a loopback interface.
+	ReasonNetworkLost = "TaskNetworkError: the task's network interface is gone"
 )
 
 // inbox is a task actor's unbounded, ordered message queue. An actor holds
@@ -848,16 +852,34 @@ func (t *taskRun) resync(ctx context.Context, full bool) {
 			t.vanished(c)
 		}
 	}
+	if t.net != nil && !t.netRemoved && !t.netBusy && !t.stopping {
+		// A lost event must not leave a task without a network RUNNING.
+		n, err := d.InspectTaskNetwork(ctx, t.net.ID)
+		switch {
+		case errors.Is(err, driver.ErrNotFound):
+			t.networkLost("its sandbox container was removed")
+		case err == nil && !n.Running:
+			t.networkLost("its sandbox container is not running")
+		}
+	}
 	if full && t.net == nil {
 		nets, err := d.ListTaskNetworks(ctx, map[string]string{driver.LabelTaskARN: t.arn})
-		if err == nil && len(nets) > 0 {
-			n := nets[0]
-			t.net = trimNetwork(&n)
+		for _, n := range nets {
+			if err == nil && t.r.ours(n.Labels) {
+				t.net = trimNetwork(&n)
+				break
+			}
 		}
 	}
 }
 
 func (t *taskRun) handleEvent(ctx context.Context, ev driver.ContainerEvent) {
+	if ev.TaskNetwork {
+		if t.net != nil && ev.ContainerID == t.net.ID {
+			t.networkLost("its sandbox container exited")
+		}
+		return
+	}
 	name := ev.Labels[driver.LabelContainerName]
 	c := t.ctr(name)
 	if c == nil {
@@ -1035,6 +1057,16 @@ func (t *taskRun) handleOp(ctx context.Context, res opResult) {
 			t.retryAt = time.Now().Add(time.Duration(t.cleanAttempts) * time.Second)
 		}
 	}
+}
+
+// networkLost stops a task whose network sandbox died or vanished (why),
+// as ECS stops a task whose ENI is gone.
+func (t *taskRun) networkLost(why string) {
+	if t.stopping || t.netRemoved || t.netBusy || t.status == ecs.TaskStopped {
+		return // the runner is removing it itself
+	}
+	t.logger().Warn("the task's network sandbox is gone: stopping the task", "why", why)
+	t.beginStop(ecs.StopEssentialContainerExited, ReasonNetworkLost+": "+why)
 }
 
 // beginStop starts stopping the task. The first stop code and reason win.
@@ -1308,61 +1340,72 @@ func (t *taskRun) createOp(c *ctr) func(ctx context.Context) opResult {
 }
 
 // depsReady reports whether c's dependsOn conditions are met, or why they
-// never will be.
+// never will be, in the ECS agent's words (its dependency graph's
+// "failed to resolve container ordering dependency [x] for target [c]"),
+// naming the dependency and the condition.
 func (t *taskRun) depsReady(c *ctr, now time.Time) (bool, string) {
 	ready := true
 	for _, dep := range c.dependsOn {
 		x := t.ctr(dep.ContainerName)
 		if x == nil {
-			return false, fmt.Sprintf("CannotStartContainerError: dependency on unknown container %s", dep.ContainerName)
+			return false, fmt.Sprintf("CannotStartContainerError: dependency graph: container ordering dependency [%s] for target [%s] does not exist", dep.ContainerName, c.name)
 		}
 		met, never := false, ""
 		switch dep.Condition {
 		case "START":
 			met = x.started
 			if !met && x.phase == phStopped {
-				never = "it never started"
+				never = "because dependency will never start"
 			}
 		case "COMPLETE":
 			met = x.phase == phStopped && x.started
 			if x.phase == phStopped && !x.started {
-				never = "it never started"
+				never = "because dependency will never start"
 			}
 		case "SUCCESS":
 			if x.phase == phStopped {
 				switch {
 				case !x.started:
-					never = "it never started"
+					never = "because dependency will never start"
 				case x.exitCode != nil && *x.exitCode == 0:
 					met = true
 				case x.exitCode != nil:
-					never = "it exited with code " + strconv.Itoa(*x.exitCode)
+					never = "as dependency did not exit successfully (exit code " + strconv.Itoa(*x.exitCode) + ")"
 				default:
-					never = "its exit code is unknown"
+					never = "as dependency did not exit successfully (exit code unknown)"
 				}
 			}
 		case "HEALTHY":
 			met = x.started && x.health == driver.HealthHealthy
-			if !met && x.phase == phStopped {
-				never = "it stopped before it was healthy"
+			switch {
+			case met:
+			case x.phase == phStopped:
+				never = "as dependency stopped before it was healthy"
+			case !x.healthCheck && x.phase >= phCreated:
+				never = "as dependency has no health check"
+			case x.health == driver.HealthUnhealthy:
+				// Docker's verdict after the check's retries, past its
+				// start period: the dependency failed its health check.
+				never = "as dependency is UNHEALTHY"
 			}
 		default:
-			never = "the condition is unknown"
+			never = "as the condition " + dep.Condition + " is unknown"
 		}
 		if !met && never == "" && x.startTimeout > 0 {
 			ref := x.startedReal
 			if ref.IsZero() {
 				ref = t.specAt
 			}
-			if deadline := ref.Add(x.startTimeout); now.After(deadline) {
-				never = fmt.Sprintf("it did not within its startTimeout of %s", x.startTimeout)
-			} else {
-				t.wakeBy(deadline)
+			deadline := ref.Add(x.startTimeout)
+			if now.After(deadline) {
+				return false, fmt.Sprintf("CannotStartContainerError: dependency graph: container ordering dependency [%s] for target [%s] has timed out (condition %s, startTimeout %s)",
+					dep.ContainerName, c.name, dep.Condition, x.startTimeout)
 			}
+			t.wakeBy(deadline)
 		}
 		if never != "" {
-			return false, fmt.Sprintf("CannotStartContainerError: dependency on container %s (condition %s) cannot be satisfied: %s",
-				dep.ContainerName, dep.Condition, never)
+			return false, fmt.Sprintf("CannotStartContainerError: dependency graph: failed to resolve container ordering dependency [%s] for target [%s] %s (condition %s)",
+				dep.ContainerName, c.name, never, dep.Condition)
 		}
 		ready = ready && met
 	}

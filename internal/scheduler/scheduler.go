@@ -120,12 +120,15 @@ type Snapshot struct {
 
 // Request is Count identical tasks to place.
 type Request struct {
-	Count              int
-	CPU                int // CPU units per task
-	Memory             int // memory MiB per task
-	TCPPorts           []int
-	UDPPorts           []int
-	Group              string // the tasks' group ("family:web", "service:api", ...)
+	Count    int
+	CPU      int // CPU units per task
+	Memory   int // memory MiB per task
+	TCPPorts []int
+	UDPPorts []int
+	Group    string // the tasks' group ("family:web", "service:api", ...)
+	// LaunchType is the tasks' launch type: EXTERNAL tasks go only to
+	// external (ECS Anywhere) instances, others only to the rest.
+	LaunchType         string
 	RequiredAttributes []ecs.Attribute
 	Constraints        []ecs.PlacementConstraint
 	Strategies         []ecs.PlacementStrategy
@@ -597,6 +600,10 @@ func (p *planner) filter(st *InstanceState, i int, tcpDup, udpDup bool) string {
 	ci := st.Instance
 	if !ci.AgentConnected {
 		return ecs.ReasonAgent
+	}
+	if _, external := st.attribute(ecs.AttrExternal); external != (req.LaunchType == ecs.LaunchExternal) {
+		// ecs.LaunchTypeFits, over the attribute index.
+		return ecs.ReasonAttribute
 	}
 	if !st.hasAttributes(req.RequiredAttributes) {
 		return ecs.ReasonAttribute

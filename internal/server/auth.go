@@ -2,7 +2,7 @@ package server
 
 import (
 	"crypto/rand"
-	"fmt"
+	"maps"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 )
@@ -18,18 +18,13 @@ type serverAuth struct {
 	managed map[string][2]string
 }
 
-// newServerAuth builds the verifier from the config: the public test/test
-// pair (unless strict), the keys of the optional credentials file, and one
-// random key per account for the managed agents (the default account and
-// every account of the credentials file).
-func newServerAuth(cfg Config) (*serverAuth, error) {
-	sc := awsproto.SigV4Config{DefaultAccount: cfg.Account, Strict: cfg.StrictAuth}
-	if cfg.CredentialsFile != "" {
-		if err := sc.LoadCredentialsFile(cfg.CredentialsFile); err != nil {
-			return nil, fmt.Errorf("credentials file: %w", err)
-		}
-	}
-	accounts := map[string]bool{cfg.Account: true}
+// newServerAuth builds the verifier from the settings: the public
+// test/test pair (unless strict), the keys of the credentials file (read
+// once, by parseSettings), and one random key per account for the managed
+// agents (the default account and every account of the credentials file).
+func newServerAuth(s settings) *serverAuth {
+	sc := awsproto.SigV4Config{DefaultAccount: s.Account, Strict: s.StrictAuth, Keys: maps.Clone(s.keys)}
+	accounts := map[string]bool{s.Account: true}
 	for _, c := range sc.Keys {
 		if c.Account != "" {
 			accounts[c.Account] = true
@@ -44,5 +39,5 @@ func newServerAuth(cfg Config) (*serverAuth, error) {
 		sc.Keys[id] = awsproto.Credential{SecretKey: secret, Account: account}
 		managed[account] = [2]string{id, secret}
 	}
-	return &serverAuth{verifier: awsproto.NewSigV4(sc), managed: managed}, nil
+	return &serverAuth{verifier: awsproto.NewSigV4(sc), managed: managed}
 }

@@ -37,6 +37,11 @@ type Config struct {
 	// stay disconnected before its tasks are stopped (a Go duration, "3m"
 	// when empty).
 	AgentDisconnectTimeout string `json:"agent_disconnect_timeout"`
+	// Store selects the state store: "bolt" (default, <data_dir>/state.db),
+	// "embedded-etcd" (a single-node etcd in <data_dir>/etcd) or
+	// "etcd://host:port[,host:port...][/namespace]" (an external etcd
+	// shared by several berth servers). See ParseStore.
+	Store string `json:"store"`
 	// TaskRetention is how long STOPPED tasks stay visible (a Go
 	// duration, "1h" when empty).
 	TaskRetention string `json:"task_retention"`
@@ -99,6 +104,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str("BERTH_DRIVER", &c.Driver)
 	str("BERTH_AGENT_DISCONNECT_TIMEOUT", &c.AgentDisconnectTimeout)
 	str("BERTH_TASK_RETENTION", &c.TaskRetention)
+	str("BERTH_STORE", &c.Store)
 	if v := getenv("BERTH_STRICT_AUTH"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -119,6 +125,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		return fmt.Errorf("data directory must not be empty")
+	}
+	if _, err := ParseStore(c.Store); err != nil {
+		return err
 	}
 	switch c.LogFormat {
 	case "text", "json":

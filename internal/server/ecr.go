@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecrapi"
@@ -43,19 +42,13 @@ type ecrSubsystem struct {
 // newECR builds the ECR subsystem. listenAddr is the address the API
 // listener is bound to (its real port when Listen ends in ":0"), from
 // which the default registry host is derived.
-func newECR(cfg Config, st store.Store, listenAddr string, log *slog.Logger) (*ecrSubsystem, error) {
+func newECR(s settings, st store.Store, listenAddr string, log *slog.Logger) (*ecrSubsystem, error) {
+	cfg := s.Config
 	key, err := loadTokenKey(filepath.Join(cfg.DataDir, tokenKeyFile))
 	if err != nil {
 		return nil, fmt.Errorf("ecr token key: %w", err)
 	}
-	interval, err := optDuration("lifecycle_interval", cfg.LifecycleInterval)
-	if err != nil {
-		return nil, err
-	}
-	grace, err := optDuration("registry_gc_grace_period", cfg.RegistryGCGracePeriod)
-	if err != nil {
-		return nil, err
-	}
+	interval, grace := s.lifecycleInterval, s.gcGracePeriod
 	api, svc, err := ecrapi.New(ecrapi.Config{
 		Store:             st,
 		BlobRoot:          filepath.Join(cfg.DataDir, "registry"),
@@ -100,21 +93,6 @@ func registryHost(cfg Config, listenAddr string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
-}
-
-// optDuration parses an optional duration setting ("" means the default).
-func optDuration(name, v string) (time.Duration, error) {
-	if v == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("%s: %q must be positive", name, v)
-	}
-	return d, nil
 }
 
 // loadTokenKey reads the token key, creating it (0600) on first start.

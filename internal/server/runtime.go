@@ -12,178 +12,218 @@ import (
 	"github.com/berth-dev/berth/internal/agent"
 	"github.com/berth-dev/berth/internal/controller"
 	"github.com/berth-dev/berth/internal/driver"
-	"github.com/berth-dev/berth/internal/driver/docker"
-	"github.com/berth-dev/berth/internal/driver/fake"
+	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecsapi"
+	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecsstore"
-	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/leader"
+	"github.com/berth-dev/berth/internal/runner"
 )
 
-// Defaults of the runtime settings.
-const (
-	DefaultDriver = "docker"
-)
-
-// runtimeSettings are the runtime's parsed settings.
-type runtimeSettings struct {
-	driver            string
-	disconnectTimeout time.Duration
-	taskRetention     time.Duration
+// taskRuntime is what makes tasks really run: the ACS websocket that agents
+// connect to, the controllers under one manager (the state cache, ACS
+// session hooks and task push on every server; agent disconnect timeout,
+// stopped-task retention, managed capacity and the token sweep on the
+// leader only) and the managed agents that run Fargate tasks in this
+// process. newRuntime starts nothing; Run does, and stops it all (cancel,
+// then wait) before it returns. Containers keep running when it stops;
+// agents adopt them when the server starts again.
+type taskRuntime struct {
+	log     *slog.Logger
+	acs     *acs.Server
+	tcs, sc *acs.TelemetryServer
+	manager *controller.Manager
+	fleet   *managedFleet
+	driver  driver.Driver
 }
 
-func parseRuntimeSettings(cfg Config) (runtimeSettings, error) {
-	rs := runtimeSettings{driver: cfg.Driver}
-	if rs.driver == "" {
-		rs.driver = DefaultDriver
-	}
-	switch rs.driver {
-	case "docker", "fake":
-	default:
-		return rs, fmt.Errorf("driver %q: want docker or fake", cfg.Driver)
-	}
-	var err error
-	if rs.disconnectTimeout, err = optDuration("agent_disconnect_timeout", cfg.AgentDisconnectTimeout); err != nil {
-		return rs, err
-	}
-	if rs.taskRetention, err = optDuration("task_retention", cfg.TaskRetention); err != nil {
-		return rs, err
-	}
-	return rs, nil
-}
-
-// startRuntime wires what makes tasks really run: the ACS websocket that
-// agents connect to, the controllers (task push, agent disconnect timeout,
-// stopped-task retention, managed capacity) and the managed agents that
-// run Fargate tasks in this process. addr is the API listener's address,
-// which the managed agents call over loopback like any agent. stop ends
-// it all and waits (containers keep running; agents adopt them when the
-// server starts again).
-func startRuntime(ctx context.Context, cfg Config, auth *serverAuth, st store.Store, repo *ecsstore.Repo, mux *http.ServeMux, addr string, log *slog.Logger) (stop func(), err error) {
-	rs, err := parseRuntimeSettings(cfg)
-	if err != nil {
-		return nil, err
-	}
-	drv, drvErr := openDriver(rs.driver, log)
+// newRuntime wires the runtime and mounts the agent endpoints on mux. addr
+// is the API listener's address, which the managed agents call over
+// loopback like any agent.
+func newRuntime(s settings, cache *ecscache.Cache, repo *ecsstore.Repo, auth *serverAuth, elector leader.Elector, sole bool, owner string, drivers *driver.Registry, mux *http.ServeMux, addr string, log *slog.Logger) *taskRuntime {
+	drv, drvErr := openManagedDriver(drivers, s.driver, owner, log)
 	if drvErr != nil {
-		log.Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", rs.driver, "error", drvErr)
+		log.With("subsystem", "runtime").Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", s.driver, "error", drvErr)
 	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	api, _ := ecsapi.New(ecsapi.Config{Repo: repo, Logger: log, DefaultAccount: cfg.Account})
+	api, _ := ecsapi.New(ecsapi.Config{Repo: repo, Logger: log, DefaultAccount: s.Account})
 	fleet := &managedFleet{
-		ctx: ctx, url: "http://" + addr, keys: auth.managed, defaultAccount: cfg.Account,
-		driver: drv, log: log.With("subsystem", "managed-agent"), agents: map[string]context.CancelFunc{},
+		url: "http://" + addr, keys: auth.managed, driver: drv, owner: owner,
+		log: log.With("subsystem", "managed-agent"), agents: map[string]*managedAgent{},
 	}
 	if drvErr != nil {
 		fleet.driverErr = drvErr.Error()
 	}
-	acsSrv := &acs.Server{
-		Authenticate: func(r *http.Request) (string, error) {
-			id, err := auth.verifier.Authenticate(r, nil)
-			if err != nil {
-				return "", err
-			}
-			if id.Account == "" {
-				id.Account = cfg.Account
-			}
-			return id.Account, nil
-		},
-		Logger: log.With("subsystem", "acs"),
+	authenticate := func(r *http.Request) (string, error) {
+		id, err := auth.verifier.Authenticate(r, nil)
+		if err != nil {
+			return "", err
+		}
+		if id.Account == "" {
+			id.Account = s.Account
+		}
+		return id.Account, nil
 	}
-	ctl := controller.New(controller.Config{
-		Repo: repo, Hub: &acsSrv.Hub, Resources: api.TaskResources,
-		DisconnectTimeout: rs.disconnectTimeout, TaskRetention: rs.taskRetention,
-		Managed: fleet.set, Logger: log.With("subsystem", "controller"),
-	})
-	acsSrv.Connect, acsSrv.Ready, acsSrv.Disconnect = ctl.Connect, ctl.Ready, ctl.Disconnect
-	if err := ctl.Load(ctx); err != nil {
-		cancel()
-		return nil, fmt.Errorf("controllers: %w", err)
-	}
-	mux.Handle("GET "+acs.Path, acsSrv)
-	mux.Handle("GET /"+ecsapi.TelemetryPath+"ws", acs.DrainHandler())
-	mux.Handle("GET /"+ecsapi.ServiceConnectPath+"ws", acs.DrainHandler())
+	acsSrv := &acs.Server{Authenticate: authenticate, Logger: log.With("subsystem", "acs")}
+	tcsSrv := &acs.TelemetryServer{Authenticate: authenticate, OnHealth: submitHealth(api), Logger: log.With("subsystem", "tcs")}
+	scSrv := &acs.TelemetryServer{Authenticate: authenticate, Logger: log.With("subsystem", "sc")}
 
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); ctl.Run(ctx) }()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			cancel()
-			acsSrv.Hub.CloseAll()
-			wg.Wait()
-			fleet.wait()
-			if drv != nil {
-				_ = drv.Close()
-			}
-		})
-	}, nil
+	clog := log.With("subsystem", "controller")
+	backend := &controller.RepoBackend{Repo: repo, Resources: api.TaskResources}
+	source := controller.NewCacheSource(cache)
+	push := controller.NewPush(controller.PushConfig{
+		Source: source, Sessions: controller.HubSessions{Hub: &acsSrv.Hub}, Loader: source.Loader(backend), Logger: clog,
+	})
+	hooks := controller.NewSessionHooks(controller.SessionsConfig{
+		Hub: &acsSrv.Hub, Source: source, Instances: backend, Push: push, SoleServer: sole, Logger: clog,
+	})
+	acsSrv.Connect, acsSrv.Ready, acsSrv.Disconnect = recordVersion(api, hooks.Connect, log), hooks.Ready, hooks.Disconnect
+
+	mgr := controller.NewManager(controller.ManagerConfig{Elector: elector, Logger: clog})
+	mgr.Add("state-cache", cache)
+	mgr.Add("sessions", hooks)
+	mgr.Add("push", push)
+	mgr.Add("disconnect", controller.NewDisconnect(controller.DisconnectConfig{
+		Source: source, Stopper: backend, Timeout: s.disconnectTimeout, Logger: clog,
+	}))
+	mgr.Add("retention", controller.NewRetention(controller.RetentionConfig{
+		Source: source, Deleter: backend, Retention: s.taskRetention, Logger: clog,
+	}))
+	mgr.Add("managed", controller.NewManagedFleet(controller.ManagedFleetConfig{Source: source, Fleet: fleet, Logger: clog}))
+	mgr.Add("tokens", controller.NewTokenSweep(controller.TokenSweepConfig{View: source, Tokens: backend, Logger: clog}))
+
+	mux.Handle("GET "+acs.Path, acsSrv)
+	mux.Handle("GET /"+ecsapi.TelemetryPath+"ws", tcsSrv)
+	mux.Handle("GET /"+ecsapi.ServiceConnectPath+"ws", scSrv)
+	return &taskRuntime{log: log, acs: acsSrv, tcs: tcsSrv, sc: scSrv, manager: mgr, fleet: fleet, driver: drv}
 }
 
-// openDriver opens the container driver of the managed capacity. A
-// Docker daemon that cannot be reached is reported but not fatal.
-func openDriver(name string, log *slog.Logger) (driver.Driver, error) {
-	if name == "fake" {
-		return fake.New(fake.Options{Logger: log.With("subsystem", "driver")}), nil
+// Run runs the controllers until ctx ends, then closes the agents'
+// sessions, stops the managed agents and closes the driver.
+func (rt *taskRuntime) Run(ctx context.Context) error {
+	err := rt.manager.Run(ctx)
+	rt.acs.Hub.CloseAll()
+	rt.tcs.Close()
+	rt.sc.Close()
+	rt.fleet.StopAll()
+	if rt.driver != nil {
+		_ = rt.driver.Close()
 	}
-	d, err := docker.New(docker.Options{Logger: log.With("subsystem", "driver")})
+	return err
+}
+
+// recordVersion wraps an ACS Connect hook: an accepted session's agent and
+// Docker versions are stored on its instance.
+func recordVersion(api *ecsapi.API, connect func(context.Context, *acs.Session) error, log *slog.Logger) func(context.Context, *acs.Session) error {
+	return func(ctx context.Context, s *acs.Session) error {
+		if err := connect(ctx, s); err != nil {
+			return err
+		}
+		v := ecs.VersionInfo{AgentVersion: s.AgentVersion, AgentHash: s.AgentHash, DockerVersion: s.DockerVersion}
+		if err := api.RecordAgentVersion(ctx, s.InstanceARN, v); err != nil {
+			log.Warn("cannot record the agent's version", "instance", s.InstanceARN, "error", err)
+		}
+		return nil
+	}
+}
+
+// submitHealth records the container health agents publish on telemetry.
+func submitHealth(api *ecsapi.API) func(context.Context, string, string, *acs.PublishHealthRequest) error {
+	return func(ctx context.Context, account, instance string, h *acs.PublishHealthRequest) error {
+		for _, th := range h.Tasks {
+			err := api.SubmitTaskHealth(ctx, account, instance, th)
+			switch {
+			case fault.Is(err, fault.AccessDenied), fault.Is(err, fault.InvalidParameter):
+				// Refused for good: acknowledged, not retried.
+			case err != nil:
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// openManagedDriver opens the container driver of the managed capacity. A
+// Docker daemon that cannot be reached is reported but not fatal.
+func openManagedDriver(drivers *driver.Registry, name, owner string, log *slog.Logger) (driver.Driver, error) {
+	d, err := drivers.Open(name, driver.Config{Logger: log.With("subsystem", "driver"), Params: map[string]string{"owner": owner}})
 	if err != nil {
 		return nil, err
 	}
-	pctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := d.Ping(pctx); err != nil {
-		return d, fmt.Errorf("Docker is unreachable: %w", err)
+	if p, ok := d.(driver.Pinger); ok {
+		pctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := p.Ping(pctx); err != nil {
+			return d, fmt.Errorf("Docker is unreachable: %w", err)
+		}
 	}
 	return d, nil
 }
 
 // managedFleet runs one in-process agent per cluster with managed
-// capacity, as the controller asks.
+// capacity, as the managed fleet controller asks. It implements
+// controller.Fleet.
 type managedFleet struct {
-	ctx            context.Context
-	url            string
-	keys           map[string][2]string
-	defaultAccount string
-	driver         driver.Driver
-	driverErr      string
-	log            *slog.Logger
+	url       string
+	keys      map[string][2]string
+	driver    driver.Driver
+	driverErr string
+	owner     string // the data directory's identity (driver.LabelOwner)
+	log       *slog.Logger
 
 	mu     sync.Mutex
-	agents map[string]context.CancelFunc // by instance ARN
+	agents map[string]*managedAgent // by cluster key
 	wg     sync.WaitGroup
 }
 
-func (f *managedFleet) set(m controller.ManagedInstance, run bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	cancel, running := f.agents[m.InstanceARN]
-	switch {
-	case run && !running:
-		if f.ctx.Err() != nil {
-			return
-		}
-		key, ok := f.keys[m.Scope.Account]
-		if !ok {
-			f.log.Warn("no access key for the account: its managed capacity cannot run (add one with an account to the credentials file)", "account", m.Scope.Account, "cluster", m.Cluster)
-			return
-		}
-		actx, cancel := context.WithCancel(f.ctx)
-		f.agents[m.InstanceARN] = cancel
-		a := agent.New(agent.Config{
-			ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key[0], SecretKey: key[1],
-			Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true,
-			Logger: f.log.With("cluster", m.Cluster),
-		})
-		f.wg.Add(1)
-		go func() { defer f.wg.Done(); _ = a.Run(actx) }()
-		f.log.Info("managed agent started", "cluster", m.Cluster, "account", m.Scope.Account, "region", m.Scope.Region)
-	case !run && running:
-		cancel()
-		delete(f.agents, m.InstanceARN)
-		f.log.Info("managed agent stopped", "cluster", m.Cluster)
-	}
+type managedAgent struct {
+	instanceARN string
+	cancel      context.CancelFunc
+	done        chan struct{}
 }
 
-func (f *managedFleet) wait() { f.wg.Wait() }
+var _ controller.Fleet = (*managedFleet)(nil)
+
+// Set implements controller.Fleet.
+func (f *managedFleet) Set(ctx context.Context, key string, m controller.ManagedInstance, run bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cur := f.agents[key]
+	if cur != nil && (!run || cur.instanceARN != m.InstanceARN) {
+		cur.cancel()
+		<-cur.done
+		delete(f.agents, key)
+		f.log.Info("managed agent stopped", "cluster", m.Cluster)
+		cur = nil
+	}
+	if !run || cur != nil || ctx.Err() != nil {
+		return
+	}
+	key2, ok := f.keys[m.Scope.Account]
+	if !ok {
+		f.log.Warn("no access key for the account: its managed capacity cannot run (add one with an account to the credentials file)", "account", m.Scope.Account, "cluster", m.Cluster)
+		return
+	}
+	actx, cancel := context.WithCancel(ctx)
+	a := agent.New(agent.Config{
+		ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key2[0], SecretKey: key2[1],
+		Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true,
+		Runner: runner.Config{Owner: f.owner},
+		Logger: f.log, // the agent adds the cluster
+	})
+	ma := &managedAgent{instanceARN: m.InstanceARN, cancel: cancel, done: make(chan struct{})}
+	f.agents[key] = ma
+	f.wg.Go(func() { defer close(ma.done); _ = a.Run(actx) })
+	f.log.Info("managed agent started", "cluster", m.Cluster, "account", m.Scope.Account, "region", m.Scope.Region)
+}
+
+// StopAll implements controller.Fleet.
+func (f *managedFleet) StopAll() {
+	f.mu.Lock()
+	for key, a := range f.agents {
+		a.cancel()
+		delete(f.agents, key)
+	}
+	f.mu.Unlock()
+	f.wg.Wait()
+}

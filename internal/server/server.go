@@ -8,55 +8,65 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/awsproto"
+	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/placement"
-	"github.com/berth-dev/berth/internal/store"
-	"github.com/berth-dev/berth/internal/store/bolt"
 )
 
-// Server is a running berth server.
+// Server is a berth server: the composition of its subsystems. New builds
+// it (and starts nothing); Run starts the background work and serves.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	store store.Store
-	http  *http.Server
-	ln    net.Listener
-	ecr   *ecrSubsystem
-	// stopRuntime ends the task runtime (see runtime.go).
-	stopRuntime func()
-	cache       *ecscache.Cache
-	placer      *placement.Placer
+	cfg settings
+	log *slog.Logger
+	// store is the state store (store.go: bolt or etcd, per cfg.Store)
+	// with its leader.Elector, which decides whether this server runs
+	// the leader-only controllers.
+	store   *openedStore
+	http    *http.Server
+	ln      net.Listener
+	ecr     *ecrSubsystem
+	runtime *taskRuntime
+	placer  *placement.Placer
 }
 
-// New builds a server from cfg: it opens the state store and binds the
-// listener, so that errors surface before Run.
+// New builds a server from cfg: it parses the whole configuration, opens
+// the state store and binds the listener, so that errors surface before
+// Run. No goroutine is started until Run.
 func New(cfg Config, log *slog.Logger) (*Server, error) {
-	if err := cfg.Validate(); err != nil {
+	drivers := Drivers()
+	s, err := parseSettings(cfg, drivers)
+	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := bolt.Open(filepath.Join(cfg.DataDir, "state.db"), bolt.Options{})
+	// The data directory's identity labels what its agents create, so that
+	// servers sharing a Docker daemon never adopt each other's containers.
+	owner, err := driver.LoadOwner(cfg.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("state store: %w", err)
-	}
-	auth, err := newServerAuth(cfg)
-	if err != nil {
-		st.Close()
 		return nil, err
 	}
-	// The ECS core: one repository, one state cache (fed by one watch),
-	// and the placer that reads it; Run runs the cache and the placer.
+	spec, err := ParseStore(cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(context.Background(), cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	auth := newServerAuth(s)
 	repo := ecsstore.New(st)
-	cache := ecscache.New(st, log.With("subsystem", "ecscache"))
+	// The one state cache: the controllers and placement read it; the
+	// runtime's manager runs it. The placer subscribes to it here, before
+	// it runs; Run runs the placer.
+	cache := ecscache.New(st, log.With("subsystem", "state-cache"))
 	placer := placement.New(repo, cache, log.With("subsystem", "placement"))
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
 		Repo: repo, Placer: placer, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
@@ -66,7 +76,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	ecrSub, err := newECR(cfg, st, ln.Addr().String(), log.With("subsystem", "ecr"))
+	ecrSub, err := newECR(s, st, ln.Addr().String(), log.With("subsystem", "ecr"))
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -84,15 +94,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
 	mux.Handle("/", router)
-	stopRuntime, err := startRuntime(context.Background(), cfg, auth, st, repo, mux, ln.Addr().String(), log.With("subsystem", "runtime"))
-	if err != nil {
-		ln.Close()
-		st.Close()
-		return nil, err
-	}
+	// A server alone on its store (bolt, embedded etcd) knows that no
+	// other server holds an agent's session.
+	sole := spec.Kind != StoreEtcd
+	rt := newRuntime(s, cache, repo, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
 
 	return &Server{
-		cfg: cfg, log: log, store: st, ln: ln, ecr: ecrSub, stopRuntime: stopRuntime, cache: cache, placer: placer,
+		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second},
 	}, nil
 }
@@ -100,38 +108,46 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 // Addr returns the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Run serves until ctx ends, then shuts down gracefully.
+// Run starts the background work (controllers, ECR lifecycle and GC) and
+// serves until ctx ends or the controllers fail; then it stops the
+// background work (cancel, then wait), shuts the listener down gracefully
+// and closes the store.
 func (s *Server) Run(ctx context.Context) error {
-	s.log.Info("berth server listening", "addr", s.Addr(), "data_dir", s.cfg.DataDir, "account", s.cfg.Account, "region", s.cfg.Region)
+	s.log.Info("berth server listening", "addr", s.Addr(), "data_dir", s.cfg.DataDir, "account", s.cfg.Account,
+		"unsigned_request_region", s.cfg.Region)
+	bgCtx, stopBg := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	rtErr := make(chan error, 1)
+	bg.Go(func() { s.ecr.Run(bgCtx) })
+	bg.Go(func() { _ = s.placer.Run(bgCtx) })
+	bg.Go(func() { rtErr <- s.runtime.Run(bgCtx) })
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
-	bgCtx, stopBg := context.WithCancel(ctx)
-	bgDone := make(chan struct{})
-	go func() { defer close(bgDone); s.ecr.Run(bgCtx) }()
-	// The ECS core outlives the HTTP server's shutdown (requests in
-	// flight still place and read), and stops before the store closes.
-	coreCtx, stopCore := context.WithCancel(context.WithoutCancel(ctx))
-	var core sync.WaitGroup
-	core.Go(func() {
-		if err := s.cache.Run(coreCtx); err != nil {
-			s.log.Error("state cache stopped", "error", err)
-		}
-	})
-	core.Go(func() { _ = s.placer.Run(coreCtx) })
+
 	var err error
+	served := false
 	select {
 	case err = <-errc:
+		served = true
+	case err = <-rtErr:
+		rtErr <- err
 	case <-ctx.Done():
-		s.stopRuntime()
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = s.http.Shutdown(sctx)
-		cancel()
 	}
+	// Background work first: the managed agents and the agents' sessions
+	// end before the listener closes.
 	stopBg()
-	<-bgDone
-	s.stopRuntime()
-	stopCore()
-	core.Wait()
+	bg.Wait()
+	if rerr := <-rtErr; rerr != nil && err == nil {
+		err = rerr
+	}
+	if !served {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if serr := s.http.Shutdown(sctx); serr != nil && err == nil {
+			err = serr
+		}
+		cancel()
+		<-errc
+	}
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}

@@ -2,11 +2,12 @@
 // github.com/moby/moby/client. It negotiates the API version with the
 // daemon and works with Engine 20.10 (API 1.41) and later.
 //
-// Construct it directly with [New], or through the driver registry, where
-// it is registered as "docker":
+// Construct it directly with [New], or through a driver registry, where
+// the composition root registers [Open] as "docker":
 //
 //	d, err := docker.New(docker.Options{Logger: logger})
-//	d, err := driver.Open("docker", driver.Config{Logger: logger,
+//	drivers.Register("docker", docker.Open)
+//	d, err := drivers.Open("docker", driver.Config{Logger: logger,
 //		Params: map[string]string{"host": "unix:///var/run/docker.sock"}})
 //
 // # Networking
@@ -24,7 +25,9 @@
 //     task's containers join the sandbox's network namespace (NetworkMode
 //     "container:<sandbox>"), so they share localhost, exactly as in ECS.
 //     The task's ports are also published on 127.0.0.1 with dynamic host
-//     ports, so that a local load balancer can reach them.
+//     ports, so that a local load balancer can reach them. The sandbox's
+//     die and destroy events are reported with TaskNetwork set: its task
+//     has lost its network.
 //
 // The sandbox image ("berth/sandbox:latest" by default) is built offline on
 // first use: from the host's static busybox (/usr/bin/busybox) if present,
@@ -37,7 +40,8 @@
 // A container whose spec carries [driver.TaskResources] joins its task's
 // cgroup, as the ECS agent's task cgroups do: CreateContainer creates (or
 // refreshes, so retries, restarts and reboots are safe) /berth/<id>
-// (Options.CgroupRoot) with the task's limits and makes it the container's
+// (Options.CgroupRoot; /berth/<owner>/<id> with Options.Owner, so that
+// berth servers and agents sharing the host prune only their own) with the task's limits and makes it the container's
 // cgroup parent (HostConfig.CgroupParent), so that all the task's
 // containers share them:
 //

@@ -63,6 +63,12 @@ type Options struct {
 	// which task cgroups are created, one per task: /CgroupRoot/<task id>.
 	// Empty means DefaultCgroupRoot.
 	CgroupRoot string
+	// Owner is the identity of the berth data directory this driver works
+	// for (see [driver.LabelOwner]). It scopes task cgroups to
+	// /CgroupRoot/<Owner>/<task id>, so that pruning them never touches
+	// those of another berth server or agent on the same host. Empty keeps
+	// /CgroupRoot/<task id>.
+	Owner string
 	// NoTaskCgroups disables task cgroups: task-level limits are then
 	// applied to each container of the task (see the package
 	// documentation).
@@ -94,18 +100,21 @@ var (
 	_ driver.Pinger    = (*Driver)(nil)
 )
 
-func init() {
-	driver.Register("docker", func(cfg driver.Config) (driver.Driver, error) {
-		return New(Options{
-			Logger:        cfg.Logger,
-			Host:          cfg.Params["host"],
-			AWSVPCNetwork: cfg.Params["awsvpc-network"],
-			AWSVPCSubnet:  cfg.Params["awsvpc-subnet"],
-			SandboxImage:  cfg.Params["sandbox-image"],
-			Busybox:       cfg.Params["busybox"],
-			CgroupRoot:    cfg.Params["cgroup-root"],
-			NoTaskCgroups: cfg.Params["task-cgroups"] == "false",
-		})
+// Open is the docker driver's [driver.Factory], for a [driver.Registry]
+// (the composition root registers it as "docker"). Params: host,
+// awsvpc-network, awsvpc-subnet, sandbox-image, busybox, cgroup-root,
+// owner and task-cgroups ("false" turns task cgroups off).
+func Open(cfg driver.Config) (driver.Driver, error) {
+	return New(Options{
+		Logger:        cfg.Logger,
+		Host:          cfg.Params["host"],
+		AWSVPCNetwork: cfg.Params["awsvpc-network"],
+		AWSVPCSubnet:  cfg.Params["awsvpc-subnet"],
+		SandboxImage:  cfg.Params["sandbox-image"],
+		Busybox:       cfg.Params["busybox"],
+		CgroupRoot:    cfg.Params["cgroup-root"],
+		Owner:         cfg.Params["owner"],
+		NoTaskCgroups: cfg.Params["task-cgroups"] == "false",
 	})
 }
 
@@ -131,6 +140,12 @@ func New(opts Options) (*Driver, error) {
 		opts.CgroupRoot = DefaultCgroupRoot
 	}
 	opts.CgroupRoot = strings.TrimPrefix(path.Clean("/"+opts.CgroupRoot), "/")
+	if opts.Owner != "" {
+		if err := driver.ValidateOwner(opts.Owner); err != nil {
+			return nil, fmt.Errorf("docker driver: %w", err)
+		}
+		opts.CgroupRoot = path.Join(opts.CgroupRoot, opts.Owner)
+	}
 	for el := range strings.SplitSeq(opts.CgroupRoot, "/") {
 		if driver.ValidateTaskResourcesID(el) != nil {
 			return nil, fmt.Errorf("docker driver: invalid cgroup root %q", opts.CgroupRoot)

@@ -63,10 +63,12 @@ func toEvent(msg events.Message) (driver.ContainerEvent, bool) {
 		return driver.ContainerEvent{}, false
 	}
 	attrs := msg.Actor.Attributes
-	if attrs[labelRole] == roleSandbox {
-		return driver.ContainerEvent{}, false
+	sandbox := attrs[labelRole] == roleSandbox
+	if sandbox && msg.Action != "die" && msg.Action != "destroy" {
+		return driver.ContainerEvent{}, false // only its end matters
 	}
 	ev := driver.ContainerEvent{
+		TaskNetwork: sandbox,
 		ContainerID: msg.Actor.ID,
 		Name:        attrs["name"],
 		Image:       attrs["image"],

@@ -40,8 +40,19 @@ func TestToEvent(t *testing.T) {
 	if _, ok := toEvent(msg("exec_start: sh", nil)); ok {
 		t.Error("exec_start reported")
 	}
-	if _, ok := toEvent(msg("die", map[string]string{labelRole: roleSandbox})); ok {
-		t.Error("sandbox event reported")
+	// Of a sandbox only its end is reported, marked as a task network's.
+	for _, action := range []string{"die", "destroy"} {
+		if ev, ok := toEvent(msg(action, map[string]string{labelRole: roleSandbox, driver.LabelTaskARN: "arn"})); !ok || !ev.TaskNetwork || ev.ContainerID != "abc" || ev.Labels[driver.LabelTaskARN] != "arn" {
+			t.Errorf("sandbox %s: %+v, %v", action, ev, ok)
+		}
+	}
+	for _, action := range []string{"start", "oom", "health_status: healthy"} {
+		if _, ok := toEvent(msg(action, map[string]string{labelRole: roleSandbox})); ok {
+			t.Errorf("sandbox %s reported", action)
+		}
+	}
+	if ev, _ := toEvent(msg("die", nil)); ev.TaskNetwork {
+		t.Error("a container's die marked as a task network's")
 	}
 }
 

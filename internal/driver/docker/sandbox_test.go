@@ -74,7 +74,9 @@ func TestSandboxFromPauseBinary(t *testing.T) {
 
 func TestOpenByName(t *testing.T) {
 	dockertest.New(t)
-	d, err := driver.Open("docker", driver.Config{Logger: dockertest.Logger(t)})
+	r := driver.NewRegistry()
+	r.Register("docker", docker.Open)
+	d, err := r.Open("docker", driver.Config{Logger: dockertest.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -306,7 +306,9 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestOpenByName(t *testing.T) {
-	d, err := driver.Open("fake", driver.Config{Params: map[string]string{"images": "a:1,b"}})
+	r := driver.NewRegistry()
+	r.Register("fake", fake.Open)
+	d, err := r.Open("fake", driver.Config{Params: map[string]string{"images": "a:1,b"}})
 	if err != nil {
 		t.Fatal(err)
 	}

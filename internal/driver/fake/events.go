@@ -112,3 +112,20 @@ func (d *Driver) emit(c *container, typ driver.EventType) {
 		s.push(ev)
 	}
 }
+
+// emitNetwork sends an event about a task network sandbox; d.mu is held.
+func (d *Driver) emitNetwork(n *taskNetwork, typ driver.EventType) {
+	if len(d.subs) == 0 {
+		return
+	}
+	ev := driver.ContainerEvent{
+		Type: typ, ContainerID: n.tn.ID, Name: n.tn.Name, Labels: maps.Clone(n.tn.Labels),
+		Time: d.now(), TaskNetwork: true,
+	}
+	if typ == driver.EventDie {
+		ev.ExitCode = 137
+	}
+	for s := range d.subs {
+		s.push(ev)
+	}
+}

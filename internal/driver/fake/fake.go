@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-dev/berth/internal/driver"
@@ -81,6 +82,9 @@ type Driver struct {
 	nextIP     uint32 // host part of the next IP
 	nextPort   int
 	closed     bool
+	// down mirrors closed for Ping, which must not wait for mu: a driver
+	// busy with many tasks is not a dead one.
+	down atomic.Bool
 }
 
 var (
@@ -89,14 +93,15 @@ var (
 	_ driver.Pinger    = (*Driver)(nil)
 )
 
-func init() {
-	driver.Register("fake", func(cfg driver.Config) (driver.Driver, error) {
-		var images []string
-		if s := cfg.Params["images"]; s != "" {
-			images = strings.Split(s, ",")
-		}
-		return New(Options{Logger: cfg.Logger, Images: images}), nil
-	})
+// Open is the fake driver's [driver.Factory], for a [driver.Registry]
+// (the composition root registers it as "fake"). Param images: a
+// comma-separated list of images present from the start.
+func Open(cfg driver.Config) (driver.Driver, error) {
+	var images []string
+	if s := cfg.Params["images"]; s != "" {
+		images = strings.Split(s, ",")
+	}
+	return New(Options{Logger: cfg.Logger, Images: images}), nil
 }
 
 // New returns an empty fake driver.
@@ -204,11 +209,10 @@ func notFound(kind, id string) error {
 	return fmt.Errorf("fake: no such %s: %s: %w", kind, id, driver.ErrNotFound)
 }
 
-// Ping fails only after Close.
+// Ping fails only after Close. It does not take the driver's lock, so it
+// answers at once however busy the driver is.
 func (d *Driver) Ping(ctx context.Context) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
+	if d.down.Load() {
 		return fmt.Errorf("fake: driver closed")
 	}
 	return ctx.Err()
@@ -219,6 +223,7 @@ func (d *Driver) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.closed = true
+	d.down.Store(true)
 	for s := range d.subs {
 		s.close()
 		delete(d.subs, s)
@@ -283,6 +288,7 @@ func (d *Driver) CreateTaskNetwork(ctx context.Context, spec driver.TaskNetworkS
 		if !hasLabels(n.tn.Labels, spec.Labels) {
 			return driver.TaskNetwork{}, fmt.Errorf("fake: create task network %s: name taken with other labels: %w", spec.Name, driver.ErrConflict)
 		}
+		n.tn.Running = true // (re)started, as Docker's sandbox would be
 		return cloneNetwork(n.tn), nil
 	}
 	if d.names[spec.Name] != "" {
@@ -341,8 +347,29 @@ func (d *Driver) RemoveTaskNetwork(ctx context.Context, id string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if n := d.network(id); n != nil {
+		if n.tn.Running {
+			d.emitNetwork(n, driver.EventDie)
+		}
+		d.emitNetwork(n, driver.EventDestroy)
 		delete(d.networks, n.tn.ID)
 		delete(d.netNames, n.tn.Name)
+	}
+	return nil
+}
+
+// KillTaskNetwork makes a task network's sandbox die behind the runner's
+// back (as `docker kill` of the sandbox would): it is reported not
+// running, with a die event.
+func (d *Driver) KillTaskNetwork(id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := d.network(id)
+	if n == nil {
+		return notFound("task network", id)
+	}
+	if n.tn.Running {
+		n.tn.Running = false
+		d.emitNetwork(n, driver.EventDie)
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // startEtcd starts one embedded etcd for the whole test.
-func startEtcd(t *testing.T) *etcdserver.Server {
+func startEtcd(t testing.TB) *etcdserver.Server {
 	t.Helper()
 	srv, err := etcdserver.Start(t.Context(), etcdserver.Config{Dir: t.TempDir()})
 	if err != nil {

@@ -1,0 +1,164 @@
+package controller
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Defaults of the reconcilers' settings.
+const (
+	DefaultDisconnectTimeout = 3 * time.Minute
+	DefaultTaskRetention     = time.Hour
+)
+
+// StopReasonAgentDisconnected is the stoppedReason of the tasks of an
+// instance whose agent stayed disconnected past the timeout.
+const StopReasonAgentDisconnected = "Task stopped because the container instance's agent disconnected"
+
+// TaskStopper stops tasks on the control plane's behalf.
+type TaskStopper interface {
+	// StopAway records a task of an instance whose agent is away as
+	// STOPPED with the reason (releasing what it reserved), unless it is
+	// STOPPED already or no longer on that instance.
+	StopAway(ctx context.Context, t TaskInfo, reason string, now time.Time) error
+}
+
+// DisconnectConfig configures the disconnect reconciler.
+type DisconnectConfig struct {
+	Source  Source
+	Stopper TaskStopper
+	// Timeout is how long an agent may stay away before its instance's
+	// tasks are stopped (DefaultDisconnectTimeout if zero).
+	Timeout time.Duration
+	Logger  *slog.Logger
+}
+
+// Disconnect stops the tasks of an instance whose agent stayed away
+// longer than the timeout (key: instance ARN). An instance is away from
+// the moment this server sees it disconnected (or, for one already
+// disconnected, from when this server starts leading): a new leader gives
+// every agent the full timeout. It is leader-only: the decision is
+// cluster-wide and must be taken once.
+type Disconnect struct {
+	cfg  DisconnectConfig
+	loop loop
+
+	mu        sync.Mutex
+	awaySince map[string]time.Time // instance ARN → when it was seen away
+}
+
+var (
+	_ Runnable               = (*Disconnect)(nil)
+	_ LeaderElectionRunnable = (*Disconnect)(nil)
+)
+
+// NewDisconnect returns the disconnect reconciler and subscribes it to its
+// source.
+func NewDisconnect(cfg DisconnectConfig) *Disconnect {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultDisconnectTimeout
+	}
+	d := &Disconnect{cfg: cfg, awaySince: map[string]time.Time{}}
+	d.loop = loop{name: "disconnect", workers: 2, rec: d.Reconcile, log: cfg.Logger}
+	cfg.Source.Subscribe(Handlers{Instance: d.onInstance, Task: d.onTask})
+	return d
+}
+
+// NeedLeaderElection is true: one server decides.
+func (d *Disconnect) NeedLeaderElection() bool { return true }
+
+func (d *Disconnect) onInstance(old, cur *InstanceInfo) {
+	switch {
+	case cur == nil:
+		d.mu.Lock()
+		delete(d.awaySince, old.ARN)
+		d.mu.Unlock()
+	case cur.Connected:
+		d.mu.Lock()
+		delete(d.awaySince, cur.ARN)
+		d.mu.Unlock()
+	case old == nil || old.Connected:
+		d.mu.Lock()
+		d.awaySince[cur.ARN] = time.Now()
+		d.mu.Unlock()
+		d.loop.addAfter(cur.ARN, d.cfg.Timeout)
+	}
+}
+
+// onTask queues the instance of a task placed while its agent is away.
+func (d *Disconnect) onTask(old, cur *TaskInfo) {
+	if cur != nil && cur.Instance != "" && !cur.Stopped() && (old == nil || old.Instance != cur.Instance) {
+		d.loop.add(cur.Instance)
+	}
+}
+
+// Run reconciles until ctx ends (the end of the leadership term).
+func (d *Disconnect) Run(ctx context.Context) error {
+	if err := d.cfg.Source.WaitSynced(ctx); err != nil {
+		return nil
+	}
+	d.loop.run(ctx, func(add func(string), _ func(string, time.Duration)) {
+		now := time.Now()
+		for _, inst := range d.cfg.Source.Instances() {
+			if inst.Connected {
+				continue
+			}
+			// A new term gives every away agent the full timeout: what
+			// was seen before (or by another leader) is not trusted.
+			d.mu.Lock()
+			d.awaySince[inst.ARN] = now
+			d.mu.Unlock()
+			add(inst.ARN)
+		}
+	})
+	return nil
+}
+
+// disconnectDecision decides for one instance: how long to wait before
+// looking again (0: not until it changes), or which tasks to stop now.
+func disconnectDecision(inst InstanceInfo, found bool, tasks []TaskInfo, since time.Time, away bool, now time.Time, timeout time.Duration) (wait time.Duration, stop []TaskInfo) {
+	if !found || inst.Connected || !away {
+		return 0, nil
+	}
+	for _, t := range tasks {
+		if !t.Stopped() && t.Instance == inst.ARN {
+			stop = append(stop, t)
+		}
+	}
+	if len(stop) == 0 {
+		return 0, nil
+	}
+	if w := since.Add(timeout).Sub(now); w > 0 {
+		return w, nil
+	}
+	return 0, stop
+}
+
+// Reconcile stops an away instance's tasks once its timeout has passed.
+func (d *Disconnect) Reconcile(ctx context.Context, arn string) (time.Duration, error) {
+	inst, found := d.cfg.Source.Instance(arn)
+	d.mu.Lock()
+	since, away := d.awaySince[arn]
+	d.mu.Unlock()
+	now := time.Now()
+	wait, stop := disconnectDecision(inst, found, d.cfg.Source.InstanceTasks(arn), since, away, now, d.cfg.Timeout)
+	if wait > 0 || len(stop) == 0 {
+		return wait, nil
+	}
+	for _, t := range stop {
+		// The agent may have come back meanwhile.
+		if cur, ok := d.cfg.Source.Instance(arn); !ok || cur.Connected {
+			return 0, nil
+		}
+		if err := d.cfg.Stopper.StopAway(ctx, t, StopReasonAgentDisconnected, now); err != nil {
+			return 0, err
+		}
+	}
+	d.cfg.Logger.Warn("agent disconnected too long: its tasks were stopped", "instance", arn, "tasks", len(stop), "timeout", d.cfg.Timeout)
+	return 0, nil
+}
