@@ -59,6 +59,14 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if spec.Kind == StoreEtcd {
+		// Servers on one etcd share one managed capacity and so the
+		// owner identity of its containers (sharedOwner).
+		if owner, err = sharedOwner(context.Background(), st); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	auth := newServerAuth(s)
 	repo := ecsstore.New(st)
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
