@@ -76,8 +76,10 @@
 //	STOPPED ──────────── after Config.CleanupAfter (default 2m, kept for
 //	                     logs and inspection): remove the containers,
 //	                     task-scoped volumes and task-level resources (the
-//	                     task cgroup); the task is remembered for
-//	                     Config.ForgetAfter so that it never runs again
+//	                     task cgroup); the task's final report (only
+//	                     it) is remembered for Config.ForgetAfter, at
+//	                     most Config.MaxFinished of them, so that it
+//	                     never runs again
 //
 // Container reasons follow ECS: "CannotPullContainerError: <daemon
 // message>", "CannotCreateContainerError: ...", "CannotStartContainerError:
