@@ -248,8 +248,17 @@ func TestStockECSAgentAnywhere(t *testing.T) {
 	if id := aws.ToString(ci.Ec2InstanceId); !strings.HasPrefix(id, "mi-") || len(id) != 20 {
 		t.Errorf("ECS Anywhere instance ID %q, want mi- and 17 hex digits", id)
 	}
-	if v := ci.VersionInfo; v == nil || aws.ToString(v.AgentVersion) == "" || aws.ToString(v.AgentHash) == "" || !strings.HasPrefix(aws.ToString(v.DockerVersion), "DockerVersion: ") {
-		t.Errorf("versionInfo %+v", ci.VersionInfo)
+	// The versions come with the ACS session, recorded once it is accepted.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		v := ci.VersionInfo
+		if v != nil && aws.ToString(v.AgentVersion) != "" && aws.ToString(v.AgentHash) != "" && strings.HasPrefix(aws.ToString(v.DockerVersion), "DockerVersion: ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("versionInfo %+v", v)
+		}
+		time.Sleep(100 * time.Millisecond)
+		ci = waitInstance(t, c, cluster, true, logs)
 	}
 	names := attributeNames(ci)
 	for _, invented := range []string{"ecs.capability.task-eni", "com.amazonaws.ecs.capability.task-iam-role"} {
@@ -276,4 +285,27 @@ func TestStockECSAgentAnywhere(t *testing.T) {
 		}
 	}
 	checkHealthTask(t, arn)
+
+	// The db turns unhealthy: the agent publishes it on telemetry, and
+	// DescribeTasks shows it.
+	db := ""
+	for _, ct := range tk.Containers {
+		if aws.ToString(ct.Name) == "db" {
+			db = aws.ToString(ct.RuntimeId)
+		}
+	}
+	if out, err := exec.Command("docker", "exec", db, "rm", "/ready").CombinedOutput(); err != nil {
+		t.Fatalf("docker exec: %v %s", err, out)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		tk := describeTask(t, c, cluster, arn)
+		if tk.HealthStatus == types.HealthStatusUnhealthy {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the task stayed %s/%s after its db failed its health check; log:\n%s", aws.ToString(tk.LastStatus), tk.HealthStatus, logs())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }

@@ -232,16 +232,6 @@ func (a *Agent) runRunner(ctx context.Context) {
 	}
 }
 
-type registerIn struct {
-	Cluster                  string          `json:"cluster"`
-	ContainerInstanceARN     string          `json:"containerInstanceArn,omitempty"`
-	InstanceIdentityDocument string          `json:"instanceIdentityDocument,omitempty"`
-	TotalResources           []ecs.Resource  `json:"totalResources"`
-	VersionInfo              ecs.VersionInfo `json:"versionInfo"`
-	Attributes               []ecs.Attribute `json:"attributes,omitempty"`
-	Tags                     []ecs.Tag       `json:"tags,omitempty"`
-}
-
 type registerOut struct {
 	ContainerInstance struct {
 		ARN string `json:"containerInstanceArn"`
@@ -294,7 +284,7 @@ func (a *Agent) register(ctx context.Context) error {
 		mem = hostMemoryMiB()
 	}
 	doc, _ := json.Marshal(map[string]string{"instanceType": "berth.host", "architecture": goarch()})
-	in := registerIn{
+	in := acs.RegisterContainerInstanceInput{
 		Cluster: a.cfg.Cluster, ContainerInstanceARN: a.InstanceARN(), InstanceIdentityDocument: string(doc),
 		TotalResources: []ecs.Resource{
 			{Name: ecs.ResourceCPU, Type: ecs.ResourceTypeInteger, IntegerValue: cpu},
@@ -302,7 +292,7 @@ func (a *Agent) register(ctx context.Context) error {
 			{Name: ecs.ResourcePorts, Type: ecs.ResourceTypeStringSet, StringSetValue: []string{"22", "2375", "2376", "51678", "51679"}},
 			{Name: ecs.ResourcePortsUDP, Type: ecs.ResourceTypeStringSet, StringSetValue: []string{}},
 		},
-		VersionInfo: ecs.VersionInfo{AgentVersion: Version, AgentHash: "berth"},
+		VersionInfo: &ecs.VersionInfo{AgentVersion: Version, AgentHash: "berth"},
 		Attributes:  append(ecs.BerthAgentCapabilities(a.dockerAPIVersion(ctx), true), a.cfg.Attributes...), Tags: a.cfg.Tags,
 	}
 	var out registerOut
@@ -384,10 +374,6 @@ func hostMemoryMiB() int {
 	return 2048
 }
 
-type discoverOut struct {
-	Endpoint string `json:"endpoint"`
-}
-
 // sessionLoop keeps an ACS session open.
 func (a *Agent) sessionLoop(ctx context.Context) {
 	backoff := 200 * time.Millisecond
@@ -431,8 +417,8 @@ func (a *Agent) setConnected(v bool) {
 
 func (a *Agent) session(ctx context.Context) error {
 	arn := a.InstanceARN()
-	var out discoverOut
-	if err := a.api.call(ctx, "DiscoverPollEndpoint", map[string]string{"cluster": a.cfg.Cluster, "containerInstance": arn}, &out); err != nil {
+	var out acs.DiscoverPollEndpointOutput
+	if err := a.api.call(ctx, "DiscoverPollEndpoint", acs.DiscoverPollEndpointInput{Cluster: a.cfg.Cluster, ContainerInstance: arn}, &out); err != nil {
 		return err
 	}
 	c := &acs.Client{

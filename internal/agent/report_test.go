@@ -173,8 +173,16 @@ func TestReportRetriesAndOrdering(t *testing.T) {
 	if overlap {
 		t.Error("two reports of one task were in flight at once")
 	}
+	// The fake records a call before it answers: wait for the agent to
+	// have taken the last answers.
+	deadline := time.Now().Add(5 * time.Second)
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	for (len(a.pending) != 0 || len(a.inflight) != 0) && time.Now().Before(deadline) {
+		a.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		a.mu.Lock()
+	}
 	if len(a.pending) != 0 || len(a.inflight) != 0 {
 		t.Errorf("pending %d, inflight %d after delivery", len(a.pending), len(a.inflight))
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,24 @@ type clock struct{ off atomic.Int64 }
 
 func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
 func (c *clock) advance(d time.Duration) { c.off.Add(int64(d)) }
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 type testAPI struct {
 	*API
@@ -196,7 +215,8 @@ func TestTokens(t *testing.T) {
 // policy (keep the last ten) and checks that the two oldest images and
 // their blobs are gone, and every blob of the remaining ten is on disk.
 func TestLifecycleExpiresAndCollects(t *testing.T) {
-	ta := newTestAPI(t, nil)
+	var logBuf syncBuffer
+	ta := newTestAPI(t, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logBuf, nil)) })
 	ctx := context.Background()
 	ta.createRepo(t, "web")
 	var imgs []pushedImage
@@ -237,6 +257,13 @@ func TestLifecycleExpiresAndCollects(t *testing.T) {
 	}
 	if stats.ImagesExpired != 2 || stats.BlobsDeleted != 4 || stats.Repositories != 1 {
 		t.Errorf("stats %+v", stats)
+	}
+	// each expiry is logged at info with the repository and its tags
+	for i := range 2 {
+		want := fmt.Sprintf(`level=INFO msg="ecr: lifecycle policy expired image" account=%s region=%s repository=web digest=%s tags=[v%d] rulePriority=1`, tAccount, tRegion, imgs[i].digest, i)
+		if !strings.Contains(logBuf.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logBuf.String())
+		}
 	}
 	reg, _ := ta.Registry(tAccount, tRegion)
 	left, err := reg.ListImages(ctx, "web")

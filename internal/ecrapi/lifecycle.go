@@ -436,7 +436,7 @@ func (a *API) applyLifecycle(ctx context.Context, sc scope, rec *repoRecord) (in
 			return n, err
 		}
 		n++
-		a.log.Info("ecr: lifecycle policy expired image", "repository", rec.Name, "digest", e.Image.Digest,
+		a.log.Info("ecr: lifecycle policy expired image", "account", sc.Account, "region", sc.Region, "repository", rec.Name, "digest", e.Image.Digest,
 			"tags", e.Image.Tags, "rulePriority", e.RulePriority)
 	}
 	a.lcMu.Lock()

@@ -38,17 +38,12 @@ func (a *API) addTaskOps(ops map[string]awsproto.Op) {
 	ops["SubmitAttachmentStateChanges"] = awsproto.Handle(a.submitAttachmentStateChanges)
 }
 
-type registerInstanceIn struct {
-	Cluster                           string            `json:"cluster"`
-	InstanceIdentityDocument          string            `json:"instanceIdentityDocument"`
-	InstanceIdentityDocumentSignature string            `json:"instanceIdentityDocumentSignature"`
-	TotalResources                    []ecs.Resource    `json:"totalResources"`
-	VersionInfo                       *ecs.VersionInfo  `json:"versionInfo"`
-	ContainerInstanceARN              string            `json:"containerInstanceArn"`
-	Attributes                        []ecs.Attribute   `json:"attributes"`
-	PlatformDevices                   []json.RawMessage `json:"platformDevices"`
-	Tags                              []ecs.Tag         `json:"tags"`
-}
+// The registration and discovery shapes are defined once, in acs.
+type (
+	registerInstanceIn      = acs.RegisterContainerInstanceInput
+	discoverPollEndpointIn  = acs.DiscoverPollEndpointInput
+	discoverPollEndpointOut = acs.DiscoverPollEndpointOutput
+)
 
 // identityDocument is the part of an EC2 instance identity document berth
 // reads.
@@ -158,7 +153,7 @@ func (a *API) reregister(ctx context.Context, sc ecs.Scope, cluster string, in *
 			ci.VersionInfo = *in.VersionInfo
 		}
 		if len(in.Attributes) > 0 {
-			if err := ci.PutAttributes(in.Attributes); err != nil {
+			if err := ci.Reregister(in.Attributes); err != nil {
 				return err
 			}
 		}
@@ -176,18 +171,6 @@ func (a *API) reregister(ctx context.Context, sc ecs.Scope, cluster string, in *
 		return nil, err
 	}
 	return &instanceResult{ContainerInstance: out}, nil
-}
-
-type discoverPollEndpointIn struct {
-	ContainerInstance string `json:"containerInstance"`
-	Cluster           string `json:"cluster"`
-	ZoneID            string `json:"zoneId"`
-}
-
-type discoverPollEndpointOut struct {
-	Endpoint               string `json:"endpoint"`
-	TelemetryEndpoint      string `json:"telemetryEndpoint"`
-	ServiceConnectEndpoint string `json:"serviceConnectEndpoint"`
 }
 
 // Paths of the agent-facing websocket endpoints, relative to berth's

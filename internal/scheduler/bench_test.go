@@ -27,6 +27,8 @@ func benchSnapshot() Snapshot {
 		ci, err := ecs.NewContainerInstance(ecs.Scope{Account: "123456789012", Region: "us-east-1"}, cluster, ecs.InstanceRegistration{
 			EC2InstanceID: fmt.Sprintf("i-%017d", i), InstanceType: types[i%2], AvailabilityZone: zones[i%3],
 			CPU: 16384, Memory: 65536,
+			// an agent advertises its capabilities; the request needs this one
+			Attributes: []ecs.Attribute{{Name: "ecs.capability.task-eni"}},
 		}, fmt.Sprintf("%032x", i), testTime)
 		if err != nil {
 			panic(err)

@@ -439,3 +439,35 @@ func TestStateOfAndRequestFor(t *testing.T) {
 		t.Errorf("plan = %+v", plan)
 	}
 }
+
+// EXTERNAL tasks go only to ECS Anywhere instances, other tasks only to the
+// rest, as ecs.LaunchTypeFits says.
+func TestPlaceByLaunchType(t *testing.T) {
+	external := []ecs.Attribute{{Name: ecs.AttrExternal}}
+	snap := snapshot(
+		inst{name: "ec2", cpu: 4096, mem: 4096},
+		inst{name: "anywhere", cpu: 4096, mem: 4096, attrs: external},
+	)
+	for _, c := range []struct {
+		launchType, want, refused string
+	}{
+		{ecs.LaunchEC2, "ec2", "anywhere"},
+		{"", "ec2", "anywhere"},
+		{ecs.LaunchExternal, "anywhere", "ec2"},
+	} {
+		plan := Place(snap, Request{Count: 2, CPU: 10, Memory: 10, LaunchType: c.launchType}, rand.New(rand.NewPCG(1, 1)))
+		if got := names(plan); !slices.Equal(got, []string{c.want, c.want}) {
+			t.Errorf("%q tasks placed on %v, want only %s", c.launchType, got, c.want)
+		}
+		for _, st := range snap.Instances {
+			if st.Instance.IsExternal() != (c.launchType == ecs.LaunchExternal) && ecs.LaunchTypeFits(c.launchType, st.Instance) {
+				t.Errorf("LaunchTypeFits(%q) disagrees with the scheduler on %s", c.launchType, st.Instance.ID)
+			}
+		}
+	}
+	only := snapshot(inst{name: "anywhere", cpu: 4096, mem: 4096, attrs: external})
+	plan := Place(only, Request{Count: 1, CPU: 10, Memory: 10, LaunchType: ecs.LaunchEC2}, rand.New(rand.NewPCG(1, 1)))
+	if plan.Unplaced != 1 || failures(plan)["anywhere"] != ecs.ReasonAttribute {
+		t.Errorf("an EC2 task on an external-only cluster: %+v", plan)
+	}
+}

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -168,4 +170,35 @@ func (o *openedStore) Close() error {
 		return errors.New("store not open")
 	}
 	return o.close()
+}
+
+// ownerKey holds the owner identity (driver.LabelOwner) shared by the
+// servers of one etcd namespace.
+const ownerKey = "/meta/owner"
+
+// sharedOwner returns the owner identity of the servers that share st,
+// creating it on first use. Servers on one etcd run one managed capacity,
+// whichever of them leads, so the containers it creates must carry one
+// identity: a new leader adopts what the old one started.
+func sharedOwner(ctx context.Context, st store.Store) (string, error) {
+	for {
+		kv, err := st.Get(ctx, ownerKey)
+		if err == nil {
+			return string(kv.Value), nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return "", fmt.Errorf("owner identity: %w", err)
+		}
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		_, err = st.Txn(ctx, []store.Compare{{Key: ownerKey, ModRevision: 0}}, []store.Op{{Key: ownerKey, Value: []byte(id)}})
+		switch {
+		case err == nil:
+			return id, nil
+		case !errors.Is(err, store.ErrConflict):
+			return "", fmt.Errorf("owner identity: %w", err)
+		}
+		// Another server created it first: read theirs.
+	}
 }

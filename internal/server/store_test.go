@@ -94,3 +94,29 @@ func TestOpenStoreUnreachableEtcd(t *testing.T) {
 		t.Fatalf("error %q does not name the endpoint", err)
 	}
 }
+
+func TestSharedOwnerIsOnePerStore(t *testing.T) {
+	cfg := Defaults()
+	cfg.DataDir = t.TempDir()
+	o, err := openStore(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	ids := make(chan string, 4)
+	for range 4 {
+		go func() {
+			id, err := sharedOwner(t.Context(), o)
+			if err != nil {
+				t.Error(err)
+			}
+			ids <- id
+		}()
+	}
+	first := <-ids
+	for range 3 {
+		if id := <-ids; id != first || len(id) != 16 {
+			t.Fatalf("owners %q and %q from one store", first, id)
+		}
+	}
+}

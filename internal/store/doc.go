@@ -97,6 +97,7 @@
 //	|   |-- services/<clusterName>/<serviceName>
 //	|   `-- settings/<principalArn | "default">/<name>
 //	|-- tags/<resourceArn>                           tags of any ECS/ECR resource
+//	|-- meta/owner                                   owner identity of the managed capacity's containers, shared by the servers on one etcd
 //	`-- ecr/<account>/<region>/
 //	    |-- repos/<repoName>
 //	    |-- images/<repoName>/<digest>
