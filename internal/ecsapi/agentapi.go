@@ -153,7 +153,7 @@ func (a *API) reregister(ctx context.Context, sc ecs.Scope, cluster string, in *
 			ci.VersionInfo = *in.VersionInfo
 		}
 		if len(in.Attributes) > 0 {
-			if err := ci.PutAttributes(in.Attributes); err != nil {
+			if err := ci.Reregister(in.Attributes); err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/placement"
 )
 
 // containerInstanceOut is ECS's ContainerInstance shape.
@@ -70,7 +71,7 @@ func (a *API) instanceTaskCounts(ctx context.Context, sc ecs.Scope, cluster stri
 			continue
 		}
 		c := out[t.ContainerInstanceARN]
-		if ecsstore.TaskRunning(t.LastStatus) { // as placement counts them
+		if placement.TaskRunning(t.LastStatus) { // as placement counts them
 			c.running++
 		} else {
 			c.pending++

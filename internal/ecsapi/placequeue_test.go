@@ -17,6 +17,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/placement"
 	"github.com/berth-dev/berth/internal/store/bolt"
 )
 
@@ -74,7 +75,7 @@ func TestConcurrentRunTaskBatching(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, _, err := pb.api.repo.CreateTasks(ctx, sc, "bench", ecsstore.CreateOptions{}, func(*ecsstore.PlacementInput) ([]ecsstore.PlacedTask, error) {
+			_, _, err := pb.api.placer.Place(ctx, sc, "bench", placement.Options{}, func(*placement.Input) ([]placement.Placed, error) {
 				return nil, errBad
 			})
 			if err != errBad {
@@ -321,7 +322,8 @@ func TestConcurrentFargateRunTaskFillsCapacity(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	a, _ := New(Config{Repo: ecsstore.New(st), DefaultAccount: "123456789012", Capacity: ManagedCapacity{VCPU: 4}})
+	repo, placer := startCore(t, st)
+	a, _ := New(Config{Repo: repo, Placer: placer, DefaultAccount: "123456789012", Capacity: ManagedCapacity{VCPU: 4}})
 	call := &awsproto.Call{Region: "us-east-1", Account: "123456789012"}
 	ctx := context.Background()
 	if _, err := a.createCluster(ctx, call, &createClusterIn{ClusterName: "f"}); err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/placement"
 )
 
 // TargetPrefix is the X-Amz-Target prefix of the ECS API.
@@ -15,7 +16,9 @@ const TargetPrefix = "AmazonEC2ContainerServiceV20141113"
 
 // Config configures the ECS API.
 type Config struct {
-	Repo           *ecsstore.Repo
+	Repo *ecsstore.Repo
+	// Placer places the tasks RunTask and StartTask create.
+	Placer         *placement.Placer
 	Logger         *slog.Logger
 	Now            func() time.Time
 	DefaultAccount string
@@ -26,6 +29,7 @@ type Config struct {
 // API holds the ECS handlers.
 type API struct {
 	repo           *ecsstore.Repo
+	placer         *placement.Placer
 	log            *slog.Logger
 	now            func() time.Time
 	defaultAccount string
@@ -40,7 +44,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &API{repo: cfg.Repo, log: cfg.Logger, now: cfg.Now, defaultAccount: cfg.DefaultAccount, capacity: cfg.Capacity}
+	a := &API{repo: cfg.Repo, placer: cfg.Placer, log: cfg.Logger, now: cfg.Now, defaultAccount: cfg.DefaultAccount, capacity: cfg.Capacity}
 	svc := &awsproto.Service{
 		SigningName:  "ecs",
 		Protocol:     awsproto.JSON11,

@@ -14,6 +14,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/placement"
 	"github.com/berth-dev/berth/internal/scheduler"
 )
 
@@ -286,15 +287,15 @@ func (a *API) run(ctx context.Context, sc ecs.Scope, rr runRequest) (any, error)
 	managed := lt == ecs.LaunchFargate
 	now := a.now()
 	var failures []failure
-	newTask := func(ci *ecs.ContainerInstance) (ecsstore.PlacedTask, error) {
+	newTask := func(ci *ecs.ContainerInstance) (placement.Placed, error) {
 		t, err := ecs.NewTask(sc, rr.cluster, rr.td, rr.req, newOrderedTaskID(), now)
 		if err != nil {
-			return ecsstore.PlacedTask{}, err
+			return placement.Placed{}, err
 		}
 		t.AssignInstance(ci)
-		return ecsstore.PlacedTask{Task: t, Resources: res, Tags: rr.tags}, nil
+		return placement.Placed{Task: t, Resources: res, Tags: rr.tags}, nil
 	}
-	decide := func(in *ecsstore.PlacementInput) ([]ecsstore.PlacedTask, error) {
+	decide := func(in *placement.Input) ([]placement.Placed, error) {
 		failures = failures[:0]
 		switch {
 		case managed:
@@ -305,11 +306,11 @@ func (a *API) run(ctx context.Context, sc ecs.Scope, rr runRequest) (any, error)
 			return a.placeScheduled(in, rr, newTask, &failures)
 		}
 	}
-	opts := ecsstore.CreateOptions{Managed: managed, ClientToken: rr.token, Now: now}
+	opts := placement.Options{Managed: managed, ClientToken: rr.token, Now: now}
 	if managed {
 		opts.NewManaged = func(cl *ecs.Cluster) (*ecs.ContainerInstance, error) { return a.newManagedInstance(sc, cl) }
 	}
-	tasks, replayed, err := a.repo.CreateTasks(ctx, sc, rr.cluster.Name, opts, decide)
+	tasks, replayed, err := a.placer.Place(ctx, sc, rr.cluster.Name, opts, decide)
 	if err != nil {
 		return nil, err
 	}
@@ -333,10 +334,10 @@ func (a *API) run(ctx context.Context, sc ecs.Scope, rr runRequest) (any, error)
 }
 
 // placeManaged places every task on the cluster's managed instance.
-func (a *API) placeManaged(in *ecsstore.PlacementInput, rr runRequest, res ecs.TaskResources, newTask func(*ecs.ContainerInstance) (ecsstore.PlacedTask, error), failures *[]failure) ([]ecsstore.PlacedTask, error) {
+func (a *API) placeManaged(in *placement.Input, rr runRequest, res ecs.TaskResources, newTask func(*ecs.ContainerInstance) (placement.Placed, error), failures *[]failure) ([]placement.Placed, error) {
 	ci := in.Instances[0]
 	cpu, mem := ci.Remaining()
-	var out []ecsstore.PlacedTask
+	var out []placement.Placed
 	for range max(rr.req.Count, 1) {
 		if res.CPU > cpu || res.Memory > mem {
 			*failures = append(*failures, failure{Reason: FargateCapacityUnavailable})
@@ -354,7 +355,7 @@ func (a *API) placeManaged(in *ecsstore.PlacementInput, rr runRequest, res ecs.T
 
 // placeScheduled places tasks with the scheduler over the cluster's
 // registered instances.
-func (a *API) placeScheduled(in *ecsstore.PlacementInput, rr runRequest, newTask func(*ecs.ContainerInstance) (ecsstore.PlacedTask, error), failures *[]failure) ([]ecsstore.PlacedTask, error) {
+func (a *API) placeScheduled(in *placement.Input, rr runRequest, newTask func(*ecs.ContainerInstance) (placement.Placed, error), failures *[]failure) ([]placement.Placed, error) {
 	sreq, err := scheduler.RequestFor(rr.td, rr.req.Overrides, groupOf(rr), max(rr.req.Count, 1), rr.req.PlacementConstraints, rr.req.PlacementStrategy)
 	if err != nil {
 		return nil, err
@@ -370,7 +371,7 @@ func (a *API) placeScheduled(in *ecsstore.PlacementInput, rr runRequest, newTask
 	if plan.NoInstances {
 		return nil, fault.New(fault.InvalidParameter, "No Container Instances were found in your cluster.")
 	}
-	out := make([]ecsstore.PlacedTask, 0, len(plan.Placements))
+	out := make([]placement.Placed, 0, len(plan.Placements))
 	for _, p := range plan.Placements {
 		pt, err := newTask(in.Instances[p.Instance])
 		if err != nil {
@@ -392,12 +393,12 @@ func groupOf(rr runRequest) string {
 }
 
 // placeChosen places one task on each instance StartTask names.
-func (a *API) placeChosen(in *ecsstore.PlacementInput, rr runRequest, res ecs.TaskResources, newTask func(*ecs.ContainerInstance) (ecsstore.PlacedTask, error), failures *[]failure) ([]ecsstore.PlacedTask, error) {
+func (a *API) placeChosen(in *placement.Input, rr runRequest, res ecs.TaskResources, newTask func(*ecs.ContainerInstance) (placement.Placed, error), failures *[]failure) ([]placement.Placed, error) {
 	byID := make(map[string]*ecs.ContainerInstance, len(in.Instances))
 	for _, ci := range in.Instances {
 		byID[ci.ID] = ci
 	}
-	var out []ecsstore.PlacedTask
+	var out []placement.Placed
 	seen := map[string]bool{}
 	for _, ref := range rr.instances {
 		ci := byID[ref.ID]

@@ -11,7 +11,6 @@ import (
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/bolt"
 )
@@ -43,8 +42,8 @@ func newPlacementBench(b testing.TB, instances int) *placementBench {
 // newPlacementBenchOn is newPlacementBench on a given store.
 func newPlacementBenchOn(b testing.TB, st store.Store, instances int) *placementBench {
 	b.Helper()
-	repo := ecsstore.New(st)
-	a, _ := New(Config{Repo: repo, DefaultAccount: "123456789012"})
+	repo, placer := startCore(b, st)
+	a, _ := New(Config{Repo: repo, Placer: placer, DefaultAccount: "123456789012"})
 	call := &awsproto.Call{Region: "us-east-1", Account: "123456789012"}
 	ctx := context.Background()
 	if _, err := a.createCluster(ctx, call, &createClusterIn{ClusterName: "bench"}); err != nil {

@@ -66,24 +66,55 @@ func seedInstance(t *testing.T, r *ecsstore.Repo, cluster, id string) {
 	}
 }
 
-// placeTask places one task of 128 CPU on the cluster's first instance.
+// placeTask commits one task of 128 CPU on instance i1 of the cluster,
+// the way a placement does.
 func placeTask(t *testing.T, r *ecsstore.Repo, cluster, id string) *ecs.Task {
 	t.Helper()
-	tasks, _, err := r.CreateTasks(t.Context(), sc, cluster, ecsstore.CreateOptions{}, func(in *ecsstore.PlacementInput) ([]ecsstore.PlacedTask, error) {
-		if len(in.Instances) == 0 {
-			return nil, errors.New("no instance")
-		}
-		task := &ecs.Task{
-			ID: id, ARN: sc.TaskARN(cluster, id),
-			ClusterARN: sc.ClusterARN(cluster), ContainerInstanceARN: in.Instances[0].ARN,
-			LastStatus: ecs.TaskProvisioning, DesiredStatus: ecs.TaskRunning, LaunchType: ecs.LaunchEC2, Group: "family:web",
-		}
-		return []ecsstore.PlacedTask{{Task: task, Resources: ecs.TaskResources{CPU: 128, Memory: 128}}}, nil
+	ctx := t.Context()
+	st := r.Store()
+	_, crev, err := r.ActiveClusterRev(ctx, sc, cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := ecsstore.InstanceRef{Cluster: cluster, ID: "i1"}
+	ci, err := r.Instance(ctx, sc, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "/ecs/" + sc.Account + "/" + sc.Region
+	rec, err := st.Get(ctx, base+"/instances/"+cluster+"/i1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := st.Get(ctx, base+"/instance-state/"+cluster+"/i1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := r.InstanceGroups(ctx, sc, cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc := ecsstore.GroupCounts{}
+	for _, g := range groups["i1"] {
+		gc[g]++
+	}
+	gc["family:web"]++
+	if err := ci.Reserve(ecs.TaskResources{CPU: 128, Memory: 128}); err != nil {
+		t.Fatal(err)
+	}
+	task := &ecs.Task{
+		ID: id, ARN: sc.TaskARN(cluster, id), ClusterARN: sc.ClusterARN(cluster), ContainerInstanceARN: ci.ARN,
+		LastStatus: ecs.TaskProvisioning, DesiredStatus: ecs.TaskRunning, LaunchType: ecs.LaunchEC2, Group: "family:web",
+	}
+	_, err = r.CommitPlacement(ctx, sc, &ecsstore.PlacementCommit{
+		Cluster: cluster, ClusterRev: crev, Tasks: []ecsstore.NewTask{{Task: task}},
+		Instances: []ecsstore.ChargedInstance{{ID: "i1", RecordRev: rec.ModRevision, StateRev: state.ModRevision,
+			State: &ecsstore.StateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: gc}}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tasks[0]
+	return task
 }
 
 func stopTask(t *testing.T, r *ecsstore.Repo, cluster, id string) {

@@ -35,11 +35,6 @@ import (
 //	                                5 KB) in the transactions that write the
 //	                                tasks, so placement never reads the tasks
 //	                                nor rewrites the instance.
-//	instance-groups/<cluster>/<id>  the groups alone, as berth kept them
-//	                                before instance-state: read only for an
-//	                                instance that has no state record (data
-//	                                written by an older berth), and deleted by
-//	                                the transaction that writes its first one.
 //	managed-instances/<cluster>     the hidden instance of berth's managed
 //	                                (Fargate) capacity in that cluster, one
 //	                                record, resources included; it is not
@@ -55,27 +50,24 @@ func instanceKey(sc ecs.Scope, cluster, id string) string {
 func stateKey(sc ecs.Scope, cluster, id string) string {
 	return prefix(sc, kindState) + cluster + "/" + id
 }
-func groupsKey(sc ecs.Scope, cluster, id string) string {
-	return prefix(sc, kindLegacyGroups) + cluster + "/" + id
-}
 func managedKey(sc ecs.Scope, cluster string) string {
 	return prefix(sc, "managed-instances") + cluster
 }
 
-// Kinds of the instance keys only this package reads.
-const (
-	kindState        = "instance-state"
-	kindLegacyGroups = "instance-groups"
-)
+// kindState is the kind of the instance-state records.
+const kindState = "instance-state"
 
-// stateRecord is the instance-state record.
+// StateRecord is the instance-state record: what the tasks placed on an
+// instance hold (its remaining resources and version, and the groups of
+// its tasks that are not stopped). Its JSON tags only serve tests; it is
+// stored in the binary form of statecodec.go.
 type StateRecord struct {
 	Remaining []ecs.Resource `json:"remainingResources"`
 	Version   int64          `json:"version"`
 	Groups    GroupCounts    `json:"groups,omitempty"`
 }
 
-// groupCounts counts the tasks of each group on an instance.
+// GroupCounts counts the tasks of each group on an instance.
 type GroupCounts map[string]int
 
 // instanceRecords are the records of one registered instance as read.
@@ -87,8 +79,6 @@ type instanceRecords struct {
 	baseRev int64
 	st      *StateRecord // nil if there is none (yet)
 	stRev   int64
-	legacy  GroupCounts // read only when st is nil
-	legRev  int64
 }
 
 // readInstance reads a registered instance's records; a missing instance
@@ -103,14 +93,6 @@ func (r *Repo) readInstance(ctx context.Context, sc ecs.Scope, cluster, id strin
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		rec.st = nil
-		gc, rev, err := getJSON[GroupCounts](ctx, r.s, groupsKey(sc, cluster, id))
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return nil, err
-		default:
-			rec.legacy, rec.legRev = *gc, rev
-		}
 	case err != nil:
 		return nil, err
 	}
@@ -121,7 +103,7 @@ func (r *Repo) readInstance(ctx context.Context, sc ecs.Scope, cluster, id strin
 // of its tasks. The instance is rec.base, updated: the caller may modify it.
 func (rec *instanceRecords) current() (*ecs.ContainerInstance, GroupCounts) {
 	if rec.st == nil {
-		return rec.base, rec.legacy
+		return rec.base, nil
 	}
 	rec.base.RemainingResources = rec.st.Remaining
 	rec.base.Version = rec.st.Version
@@ -142,40 +124,27 @@ func compose(base *ecs.ContainerInstance, st *StateRecord) *ecs.ContainerInstanc
 }
 
 // save returns the compares and ops that make ci (with groups) the
-// instance's new state over the records rec read: the state record, the
-// instance record too if withBase (the instance itself changed), and the
-// deletion of a legacy groups record. The compares cover every record read,
-// so a concurrent change of the instance fails the Txn. It also returns the
-// decoded values written, for the placement view; ci and groups must not be
-// modified afterwards.
-func (rec *instanceRecords) save(ci *ecs.ContainerInstance, groups GroupCounts, withBase bool) ([]store.Compare, []store.Op, map[string]any) {
-	written := map[string]any{}
-	cmps, ops := rec.appendSave(nil, nil, written, ci, groups, withBase)
-	return cmps, ops, written
-}
-
-// appendSave is save appending to cmps and ops and adding to written.
-func (rec *instanceRecords) appendSave(cmps []store.Compare, ops []store.Op, written map[string]any, ci *ecs.ContainerInstance, groups GroupCounts, withBase bool) ([]store.Compare, []store.Op) {
-	bk, sk := instanceKey(rec.sc, rec.cluster, rec.id), stateKey(rec.sc, rec.cluster, rec.id)
+// instance's new state over the records rec read: the state record, and
+// the instance record too if withBase (the instance itself changed). The
+// compares cover every record read, so a concurrent change of the instance
+// fails the Txn. ci and groups must not be modified afterwards.
+func (rec *instanceRecords) save(ci *ecs.ContainerInstance, groups GroupCounts, withBase bool) ([]store.Compare, []store.Op) {
 	if len(groups) == 0 {
 		groups = nil
 	}
-	st := &StateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: groups}
+	cmps, ops := rec.appendSaveState(nil, nil, &StateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: groups})
+	if withBase {
+		ops = append(ops, store.Op{Key: instanceKey(rec.sc, rec.cluster, rec.id), Value: mustJSON(ci)})
+	}
+	return cmps, ops
+}
+
+// appendSaveState appends the compares of the instance's two records as
+// rec read them and the write of its new state record.
+func (rec *instanceRecords) appendSaveState(cmps []store.Compare, ops []store.Op, st *StateRecord) ([]store.Compare, []store.Op) {
+	bk, sk := instanceKey(rec.sc, rec.cluster, rec.id), stateKey(rec.sc, rec.cluster, rec.id)
 	cmps = append(cmps, store.Compare{Key: bk, ModRevision: rec.baseRev}, store.Compare{Key: sk, ModRevision: rec.stRev})
 	ops = append(ops, store.Op{Key: sk, Value: encodeState(st)})
-	written[sk] = st
-	if withBase {
-		ops = append(ops, store.Op{Key: bk, Value: mustJSON(ci)})
-		written[bk] = ci
-	}
-	if rec.st == nil {
-		gk := groupsKey(rec.sc, rec.cluster, rec.id)
-		cmps = append(cmps, store.Compare{Key: gk, ModRevision: rec.legRev})
-		if rec.legRev != 0 {
-			ops = append(ops, store.Op{Key: gk, Delete: true})
-			written[gk] = nil
-		}
-	}
 	return cmps, ops
 }
 
@@ -233,13 +202,13 @@ func instanceNotFound(id string) error {
 }
 
 // instanceCache remembers decoded instance records by key and exact value,
-// so that listing every instance of a cluster (and the placement view)
-// decodes only the records that changed since it last looked. Entries are
-// immutable: callers that mutate an instance decode their own copy.
-var instanceCache = struct {
-	sync.Mutex
-	m map[string]cachedInstance
-}{m: map[string]cachedInstance{}}
+// so that listing every instance of a cluster decodes only the records
+// that changed since it last looked. Entries are immutable: callers that
+// mutate an instance decode their own copy.
+type instanceCache struct {
+	mu sync.Mutex
+	m  map[string]cachedInstance
+}
 
 type cachedInstance struct {
 	raw []byte
@@ -248,23 +217,24 @@ type cachedInstance struct {
 
 const maxCachedInstances = 200_000
 
-func decodeInstanceShared(kv store.KV) (*ecs.ContainerInstance, error) {
-	instanceCache.Lock()
-	c, ok := instanceCache.m[kv.Key]
-	instanceCache.Unlock()
-	if ok && bytes.Equal(c.raw, kv.Value) {
-		return c.ci, nil
+func (r *Repo) decodeInstanceShared(kv store.KV) (*ecs.ContainerInstance, error) {
+	c := &r.instances
+	c.mu.Lock()
+	e, ok := c.m[kv.Key]
+	c.mu.Unlock()
+	if ok && bytes.Equal(e.raw, kv.Value) {
+		return e.ci, nil
 	}
 	ci, err := decode[ecs.ContainerInstance](kv)
 	if err != nil {
 		return nil, err
 	}
-	instanceCache.Lock()
-	if len(instanceCache.m) >= maxCachedInstances {
-		clear(instanceCache.m)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedInstances {
+		c.m = map[string]cachedInstance{}
 	}
-	instanceCache.m[kv.Key] = cachedInstance{raw: kv.Value, ci: ci}
-	instanceCache.Unlock()
+	c.m[kv.Key] = cachedInstance{raw: kv.Value, ci: ci}
+	c.mu.Unlock()
 	return ci, nil
 }
 
@@ -285,11 +255,10 @@ func (r *Repo) RegisterInstance(ctx context.Context, sc ecs.Scope, ci *ecs.Conta
 		}
 		// A new instance: none of its records exists.
 		rec := &instanceRecords{sc: sc, cluster: ref.Cluster, id: ref.ID}
-		mine := cloneInstance(ci)
-		cmps, ops, written := rec.save(mine, nil, true)
+		cmps, ops := rec.save(ci, nil, true)
 		cmps = append(cmps, store.Compare{Key: ck, ModRevision: crev})
 		ops = append(ops, tagOps(ci.ARN, tags)...)
-		_, err = r.txn(ctx, cmps, ops, written)
+		_, err = r.s.Txn(ctx, cmps, ops)
 		return err
 	}))
 }
@@ -326,11 +295,10 @@ func (r *Repo) locate(ctx context.Context, sc ecs.Scope, ref InstanceRef) (*loca
 }
 
 // save returns the compares and ops that store the located instance as
-// l.ci (with groups, for a registered instance) and the decoded values
-// written.
-func (l *located) save(groups GroupCounts, withBase bool) ([]store.Compare, []store.Op, map[string]any) {
+// l.ci (with groups, for a registered instance).
+func (l *located) save(groups GroupCounts, withBase bool) ([]store.Compare, []store.Op) {
 	if l.managed {
-		return []store.Compare{{Key: l.key, ModRevision: l.rev}}, []store.Op{{Key: l.key, Value: mustJSON(l.ci)}}, nil
+		return []store.Compare{{Key: l.key, ModRevision: l.rev}}, []store.Op{{Key: l.key, Value: mustJSON(l.ci)}}
 	}
 	return l.rec.save(l.ci, groups, withBase)
 }
@@ -362,13 +330,13 @@ func (r *Repo) Instances(ctx context.Context, sc ecs.Scope, cluster string) ([]*
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	states, _, err := r.states(ctx, sc, cluster)
+	states, err := r.states(ctx, sc, cluster)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*ecs.ContainerInstance, 0, len(kvs))
 	for _, kv := range kvs {
-		ci, err := decodeInstanceShared(kv)
+		ci, err := r.decodeInstanceShared(kv)
 		if err != nil {
 			return nil, err
 		}
@@ -377,35 +345,22 @@ func (r *Repo) Instances(ctx context.Context, sc ecs.Scope, cluster string) ([]*
 	return out, nil
 }
 
-// states reads the state records of a cluster's instances, and the legacy
-// groups records, by instance ID.
-func (r *Repo) states(ctx context.Context, sc ecs.Scope, cluster string) (map[string]*StateRecord, map[string]GroupCounts, error) {
+// states reads the state records of a cluster's instances, by instance ID.
+func (r *Repo) states(ctx context.Context, sc ecs.Scope, cluster string) (map[string]*StateRecord, error) {
 	p := prefix(sc, kindState) + cluster + "/"
 	kvs, _, err := r.s.List(ctx, p, store.ListOptions{})
 	if err != nil {
-		return nil, nil, storeErr(err)
+		return nil, storeErr(err)
 	}
 	states := make(map[string]*StateRecord, len(kvs))
 	for _, kv := range kvs {
 		st, err := decodeState(kv)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		states[kv.Key[len(p):]] = st
 	}
-	p = prefix(sc, kindLegacyGroups) + cluster + "/"
-	if kvs, _, err = r.s.List(ctx, p, store.ListOptions{}); err != nil {
-		return nil, nil, storeErr(err)
-	}
-	legacy := map[string]GroupCounts{}
-	for _, kv := range kvs {
-		gc, err := decode[GroupCounts](kv)
-		if err != nil {
-			return nil, nil, err
-		}
-		legacy[kv.Key[len(p):]] = *gc
-	}
-	return states, legacy, nil
+	return states, nil
 }
 
 // ManagedInstance returns a cluster's managed instance, or a NotFound fault
@@ -434,14 +389,11 @@ func (r *Repo) UpdateInstance(ctx context.Context, sc ecs.Scope, ref InstanceRef
 			}
 			return err
 		}
-		// The view and the caller each get their own copy.
-		ci := l.ci
-		l.ci = cloneInstance(ci)
-		cmps, ops, written := l.save(maps.Clone(l.groups), true)
-		if _, err := r.txn(ctx, cmps, ops, written); err != nil {
+		cmps, ops := l.save(maps.Clone(l.groups), true)
+		if _, err := r.s.Txn(ctx, cmps, ops); err != nil {
 			return err
 		}
-		out = ci
+		out = l.ci
 		return nil
 	})
 	return out, storeErr(err)
@@ -468,14 +420,13 @@ func (r *Repo) DeregisterInstance(ctx context.Context, sc ecs.Scope, ref Instanc
 		}
 		// Compare what was read, so that a task placed meanwhile makes
 		// the caller's check run again.
-		cmps, _, _ := l.rec.save(ci, nil, false)
+		cmps, _ := l.rec.save(ci, nil, false)
 		ops := []store.Op{
 			{Key: instanceKey(sc, ref.Cluster, ref.ID), Delete: true},
 			{Key: stateKey(sc, ref.Cluster, ref.ID), Delete: true},
-			{Key: groupsKey(sc, ref.Cluster, ref.ID), Delete: true},
 			{Key: tagKey(ci.ARN), Delete: true},
 		}
-		if _, err := r.txn(ctx, cmps, ops, nil); err != nil {
+		if _, err := r.s.Txn(ctx, cmps, ops); err != nil {
 			return err
 		}
 		ci.Status = ecs.InstanceInactive
@@ -489,16 +440,11 @@ func (r *Repo) DeregisterInstance(ctx context.Context, sc ecs.Scope, ref Instanc
 // InstanceGroups returns, per registered instance ID of the cluster, the
 // groups of its tasks that are not stopped (one entry per task).
 func (r *Repo) InstanceGroups(ctx context.Context, sc ecs.Scope, cluster string) (map[string][]string, error) {
-	states, legacy, err := r.states(ctx, sc, cluster)
+	states, err := r.states(ctx, sc, cluster)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string][]string, len(states)+len(legacy))
-	for id, gc := range legacy {
-		if states[id] == nil {
-			out[id] = expandGroups(gc)
-		}
-	}
+	out := make(map[string][]string, len(states))
 	for id, st := range states {
 		if len(st.Groups) > 0 {
 			out[id] = expandGroups(st.Groups)

@@ -17,8 +17,9 @@ const maxRetries = 64
 
 // Repo reads and writes ECS objects.
 type Repo struct {
-	s     store.Store
-	tasks *taskCache
+	s         store.Store
+	tasks     *taskCache
+	instances instanceCache
 }
 
 // New returns a Repo over s.

@@ -30,8 +30,7 @@ import (
 //	          | uvarint len(stringSetValue) and the strings
 //	uvarint len(groups), then per group (by name): string, uvarint count
 //
-// where a string is its uvarint length and its bytes. Records written as
-// JSON (by berth before this form; they start with '{') still read.
+// where a string is its uvarint length and its bytes.
 const stateFormat = 0x01
 
 var (
@@ -252,11 +251,8 @@ func decodeStateBinary(b []byte) (*StateRecord, error) {
 	return st, nil
 }
 
-// decodeState decodes an instance-state record, in either form.
+// decodeState decodes an instance-state record.
 func decodeState(kv store.KV) (*StateRecord, error) {
-	if len(kv.Value) > 0 && kv.Value[0] == '{' {
-		return decode[StateRecord](kv)
-	}
 	st, err := decodeStateBinary(kv.Value)
 	if err != nil {
 		return nil, fault.Wrap(fmt.Errorf("%w (%d bytes)", err, len(kv.Value)), fault.Internal, "corrupt record %s", kv.Key)

@@ -1,7 +1,6 @@
 package ecsstore
 
 import (
-	"encoding/json"
 	"math"
 	"reflect"
 	"strings"
@@ -58,12 +57,6 @@ func TestStateCodec(t *testing.T) {
 	if n, j := len(encodeState(st)), len(mustJSON(st)); n > j/5 {
 		t.Errorf("binary form %d bytes, JSON %d", n, j)
 	}
-	// Records written as JSON by an earlier berth.
-	legacy, _ := json.Marshal(st)
-	got, err := decodeState(store.KV{Key: "k", Value: legacy})
-	if err != nil || !reflect.DeepEqual(got, st) {
-		t.Errorf("legacy JSON record: %+v %v", got, err)
-	}
 }
 
 func FuzzStateCodec(f *testing.F) {
@@ -82,51 +75,6 @@ func FuzzStateCodec(f *testing.F) {
 			t.Fatalf("%x decodes to %+v, which round-trips to %+v %v", b, st, again, err)
 		}
 	})
-}
-
-// TestJSONStateRecord: an instance whose state record an earlier berth
-// wrote as JSON reads as before (API and placement), and its next write
-// stores the compact form.
-func TestJSONStateRecord(t *testing.T) {
-	ctx := t.Context()
-	st, r, ci, res := oldFormatFixture(t)
-	sk := stateKey(testScope, "c", ci.ID)
-	old := &StateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: GroupCounts{"family:web": 1}}
-	if _, err := st.Txn(ctx, nil, []store.Op{
-		{Key: instanceKey(testScope, "c", ci.ID), Value: mustJSON(ci)},
-		{Key: sk, Value: mustJSON(old)},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	got, err := r.Instance(ctx, testScope, InstanceRef{Cluster: "c", ID: ci.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cpu, _ := got.Remaining(); cpu != 768 || got.Version != ci.Version {
-		t.Fatalf("read %d CPU, version %d; want 768, %d", cpu, got.Version, ci.Version)
-	}
-	var seenCPU int
-	var seenGroups map[string]int
-	if _, err := placeOne(ctx, r, "t1", "family:web", res, func(cpu, _ int, g map[string]int) { seenCPU, seenGroups = cpu, g }); err != nil {
-		t.Fatal(err)
-	}
-	if seenCPU != 768 || seenGroups["family:web"] != 1 {
-		t.Errorf("placement saw %d CPU and groups %v, want 768 and the recorded group", seenCPU, seenGroups)
-	}
-	kv, err := st.Get(ctx, sk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if kv.Value[0] != stateFormat {
-		t.Errorf("state record after a placement: %q", kv.Value)
-	}
-	now, err := decodeState(kv)
-	if err != nil || now.Groups["family:web"] != 2 {
-		t.Fatalf("state record after a placement: %+v %v", now, err)
-	}
-	if cpu, _ := compose(ci, now).Remaining(); cpu != 512 {
-		t.Errorf("%d CPU left after the placement, want 512", cpu)
-	}
 }
 
 func TestKeyInfo(t *testing.T) {

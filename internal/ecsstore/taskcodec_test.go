@@ -91,7 +91,7 @@ func TestSharedTasks(t *testing.T) {
 	ctx := t.Context()
 	r := New(openBolt(t))
 	newCluster(t, r, 1024)
-	if _, err := placeOne(ctx, r, "t1", "g", ecs.TaskResources{CPU: 1, Memory: 1}, nil); err != nil {
+	if _, err := placeOne(ctx, r, "t1", "g", ecs.TaskResources{CPU: 1, Memory: 1}); err != nil {
 		t.Fatal(err)
 	}
 	for _, status := range []string{ecs.TaskPending, ecs.TaskRunning, ecs.TaskStopped} {

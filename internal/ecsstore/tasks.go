@@ -10,7 +10,6 @@ import (
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
-	"github.com/berth-dev/berth/internal/scheduler"
 	"github.com/berth-dev/berth/internal/store"
 )
 
@@ -101,68 +100,6 @@ func (r *Repo) Tasks(ctx context.Context, sc ecs.Scope, cluster string) ([]*ecs.
 	return out, nil
 }
 
-// PlacementInput is the view of a cluster a placement decision sees. It
-// is valid only during the decision: do not keep or modify any of it.
-type PlacementInput struct {
-	Cluster *ecs.Cluster
-	// Instances are the candidate instances: the cluster's registered
-	// instances (in ID order), or only its managed instance.
-	Instances []*ecs.ContainerInstance
-	// States are the registered instances as the scheduler sees them,
-	// aligned with Instances (the groups of their tasks that are not
-	// stopped as GroupCounts, attributes indexed); nil for the managed
-	// instance.
-	States []scheduler.InstanceState
-}
-
-// PlacedTask is one task a placement decided on: the task, already
-// assigned to its instance (or unassigned), what it reserves there and its
-// tags.
-type PlacedTask struct {
-	Task      *ecs.Task
-	Resources ecs.TaskResources
-	Tags      []ecs.Tag
-}
-
-// CreateOptions tune CreateTasks.
-type CreateOptions struct {
-	// Managed places on the cluster's managed instance; NewManaged builds
-	// it when the cluster has none yet.
-	Managed    bool
-	NewManaged func(cl *ecs.Cluster) (*ecs.ContainerInstance, error)
-	// ClientToken makes the call idempotent: a later call with the same
-	// token returns the tasks of the first one.
-	ClientToken string
-	Now         time.Time
-}
-
-// CreateTasks reads a consistent view of the cluster, lets decide place
-// tasks on it, and commits them in one transaction together with the
-// reservations on their instances. The transaction compares the revisions
-// of the cluster and of every instance it charges, so a concurrent
-// placement by another process, a deregistration, an agent's update or a
-// DeleteCluster makes it retry with a fresh view (decide then runs again).
-// With a client token that was used before, it returns the earlier call's
-// tasks and replayed.
-//
-// Concurrent calls for the same cluster are placed by the cluster's
-// placement queue (see placementQueue): they are decided one after another
-// against one view and committed together, as if they had run alone in
-// that order.
-func (r *Repo) CreateTasks(ctx context.Context, sc ecs.Scope, cluster string, opts CreateOptions, decide func(*PlacementInput) ([]PlacedTask, error)) (tasks []*ecs.Task, replayed bool, err error) {
-	if err := ctx.Err(); err != nil {
-		return nil, false, err
-	}
-	call := &createCall{opts: opts, decide: decide, done: make(chan struct{})}
-	if err := r.queueFor(sc, cluster).submit(ctx, call); err != nil {
-		return nil, false, err
-	}
-	if call.err != nil {
-		return nil, false, storeErr(call.err)
-	}
-	return call.tasks, call.replayed, nil
-}
-
 func (r *Repo) tasksByARN(ctx context.Context, sc ecs.Scope, arns []string) ([]*ecs.Task, error) {
 	out := make([]*ecs.Task, 0, len(arns))
 	for _, arn := range arns {
@@ -219,7 +156,7 @@ func (r *Repo) UpdateTask(ctx context.Context, sc ecs.Scope, cluster, id string,
 		if err != nil {
 			return err
 		}
-		wasStopped, wasRunning := t.LastStatus == ecs.TaskStopped, TaskRunning(t.LastStatus)
+		wasStopped := t.LastStatus == ecs.TaskStopped
 		if err := fn(t); err != nil {
 			if errors.Is(err, ErrNoChange) {
 				out = t
@@ -229,20 +166,14 @@ func (r *Repo) UpdateTask(ctx context.Context, sc ecs.Scope, cluster, id string,
 		}
 		cmps := []store.Compare{{Key: key, ModRevision: rev}}
 		ops := []store.Op{{Key: key, Value: encodeTask(t)}}
-		var written map[string]any
 		if !wasStopped && t.LastStatus == ecs.TaskStopped && t.ContainerInstanceARN != "" {
-			c, o, w, err := r.releaseOps(ctx, sc, t, resources)
+			c, o, err := r.releaseOps(ctx, sc, t, resources)
 			if err != nil {
 				return err
 			}
-			cmps, ops, written = append(cmps, c...), append(ops, o...), w
+			cmps, ops = append(cmps, c...), append(ops, o...)
 		}
-		// The placement view counts the running tasks of each instance.
-		if written == nil {
-			written = map[string]any{}
-		}
-		written[key] = changeOf(t, wasRunning)
-		if _, err := r.txn(ctx, cmps, ops, written); err != nil {
+		if _, err := r.s.Txn(ctx, cmps, ops); err != nil {
 			return err
 		}
 		out = t
@@ -253,23 +184,22 @@ func (r *Repo) UpdateTask(ctx context.Context, sc ecs.Scope, cluster, id string,
 
 // releaseOps returns the compares and writes that give a stopped task's
 // reservation back to its instance (and take its group off a registered
-// instance), and the decoded values written. An instance that is gone
-// needs none.
-func (r *Repo) releaseOps(ctx context.Context, sc ecs.Scope, t *ecs.Task, resources func(context.Context, *ecs.Task) (ecs.TaskResources, error)) ([]store.Compare, []store.Op, map[string]any, error) {
+// instance). An instance that is gone needs none.
+func (r *Repo) releaseOps(ctx context.Context, sc ecs.Scope, t *ecs.Task, resources func(context.Context, *ecs.Task) (ecs.TaskResources, error)) ([]store.Compare, []store.Op, error) {
 	ref, err := ParseInstanceRef(t.ContainerInstanceARN, "")
 	if err != nil {
-		return nil, nil, nil, nil
+		return nil, nil, nil
 	}
 	l, err := r.locate(ctx, sc, ref)
 	if fault.Is(err, fault.NotFound) {
-		return nil, nil, nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	res, err := resources(ctx, t)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	l.ci.Release(res)
 	groups := maps.Clone(l.groups)
@@ -278,8 +208,8 @@ func (r *Repo) releaseOps(ctx context.Context, sc ecs.Scope, t *ecs.Task, resour
 	} else {
 		delete(groups, t.Group)
 	}
-	cmps, ops, written := l.save(groups, false)
-	return cmps, ops, written, nil
+	cmps, ops := l.save(groups, false)
+	return cmps, ops, nil
 }
 
 // DeleteTask removes a STOPPED task and its tags (stopped-task retention).

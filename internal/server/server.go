@@ -16,6 +16,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/placement"
 )
 
 // Server is a berth server: the composition of its subsystems. New builds
@@ -31,6 +32,7 @@ type Server struct {
 	ln      net.Listener
 	ecr     *ecrSubsystem
 	runtime *taskRuntime
+	placer  *placement.Placer
 }
 
 // New builds a server from cfg: it parses the whole configuration, opens
@@ -69,8 +71,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	auth := newServerAuth(s)
 	repo := ecsstore.New(st)
+	// The one state cache: the controllers and placement read it; the
+	// runtime's manager runs it. The placer subscribes to it here, before
+	// it runs; Run runs the placer.
+	cache := ecscache.New(st, log.With("subsystem", "state-cache"))
+	placer := placement.New(repo, cache, log.With("subsystem", "placement"))
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
-		Repo: repo, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
+		Repo: repo, Placer: placer, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -95,16 +102,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
 	mux.Handle("/", router)
-	// The one state cache: the controllers read it (and the control plane
-	// will); the runtime's manager runs it.
-	cache := ecscache.New(st, log.With("subsystem", "state-cache"))
 	// A server alone on its store (bolt, embedded etcd) knows that no
 	// other server holds an agent's session.
 	sole := spec.Kind != StoreEtcd
 	rt := newRuntime(s, cache, repo, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
 
 	return &Server{
-		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt,
+		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second},
 	}, nil
 }
@@ -123,6 +127,7 @@ func (s *Server) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	rtErr := make(chan error, 1)
 	bg.Go(func() { s.ecr.Run(bgCtx) })
+	bg.Go(func() { _ = s.placer.Run(bgCtx) })
 	bg.Go(func() { rtErr <- s.runtime.Run(bgCtx) })
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()

@@ -1,6 +1,7 @@
-package ecsstore
+package placement
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"maps"
@@ -9,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/ecscache"
+	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/scheduler"
 	"github.com/berth-dev/berth/internal/store"
@@ -19,12 +22,13 @@ import (
 const maxBatchCalls = 64
 
 // placementQueue is the plan queue of one cluster, as in Nomad: every
-// CreateTasks call for the cluster is queued, and one worker goroutine
-// (started when the queue fills, gone when it empties) repeatedly takes the
-// calls waiting, in arrival order, and places them as a batch:
+// Place call for the cluster is queued, and one worker goroutine (started
+// when the queue fills, gone when it empties; the Placer owns it) repeatedly
+// takes the calls waiting, in arrival order, and places them as a batch:
 //
-//  1. it reads the cluster, and takes the cluster's instances from the
-//     placement view (see placementView) once;
+//  1. it reads the cluster, waits until the state cache has every write
+//     acknowledged so far, and takes the cluster's instances from the
+//     placement view (see view) once;
 //  2. it runs each call in turn (client token check, decide, charging the
 //     instances) against that snapshot, updated in memory with the tasks
 //     and reservations of the calls before it;
@@ -32,8 +36,7 @@ const maxBatchCalls = 64
 //     record of every charged instance in ONE store transaction (one
 //     fsync), which compares the revisions of the cluster and of every
 //     charged instance's records as the snapshot had them, and that the
-//     new tokens do not exist; it then applies its writes to the view
-//     before answering the calls.
+//     new tokens do not exist, and then answers the calls.
 //
 // Why each call gets what it would have got alone, in batch order: call k
 // decides on exactly the state a lone call would read after calls 1..k-1
@@ -59,31 +62,32 @@ const maxBatchCalls = 64
 // batch wrote expect that batch's revision, and it is committed only after
 // that batch has landed. If that batch fails, the plan is dropped and the
 // calls are placed again. A call that arrives while the batch before is in
-// flight joins the batch being planned only if no write of the cluster's
-// instance records has begun since its snapshot (nor has the managed
-// instance changed): a write its client completed before calling would be
-// missing from the snapshot, and the call waits for the next batch.
+// flight joins the batch being planned only if the store has acknowledged
+// no write since the plan's snapshot (nor has the managed instance
+// changed): a write its client completed before calling would be missing
+// from the snapshot, and the call waits for the next batch.
 //
-// The worker runs with its own context: a caller whose context ends while
-// its call is still queued withdraws it; once taken, the call's outcome
-// stands, as with a store Txn.
+// The worker runs with the Placer's context: a caller whose context ends
+// while its call is still queued withdraws it; once taken, the call's
+// outcome stands, as with a store Txn.
 type placementQueue struct {
-	r       *Repo
+	pl      *Placer
 	sc      ecs.Scope
 	cluster string
-	key     queueKey
+	key     ecscache.ClusterKey
 
 	mu      sync.Mutex
 	pending []*createCall
 	running bool          // a worker is draining pending
+	gone    bool          // forgotten by the placer: submit to a new queue
 	wake    chan struct{} // signalled (buffer 1) when a call is queued
 }
 
-// createCall is one CreateTasks call. The worker sets the results before
-// it closes done.
+// createCall is one Place call. The worker sets the results before it
+// closes done.
 type createCall struct {
-	opts   CreateOptions
-	decide func(*PlacementInput) ([]PlacedTask, error)
+	opts   Options
+	decide func(*Input) ([]Placed, error)
 
 	tasks    []*ecs.Task
 	replayed bool
@@ -91,30 +95,23 @@ type createCall struct {
 	done     chan struct{}
 }
 
-type queueKey struct {
-	s       store.Store
-	cluster string // viewScopeKey
-}
-
-var queues sync.Map // queueKey → *placementQueue
-
-func (r *Repo) queueFor(sc ecs.Scope, cluster string) *placementQueue {
-	k := queueKey{s: r.s, cluster: viewScopeKey(sc, cluster)}
-	if q, ok := queues.Load(k); ok {
-		return q.(*placementQueue)
-	}
-	q, _ := queues.LoadOrStore(k, &placementQueue{r: r, sc: sc, cluster: cluster, key: k, wake: make(chan struct{}, 1)})
-	return q.(*placementQueue)
-}
-
 // submit queues c and waits for its outcome. A call still waiting when ctx
 // ends is withdrawn; once taken, its outcome stands whatever ctx does.
 func (q *placementQueue) submit(ctx context.Context, c *createCall) error {
 	q.mu.Lock()
+	for q.gone {
+		q.mu.Unlock()
+		q = q.pl.queueFor(q.sc, q.cluster)
+		q.mu.Lock()
+	}
 	q.pending = append(q.pending, c)
 	if !q.running {
+		if !q.pl.spawn(q.work) {
+			q.pending = q.pending[:len(q.pending)-1]
+			q.mu.Unlock()
+			return errNotRunning
+		}
 		q.running = true
-		go q.work()
 	}
 	q.mu.Unlock()
 	select {
@@ -144,19 +141,19 @@ func (q *placementQueue) submit(ctx context.Context, c *createCall) error {
 // so that planning never waits for the disk and the disk never waits for
 // planning. If the batch in flight fails, the next one's plan is void and
 // it is placed again.
-func (q *placementQueue) work() {
-	ctx := context.Background()
+func (q *placementQueue) work(ctx context.Context) {
 	var prev *flight
 	for {
 		q.mu.Lock()
 		batch := q.take(prev, nil, maxBatchCalls)
 		if len(batch) == 0 && prev == nil {
 			q.running = false
-			// Forget the idle queue (and its store). A submitter that
-			// still holds it starts a worker on it again; a second queue
-			// for the cluster is harmless: its commits compare like any
-			// other writer's.
-			queues.CompareAndDelete(q.key, q)
+			// Forget the idle queue. A submitter that still holds it
+			// takes the cluster's next queue instead (a second queue for
+			// the cluster would be harmless, its commits compare like
+			// any other writer's, but it would not batch with this one).
+			q.gone = true
+			q.pl.forget(q)
 			q.mu.Unlock()
 			return
 		}
@@ -164,7 +161,7 @@ func (q *placementQueue) work() {
 		if len(batch) == 0 {
 			select {
 			case <-prev.done:
-				q.land(prev)
+				q.land(ctx, prev)
 				prev.p.release()
 				prev = nil
 			case <-q.wake:
@@ -178,7 +175,7 @@ func (q *placementQueue) work() {
 		}
 		var prevRev int64
 		if prev != nil {
-			if !q.land(prev) {
+			if !q.land(ctx, prev) {
 				p.release()
 				p = nil // planned on writes that did not happen
 			}
@@ -190,7 +187,7 @@ func (q *placementQueue) work() {
 			prev = q.launch(ctx, p, prevRev)
 			continue
 		}
-		q.place(batch)
+		q.place(ctx, batch)
 		answer(batch)
 	}
 }
@@ -259,7 +256,6 @@ func (q *placementQueue) take(inFlight *flight, taken map[string]bool, n int) []
 type flight struct {
 	batch []*createCall
 	p     *batchPlan
-	write *viewWrite // its registration with the placement view
 
 	done chan struct{} // closed when rev and err are set
 	rev  int64
@@ -270,33 +266,34 @@ type flight struct {
 // the batch before wrote expect prevRev. The calls are answered as soon as
 // the transaction succeeds; on failure land places them again.
 func (q *placementQueue) launch(ctx context.Context, p *batchPlan, prevRev int64) *flight {
-	if len(p.ops) == 0 {
+	if len(p.tasks) == 0 && !p.managedCharged {
 		answer(p.batch)
 		p.release()
 		return nil
 	}
-	cmps, ops, written := p.txn(prevRev)
+	pc := p.commit(prevRev)
 	f := &flight{batch: p.batch, p: p, done: make(chan struct{})}
-	// Registered before the Txn is submitted, as Repo.txn does.
-	f.write = q.r.beginWrite(ops, written)
-	go func() {
-		f.rev, f.err = f.write.commit(ctx, q.r.s, cmps, ops, written)
+	commit := func(ctx context.Context) {
+		f.rev, f.err = q.pl.repo.CommitPlacement(ctx, q.sc, pc)
 		if f.err == nil {
 			answer(f.batch)
 		}
 		close(f.done)
-	}()
+	}
+	if !q.pl.spawn(commit) {
+		commit(ctx) // stopping: commit inline, the context is done anyway
+	}
 	return f
 }
 
 // land waits for a batch in flight and reports whether it committed; if
 // not, it places the batch again, the way place does, and answers it.
-func (q *placementQueue) land(f *flight) bool {
+func (q *placementQueue) land(ctx context.Context, f *flight) bool {
 	<-f.done
 	if f.err == nil {
 		return true
 	}
-	q.place(f.batch)
+	q.place(ctx, f.batch)
 	answer(f.batch)
 	return false
 }
@@ -309,16 +306,15 @@ func (e batchTxnError) Unwrap() error { return e.err }
 
 // place places a batch, with nothing in flight, and sets every call's
 // outcome.
-func (q *placementQueue) place(batch []*createCall) {
-	ctx := context.Background()
-	err := retry(ctx, func() error { return q.try(ctx, batch) })
+func (q *placementQueue) place(ctx context.Context, batch []*createCall) {
+	err := ecsstore.Retry(ctx, func() error { return q.try(ctx, batch) })
 	var txnErr batchTxnError
 	switch {
 	case err == nil:
 		return
 	case errors.As(err, &txnErr):
 		for i := range batch {
-			q.place(batch[i : i+1])
+			q.place(ctx, batch[i:i+1])
 		}
 		return
 	}
@@ -335,11 +331,10 @@ func (q *placementQueue) try(ctx context.Context, batch []*createCall) error {
 		return err
 	}
 	defer p.release()
-	if len(p.ops) == 0 {
+	if len(p.tasks) == 0 && !p.managedCharged {
 		return nil
 	}
-	cmps, ops, written := p.txn(0)
-	_, err = q.r.txn(ctx, cmps, ops, written)
+	_, err = q.pl.repo.CommitPlacement(ctx, q.sc, p.commit(0))
 	if err != nil && len(batch) > 1 && !errors.Is(err, store.ErrConflict) {
 		return batchTxnError{err}
 	}
@@ -350,11 +345,7 @@ func (q *placementQueue) try(ctx context.Context, batch []*createCall) error {
 // flight) if not nil, and sets each call's own outcome; the error applies
 // to every call.
 func (q *placementQueue) plan(ctx context.Context, batch []*createCall, prev *flight) (*batchPlan, error) {
-	ck := clusterKey(q.sc, q.cluster)
-	cl, crev, err := getJSON[ecs.Cluster](ctx, q.r.s, ck)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
-		return nil, clusterNotFound(q.cluster)
-	}
+	cl, crev, err := q.pl.repo.ActiveClusterRev(ctx, q.sc, q.cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -366,35 +357,34 @@ func (q *placementQueue) plan(ctx context.Context, batch []*createCall, prev *fl
 	return p, nil
 }
 
-// txn returns the batch's transaction: compares, ops and the decoded
-// values written (for the placement view). Records the batch in flight
+// commit returns the batch's transaction. Records the batch in flight
 // wrote are compared at prevRev, its revision.
-func (p *batchPlan) txn(prevRev int64) ([]store.Compare, []store.Op, map[string]any) {
-	q := p.q
-	cmps := make([]store.Compare, 0, 1+len(p.cmps)+3*len(p.order)+1)
-	cmps = append(append(cmps, store.Compare{Key: clusterKey(q.sc, q.cluster), ModRevision: p.crev}), p.cmps...)
-	ops := append(make([]store.Op, 0, len(p.ops)+len(p.order)+1), p.ops...)
-	written := make(map[string]any, len(p.order))
-	for _, i := range p.order {
-		e := p.entries[i]
-		rec := instanceRecords{sc: q.sc, cluster: q.cluster, id: e.id, baseRev: e.baseRev, st: e.st, stRev: e.stRev, legacy: e.legacy, legRev: e.legRev}
-		if st := p.fromPrev[i]; st != nil {
-			rec.st, rec.stRev, rec.legacy, rec.legRev = st, prevRev, nil, 0
-		}
-		cmps, ops = rec.appendSave(cmps, ops, written, p.charged[i], p.counts[i], false)
+func (p *batchPlan) commit(prevRev int64) *ecsstore.PlacementCommit {
+	pc := &ecsstore.PlacementCommit{
+		Cluster: p.q.cluster, ClusterRev: p.crev, Tasks: p.tasks, Tokens: p.runTokens,
+		Instances: make([]ecsstore.ChargedInstance, 0, len(p.order)),
 	}
-	for _, st := range p.started {
-		written[st.key] = st.c
+	for _, i := range p.order {
+		e, ci := p.entries[i], p.charged[i]
+		c := ecsstore.ChargedInstance{
+			ID: e.id, RecordRev: e.inst.RecordRev, StateRev: e.inst.StateRev,
+			State: &ecsstore.StateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: p.counts[i]},
+		}
+		if len(c.State.Groups) == 0 {
+			c.State.Groups = nil
+		}
+		if p.fromPrev[i] {
+			c.StateRev = prevRev
+		}
+		pc.Instances = append(pc.Instances, c)
 	}
 	if p.managedCharged {
-		rev := p.managedRev
+		pc.Managed, pc.ManagedRev = p.managed, p.managedRev
 		if p.managedFromPrev {
-			rev = prevRev
+			pc.ManagedRev = prevRev
 		}
-		cmps = append(cmps, store.Compare{Key: p.managedKey, ModRevision: rev})
-		ops = append(ops, store.Op{Key: p.managedKey, Value: mustJSON(p.managed)})
 	}
-	return cmps, ops, written
+	return pc
 }
 
 // batchPlan is the state of one attempt at a batch: the instances the
@@ -414,32 +404,24 @@ type batchPlan struct {
 	// and the current instances and their scheduler states (aligned; the
 	// slices are the plan's, their elements shared and never modified).
 	viewRead bool
-	viewGen  uint64 // the view's count of the cluster's writes begun, when read
+	viewRev  int64 // the store revision the view had when read
 	arr      *planArrays
 	entries  []*viewEntry
 	cis      []*ecs.ContainerInstance
 	states   []scheduler.InstanceState
-	counts   map[int]GroupCounts  // charged instance → current group counts
-	fromPrev map[int]*StateRecord // instance → state record the batch in flight writes
+	counts   map[int]ecsstore.GroupCounts // charged instance → current group counts
+	fromPrev map[int]bool                 // instances whose state the batch in flight writes
 
 	// The managed instance, read (or built) on first use; current value.
-	managedKey      string
 	managed         *ecs.ContainerInstance
 	managedRev      int64
 	managedCharged  bool
 	managedFromPrev bool // managed is what the batch in flight writes
 
-	charged map[int]*ecs.ContainerInstance // charged instance → value to write
-	order   []int                          // charged instances, first charge first
-	cmps    []store.Compare                // token compares
-	ops     []store.Op                     // tasks, tags and tokens
-	started []startedTask                  // tasks created running (none, from RunTask)
-}
-
-// startedTask is a task a plan creates running, for the placement view.
-type startedTask struct {
-	key string
-	c   taskChange
+	charged   map[int]*ecs.ContainerInstance // charged instance → value to write
+	order     []int                          // charged instances, first charge first
+	tasks     []ecsstore.NewTask
+	runTokens []ecsstore.RunToken
 }
 
 // add runs one call against the plan and returns its error.
@@ -449,20 +431,14 @@ func (p *batchPlan) add(c *createCall) error {
 	if opts.ClientToken != "" {
 		p.tokens[opts.ClientToken] = true
 	}
-	var tk string
 	if opts.ClientToken != "" {
-		tk = tokenKey(q.sc, q.cluster, opts.ClientToken)
-		rec, _, err := getJSON[tokenRecord](p.ctx, q.r.s, tk)
-		switch {
-		case err == nil:
-			c.tasks, err = q.r.tasksByARN(p.ctx, q.sc, rec.TaskARNs)
-			c.replayed = err == nil
-			return err
-		case !errors.Is(err, store.ErrNotFound):
+		tasks, found, err := q.pl.repo.RunTokenTasks(p.ctx, q.sc, q.cluster, opts.ClientToken)
+		if err != nil || found {
+			c.tasks, c.replayed = tasks, found
 			return err
 		}
 	}
-	in := &PlacementInput{Cluster: p.cl}
+	in := &Input{Cluster: p.cl}
 	if opts.Managed {
 		if err := p.readManaged(opts); err != nil {
 			return err
@@ -483,10 +459,9 @@ func (p *batchPlan) add(c *createCall) error {
 	const managed = -1
 	mine := map[int]*ecs.ContainerInstance{} // instance → charged copy
 	var order []int
-	counts := map[int]GroupCounts{}
+	counts := map[int]ecsstore.GroupCounts{}
 	var tasks []*ecs.Task
-	var ops []store.Op
-	var started []startedTask
+	var created []ecsstore.NewTask
 	for _, pt := range placed {
 		t := pt.Task
 		if arn := t.ContainerInstanceARN; arn != "" {
@@ -515,7 +490,7 @@ func (p *batchPlan) add(c *createCall) error {
 				if gc == nil {
 					gc = maps.Clone(p.states[i].GroupCounts)
 					if gc == nil {
-						gc = GroupCounts{}
+						gc = ecsstore.GroupCounts{}
 					}
 					counts[i] = gc
 				}
@@ -523,18 +498,12 @@ func (p *batchPlan) add(c *createCall) error {
 			}
 		}
 		t.Tags = nil
-		key := taskKey(q.sc, q.cluster, t.ID)
-		ops = append(ops, store.Op{Key: key, Value: encodeTask(t)})
-		ops = append(ops, tagOps(t.ARN, pt.Tags)...)
+		created = append(created, ecsstore.NewTask{Task: t, Tags: pt.Tags})
 		tasks = append(tasks, t)
-		if c := changeOf(t, false); c.changed {
-			started = append(started, startedTask{key, c}) // created running: the view counts it
-		}
 	}
 	if len(tasks) == 0 {
 		return nil
 	}
-	p.started = append(p.started, started...)
 
 	// The call succeeded: make its charges the plan's current state.
 	for _, i := range order {
@@ -551,15 +520,14 @@ func (p *batchPlan) add(c *createCall) error {
 		p.cis[i] = ci
 		p.states[i] = schedStateFrom(ci, counts[i], p.states[i].AttributeIndex, &p.states[i])
 	}
-	if tk != "" {
-		rec := tokenRecord{CreatedAt: opts.Now}
+	if opts.ClientToken != "" {
+		rt := ecsstore.RunToken{Token: opts.ClientToken, CreatedAt: opts.Now}
 		for _, t := range tasks {
-			rec.TaskARNs = append(rec.TaskARNs, t.ARN)
+			rt.TaskARNs = append(rt.TaskARNs, t.ARN)
 		}
-		p.cmps = append(p.cmps, store.Compare{Key: tk})
-		ops = append(ops, store.Op{Key: tk, Value: mustJSON(rec)})
+		p.runTokens = append(p.runTokens, rt)
 	}
-	p.ops = append(p.ops, ops...)
+	p.tasks = append(p.tasks, created...)
 	c.tasks = tasks
 	return nil
 }
@@ -569,8 +537,8 @@ func (p *batchPlan) add(c *createCall) error {
 func (p *batchPlan) index(arn string) int {
 	// The instance's ID is the last segment of its ARN; the ARN found must
 	// be arn itself, so nothing else needs parsing.
-	id := lastSegment(arn)
-	i, found := slices.BinarySearchFunc(p.entries, id, func(e *viewEntry, id string) int { return strings.Compare(e.id, id) })
+	id := arn[strings.LastIndexByte(arn, '/')+1:]
+	i, found := slices.BinarySearchFunc(p.entries, id, func(e *viewEntry, id string) int { return cmp.Compare(e.id, id) })
 	if !found || p.cis[i].ARN != arn {
 		return -1
 	}
@@ -583,30 +551,31 @@ func (p *batchPlan) readView() error {
 	if p.viewRead {
 		return nil
 	}
-	var exclude *viewWrite
-	if p.prev != nil {
-		exclude = p.prev.write
+	// Everything acknowledged so far (read your writes): the batch in
+	// flight is not, until it lands, and is built on below.
+	rev, err := p.q.pl.st.Revision(p.ctx)
+	if err != nil {
+		return err
 	}
-	arr, _ := planArraysPool.Get().(*planArrays)
+	if err := p.q.pl.cache.WaitForRevision(p.ctx, rev); err != nil {
+		return err
+	}
+	arr, _ := p.q.pl.arrays.Get().(*planArrays)
 	if arr == nil {
 		arr = &planArrays{}
 	}
-	entries, gen, err := p.q.r.view().snapshot(p.ctx, p.q.sc, p.q.cluster, exclude, arr.entries[:0])
-	if err != nil {
-		planArraysPool.Put(arr)
-		return err
-	}
+	entries := p.q.pl.view.snapshot(p.q.key, arr.entries[:0])
 	arr.entries = entries
 	arr.cis = grow(arr.cis, len(entries))
 	arr.states = grow(arr.states, len(entries))
 	p.arr = arr
-	p.entries, p.viewGen = entries, gen
+	p.entries, p.viewRev = entries, rev
 	p.cis, p.states = arr.cis, arr.states
 	for i, e := range entries {
 		p.cis[i], p.states[i] = e.ci, e.state
 	}
-	p.counts = map[int]GroupCounts{}
-	p.fromPrev = map[int]*StateRecord{}
+	p.counts = map[int]ecsstore.GroupCounts{}
+	p.fromPrev = map[int]bool{}
 	// The instances the batch in flight charged are as it writes them.
 	if prev := p.prev; prev != nil {
 		for _, j := range prev.p.order {
@@ -622,7 +591,7 @@ func (p *batchPlan) readView() error {
 			c.RemainingResources, c.Version = charged.RemainingResources, charged.Version
 			ci := &c
 			p.cis[i], p.states[i] = ci, schedStateFrom(ci, counts, entries[i].state.AttributeIndex, &entries[i].state)
-			p.fromPrev[i] = &StateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: counts}
+			p.counts[i], p.fromPrev[i] = counts, true
 		}
 	}
 	p.viewRead = true
@@ -637,8 +606,6 @@ type planArrays struct {
 	states  []scheduler.InstanceState
 }
 
-var planArraysPool sync.Pool
-
 // grow returns s with length n, reusing its storage when it can.
 func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
@@ -650,7 +617,7 @@ func grow[T any](s []T, n int) []T {
 // release recycles the plan's arrays once nothing reads them: the plan
 // has been committed or dropped, and no plan builds on it any more (a
 // plan reads the one in flight only while its calls are added). The
-// decisions' PlacementInputs are dead by then.
+// decisions' Inputs are dead by then.
 func (p *batchPlan) release() {
 	if p == nil || p.arr == nil {
 		return
@@ -660,28 +627,25 @@ func (p *batchPlan) release() {
 	clear(arr.cis)
 	clear(arr.states)
 	p.arr, p.entries, p.cis, p.states = nil, nil, nil, nil
-	planArraysPool.Put(arr)
+	p.q.pl.arrays.Put(arr)
 }
 
 // current reports whether the plan's inputs are still what a call queued
-// now would read if it were placed alone: no write of the cluster's
-// instance records has begun since the plan read the placement view (such
-// a write may have been seen, and so be the reason for the call), and the
-// managed instance, if the plan read it, is unchanged. The batch in flight
-// does not count: the plan already builds on its writes.
+// now would read if it were placed alone: the store has acknowledged no
+// write since the plan read the placement view (such a write may have been
+// seen, and so be the reason for the call), and the managed instance, if
+// the plan read it, is unchanged. The batch in flight does not count while
+// it is in flight: the plan already builds on its writes.
 func (p *batchPlan) current() bool {
-	if p.viewRead && p.q.r.view().began(p.q.sc, p.q.cluster) != p.viewGen {
-		return false
-	}
-	if p.managed != nil && !p.managedFromPrev {
-		kv, err := p.q.r.s.Get(p.ctx, p.managedKey)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return p.managedRev == 0
-		case err != nil:
+	if p.viewRead {
+		rev, err := p.q.pl.st.Revision(p.ctx)
+		if err != nil || rev > p.viewRev {
 			return false
 		}
-		return kv.ModRevision == p.managedRev
+	}
+	if p.managed != nil && !p.managedFromPrev {
+		_, rev, err := p.q.pl.repo.ManagedInstanceRev(p.ctx, p.q.sc, p.q.cluster)
+		return err == nil && rev == p.managedRev
 	}
 	return true
 }
@@ -689,25 +653,23 @@ func (p *batchPlan) current() bool {
 // readManaged reads the cluster's managed instance, or builds it with
 // opts.NewManaged if the cluster has none yet (it is then written only if
 // a task is placed on it).
-func (p *batchPlan) readManaged(opts CreateOptions) error {
+func (p *batchPlan) readManaged(opts Options) error {
 	if p.managed != nil {
 		return nil
 	}
-	mk := managedKey(p.q.sc, p.q.cluster)
 	if prev := p.prev; prev != nil && prev.p.managedCharged {
-		p.managedKey, p.managed, p.managedFromPrev = mk, prev.p.managed, true
+		p.managed, p.managedFromPrev = prev.p.managed, true
 		return nil
 	}
-	ci, rev, err := getJSON[ecs.ContainerInstance](p.ctx, p.q.r.s, mk)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
+	ci, rev, err := p.q.pl.repo.ManagedInstanceRev(p.ctx, p.q.sc, p.q.cluster)
+	if err != nil {
+		return err
+	}
+	if ci == nil {
 		if ci, err = opts.NewManaged(p.cl); err != nil {
 			return err
 		}
-		rev = 0
-	case err != nil:
-		return err
 	}
-	p.managedKey, p.managed, p.managedRev = mk, ci, rev
+	p.managed, p.managedRev = ci, rev
 	return nil
 }
