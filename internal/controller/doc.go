@@ -21,7 +21,8 @@
 // is processed is processed again, delayed adds honour cancellation):
 //
 //	runnable    key            leader  does
-//	Informer    -              no      list + watch of /ecs/ into the View
+//	ecscache    -              no      the one state cache (list, watch, relist),
+//	                                   run by the manager, read through CacheSource
 //	SessionHooks instance ARN  no      ACS Connect/Ready/Disconnect hooks: record
 //	                                   agentConnected; close the session of a
 //	                                   deregistered instance
@@ -31,7 +32,7 @@
 //	                                   stopped while its agent was away
 //	Disconnect  instance ARN   yes     stop the tasks of an instance whose agent
 //	                                   stayed away longer than the timeout
-//	Retention   task key       yes     delete STOPPED tasks after the retention
+//	Retention   task ARN       yes     delete STOPPED tasks after the retention
 //	ManagedFleet cluster key   yes     keep a managed (Fargate) agent running for
 //	                                   every ACTIVE cluster with managed capacity
 //	TokenSweep  -              yes     forget RunTask client tokens after an hour
@@ -43,7 +44,9 @@
 // # What reconcilers read and write
 //
 // The reconcilers read a Source (View plus change Handlers), an interface
-// owned here: Informer implements it over the store today. They write
+// owned here: CacheSource implements it over the shared state cache
+// (internal/ecscache), so the controllers keep no copy of the state and
+// run no watch of their own. They write
 // through small interfaces (TaskLoader, TaskStopper, TaskDeleter,
 // TokenStore, InstanceStore, Fleet, Sessions), which RepoBackend and
 // HubSessions implement over ecsstore and the ACS hub; the unit tests use
