@@ -39,3 +39,39 @@ func TestTaskNetworkKilled(t *testing.T) {
 		t.Fatalf("the task's container after the stop: %+v", cs)
 	}
 }
+
+// TestContainerRemovedWhileServerDown removes a running Fargate task's
+// container with Docker while the server is down (kill -9): after the
+// restart the task stops, its container reported removed with the runtime
+// ID it had, as on a live server; nothing is created in its place.
+func TestContainerRemovedWhileServerDown(t *testing.T) {
+	d := dockertest.New(t)
+	image := dockertest.Busybox(t, d)
+	cluster := uniqueName("rmdown")
+	dir := t.TempDir()
+	p := startBerth(t, dir, "--agent-disconnect-timeout", "2m")
+	c := ecsClient(p.URL)
+	if _, err := c.CreateCluster(t.Context(), &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RegisterTaskDefinition(t.Context(), ec2AndFargateDefinition(image)); err != nil {
+		t.Fatal(err)
+	}
+	o := runFargate(t, d, c, cluster, p.log.String)
+	p.kill()
+	if err := d.RemoveContainer(t.Context(), o.ctrID); err != nil {
+		t.Fatal(err)
+	}
+	p = startBerth(t, dir, "--agent-disconnect-timeout", "2m")
+	c = ecsClient(p.URL)
+	tk := waitStatus(t, c, cluster, o.arn, "STOPPED", p.log.String)
+	web := tk.Containers[0]
+	if aws.ToString(tk.StoppedReason) != "Essential container in task exited" || tk.StopCode != "EssentialContainerExited" ||
+		aws.ToString(web.Reason) != runner.ReasonContainerRemoved || aws.ToString(web.RuntimeId) != o.ctrID {
+		t.Fatalf("after the restart: %s %q, container %s %q in %s; log:\n%s", tk.StopCode, aws.ToString(tk.StoppedReason),
+			aws.ToString(web.LastStatus), aws.ToString(web.Reason), aws.ToString(web.RuntimeId), p.log.String())
+	}
+	if cs := containersOf(t, d, o.arn); len(cs) != 0 {
+		t.Fatalf("containers of the task after the restart: %+v", cs)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -149,6 +150,7 @@ func TestREADMENowTryIt(t *testing.T) {
 	if !strings.Contains(p.log.String(), "msg=\"task running\"") {
 		t.Errorf("the server log has no \"task running\" line:\n%s", p.log.String())
 	}
+	readmeAgent(t, p, blocks[0], env)
 	p.awsOK(t, "ecs", "stop-task", "--cluster", "prod-cluster", "--task", arn)
 	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(time.Second) {
 		var d struct{ Tasks []task }
@@ -226,4 +228,62 @@ func ensureBusyboxBase(t *testing.T) {
 		t.Fatalf("docker import busybox: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "busybox:latest").Run() })
+}
+
+// readmeAgent runs the `berth agent` line of the README's "Running tasks"
+// as written (the port aside), with `berth` on PATH and the variables the
+// "Now try it" block exports, and checks that it joins prod-cluster: in
+// eu-west-1, the region of those variables, and says so.
+func readmeAgent(t *testing.T, p *proc, tryIt string, env []string) {
+	t.Helper()
+	var line string
+	for _, b := range readmeSection(t, "Running tasks") {
+		for _, l := range strings.Split(b, "\n") {
+			if strings.HasPrefix(l, "berth agent ") {
+				line = l
+			}
+		}
+	}
+	if line == "" {
+		t.Fatal("the README's \"Running tasks\" has no berth agent line")
+	}
+	var export string
+	for _, l := range strings.Split(tryIt, "\n") {
+		if strings.HasPrefix(l, "export ") {
+			export = l
+		}
+	}
+	_, port, _ := net.SplitHostPort(p.Addr)
+	script := strings.NewReplacer(":4566", ":"+port).Replace(export + "\nexec " + line)
+	env = append(env[:len(env):len(env)], "PATH="+filepath.Dir(berthBin)+":"+os.Getenv("PATH"))
+	var log syncBuffer
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = "..", env, &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		var out struct{ ContainerInstanceArns []string }
+		_ = json.Unmarshal([]byte(p.awsOK(t, "ecs", "list-container-instances", "--cluster", "prod-cluster")), &out)
+		if len(out.ContainerInstanceArns) == 1 && strings.HasPrefix(out.ContainerInstanceArns[0], "arn:aws:ecs:eu-west-1:") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q did not join prod-cluster in eu-west-1; agent log:\n%s", line, log.String())
+		}
+	}
+	if !strings.Contains(log.String(), "region=eu-west-1") {
+		t.Errorf("the agent's log does not name its region eu-west-1:\n%s", log.String())
+	}
 }

@@ -131,3 +131,23 @@ func BerthAgentCapabilities(dockerAPIVersion string, privileged bool) []Attribut
 	}
 	return out
 }
+
+// isCapability reports whether an attribute is an agent capability (as
+// opposed to ECS's own attributes and the user's custom ones).
+func isCapability(name string) bool {
+	return strings.HasPrefix(name, "ecs.capability.") || strings.HasPrefix(name, "com.amazonaws.ecs.capability.")
+}
+
+// Reregister applies what a restarted agent registers again: its
+// capabilities replace the ones it advertised before (a capability it no
+// longer sends is gone), other attributes it sends are put on top, and
+// custom attributes stay.
+func (ci *ContainerInstance) Reregister(attrs []Attribute) error {
+	if err := ValidateAttributes(attrs); err != nil {
+		return err
+	}
+	kept := slices.DeleteFunc(slices.Clone(ci.Attributes), func(a Attribute) bool { return isCapability(a.Name) })
+	ci.Attributes = mergeAttributes(kept, attrs)
+	ci.Version++
+	return nil
+}

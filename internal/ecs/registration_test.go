@@ -102,3 +102,26 @@ func TestBerthAgentCapabilities(t *testing.T) {
 		t.Error("berth's agent claims to be external")
 	}
 }
+
+func TestReregisterReplacesCapabilities(t *testing.T) {
+	ci := newInstance(t, InstanceRegistration{Attributes: []Attribute{
+		{Name: "com.amazonaws.ecs.capability.privileged-container"}, {Name: "ecs.capability.container-health-check"},
+	}})
+	if err := ci.PutAttributes([]Attribute{{Name: "team", Value: "blue"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ci.Reregister([]Attribute{{Name: "ecs.capability.container-health-check"}, {Name: AttrOSType, Value: "linux"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ci.Attribute("com.amazonaws.ecs.capability.privileged-container"); ok {
+		t.Error("a capability the agent no longer advertises is kept")
+	}
+	for _, name := range []string{"ecs.capability.container-health-check", "team", AttrCPUArchitecture} {
+		if _, ok := ci.Attribute(name); !ok {
+			t.Errorf("%s lost on re-registration", name)
+		}
+	}
+	if err := ci.Reregister([]Attribute{{Name: ""}}); err == nil {
+		t.Error("an invalid attribute accepted")
+	}
+}

@@ -127,7 +127,7 @@ func (p *Plane) reregister(ctx context.Context, sc ecs.Scope, cluster string, in
 			ci.VersionInfo = *in.VersionInfo
 		}
 		if len(in.Attributes) > 0 {
-			if err := ci.PutAttributes(in.Attributes); err != nil {
+			if err := ci.Reregister(in.Attributes); err != nil {
 				return err
 			}
 		}

@@ -76,8 +76,10 @@
 //	STOPPED ──────────── after Config.CleanupAfter (default 2m, kept for
 //	                     logs and inspection): remove the containers,
 //	                     task-scoped volumes and task-level resources (the
-//	                     task cgroup); the task is remembered for
-//	                     Config.ForgetAfter so that it never runs again
+//	                     task cgroup); the task's final report (only
+//	                     it) is remembered for Config.ForgetAfter, at
+//	                     most Config.MaxFinished of them, so that it
+//	                     never runs again
 //
 // Container reasons follow ECS: "CannotPullContainerError: <daemon
 // message>", "CannotCreateContainerError: ...", "CannotStartContainerError:
@@ -167,6 +169,30 @@
 // no container uses any more, e.g. of tasks whose containers were removed
 // while the agent was down. Applying a task without Adopt is also safe:
 // its actor finds the existing containers first.
+//
+// With Config.StateDir the runner also records, per task, the containers
+// it created and started (as the ECS agent's state file does), so that
+// Adopt tells a container removed while the agent was down from one never
+// created: a removed one that had started is reported STOPPED with
+// ReasonContainerRemoved and its runtime ID, as on a live runner (an
+// essential one stops the task with EssentialContainerExited); one that
+// never started is created again. Without StateDir such a container is
+// created again.
+//
+// # Sharing a daemon
+//
+// Config.Owner, the identity of the berth data directory (server or
+// agent, see [driver.LoadOwner]), labels every container, task network
+// and task-scoped volume the runner creates ([driver.LabelOwner]), and
+// the runner adopts, watches and removes only what carries it. Berth
+// servers and agents on one Docker daemon, even with the same cluster
+// names and instance ARNs, never touch each other's tasks; the Docker
+// driver keeps their task cgroups apart too (/berth/<owner>/<task id>).
+//
+// An awsvpc task whose network sandbox dies or is removed behind the
+// runner's back (the driver reports its die or destroy; a resync inspects
+// it) stops with ReasonNetworkLost, as ECS stops a task whose ENI is gone:
+// its containers would be left with only a loopback interface.
 //
 // # Not supported
 //

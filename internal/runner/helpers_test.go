@@ -163,8 +163,7 @@ func (h *harness) waitGone(arn string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		h.r.mu.Lock()
-		t := h.r.tasks[arn]
-		done := t != nil && t.done
+		done := h.r.finished.get(arn) != nil
 		h.r.mu.Unlock()
 		if done {
 			return

@@ -39,6 +39,7 @@ const (
 	DefaultOrphanGrace    = time.Minute
 	DefaultResyncInterval = 30 * time.Second
 	DefaultForgetAfter    = time.Hour
+	DefaultMaxFinished    = 10_000
 )
 
 // Labels the runner adds to containers besides the driver's [driver.LabelTaskARN],
@@ -134,6 +135,17 @@ type Config struct {
 	// applying it again does not run it twice) and listed by Tasks; 0
 	// means DefaultForgetAfter.
 	ForgetAfter time.Duration
+	// MaxFinished bounds how many cleaned-up tasks are remembered (only
+	// their final reports, about 1-2 KB each); past it the oldest are
+	// forgotten before ForgetAfter. 0 means DefaultMaxFinished.
+	MaxFinished int
+	// StateDir is where the runner records which containers it created
+	// and started (as the ECS agent's state file does), so that after a
+	// restart Adopt tells a container removed meanwhile from one never
+	// created: the removed one is reported STOPPED (ContainerRemoved, and
+	// an essential one stops its task) instead of being created again.
+	// Empty records nothing.
+	StateDir string
 }
 
 // TaskSpec is the desired state of one task: the task as the control plane
@@ -210,10 +222,12 @@ type Runner struct {
 	cfg Config
 	log *slog.Logger
 
-	mu      sync.Mutex
-	tasks   map[string]*taskRun // by task ARN
-	running bool                // Run is active
-	wg      sync.WaitGroup      // actor workers and their operations
+	mu       sync.Mutex
+	tasks    map[string]*taskRun // by task ARN, until finished
+	finished finishedTasks       // cleaned-up tasks, remembered
+	ledger   *ledger             // nil without Config.StateDir
+	running  bool                // Run is active
+	wg       sync.WaitGroup      // actor workers and their operations
 
 	// liveMu guards live and liveCtx: while Run is active, actor workers
 	// may be started (with liveCtx) from anywhere, e.g. a task's timer.
@@ -263,10 +277,14 @@ func New(cfg Config) *Runner {
 	if cfg.ForgetAfter <= 0 {
 		cfg.ForgetAfter = DefaultForgetAfter
 	}
+	if cfg.MaxFinished <= 0 {
+		cfg.MaxFinished = DefaultMaxFinished
+	}
 	return &Runner{
-		cfg:   cfg,
-		log:   cfg.Logger.With("component", "runner"),
-		tasks: map[string]*taskRun{},
+		cfg:    cfg,
+		log:    cfg.Logger.With("component", "runner"),
+		tasks:  map[string]*taskRun{},
+		ledger: newLedger(cfg),
 	}
 }
 
@@ -312,19 +330,19 @@ func (r *Runner) Apply(spec TaskSpec) {
 	arn := spec.Task.ARN
 	spec = cloneSpec(spec)
 	r.mu.Lock()
-	t := r.tasks[arn]
-	if t == nil {
-		t = newTaskRun(r, arn)
-		r.tasks[arn] = t
-	}
-	if t.done {
+	if ft := r.finished.get(arn); ft != nil {
 		// Already stopped and cleaned up: report the final state again, so
 		// that a control plane that missed it learns it.
 		r.mu.Unlock()
 		if spec.Task.DesiredStatus != ecs.TaskStopped {
-			t.emit(t.current(), true)
+			r.emitFinished(ft)
 		}
 		return
+	}
+	t := r.tasks[arn]
+	if t == nil {
+		t = newTaskRun(r, arn)
+		r.tasks[arn] = t
 	}
 	t.push(message{spec: &spec})
 	r.startLocked(t)
@@ -375,6 +393,17 @@ func (r *Runner) Adopt(ctx context.Context) ([]TaskChange, error) {
 			byTask[arn] = append(byTask[arn], st)
 		}
 	}
+	// What the runner created before the restart: containers it knows of
+	// that are gone were removed meanwhile.
+	records, err := r.ledger.load()
+	if err != nil {
+		r.log.WarnContext(ctx, "adopt: cannot read what the runner created before; removed containers would be created again", "error", err)
+	}
+	for arn := range records {
+		if _, ok := byTask[arn]; !ok {
+			byTask[arn] = nil
+		}
+	}
 	netByTask := map[string]driver.TaskNetwork{}
 	for _, n := range nets {
 		if arn := n.Labels[driver.LabelTaskARN]; r.ours(n.Labels) {
@@ -392,6 +421,11 @@ func (r *Runner) Adopt(ctx context.Context) ([]TaskChange, error) {
 	}
 	for _, arn := range sortedKeys(byTask) {
 		r.mu.Lock()
+		if ft := r.finished.get(arn); ft != nil {
+			r.mu.Unlock()
+			out = append(out, *ft.report)
+			continue
+		}
 		t := r.tasks[arn]
 		if t != nil {
 			r.mu.Unlock()
@@ -403,7 +437,7 @@ func (r *Runner) Adopt(ctx context.Context) ([]TaskChange, error) {
 		if n, ok := netByTask[arn]; ok {
 			netp = &n
 		}
-		t.adopt(byTask[arn], netp, deadline)
+		t.adopt(byTask[arn], records[arn], netp, deadline)
 		rep := t.buildReport()
 		t.report = &rep
 		t.lastEmitted = &rep
@@ -435,8 +469,11 @@ func (r *Runner) Tasks() []TaskChange {
 	for _, t := range r.tasks {
 		ts = append(ts, t)
 	}
+	out := make([]TaskChange, 0, len(ts)+r.finished.len())
+	for _, ft := range r.finished.byARN {
+		out = append(out, *ft.report)
+	}
 	r.mu.Unlock()
-	out := make([]TaskChange, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, t.snapshot())
 	}
@@ -448,8 +485,12 @@ func (r *Runner) Tasks() []TaskChange {
 func (r *Runner) Task(arn string) (TaskChange, bool) {
 	r.mu.Lock()
 	t := r.tasks[arn]
+	ft := r.finished.get(arn)
 	r.mu.Unlock()
-	if t == nil {
+	switch {
+	case ft != nil:
+		return *ft.report, true
+	case t == nil:
 		return TaskChange{}, false
 	}
 	return t.snapshot(), true
@@ -572,11 +613,23 @@ func (r *Runner) forget() {
 	cutoff := time.Now().Add(-r.cfg.ForgetAfter)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for arn, t := range r.tasks {
-		if t.done && t.doneAt.Before(cutoff) {
-			delete(r.tasks, arn)
-		}
+	r.finished.forget(cutoff)
+}
+
+// finish replaces a cleaned-up task's actor with its final report: the
+// actor, its containers and plan become garbage.
+func (r *Runner) finish(t *taskRun) {
+	if err := r.ledger.forget(t.arn); err != nil {
+		r.log.Warn("cannot forget a finished task's record", "task", t.arn, "error", err)
 	}
+	ft := &finishedTask{report: t.current(), doneAt: time.Now()}
+	r.mu.Lock()
+	t.done = true
+	if r.tasks[t.arn] == t {
+		delete(r.tasks, t.arn)
+	}
+	r.finished.add(t.arn, ft, r.cfg.MaxFinished)
+	r.mu.Unlock()
 }
 
 // cloneSpec deep-copies a spec, so that the caller may keep changing its

@@ -235,8 +235,7 @@ type taskRun struct {
 
 	// guarded by r.mu
 	started bool
-	done    bool // stopped, cleaned up; the actor has exited
-	doneAt  time.Time
+	done    bool // stopped, cleaned up, replaced by a finishedTask
 
 	repMu  sync.Mutex
 	report *TaskChange // never modified once set
@@ -423,10 +422,7 @@ func (t *taskRun) step(ctx context.Context) bool {
 	t.compact()
 	t.emit(t.setReport(t.buildReport()), false)
 	if t.cleaned && t.inflight == 0 {
-		t.r.mu.Lock()
-		t.done = true
-		t.doneAt = time.Now()
-		t.r.mu.Unlock()
+		t.r.finish(t)
 		t.inbox.mu.Lock()
 		t.inbox.active = false
 		t.inbox.msgs = nil
@@ -627,12 +623,13 @@ func (t *taskRun) ctrFromLabels(st driver.ContainerState) *ctr {
 
 // adopt builds the state of a task found on the host; the actor is not
 // running yet.
-func (t *taskRun) adopt(states []driver.ContainerState, net *driver.TaskNetwork, orphanDeadline time.Time) {
+func (t *taskRun) adopt(states []driver.ContainerState, records []ledgerRecord, net *driver.TaskNetwork, orphanDeadline time.Time) {
 	for _, st := range states {
 		c := t.ctrFromLabels(st)
 		t.ctrs = append(t.ctrs, c)
 		t.applyState(c, st)
 	}
+	t.adoptVanished(records)
 	slices.SortStableFunc(t.ctrs, func(a, b *ctr) int {
 		if a.index != b.index {
 			return a.index - b.index
@@ -664,6 +661,37 @@ func (t *taskRun) adopt(states []driver.ContainerState, net *driver.TaskNetwork,
 		if !last.IsZero() {
 			t.startedAt = last
 		}
+	}
+}
+
+// adoptVanished adds the containers that the ledger says the runner
+// created (the last of each name) but the driver no longer has: they were
+// removed while no runner watched. One that had started is reported
+// STOPPED with ReasonContainerRemoved, as on a live runner, and stops its
+// task if essential; one that never started is created again.
+func (t *taskRun) adoptVanished(records []ledgerRecord) {
+	last := map[string]ledgerRecord{}
+	var names []string
+	for _, rec := range records {
+		if _, ok := last[rec.name]; !ok {
+			names = append(names, rec.name)
+		}
+		last[rec.name] = rec
+	}
+	for _, name := range names {
+		rec := last[name]
+		if c := t.ctr(name); c != nil {
+			continue // it exists (the driver's view wins)
+		}
+		c := &ctr{name: name, id: rec.id, essential: rec.essential, stopTimeout: t.r.cfg.StopTimeout,
+			health: driver.HealthNone, phase: phCreated, index: len(t.ctrs)}
+		if rec.started {
+			c.phase = phRunning
+			c.markStarted()
+		}
+		t.ctrs = append(t.ctrs, c)
+		t.logger().Warn("a container of the task was removed while the runner was down", "container", name, "runtimeId", rec.id, "started", rec.started)
+		t.vanished(c)
 	}
 }
 
@@ -1246,8 +1274,14 @@ func (t *taskRun) reconcileStart(ctx context.Context) {
 				c.busy = true
 				id := c.id
 				name := c.name
+				led, arn, log := t.r.ledger, t.arn, t.logger
 				t.launch(t.startContext(ctx), func(ctx context.Context) opResult {
 					res := opResult{kind: opStart, ctr: name}
+					// Recorded first: a container that may have started is
+					// one whose removal must not go unnoticed.
+					if err := led.started(arn, name, id); err != nil {
+						log().Warn("cannot record a started container", "container", name, "error", err)
+					}
 					if err := d.StartContainer(ctx, id); err != nil {
 						res.err = err
 						res.reason = "CannotStartContainerError: " + err.Error()
@@ -1310,6 +1344,7 @@ func (t *taskRun) createOp(c *ctr) func(ctx context.Context) opResult {
 	task := t.task
 	name := c.name
 	log := t.logger
+	led, arn, essential := t.r.ledger, t.arn, c.essential
 	return func(ctx context.Context) opResult {
 		res := opResult{kind: opCreate, ctr: name}
 		if len(secrets) > 0 {
@@ -1335,6 +1370,9 @@ func (t *taskRun) createOp(c *ctr) func(ctx context.Context) opResult {
 			return res
 		}
 		res.id = id
+		if err := led.created(arn, name, id, essential); err != nil {
+			log().Warn("cannot record a created container", "container", name, "error", err)
+		}
 		return res
 	}
 }

@@ -137,11 +137,17 @@ func NewAgent(cfg AgentConfig, log *slog.Logger) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	stateDir := ""
+	if name == "docker" && cfg.DataDir != "" {
+		// What the runner created, so that a container removed while the
+		// agent was down is reported, not created again.
+		stateDir = filepath.Join(cfg.DataDir, "runner")
+	}
 	a := agent.New(agent.Config{
 		ServerURL: cfg.ServerURL, Cluster: cfg.Cluster, Region: cfg.Region,
 		AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, SessionToken: cfg.SessionToken,
 		Driver: drv, DataDir: cfg.DataDir, CPU: cfg.CPU, MemoryMiB: cfg.MemoryMiB, Attributes: attributes, Heartbeat: heartbeat,
-		Runner: runner.Config{Owner: owner}, Logger: log,
+		Runner: runner.Config{Owner: owner, StateDir: stateDir}, Logger: log,
 	})
 	return &Agent{cfg: cfg, log: log, driver: drv, agent: a, owner: owner}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -53,6 +54,12 @@ func newRuntime(s settings, cache *ecscache.Cache, repo *ecsstore.Repo, auth *se
 	}
 	if drvErr != nil {
 		fleet.driverErr = drvErr.Error()
+	}
+	if s.driver == "docker" {
+		// What the runners created, so that a container removed while the
+		// server was down is reported, not created again (fake containers
+		// do not outlive the process: nothing to record).
+		fleet.stateDir = filepath.Join(s.DataDir, "runner")
 	}
 	authenticate := func(r *http.Request) (string, error) {
 		id, err := auth.verifier.Authenticate(r, nil)
@@ -169,6 +176,7 @@ type managedFleet struct {
 	driver    driver.Driver
 	driverErr string
 	owner     string // the data directory's identity (driver.LabelOwner)
+	stateDir  string // runner.Config.StateDir (empty: nothing recorded)
 	log       *slog.Logger
 
 	mu     sync.Mutex
@@ -208,7 +216,7 @@ func (f *managedFleet) Set(ctx context.Context, key string, m controller.Managed
 	a := agent.New(agent.Config{
 		ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key2[0], SecretKey: key2[1],
 		Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true,
-		Runner: runner.Config{Owner: f.owner},
+		Runner: runner.Config{Owner: f.owner, StateDir: f.stateDir},
 		Logger: f.log, // the agent adds the cluster
 	})
 	ma := &managedAgent{instanceARN: m.InstanceARN, cancel: cancel, done: make(chan struct{})}

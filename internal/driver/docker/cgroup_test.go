@@ -257,3 +257,50 @@ func TestPruneTaskResources(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneTaskResourcesOfOwner: two drivers of different owners (berth
+// data directories) on one host keep their task cgroups apart, under
+// /berth/<owner>; one prunes only its own leftovers, never the other's.
+func TestPruneTaskResourcesOfOwner(t *testing.T) {
+	ownerA := fmt.Sprintf("a%015x", time.Now().UnixNano()&0xffffffffffffff)
+	ownerB := fmt.Sprintf("b%015x", time.Now().UnixNano()&0xffffffffffffff)
+	a := dockertest.New(t, func(o *docker.Options) { o.Owner = ownerA })
+	b := dockertest.New(t, func(o *docker.Options) { o.Owner = ownerB })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	id := fmt.Sprintf("berth-test-%d", time.Now().UnixNano())
+	parent, err := a.TaskCgroupParent(ctx, id)
+	if err != nil || parent == "" {
+		t.Skipf("SKIPPING: no task cgroups on this host (%v); TestTaskCgroup says whether that is right", err)
+	}
+	if parent != "/berth/"+ownerA+"/"+id {
+		t.Fatalf("task cgroup parent %q, want /berth/%s/%s", parent, ownerA, id)
+	}
+	// a's task leaves its cgroup behind (its container removed behind its back).
+	r := &driver.TaskResources{ID: id, MemoryMiB: 64}
+	cid := runTaskContainer(t, a, id+"-app", "exit 0", r)
+	t.Cleanup(func() { _ = a.RemoveTaskResources(context.Background(), id) })
+	if _, err := a.Client().ContainerRemove(ctx, cid, client.ContainerRemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	dirs := hostCgroupDirs(t, parent)
+	dir := dirs["memory"] + dirs[""]
+	if removed, err := b.PruneTaskResources(ctx, 0); err != nil || slices.Contains(removed, id) {
+		t.Fatalf("b pruned %v (%v)", removed, err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("a's task cgroup after b's prune: %v", err)
+	}
+	if removed, err := a.PruneTaskResources(ctx, 0); err != nil || !slices.Contains(removed, id) {
+		t.Fatalf("a pruned %v (%v), want its own %s", removed, err, id)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatal("a's task cgroup is still there after a's prune")
+	}
+	for _, o := range []string{ownerA, ownerB} {
+		d := hostCgroupDirs(t, "/berth/"+o)
+		for _, p := range d {
+			_ = os.Remove(p) // the owners' (now empty) parents
+		}
+	}
+}

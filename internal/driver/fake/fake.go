@@ -73,6 +73,7 @@ type Driver struct {
 	containers map[string]*container            // by ID
 	names      map[string]string                // container name → ID
 	byTask     map[string]map[string]*container // LabelTaskARN → ID → container
+	byRes      map[string]map[string]*container // TaskResources.ID → ID → container
 	networks   map[string]*taskNetwork
 	netNames   map[string]string
 	volumes    map[string]map[string]string
@@ -120,6 +121,7 @@ func New(opts Options) *Driver {
 		containers: map[string]*container{},
 		names:      map[string]string{},
 		byTask:     map[string]map[string]*container{},
+		byRes:      map[string]map[string]*container{},
 		networks:   map[string]*taskNetwork{},
 		netNames:   map[string]string{},
 		volumes:    map[string]map[string]string{},
@@ -461,6 +463,12 @@ func (d *Driver) CreateContainer(ctx context.Context, spec driver.ContainerSpec)
 		}
 		d.byTask[task][c.id] = c
 	}
+	if r := spec.TaskResources; r != nil {
+		if d.byRes[r.ID] == nil {
+			d.byRes[r.ID] = map[string]*container{}
+		}
+		d.byRes[r.ID][c.id] = c
+	}
 	return c.id, nil
 }
 
@@ -609,6 +617,12 @@ func (d *Driver) RemoveContainer(ctx context.Context, id string) error {
 		delete(d.byTask[task], c.id)
 		if len(d.byTask[task]) == 0 {
 			delete(d.byTask, task)
+		}
+	}
+	if r := c.spec.TaskResources; r != nil {
+		delete(d.byRes[r.ID], c.id)
+		if len(d.byRes[r.ID]) == 0 {
+			delete(d.byRes, r.ID)
 		}
 	}
 	return nil
@@ -779,8 +793,10 @@ func (d *Driver) RemoveTaskResources(ctx context.Context, id string) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, c := range d.containers {
-		if r := c.spec.TaskResources; r != nil && r.ID == id && c.status == driver.StatusRunning {
+	// By index: scanning every container here held the driver's lock
+	// for as long as thousands of tasks took to clean up.
+	for _, c := range d.byRes[id] {
+		if c.status == driver.StatusRunning {
 			return fmt.Errorf("fake: remove task resources %s: in use by %s: %w", id, c.spec.Name, driver.ErrConflict)
 		}
 	}
