@@ -189,6 +189,7 @@ type managedFleet struct {
 }
 
 type managedAgent struct {
+	cluster     string
 	instanceARN string
 	cancel      context.CancelFunc
 	done        chan struct{}
@@ -205,7 +206,7 @@ func (f *managedFleet) Set(ctx context.Context, key string, m controller.Managed
 		cur.cancel()
 		<-cur.done
 		delete(f.agents, key)
-		f.log.Info("managed agent stopped", "cluster", m.Cluster)
+		f.log.Info("managed agent stopped", "cluster", cur.cluster)
 		cur = nil
 	}
 	if !run || cur != nil || ctx.Err() != nil {
@@ -223,7 +224,7 @@ func (f *managedFleet) Set(ctx context.Context, key string, m controller.Managed
 		Runner: runner.Config{Owner: f.owner, StateDir: f.stateDir},
 		Logger: f.log, // the agent adds the cluster
 	})
-	ma := &managedAgent{instanceARN: m.InstanceARN, cancel: cancel, done: make(chan struct{})}
+	ma := &managedAgent{cluster: m.Cluster, instanceARN: m.InstanceARN, cancel: cancel, done: make(chan struct{})}
 	f.agents[key] = ma
 	f.wg.Go(func() { defer close(ma.done); _ = a.Run(actx) })
 	f.log.Info("managed agent started", "cluster", m.Cluster, "account", m.Scope.Account, "region", m.Scope.Region)
