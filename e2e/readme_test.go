@@ -151,6 +151,9 @@ func TestREADMENowTryIt(t *testing.T) {
 		t.Errorf("the server log has no \"task running\" line:\n%s", p.log.String())
 	}
 	readmeAgent(t, p, blocks[0], env)
+	if bad := repeatedLogKeys(p.log.String()); len(bad) > 0 {
+		t.Errorf("server log lines with a key twice:\n%s", strings.Join(bad, "\n"))
+	}
 	p.awsOK(t, "ecs", "stop-task", "--cluster", "prod-cluster", "--task", arn)
 	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(time.Second) {
 		var d struct{ Tasks []task }
@@ -286,4 +289,52 @@ func readmeAgent(t *testing.T, p *proc, tryIt string, env []string) {
 	if !strings.Contains(log.String(), "region=eu-west-1") {
 		t.Errorf("the agent's log does not name its region eu-west-1:\n%s", log.String())
 	}
+	if bad := repeatedLogKeys(log.String()); len(bad) > 0 {
+		t.Errorf("agent log lines with a key twice:\n%s", strings.Join(bad, "\n"))
+	}
+}
+
+// repeatedLogKeys returns the lines of a slog text log that carry a key
+// more than once (e.g. subsystem=runtime subsystem=managed-agent).
+func repeatedLogKeys(log string) []string {
+	var bad []string
+	for _, line := range strings.Split(log, "\n") {
+		seen := map[string]bool{}
+		for rest := line; rest != ""; {
+			rest = strings.TrimLeft(rest, " ")
+			eq := strings.IndexByte(rest, '=')
+			sp := strings.IndexByte(rest, ' ')
+			if eq < 0 || (sp >= 0 && sp < eq) {
+				// not key=value (a continuation line): skip the word
+				if sp < 0 {
+					break
+				}
+				rest = rest[sp:]
+				continue
+			}
+			key := rest[:eq]
+			if seen[key] {
+				bad = append(bad, line)
+				break
+			}
+			seen[key] = true
+			rest = rest[eq+1:]
+			if strings.HasPrefix(rest, `"`) {
+				// a quoted value: up to the closing unescaped quote
+				i := 1
+				for i < len(rest) && rest[i] != '"' {
+					if rest[i] == '\\' {
+						i++
+					}
+					i++
+				}
+				rest = rest[min(i+1, len(rest)):]
+			} else if sp := strings.IndexByte(rest, ' '); sp >= 0 {
+				rest = rest[sp:]
+			} else {
+				rest = ""
+			}
+		}
+	}
+	return bad
 }

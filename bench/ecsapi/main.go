@@ -158,6 +158,9 @@ func run(d time.Duration, conc, maxReq int, motoBin string, withEtcd bool) error
 			if m, ok := res["moto"]; ok && m.rps > 0 {
 				fmt.Printf("%-24s ratio  berth/moto throughput %.1fx, moto/berth p99 %.1fx\n", op, res["berth"].rps/m.rps, m.p99/res["berth"].p99)
 			}
+			if e, ok := res["berth-etcd"]; ok && e.rps > 0 {
+				fmt.Printf("%-24s ratio  etcd/bbolt throughput %.2fx, p99 %.2fx\n", op, e.rps/res["berth"].rps, e.p99/res["berth"].p99)
+			}
 		}
 	}
 	fmt.Printf("\nberth RSS after load: %.1f MB\n", rssMB(berth.cmd.Process.Pid))

@@ -6,6 +6,8 @@
 //
 //	go run ./bench/registry [-reps 3] [-sizes 1,10,100] [-modes whole,chunked] [-conc 1,4]
 //
+// Without docker-registry on PATH it measures berth alone and says so.
+//
 // berth's registry runs in this process behind a loopback HTTP server with
 // the embedded bbolt store (authorization off, as the reference registry
 // runs without auth here); docker-registry runs as its own process. The same
@@ -45,16 +47,25 @@ import (
 	"github.com/berth-dev/berth/internal/store/bolt"
 )
 
-const chunkSize = 5 << 20
+const (
+	chunkSize        = 5 << 20
+	defaultReference = "docker-registry" // Debian's distribution registry
+)
 
 func main() {
 	reps := flag.Int("reps", 3, "repetitions per case")
 	sizesFlag := flag.String("sizes", "1,10,100", "blob sizes in MB")
 	modesFlag := flag.String("modes", "whole,chunked", "upload modes")
 	concFlag := flag.String("conc", "1,4", "concurrency levels")
-	refBin := flag.String("reference", "docker-registry", "reference registry binary (empty to skip)")
+	refBin := flag.String("reference", defaultReference, "reference registry binary (empty to skip)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
 	flag.Parse()
+	if *refBin == defaultReference {
+		if _, err := exec.LookPath(defaultReference); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: docker-registry is not on PATH: measuring berth alone (apt-get install docker-registry for the comparison)")
+			*refBin = ""
+		}
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil && pprof.StartCPUProfile(f) == nil {

@@ -190,3 +190,30 @@ func TestStopOnlyTask(t *testing.T) {
 		t.Fatal("undecodable docker config accepted")
 	}
 }
+
+// Reading any payload task never panics, and what reads encodes back to
+// a task that reads the same.
+func FuzzTaskDefinition(f *testing.F) {
+	task, td := fullDefinition()
+	seed, _ := json.Marshal(NewTask(task, td))
+	f.Add(seed)
+	f.Add([]byte(`{"arn":"a","version":"x","containers":[{"name":"c","dockerConfig":{"config":"{\"Healthcheck\":{}}","hostConfig":"{\"Tmpfs\":{\"/t\":\"size=xm\"}}"}}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m Task
+		if json.Unmarshal(b, &m) != nil {
+			return
+		}
+		gotTask, gotTD, err := m.Definition()
+		if err != nil || gotTD == nil {
+			return
+		}
+		again := NewTask(gotTask, gotTD)
+		t2, td2, err := again.Definition()
+		if err != nil {
+			t.Fatalf("re-encoded task does not read: %v", err)
+		}
+		if !reflect.DeepEqual(NewTask(t2, td2), again) {
+			t.Fatalf("encoding is not stable:\n%+v\n%+v", NewTask(t2, td2), again)
+		}
+	})
+}

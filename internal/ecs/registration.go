@@ -85,6 +85,13 @@ func (ci *ContainerInstance) SetVersionInfo(v VersionInfo) bool {
 // advertises: what its runner runs, and the Docker remote API versions up
 // to the daemon's (dockerAPIVersion, e.g. "1.41"; "" when unknown, taken
 // as 1.44). privileged is whether it runs privileged containers.
+//
+// Some are accepted but degraded, so that common task definitions place
+// on berth's agent as on ECS: log configurations run with Docker's default
+// log driver, task and execution roles get no credentials endpoint,
+// secrets are injected only where the runner has a resolver, and S3
+// environment files and pid/ipc modes are ignored. Execute-command, which
+// berth does not have at all, is not advertised.
 func BerthAgentCapabilities(dockerAPIVersion string, privileged bool) []Attribute {
 	caps := []string{
 		"com.amazonaws.ecs.capability.ecr-auth",
@@ -107,7 +114,7 @@ func BerthAgentCapabilities(dockerAPIVersion string, privileged bool) []Attribut
 		"ecs.capability.pid-ipc-namespace-sharing",
 		"ecs.capability.increased-task-cpu-limit",
 		"ecs.capability.container-port-range",
-		"ecs.capability.execute-command",
+		"ecs.capability.container-restart-policy",
 	}
 	if privileged {
 		caps = append(caps, "com.amazonaws.ecs.capability.privileged-container")

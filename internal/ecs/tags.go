@@ -15,9 +15,11 @@ const (
 	maxTagValueLen = 256
 )
 
-// tagCharsRE is the character set of tag keys and values: letters,
-// numbers and spaces in UTF-8, and _ . : / = + - @.
-var tagCharsRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+// tagPattern is the character set of tag keys and values as ECS's model
+// writes it: letters, numbers and spaces in UTF-8, and _ . : / = + - @.
+const tagPattern = `([\p{L}\p{Z}\p{N}_.:/=+\-@]*)`
+
+var tagCharsRE = regexp.MustCompile(`^` + tagPattern + `$`)
 
 // ValidateTags checks tags as ECS does.
 func ValidateTags(tags []Tag) error {
@@ -32,10 +34,10 @@ func ValidateTags(tags []Tag) error {
 			return invalidParam("Tag value for key %q is not valid UTF-8.", t.Key)
 		}
 		if utf8.RuneCountInString(t.Value) > maxTagValueLen {
-			return invalidParam("1 validation error detected: Value at 'tags.%d.member.value' failed to satisfy constraint: Member must have length less than or equal to %d", i+1, maxTagValueLen)
+			return invalidParam("1 validation error detected: Value '%s' at 'tags.%d.member.value' failed to satisfy constraint: Member must have length less than or equal to %d", t.Value, i+1, maxTagValueLen)
 		}
 		if !tagCharsRE.MatchString(t.Value) {
-			return invalidParam("1 validation error detected: Value %q at 'tags.%d.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", t.Value, i+1, tagCharsRE)
+			return invalidParam("1 validation error detected: Value '%s' at 'tags.%d.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", t.Value, i+1, tagPattern)
 		}
 	}
 	return nil
@@ -64,10 +66,12 @@ func validateTagKey(key, member string, i int) error {
 	switch {
 	case !utf8.ValidString(key) || strings.ContainsRune(key, utf8.RuneError):
 		return invalidParam("Tag key %q is not valid UTF-8.", key)
-	case key == "" || utf8.RuneCountInString(key) > maxTagKeyLen:
-		return invalidParam("1 validation error detected: Value %q at '%s' failed to satisfy constraint: Member must have length between 1 and %d", key, where, maxTagKeyLen)
+	case key == "":
+		return invalidParam("1 validation error detected: Value '' at '%s' failed to satisfy constraint: Member must have length greater than or equal to 1", where)
+	case utf8.RuneCountInString(key) > maxTagKeyLen:
+		return invalidParam("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length less than or equal to %d", key, where, maxTagKeyLen)
 	case !tagCharsRE.MatchString(key):
-		return invalidParam("1 validation error detected: Value %q at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", key, where, tagCharsRE)
+		return invalidParam("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", key, where, tagPattern)
 	case strings.HasPrefix(strings.ToLower(key), "aws:"):
 		return invalidParam("Tag keys starting with 'aws:' are reserved for AWS use (key %q).", key)
 	}

@@ -40,7 +40,15 @@ type Config struct {
 	// StartTimeout bounds the wait for the member to become ready;
 	// 1 minute when 0.
 	StartTimeout time.Duration
+	// HistoryRevisions is how many revisions of history the member
+	// keeps (etcd's revision-mode auto-compaction); DefaultHistory when
+	// 0, negative to keep everything. A watch from an older revision
+	// gets a compaction error and re-lists.
+	HistoryRevisions int64
 }
+
+// DefaultHistory matches the bbolt store's default history limit.
+const DefaultHistory = 10000
 
 // Limits used when Config leaves them 0. berth's own transactions stay
 // far below them; they mirror what berth documents for an external etcd.
@@ -80,6 +88,12 @@ func Start(ctx context.Context, c Config) (*Server, error) {
 	cfg.MaxRequestBytes = c.MaxRequestBytes
 	if cfg.MaxRequestBytes == 0 {
 		cfg.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	switch h := c.HistoryRevisions; {
+	case h == 0:
+		cfg.AutoCompactionMode, cfg.AutoCompactionRetention = embed.CompactorModeRevision, strconv.Itoa(DefaultHistory)
+	case h > 0:
+		cfg.AutoCompactionMode, cfg.AutoCompactionRetention = embed.CompactorModeRevision, strconv.FormatInt(h, 10)
 	}
 	level := zap.WarnLevel
 	if c.Verbose {

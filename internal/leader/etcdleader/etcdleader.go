@@ -81,10 +81,21 @@ func (e *Elector) Campaign(ctx context.Context) (context.Context, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// The session lives on the client's context, not ctx, so that its
-	// lease can still be revoked after ctx ended.
-	sess, err := concurrency.NewSession(e.cli, concurrency.WithTTL(e.ttl))
+	// The lease is granted under ctx (an unreachable etcd must not hold
+	// Campaign past ctx), but the session keeps it alive on the client's
+	// context, so that it can still be revoked after ctx ended.
+	lease, err := e.cli.Grant(ctx, int64(e.ttl))
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("etcdleader: lease: %w", err)
+	}
+	sess, err := concurrency.NewSession(e.cli, concurrency.WithTTL(e.ttl), concurrency.WithLease(lease.ID))
+	if err != nil {
+		rctx, cancel := context.WithTimeout(context.Background(), time.Duration(e.ttl)*time.Second)
+		_, _ = e.cli.Revoke(rctx, lease.ID)
+		cancel()
 		return nil, fmt.Errorf("etcdleader: session: %w", err)
 	}
 	el := concurrency.NewElection(sess, e.prefix)

@@ -206,3 +206,16 @@ func waitCandidates(t *testing.T, cli *clientv3.Client, n int) {
 		}
 	}
 }
+
+// With etcd gone, Campaign still returns when its context ends.
+func TestCampaignWithoutEtcdEndsWithContext(t *testing.T) {
+	srv := startEtcd(t)
+	a := elector(t, client(t, srv), "a", 2*time.Second)
+	srv.Stop()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	if r := wait(t, campaign(ctx, a), 10*time.Second); !errors.Is(r.err, context.DeadlineExceeded) {
+		t.Fatalf("campaign without etcd = %v, want context.DeadlineExceeded", r.err)
+	}
+	a.Close()
+}

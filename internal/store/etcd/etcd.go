@@ -79,6 +79,9 @@ func Open(ctx context.Context, endpoints []string, opts Options) (*Store, error)
 		// Keep idle connections checked so a dead member is noticed.
 		DialKeepAliveTime:    10 * time.Second,
 		DialKeepAliveTimeout: 5 * time.Second,
+		// The client's own 2 MiB send limit would cut a placement batch
+		// before the server's --max-request-bytes does.
+		MaxCallSendMsgSize: 64 << 20,
 		Logger:               nopLogger(),
 	})
 	if err != nil {
