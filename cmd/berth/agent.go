@@ -40,6 +40,7 @@ when unset).
 	fs.IntVar(&cfg.CPU, "cpu", 0, "CPU `units` to register (default: 1024 per host CPU)")
 	fs.IntVar(&cfg.MemoryMiB, "memory", 0, "memory `MiB` to register (default: the host's, less 256)")
 	fs.StringVar(&cfg.Attributes, "attributes", "", "custom instance attributes, `name=value,...`")
+	fs.StringVar(&cfg.Driver, "driver", "", "container `driver`: docker or fake (an in-memory stand-in for tests; default docker)")
 	fs.StringVar(&cfg.DockerHost, "docker-host", cfg.DockerHost, "Docker daemon `address` (env DOCKER_HOST)")
 	fs.StringVar(&cfg.Heartbeat, "heartbeat", "", "ACS heartbeat `interval`, a Go duration (default 10s)")
 	logLevel := fs.String("log-level", envOr(getenv, "BERTH_LOG_LEVEL", "info"), "debug, info, warn or error")

@@ -160,13 +160,14 @@ func (p *Push) Reconcile(ctx context.Context, arn string) (time.Duration, error)
 	if s == nil {
 		return 0, nil
 	}
+	tasks := p.cfg.Source.InstanceTasks(arn)
 	p.mu.Lock()
 	st := p.state[s]
 	if st == nil {
 		p.mu.Unlock()
 		return 0, nil
 	}
-	pending := toSend(p.cfg.Source.InstanceTasks(arn), st.sent)
+	pending := toSend(tasks, st.sent)
 	greet := !st.greeted
 	p.mu.Unlock()
 	if len(pending) == 0 && !greet {
