@@ -2,16 +2,13 @@ package ecsapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 )
@@ -45,131 +42,16 @@ type (
 	discoverPollEndpointOut = acs.DiscoverPollEndpointOutput
 )
 
-// identityDocument is the part of an EC2 instance identity document berth
-// reads.
-type identityDocument struct {
-	InstanceID       string `json:"instanceId"`
-	InstanceType     string `json:"instanceType"`
-	AvailabilityZone string `json:"availabilityZone"`
-	Architecture     string `json:"architecture"`
-}
-
-func randomHex(n int) string {
-	b := make([]byte, (n+1)/2)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)[:n]
-}
-
 func (a *API) registerContainerInstance(ctx context.Context, c *awsproto.Call, in *registerInstanceIn) (any, error) {
-	sc := a.scope(c)
-	name, err := ecs.ClusterName(in.Cluster)
-	if err != nil {
-		return nil, err
-	}
-	cl, err := a.repo.ActiveCluster(ctx, sc, name)
-	if err != nil {
-		return nil, err
-	}
-	if err := ecs.ValidateAttributes(in.Attributes); err != nil {
-		return nil, err
-	}
-	if in.ContainerInstanceARN != "" {
-		return a.reregister(ctx, sc, name, in)
-	}
-	var doc identityDocument
-	if in.InstanceIdentityDocument != "" {
-		if err := json.Unmarshal([]byte(in.InstanceIdentityDocument), &doc); err != nil {
-			return nil, fault.New(fault.InvalidParameter, "instanceIdentityDocument is not a valid JSON document.")
-		}
-	}
-	reg := ecs.InstanceRegistration{
-		EC2InstanceID: doc.InstanceID, InstanceType: doc.InstanceType, AvailabilityZone: doc.AvailabilityZone,
-		CPUArchitecture: doc.Architecture, Attributes: in.Attributes, Tags: in.Tags,
-	}
-	reg = ecs.CompleteRegistration(reg, sc.Region, randomHex(17))
-	if in.VersionInfo != nil {
-		reg.VersionInfo = *in.VersionInfo
-	}
-	for _, r := range in.TotalResources {
-		switch r.Name {
-		case ecs.ResourceCPU:
-			reg.CPU = intValue(r)
-		case ecs.ResourceMemory:
-			reg.Memory = intValue(r)
-		case ecs.ResourcePorts, ecs.ResourcePortsUDP:
-			ports := []int{}
-			for _, s := range r.StringSetValue {
-				p, err := strconv.Atoi(s)
-				if err != nil {
-					return nil, fault.New(fault.InvalidParameter, "Invalid port %q in %s.", s, r.Name)
-				}
-				ports = append(ports, p)
-			}
-			if r.Name == ecs.ResourcePorts {
-				reg.ReservedPorts = ports
-			} else {
-				reg.ReservedPortsUDP = ports
-			}
-		}
-	}
-	ci, err := ecs.NewContainerInstance(sc, cl, reg, newTaskID(), a.now())
-	if err != nil {
-		return nil, err
-	}
-	// The instance is connected once its agent opens its ACS session.
-	ci.AgentConnected = false
-	if err := a.repo.RegisterInstance(ctx, sc, ci, in.Tags); err != nil {
-		return nil, err
-	}
-	a.log.Info("container instance registered", "cluster", name, "instance", ci.ARN, "cpu", reg.CPU, "memory", reg.Memory)
-	out := toInstanceOut(ci)
-	out.Tags = nonNil(in.Tags)
-	return &instanceResult{ContainerInstance: out}, nil
-}
-
-func intValue(r ecs.Resource) int {
-	switch {
-	case r.IntegerValue != 0:
-		return r.IntegerValue
-	case r.LongValue != 0:
-		return int(r.LongValue)
-	}
-	return int(r.DoubleValue)
-}
-
-// reregister is RegisterContainerInstance for an instance that registered
-// before (an agent restarting): it keeps the instance, its tasks and its
-// reservations and refreshes what the agent reports about itself.
-func (a *API) reregister(ctx context.Context, sc ecs.Scope, cluster string, in *registerInstanceIn) (any, error) {
-	ref, err := ecsstore.ParseInstanceRef(in.ContainerInstanceARN, cluster)
-	if err != nil {
-		return nil, err
-	}
-	if ref.Cluster != cluster {
-		return nil, fault.New(fault.InvalidParameter, "The container instance %s is not in cluster %s.", in.ContainerInstanceARN, cluster)
-	}
-	ci, err := a.repo.UpdateInstance(ctx, sc, ref, func(ci *ecs.ContainerInstance) error {
-		if in.VersionInfo != nil {
-			ci.VersionInfo = *in.VersionInfo
-		}
-		if len(in.Attributes) > 0 {
-			if err := ci.Reregister(in.Attributes); err != nil {
-				return err
-			}
-		}
-		ci.Version++
-		return nil
+	ci, tags, err := a.plane.RegisterContainerInstance(ctx, a.scope(c), ecscp.Registration{
+		Cluster: in.Cluster, ContainerInstanceARN: in.ContainerInstanceARN, IdentityDocument: in.InstanceIdentityDocument,
+		TotalResources: in.TotalResources, VersionInfo: in.VersionInfo, Attributes: in.Attributes, Tags: in.Tags,
 	})
-	if fault.Is(err, fault.NotFound) {
-		return nil, fault.New(fault.InvalidParameter, "The referenced container instance %s was not found; register without containerInstanceArn.", in.ContainerInstanceARN)
-	}
 	if err != nil {
 		return nil, err
 	}
 	out := toInstanceOut(ci)
-	if out.Tags, err = a.repo.Tags(ctx, ci.ARN); err != nil {
-		return nil, err
-	}
+	out.Tags = nonNil(tags)
 	return &instanceResult{ContainerInstance: out}, nil
 }
 
@@ -210,138 +92,49 @@ type ackOut struct {
 var ack = &ackOut{Acknowledgment: "ACK"}
 
 func (a *API) submitTaskStateChange(ctx context.Context, c *awsproto.Call, in *taskStateChangeIn) (any, error) {
-	sc := a.scope(c)
-	name, err := ecs.ClusterName(in.Cluster)
-	if err != nil {
+	ch := ecscp.TaskChange{
+		Status: in.Status, Reason: in.Reason, StopCode: in.StopCode,
+		PullStartedAt: epochTime(in.PullStartedAt), PullStoppedAt: epochTime(in.PullStoppedAt),
+		ExecutionStoppedAt: epochTime(in.ExecutionStoppedAt), StartedAt: epochTime(in.StartedAt),
+	}
+	for i := range in.Containers {
+		ch.Containers = append(ch.Containers, containerChange(&in.Containers[i]))
+	}
+	for _, at := range in.Attachments {
+		ch.Attachments = append(ch.Attachments, ecscp.AttachmentChange{
+			AttachmentARN: at.AttachmentARN, Status: at.Status,
+			ENI: ecs.ENI{
+				NetworkInterfaceID: at.NetworkInterfaceID, MACAddress: at.MACAddress, PrivateDNSName: at.PrivateDNSName,
+				PrivateIPv4Address: at.PrivateIPv4Address, IPv6Address: at.IPv6Address,
+			},
+		})
+	}
+	if err := a.plane.SubmitTaskStateChange(ctx, a.scope(c), in.Cluster, in.Task, ch); err != nil {
 		return nil, err
-	}
-	cluster, id, err := taskRef(in.Task, name)
-	if err != nil {
-		return nil, err
-	}
-	if in.Status != "" && ecs.TaskStatusIndex(in.Status) < 0 {
-		return nil, fault.New(fault.InvalidParameter, "Invalid task status %q.", in.Status)
-	}
-	now := a.now()
-	var before, after, arn, def string
-	_, err = a.repo.UpdateTask(ctx, sc, cluster, id, func(t *ecs.Task) error {
-		before = t.LastStatus
-		err := applyTaskChange(t, in, now)
-		after, arn, def = t.LastStatus, t.ARN, t.TaskDefinitionARN
-		return err
-	}, a.TaskResources)
-	if err != nil {
-		return nil, err
-	}
-	if after == ecs.TaskRunning && before != after {
-		a.log.Info("task running", "cluster", cluster, "task", arn, "taskDefinition", def)
 	}
 	return ack, nil
 }
 
-// applyTaskChange applies an agent's report to a task. Reports never move a
-// task back; a report about a STOPPED task changes nothing.
-func applyTaskChange(t *ecs.Task, in *taskStateChangeIn, now time.Time) error {
-	if t.LastStatus == ecs.TaskStopped {
-		return ecsstore.ErrNoChange
+func epochTime(t *awsproto.EpochTime) time.Time {
+	if t == nil {
+		return time.Time{}
 	}
-	v := t.Version
-	if in.PullStartedAt != nil {
-		t.MarkPullStarted(in.PullStartedAt.Time)
-	}
-	if in.PullStoppedAt != nil {
-		t.MarkPullStopped(in.PullStoppedAt.Time)
-	}
-	for i := range in.Containers {
-		applyContainerChange(t, &in.Containers[i])
-	}
-	for _, at := range in.Attachments {
-		if at.PrivateIPv4Address == "" {
-			continue
-		}
-		for _, existing := range t.Attachments {
-			if existing.Type == ecs.AttachmentENI && existing.Status != ecs.AttachmentAttached && (at.AttachmentARN == "" || strings.HasSuffix(at.AttachmentARN, existing.ID)) {
-				eni := ecs.ENI{
-					NetworkInterfaceID: at.NetworkInterfaceID, MACAddress: at.MACAddress, PrivateDNSName: at.PrivateDNSName,
-					PrivateIPv4Address: at.PrivateIPv4Address, IPv6Address: at.IPv6Address,
-				}
-				if eni.NetworkInterfaceID == "" {
-					eni.NetworkInterfaceID = "eni-" + strings.ReplaceAll(existing.ID, "-", "")[:17]
-				}
-				if eni.PrivateDNSName == "" {
-					eni.PrivateDNSName = "ip-" + strings.ReplaceAll(eni.PrivateIPv4Address, ".", "-") + "." + regionOf(t.ARN) + ".compute.internal"
-				}
-				if err := t.AttachENI(eni); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	if in.Status != "" && ecs.TaskStatusIndex(in.Status) > ecs.TaskStatusIndex(t.LastStatus) {
-		if in.StartedAt != nil && t.StartedAt.IsZero() && ecs.TaskStatusIndex(in.Status) >= ecs.TaskStatusIndex(ecs.TaskRunning) {
-			t.StartedAt = in.StartedAt.Time
-		}
-		if in.Status == ecs.TaskStopped {
-			if t.StopCode == "" {
-				t.StopCode = in.StopCode
-				if t.StopCode == "" {
-					if _, exited := t.EssentialExited(); exited && !t.StartedAt.IsZero() {
-						t.StopCode = ecs.StopEssentialContainerExited
-					}
-				}
-			}
-			if t.StoppedReason == "" {
-				t.StoppedReason = in.Reason
-				if t.StoppedReason == "" && t.StopCode == ecs.StopEssentialContainerExited {
-					t.StoppedReason = ecs.EssentialContainerExitedReason
-				}
-			}
-		}
-		if err := t.Advance(in.Status, now); err != nil {
-			return err
-		}
-		if in.Status == ecs.TaskStopped && in.ExecutionStoppedAt != nil {
-			t.ExecutionStoppedAt = in.ExecutionStoppedAt.Time
-		}
-	}
-	t.DeriveHealth()
-	if t.Version == v {
-		return ecsstore.ErrNoChange
-	}
-	return nil
+	return t.Time
 }
 
-func applyContainerChange(t *ecs.Task, ch *containerStateChange) {
-	c := t.Container(ch.ContainerName)
-	if c == nil {
-		return
-	}
-	changed := false
-	set := func(dst *string, v string) {
-		if v != "" && *dst != v {
-			*dst, changed = v, true
-		}
-	}
-	set(&c.RuntimeID, ch.RuntimeID)
-	set(&c.ImageDigest, ch.ImageDigest)
-	if ch.NetworkBindings != nil {
-		if nb := networkBindings(ch.NetworkBindings); !equalBindings(c.NetworkBindings, nb) {
-			c.NetworkBindings, changed = nb, true
-		}
-	}
-	if changed {
-		t.Version++
-	}
-	if ch.Status != "" {
-		// A report that would move the container back is stale; skip it.
-		_ = t.SetContainerStatus(ch.ContainerName, ch.Status, ch.ExitCode, ch.Reason)
-	}
-	if ch.HealthStatus != "" {
-		_ = t.SetContainerHealth(ch.ContainerName, ch.HealthStatus)
+func containerChange(ch *containerStateChange) ecscp.ContainerChange {
+	return ecscp.ContainerChange{
+		Name: ch.ContainerName, RuntimeID: ch.RuntimeID, ImageDigest: ch.ImageDigest, Status: ch.Status,
+		ExitCode: ch.ExitCode, Reason: ch.Reason, HealthStatus: ch.HealthStatus, NetworkBindings: networkBindings(ch.NetworkBindings),
 	}
 }
 
+// networkBindings converts reported bindings; nil (none reported) stays
+// nil.
 func networkBindings(in []acs.NetworkBinding) []ecs.NetworkBinding {
+	if in == nil {
+		return nil
+	}
 	out := make([]ecs.NetworkBinding, len(in))
 	for i, b := range in {
 		out[i] = ecs.NetworkBinding(b)
@@ -349,34 +142,12 @@ func networkBindings(in []acs.NetworkBinding) []ecs.NetworkBinding {
 	return out
 }
 
-func equalBindings(a, b []ecs.NetworkBinding) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func (a *API) submitContainerStateChange(ctx context.Context, c *awsproto.Call, in *containerStateChangeIn) (any, error) {
-	sc := a.scope(c)
-	name, err := ecs.ClusterName(in.Cluster)
-	if err != nil {
-		return nil, err
-	}
-	cluster, id, err := taskRef(in.Task, name)
-	if err != nil {
-		return nil, err
-	}
-	ch := &taskStateChangeIn{Containers: []containerStateChange{{
+	ch := containerChange(&containerStateChange{
 		ContainerName: in.ContainerName, RuntimeID: in.RuntimeID, Status: in.Status, ExitCode: in.ExitCode,
 		Reason: in.Reason, NetworkBindings: in.NetworkBindings,
-	}}}
-	now := a.now()
-	if _, err := a.repo.UpdateTask(ctx, sc, cluster, id, func(t *ecs.Task) error { return applyTaskChange(t, ch, now) }, a.TaskResources); err != nil {
+	})
+	if err := a.plane.SubmitContainerStateChange(ctx, a.scope(c), in.Cluster, in.Task, ch); err != nil {
 		return nil, err
 	}
 	return ack, nil
@@ -407,9 +178,4 @@ func (a *API) checkTaskOrInstance(ctx context.Context, sc ecs.Scope, kind, rest 
 		return fault.NotFoundf("resource", "not found")
 	}
 	return err
-}
-
-func regionOf(arn string) string {
-	p, _ := ecs.ParseARN(arn)
-	return p.Region
 }

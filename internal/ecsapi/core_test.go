@@ -5,19 +5,27 @@ import (
 	"testing"
 
 	"github.com/berth-dev/berth/internal/ecscache"
+	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/placement"
 	"github.com/berth-dev/berth/internal/store"
 )
 
-// startCore builds what the composition root builds over st for the ECS
-// API (repository, state cache, placer), runs it until the test ends, and
-// waits for it then.
-func startCore(tb testing.TB, st store.Store) (*ecsstore.Repo, *placement.Placer) {
+// core is what the composition root builds over a store for the ECS API.
+type core struct {
+	repo   *ecsstore.Repo
+	placer *placement.Placer
+	plane  *ecscp.Plane
+}
+
+// startCore builds the ECS core over st (repository, state cache, placer,
+// control plane), runs it until the test ends, and waits for it then.
+func startCore(tb testing.TB, st store.Store, capacity ecscp.ManagedCapacity) core {
 	tb.Helper()
 	repo := ecsstore.New(st)
 	cache := ecscache.New(st, nil)
 	placer := placement.New(repo, cache, nil)
+	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Capacity: capacity})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() { _ = cache.Run(ctx); done <- struct{}{} }()
@@ -27,5 +35,11 @@ func startCore(tb testing.TB, st store.Store) (*ecsstore.Repo, *placement.Placer
 		<-done
 		<-done
 	})
-	return repo, placer
+	return core{repo: repo, placer: placer, plane: plane}
+}
+
+// newAPI returns an API over a started core.
+func newAPI(c core) *API {
+	a, _ := New(Config{Plane: c.plane, Repo: c.repo, DefaultAccount: "123456789012"})
+	return a
 }

@@ -61,7 +61,7 @@ type taskCounts struct{ running, pending int }
 
 // instanceTaskCounts counts each instance's running and pending tasks.
 func (a *API) instanceTaskCounts(ctx context.Context, sc ecs.Scope, cluster string) (map[string]taskCounts, error) {
-	tasks, err := a.repo.Tasks(ctx, sc, cluster)
+	tasks, err := a.plane.ClusterTasks(ctx, sc, cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -316,67 +316,11 @@ type instanceResult struct {
 	ContainerInstance *containerInstanceOut `json:"containerInstance"`
 }
 
-// StopReasonDeregistered is the stoppedReason of the tasks of a container
-// instance deregistered with force.
-const StopReasonDeregistered = "Container instance deregistered"
-
 func (a *API) deregisterContainerInstance(ctx context.Context, c *awsproto.Call, in *deregisterInstanceIn) (any, error) {
-	sc := a.scope(c)
-	name, err := ecs.ClusterName(in.Cluster)
+	ci, err := a.plane.DeregisterContainerInstance(ctx, a.scope(c), in.Cluster, in.ContainerInstance, in.Force != nil && *in.Force)
 	if err != nil {
 		return nil, err
 	}
-	if in.ContainerInstance == "" {
-		return nil, fault.New(fault.InvalidParameter, "containerInstance is required.")
-	}
-	ref, err := ecsstore.ParseInstanceRef(in.ContainerInstance, name)
-	if err != nil {
-		return nil, err
-	}
-	if ref.Cluster != name {
-		return nil, fault.New(fault.InvalidParameter, "The referenced container instance is not in cluster %s.", name)
-	}
-	if _, err := a.repo.ActiveCluster(ctx, sc, name); err != nil {
-		return nil, err
-	}
-	force := in.Force != nil && *in.Force
-	tasks, err := a.repo.Tasks(ctx, sc, name)
-	if err != nil {
-		return nil, err
-	}
-	arn := sc.ContainerInstanceARN(ref.Cluster, ref.ID)
-	var active []*ecs.Task
-	for _, t := range tasks {
-		if t.ContainerInstanceARN == arn && t.LastStatus != ecs.TaskStopped {
-			active = append(active, t)
-		}
-	}
-	ci, err := a.repo.DeregisterInstance(ctx, sc, ref, func(*ecs.ContainerInstance) error {
-		if len(active) > 0 && !force {
-			return fault.New(fault.InvalidParameter, "Found running tasks on the instance. Stop them first or deregister with force.")
-		}
-		return nil
-	})
-	if err != nil {
-		if fault.Is(err, fault.NotFound) {
-			return nil, fault.New(fault.InvalidParameter, "The referenced container instance %s was not found.", ref.ID)
-		}
-		return nil, err
-	}
-	now := a.now()
-	for _, t := range active {
-		_, err := a.repo.UpdateTask(ctx, sc, name, t.ID, func(t *ecs.Task) error {
-			if t.LastStatus == ecs.TaskStopped {
-				return ecsstore.ErrNoChange
-			}
-			t.RequestStop("", StopReasonDeregistered, now)
-			return t.Advance(ecs.TaskStopped, now)
-		}, a.TaskResources)
-		if err != nil && !fault.Is(err, fault.NotFound) {
-			return nil, err
-		}
-	}
-	a.log.Info("container instance deregistered", "cluster", name, "instance", ci.ARN, "stoppedTasks", len(active))
 	return &instanceResult{ContainerInstance: toInstanceOut(ci)}, nil
 }
 

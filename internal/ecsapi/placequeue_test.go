@@ -5,7 +5,6 @@ import (
 	"maps"
 	mrand "math/rand/v2"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/placement"
@@ -75,7 +75,7 @@ func TestConcurrentRunTaskBatching(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, _, err := pb.api.placer.Place(ctx, sc, "bench", placement.Options{}, func(*placement.Input) ([]placement.Placed, error) {
+			_, _, err := pb.core.placer.Place(ctx, sc, "bench", placement.Options{}, func(*placement.Input) ([]placement.Placed, error) {
 				return nil, errBad
 			})
 			if err != errBad {
@@ -94,7 +94,7 @@ func TestConcurrentRunTaskBatching(t *testing.T) {
 	if len(placed) != 3*64 {
 		t.Errorf("placed %d tasks, want %d (the capacity)", len(placed), 3*64)
 	}
-	tasks, err := pb.api.repo.Tasks(ctx, sc, "bench")
+	tasks, err := pb.core.plane.ClusterTasks(ctx, sc, "bench")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestConcurrentRunTaskNeverOvercommits(t *testing.T) {
 			if _, err := pb.api.repo.UpdateTask(ctx, sc, "bench", id, func(task *ecs.Task) error {
 				task.RequestStop("", "test", now)
 				return task.Advance(ecs.TaskStopped, now)
-			}, pb.api.TaskResources); err != nil {
+			}, pb.core.plane.TaskResources); err != nil {
 				t.Error(err)
 				return
 			}
@@ -245,7 +245,7 @@ func TestConcurrentRunTaskNeverOvercommits(t *testing.T) {
 	close(stop)
 	wg.Wait()
 
-	tasks, err := pb.api.repo.Tasks(ctx, sc, "bench")
+	tasks, err := pb.core.plane.ClusterTasks(ctx, sc, "bench")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestConcurrentRunTaskNeverOvercommits(t *testing.T) {
 		if task.LastStatus == ecs.TaskStopped {
 			continue
 		}
-		res, err := pb.api.TaskResources(ctx, task)
+		res, err := pb.core.plane.TaskResources(ctx, task)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,8 +322,8 @@ func TestConcurrentFargateRunTaskFillsCapacity(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	repo, placer := startCore(t, st)
-	a, _ := New(Config{Repo: repo, Placer: placer, DefaultAccount: "123456789012", Capacity: ManagedCapacity{VCPU: 4}})
+	c := startCore(t, st, ecscp.ManagedCapacity{VCPU: 4})
+	a := newAPI(c)
 	call := &awsproto.Call{Region: "us-east-1", Account: "123456789012"}
 	ctx := context.Background()
 	if _, err := a.createCluster(ctx, call, &createClusterIn{ClusterName: "f"}); err != nil {
@@ -359,7 +359,7 @@ func TestConcurrentFargateRunTaskFillsCapacity(t *testing.T) {
 			res := out.(*tasksResult)
 			placed.Add(int64(len(res.Tasks)))
 			for _, f := range res.Failures {
-				if f.Reason != FargateCapacityUnavailable {
+				if f.Reason != ecscp.FargateCapacityUnavailable {
 					t.Errorf("failure %+v", f)
 				}
 				refused.Add(1)
@@ -379,31 +379,8 @@ func TestConcurrentFargateRunTaskFillsCapacity(t *testing.T) {
 	if cpu, mem := ci.Remaining(); cpu != 4*1024-capacity*256 || mem != 4*8192-capacity*512 {
 		t.Errorf("managed capacity left: %d CPU, %d MiB", cpu, mem)
 	}
-	tasks, err := a.repo.Tasks(ctx, sc, "f")
+	tasks, err := c.plane.ClusterTasks(ctx, sc, "f")
 	if err != nil || len(tasks) != expected {
 		t.Errorf("%d tasks stored (%v), want %d", len(tasks), err, expected)
-	}
-}
-
-// TestOrderedTaskIDs: task IDs keep ECS's form, are unique, and those of a
-// later millisecond sort after those of an earlier one (the store's key
-// order).
-func TestOrderedTaskIDs(t *testing.T) {
-	form := regexp.MustCompile(`^[0-9a-f]{32}$`)
-	seen := map[string]bool{}
-	var prev string
-	for i := range 2000 {
-		id := newOrderedTaskID()
-		if !form.MatchString(id) || seen[id] {
-			t.Fatalf("id %q (malformed or repeated)", id)
-		}
-		seen[id] = true
-		if i%500 == 0 {
-			if prev != "" && id <= prev {
-				t.Fatalf("id %s of a later millisecond sorts before %s", id, prev)
-			}
-			prev = id
-			time.Sleep(2 * time.Millisecond)
-		}
 	}
 }

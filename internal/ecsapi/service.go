@@ -7,8 +7,8 @@ import (
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/ecsstore"
-	"github.com/berth-dev/berth/internal/placement"
 )
 
 // TargetPrefix is the X-Amz-Target prefix of the ECS API.
@@ -16,24 +16,24 @@ const TargetPrefix = "AmazonEC2ContainerServiceV20141113"
 
 // Config configures the ECS API.
 type Config struct {
-	Repo *ecsstore.Repo
-	// Placer places the tasks RunTask and StartTask create.
-	Placer         *placement.Placer
+	// Plane is the control plane the task, instance and agent operations
+	// call.
+	Plane *ecscp.Plane
+	// Repo serves the operations that only store and read records
+	// (clusters, task definitions, tags, settings, attributes).
+	Repo           *ecsstore.Repo
 	Logger         *slog.Logger
 	Now            func() time.Time
 	DefaultAccount string
-	// Capacity sizes the managed (Fargate) capacity of each cluster.
-	Capacity ManagedCapacity
 }
 
 // API holds the ECS handlers.
 type API struct {
+	plane          *ecscp.Plane
 	repo           *ecsstore.Repo
-	placer         *placement.Placer
 	log            *slog.Logger
 	now            func() time.Time
 	defaultAccount string
-	capacity       ManagedCapacity
 }
 
 // New returns the ECS API and its awsproto service description.
@@ -44,7 +44,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &API{repo: cfg.Repo, placer: cfg.Placer, log: cfg.Logger, now: cfg.Now, defaultAccount: cfg.DefaultAccount, capacity: cfg.Capacity}
+	a := &API{plane: cfg.Plane, repo: cfg.Repo, log: cfg.Logger, now: cfg.Now, defaultAccount: cfg.DefaultAccount}
 	svc := &awsproto.Service{
 		SigningName:  "ecs",
 		Protocol:     awsproto.JSON11,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/bolt"
 )
@@ -25,6 +26,7 @@ const nomadC1MPlacementsPerSecond = 3750
 // placement (internal/scheduler) and the compare-and-swap commit of tasks
 // and reservations, everything but HTTP.
 type placementBench struct {
+	core core
 	api  *API
 	call *awsproto.Call
 }
@@ -42,8 +44,9 @@ func newPlacementBench(b testing.TB, instances int) *placementBench {
 // newPlacementBenchOn is newPlacementBench on a given store.
 func newPlacementBenchOn(b testing.TB, st store.Store, instances int) *placementBench {
 	b.Helper()
-	repo, placer := startCore(b, st)
-	a, _ := New(Config{Repo: repo, Placer: placer, DefaultAccount: "123456789012"})
+	c := startCore(b, st, ecscp.ManagedCapacity{})
+	repo := c.repo
+	a := newAPI(c)
 	call := &awsproto.Call{Region: "us-east-1", Account: "123456789012"}
 	ctx := context.Background()
 	if _, err := a.createCluster(ctx, call, &createClusterIn{ClusterName: "bench"}); err != nil {
@@ -74,7 +77,7 @@ func newPlacementBenchOn(b testing.TB, st store.Store, instances int) *placement
 	if _, err := a.registerTaskDefinition(ctx, call, &registerTaskDefinitionIn{TaskDefinition: td}); err != nil {
 		b.Fatal(err)
 	}
-	return &placementBench{api: a, call: call}
+	return &placementBench{core: c, api: a, call: call}
 }
 
 // place runs tasks RunTask calls of count 10 with the strategy, from

@@ -16,6 +16,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecscache"
+	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/leader"
@@ -42,12 +43,11 @@ type taskRuntime struct {
 // newRuntime wires the runtime and mounts the agent endpoints on mux. addr
 // is the API listener's address, which the managed agents call over
 // loopback like any agent.
-func newRuntime(s settings, cache *ecscache.Cache, repo *ecsstore.Repo, auth *serverAuth, elector leader.Elector, sole bool, owner string, drivers *driver.Registry, mux *http.ServeMux, addr string, log *slog.Logger) *taskRuntime {
+func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, repo *ecsstore.Repo, auth *serverAuth, elector leader.Elector, sole bool, owner string, drivers *driver.Registry, mux *http.ServeMux, addr string, log *slog.Logger) *taskRuntime {
 	drv, drvErr := openManagedDriver(drivers, s.driver, owner, log)
 	if drvErr != nil {
 		log.With("subsystem", "runtime").Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", s.driver, "error", drvErr)
 	}
-	api, _ := ecsapi.New(ecsapi.Config{Repo: repo, Logger: log, DefaultAccount: s.Account})
 	fleet := &managedFleet{
 		url: "http://" + addr, keys: auth.managed, driver: drv, owner: owner,
 		log: log.With("subsystem", "managed-agent"), agents: map[string]*managedAgent{},
@@ -72,11 +72,11 @@ func newRuntime(s settings, cache *ecscache.Cache, repo *ecsstore.Repo, auth *se
 		return id.Account, nil
 	}
 	acsSrv := &acs.Server{Authenticate: authenticate, Logger: log.With("subsystem", "acs")}
-	tcsSrv := &acs.TelemetryServer{Authenticate: authenticate, OnHealth: submitHealth(api), Logger: log.With("subsystem", "tcs")}
+	tcsSrv := &acs.TelemetryServer{Authenticate: authenticate, OnHealth: submitHealth(plane), Logger: log.With("subsystem", "tcs")}
 	scSrv := &acs.TelemetryServer{Authenticate: authenticate, Logger: log.With("subsystem", "sc")}
 
 	clog := log.With("subsystem", "controller")
-	backend := &controller.RepoBackend{Repo: repo, Resources: api.TaskResources}
+	backend := &controller.RepoBackend{Repo: repo, Resources: plane.TaskResources}
 	source := controller.NewCacheSource(cache)
 	push := controller.NewPush(controller.PushConfig{
 		Source: source, Sessions: controller.HubSessions{Hub: &acsSrv.Hub}, Loader: source.Loader(backend), Logger: clog,
@@ -90,7 +90,7 @@ func newRuntime(s settings, cache *ecscache.Cache, repo *ecsstore.Repo, auth *se
 	hooks := controller.NewSessionHooks(controller.SessionsConfig{
 		Hub: &acsSrv.Hub, Source: source, Instances: backend, Push: push, SoleServer: sole, Registry: registry, Logger: clog,
 	})
-	acsSrv.Connect, acsSrv.Ready, acsSrv.Disconnect = recordVersion(api, hooks.Connect, log), hooks.Ready, hooks.Disconnect
+	acsSrv.Connect, acsSrv.Ready, acsSrv.Disconnect = recordVersion(plane, hooks.Connect, log), hooks.Ready, hooks.Disconnect
 
 	mgr := controller.NewManager(controller.ManagerConfig{Elector: elector, Logger: clog})
 	mgr.Add("state-cache", cache)
@@ -132,13 +132,13 @@ func (rt *taskRuntime) Run(ctx context.Context) error {
 
 // recordVersion wraps an ACS Connect hook: an accepted session's agent and
 // Docker versions are stored on its instance.
-func recordVersion(api *ecsapi.API, connect func(context.Context, *acs.Session) error, log *slog.Logger) func(context.Context, *acs.Session) error {
+func recordVersion(plane *ecscp.Plane, connect func(context.Context, *acs.Session) error, log *slog.Logger) func(context.Context, *acs.Session) error {
 	return func(ctx context.Context, s *acs.Session) error {
 		if err := connect(ctx, s); err != nil {
 			return err
 		}
 		v := ecs.VersionInfo{AgentVersion: s.AgentVersion, AgentHash: s.AgentHash, DockerVersion: s.DockerVersion}
-		if err := api.RecordAgentVersion(ctx, s.InstanceARN, v); err != nil {
+		if err := plane.RecordAgentVersion(ctx, s.InstanceARN, v); err != nil {
 			log.Warn("cannot record the agent's version", "instance", s.InstanceARN, "error", err)
 		}
 		return nil
@@ -146,10 +146,14 @@ func recordVersion(api *ecsapi.API, connect func(context.Context, *acs.Session) 
 }
 
 // submitHealth records the container health agents publish on telemetry.
-func submitHealth(api *ecsapi.API) func(context.Context, string, string, *acs.PublishHealthRequest) error {
+func submitHealth(plane *ecscp.Plane) func(context.Context, string, string, *acs.PublishHealthRequest) error {
 	return func(ctx context.Context, account, instance string, h *acs.PublishHealthRequest) error {
 		for _, th := range h.Tasks {
-			err := api.SubmitTaskHealth(ctx, account, instance, th)
+			health := ecscp.TaskHealth{TaskARN: th.TaskARN, ClusterARN: th.ClusterARN}
+			for _, c := range th.Containers {
+				health.Containers = append(health.Containers, ecscp.ContainerChange{Name: c.ContainerName, HealthStatus: c.HealthStatus})
+			}
+			err := plane.SubmitTaskHealth(ctx, account, instance, health)
 			switch {
 			case fault.Is(err, fault.AccessDenied), fault.Is(err, fault.InvalidParameter):
 				// Refused for good: acknowledged, not retried.

@@ -15,6 +15,7 @@ import (
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecscache"
+	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/placement"
 )
@@ -71,13 +72,16 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	auth := newServerAuth(s)
 	repo := ecsstore.New(st)
-	// The one state cache: the controllers and placement read it; the
-	// runtime's manager runs it. The placer subscribes to it here, before
-	// it runs; Run runs the placer.
+	// The ECS core, one of each: the repository, the state cache (the
+	// controllers, placement and the plane's reads use it; the runtime's
+	// manager runs it), the placer (subscribed to the cache here, before
+	// it runs; Run runs it) and the control plane, which the one API and
+	// the runtime call.
 	cache := ecscache.New(st, log.With("subsystem", "state-cache"))
 	placer := placement.New(repo, cache, log.With("subsystem", "placement"))
+	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Logger: log.With("subsystem", "ecs")})
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
-		Repo: repo, Placer: placer, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
+		Plane: plane, Repo: repo, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -105,7 +109,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// A server alone on its store (bolt, embedded etcd) knows that no
 	// other server holds an agent's session.
 	sole := spec.Kind != StoreEtcd
-	rt := newRuntime(s, cache, repo, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
+	rt := newRuntime(s, cache, plane, repo, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
 
 	return &Server{
 		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer,
