@@ -36,6 +36,8 @@
 //	ManagedFleet cluster key   yes     keep a managed (Fargate) agent running for
 //	                                   every ACTIVE cluster with managed capacity
 //	TokenSweep  -              yes     forget RunTask client tokens after an hour
+//	StaleSessions -            yes     (servers sharing a store) mark disconnected the
+//	                                   instances whose session a dead server held
 //
 // Push is not leader-only: an agent's websocket lives on the server it
 // connected to, and only that server can write to it. The others decide
@@ -55,8 +57,10 @@
 // After a restart of a sole server no agent is connected: SessionHooks
 // marks the instances the store says are connected as disconnected, and
 // Disconnect gives each the full timeout from the start of its leadership
-// term. With several servers on one store nobody can tell a stale
-// agentConnected from a session held by another server, so it is left.
+// term. Servers sharing a store record who holds each session and beat
+// (SessionRegistry); the leader's StaleSessions marks disconnected the
+// instances of a dead server's sessions, and each server re-asserts its
+// own every beat.
 //
 // Cluster counters are not kept here: the task store derives them
 // (ecsstore's CountFunc), so DescribeClusters and DeleteCluster see them.
