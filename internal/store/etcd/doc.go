@@ -1,7 +1,7 @@
 // Package etcd is berth's etcd state store: an implementation of
 // store.Store on an etcd v3 cluster (go.etcd.io/etcd/client/v3), so that
 // several berth servers can share one state and elect one leader
-// (internal/leader/etcdelect).
+// (internal/leader/etcdleader).
 //
 // # Mapping
 //
@@ -32,6 +32,7 @@
 //
 // etcd limits a transaction to --max-txn-ops operations (128 by default)
 // and a request to --max-request-bytes (1.5 MiB); berth's placement
-// batches can exceed the first, so an external etcd should run with
-// --max-txn-ops=1024 (internal/etcdserver does so).
+// batches (up to 64 RunTask calls in one Txn) can exceed the first, so an
+// external etcd should run with --max-txn-ops=4096 (internal/etcdserver
+// does so); a Txn over either limit fails with an error naming the flag.
 package etcd
