@@ -296,8 +296,8 @@ func (s *CacheSource) Clusters() []ClusterInfo {
 	return out
 }
 
-// LoadTask implements TaskLoader: the task from the cache, its
-// definition through defs.
+// cacheLoader is a TaskLoader: the task from the cache, its definition
+// through defs.
 type cacheLoader struct {
 	cache *ecscache.Cache
 	defs  *RepoBackend
@@ -307,6 +307,7 @@ type cacheLoader struct {
 // definitions through b (cached: a revision never changes).
 func (s *CacheSource) Loader(b *RepoBackend) TaskLoader { return cacheLoader{s.cache, b} }
 
+// LoadTask implements TaskLoader.
 func (l cacheLoader) LoadTask(ctx context.Context, ti TaskInfo) (*ecs.Task, *ecs.TaskDefinition, error) {
 	t, ok := l.cache.Task(ti.Scope, ti.Cluster, ti.ID)
 	if !ok {

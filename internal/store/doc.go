@@ -98,6 +98,8 @@
 //	|   `-- settings/<principalArn | "default">/<name>
 //	|-- tags/<resourceArn>                           tags of any ECS/ECR resource
 //	|-- meta/owner                                   owner identity of the managed capacity's containers, shared by the servers on one etcd
+//	|-- meta/servers/<identity>                      a server's heartbeat, rewritten every 10 s (servers on one etcd only)
+//	|-- meta/sessions/<instanceArn>                  the server holding the agent's ACS session (servers on one etcd only)
 //	`-- ecr/<account>/<region>/
 //	    |-- repos/<repoName>
 //	    |-- images/<repoName>/<digest>
