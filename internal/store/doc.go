@@ -72,6 +72,11 @@
 //     everything acknowledged so far waits for Revision()'s value (the
 //     cache's Sync). The conformance suite checks this (ReadYourWrites,
 //     WatchLastOfRevision).
+//     Revision and a List's revision may also name a revision with no
+//     change under a watched prefix (writes elsewhere; on etcd, writes
+//     outside berth's namespace): a Watch of "/" that started before
+//     Revision (or List) returned V then delivers an EventProgress at V
+//     or later, unless a change at V or later comes first.
 //
 // # Key layout
 //
