@@ -209,8 +209,10 @@ func TestServerRestartKeepsFargateTaskRunning(t *testing.T) {
 	p.kill()
 	p2 := startBerth(t, dir, "--agent-disconnect-timeout", "1m")
 	c2 := ecsClient(p2.URL)
-	// Give the managed agent time to come back and report.
-	time.Sleep(3 * time.Second)
+	// The new server's managed agent adopts the running container.
+	if line := waitLogLine(t, p2.log.String, 30*time.Second, `msg="adopted task"`, "task="+arn); !strings.Contains(line, "status=RUNNING") {
+		t.Fatalf("adopted as %s", line)
+	}
 	after := describeTask(t, c2, "prod-cluster", arn)
 	if aws.ToString(after.LastStatus) != "RUNNING" || aws.ToString(after.Containers[0].RuntimeId) != runtimeID {
 		t.Fatalf("after the restart: %s in %s (was %s); log:\n%s", aws.ToString(after.LastStatus), aws.ToString(after.Containers[0].RuntimeId), runtimeID, p2.log.String())
@@ -281,7 +283,10 @@ func TestAgentProcessRunsEC2Tasks(t *testing.T) {
 	if aws.ToString(ci.ContainerInstanceArn) != instanceARN {
 		t.Fatalf("the restarted agent registered as %s, not %s", aws.ToString(ci.ContainerInstanceArn), instanceARN)
 	}
-	time.Sleep(2 * time.Second)
+	// The restarted agent adopts the running container.
+	if line := waitLogLine(t, a.log.String, 30*time.Second, `msg="adopted task"`, "task="+arn); !strings.Contains(line, "status=RUNNING") {
+		t.Fatalf("adopted as %s", line)
+	}
 	if tk := describeTask(t, c, "ec2-cluster", arn); aws.ToString(tk.LastStatus) != "RUNNING" || aws.ToString(tk.Containers[0].RuntimeId) != runtimeID {
 		t.Fatalf("after the agent restart the task is %s in %s; log:\n%s", aws.ToString(tk.LastStatus), aws.ToString(tk.Containers[0].RuntimeId), logs())
 	}

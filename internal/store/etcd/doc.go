@@ -6,12 +6,17 @@
 // # Mapping
 //
 // A berth key k is the etcd key Namespace+k (Options.Namespace,
-// "/berth" by default), so several deployments, or berth and a Kubernetes
-// API server, can share one etcd. berth revisions are etcd's revisions:
+// "/berth" by default). berth revisions are etcd's revisions:
 // CreateRevision and ModRevision are etcd's, a Txn returns the etcd header
-// revision. etcd's counter is cluster-wide, so writes outside the
-// namespace move it as well; the contract only promises that berth's own
-// changing Txns move it by one each, which holds.
+// revision.
+//
+// etcd's revision counter is cluster-wide, and the namespace only keeps
+// keys apart: a write outside the namespace moves Revision (and a List's
+// revision) to a revision at which the namespace has no event, so a state
+// cache that waits for Revision() (ecscache.Sync) waits until berth's
+// next own write. Until the store reports watch progress, give each berth
+// deployment an etcd (cluster) of its own, with no other writers; the
+// Kubernetes work runs its own internal/etcdserver instance.
 //
 //   - Get, List: linearizable range reads; a List is one range request
 //     (StartAfter becomes the range start, Limit etcd's limit) and its
