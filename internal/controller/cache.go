@@ -157,18 +157,22 @@ func (s *CacheSource) onCluster(_ int64, sc ecs.Scope, old, cur *ecs.Cluster) {
 	}
 }
 
-// taskRef parses a task ARN (a task's key) into its scope, cluster and ID.
+// taskRef parses a task ARN (a task's key),
+// arn:<partition>:ecs:<region>:<account>:task/<cluster>/<id>, into its
+// scope, cluster and ID, without allocating: push reads every task of an
+// instance through it.
 func taskRef(arn string) (ecs.Scope, string, string, bool) {
-	p, ok := ecs.ParseARN(arn)
-	if !ok {
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	_, rest, ok1 := strings.Cut(rest, ":") // partition
+	svc, rest, ok2 := strings.Cut(rest, ":")
+	region, rest, ok3 := strings.Cut(rest, ":")
+	account, rest, ok4 := strings.Cut(rest, ":")
+	rest, ok5 := strings.CutPrefix(rest, "task/")
+	cluster, id, ok6 := strings.Cut(rest, "/")
+	if !ok || !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || svc != "ecs" || cluster == "" || id == "" {
 		return ecs.Scope{}, "", "", false
 	}
-	rest, ok := strings.CutPrefix(p.Resource, "task/")
-	cluster, id, ok2 := strings.Cut(rest, "/")
-	if !ok || !ok2 {
-		return ecs.Scope{}, "", "", false
-	}
-	return ecs.Scope{Account: p.Account, Region: p.Region}, cluster, id, true
+	return ecs.Scope{Account: account, Region: region}, cluster, id, true
 }
 
 // parseClusterKey splits a ClusterKey string.
