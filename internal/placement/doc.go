@@ -10,6 +10,11 @@
 // Read your writes: a batch first waits until the cache holds every write
 // the store has acknowledged (store.Revision), so a placement sees every
 // stop, start or registration a client was told about before it called.
+// Revisions that are the queue's own committed batches need no wait: the
+// queue remembers what each wrote until the cache has applied it, and
+// plans on top of that (as on the batch still in flight), so a busy
+// cluster's placements never wait for the watch to deliver their own
+// commits.
 // The commit compares the cluster and every charged instance at the
 // revisions the decision read: the view and the pipelining only ever cost
 // a retry, never a wrong write.
