@@ -75,3 +75,44 @@ func TestContainerRemovedWhileServerDown(t *testing.T) {
 		t.Fatalf("containers of the task after the restart: %+v", cs)
 	}
 }
+
+// TestContainerRemovedWhileAgentDown: the same with `berth agent` and an EC2
+// task: the container removed while the agent was down (kill -9) stops the
+// task after the agent's restart instead of being created again.
+func TestContainerRemovedWhileAgentDown(t *testing.T) {
+	d := dockertest.New(t)
+	image := dockertest.Busybox(t, d)
+	cluster := uniqueName("rmagent")
+	p := startBerth(t, t.TempDir(), "--agent-disconnect-timeout", "2m")
+	c := ecsClient(p.URL)
+	if _, err := c.CreateCluster(t.Context(), &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+		t.Fatal(err)
+	}
+	agentDir := t.TempDir()
+	a := startAgent(t, p.URL, cluster, agentDir, nil)
+	logs := func() string { return "agent:\n" + a.log.String() + "\nserver:\n" + p.log.String() }
+	waitInstance(t, c, cluster, true, logs)
+	if _, err := c.RegisterTaskDefinition(t.Context(), ec2Definition(image)); err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.RunTask(t.Context(), &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String("sleeper"), LaunchType: "EC2"})
+	if err != nil || len(run.Tasks) != 1 {
+		t.Fatalf("RunTask: %+v %v", run, err)
+	}
+	arn := aws.ToString(run.Tasks[0].TaskArn)
+	t.Cleanup(func() { cleanupTask(d, arn) })
+	tk := waitStatus(t, c, cluster, arn, "RUNNING", logs)
+	id := aws.ToString(tk.Containers[0].RuntimeId)
+	a.kill()
+	if err := d.RemoveContainer(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	a = startAgent(t, p.URL, cluster, agentDir, nil)
+	tk = waitStatus(t, c, cluster, arn, "STOPPED", logs)
+	if tk.StopCode != "EssentialContainerExited" || aws.ToString(tk.Containers[0].Reason) != runner.ReasonContainerRemoved || aws.ToString(tk.Containers[0].RuntimeId) != id {
+		t.Fatalf("after the agent's restart: %s %q, container %q in %s", tk.StopCode, aws.ToString(tk.StoppedReason), aws.ToString(tk.Containers[0].Reason), aws.ToString(tk.Containers[0].RuntimeId))
+	}
+	if cs := containersOf(t, d, arn); len(cs) != 0 {
+		t.Fatalf("containers of the task after the restart: %+v", cs)
+	}
+}

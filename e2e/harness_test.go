@@ -43,7 +43,7 @@ type proc struct {
 	URL     string
 	Addr    string
 	DataDir string
-	log     *bytes.Buffer
+	log     *syncBuffer // read while the process writes it
 }
 
 func freeAddr(t *testing.T) string {
@@ -65,7 +65,7 @@ func startBerth(t *testing.T, dataDir string, extra ...string) *proc {
 // startBerthAt starts `berth server` listening on addr.
 func startBerthAt(t *testing.T, addr, dataDir string, extra ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, Addr: addr, URL: "http://" + addr, DataDir: dataDir, log: &bytes.Buffer{}}
+	p := &proc{t: t, Addr: addr, URL: "http://" + addr, DataDir: dataDir, log: &syncBuffer{}}
 	args := append([]string{"server", "--listen", addr, "--data-dir", dataDir}, extra...)
 	// BERTH_TEST_STORE runs the suite on another state store (scripts/
 	// test.sh sets embedded-etcd), unless the test picked one itself.
@@ -77,6 +77,7 @@ func startBerthAt(t *testing.T, addr, dataDir string, extra ...string) *proc {
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { removeOwnerCgroups(dataDir) }) // after the stop below
 	t.Cleanup(func() { p.stop() })
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -91,6 +92,24 @@ func startBerthAt(t *testing.T, addr, dataDir string, extra ...string) *proc {
 	}
 	t.Fatalf("berth did not become healthy; log:\n%s", p.log.String())
 	return nil
+}
+
+// waitLogLine waits until a line of log (a process's output so far)
+// contains every one of parts, and returns it.
+func waitLogLine(t *testing.T, log func() string, within time.Duration, parts ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		for line := range strings.Lines(log()) {
+			if !slices.ContainsFunc(parts, func(p string) bool { return !strings.Contains(line, p) }) {
+				return line
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line with %q within %s; log:\n%s", parts, within, log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // kill sends SIGKILL and waits: no graceful shutdown, as in a crash.
@@ -145,5 +164,28 @@ func requireAWSCLI(t *testing.T) {
 			t.Fatal("the aws CLI is not on PATH (required in CI)")
 		}
 		t.Skip("SKIP: the aws CLI is not on PATH")
+	}
+}
+
+// removeOwnerCgroups removes the empty task cgroups of data directory
+// dir's owner, and its parent (/berth/<owner>), as a killed server or one
+// stopped before its cleanup leaves them. rmdir fails on a cgroup still in
+// use, which is then left alone.
+func removeOwnerCgroups(dir string) {
+	b, err := os.ReadFile(filepath.Join(dir, "berth-id"))
+	owner := strings.TrimSpace(string(b))
+	if err != nil || owner == "" || strings.ContainsAny(owner, "/.") {
+		return
+	}
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*/berth/" + owner)
+	roots = append(roots, "/sys/fs/cgroup/berth/"+owner)
+	for _, root := range roots {
+		tasks, _ := os.ReadDir(root)
+		for _, e := range tasks {
+			if e.IsDir() {
+				_ = os.Remove(filepath.Join(root, e.Name()))
+			}
+		}
+		_ = os.Remove(root)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/moby/moby/client"
 
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
@@ -133,14 +136,31 @@ func cleanupTask(d *docker.Driver, arn string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	sel := map[string]string{driver.LabelTaskARN: arn}
+	var cgroups []string
 	if cs, err := d.ListContainers(ctx, sel); err == nil {
 		for _, c := range cs {
+			if in, err := d.Client().ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{}); err == nil && in.Container.HostConfig != nil {
+				if p := in.Container.HostConfig.CgroupParent; p != "" && !slices.Contains(cgroups, p) {
+					cgroups = append(cgroups, p)
+				}
+			}
 			_ = d.RemoveContainer(ctx, c.ID)
 		}
 	}
 	if ns, err := d.ListTaskNetworks(ctx, sel); err == nil {
 		for _, n := range ns {
 			_ = d.RemoveTaskNetwork(ctx, n.ID)
+		}
+	}
+	// The task's cgroup, and its owner's parent if nothing else is in it
+	// (rmdir fails on a cgroup in use): a killed server leaves them.
+	for _, p := range cgroups {
+		dirs, _ := filepath.Glob("/sys/fs/cgroup/*" + p)
+		dirs = append(dirs, "/sys/fs/cgroup"+p)
+		for _, dir := range dirs {
+			if os.Remove(dir) == nil && strings.Count(p, "/") == 3 {
+				_ = os.Remove(filepath.Dir(dir))
+			}
 		}
 	}
 }
@@ -189,8 +209,10 @@ func TestServerRestartKeepsFargateTaskRunning(t *testing.T) {
 	p.kill()
 	p2 := startBerth(t, dir, "--agent-disconnect-timeout", "1m")
 	c2 := ecsClient(p2.URL)
-	// Give the managed agent time to come back and report.
-	time.Sleep(3 * time.Second)
+	// The new server's managed agent adopts the running container.
+	if line := waitLogLine(t, p2.log.String, 30*time.Second, `msg="adopted task"`, "task="+arn); !strings.Contains(line, "status=RUNNING") {
+		t.Fatalf("adopted as %s", line)
+	}
 	after := describeTask(t, c2, "prod-cluster", arn)
 	if aws.ToString(after.LastStatus) != "RUNNING" || aws.ToString(after.Containers[0].RuntimeId) != runtimeID {
 		t.Fatalf("after the restart: %s in %s (was %s); log:\n%s", aws.ToString(after.LastStatus), aws.ToString(after.Containers[0].RuntimeId), runtimeID, p2.log.String())
@@ -261,7 +283,10 @@ func TestAgentProcessRunsEC2Tasks(t *testing.T) {
 	if aws.ToString(ci.ContainerInstanceArn) != instanceARN {
 		t.Fatalf("the restarted agent registered as %s, not %s", aws.ToString(ci.ContainerInstanceArn), instanceARN)
 	}
-	time.Sleep(2 * time.Second)
+	// The restarted agent adopts the running container.
+	if line := waitLogLine(t, a.log.String, 30*time.Second, `msg="adopted task"`, "task="+arn); !strings.Contains(line, "status=RUNNING") {
+		t.Fatalf("adopted as %s", line)
+	}
 	if tk := describeTask(t, c, "ec2-cluster", arn); aws.ToString(tk.LastStatus) != "RUNNING" || aws.ToString(tk.Containers[0].RuntimeId) != runtimeID {
 		t.Fatalf("after the agent restart the task is %s in %s; log:\n%s", aws.ToString(tk.LastStatus), aws.ToString(tk.Containers[0].RuntimeId), logs())
 	}

@@ -157,18 +157,22 @@ func (s *CacheSource) onCluster(_ int64, sc ecs.Scope, old, cur *ecs.Cluster) {
 	}
 }
 
-// taskRef parses a task ARN (a task's key) into its scope, cluster and ID.
+// taskRef parses a task ARN (a task's key),
+// arn:<partition>:ecs:<region>:<account>:task/<cluster>/<id>, into its
+// scope, cluster and ID, without allocating: push reads every task of an
+// instance through it.
 func taskRef(arn string) (ecs.Scope, string, string, bool) {
-	p, ok := ecs.ParseARN(arn)
-	if !ok {
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	_, rest, ok1 := strings.Cut(rest, ":") // partition
+	svc, rest, ok2 := strings.Cut(rest, ":")
+	region, rest, ok3 := strings.Cut(rest, ":")
+	account, rest, ok4 := strings.Cut(rest, ":")
+	rest, ok5 := strings.CutPrefix(rest, "task/")
+	cluster, id, ok6 := strings.Cut(rest, "/")
+	if !ok || !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || svc != "ecs" || cluster == "" || id == "" {
 		return ecs.Scope{}, "", "", false
 	}
-	rest, ok := strings.CutPrefix(p.Resource, "task/")
-	cluster, id, ok2 := strings.Cut(rest, "/")
-	if !ok || !ok2 {
-		return ecs.Scope{}, "", "", false
-	}
-	return ecs.Scope{Account: p.Account, Region: p.Region}, cluster, id, true
+	return ecs.Scope{Account: account, Region: region}, cluster, id, true
 }
 
 // parseClusterKey splits a ClusterKey string.
@@ -296,8 +300,8 @@ func (s *CacheSource) Clusters() []ClusterInfo {
 	return out
 }
 
-// LoadTask implements TaskLoader: the task from the cache, its
-// definition through defs.
+// cacheLoader is a TaskLoader: the task from the cache, its definition
+// through defs.
 type cacheLoader struct {
 	cache *ecscache.Cache
 	defs  *RepoBackend
@@ -307,6 +311,7 @@ type cacheLoader struct {
 // definitions through b (cached: a revision never changes).
 func (s *CacheSource) Loader(b *RepoBackend) TaskLoader { return cacheLoader{s.cache, b} }
 
+// LoadTask implements TaskLoader.
 func (l cacheLoader) LoadTask(ctx context.Context, ti TaskInfo) (*ecs.Task, *ecs.TaskDefinition, error) {
 	t, ok := l.cache.Task(ti.Scope, ti.Cluster, ti.ID)
 	if !ok {

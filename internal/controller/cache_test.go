@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -101,6 +102,56 @@ func TestCacheSource(t *testing.T) {
 				t.Fatalf("instance event %+v %+v; want connected → disconnected", ev[0], ev[1])
 			}
 			break
+		}
+	}
+}
+
+// BenchmarkCacheSourceInstanceTasks reads the tasks of an instance with
+// 10,000 of them (the managed capacity's instance in a large Fargate
+// cluster): what each push reconcile of that instance costs.
+func BenchmarkCacheSourceInstanceTasks(b *testing.B) {
+	st, err := bolt.Open(filepath.Join(b.TempDir(), "state.db"), bolt.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	const pre = "/ecs/123456789012/eu-west-1/"
+	var ops []store.Op
+	for i := range 10_000 {
+		id := fmt.Sprintf("t%05d", i)
+		ops = append(ops, store.Op{Key: pre + "tasks/c1/" + id, Value: []byte(`{"taskArn":"arn:aws:ecs:eu-west-1:123456789012:task/c1/` + id + `","containerInstanceArn":"` + instARN + `","desiredStatus":"RUNNING","lastStatus":"RUNNING"}`)})
+		if len(ops) == 1000 {
+			if _, err := st.Txn(b.Context(), nil, ops); err != nil {
+				b.Fatal(err)
+			}
+			ops = nil
+		}
+	}
+	cache := ecscache.New(st, nil)
+	src := NewCacheSource(cache)
+	ctx, cancel := context.WithCancel(b.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = cache.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := src.WaitSynced(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if n := len(src.InstanceTasks(instARN)); n != 10_000 {
+			b.Fatalf("%d tasks", n)
+		}
+	}
+}
+
+func TestTaskRef(t *testing.T) {
+	sc, cluster, id, ok := taskRef("arn:aws:ecs:eu-west-1:123456789012:task/c1/abc")
+	if !ok || sc != scope || cluster != "c1" || id != "abc" {
+		t.Fatalf("taskRef = %v %q %q %v", sc, cluster, id, ok)
+	}
+	for _, bad := range []string{"", "arn:aws:ecs:eu-west-1:123456789012:task/c1", "arn:aws:ecs:eu-west-1:123456789012:container-instance/c1/x", "arn:aws:ecr:eu-west-1:1:task/c/i"} {
+		if _, _, _, ok := taskRef(bad); ok {
+			t.Errorf("taskRef(%q) accepted", bad)
 		}
 	}
 }

@@ -21,7 +21,8 @@
 // is processed is processed again, delayed adds honour cancellation):
 //
 //	runnable    key            leader  does
-//	Informer    -              no      list + watch of /ecs/ into the View
+//	ecscache    -              no      the one state cache (list, watch, relist),
+//	                                   run by the manager, read through CacheSource
 //	SessionHooks instance ARN  no      ACS Connect/Ready/Disconnect hooks: record
 //	                                   agentConnected; close the session of a
 //	                                   deregistered instance
@@ -31,10 +32,12 @@
 //	                                   stopped while its agent was away
 //	Disconnect  instance ARN   yes     stop the tasks of an instance whose agent
 //	                                   stayed away longer than the timeout
-//	Retention   task key       yes     delete STOPPED tasks after the retention
+//	Retention   task ARN       yes     delete STOPPED tasks after the retention
 //	ManagedFleet cluster key   yes     keep a managed (Fargate) agent running for
 //	                                   every ACTIVE cluster with managed capacity
 //	TokenSweep  -              yes     forget RunTask client tokens after an hour
+//	StaleSessions -            yes     (servers sharing a store) mark disconnected the
+//	                                   instances whose session a dead server held
 //
 // Push is not leader-only: an agent's websocket lives on the server it
 // connected to, and only that server can write to it. The others decide
@@ -43,7 +46,9 @@
 // # What reconcilers read and write
 //
 // The reconcilers read a Source (View plus change Handlers), an interface
-// owned here: Informer implements it over the store today. They write
+// owned here: CacheSource implements it over the shared state cache
+// (internal/ecscache), so the controllers keep no copy of the state and
+// run no watch of their own. They write
 // through small interfaces (TaskLoader, TaskStopper, TaskDeleter,
 // TokenStore, InstanceStore, Fleet, Sessions), which RepoBackend and
 // HubSessions implement over ecsstore and the ACS hub; the unit tests use
@@ -52,8 +57,10 @@
 // After a restart of a sole server no agent is connected: SessionHooks
 // marks the instances the store says are connected as disconnected, and
 // Disconnect gives each the full timeout from the start of its leadership
-// term. With several servers on one store nobody can tell a stale
-// agentConnected from a session held by another server, so it is left.
+// term. Servers sharing a store record who holds each session and beat
+// (SessionRegistry); the leader's StaleSessions marks disconnected the
+// instances of a dead server's sessions, and each server re-asserts its
+// own every beat.
 //
 // Cluster counters are not kept here: the task store derives them
 // (ecsstore's CountFunc), so DescribeClusters and DeleteCluster see them.

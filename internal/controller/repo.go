@@ -10,9 +10,9 @@ import (
 	"github.com/berth-dev/berth/internal/fault"
 )
 
-// RepoBackend implements the controllers' write and read interfaces
-// (TaskLoader, TaskStopper, TaskDeleter, TokenStore, InstanceStore) over
-// an ecsstore.Repo.
+// RepoBackend implements the controllers' write interfaces (TaskStopper,
+// TaskDeleter, TokenStore, InstanceStore) over an ecsstore.Repo, and reads
+// task definitions for CacheSource's loader.
 type RepoBackend struct {
 	Repo *ecsstore.Repo
 	// Resources returns what a task reserved on its instance (released
@@ -24,28 +24,11 @@ type RepoBackend struct {
 }
 
 var (
-	_ TaskLoader    = (*RepoBackend)(nil)
 	_ TaskStopper   = (*RepoBackend)(nil)
 	_ TaskDeleter   = (*RepoBackend)(nil)
 	_ TokenStore    = (*RepoBackend)(nil)
 	_ InstanceStore = (*RepoBackend)(nil)
 )
-
-// LoadTask implements TaskLoader, reading the store.
-func (b *RepoBackend) LoadTask(ctx context.Context, ti TaskInfo) (*ecs.Task, *ecs.TaskDefinition, error) {
-	t, err := b.Repo.Task(ctx, ti.Scope, ti.Cluster, ti.ID)
-	if fault.Is(err, fault.NotFound) {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	td, err := b.Definition(ctx, ti.Scope, t.TaskDefinitionARN)
-	if err != nil {
-		return nil, nil, err
-	}
-	return t, td, nil
-}
 
 // Definition returns a task definition by ARN (cached: a revision never
 // changes what it runs).

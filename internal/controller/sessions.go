@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/acs"
@@ -57,7 +58,12 @@ type SessionsConfig struct {
 	// timeout starts. With several servers nobody can tell, and it is
 	// left as it is.
 	SoleServer bool
-	Logger     *slog.Logger
+	// Registry, for servers sharing a store, records which server holds
+	// which session and beats every LivenessInterval
+	// (DefaultLivenessInterval if zero), for StaleSessions.
+	Registry         *SessionRegistry
+	LivenessInterval time.Duration
+	Logger           *slog.Logger
 }
 
 // SessionHooks are the ACS server's session hooks (Connect, Ready,
@@ -68,6 +74,9 @@ type SessionsConfig struct {
 type SessionHooks struct {
 	cfg  SessionsConfig
 	loop loop
+
+	mu    sync.Mutex
+	local map[string]int // instance ARN → live sessions of it on this server
 }
 
 var _ Runnable = (*SessionHooks)(nil)
@@ -78,7 +87,10 @@ func NewSessionHooks(cfg SessionsConfig) *SessionHooks {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &SessionHooks{cfg: cfg}
+	if cfg.LivenessInterval <= 0 {
+		cfg.LivenessInterval = DefaultLivenessInterval
+	}
+	h := &SessionHooks{cfg: cfg, local: map[string]int{}}
 	h.loop = loop{name: "sessions", workers: 1, rec: h.reconcile, log: cfg.Logger}
 	cfg.Source.Subscribe(Handlers{Instance: func(old, cur *InstanceInfo) {
 		if cur == nil {
@@ -101,7 +113,12 @@ func (h *SessionHooks) Run(ctx context.Context) error {
 			}
 		}
 	}
+	var wg sync.WaitGroup
+	if h.cfg.Registry != nil {
+		wg.Go(func() { h.heartbeat(ctx) })
+	}
 	h.loop.run(ctx, nil)
+	wg.Wait()
 	return nil
 }
 
@@ -140,12 +157,20 @@ func (h *SessionHooks) Connect(ctx context.Context, s *acs.Session) error {
 		return err
 	}
 	h.setConnected(ctx, s.InstanceARN, true)
+	if h.cfg.Registry != nil {
+		if err := h.cfg.Registry.Claim(ctx, s.InstanceARN); err != nil {
+			h.cfg.Logger.Warn("cannot record which server holds the agent's session", "instance", s.InstanceARN, "error", err)
+		}
+	}
 	return nil
 }
 
 // Ready is called once a session is the instance's live one: Push starts
 // sending it its tasks.
 func (h *SessionHooks) Ready(s *acs.Session) {
+	h.mu.Lock()
+	h.local[s.InstanceARN]++
+	h.mu.Unlock()
 	h.cfg.Push.SessionStarted(s.InstanceARN, acsSession{s})
 }
 
@@ -153,12 +178,22 @@ func (h *SessionHooks) Ready(s *acs.Session) {
 // (unless a newer session replaced it).
 func (h *SessionHooks) Disconnect(s *acs.Session) {
 	h.cfg.Push.SessionEnded(acsSession{s})
+	h.mu.Lock()
+	if h.local[s.InstanceARN]--; h.local[s.InstanceARN] <= 0 {
+		delete(h.local, s.InstanceARN)
+	}
+	h.mu.Unlock()
 	if h.cfg.Hub.Session(s.InstanceARN) != nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h.setConnected(ctx, s.InstanceARN, false)
+	if h.cfg.Registry != nil {
+		if err := h.cfg.Registry.Release(ctx, s.InstanceARN); err != nil {
+			h.cfg.Logger.Warn("cannot release the agent's session record", "instance", s.InstanceARN, "error", err)
+		}
+	}
 }
 
 func (h *SessionHooks) setConnected(ctx context.Context, arn string, connected bool) {

@@ -10,8 +10,8 @@ import (
 // TaskInfo is what the controllers know of a task: a summary kept by the
 // state cache, never the stored record itself.
 type TaskInfo struct {
-	// Key is the task's store key: unique and stable, the retention
-	// reconciler's work-queue key.
+	// Key names the task uniquely and stably (CacheSource uses its ARN):
+	// the retention reconciler's work-queue key.
 	Key           string
 	Scope         ecs.Scope
 	Cluster       string

@@ -249,8 +249,8 @@ func TestLifecycleExpiresAndCollects(t *testing.T) {
 		pv.PreviewResults[0].Action.Type != "EXPIRE" || pv.PreviewResults[0].AppliedRulePriority != 1 {
 		t.Fatalf("preview %+v", pv)
 	}
-	// the GC grace period is 1ns: let the blobs age past it
-	time.Sleep(5 * time.Millisecond)
+	// the GC grace period is 1ns: age the blobs past it on the test clock
+	ta.clk.advance(time.Second)
 	stats, err := ta.RunLifecycle(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -422,7 +422,7 @@ func TestLifecycleAndGCUnderConcurrentPushes(t *testing.T) {
 	wg.Wait()
 	stop.Store(true)
 	bg.Wait()
-	time.Sleep(2 * time.Millisecond)
+	ta.clk.advance(time.Second) // every blob past the 1ns grace period
 	if _, err := ta.RunLifecycle(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -139,6 +139,16 @@ func (c *taskCache) put(key string, rev int64, t *ecs.Task) {
 	c.putLocked(key, cachedTask{rev: rev, t: t})
 }
 
+// drop forgets key's decoded task, e.g. once the task is deleted: the
+// cache must not keep what is no longer stored (a server that ran and
+// deleted 16k tasks kept them all).
+func (c *taskCache) drop(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.cur, key)
+	delete(c.old, key)
+}
+
 func (c *taskCache) putLocked(key string, e cachedTask) {
 	if c.cur == nil || len(c.cur) >= taskCacheSize {
 		c.old, c.cur = c.cur, make(map[string]cachedTask, 1024)

@@ -122,4 +122,8 @@ func TestSharedTasks(t *testing.T) {
 	if _, err := r.SharedTask(ctx, testScope, "c", "t1"); err == nil {
 		t.Fatal("deleted task still read")
 	}
+	// Nor is it kept decoded: deleted tasks do not pile up in memory.
+	if n := len(r.tasks.cur) + len(r.tasks.old); n != 0 {
+		t.Fatalf("%d decoded tasks cached after the deletion", n)
+	}
 }

@@ -230,6 +230,9 @@ func (r *Repo) DeleteTask(ctx context.Context, sc ecs.Scope, cluster, id string)
 	if errors.Is(err, store.ErrConflict) {
 		return nil
 	}
+	if err == nil {
+		r.tasks.drop(key)
+	}
 	return storeErr(err)
 }
 

@@ -53,7 +53,7 @@ const DefaultHistory = 10000
 // Limits used when Config leaves them 0. berth's own transactions stay
 // far below them; they mirror what berth documents for an external etcd.
 const (
-	DefaultMaxTxnOps       = 1024
+	DefaultMaxTxnOps       = 4096
 	DefaultMaxRequestBytes = 8 << 20
 )
 

@@ -81,8 +81,14 @@ func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, repo *ecs
 	push := controller.NewPush(controller.PushConfig{
 		Source: source, Sessions: controller.HubSessions{Hub: &acsSrv.Hub}, Loader: source.Loader(backend), Logger: clog,
 	})
+	// Servers sharing a store record which of them holds each agent's
+	// session, so that the leader can tell a dead server's sessions.
+	var registry *controller.SessionRegistry
+	if !sole {
+		registry = &controller.SessionRegistry{Store: repo.Store(), Identity: elector.Identity()}
+	}
 	hooks := controller.NewSessionHooks(controller.SessionsConfig{
-		Hub: &acsSrv.Hub, Source: source, Instances: backend, Push: push, SoleServer: sole, Logger: clog,
+		Hub: &acsSrv.Hub, Source: source, Instances: backend, Push: push, SoleServer: sole, Registry: registry, Logger: clog,
 	})
 	acsSrv.Connect, acsSrv.Ready, acsSrv.Disconnect = recordVersion(plane, hooks.Connect, log), hooks.Ready, hooks.Disconnect
 
@@ -97,6 +103,11 @@ func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, repo *ecs
 		Source: source, Deleter: backend, Retention: s.taskRetention, Logger: clog,
 	}))
 	mgr.Add("managed", controller.NewManagedFleet(controller.ManagedFleetConfig{Source: source, Fleet: fleet, Logger: clog}))
+	if registry != nil {
+		mgr.Add("stale-sessions", controller.NewStaleSessions(controller.StaleSessionsConfig{
+			Source: source, Registry: registry, Instances: backend, Logger: clog,
+		}))
+	}
 	mgr.Add("tokens", controller.NewTokenSweep(controller.TokenSweepConfig{View: source, Tokens: backend, Logger: clog}))
 
 	mux.Handle("GET "+acs.Path, acsSrv)

@@ -38,7 +38,7 @@ func rssBytes() uint64 {
 	return 0
 }
 
-type memSample struct{ heap, stack, rss uint64 }
+type memSample struct{ heap, alloc, stack, rss uint64 }
 
 func sampleMemory() memSample {
 	for range 3 {
@@ -46,7 +46,7 @@ func sampleMemory() memSample {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return memSample{heap: ms.HeapInuse, stack: ms.StackInuse, rss: rssBytes()}
+	return memSample{heap: ms.HeapInuse, alloc: ms.HeapAlloc, stack: ms.StackInuse, rss: rssBytes()}
 }
 
 // BenchmarkMemoryPerRunningTask runs 10,000 Fargate tasks on a server with

@@ -236,10 +236,20 @@ func TestPruneTaskResources(t *testing.T) {
 	t.Cleanup(func() { _ = d.RemoveTaskResources(context.Background(), used) }) // after the container's removal
 	runTaskContainer(t, d, used+"-app", "while :; do sleep 1; done", &driver.TaskResources{ID: used, CPUUnits: 256})
 	leak(old)
-	time.Sleep(2100 * time.Millisecond)
 	leak(young)
+	// old was set up an hour ago: its directories' modification times
+	// (what the age is read from) say so.
+	past := time.Now().Add(-time.Hour)
+	for _, dir := range hostCgroupDirs(t, "/berth/"+old) {
+		if _, err := os.Stat(dir); err != nil {
+			continue
+		}
+		if err := os.Chtimes(dir, past, past); err != nil {
+			t.Fatal(err)
+		}
+	}
 
-	removed, err := d.PruneTaskResources(ctx, 2*time.Second)
+	removed, err := d.PruneTaskResources(ctx, 30*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

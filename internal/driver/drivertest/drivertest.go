@@ -210,6 +210,31 @@ func (s *suite) waitFor(t *testing.T, ctx context.Context, id, what string, cond
 	}
 }
 
+// waitOutput polls the container's output until it contains want.
+func (s *suite) waitOutput(t *testing.T, ctx context.Context, id, want string) {
+	t.Helper()
+	lr, ok := s.d.(driver.LogReader)
+	if !ok {
+		t.Fatalf("waiting for %q in a container's output needs a driver.LogReader", want)
+	}
+	for {
+		rc, err := lr.Logs(ctx, id, driver.LogOptions{})
+		if err != nil {
+			t.Fatalf("Logs: %v", err)
+		}
+		b, err := io.ReadAll(io.LimitReader(rc, 64<<10))
+		rc.Close()
+		if err == nil && strings.Contains(string(b), want) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %q in the output%s", want, s.logs(id))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 func exited(st driver.ContainerState) bool { return st.Status == driver.StatusExited }
 
 // waitExit waits for the container to exit and returns its state.
@@ -770,8 +795,9 @@ func (s *suite) testTaskCPULimit(t *testing.T) {
 }
 
 // holdCmd holds about 12 MiB in its PID 1 (tail buffering a fifo that
-// stays open), so that an OOM kill ends the container.
-const holdCmd = "mkfifo /tmp/f && { (head -c 12m /dev/zero; exec sleep 600) > /tmp/f & } && exec tail /tmp/f"
+// stays open), so that an OOM kill ends the container; it prints "held"
+// (on stderr) once tail has taken all but the fifo's buffer.
+const holdCmd = "mkfifo /tmp/f && { (head -c 12m /dev/zero; echo held >&2; exec sleep 600) > /tmp/f & } && exec tail /tmp/f"
 
 // testTaskLimitsShared: two containers holding 12 MiB each do not fit in
 // a 20 MiB task together, though each would alone.
@@ -782,8 +808,11 @@ func (s *suite) testTaskLimitsShared(t *testing.T) {
 	for _, name := range []string{"a", "b"} {
 		spec := s.spec(t, name, holdCmd)
 		spec.TaskResources = r
-		ids = append(ids, s.run(t, ctx, spec))
-		time.Sleep(time.Second) // a holds its share before b starts
+		id := s.run(t, ctx, spec)
+		ids = append(ids, id)
+		if name == "a" {
+			s.waitOutput(t, ctx, id, "held") // a holds its share before b starts
+		}
 	}
 	var killed, running int
 	deadline := time.Now().Add(20 * time.Second)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -163,6 +164,19 @@ func TestEmptyBlob(t *testing.T) {
 	}
 }
 
+// waitingIn reports whether a goroutine is blocked on a sync.RWMutex's
+// Lock called from the function fn (as its stack shows).
+func waitingIn(fn string) bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		if strings.Contains(g, "[sync.RWMutex.Lock") && strings.Contains(g, fn) {
+			return true
+		}
+	}
+	return false
+}
+
 func TestPinExcludesExclusive(t *testing.T) {
 	s, _ := Open(t.TempDir())
 	d := digest.FromBytes(digest.SHA256, []byte("x"))
@@ -176,7 +190,15 @@ func TestPinExcludesExclusive(t *testing.T) {
 		unlock()
 		close(done)
 	}()
-	time.Sleep(50 * time.Millisecond)
+	// Wait until the goroutine waits for the lock (or, wrongly, has it).
+	for deadline := time.Now().Add(10 * time.Second); !waitingIn("blobstore.(*Store).Exclusive"); time.Sleep(time.Millisecond) {
+		if got.Load() {
+			t.Fatal("exclusive lock taken while pinned")
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Exclusive never waited for the lock")
+		}
+	}
 	if got.Load() {
 		t.Fatal("exclusive lock taken while pinned")
 	}

@@ -1,17 +1,22 @@
 // Package etcd is berth's etcd state store: an implementation of
 // store.Store on an etcd v3 cluster (go.etcd.io/etcd/client/v3), so that
 // several berth servers can share one state and elect one leader
-// (internal/leader/etcdelect).
+// (internal/leader/etcdleader).
 //
 // # Mapping
 //
 // A berth key k is the etcd key Namespace+k (Options.Namespace,
-// "/berth" by default), so several deployments, or berth and a Kubernetes
-// API server, can share one etcd. berth revisions are etcd's revisions:
+// "/berth" by default). berth revisions are etcd's revisions:
 // CreateRevision and ModRevision are etcd's, a Txn returns the etcd header
-// revision. etcd's counter is cluster-wide, so writes outside the
-// namespace move it as well; the contract only promises that berth's own
-// changing Txns move it by one each, which holds.
+// revision.
+//
+// etcd's revision counter is cluster-wide, so a write outside the
+// namespace (another deployment, a Kubernetes API server) moves Revision
+// and a List's revision to a revision at which berth's watches see no
+// event. So that a consumer waiting for such a revision (the state
+// cache's Sync) gets there, the store asks etcd for watch progress while
+// a watch is behind a revision it handed out, and delivers etcd's
+// progress notifications as store.EventProgress (progress.go).
 //
 //   - Get, List: linearizable range reads; a List is one range request
 //     (StartAfter becomes the range start, Limit etcd's limit) and its
@@ -32,6 +37,7 @@
 //
 // etcd limits a transaction to --max-txn-ops operations (128 by default)
 // and a request to --max-request-bytes (1.5 MiB); berth's placement
-// batches can exceed the first, so an external etcd should run with
-// --max-txn-ops=1024 (internal/etcdserver does so).
+// batches (up to 64 RunTask calls in one Txn) can exceed the first, so an
+// external etcd should run with --max-txn-ops=4096 (internal/etcdserver
+// does so); a Txn over either limit fails with an error naming the flag.
 package etcd

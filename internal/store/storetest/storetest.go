@@ -892,8 +892,12 @@ func testWatchNoGapDuringWrites(t *testing.T, ctx context.Context, s store.Store
 		return acked
 	}
 
+	// progress is signalled after acknowledged writes, writerDone when
+	// the writer returns: the watches start spread over the writes.
+	progress, writerDone := make(chan struct{}, 1), make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		defer close(writerDone)
 		for i := range writes {
 			rev, err := s.Txn(ctx, nil, []store.Op{{Key: fmt.Sprintf("/g/%04d", i), Value: []byte(fmt.Sprint(i))}})
 			if err != nil {
@@ -903,6 +907,10 @@ func testWatchNoGapDuringWrites(t *testing.T, ctx context.Context, s store.Store
 			mu.Lock()
 			revs[i], acked = rev, i+1
 			mu.Unlock()
+			select {
+			case progress <- struct{}{}:
+			default:
+			}
 		}
 	})
 
@@ -928,7 +936,11 @@ func testWatchNoGapDuringWrites(t *testing.T, ctx context.Context, s store.Store
 		}
 		w.max = ackedNow() + 1
 		ws = append(ws, w)
-		time.Sleep(time.Millisecond)
+		// The writer moves on (one write at least) before the next watch.
+		select {
+		case <-progress:
+		case <-writerDone:
+		}
 	}
 	wg.Wait()
 	if t.Failed() {
