@@ -77,6 +77,7 @@ func startBerthAt(t *testing.T, addr, dataDir string, extra ...string) *proc {
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { removeOwnerCgroups(dataDir) }) // after the stop below
 	t.Cleanup(func() { p.stop() })
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -163,5 +164,28 @@ func requireAWSCLI(t *testing.T) {
 			t.Fatal("the aws CLI is not on PATH (required in CI)")
 		}
 		t.Skip("SKIP: the aws CLI is not on PATH")
+	}
+}
+
+// removeOwnerCgroups removes the empty task cgroups of data directory
+// dir's owner, and its parent (/berth/<owner>), as a killed server or one
+// stopped before its cleanup leaves them. rmdir fails on a cgroup still in
+// use, which is then left alone.
+func removeOwnerCgroups(dir string) {
+	b, err := os.ReadFile(filepath.Join(dir, "berth-id"))
+	owner := strings.TrimSpace(string(b))
+	if err != nil || owner == "" || strings.ContainsAny(owner, "/.") {
+		return
+	}
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*/berth/" + owner)
+	roots = append(roots, "/sys/fs/cgroup/berth/"+owner)
+	for _, root := range roots {
+		tasks, _ := os.ReadDir(root)
+		for _, e := range tasks {
+			if e.IsDir() {
+				_ = os.Remove(filepath.Join(root, e.Name()))
+			}
+		}
+		_ = os.Remove(root)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/moby/moby/client"
 
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
@@ -133,14 +136,31 @@ func cleanupTask(d *docker.Driver, arn string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	sel := map[string]string{driver.LabelTaskARN: arn}
+	var cgroups []string
 	if cs, err := d.ListContainers(ctx, sel); err == nil {
 		for _, c := range cs {
+			if in, err := d.Client().ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{}); err == nil && in.Container.HostConfig != nil {
+				if p := in.Container.HostConfig.CgroupParent; p != "" && !slices.Contains(cgroups, p) {
+					cgroups = append(cgroups, p)
+				}
+			}
 			_ = d.RemoveContainer(ctx, c.ID)
 		}
 	}
 	if ns, err := d.ListTaskNetworks(ctx, sel); err == nil {
 		for _, n := range ns {
 			_ = d.RemoveTaskNetwork(ctx, n.ID)
+		}
+	}
+	// The task's cgroup, and its owner's parent if nothing else is in it
+	// (rmdir fails on a cgroup in use): a killed server leaves them.
+	for _, p := range cgroups {
+		dirs, _ := filepath.Glob("/sys/fs/cgroup/*" + p)
+		dirs = append(dirs, "/sys/fs/cgroup"+p)
+		for _, dir := range dirs {
+			if os.Remove(dir) == nil && strings.Count(p, "/") == 3 {
+				_ = os.Remove(filepath.Dir(dir))
+			}
 		}
 	}
 }

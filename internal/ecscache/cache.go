@@ -181,6 +181,12 @@ func (c *Cache) relist(ctx context.Context) (int64, error) {
 // last.
 func (c *Cache) apply(ev store.Event) {
 	rev := ev.KV.ModRevision
+	if ev.Type == store.EventProgress {
+		// Every change up to rev was delivered (etcd: writes outside
+		// berth's namespace moved the revision).
+		c.advance(rev)
+		return
+	}
 	c.mu.RLock()
 	behind := rev > c.rev+1 && c.rev > 0
 	c.mu.RUnlock()

@@ -67,8 +67,9 @@ type half struct {
 	cond     sync.Cond
 	buf      bytes.Buffer
 	closed   bool
-	deadline time.Time
+	deadline time.Time // of reads
 	timer    *time.Timer
+	wdead    time.Time // of writes (which never block: checked when called)
 }
 
 func newHalf() *half {
@@ -127,6 +128,9 @@ func (c *bufConn) Write(p []byte) (int, error) {
 	if h.closed {
 		return 0, net.ErrClosed
 	}
+	if !h.wdead.IsZero() && !time.Now().Before(h.wdead) {
+		return 0, os.ErrDeadlineExceeded
+	}
 	h.buf.Write(p)
 	h.cond.Broadcast()
 	return len(p), nil
@@ -141,7 +145,22 @@ func (c *bufConn) Close() error {
 func (c *bufConn) LocalAddr() net.Addr  { return addr{} }
 func (c *bufConn) RemoteAddr() net.Addr { return addr{} }
 
-// SetDeadline and SetReadDeadline bound reads; writes never block.
-func (c *bufConn) SetDeadline(t time.Time) error     { c.r.setDeadline(t); return nil }
-func (c *bufConn) SetReadDeadline(t time.Time) error { c.r.setDeadline(t); return nil }
-func (c *bufConn) SetWriteDeadline(time.Time) error  { return nil }
+// SetDeadline sets the read and write deadlines.
+func (c *bufConn) SetDeadline(t time.Time) error {
+	c.r.setDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+// SetReadDeadline interrupts a read waiting at t.
+func (c *bufConn) SetReadDeadline(t time.Time) error {
+	c.r.setDeadline(t)
+	return nil
+}
+
+// SetWriteDeadline makes writes from t on fail.
+func (c *bufConn) SetWriteDeadline(t time.Time) error {
+	c.w.mu.Lock()
+	c.w.wdead = t
+	c.w.mu.Unlock()
+	return nil
+}

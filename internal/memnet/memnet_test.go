@@ -29,8 +29,8 @@ func dial(t *testing.T, ln *Listener) (client, server net.Conn) {
 }
 
 // Writes are buffered (both peers may write before either reads), a read
-// deadline interrupts a read at its fake time, and Close ends the peer's
-// reads after what was written.
+// deadline interrupts a read at its fake time, a write deadline fails
+// later writes, and Close ends the peer's reads after what was written.
 func TestConn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ln := Listen()
@@ -53,6 +53,12 @@ func TestConn(t *testing.T) {
 			t.Fatalf("read past the deadline: %v after %s", err, time.Since(start))
 		}
 		_ = s.SetReadDeadline(time.Time{})
+		_ = s.SetWriteDeadline(time.Now().Add(time.Second))
+		time.Sleep(time.Second)
+		if _, err := s.Write(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("write at the deadline: %v", err)
+		}
+		_ = s.SetWriteDeadline(time.Time{})
 
 		if err := c.Close(); err != nil {
 			t.Fatal(err)

@@ -8,16 +8,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/memnet"
 	"github.com/berth-dev/berth/internal/registry/digest"
 )
 
@@ -646,52 +647,63 @@ func TestUploadResumesAfterRestart(t *testing.T) {
 	expect(t, e.do(t, "HEAD", "/v2/repo/blobs/"+d, nil, nil), 200, "")
 }
 
-// TestNoRequestTimeoutOnUploads: a server with a short ReadTimeout does
-// not cut off a slow chunk upload.
+// TestNoRequestTimeoutOnUploads: a server with a short ReadTimeout and
+// WriteTimeout does not cut off a slow chunk upload. In fake time, over an
+// in-memory connection that honours deadlines.
 func TestNoRequestTimeoutOnUploads(t *testing.T) {
-	e := newTestEnv(t, nil)
-	createRepo(t, e.st, "repo", false)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: e.reg, ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}
-	go srv.Serve(ln)
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
-	res, err := http.Post(base+"/v2/repo/blobs/uploads/", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	loc := res.Header.Get("Location")
-	b, d := randBlob(t, 64<<10)
-	pr, pw := io.Pipe()
-	go func() {
-		for i := 0; i < 8; i++ {
-			pw.Write(b[i*8<<10 : (i+1)*8<<10])
-			time.Sleep(120 * time.Millisecond) // ~1s in total, beyond the timeout
+	synctest.Test(t, func(t *testing.T) {
+		reg, st := newTestRegistry(t, nil)
+		createRepo(t, st, "repo", false)
+		ln := memnet.Listen()
+		srv := &http.Server{Handler: reg, ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}
+		served := make(chan struct{})
+		go func() { _ = srv.Serve(ln); close(served) }()
+		tr := &http.Transport{DialContext: ln.DialContext}
+		t.Cleanup(func() {
+			tr.CloseIdleConnections()
+			_ = srv.Close()
+			<-served
+		})
+		c := &http.Client{Transport: tr}
+		const base = "http://registry.test"
+		res, err := c.Post(base+"/v2/repo/blobs/uploads/", "", nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		pw.Close()
-	}()
-	req, _ := http.NewRequest("PATCH", base+loc, pr)
-	res, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 202 || res.Header.Get("Range") != fmt.Sprintf("0-%d", len(b)-1) {
-		t.Fatalf("slow PATCH: %d %q", res.StatusCode, res.Header.Get("Range"))
-	}
-	req, _ = http.NewRequest("PUT", base+loc+"?digest="+d, nil)
-	res, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 201 {
-		t.Fatalf("PUT after slow PATCH: %d", res.StatusCode)
-	}
+		res.Body.Close()
+		loc := res.Header.Get("Location")
+		b, d := randBlob(t, 64<<10)
+		pr, pw := io.Pipe()
+		go func() {
+			for i := 0; i < 8; i++ {
+				pw.Write(b[i*8<<10 : (i+1)*8<<10])
+				time.Sleep(120 * time.Millisecond) // 960ms in total, beyond the timeouts
+			}
+			pw.Close()
+		}()
+		start := time.Now()
+		req, _ := http.NewRequest("PATCH", base+loc, pr)
+		res, err = c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if took := time.Since(start); took < 960*time.Millisecond {
+			t.Fatalf("the slow PATCH took %s, want 960ms", took)
+		}
+		if res.StatusCode != 202 || res.Header.Get("Range") != fmt.Sprintf("0-%d", len(b)-1) {
+			t.Fatalf("slow PATCH: %d %q", res.StatusCode, res.Header.Get("Range"))
+		}
+		req, _ = http.NewRequest("PUT", base+loc+"?digest="+d, nil)
+		res, err = c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 201 {
+			t.Fatalf("PUT after slow PATCH: %d", res.StatusCode)
+		}
+	})
 }
 
 func TestParsePath(t *testing.T) {

@@ -43,6 +43,15 @@ func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p
 
 func newTestEnv(t testing.TB, mut func(*Config)) *testEnv {
 	t.Helper()
+	reg, st := newTestRegistry(t, mut)
+	srv := httptest.NewServer(reg)
+	t.Cleanup(srv.Close) // before the registry's and the store's Close
+	return &testEnv{reg: reg, st: st, srv: srv, url: srv.URL, host: srv.Listener.Addr().String()}
+}
+
+// newTestRegistry opens a registry on a fresh store, closed at cleanup.
+func newTestRegistry(t testing.TB, mut func(*Config)) (*Registry, store.Store) {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -56,15 +65,14 @@ func newTestEnv(t testing.TB, mut func(*Config)) *testEnv {
 	}
 	reg, err := New(cfg)
 	if err != nil {
+		st.Close()
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(reg)
 	t.Cleanup(func() {
-		srv.Close()
 		reg.Close()
 		st.Close()
 	})
-	return &testEnv{reg: reg, st: st, srv: srv, url: srv.URL, host: srv.Listener.Addr().String()}
+	return reg, st
 }
 
 // createRepo writes a repository record the way the ECR control plane does.

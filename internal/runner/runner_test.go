@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/berth-dev/berth/internal/driver"
@@ -135,28 +136,31 @@ func TestContainerExit(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d := newFake()
-			behaviors(d, tc.behavior)
-			h := runHarness(t, d)
-			task := newTask()
-			h.r.Apply(TaskSpec{Task: task, Definition: taskDef("bridge", cdef("app"), cdef("sidecar", nonEssential))})
-			got := h.waitFor(task.ARN, "sidecar or task stopped", func(c TaskChange) bool {
-				return c.LastStatus == ecs.TaskStopped || container(c, "sidecar").LastStatus == ecs.ContainerStopped
+			synctest.Test(t, func(t *testing.T) {
+				d := newFake()
+				behaviors(d, tc.behavior)
+				h := runHarness(t, d)
+				task := newTask()
+				h.r.Apply(TaskSpec{Task: task, Definition: taskDef("bridge", cdef("app"), cdef("sidecar", nonEssential))})
+				got := h.waitFor(task.ARN, "sidecar or task stopped", func(c TaskChange) bool {
+					return c.LastStatus == ecs.TaskStopped || container(c, "sidecar").LastStatus == ecs.ContainerStopped
+				})
+				if tc.wantStatus == ecs.TaskRunning {
+					// Let a wrong stop show: the runner has reacted to the
+					// exit once every goroutine of the bubble is blocked.
+					synctest.Wait()
+					got, _ = h.r.Task(task.ARN)
+				}
+				if got.LastStatus != tc.wantStatus || got.StopCode != tc.wantCode || got.Reason != tc.wantReason {
+					t.Errorf("task = %s %q %q, want %s %q %q", got.LastStatus, got.StopCode, got.Reason, tc.wantStatus, tc.wantCode, tc.wantReason)
+				}
+				if a := container(got, "app"); exitCode(a) != tc.app || a.Reason != tc.appReason {
+					t.Errorf("app exit %s %q, want %s %q", exitCode(a), a.Reason, tc.app, tc.appReason)
+				}
+				if s := container(got, "sidecar"); exitCode(s) != tc.sidecar {
+					t.Errorf("sidecar exit %s, want %s", exitCode(s), tc.sidecar)
+				}
 			})
-			if tc.wantStatus == ecs.TaskRunning {
-				// Give a wrong stop a chance to show.
-				time.Sleep(50 * time.Millisecond)
-				got, _ = h.r.Task(task.ARN)
-			}
-			if got.LastStatus != tc.wantStatus || got.StopCode != tc.wantCode || got.Reason != tc.wantReason {
-				t.Errorf("task = %s %q %q, want %s %q %q", got.LastStatus, got.StopCode, got.Reason, tc.wantStatus, tc.wantCode, tc.wantReason)
-			}
-			if a := container(got, "app"); exitCode(a) != tc.app || a.Reason != tc.appReason {
-				t.Errorf("app exit %s %q, want %s %q", exitCode(a), a.Reason, tc.app, tc.appReason)
-			}
-			if s := container(got, "sidecar"); exitCode(s) != tc.sidecar {
-				t.Errorf("sidecar exit %s, want %s", exitCode(s), tc.sidecar)
-			}
 		})
 	}
 }
@@ -454,99 +458,104 @@ func TestStopWhilePulling(t *testing.T) {
 }
 
 func TestReapplyIsIdempotent(t *testing.T) {
-	d := newFake()
-	h := runHarness(t, d)
-	task := newTask()
-	td := taskDef("awsvpc", cdef("a"), cdef("b", dependsOn("a", "START")))
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Go(func() { h.r.Apply(TaskSpec{Task: task, Definition: td}) })
-	}
-	wg.Wait()
-	h.waitStatus(task.ARN, ecs.TaskRunning)
-	for range 5 {
-		h.r.Apply(TaskSpec{Task: task, Definition: td})
-	}
-	time.Sleep(50 * time.Millisecond)
-	if n := containerCount(t, d, task.ARN); n != 2 {
-		t.Errorf("%d containers, want 2", n)
-	}
-	if starts := h.eventsOf(driver.EventStart); len(starts) != 2 {
-		t.Errorf("start events = %v, want one per container", starts)
-	}
-	if nets, _ := d.ListTaskNetworks(context.Background(), nil); len(nets) != 1 {
-		t.Errorf("%d task networks, want 1", len(nets))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		d := newFake()
+		h := runHarness(t, d)
+		task := newTask()
+		td := taskDef("awsvpc", cdef("a"), cdef("b", dependsOn("a", "START")))
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() { h.r.Apply(TaskSpec{Task: task, Definition: td}) })
+		}
+		wg.Wait()
+		h.waitStatus(task.ARN, ecs.TaskRunning)
+		for range 5 {
+			h.r.Apply(TaskSpec{Task: task, Definition: td})
+		}
+		synctest.Wait() // the runner has handled the Applies
 
-	// A stopped task is never started again, whatever is applied.
-	h.r.Apply(TaskSpec{Task: stopped(task, ecs.StopUserInitiated, ""), Definition: td})
-	h.waitGone(task.ARN)
-	h.r.Apply(TaskSpec{Task: task, Definition: td})
-	time.Sleep(50 * time.Millisecond)
-	if got, _ := h.r.Task(task.ARN); got.LastStatus != ecs.TaskStopped {
-		t.Errorf("re-applied stopped task is %s", got.LastStatus)
-	}
-	if n := containerCount(t, d, task.ARN); n != 0 {
-		t.Errorf("%d containers after re-applying a stopped task", n)
-	}
+		if n := containerCount(t, d, task.ARN); n != 2 {
+			t.Errorf("%d containers, want 2", n)
+		}
+		if starts := h.eventsOf(driver.EventStart); len(starts) != 2 {
+			t.Errorf("start events = %v, want one per container", starts)
+		}
+		if nets, _ := d.ListTaskNetworks(context.Background(), nil); len(nets) != 1 {
+			t.Errorf("%d task networks, want 1", len(nets))
+		}
+
+		// A stopped task is never started again, whatever is applied.
+		h.r.Apply(TaskSpec{Task: stopped(task, ecs.StopUserInitiated, ""), Definition: td})
+		h.waitGone(task.ARN)
+		h.r.Apply(TaskSpec{Task: task, Definition: td})
+		synctest.Wait()
+		if got, _ := h.r.Task(task.ARN); got.LastStatus != ecs.TaskStopped {
+			t.Errorf("re-applied stopped task is %s", got.LastStatus)
+		}
+		if n := containerCount(t, d, task.ARN); n != 0 {
+			t.Errorf("%d containers after re-applying a stopped task", n)
+		}
+	})
 }
 
 func TestAdoptAfterRestart(t *testing.T) {
-	d := newFake()
-	h1 := runHarness(t, d)
-	task := newTask()
-	td := taskDef("awsvpc",
-		cdef("web", dependsOn("db", "START")),
-		cdef("db", func(c *ecs.ContainerDefinition) { c.StopTimeout = ptr(7) }),
-		cdef("init", nonEssential), // will have exited before the restart
-	)
-	behaviors(d, map[string]fake.Behavior{"init": {ExitAfter: time.Millisecond}})
-	h1.r.Apply(TaskSpec{Task: task, Definition: td})
-	before := h1.waitFor(task.ARN, "RUNNING with init exited", func(c TaskChange) bool {
-		return c.LastStatus == ecs.TaskRunning && container(c, "init").LastStatus == ecs.ContainerStopped
-	})
-	h1.stop() // the agent goes away; its containers stay
+	synctest.Test(t, func(t *testing.T) {
+		d := newFake()
+		h1 := runHarness(t, d)
+		task := newTask()
+		td := taskDef("awsvpc",
+			cdef("web", dependsOn("db", "START")),
+			cdef("db", func(c *ecs.ContainerDefinition) { c.StopTimeout = ptr(7) }),
+			cdef("init", nonEssential), // will have exited before the restart
+		)
+		behaviors(d, map[string]fake.Behavior{"init": {ExitAfter: time.Millisecond}})
+		h1.r.Apply(TaskSpec{Task: task, Definition: td})
+		before := h1.waitFor(task.ARN, "RUNNING with init exited", func(c TaskChange) bool {
+			return c.LastStatus == ecs.TaskRunning && container(c, "init").LastStatus == ecs.ContainerStopped
+		})
+		h1.stop() // the agent goes away; its containers stay
 
-	total, running := d.Count()
-	r2, h2 := newRunner(t, d)
-	adopted, err := r2.Adopt(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(adopted) != 1 {
-		t.Fatalf("adopted %d tasks, want 1", len(adopted))
-	}
-	a := adopted[0]
-	if a.TaskARN != task.ARN || a.LastStatus != ecs.TaskRunning || a.PrivateIPv4 != before.PrivateIPv4 {
-		t.Errorf("adopted = %+v", a)
-	}
-	for _, name := range []string{"web", "db", "init"} {
-		if got, want := container(a, name), container(before, name); got.RuntimeID != want.RuntimeID || got.LastStatus != want.LastStatus || exitCode(got) != exitCode(want) {
-			t.Errorf("adopted %s = %+v, want %+v", name, got, want)
+		total, running := d.Count()
+		r2, h2 := newRunner(t, d)
+		adopted, err := r2.Adopt(context.Background())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	h2.start()
-	h2.r.Apply(TaskSpec{Task: task, Definition: td})
-	h2.r.Apply(TaskSpec{Task: task, Definition: td})
-	time.Sleep(50 * time.Millisecond)
-	if got, _ := r2.Task(task.ARN); got.LastStatus != ecs.TaskRunning {
-		t.Errorf("after re-apply: %s", got.LastStatus)
-	}
-	if t2, r2n := d.Count(); t2 != total || r2n != running {
-		t.Errorf("containers %d (%d running), want %d (%d running): duplicates?", t2, r2n, total, running)
-	}
-	if starts := h2.eventsOf(driver.EventStart); len(starts) != 0 {
-		t.Errorf("containers started after adoption: %v", starts)
-	}
-	if len(h2.history(task.ARN)) != 0 {
-		t.Errorf("OnChange called without a change: %+v", h2.history(task.ARN))
-	}
+		if len(adopted) != 1 {
+			t.Fatalf("adopted %d tasks, want 1", len(adopted))
+		}
+		a := adopted[0]
+		if a.TaskARN != task.ARN || a.LastStatus != ecs.TaskRunning || a.PrivateIPv4 != before.PrivateIPv4 {
+			t.Errorf("adopted = %+v", a)
+		}
+		for _, name := range []string{"web", "db", "init"} {
+			if got, want := container(a, name), container(before, name); got.RuntimeID != want.RuntimeID || got.LastStatus != want.LastStatus || exitCode(got) != exitCode(want) {
+				t.Errorf("adopted %s = %+v, want %+v", name, got, want)
+			}
+		}
+		h2.start()
+		h2.r.Apply(TaskSpec{Task: task, Definition: td})
+		h2.r.Apply(TaskSpec{Task: task, Definition: td})
+		synctest.Wait()
+		if got, _ := r2.Task(task.ARN); got.LastStatus != ecs.TaskRunning {
+			t.Errorf("after re-apply: %s", got.LastStatus)
+		}
+		if t2, r2n := d.Count(); t2 != total || r2n != running {
+			t.Errorf("containers %d (%d running), want %d (%d running): duplicates?", t2, r2n, total, running)
+		}
+		if starts := h2.eventsOf(driver.EventStart); len(starts) != 0 {
+			t.Errorf("containers started after adoption: %v", starts)
+		}
+		if len(h2.history(task.ARN)) != 0 {
+			t.Errorf("OnChange called without a change: %+v", h2.history(task.ARN))
+		}
 
-	h2.r.Apply(TaskSpec{Task: stopped(task, ecs.StopUserInitiated, ""), Definition: td})
-	h2.waitGone(task.ARN)
-	if total, _ := d.Count(); total != 0 {
-		t.Errorf("%d containers left", total)
-	}
+		h2.r.Apply(TaskSpec{Task: stopped(task, ecs.StopUserInitiated, ""), Definition: td})
+		h2.waitGone(task.ARN)
+		if total, _ := d.Count(); total != 0 {
+			t.Errorf("%d containers left", total)
+		}
+	})
 }
 
 func TestApplyAfterRestartWithoutAdopt(t *testing.T) {
@@ -848,35 +857,40 @@ func (d *deafDriver) WaitEvents(ctx context.Context) (<-chan driver.ContainerEve
 func TestLostEvents(t *testing.T) {
 	for _, mode := range []string{"stream ends", "periodic resync"} {
 		t.Run(mode, func(t *testing.T) {
-			d := &deafDriver{recDriver: newFake(), first: make(chan driver.ContainerEvent)}
-			r, _ := newRunner(t, d, func(c *Config) {
-				if mode == "periodic resync" {
-					c.ResyncInterval = 100 * time.Millisecond
+			synctest.Test(t, func(t *testing.T) {
+				d := &deafDriver{recDriver: newFake(), first: make(chan driver.ContainerEvent)}
+				r, _ := newRunner(t, d, func(c *Config) {
+					if mode == "periodic resync" {
+						c.ResyncInterval = 100 * time.Millisecond
+					}
+				})
+				h := &harness{t: t, d: d.recDriver, r: r, changes: map[string][]TaskChange{}}
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() { done <- r.Run(ctx) }()
+				defer func() { cancel(); <-done }()
+
+				task := newTask()
+				r.Apply(TaskSpec{Task: task, Definition: taskDef("bridge", cdef("web"))})
+				run := h.waitStatus(task.ARN, ecs.TaskRunning)
+				if err := d.Exit(container(run, "web").RuntimeID, 5); err != nil {
+					t.Fatal(err)
+				}
+				// Half a resync interval of fake time, then until the
+				// runner is idle: it must not have seen the exit.
+				time.Sleep(50 * time.Millisecond)
+				synctest.Wait()
+				if got, _ := r.Task(task.ARN); got.LastStatus != ecs.TaskRunning {
+					t.Fatalf("the exit was seen without its event: %s", got.LastStatus)
+				}
+				if mode == "stream ends" {
+					close(d.first)
+				}
+				st := h.waitStatus(task.ARN, ecs.TaskStopped)
+				if exitCode(container(st, "web")) != "5" || st.StopCode != ecs.StopEssentialContainerExited {
+					t.Errorf("task = %+v", st)
 				}
 			})
-			h := &harness{t: t, d: d.recDriver, r: r, changes: map[string][]TaskChange{}}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- r.Run(ctx) }()
-			defer func() { cancel(); <-done }()
-
-			task := newTask()
-			r.Apply(TaskSpec{Task: task, Definition: taskDef("bridge", cdef("web"))})
-			run := h.waitStatus(task.ARN, ecs.TaskRunning)
-			if err := d.Exit(container(run, "web").RuntimeID, 5); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(50 * time.Millisecond)
-			if got, _ := r.Task(task.ARN); got.LastStatus != ecs.TaskRunning {
-				t.Fatalf("the exit was seen without its event: %s", got.LastStatus)
-			}
-			if mode == "stream ends" {
-				close(d.first)
-			}
-			st := h.waitStatus(task.ARN, ecs.TaskStopped)
-			if exitCode(container(st, "web")) != "5" || st.StopCode != ecs.StopEssentialContainerExited {
-				t.Errorf("task = %+v", st)
-			}
 		})
 	}
 }

@@ -67,6 +67,13 @@ type EventType int
 const (
 	EventPut EventType = iota + 1
 	EventDelete
+	// EventProgress carries no key and no value: the watch has delivered
+	// every change with a revision up to KV.ModRevision. A backend whose
+	// revision can move with no change under the watched prefix (etcd,
+	// whose counter is cluster-wide) sends it so that a consumer waiting
+	// for a Revision() value gets there; consumers that do not track
+	// revisions ignore it.
+	EventProgress
 )
 
 // Event is one change seen by a Watch. For a delete, KV.Value is nil and

@@ -10,13 +10,13 @@
 // CreateRevision and ModRevision are etcd's, a Txn returns the etcd header
 // revision.
 //
-// etcd's revision counter is cluster-wide, and the namespace only keeps
-// keys apart: a write outside the namespace moves Revision (and a List's
-// revision) to a revision at which the namespace has no event, so a state
-// cache that waits for Revision() (ecscache.Sync) waits until berth's
-// next own write. Until the store reports watch progress, give each berth
-// deployment an etcd (cluster) of its own, with no other writers; the
-// Kubernetes work runs its own internal/etcdserver instance.
+// etcd's revision counter is cluster-wide, so a write outside the
+// namespace (another deployment, a Kubernetes API server) moves Revision
+// and a List's revision to a revision at which berth's watches see no
+// event. So that a consumer waiting for such a revision (the state
+// cache's Sync) gets there, the store asks etcd for watch progress while
+// a watch is behind a revision it handed out, and delivers etcd's
+// progress notifications as store.EventProgress (progress.go).
 //
 //   - Get, List: linearizable range reads; a List is one range request
 //     (StartAfter becomes the range start, Limit etcd's limit) and its

@@ -39,6 +39,8 @@ type Store struct {
 	stop    context.CancelFunc // ends every watch
 	stopped context.Context
 	watches sync.WaitGroup
+
+	progress progress
 }
 
 var _ store.Store = (*Store)(nil)
@@ -67,7 +69,10 @@ func New(cli *clientv3.Client, opts Options) (*Store, error) {
 		ns = DefaultNamespace
 	}
 	stopped, stop := context.WithCancel(context.Background())
-	return &Store{cli: cli, ns: ns, stop: stop, stopped: stopped}, nil
+	s := &Store{cli: cli, ns: ns, stop: stop, stopped: stopped}
+	s.progress.init()
+	s.watches.Go(func() { s.progress.pump(s.stopped, s.requestProgress) })
+	return s, nil
 }
 
 // Open connects to the etcd endpoints and returns a store that owns the
@@ -82,7 +87,7 @@ func Open(ctx context.Context, endpoints []string, opts Options) (*Store, error)
 		// The client's own 2 MiB send limit would cut a placement batch
 		// before the server's --max-request-bytes does.
 		MaxCallSendMsgSize: 64 << 20,
-		Logger:               nopLogger(),
+		Logger:             nopLogger(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("etcd %v: %w", endpoints, err)
@@ -215,6 +220,7 @@ func (s *Store) List(ctx context.Context, prefix string, opts store.ListOptions)
 			ModRevision:    kv.ModRevision,
 		}
 	}
+	s.progress.want(resp.Header.Revision)
 	return kvs, resp.Header.Revision, nil
 }
 
@@ -278,6 +284,7 @@ func (s *Store) revision(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, s.fail(ctx, err)
 	}
+	s.progress.want(resp.Header.Revision)
 	return resp.Header.Revision, nil
 }
 

@@ -48,6 +48,7 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan
 	wctx, cancel := context.WithCancel(ctx)
 	stopOnClose := context.AfterFunc(s.stopped, cancel)
 	out := make(chan store.Event, 64)
+	w := s.progress.add(fromRev)
 	start, end, ok := s.rangeOf(prefix)
 	var in clientv3.WatchChan
 	if ok {
@@ -59,7 +60,8 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan
 		defer close(out)
 		defer stopOnClose()
 		defer cancel()
-		s.forward(wctx, in, out)
+		defer s.progress.remove(w)
+		s.forward(wctx, in, out, w)
 	}()
 	return out, nil
 }
@@ -67,7 +69,7 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan
 // forward converts etcd watch responses to store events until ctx ends or
 // the etcd watch ends (compaction, lost leader, closed client). A nil in
 // (a prefix that holds no key) delivers nothing until ctx ends.
-func (s *Store) forward(ctx context.Context, in clientv3.WatchChan, out chan<- store.Event) {
+func (s *Store) forward(ctx context.Context, in clientv3.WatchChan, out chan<- store.Event, w *watchState) {
 	for {
 		var resp clientv3.WatchResponse
 		select {
@@ -81,6 +83,18 @@ func (s *Store) forward(ctx context.Context, in clientv3.WatchChan, out chan<- s
 		}
 		if resp.Err() != nil || resp.Canceled {
 			return
+		}
+		if resp.IsProgressNotify() {
+			// Every change up to the header's revision was delivered.
+			if rev := resp.Header.Revision; rev > w.delivered() {
+				select {
+				case out <- store.Event{Type: store.EventProgress, KV: store.KV{ModRevision: rev}}:
+					s.progress.delivered(w, rev)
+				case <-ctx.Done():
+					return
+				}
+			}
+			continue
 		}
 		// etcd sends all events of a revision in one response (it never
 		// splits a revision unless asked to fragment), so the last event
@@ -99,6 +113,9 @@ func (s *Store) forward(ctx context.Context, in clientv3.WatchChan, out chan<- s
 			case out <- e:
 			case <-ctx.Done():
 				return
+			}
+			if e.Last {
+				s.progress.delivered(w, e.KV.ModRevision)
 			}
 		}
 	}
