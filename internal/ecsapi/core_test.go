@@ -13,6 +13,7 @@ import (
 
 // core is what the composition root builds over a store for the ECS API.
 type core struct {
+	cache  *ecscache.Cache
 	repo   *ecsstore.Repo
 	placer *placement.Placer
 	plane  *ecscp.Plane
@@ -35,7 +36,7 @@ func startCore(tb testing.TB, st store.Store, capacity ecscp.ManagedCapacity) co
 		<-done
 		<-done
 	})
-	return core{repo: repo, placer: placer, plane: plane}
+	return core{cache: cache, repo: repo, placer: placer, plane: plane}
 }
 
 // newAPI returns an API over a started core.

@@ -77,6 +77,11 @@ func newPlacementBenchOn(b testing.TB, st store.Store, instances int) *placement
 	if _, err := a.registerTaskDefinition(ctx, call, &registerTaskDefinitionIn{TaskDefinition: td}); err != nil {
 		b.Fatal(err)
 	}
+	// The setup is done once the state cache has it (it decodes the
+	// thousand instance records after they were written).
+	if err := c.cache.Sync(ctx); err != nil {
+		b.Fatal(err)
+	}
 	return &placementBench{core: c, api: a, call: call}
 }
 

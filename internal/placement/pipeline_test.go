@@ -170,3 +170,89 @@ func TestPipelinedPlanAndLateCall(t *testing.T) {
 		t.Fatalf("t4 after the acknowledged stop (it saw %d MiB free): %v", seenMem, err)
 	}
 }
+
+// gateStore holds back every watch event while closed: the state cache
+// falls behind the store.
+type gateStore struct {
+	store.Store
+	mu   sync.Mutex
+	cond *sync.Cond
+	shut bool
+}
+
+func newGateStore(s store.Store) *gateStore {
+	g := &gateStore{Store: s}
+	g.cond = sync.NewCond(&g.mu)
+	return g
+}
+
+func (g *gateStore) set(shut bool) {
+	g.mu.Lock()
+	g.shut = shut
+	g.cond.Broadcast()
+	g.mu.Unlock()
+}
+
+func (g *gateStore) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan store.Event, error) {
+	in, err := g.Store.Watch(ctx, prefix, fromRev)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan store.Event)
+	go func() {
+		defer close(out)
+		for ev := range in {
+			g.mu.Lock()
+			for g.shut {
+				g.cond.Wait()
+			}
+			g.mu.Unlock()
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// TestOwnBatchesWithoutTheCache: while the state cache lags, a cluster's
+// placements build on the batches its queue committed (no overcommit, no
+// wait); a write by someone else makes the next placement wait for the
+// cache, and then see it.
+func TestOwnBatchesWithoutTheCache(t *testing.T) {
+	ctx := t.Context()
+	g := newGateStore(openBolt(t, ""))
+	e := start(t, g)
+	e.newCluster(t, 1024)
+	half := ecs.TaskResources{CPU: 128, Memory: 512}
+	if err := e.cache.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	g.set(true)
+	frozen := e.cache.Revision()
+	for _, id := range []string{"t1", "t2"} {
+		if _, err := e.placeOne(ctx, id, "g", half, nil); err != nil {
+			t.Fatalf("%s while the cache lags: %v", id, err)
+		}
+	}
+	if _, err := e.placeOne(ctx, "t3", "g", half, nil); !fault.Is(err, fault.InvalidParameter) {
+		t.Fatalf("t3 on a full instance while the cache lags: %v", err)
+	}
+	if got := e.cache.Revision(); got != frozen {
+		t.Fatalf("the cache moved (%d → %d): the test did not test the lag", frozen, got)
+	}
+	// A stop by another writer: the next placement must see it, so it
+	// waits for the cache.
+	e.setStatus(t, "t1", ecs.TaskStopped, half)
+	placed := make(chan error, 1)
+	go func() {
+		_, err := e.placeOne(ctx, "t4", "g", half, nil)
+		placed <- err
+	}()
+	g.set(false)
+	if err := <-placed; err != nil {
+		t.Fatalf("t4 after the stop: %v", err)
+	}
+}

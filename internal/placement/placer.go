@@ -66,9 +66,9 @@ type Placer struct {
 	started chan struct{} // closed when Run starts
 
 	mu     sync.Mutex
-	ctx    context.Context // Run's; nil when not running
-	wg     sync.WaitGroup  // every goroutine the placer started
-	queues map[ecscache.ClusterKey]*placementQueue
+	ctx    context.Context                         // Run's; nil when not running
+	wg     sync.WaitGroup                          // every goroutine the placer started
+	queues map[ecscache.ClusterKey]*placementQueue // one per cluster placed on, kept while idle
 }
 
 // New returns a placer over the repo's store, fed by cache. Call it before
@@ -124,15 +124,6 @@ func (p *Placer) queueFor(sc ecs.Scope, cluster string) *placementQueue {
 		p.queues[k] = q
 	}
 	return q
-}
-
-// forget drops an idle queue.
-func (p *Placer) forget(q *placementQueue) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.queues[q.key] == q {
-		delete(p.queues, q.key)
-	}
 }
 
 // Place reads a consistent view of the cluster (everything the store

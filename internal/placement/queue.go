@@ -78,9 +78,12 @@ type placementQueue struct {
 
 	mu      sync.Mutex
 	pending []*createCall
-	running bool          // a worker is draining pending
-	gone    bool          // forgotten by the placer: submit to a new queue
-	wake    chan struct{} // signalled (buffer 1) when a call is queued
+	running bool // a worker is draining pending
+
+	// own are the batches this queue committed that the state cache may
+	// not have applied yet, oldest first (only the worker uses it).
+	own  []ownBatch
+	wake chan struct{} // signalled (buffer 1) when a call is queued
 }
 
 // createCall is one Place call. The worker sets the results before it
@@ -99,11 +102,6 @@ type createCall struct {
 // ends is withdrawn; once taken, its outcome stands whatever ctx does.
 func (q *placementQueue) submit(ctx context.Context, c *createCall) error {
 	q.mu.Lock()
-	for q.gone {
-		q.mu.Unlock()
-		q = q.pl.queueFor(q.sc, q.cluster)
-		q.mu.Lock()
-	}
 	q.pending = append(q.pending, c)
 	if !q.running {
 		if !q.pl.spawn(q.work) {
@@ -147,13 +145,9 @@ func (q *placementQueue) work(ctx context.Context) {
 		q.mu.Lock()
 		batch := q.take(prev, nil, maxBatchCalls)
 		if len(batch) == 0 && prev == nil {
+			// The queue stays (with what it remembers of its own
+			// batches); the next call starts a worker again.
 			q.running = false
-			// Forget the idle queue. A submitter that still holds it
-			// takes the cluster's next queue instead (a second queue for
-			// the cluster would be harmless, its commits compare like
-			// any other writer's, but it would not batch with this one).
-			q.gone = true
-			q.pl.forget(q)
 			q.mu.Unlock()
 			return
 		}
@@ -286,11 +280,65 @@ func (q *placementQueue) launch(ctx context.Context, p *batchPlan, prevRev int64
 	return f
 }
 
+// ownBatch is a batch this queue committed at rev, and the state records
+// it wrote, by instance ID.
+type ownBatch struct {
+	rev    int64
+	states map[string]ownState
+}
+
+type ownState struct {
+	ci     *ecs.ContainerInstance // as charged (remaining resources, version)
+	groups ecsstore.GroupCounts
+}
+
+// remember records a batch this queue committed at rev: until the state
+// cache has applied rev, later plans take the instances it charged as it
+// wrote them, and need not wait for the cache to catch up with it (see
+// readView).
+func (q *placementQueue) remember(rev int64, p *batchPlan) {
+	ob := ownBatch{rev: rev, states: make(map[string]ownState, len(p.order))}
+	for _, i := range p.order {
+		ob.states[p.entries[i].id] = ownState{ci: p.charged[i], groups: p.counts[i]}
+	}
+	q.own = append(q.own, ob)
+}
+
+// prune forgets the own batches the state cache has applied (rev at or
+// below upto).
+func (q *placementQueue) prune(upto int64) {
+	k := 0
+	for k < len(q.own) && q.own[k].rev <= upto {
+		k++
+	}
+	q.own = append(q.own[:0], q.own[k:]...)
+}
+
+// ownCovers reports whether every revision after from up to to is one of
+// the own batches' (so a view at from, plus their writes, is the state at
+// to).
+func (q *placementQueue) ownCovers(from, to int64) bool {
+	if to <= from {
+		return true
+	}
+	if int64(len(q.own)) < to-from {
+		return false
+	}
+	n := int64(0)
+	for _, ob := range q.own {
+		if ob.rev > from && ob.rev <= to {
+			n++
+		}
+	}
+	return n == to-from
+}
+
 // land waits for a batch in flight and reports whether it committed; if
 // not, it places the batch again, the way place does, and answers it.
 func (q *placementQueue) land(ctx context.Context, f *flight) bool {
 	<-f.done
 	if f.err == nil {
+		q.remember(f.rev, f.p)
 		return true
 	}
 	q.place(ctx, f.batch)
@@ -334,7 +382,10 @@ func (q *placementQueue) try(ctx context.Context, batch []*createCall) error {
 	if len(p.tasks) == 0 && !p.managedCharged {
 		return nil
 	}
-	_, err = q.pl.repo.CommitPlacement(ctx, q.sc, p.commit(0))
+	rev, err := q.pl.repo.CommitPlacement(ctx, q.sc, p.commit(0))
+	if err == nil {
+		q.remember(rev, p)
+	}
 	if err != nil && len(batch) > 1 && !errors.Is(err, store.ErrConflict) {
 		return batchTxnError{err}
 	}
@@ -372,6 +423,9 @@ func (p *batchPlan) commit(prevRev int64) *ecsstore.PlacementCommit {
 		}
 		if len(c.State.Groups) == 0 {
 			c.State.Groups = nil
+		}
+		if rev, ok := p.ownRev[i]; ok {
+			c.StateRev = rev
 		}
 		if p.fromPrev[i] {
 			c.StateRev = prevRev
@@ -411,6 +465,7 @@ type batchPlan struct {
 	states   []scheduler.InstanceState
 	counts   map[int]ecsstore.GroupCounts // charged instance → current group counts
 	fromPrev map[int]bool                 // instances whose state the batch in flight writes
+	ownRev   map[int]int64                // instance → revision of the own batch whose state it has
 
 	// The managed instance, read (or built) on first use; current value.
 	managed         *ecs.ContainerInstance
@@ -552,13 +607,21 @@ func (p *batchPlan) readView() error {
 		return nil
 	}
 	// Everything acknowledged so far (read your writes): the batch in
-	// flight is not, until it lands, and is built on below.
-	rev, err := p.q.pl.st.Revision(p.ctx)
+	// flight is not, until it lands, and is built on below. If every
+	// revision the state cache lacks is one of this queue's own batches,
+	// the plan takes their writes from memory instead of waiting for the
+	// cache to catch up with them.
+	q := p.q
+	rev, err := q.pl.st.Revision(p.ctx)
 	if err != nil {
 		return err
 	}
-	if err := p.q.pl.cache.WaitForRevision(p.ctx, rev); err != nil {
-		return err
+	q.prune(q.pl.cache.Revision())
+	if !q.ownCovers(q.pl.cache.Revision(), rev) {
+		if err := q.pl.cache.WaitForRevision(p.ctx, rev); err != nil {
+			return err
+		}
+		q.prune(q.pl.cache.Revision())
 	}
 	arr, _ := p.q.pl.arrays.Get().(*planArrays)
 	if arr == nil {
@@ -576,6 +639,22 @@ func (p *batchPlan) readView() error {
 	}
 	p.counts = map[int]ecsstore.GroupCounts{}
 	p.fromPrev = map[int]bool{}
+	p.ownRev = map[int]int64{}
+	// The instances the own batches the view may lack charged are as they
+	// wrote them (unless the view has that write, or a later one).
+	for _, ob := range q.own {
+		for id, os := range ob.states {
+			i, found := slices.BinarySearchFunc(entries, id, func(e *viewEntry, id string) int { return cmp.Compare(e.id, id) })
+			if !found || entries[i].inst.StateRev >= ob.rev {
+				continue
+			}
+			c := *entries[i].ci
+			c.RemainingResources, c.Version = os.ci.RemainingResources, os.ci.Version
+			ci := &c
+			p.cis[i], p.states[i] = ci, schedStateFrom(ci, os.groups, entries[i].state.AttributeIndex, &entries[i].state)
+			p.counts[i], p.ownRev[i] = os.groups, ob.rev
+		}
+	}
 	// The instances the batch in flight charged are as it writes them.
 	if prev := p.prev; prev != nil {
 		for _, j := range prev.p.order {

@@ -72,11 +72,6 @@
 //     everything acknowledged so far waits for Revision()'s value (the
 //     cache's Sync). The conformance suite checks this (ReadYourWrites,
 //     WatchLastOfRevision).
-//     Revision and a List's revision may also name a revision with no
-//     change under a watched prefix (writes elsewhere; on etcd, writes
-//     outside berth's namespace): a Watch of "/" that started before
-//     Revision (or List) returned V then delivers an EventProgress at V
-//     or later, unless a change at V or later comes first.
 //
 // # Key layout
 //
@@ -85,33 +80,15 @@
 // does not start with '/' matches nothing, "" matches everything, which
 // lets the etcd backend put the keys under a namespace); values are
 // opaque bytes to the store
-// (each holds the encoded record of one resource). The trees berth uses:
+// (each holds the encoded record of one resource). The trees:
 //
-//	/
-//	|-- ecs/<account>/<region>/
-//	|   |-- clusters/<clusterName>
-//	|   |-- taskdefs/<family>/<revision>             revision zero-padded to 10 digits
-//	|   |-- taskdef-index/<family>/<revision>        the revision's status only (cheap lists)
-//	|   |-- taskdef-families/<family>                last revision ever issued (never reused)
-//	|   |-- tasks/<clusterName>/<taskID>
-//	|   |-- instances/<clusterName>/<containerInstanceID>
-//	|   |-- instance-state/<clusterName>/<id>        what an instance's tasks hold: remaining resources, version, task groups (binary, ecsstore/statecodec.go; older JSON still read)
-//	|   |-- instance-groups/<clusterName>/<id>       task groups only, as older berth kept them (read until instance-state replaces it)
-//	|   |-- managed-instances/<clusterName>          the hidden instance of the managed (Fargate) capacity
-//	|   |-- run-tokens/<clusterName>/<clientToken>   RunTask idempotency
-//	|   |-- services/<clusterName>/<serviceName>
-//	|   `-- settings/<principalArn | "default">/<name>
-//	|-- tags/<resourceArn>                           tags of any ECS/ECR resource
-//	|-- meta/owner                                   owner identity of the managed capacity's containers, shared by the servers on one etcd
-//	|-- meta/servers/<identity>                      a server's heartbeat, rewritten every 10 s (servers on one etcd only)
-//	|-- meta/sessions/<instanceArn>                  the server holding the agent's ACS session (servers on one etcd only)
-//	`-- ecr/<account>/<region>/
-//	    |-- repos/<repoName>
-//	    |-- images/<repoName>/<digest>
-//	    |-- tags/<repoName>/<tag>
-//	    |-- layers/<repoName>/<digest>               blobs a repository may serve
-//	    |-- referrers/<repoName>/<subject>/<digest>  OCI referrers index
-//	    `-- blobs/<digest>                           blob marks for online GC
+//	/ecs/<account>/<region>/...   ECS records (internal/ecsstore)
+//	/ecr/<account>/<region>/...   ECR records
+//	/tags/<resourceArn>           tags of any ECS/ECR resource
+//	/meta/...                     server-wide records
+//
+// The one table of every key, with what each record holds, is in
+// docs/state-store.md ("Key layout").
 //
 // For example, task definition "web:7" in account 000000000000 and region
 // us-east-1 is at "/ecs/000000000000/us-east-1/taskdefs/web/0000000007".

@@ -89,17 +89,21 @@ func (p *progress) behind() bool {
 // answers a progress request only when every watch of the stream has
 // caught up, so it asks again every progressInterval until they have.
 func (p *progress) pump(ctx context.Context, request func(context.Context) error) {
-	t := time.NewTicker(progressInterval)
+	t := time.NewTimer(progressInterval)
 	defer t.Stop()
+	var retry <-chan time.Time // armed only while a watch is behind
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-p.kick:
-		case <-t.C:
+		case <-retry:
 		}
+		retry = nil
 		if p.behind() {
-			_ = request(ctx) // a failed request is retried on the next tick
+			_ = request(ctx) // a failed or unanswered request is repeated
+			t.Reset(progressInterval)
+			retry = t.C
 		}
 	}
 }
