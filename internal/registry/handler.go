@@ -145,14 +145,18 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // io.Copy (http.ServeContent's blob bodies) to the connection.
 //
 // Pulls used to go through the server's own ReadFrom, which sends a file
-// with sendfile(2). Measured with bench/registry's pull experiments
-// (two berth servers side by side, one blob pulled alternately 41 times):
-// copying through a 1 MiB buffer took ~0.8x the time of sendfile for a
-// 100 MB blob over loopback (medians 0.72-0.84x in four runs; 256 KiB to
-// 4 MiB buffers all did better than sendfile, a 32 KiB one worse) at about
-// the same server CPU time. sendfile moves the file through a 64 KiB
-// pipe, pushing every 64 KiB to the socket separately; one 1 MiB write
-// hands the socket a large batch at once.
+// with sendfile(2). In an A/B on the 2-core development VM (two berth
+// servers as separate processes, one 100 MB blob pulled from each
+// alternately over loopback 31-41 times, medians of the per-pull
+// throughput ratios), sendfile reached 0.72-0.84x the throughput of a
+// copy through a 1 MiB buffer in four runs, and the buffered build 1.16x
+// and 1.28x that of the sendfile build in two more, at about the same
+// server CPU time (~37 ms per pull); 256 KiB, 2 MiB and 4 MiB buffers beat
+// sendfile too (0.86x, 0.94x, 0.82x), a 32 KiB one (io.Copy's) lost to it
+// (1.21x, 1.30x). Likely cause: sendfile moves the file through a 64 KiB
+// pipe and pushes each 64 KiB to the socket on its own, where one 1 MiB
+// write hands the socket a large batch. bench/registry -rounds compares
+// the result with the reference registry.
 const copyBufSize = 1 << 20
 
 // ReadFrom copies a body (io.Copy, http.ServeContent) to the connection
