@@ -246,7 +246,9 @@ type TaskNetwork struct {
 // NetworkAttachment says how a container is networked.
 type NetworkAttachment struct {
 	Mode NetworkMode // "" means bridge
-	// TaskNetworkID is the TaskNetwork.ID to join; awsvpc mode only.
+	// TaskNetworkID is the TaskNetwork.ID, or TaskNetworkSpec.Name, to join;
+	// awsvpc mode only. The container may be created before the task
+	// network exists; the network must be running when it starts.
 	TaskNetworkID string
 	// PortMappings are published in bridge mode. In awsvpc mode they are
 	// only used to report the container's share of the task network's

@@ -39,12 +39,16 @@ type inbox struct {
 	woken  bool // the task's timer fired
 	active bool // the actor is started: inputs schedule a worker
 	busy   bool // a worker is scheduled or running
+	ops    int  // operations launched whose results are not queued yet
 }
 
 // push queues m and schedules t's worker if needed.
 func (t *taskRun) push(m message) {
 	q := &t.inbox
 	q.mu.Lock()
+	if m.op != nil {
+		q.ops-- // from in flight to queued
+	}
 	q.msgs = append(q.msgs, m)
 	kick := q.kickLocked()
 	q.mu.Unlock()
@@ -83,6 +87,16 @@ func (t *taskRun) schedule() {
 		t.inbox.busy = false
 		t.inbox.mu.Unlock()
 	}
+}
+
+// idle reports whether the actor has processed every input it was given
+// and has no operation in flight: all it does next is wait for a driver
+// event or its timer.
+func (t *taskRun) idle() bool {
+	q := &t.inbox
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return !q.busy && !q.woken && len(q.msgs) == 0 && q.ops == 0
 }
 
 func (q *inbox) drain() []message {
@@ -890,7 +904,7 @@ func (t *taskRun) resync(ctx context.Context, full bool) {
 			t.networkLost("its sandbox container is not running")
 		}
 	}
-	if full && t.net == nil {
+	if full && t.net == nil && !t.netBusy { // a sandbox being created is the op's to report
 		nets, err := d.ListTaskNetworks(ctx, map[string]string{driver.LabelTaskARN: t.arn})
 		for _, n := range nets {
 			if err == nil && t.r.ours(n.Labels) {
@@ -967,6 +981,9 @@ func (t *taskRun) handleEvent(ctx context.Context, ev driver.ContainerEvent) {
 func (t *taskRun) launch(ctx context.Context, fn func(ctx context.Context) opResult) {
 	t.inflight++
 	epoch := t.epoch
+	t.inbox.mu.Lock()
+	t.inbox.ops++
+	t.inbox.mu.Unlock()
 	t.r.wg.Add(1)
 	go func() {
 		defer t.r.wg.Done()
@@ -1185,16 +1202,18 @@ func (t *taskRun) notePullsDone() {
 func (t *taskRun) reconcileStart(ctx context.Context) {
 	p := t.plan
 	d := t.r.cfg.Driver
-	if p.network != nil && t.net == nil {
-		if !t.netBusy {
-			t.netBusy = true
-			spec := *p.network
-			t.launch(t.startContext(ctx), func(ctx context.Context) opResult {
-				n, err := d.CreateTaskNetwork(ctx, spec)
-				return opResult{kind: opNetwork, net: &n, err: err}
-			})
-		}
-		return
+	// The task network (sandbox) starts while the volumes, images and
+	// containers are prepared: containers join it by name (the driver
+	// resolves a task network's name when the container starts), and none
+	// starts before it is up.
+	netPending := p.network != nil && t.net == nil
+	if netPending && !t.netBusy {
+		t.netBusy = true
+		spec := *p.network
+		t.launch(t.startContext(ctx), func(ctx context.Context) opResult {
+			n, err := d.CreateTaskNetwork(ctx, spec)
+			return opResult{kind: opNetwork, net: &n, err: err}
+		})
 	}
 	if !t.volsReady {
 		if len(p.volumes) == 0 {
@@ -1266,6 +1285,9 @@ func (t *taskRun) reconcileStart(ctx context.Context) {
 				t.launch(t.startContext(ctx), t.createOp(c))
 			}
 		case phCreated:
+			if netPending && c.plan.spec.Network.Mode == driver.NetworkModeAWSVPC {
+				continue
+			}
 			ok, why := t.depsReady(c, now)
 			switch {
 			case why != "":
@@ -1337,8 +1359,14 @@ func (t *taskRun) createOp(c *ctr) func(ctx context.Context) opResult {
 	d := cfg.Driver
 	spec := c.plan.spec
 	spec.Env = maps.Clone(spec.Env)
-	if t.net != nil && spec.Network.Mode == driver.NetworkModeAWSVPC {
-		spec.Network.TaskNetworkID = t.net.ID
+	if spec.Network.Mode == driver.NetworkModeAWSVPC {
+		switch {
+		case t.net != nil:
+			spec.Network.TaskNetworkID = t.net.ID
+		case t.plan.network != nil:
+			// Being created: joined by name (see reconcileStart).
+			spec.Network.TaskNetworkID = t.plan.network.Name
+		}
 	}
 	secrets := c.plan.secrets
 	task := t.task

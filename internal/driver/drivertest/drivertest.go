@@ -80,6 +80,7 @@ func Run(t *testing.T, d driver.Driver, env Env) {
 		{"Volumes", s.testVolumes, true},
 		{"Stats", s.testStats, true},
 		{"TaskNetwork", s.testTaskNetwork, true},
+		{"TaskNetworkJoinByName", s.testTaskNetworkJoinByName, true},
 		{"BridgePorts", s.testBridgePorts, true},
 		{"ExitCode", s.testExitCode, env.Exec},
 		{"StopTimeoutKills", s.testStopTimeout, env.Exec},
@@ -928,6 +929,37 @@ exit 1`, port))
 		if body, err := httpGet(ctx, url); err != nil || body != "hello-from-task" {
 			t.Errorf("GET %s from the host = %q, %v; want hello-from-task", url, body, err)
 		}
+	}
+}
+
+// testTaskNetworkJoinByName creates a container joining a task network by
+// name before the network exists (the runner does this while the sandbox
+// starts), then the network, then starts the container.
+func (s *suite) testTaskNetworkJoinByName(t *testing.T) {
+	ctx := s.ctx(t)
+	labels := s.labels(t, "")
+	delete(labels, driver.LabelContainerName)
+	spec := driver.TaskNetworkSpec{Name: s.name(t, "sandbox"), Labels: labels}
+	app := s.spec(t, "app", cmdServe)
+	app.Network = driver.NetworkAttachment{Mode: driver.NetworkModeAWSVPC, TaskNetworkID: spec.Name}
+	id := s.create(t, ctx, app)
+	tn, err := s.d.CreateTaskNetwork(ctx, spec)
+	if err != nil {
+		t.Fatalf("CreateTaskNetwork: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.d.RemoveTaskNetwork(ctx, tn.ID); err != nil {
+			t.Errorf("cleanup: RemoveTaskNetwork: %v", err)
+		}
+	})
+	if err := s.d.StartContainer(ctx, id); err != nil {
+		t.Fatalf("StartContainer joining the task network by name: %v", err)
+	}
+	st := s.waitFor(t, ctx, id, "running", func(st driver.ContainerState) bool { return st.Status == driver.StatusRunning })
+	if st.NetworkMode != driver.NetworkModeAWSVPC || st.TaskNetworkID != tn.ID || st.IPv4Address != tn.IPv4Address || tn.IPv4Address == "" {
+		t.Errorf("container network: mode %q, task network %q, IP %q; want awsvpc, %s, %s", st.NetworkMode, st.TaskNetworkID, st.IPv4Address, tn.ID, tn.IPv4Address)
 	}
 }
 

@@ -243,8 +243,12 @@ func TestAWSVPCWithoutNetwork(t *testing.T) {
 	d := newDriver(t)
 	s := spec("a")
 	s.Network = driver.NetworkAttachment{Mode: driver.NetworkModeAWSVPC, TaskNetworkID: "nope"}
-	if _, err := d.CreateContainer(t.Context(), s); !errors.Is(err, driver.ErrNotFound) {
-		t.Errorf("CreateContainer joining a missing task network = %v; want ErrNotFound", err)
+	id, err := d.CreateContainer(t.Context(), s)
+	if err != nil {
+		t.Fatalf("CreateContainer joining a task network not created yet = %v; want it created (Docker resolves it at start)", err)
+	}
+	if err := d.StartContainer(t.Context(), id); !errors.Is(err, driver.ErrNotFound) {
+		t.Errorf("StartContainer joining a missing task network = %v; want ErrNotFound", err)
 	}
 }
 

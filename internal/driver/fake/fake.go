@@ -436,8 +436,10 @@ func (d *Driver) CreateContainer(ctx context.Context, spec driver.ContainerSpec)
 	if mode == "" {
 		mode = driver.NetworkModeBridge
 	}
-	if mode == driver.NetworkModeAWSVPC && d.network(spec.Network.TaskNetworkID) == nil {
-		return "", notFound("task network", spec.Network.TaskNetworkID)
+	// Like Docker, an awsvpc container may be created before the task
+	// network it joins (by ID or name) exists; it must exist to start.
+	if mode == driver.NetworkModeAWSVPC && spec.Network.TaskNetworkID == "" {
+		return "", fmt.Errorf("fake: create container %s: awsvpc mode needs a task network", spec.Name)
 	}
 	for _, m := range spec.Mounts {
 		if m.Type == driver.MountTypeVolume {

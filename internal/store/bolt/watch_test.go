@@ -11,8 +11,9 @@ import (
 
 // TestSlowWatcherFallsBehind checks the one way a watch can end early: a
 // consumer that stops reading while more than HistoryLimit revisions pass
-// its position. It receives a gap-free prefix of the events, then its
-// channel closes.
+// its position. It receives a gap-free prefix of the events (possibly
+// empty: on a loaded machine the watch goroutine may not have run before
+// the writes passed it), then its channel closes.
 func TestSlowWatcherFallsBehind(t *testing.T) {
 	ctx := t.Context()
 	s, err := Open(filepath.Join(t.TempDir(), "state.db"), Options{HistoryLimit: 2})
@@ -43,7 +44,7 @@ func TestSlowWatcherFallsBehind(t *testing.T) {
 		select {
 		case ev, ok := <-events:
 			if !ok {
-				if n := want - first; n == 0 || n >= int64(writes) {
+				if n := want - first; n >= int64(writes) {
 					t.Fatalf("received %d of %d events before the close", n, writes)
 				}
 				return
