@@ -4,9 +4,16 @@
 // pull of fresh random blobs of 1, 10 and 100 MB, whole (monolithic PUT) and
 // chunked (PATCH in 5 MiB chunks), at concurrency 1 and 4.
 //
-//	go run ./bench/registry [-reps 3] [-sizes 1,10,100] [-modes whole,chunked] [-conc 1,4]
+//	go run ./bench/registry [-reps 3] [-rounds 1] [-sizes 1,10,100] [-modes whole,chunked] [-conc 1,4]
 //
 // Without docker-registry on PATH it measures berth alone and says so.
+//
+// One case's pull is a fraction of a second (three 100 MB blobs take
+// ~0.2 s), so one run's ratio says little on a shared machine: -rounds N
+// runs every case N times (berth first in odd rounds, the reference first
+// in even ones) and ends with the medians over the rounds of each target's
+// MB/s and of the per-round berth/reference ratios, with the load average
+// before and after.
 //
 // berth's registry runs in this process behind a loopback HTTP server with
 // the embedded bbolt store (authorization off, as the reference registry
@@ -54,6 +61,7 @@ const (
 
 func main() {
 	reps := flag.Int("reps", 3, "repetitions per case")
+	rounds := flag.Int("rounds", 1, "runs of every case; with more than one, ends with the medians")
 	sizesFlag := flag.String("sizes", "1,10,100", "blob sizes in MB")
 	modesFlag := flag.String("modes", "whole,chunked", "upload modes")
 	concFlag := flag.String("conc", "1,4", "concurrency levels")
@@ -80,7 +88,11 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	if err := run(sizes, modes, concs, *reps, *refBin); err != nil {
+	if *rounds < 1 || *reps < 1 {
+		fmt.Fprintln(os.Stderr, "bad -rounds or -reps")
+		os.Exit(2)
+	}
+	if err := run(sizes, modes, concs, *reps, *rounds, *refBin); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -107,7 +119,7 @@ type target struct {
 	start func(dir string) (url string, stop func(), err error)
 }
 
-func run(sizes []int, modes []string, concs []int, reps int, refBin string) error {
+func run(sizes []int, modes []string, concs []int, reps, rounds int, refBin string) error {
 	tmp, err := os.MkdirTemp(".", ".bench-registry-") // same disk as the work tree
 	if err != nil {
 		return err
@@ -143,33 +155,103 @@ func run(sizes []int, modes []string, concs []int, reps int, refBin string) erro
 		return measure(url, size, chunked, conc, reps)
 	}
 
-	fmt.Printf("\n%-5s %-9s %-4s %-10s %10s %10s %10s %10s\n", "MB", "mode", "conc", "target", "push MB/s", "push p99", "pull MB/s", "pull p99")
-	for _, size := range sizes {
-		for _, mode := range modes {
-			for _, conc := range concs {
-				res := map[string]result{}
-				for _, t := range targets {
-					r, err := measureIn(t, size<<20, mode == "chunked", conc)
-					if err != nil {
-						return fmt.Errorf("%s %dMB %s c%d: %w", t.name, size, mode, conc, err)
+	load0 := loadavg()
+	type caseKey struct {
+		size, conc int
+		mode       string
+	}
+	var keys []caseKey
+	all := map[caseKey][]map[string]result{} // per round: target name -> result
+	for round := range rounds {
+		if rounds > 1 {
+			fmt.Printf("\nround %d/%d (load average %s)", round+1, rounds, loadavg())
+		}
+		order := targets
+		if round%2 == 1 && len(targets) == 2 {
+			order = []target{targets[1], targets[0]}
+		}
+		fmt.Printf("\n%-5s %-9s %-4s %-10s %10s %10s %10s %10s\n", "MB", "mode", "conc", "target", "push MB/s", "push p99", "pull MB/s", "pull p99")
+		for _, size := range sizes {
+			for _, mode := range modes {
+				for _, conc := range concs {
+					res := map[string]result{}
+					for _, t := range order {
+						r, err := measureIn(t, size<<20, mode == "chunked", conc)
+						if err != nil {
+							return fmt.Errorf("%s %dMB %s c%d: %w", t.name, size, mode, conc, err)
+						}
+						res[t.name] = r
 					}
-					res[t.name] = r
-					fmt.Printf("%-5d %-9s %-4d %-10s %10.0f %9.0fms %10.0f %9.0fms\n", size, mode, conc, t.name, r.pushMBs, r.pushP99, r.pullMBs, r.pullP99)
-				}
-				if ref, ok := res["reference"]; ok {
-					b := res["berth"]
-					fmt.Printf("%-5d %-9s %-4d ratio      push %.2fx  pull %.2fx (berth/reference)\n", size, mode, conc, b.pushMBs/ref.pushMBs, b.pullMBs/ref.pullMBs)
-				}
-				if size == 100 && conc == 1 && mode == "whole" {
-					b := res["berth"]
-					med := float64(size) * 1000 / b.pushMedian
-					fmt.Printf("      single 100 MB push at %.0f%% of one core's sha256 speed (target > 60%%); median push %.0f ms = %.0f MB/s = %.0f%%\n",
-						100*b.pushMBs/sha, b.pushMedian, med, 100*med/sha)
+					for _, t := range targets {
+						r := res[t.name]
+						fmt.Printf("%-5d %-9s %-4d %-10s %10.0f %9.0fms %10.0f %9.0fms\n", size, mode, conc, t.name, r.pushMBs, r.pushP99, r.pullMBs, r.pullP99)
+					}
+					if ref, ok := res["reference"]; ok {
+						b := res["berth"]
+						fmt.Printf("%-5d %-9s %-4d ratio      push %.2fx  pull %.2fx (berth/reference)\n", size, mode, conc, b.pushMBs/ref.pushMBs, b.pullMBs/ref.pullMBs)
+					}
+					if size == 100 && conc == 1 && mode == "whole" {
+						b := res["berth"]
+						med := float64(size) * 1000 / b.pushMedian
+						fmt.Printf("      single 100 MB push at %.0f%% of one core's sha256 speed (target > 60%%); median push %.0f ms = %.0f MB/s = %.0f%%\n",
+							100*b.pushMBs/sha, b.pushMedian, med, 100*med/sha)
+					}
+					k := caseKey{size, conc, mode}
+					if round == 0 {
+						keys = append(keys, k)
+					}
+					all[k] = append(all[k], res)
 				}
 			}
 		}
 	}
+	if rounds == 1 {
+		return nil
+	}
+	fmt.Printf("\nmedians over %d rounds (load average before %s, after %s)\n", rounds, load0, loadavg())
+	fmt.Printf("%-5s %-9s %-4s %11s %11s %11s %11s %10s %10s  %s\n", "MB", "mode", "conc", "berth push", "ref push", "berth pull", "ref pull", "push x", "pull x", "pull ratio per round")
+	for _, k := range keys {
+		var bPush, rPush, bPull, rPull, xPush, xPull []float64
+		for _, res := range all[k] {
+			b, r := res["berth"], res["reference"]
+			bPush, bPull = append(bPush, b.pushMBs), append(bPull, b.pullMBs)
+			if len(targets) == 2 {
+				rPush, rPull = append(rPush, r.pushMBs), append(rPull, r.pullMBs)
+				xPush, xPull = append(xPush, b.pushMBs/r.pushMBs), append(xPull, b.pullMBs/r.pullMBs)
+			}
+		}
+		perRound := make([]string, len(xPull))
+		for i, x := range xPull {
+			perRound[i] = fmt.Sprintf("%.2f", x)
+		}
+		fmt.Printf("%-5d %-9s %-4d %11.0f %11.0f %11.0f %11.0f %9.2fx %9.2fx  %s\n", k.size, k.mode, k.conc,
+			median(bPush), median(rPush), median(bPull), median(rPull), median(xPush), median(xPull), strings.Join(perRound, " "))
+	}
 	return nil
+}
+
+// median returns the median of xs (the mean of the middle two for an even
+// count), or 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
+// loadavg returns the 1, 5 and 15 minute load averages ("?" where
+// /proc/loadavg cannot be read).
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }
 
 // settle lets the previous case's writes reach the disk before the next

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/fault"
@@ -82,7 +83,7 @@ func parsePath(p string) (route, bool) {
 func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	start := r.now()
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
-	rw := &statusWriter{ResponseWriter: w}
+	rw := &statusWriter{ResponseWriter: w, bufs: &r.copyBufs}
 	defer func() {
 		r.log.Debug("registry: request", "method", req.Method, "path", req.URL.Path, "status", rw.status,
 			"duration", r.now().Sub(start))
@@ -121,6 +122,7 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	bufs   *sync.Pool // of *[]byte, copyBufSize each (Registry.copyBufs)
 }
 
 func (s *statusWriter) WriteHeader(code int) {
@@ -139,17 +141,33 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// ReadFrom hands io.Copy (http.ServeContent's blob bodies) to the
-// server's own ReadFrom, which sends a file with sendfile(2) instead of
-// copying it through 32 KiB reads and writes.
+// copyBufSize is the size of the writes that carry a body copied with
+// io.Copy (http.ServeContent's blob bodies) to the connection.
+//
+// Pulls used to go through the server's own ReadFrom, which sends a file
+// with sendfile(2). Measured with bench/registry's pull experiments
+// (two berth servers side by side, one blob pulled alternately 41 times):
+// copying through a 1 MiB buffer took ~0.8x the time of sendfile for a
+// 100 MB blob over loopback (medians 0.72-0.84x in four runs; 256 KiB to
+// 4 MiB buffers all did better than sendfile, a 32 KiB one worse) at about
+// the same server CPU time. sendfile moves the file through a 64 KiB
+// pipe, pushing every 64 KiB to the socket separately; one 1 MiB write
+// hands the socket a large batch at once.
+const copyBufSize = 1 << 20
+
+// ReadFrom copies a body (io.Copy, http.ServeContent) to the connection
+// in copyBufSize writes from a pooled buffer.
 func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}
-	if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
+	w := struct{ io.Writer }{s.ResponseWriter} // hides the server's ReadFrom
+	if s.bufs == nil {
+		return io.Copy(w, r)
 	}
-	return io.Copy(struct{ io.Writer }{s.ResponseWriter}, r)
+	buf := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(buf)
+	return io.CopyBuffer(w, struct{ io.Reader }{r}, *buf) // hides a WriterTo (*os.File's)
 }
 
 // noDeadline lifts the server's read and write deadlines for a request

@@ -300,25 +300,6 @@ func TestLargeChunkedUpload(t *testing.T) {
 	expect(t, e.do(t, "HEAD", "/v2/repo/blobs/"+other, nil, nil), 404, "")
 }
 
-// TestStatusWriterReadFrom: blob bodies reach the server's ReadFrom
-// (sendfile), and the status is recorded either way.
-func TestStatusWriterReadFrom(t *testing.T) {
-	rec := &readFromRecorder{ResponseRecorder: httptest.NewRecorder()}
-	sw := &statusWriter{ResponseWriter: rec}
-	if n, err := io.Copy(sw, io.LimitReader(strings.NewReader("hello, world"), 5)); n != 5 || err != nil {
-		t.Fatal(n, err)
-	}
-	if !rec.used || rec.Body.String() != "hello" || sw.status != http.StatusOK {
-		t.Fatalf("ReadFrom not delegated: used=%v body=%q status=%d", rec.used, rec.Body, sw.status)
-	}
-	plain := httptest.NewRecorder() // no ReadFrom: plain copy
-	sw = &statusWriter{ResponseWriter: plain}
-	sw.WriteHeader(http.StatusPartialContent)
-	if n, err := io.Copy(sw, strings.NewReader("abc")); n != 3 || err != nil || plain.Body.String() != "abc" || sw.status != http.StatusPartialContent {
-		t.Fatalf("fallback copy: %d %v %q %d", n, err, plain.Body, sw.status)
-	}
-}
-
 type readFromRecorder struct {
 	*httptest.ResponseRecorder
 	used bool

@@ -124,6 +124,10 @@ type Registry struct {
 	sessMu   sync.Mutex
 	sessions map[string]*session
 
+	// copyBufs holds the buffers that response bodies are copied through
+	// (*[]byte of copyBufSize; see statusWriter.ReadFrom).
+	copyBufs sync.Pool
+
 	gcMu sync.Mutex // one GarbageCollect at a time
 	// gcBeforeSweep, when set (tests), runs between the mark and the sweep.
 	gcBeforeSweep func()
@@ -173,6 +177,7 @@ func New(cfg Config) (*Registry, error) {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.copyBufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	return r, nil
 }
 

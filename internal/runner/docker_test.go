@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -147,7 +148,7 @@ func TestDockerSeedTask(t *testing.T) {
 	}
 	h2.start()
 	h2.r.Apply(spec)
-	time.Sleep(500 * time.Millisecond)
+	h2.waitIdle(task.ARN) // whatever the runner does for the Apply is done
 	states, _ := d.ListContainers(context.Background(), map[string]string{driver.LabelTaskARN: task.ARN})
 	nets, _ := d.ListTaskNetworks(context.Background(), map[string]string{driver.LabelTaskARN: task.ARN})
 	if len(states) != 1 || states[0].ID != web.RuntimeID || states[0].Status != driver.StatusRunning || len(nets) != 1 {
@@ -243,7 +244,7 @@ func TestDockerTaskLimits(t *testing.T) {
 		return td
 	}
 	hogTask, okTask := newTask(), newTask()
-	okDef := def("x=$(head -c 8000000 /dev/zero | tr '\\0' a); while :; do sleep 1; done")
+	okDef := def("x=$(head -c 8000000 /dev/zero | tr '\\0' a); echo allocated ${#x}; while :; do sleep 1; done")
 	h.r.Apply(TaskSpec{Task: hogTask, Definition: def("tail /dev/zero")})
 	h.r.Apply(TaskSpec{Task: okTask, Definition: okDef})
 
@@ -257,7 +258,7 @@ func TestDockerTaskLimits(t *testing.T) {
 	}
 
 	run := h.waitStatus(okTask.ARN, ecs.TaskRunning)
-	time.Sleep(time.Second) // it has allocated its 8 MB
+	waitOutput(t, d, container(run, "app").RuntimeID, "allocated 8000000") // it holds its 8 MB
 	if got, _ := h.r.Task(okTask.ARN); got.LastStatus != ecs.TaskRunning {
 		t.Fatalf("task within its size: %+v", got)
 	}
@@ -388,15 +389,67 @@ func TestDockerRestartPolicy(t *testing.T) {
 	h.r.Apply(TaskSpec{Task: stopped(flappy, ecs.StopUserInitiated, ""), Definition: flappyDef})
 	st = h.waitStatus(flappy.ARN, ecs.TaskStopped)
 	restarts := container(st, "app").RestartCount
-	starts := len(h.eventsOf(driver.EventStart))
-	time.Sleep(2500 * time.Millisecond) // longer than a run: a restart would show
-	if n := len(h.eventsOf(driver.EventStart)); n != starts {
-		t.Errorf("%d containers started after the task stopped", n-starts)
+	// Until the container is removed (cleanup is immediate here), a
+	// restart could still show; its destroy event comes after any start
+	// event in the harness's ordered stream. The container started once,
+	// then once per restart reported when the task stopped.
+	h.waitGone(flappy.ARN)
+	waitDestroyed(t, h, id)
+	h.mu.Lock()
+	starts := 0
+	for _, ev := range h.events {
+		if ev.Type == driver.EventStart && ev.ContainerID == id {
+			starts++
+		}
+	}
+	h.mu.Unlock()
+	if starts != 1+restarts {
+		t.Errorf("container started %d times, want %d (once and %d restarts until STOPPED)", starts, 1+restarts, restarts)
 	}
 	if after, _ := h.r.Task(flappy.ARN); container(after, "app").RestartCount != restarts {
 		t.Errorf("restart count moved after STOPPED: %d → %d", restarts, container(after, "app").RestartCount)
 	}
-	h.waitGone(flappy.ARN)
+}
+
+// waitDestroyed waits until the harness has recorded the destroy event of
+// the container id.
+func waitDestroyed(t *testing.T, h *harness, id string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h.mu.Lock()
+		gone := slices.ContainsFunc(h.events, func(ev driver.ContainerEvent) bool {
+			return ev.Type == driver.EventDestroy && ev.ContainerID == id
+		})
+		h.mu.Unlock()
+		if gone {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no destroy event for container %s", id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitOutput waits until the container prints a line starting with
+// prefix; it fails if the container's output ends first.
+func waitOutput(t *testing.T, d *docker.Driver, id, prefix string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rc, err := d.Logs(ctx, id, driver.LogOptions{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	sc := bufio.NewScanner(rc)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), prefix) {
+			return
+		}
+	}
+	t.Fatalf("container %s did not print %q (%v)", id, prefix, sc.Err())
 }
 
 func TestDockerStopTimeoutAndOrder(t *testing.T) {

@@ -175,6 +175,26 @@ func (h *harness) waitGone(arn string) {
 	}
 }
 
+// waitIdle waits until the task's actor has handled every input given so
+// far (e.g. an Apply) and every operation that started: whatever it
+// decided has been done, and it waits for an event or its timer.
+func (h *harness) waitIdle(arn string) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h.r.mu.Lock()
+		t := h.r.tasks[arn]
+		h.r.mu.Unlock()
+		if t == nil || t.idle() {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for task %s to be idle", arn)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 func (h *harness) history(arn string) []TaskChange {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -39,12 +39,16 @@ type inbox struct {
 	woken  bool // the task's timer fired
 	active bool // the actor is started: inputs schedule a worker
 	busy   bool // a worker is scheduled or running
+	ops    int  // operations launched whose results are not queued yet
 }
 
 // push queues m and schedules t's worker if needed.
 func (t *taskRun) push(m message) {
 	q := &t.inbox
 	q.mu.Lock()
+	if m.op != nil {
+		q.ops-- // from in flight to queued
+	}
 	q.msgs = append(q.msgs, m)
 	kick := q.kickLocked()
 	q.mu.Unlock()
@@ -83,6 +87,16 @@ func (t *taskRun) schedule() {
 		t.inbox.busy = false
 		t.inbox.mu.Unlock()
 	}
+}
+
+// idle reports whether the actor has processed every input it was given
+// and has no operation in flight: all it does next is wait for a driver
+// event or its timer.
+func (t *taskRun) idle() bool {
+	q := &t.inbox
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return !q.busy && !q.woken && len(q.msgs) == 0 && q.ops == 0
 }
 
 func (q *inbox) drain() []message {
@@ -967,6 +981,9 @@ func (t *taskRun) handleEvent(ctx context.Context, ev driver.ContainerEvent) {
 func (t *taskRun) launch(ctx context.Context, fn func(ctx context.Context) opResult) {
 	t.inflight++
 	epoch := t.epoch
+	t.inbox.mu.Lock()
+	t.inbox.ops++
+	t.inbox.mu.Unlock()
 	t.r.wg.Add(1)
 	go func() {
 		defer t.r.wg.Done()

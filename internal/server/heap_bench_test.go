@@ -102,7 +102,7 @@ func BenchmarkHeapAfterTasksDeleted(b *testing.B) {
 		waitCount(b, c, "STOPPED", 0) // stopped and deleted from the API
 		deleted := sampleMemory()
 		// The runner removes stopped tasks' containers after CleanupAfter.
-		time.Sleep(2*time.Minute + 15*time.Second)
+		waitNoContainers(b, srv, 5*time.Minute)
 		cleaned := sampleMemory()
 		if path := os.Getenv("BERTH_HEAP_PROFILE"); path != "" {
 			if f, err := os.Create(path); err == nil {
@@ -121,6 +121,26 @@ func BenchmarkHeapAfterTasksDeleted(b *testing.B) {
 		if err := <-done; err != nil {
 			b.Error(err)
 		}
+	}
+}
+
+// waitNoContainers waits until the managed capacity's driver has no
+// container left: every task's runner has cleaned it up.
+func waitNoContainers(b *testing.B, srv *Server, timeout time.Duration) {
+	b.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		states, err := srv.runtime.driver.ListContainers(context.Background(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(states) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d containers left after %v", len(states), timeout)
+		}
+		time.Sleep(time.Second)
 	}
 }
 
