@@ -1,7 +1,11 @@
 package ecsstore
 
 import (
+	"encoding/json"
+	"strings"
+
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
 )
 
@@ -24,7 +28,12 @@ func DecodeTask(kv store.KV) (*ecs.Task, error) { return decodeTask(kv) }
 
 // DecodeInstance decodes an instances/ or managed-instances/ record.
 func DecodeInstance(kv store.KV) (*ecs.ContainerInstance, error) {
-	return decode[ecs.ContainerInstance](kv)
+	ci := new(ecs.ContainerInstance)
+	if err := json.Unmarshal(kv.Value, (*plainInstance)(ci)); err != nil {
+		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
+	}
+	ci.ID = ci.ARN[strings.LastIndexByte(ci.ARN, '/')+1:] // as ecs.ContainerInstance.UnmarshalJSON
+	return ci, nil
 }
 
 // DecodeInstanceState decodes an instance-state/ record.

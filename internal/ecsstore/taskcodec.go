@@ -63,12 +63,22 @@ func encodeTask(t *ecs.Task) []byte {
 	return mustJSON(&c)
 }
 
+// plainTask and plainInstance are the domain types without their
+// UnmarshalJSON methods.
+type (
+	plainTask     ecs.Task
+	plainInstance ecs.ContainerInstance
+)
+
 // decodeTask decodes a stored task.
 func decodeTask(kv store.KV) (*ecs.Task, error) {
 	t := new(ecs.Task)
-	if err := json.Unmarshal(kv.Value, t); err != nil {
+	// Into the plain type: ecs.Task's UnmarshalJSON would have the input
+	// validated twice (once per json.Unmarshal); the ID is derived here.
+	if err := json.Unmarshal(kv.Value, (*plainTask)(t)); err != nil {
 		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
 	}
+	t.ID = ecs.TaskIDFromARN(t.ARN)
 	head, rest, ok := taskARNParts(t.ARN)
 	if !ok {
 		return t, nil

@@ -45,7 +45,10 @@
 //	         │
 //	         ▼
 //	PROVISIONING ─────── awsvpc only: CreateTaskNetwork (the task's
-//	         │           private IP, ports on 127.0.0.1)
+//	         │           private IP, ports on 127.0.0.1); meanwhile the
+//	         │           PENDING work below runs up to the container
+//	         │           creates (they join the sandbox by its name), so
+//	         │           no container starts before the sandbox runs
 //	         ▼
 //	PENDING ──────────── create task volumes; pull images (unless
 //	         │           present), pullStartedAt/pullStoppedAt; create
