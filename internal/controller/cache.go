@@ -76,7 +76,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-func taskInfo(sc ecs.Scope, cluster string, t *ecs.Task) *TaskInfo {
+func taskInfo(sc ecs.Scope, cluster string, t *ecscache.TaskEntry) *TaskInfo {
 	if t == nil {
 		return nil
 	}
@@ -105,7 +105,7 @@ func clusterInfo(sc ecs.Scope, c *ecs.Cluster) *ClusterInfo {
 	return &ClusterInfo{Scope: sc, Name: c.Name, Active: c.Status == ecs.ClusterActive}
 }
 
-func (s *CacheSource) onTask(_ int64, sc ecs.Scope, cluster string, old, cur *ecs.Task) {
+func (s *CacheSource) onTask(_ int64, sc ecs.Scope, cluster string, old, cur *ecscache.TaskEntry) {
 	o, c := taskInfo(sc, cluster, old), taskInfo(sc, cluster, cur)
 	for _, h := range s.hs() {
 		if h.Task != nil {
@@ -190,7 +190,7 @@ func (s *CacheSource) Task(key string) (TaskInfo, bool) {
 	if !ok {
 		return TaskInfo{}, false
 	}
-	t, ok := s.cache.Task(sc, cluster, id)
+	t, ok := s.cache.TaskEntry(sc, cluster, id)
 	if !ok {
 		return TaskInfo{}, false
 	}
@@ -201,7 +201,7 @@ func (s *CacheSource) Task(key string) (TaskInfo, bool) {
 func (s *CacheSource) Tasks() []TaskInfo {
 	var out []TaskInfo
 	for _, ck := range s.cache.TaskClusters() {
-		for _, t := range s.cache.Tasks(ck.Scope, ck.Cluster) {
+		for _, t := range s.cache.TaskEntries(ck.Scope, ck.Cluster) {
 			out = append(out, *taskInfo(ck.Scope, ck.Cluster, t))
 		}
 	}
@@ -210,7 +210,7 @@ func (s *CacheSource) Tasks() []TaskInfo {
 
 // InstanceTasks implements View.
 func (s *CacheSource) InstanceTasks(arn string) []TaskInfo {
-	ts := s.cache.InstanceTasks(arn)
+	ts := s.cache.InstanceTaskEntries(arn)
 	out := make([]TaskInfo, 0, len(ts))
 	for _, t := range ts {
 		sc, cluster, _, ok := taskRef(t.ARN)

@@ -37,10 +37,47 @@ type Instance struct {
 // Registered reports whether the instance record exists.
 func (in *Instance) Registered() bool { return in != nil && in.Record != nil }
 
+// TaskEntry is one revision of a task record: its header (the fields the
+// cache's indexes and the subscribers' decisions read) decoded when the
+// record is applied, the whole task decoded on the first Task call, once
+// per revision. It is immutable and safe for concurrent use: a change of
+// the record replaces it.
+type TaskEntry struct {
+	ecsstore.TaskHeader
+	// Rev is the record's ModRevision.
+	Rev int64
+
+	kv   store.KV // the record (the store hands out owned copies)
+	log  *slog.Logger
+	once sync.Once
+	task *ecs.Task // after once; nil if the record does not decode
+}
+
+// Task returns the whole task, decoding it on the first call. It returns
+// nil if the record's header decoded but the rest does not (logged once);
+// the cache's reads treat such a task as absent.
+func (e *TaskEntry) Task() *ecs.Task {
+	if e == nil {
+		return nil
+	}
+	e.once.Do(func() {
+		t, err := ecsstore.DecodeTask(e.kv)
+		if err != nil {
+			e.log.Error("state cache: undecodable task record, treated as absent", "key", e.kv.Key, "error", err)
+			t = nil
+		}
+		e.task = t
+		e.kv.Value = nil // decoded: the bytes are no longer needed
+	})
+	return e.task
+}
+
 // Handlers receive the cache's changes (see the package documentation).
 // Any field may be nil. old nil: created; new nil: deleted.
 type Handlers struct {
-	Task            func(rev int64, sc ecs.Scope, cluster string, old, new *ecs.Task)
+	// Task receives task changes as entries: read the header fields
+	// freely; Task() decodes the whole task (once per revision).
+	Task            func(rev int64, sc ecs.Scope, cluster string, old, new *TaskEntry)
 	Instance        func(rev int64, old, new *Instance)
 	ManagedInstance func(rev int64, sc ecs.Scope, cluster string, old, new *ecs.ContainerInstance)
 	Cluster         func(rev int64, sc ecs.Scope, old, new *ecs.Cluster)
@@ -72,8 +109,8 @@ type Cache struct {
 	err     error         // why Run stopped (nil while it runs)
 
 	held      map[string]int64 // every ECS key held → its ModRevision
-	tasks     map[ClusterKey]map[string]*ecs.Task
-	byInst    map[string]map[string]*ecs.Task // instance ARN → task ARN → task
+	tasks     map[ClusterKey]map[string]*TaskEntry
+	byInst    map[string]map[string]*TaskEntry // instance ARN → task ARN → task
 	instances map[ClusterKey]map[string]*Instance
 	managed   map[ClusterKey]versioned[ecs.ContainerInstance]
 	clusters  map[ClusterKey]versioned[ecs.Cluster] // Cluster: the cluster's name
@@ -86,7 +123,7 @@ func New(st store.Store, log *slog.Logger) *Cache {
 	}
 	return &Cache{
 		st: st, log: log, changed: make(chan struct{}),
-		held: map[string]int64{}, tasks: map[ClusterKey]map[string]*ecs.Task{}, byInst: map[string]map[string]*ecs.Task{},
+		held: map[string]int64{}, tasks: map[ClusterKey]map[string]*TaskEntry{}, byInst: map[string]map[string]*TaskEntry{},
 		instances: map[ClusterKey]map[string]*Instance{}, managed: map[ClusterKey]versioned[ecs.ContainerInstance]{},
 		clusters: map[ClusterKey]versioned[ecs.Cluster]{},
 	}
@@ -230,12 +267,14 @@ func (c *Cache) applyOne(ev store.Event, rev int64) {
 	var notify func(h Handlers)
 	switch kind {
 	case ecsstore.KindTask:
-		var t *ecs.Task
+		var t *TaskEntry
 		if !del {
-			var err error
-			if t, err = ecsstore.DecodeTask(ev.KV); err != nil {
+			h, err := ecsstore.DecodeTaskHeader(ev.KV)
+			if err != nil {
 				c.log.Error("state cache: undecodable task record, treated as absent", "key", ev.KV.Key, "error", err)
 				del = true
+			} else {
+				t = &TaskEntry{TaskHeader: h, Rev: ev.KV.ModRevision, kv: ev.KV, log: c.log}
 			}
 		}
 		old := c.setTask(ck, id, ev.KV, t)
@@ -320,7 +359,7 @@ func (c *Cache) setHeld(kv store.KV, holds bool) {
 }
 
 // setTask stores t (nil: delete) and returns the task it replaces.
-func (c *Cache) setTask(ck ClusterKey, id string, kv store.KV, t *ecs.Task) *ecs.Task {
+func (c *Cache) setTask(ck ClusterKey, id string, kv store.KV, t *TaskEntry) *TaskEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.setHeld(kv, t != nil)
@@ -342,14 +381,14 @@ func (c *Cache) setTask(ck ClusterKey, id string, kv store.KV, t *ecs.Task) *ecs
 		return old
 	}
 	if m == nil {
-		m = map[string]*ecs.Task{}
+		m = map[string]*TaskEntry{}
 		c.tasks[ck] = m
 	}
 	m[id] = t
 	if arn := t.ContainerInstanceARN; arn != "" {
 		bi := c.byInst[arn]
 		if bi == nil {
-			bi = map[string]*ecs.Task{}
+			bi = map[string]*TaskEntry{}
 			c.byInst[arn] = bi
 		}
 		bi[t.ARN] = t
@@ -454,38 +493,73 @@ func (c *Cache) Sync(ctx context.Context) error {
 	return c.WaitForRevision(ctx, rev)
 }
 
-// Task returns a task of a cluster.
+// Task returns a task of a cluster (decoded on the first read of its
+// revision).
 func (c *Cache) Task(sc ecs.Scope, cluster, id string) (*ecs.Task, bool) {
+	e, ok := c.TaskEntry(sc, cluster, id)
+	if !ok {
+		return nil, false
+	}
+	t := e.Task()
+	return t, t != nil
+}
+
+// TaskEntry returns a task of a cluster as the cache holds it.
+func (c *Cache) TaskEntry(sc ecs.Scope, cluster, id string) (*TaskEntry, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	t, ok := c.tasks[ClusterKey{sc, cluster}][id]
-	return t, ok
+	e, ok := c.tasks[ClusterKey{sc, cluster}][id]
+	return e, ok
 }
 
 // Tasks returns the tasks of a cluster, in ID order.
 func (c *Cache) Tasks(sc ecs.Scope, cluster string) []*ecs.Task {
+	return decodeAll(c.TaskEntries(sc, cluster))
+}
+
+// TaskEntries returns the tasks of a cluster as the cache holds them, in
+// ID order.
+func (c *Cache) TaskEntries(sc ecs.Scope, cluster string) []*TaskEntry {
 	c.mu.RLock()
 	m := c.tasks[ClusterKey{sc, cluster}]
-	out := make([]*ecs.Task, 0, len(m))
+	out := make([]*TaskEntry, 0, len(m))
 	for _, t := range m {
 		out = append(out, t)
 	}
 	c.mu.RUnlock()
-	slices.SortFunc(out, func(a, b *ecs.Task) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b *TaskEntry) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 
 // InstanceTasks returns the tasks assigned to a container instance (by
 // ARN), in ARN order.
 func (c *Cache) InstanceTasks(instanceARN string) []*ecs.Task {
+	return decodeAll(c.InstanceTaskEntries(instanceARN))
+}
+
+// InstanceTaskEntries returns the tasks assigned to a container instance
+// (by ARN) as the cache holds them, in ARN order.
+func (c *Cache) InstanceTaskEntries(instanceARN string) []*TaskEntry {
 	c.mu.RLock()
 	m := c.byInst[instanceARN]
-	out := make([]*ecs.Task, 0, len(m))
+	out := make([]*TaskEntry, 0, len(m))
 	for _, t := range m {
 		out = append(out, t)
 	}
 	c.mu.RUnlock()
-	slices.SortFunc(out, func(a, b *ecs.Task) int { return cmp.Compare(a.ARN, b.ARN) })
+	slices.SortFunc(out, func(a, b *TaskEntry) int { return cmp.Compare(a.ARN, b.ARN) })
+	return out
+}
+
+// decodeAll returns the whole tasks of es, in order, leaving out those
+// whose records do not decode.
+func decodeAll(es []*TaskEntry) []*ecs.Task {
+	out := make([]*ecs.Task, 0, len(es))
+	for _, e := range es {
+		if t := e.Task(); t != nil {
+			out = append(out, t)
+		}
+	}
 	return out
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -215,7 +216,7 @@ func (rc *recorder) add(s string) {
 
 func (rc *recorder) handlers() ecscache.Handlers {
 	return ecscache.Handlers{
-		Task: func(rev int64, _ ecs.Scope, cluster string, old, nu *ecs.Task) {
+		Task: func(rev int64, _ ecs.Scope, cluster string, old, nu *ecscache.TaskEntry) {
 			switch {
 			case nu == nil:
 				rc.add("task-del " + old.ID)
@@ -379,5 +380,98 @@ func TestStoreClosed(t *testing.T) {
 	st.Close()
 	if err := <-done; err == nil {
 		t.Fatal("Run returned nil after the store closed")
+	}
+}
+
+// TestTaskEntryLazy: a task's header is what its whole task says; the
+// whole task is decoded once per revision, the same for concurrent
+// readers; a record whose header decodes but whose rest does not is
+// absent to the reads that return whole tasks.
+func TestTaskEntryLazy(t *testing.T) {
+	ctx := t.Context()
+	st := openStore(t)
+	r := ecsstore.New(st)
+	seedCluster(t, r, "c")
+	seedInstance(t, r, "c", "i1")
+	placeTask(t, r, "c", "t1")
+	placeTask(t, r, "c", "t2")
+	c := ecscache.New(st, nil)
+	run(t, c)
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e, ok := c.TaskEntry(sc, "c", "t1")
+	if !ok {
+		t.Fatal("no entry for t1")
+	}
+	const readers = 8
+	got := make([]*ecs.Task, readers)
+	var wg sync.WaitGroup
+	for i := range readers {
+		wg.Go(func() { got[i] = e.Task() })
+	}
+	wg.Wait()
+	full := got[0]
+	if full == nil || full.ID != "t1" || full.Group != "family:web" {
+		t.Fatalf("whole task: %+v", full)
+	}
+	for _, g := range got[1:] {
+		if g != full {
+			t.Fatal("concurrent readers got different decodings of one revision")
+		}
+	}
+	h := e.TaskHeader
+	if h.ARN != full.ARN || h.ID != full.ID || h.ContainerInstanceARN != full.ContainerInstanceARN || h.LaunchType != full.LaunchType ||
+		h.LastStatus != full.LastStatus || h.DesiredStatus != full.DesiredStatus || !h.StoppedAt.Equal(full.StoppedAt) || h.StoppedReason != full.StoppedReason {
+		t.Fatalf("header %+v differs from the task %+v", h, full)
+	}
+	if tk, ok := c.Task(sc, "c", "t1"); !ok || tk != full {
+		t.Fatalf("Task after the entry decoded: %p %v, want %p", tk, ok, full)
+	}
+
+	// A new revision is a new entry; its header follows the record.
+	stopTask(t, r, "c", "t1")
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e2, _ := c.TaskEntry(sc, "c", "t1")
+	if e2 == e || e2.LastStatus != ecs.TaskStopped || e2.Task().LastStatus != ecs.TaskStopped || !e2.StoppedAt.Equal(e2.Task().StoppedAt) {
+		t.Fatalf("after stop: entry %+v", e2.TaskHeader)
+	}
+
+	// A header that decodes over a body that does not.
+	kvs, _, err := st.List(ctx, "/ecs/", store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key string
+	for _, kv := range kvs {
+		if strings.Contains(kv.Key, "/tasks/") && strings.HasSuffix(kv.Key, "t2") {
+			key = kv.Key
+		}
+	}
+	if key == "" {
+		t.Fatal("no record for t2")
+	}
+	bad := fmt.Sprintf(`{"taskArn":%q,"lastStatus":"RUNNING","desiredStatus":"RUNNING","containers":"not a list"}`, e2.ARN[:strings.LastIndexByte(e2.ARN, '/')]+"/t2")
+	rev, err := st.Txn(ctx, nil, []store.Op{{Key: key, Value: []byte(bad)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitForRevision(ctx, rev); err != nil {
+		t.Fatal(err)
+	}
+	be, ok := c.TaskEntry(sc, "c", "t2")
+	if !ok || be.LastStatus != ecs.TaskRunning || be.Task() != nil {
+		t.Fatalf("bad record: entry %v %+v", ok, be)
+	}
+	if tk, ok := c.Task(sc, "c", "t2"); ok || tk != nil {
+		t.Fatalf("Task of an undecodable record: %v %v", tk, ok)
+	}
+	if ts := c.Tasks(sc, "c"); len(ts) != 1 || ts[0].ID != "t1" {
+		t.Fatalf("Tasks with an undecodable record: %v", ts)
+	}
+	if n := len(c.TaskEntries(sc, "c")); n != 2 {
+		t.Fatalf("TaskEntries: %d, want 2", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
@@ -178,4 +179,33 @@ func (r *Repo) sharedTask(kv store.KV) (*ecs.Task, error) {
 	}
 	r.tasks.put(kv.Key, kv.ModRevision, t)
 	return t, nil
+}
+
+// TaskHeader is the part of a task record the state cache's indexes and
+// its subscribers' decisions read (placement's running counts, the
+// controllers' push, disconnect and retention decisions): decoding it
+// skips the containers, attachments and the rest, which are decoded only
+// when the whole task is read (DecodeTask).
+type TaskHeader struct {
+	ARN                  string    `json:"taskArn"`
+	ContainerInstanceARN string    `json:"containerInstanceArn,omitempty"`
+	LaunchType           string    `json:"launchType,omitempty"`
+	LastStatus           string    `json:"lastStatus"`
+	DesiredStatus        string    `json:"desiredStatus"`
+	StoppedAt            time.Time `json:"stoppedAt,omitzero"`
+	StoppedReason        string    `json:"stoppedReason,omitempty"`
+	// ID is derived from ARN (as in the decoded task).
+	ID string `json:"-"`
+}
+
+// DecodeTaskHeader decodes the header of a tasks/ record. A record whose
+// header decodes may still fail DecodeTask (a malformed field outside the
+// header); the input is checked to be well-formed JSON either way.
+func DecodeTaskHeader(kv store.KV) (TaskHeader, error) {
+	var h TaskHeader
+	if err := json.Unmarshal(kv.Value, &h); err != nil {
+		return TaskHeader{}, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
+	}
+	h.ID = ecs.TaskIDFromARN(h.ARN)
+	return h, nil
 }

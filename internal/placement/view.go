@@ -66,14 +66,14 @@ func (v *view) handlers() ecscache.Handlers {
 }
 
 // runningOn returns the instance ID a task counts as running on, or "".
-func runningOn(t *ecs.Task) string {
+func runningOn(t *ecscache.TaskEntry) string {
 	if t == nil || t.LaunchType == ecs.LaunchFargate || t.ContainerInstanceARN == "" || !TaskRunning(t.LastStatus) {
 		return ""
 	}
 	return t.ContainerInstanceARN[strings.LastIndexByte(t.ContainerInstanceARN, '/')+1:]
 }
 
-func (v *view) onTask(_ int64, sc ecs.Scope, cluster string, old, nu *ecs.Task) {
+func (v *view) onTask(_ int64, sc ecs.Scope, cluster string, old, nu *ecscache.TaskEntry) {
 	was, is := runningOn(old), runningOn(nu)
 	if was == is {
 		return
