@@ -7,7 +7,14 @@
 // of the ECS key space once per change (tasks, registered instances with
 // their instance-state records, managed instances, clusters) and keeps the
 // decoded objects, shared and read-only: nothing a getter returns may be
-// modified. It watches the whole store ("/"), so that every revision the
+// modified. A task is held as a TaskEntry: its header (ARN, instance,
+// launch type, last and desired status, stoppedAt and stoppedReason: what
+// the indexes, placement's running counts and the controllers' decisions
+// read) is decoded when the change is applied, the whole task on the
+// first read of that revision (TaskEntry.Task, once, safe for concurrent
+// readers). A record whose header decodes but whose rest does not is
+// logged and absent to the reads of whole tasks (Task, Tasks,
+// InstanceTasks), though its entry is held. It watches the whole store ("/"), so that every revision the
 // store acknowledges reaches it, also one that wrote only keys outside
 // /ecs/ (tags, ECR): its Revision catches up with store.Revision.
 //
