@@ -82,13 +82,13 @@ func TestStaleSessionsMarksTheDeadServersInstances(t *testing.T) {
 				t.Fatal(err)
 			}
 			synctest.Wait()
-			if i < 3 && !inst.connected[onB] {
+			if i < 3 && !inst.isConnected(onB) {
 				t.Fatalf("B's instance marked after %d intervals; want the grace of three", i+1)
 			}
 		}
 		cancel()
 		<-done
-		if inst.connected[onB] || !inst.connected[onA] {
+		if inst.isConnected(onB) || !inst.isConnected(onA) {
 			t.Fatalf("connected %v; want only A's instance", inst.connected)
 		}
 		if _, holders, err := a.Read(ctx); err != nil || holders[onB].Server != "" || holders[onA].Server != a.Identity {

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 
@@ -15,7 +16,16 @@ import (
 // fakeInstances is a hand-written InstanceStore.
 type fakeInstances struct {
 	activeErr, registeredErr error
-	connected                map[string]bool
+
+	mu        sync.Mutex // guards connected: reconcilers write it from their own goroutines
+	connected map[string]bool
+}
+
+// isConnected reads what the reconcilers last set for arn.
+func (f *fakeInstances) isConnected(arn string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.connected[arn]
 }
 
 func (f *fakeInstances) ActiveCluster(context.Context, ecs.Scope, string) error { return f.activeErr }
@@ -26,6 +36,8 @@ func (f *fakeInstances) SetAgentConnected(_ context.Context, arn string, connect
 	if skip != nil && skip() {
 		return nil
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.connected[arn] = connected
 	return nil
 }
@@ -33,30 +45,29 @@ func (f *fakeInstances) SetAgentConnected(_ context.Context, arn string, connect
 func TestSessionHooksConnect(t *testing.T) {
 	const clusterARN = "arn:aws:ecs:eu-west-1:123456789012:cluster/c1"
 	for _, tc := range []struct {
-		name     string
-		s        *acs.Session
-		store    fakeInstances
-		wantType string // "" accepted
+		name                     string
+		s                        *acs.Session
+		activeErr, registeredErr error
+		wantType                 string // "" accepted
 	}{
-		{"accepted", &acs.Session{InstanceARN: instARN, ClusterARN: clusterARN, Account: "123456789012"}, fakeInstances{}, ""},
-		{"cluster by name", &acs.Session{InstanceARN: instARN, ClusterARN: "c1"}, fakeInstances{}, ""},
-		{"bad ARN", &acs.Session{InstanceARN: "i-123", ClusterARN: clusterARN}, fakeInstances{}, acs.TypeInvalidInstance},
-		{"other account", &acs.Session{InstanceARN: instARN, ClusterARN: clusterARN, Account: "210987654321"}, fakeInstances{}, acs.TypeAccessDenied},
-		{"other cluster", &acs.Session{InstanceARN: instARN, ClusterARN: "c2"}, fakeInstances{}, acs.TypeInvalidCluster},
-		{"cluster inactive", &acs.Session{InstanceARN: instARN, ClusterARN: clusterARN}, fakeInstances{activeErr: fault.New(fault.NotFound, "no")}, acs.TypeInvalidCluster},
-		{"deregistered", &acs.Session{InstanceARN: instARN, ClusterARN: clusterARN}, fakeInstances{registeredErr: fault.New(fault.NotFound, "no")}, acs.TypeInactiveInstance},
+		{"accepted", &acs.Session{InstanceARN: instARN, ClusterARN: clusterARN, Account: "123456789012"}, nil, nil, ""},
+		{"cluster by name", &acs.Session{InstanceARN: instARN, ClusterARN: "c1"}, nil, nil, ""},
+		{"bad ARN", &acs.Session{InstanceARN: "i-123", ClusterARN: clusterARN}, nil, nil, acs.TypeInvalidInstance},
+		{"other account", &acs.Session{InstanceARN: instARN, ClusterARN: clusterARN, Account: "210987654321"}, nil, nil, acs.TypeAccessDenied},
+		{"other cluster", &acs.Session{InstanceARN: instARN, ClusterARN: "c2"}, nil, nil, acs.TypeInvalidCluster},
+		{"cluster inactive", &acs.Session{InstanceARN: instARN, ClusterARN: clusterARN}, fault.New(fault.NotFound, "no"), nil, acs.TypeInvalidCluster},
+		{"deregistered", &acs.Session{InstanceARN: instARN, ClusterARN: clusterARN}, nil, fault.New(fault.NotFound, "no"), acs.TypeInactiveInstance},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st := tc.store
-			st.connected = map[string]bool{}
-			h := NewSessionHooks(SessionsConfig{Hub: &acs.Hub{}, Source: newFakeSource(), Instances: &st,
+			st := &fakeInstances{activeErr: tc.activeErr, registeredErr: tc.registeredErr, connected: map[string]bool{}}
+			h := NewSessionHooks(SessionsConfig{Hub: &acs.Hub{}, Source: newFakeSource(), Instances: st,
 				Push: NewPush(PushConfig{Source: newFakeSource(), Sessions: &fakeSessions{}})})
 			err := h.Connect(t.Context(), tc.s)
 			var re *acs.RefusedError
 			switch {
 			case tc.wantType == "" && err != nil:
 				t.Fatalf("refused: %v", err)
-			case tc.wantType == "" && !st.connected[instARN]:
+			case tc.wantType == "" && !st.isConnected(instARN):
 				t.Fatal("accepted but not marked connected")
 			case tc.wantType != "" && (!errors.As(err, &re) || re.Type != tc.wantType):
 				t.Fatalf("Connect = %v; want a %s refusal", err, tc.wantType)
@@ -72,7 +83,7 @@ func TestSessionHooksDisconnectMarksAway(t *testing.T) {
 	h := NewSessionHooks(SessionsConfig{Hub: &acs.Hub{}, Source: newFakeSource(), Instances: st,
 		Push: NewPush(PushConfig{Source: newFakeSource(), Sessions: &fakeSessions{}})})
 	h.Disconnect(&acs.Session{InstanceARN: instARN})
-	if st.connected[instARN] {
+	if st.isConnected(instARN) {
 		t.Fatal("an ended session left its instance connected")
 	}
 }
@@ -92,7 +103,7 @@ func TestSessionHooksMarkStaleOnStart(t *testing.T) {
 			done := make(chan struct{})
 			go func() { defer close(done); _ = h.Run(ctx) }()
 			synctest.Wait()
-			if got := st.connected[instARN]; got == sole {
+			if got := st.isConnected(instARN); got == sole {
 				t.Errorf("sole=%v: connected=%v after start", sole, got)
 			}
 			cancel()
