@@ -6,6 +6,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/placement"
@@ -247,60 +248,17 @@ type updateInstancesStateIn struct {
 
 func (a *API) updateContainerInstancesState(ctx context.Context, c *awsproto.Call, in *updateInstancesStateIn) (any, error) {
 	sc := a.scope(c)
-	name, err := ecs.ClusterName(in.Cluster)
+	cis, failures, err := a.plane.UpdateContainerInstancesState(ctx, sc, in.Cluster, in.ContainerInstances, in.Status)
 	if err != nil {
 		return nil, err
 	}
-	if in.Status != ecs.InstanceActive && in.Status != ecs.InstanceDraining {
-		return nil, fault.New(fault.InvalidParameter, "Invalid status %q. Valid values: ACTIVE, DRAINING.", in.Status)
-	}
-	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 10 {
-		return nil, fault.New(fault.InvalidParameter, "containerInstances must list between 1 and 10 container instances.")
-	}
-	if _, err := a.repo.ActiveCluster(ctx, sc, name); err != nil {
-		return nil, err
-	}
+	out := &instancesResult{ContainerInstances: make([]*containerInstanceOut, 0, len(cis)), Failures: toFailures(failures)}
+	name, _ := ecs.ClusterName(in.Cluster) // the plane accepted it
 	counts, err := a.instanceTaskCounts(ctx, sc, name)
 	if err != nil {
 		return nil, err
 	}
-	out := &instancesResult{ContainerInstances: []*containerInstanceOut{}, Failures: []failure{}}
-	for _, s := range in.ContainerInstances {
-		ref, err := ecsstore.ParseInstanceRef(s, name)
-		if err != nil {
-			return nil, err
-		}
-		arn := sc.ContainerInstanceARN(ref.Cluster, ref.ID)
-		if ref.Cluster != name {
-			out.Failures = append(out.Failures, failure{ARN: arn, Reason: ecs.ReasonMissing})
-			continue
-		}
-		if managed, err := a.repo.IsManaged(ctx, sc, ref); err == nil && managed {
-			out.Failures = append(out.Failures, failure{ARN: arn, Reason: ecs.ReasonMissing})
-			continue
-		}
-		ci, err := a.repo.UpdateInstance(ctx, sc, ref, func(ci *ecs.ContainerInstance) error {
-			if ci.Status == in.Status {
-				return ecsstore.ErrNoChange
-			}
-			if ci.Status != ecs.InstanceActive && ci.Status != ecs.InstanceDraining {
-				return fault.New(fault.InvalidParameter, "Container instance %s is %s; only ACTIVE and DRAINING instances can change state.", ci.ID, ci.Status)
-			}
-			ci.Status = in.Status
-			ci.Version++
-			return nil
-		})
-		if fault.Is(err, fault.NotFound) {
-			out.Failures = append(out.Failures, failure{ARN: arn, Reason: ecs.ReasonMissing})
-			continue
-		}
-		if err != nil {
-			if fe, ok := fault.As(err); ok && fe.Kind == fault.InvalidParameter {
-				out.Failures = append(out.Failures, failure{ARN: arn, Reason: ecs.ReasonInactive, Detail: fe.Msg})
-				continue
-			}
-			return nil, err
-		}
+	for _, ci := range cis {
 		out.ContainerInstances = append(out.ContainerInstances, toInstanceOut(withCounts(ci, counts)))
 	}
 	return out, nil
@@ -336,64 +294,20 @@ type attributesOut struct {
 	NextToken  string          `json:"nextToken,omitempty"`
 }
 
-const targetContainerInstance = "container-instance"
-
-// attributeTarget resolves an attribute's target to an instance reference.
-func attributeTarget(a ecs.Attribute, cluster string) (ecsstore.InstanceRef, error) {
-	if a.TargetType != "" && a.TargetType != targetContainerInstance {
-		return ecsstore.InstanceRef{}, fault.New(fault.InvalidParameter, "Invalid targetType %q. Valid values: container-instance.", a.TargetType)
-	}
-	if a.TargetID == "" {
-		return ecsstore.InstanceRef{}, fault.New(fault.InvalidParameter, "targetId is required for attribute %s.", a.Name)
-	}
-	return ecsstore.ParseInstanceRef(a.TargetID, cluster)
-}
-
 func (a *API) putAttributes(ctx context.Context, c *awsproto.Call, in *attributesIn) (any, error) {
-	return a.changeAttributes(ctx, c, in, true)
-}
-
-func (a *API) deleteAttributes(ctx context.Context, c *awsproto.Call, in *attributesIn) (any, error) {
-	return a.changeAttributes(ctx, c, in, false)
-}
-
-func (a *API) changeAttributes(ctx context.Context, c *awsproto.Call, in *attributesIn, put bool) (any, error) {
-	sc := a.scope(c)
-	name, err := ecs.ClusterName(in.Cluster)
+	attrs, err := a.plane.PutAttributes(ctx, a.scope(c), in.Cluster, in.Attributes)
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Attributes) == 0 || len(in.Attributes) > 10 {
-		return nil, fault.New(fault.InvalidParameter, "attributes must list between 1 and 10 attributes.")
-	}
-	if _, err := a.repo.ActiveCluster(ctx, sc, name); err != nil {
+	return &attributesOut{Attributes: attrs}, nil
+}
+
+func (a *API) deleteAttributes(ctx context.Context, c *awsproto.Call, in *attributesIn) (any, error) {
+	attrs, err := a.plane.DeleteAttributes(ctx, a.scope(c), in.Cluster, in.Attributes)
+	if err != nil {
 		return nil, err
 	}
-	out := &attributesOut{Attributes: []ecs.Attribute{}}
-	for _, attr := range in.Attributes {
-		ref, err := attributeTarget(attr, name)
-		if err != nil {
-			return nil, err
-		}
-		if ref.Cluster != name {
-			return nil, fault.New(fault.NotFound, "Could not find %s.", attr.TargetID).WithCode("TargetNotFoundException")
-		}
-		ci, err := a.repo.UpdateInstance(ctx, sc, ref, func(ci *ecs.ContainerInstance) error {
-			if put {
-				return ci.PutAttributes([]ecs.Attribute{{Name: attr.Name, Value: attr.Value}})
-			}
-			ci.DeleteAttributes([]string{attr.Name})
-			return nil
-		})
-		if fault.Is(err, fault.NotFound) {
-			return nil, fault.New(fault.NotFound, "Could not find %s.", attr.TargetID).WithCode("TargetNotFoundException")
-		}
-		if err != nil {
-			return nil, err
-		}
-		out.Attributes = append(out.Attributes, ecs.Attribute{Name: attr.Name, Value: attr.Value, TargetType: targetContainerInstance, TargetID: ci.ARN})
-	}
-	return out, nil
+	return &attributesOut{Attributes: attrs}, nil
 }
 
 type listAttributesIn struct {
@@ -406,50 +320,13 @@ type listAttributesIn struct {
 }
 
 func (a *API) listAttributes(ctx context.Context, c *awsproto.Call, in *listAttributesIn) (any, error) {
-	sc := a.scope(c)
-	name, err := ecs.ClusterName(in.Cluster)
+	all, err := a.plane.ListAttributes(ctx, a.scope(c), in.Cluster, ecscp.AttributeFilter{TargetType: in.TargetType, Name: in.AttributeName, Value: in.AttributeValue})
 	if err != nil {
 		return nil, err
 	}
-	if in.TargetType != targetContainerInstance {
-		return nil, fault.New(fault.InvalidParameter, "Invalid targetType %q. Valid values: container-instance.", in.TargetType)
-	}
-	if in.AttributeValue != "" && in.AttributeName == "" {
-		return nil, fault.New(fault.InvalidParameter, "attributeValue requires attributeName.")
-	}
-	if _, err := a.repo.ActiveCluster(ctx, sc, name); err != nil {
-		return nil, err
-	}
-	cis, err := a.repo.Instances(ctx, sc, name)
-	if err != nil {
-		return nil, err
-	}
-	var all []ecs.Attribute
-	var keys []string
-	for _, ci := range cis {
-		for _, attr := range ci.Attributes {
-			if in.AttributeName != "" && attr.Name != in.AttributeName {
-				continue
-			}
-			if in.AttributeValue != "" && attr.Value != in.AttributeValue {
-				continue
-			}
-			all = append(all, ecs.Attribute{Name: attr.Name, Value: attr.Value, TargetType: targetContainerInstance, TargetID: ci.ARN})
-			keys = append(keys, ci.ARN+"\x00"+attr.Name)
-		}
-	}
-	// keys are sorted: instances come in ID order and attributes by name.
-	if !slices.IsSorted(keys) {
-		idx := make([]int, len(keys))
-		for i := range idx {
-			idx[i] = i
-		}
-		slices.SortFunc(idx, func(x, y int) int { return compareStr(keys[x], keys[y]) })
-		sortedAll, sortedKeys := make([]ecs.Attribute, len(all)), make([]string, len(keys))
-		for i, j := range idx {
-			sortedAll[i], sortedKeys[i] = all[j], keys[j]
-		}
-		all, keys = sortedAll, sortedKeys
+	keys := make([]string, len(all))
+	for i, attr := range all {
+		keys[i] = ecscp.AttributeKey(attr)
 	}
 	page, next, err := paginate(keys, in.NextToken, in.MaxResults, 100, 100)
 	if err != nil {
@@ -461,14 +338,4 @@ func (a *API) listAttributes(ctx context.Context, c *awsproto.Call, in *listAttr
 		out.Attributes = append(out.Attributes, all[start:start+len(page)]...)
 	}
 	return out, nil
-}
-
-func compareStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
