@@ -10,21 +10,17 @@ import (
 	"github.com/berth-dev/berth/internal/fault"
 )
 
-// RepoBackend implements the controllers' write interfaces (TaskStopper,
-// TaskDeleter, TokenStore, InstanceStore) over an ecsstore.Repo, and reads
+// RepoBackend implements the controllers' write interfaces TaskDeleter,
+// TokenStore and InstanceStore over an ecsstore.Repo, and reads
 // task definitions for CacheSource's loader.
 type RepoBackend struct {
 	Repo *ecsstore.Repo
-	// Resources returns what a task reserved on its instance (released
-	// when a controller stops it).
-	Resources func(context.Context, *ecs.Task) (ecs.TaskResources, error)
 
 	mu   sync.Mutex
 	defs map[string]*ecs.TaskDefinition // by ARN: a revision never changes
 }
 
 var (
-	_ TaskStopper   = (*RepoBackend)(nil)
 	_ TaskDeleter   = (*RepoBackend)(nil)
 	_ TokenStore    = (*RepoBackend)(nil)
 	_ InstanceStore = (*RepoBackend)(nil)
@@ -53,21 +49,6 @@ func (b *RepoBackend) Definition(ctx context.Context, sc ecs.Scope, arn string) 
 	b.defs[arn] = td
 	b.mu.Unlock()
 	return td, nil
-}
-
-// StopAway implements TaskStopper.
-func (b *RepoBackend) StopAway(ctx context.Context, ti TaskInfo, reason string, now time.Time) error {
-	_, err := b.Repo.UpdateTask(ctx, ti.Scope, ti.Cluster, ti.ID, func(t *ecs.Task) error {
-		if t.LastStatus == ecs.TaskStopped || t.ContainerInstanceARN != ti.Instance {
-			return ecsstore.ErrNoChange
-		}
-		t.RequestStop("", reason, now)
-		return t.Advance(ecs.TaskStopped, now)
-	}, b.Resources)
-	if fault.Is(err, fault.NotFound) {
-		return nil
-	}
-	return err
 }
 
 // DeleteTask implements TaskDeleter.

@@ -76,7 +76,7 @@ func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, repo *ecs
 	scSrv := &acs.TelemetryServer{Authenticate: authenticate, Logger: log.With("subsystem", "sc")}
 
 	clog := log.With("subsystem", "controller")
-	backend := &controller.RepoBackend{Repo: repo, Resources: plane.TaskResources}
+	backend := &controller.RepoBackend{Repo: repo}
 	source := controller.NewCacheSource(cache)
 	push := controller.NewPush(controller.PushConfig{
 		Source: source, Sessions: controller.HubSessions{Hub: &acsSrv.Hub}, Loader: source.Loader(backend), Logger: clog,
@@ -97,7 +97,7 @@ func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, repo *ecs
 	mgr.Add("sessions", hooks)
 	mgr.Add("push", push)
 	mgr.Add("disconnect", controller.NewDisconnect(controller.DisconnectConfig{
-		Source: source, Stopper: backend, Timeout: s.disconnectTimeout, Logger: clog,
+		Source: source, Stopper: lostTaskStopper{plane}, Timeout: s.disconnectTimeout, Logger: clog,
 	}))
 	mgr.Add("retention", controller.NewRetention(controller.RetentionConfig{
 		Source: source, Deleter: backend, Retention: s.taskRetention, Logger: clog,
@@ -146,6 +146,15 @@ func recordVersion(plane *ecscp.Plane, connect func(context.Context, *acs.Sessio
 }
 
 // submitHealth records the container health agents publish on telemetry.
+// lostTaskStopper is the disconnect reconciler's TaskStopper over the
+// control plane: a lost agent's task is stopped now, with no stop code (as
+// before), by the plane's clock.
+type lostTaskStopper struct{ plane *ecscp.Plane }
+
+func (s lostTaskStopper) StopAway(ctx context.Context, t controller.TaskInfo, reason string, _ time.Time) error {
+	return s.plane.StopLostTask(ctx, t.Scope, t.Cluster, t.ID, t.Instance, "", reason)
+}
+
 func submitHealth(plane *ecscp.Plane) func(context.Context, string, string, *acs.PublishHealthRequest) error {
 	return func(ctx context.Context, account, instance string, h *acs.PublishHealthRequest) error {
 		for _, th := range h.Tasks {
