@@ -3,11 +3,10 @@ package ecsapi
 import (
 	"context"
 	"encoding/json"
-	"slices"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/fault"
 )
 
@@ -50,27 +49,11 @@ func (a *API) createCluster(ctx context.Context, c *awsproto.Call, in *createClu
 	if name == "" && !in.nameGiven {
 		name = "default"
 	}
-	if err := ecs.ValidateClusterName(name); err != nil {
-		return nil, err
-	}
-	if err := ecs.ValidateTags(in.Tags); err != nil {
-		return nil, err
-	}
-	if err := ecs.ValidateSettings(in.Settings); err != nil {
-		return nil, err
-	}
-	if err := ecs.ValidateCapacityProviders(in.CapacityProviders, in.DefaultCapacityProviderStrategy); err != nil {
-		return nil, err
-	}
-	cl := ecs.NewCluster(sc, name, a.now())
-	if len(in.Settings) > 0 {
-		cl.Settings = in.Settings
-	}
-	cl.Configuration = in.Configuration
-	cl.CapacityProviders = in.CapacityProviders
-	cl.DefaultCapacityProviderStrategy = in.DefaultCapacityProviderStrategy
-	cl.ServiceConnectDefaults = in.ServiceConnectDefaults
-	got, _, err := a.repo.CreateCluster(ctx, sc, cl, in.Tags)
+	got, err := a.plane.CreateCluster(ctx, sc, ecscp.ClusterSpec{
+		Name: name, Tags: in.Tags, Settings: in.Settings, Configuration: in.Configuration,
+		CapacityProviders: in.CapacityProviders, DefaultCapacityProviderStrategy: in.DefaultCapacityProviderStrategy,
+		ServiceConnectDefaults: in.ServiceConnectDefaults,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -86,16 +69,13 @@ func (a *API) clusterResult(ctx context.Context, sc ecs.Scope, cl *ecs.Cluster, 
 }
 
 func (a *API) describeCluster(ctx context.Context, sc ecs.Scope, cl *ecs.Cluster, inc clusterIncludes) (*clusterOut, error) {
-	var cc ecsstore.ClusterCounts
-	var err error
-	if cl.Status == ecs.ClusterActive {
-		if cc, err = a.repo.Counts(ctx, sc, cl.Name); err != nil {
-			return nil, err
-		}
+	cc, err := a.plane.ClusterCounts(ctx, sc, cl)
+	if err != nil {
+		return nil, err
 	}
 	var tags []ecs.Tag
 	if inc.tags {
-		if tags, err = a.repo.Tags(ctx, cl.ARN); err != nil {
+		if tags, err = a.plane.Tags(ctx, cl.ARN); err != nil {
 			return nil, err
 		}
 	}
@@ -143,7 +123,7 @@ func (a *API) describeClusters(ctx context.Context, c *awsproto.Call, in *descri
 		if err != nil {
 			return nil, err
 		}
-		cl, err := a.repo.Cluster(ctx, sc, name)
+		cl, err := a.plane.Cluster(ctx, sc, name)
 		if fault.Is(err, fault.NotFound) {
 			out.Failures = append(out.Failures, failure{ARN: sc.ClusterARN(name), Reason: "MISSING"})
 			continue
@@ -172,7 +152,7 @@ type listClustersOut struct {
 
 func (a *API) listClusters(ctx context.Context, c *awsproto.Call, in *listIn) (any, error) {
 	sc := a.scope(c)
-	cls, err := a.repo.Clusters(ctx, sc)
+	cls, err := a.plane.Clusters(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -196,22 +176,8 @@ type updateClusterIn struct {
 
 func (a *API) updateCluster(ctx context.Context, c *awsproto.Call, in *updateClusterIn) (any, error) {
 	sc := a.scope(c)
-	name, err := requireCluster(in.Cluster)
-	if err != nil {
-		return nil, err
-	}
-	if err := ecs.ValidateSettings(in.Settings); err != nil {
-		return nil, err
-	}
-	cl, err := a.repo.UpdateCluster(ctx, sc, name, func(cl *ecs.Cluster) error {
-		cl.Settings = mergeSettings(cl.Settings, in.Settings)
-		if in.Configuration != nil {
-			cl.Configuration = in.Configuration
-		}
-		if in.ServiceConnectDefaults != nil {
-			cl.ServiceConnectDefaults = in.ServiceConnectDefaults
-		}
-		return nil
+	cl, err := a.plane.UpdateCluster(ctx, sc, in.Cluster, ecscp.ClusterUpdate{
+		Settings: in.Settings, Configuration: in.Configuration, ServiceConnectDefaults: in.ServiceConnectDefaults,
 	})
 	if err != nil {
 		return nil, err
@@ -231,47 +197,13 @@ func (a *API) updateClusterSettings(ctx context.Context, c *awsproto.Call, in *u
 	return a.updateCluster(ctx, c, &updateClusterIn{Cluster: in.Cluster, Settings: in.Settings})
 }
 
-func mergeSettings(cur, add []ecs.ClusterSetting) []ecs.ClusterSetting {
-	out := slices.Clone(cur)
-	for _, s := range add {
-		i := slices.IndexFunc(out, func(o ecs.ClusterSetting) bool { return o.Name == s.Name })
-		if i >= 0 {
-			out[i] = s
-		} else {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func requireCluster(ref string) (string, error) {
-	if ref == "" {
-		return "", fault.New(fault.InvalidParameter, "cluster is required.")
-	}
-	return ecs.ClusterName(ref)
-}
-
 type clusterRefIn struct {
 	Cluster string `json:"cluster"`
 }
 
 func (a *API) deleteCluster(ctx context.Context, c *awsproto.Call, in *clusterRefIn) (any, error) {
 	sc := a.scope(c)
-	name, err := requireCluster(in.Cluster)
-	if err != nil {
-		return nil, err
-	}
-	cl, err := a.repo.DeleteCluster(ctx, sc, name, func(cc ecsstore.ClusterCounts) error {
-		switch {
-		case cc.ActiveServices > 0:
-			return fault.New(fault.InUse, "The Cluster cannot be deleted while Services are active.").WithCode("ClusterContainsServicesException")
-		case cc.RunningTasks+cc.PendingTasks > 0:
-			return fault.New(fault.InUse, "The Cluster cannot be deleted while Tasks are active.").WithCode("ClusterContainsTasksException")
-		case cc.RegisteredContainerInstances > 0:
-			return fault.New(fault.InUse, "The Cluster cannot be deleted while Container Instances are active or draining.").WithCode("ClusterContainsContainerInstancesException")
-		}
-		return nil
-	})
+	cl, err := a.plane.DeleteCluster(ctx, sc, in.Cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -286,24 +218,7 @@ type putCapacityProvidersIn struct {
 
 func (a *API) putClusterCapacityProviders(ctx context.Context, c *awsproto.Call, in *putCapacityProvidersIn) (any, error) {
 	sc := a.scope(c)
-	name, err := requireCluster(in.Cluster)
-	if err != nil {
-		return nil, err
-	}
-	if in.CapacityProviders == nil {
-		return nil, fault.New(fault.InvalidParameter, "capacityProviders is required.")
-	}
-	if in.DefaultCapacityProviderStrategy == nil {
-		return nil, fault.New(fault.InvalidParameter, "defaultCapacityProviderStrategy is required.")
-	}
-	if err := ecs.ValidateCapacityProviders(in.CapacityProviders, in.DefaultCapacityProviderStrategy); err != nil {
-		return nil, err
-	}
-	cl, err := a.repo.UpdateCluster(ctx, sc, name, func(cl *ecs.Cluster) error {
-		cl.CapacityProviders = in.CapacityProviders
-		cl.DefaultCapacityProviderStrategy = in.DefaultCapacityProviderStrategy
-		return nil
-	})
+	cl, err := a.plane.PutClusterCapacityProviders(ctx, sc, in.Cluster, in.CapacityProviders, in.DefaultCapacityProviderStrategy)
 	if err != nil {
 		return nil, err
 	}

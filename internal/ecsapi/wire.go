@@ -3,7 +3,7 @@ package ecsapi
 import (
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/ecscp"
 )
 
 // clusterOut is ECS's Cluster shape.
@@ -33,7 +33,7 @@ type clusterIncludes struct {
 	configurations, settings, statistics, tags bool
 }
 
-func toClusterOut(c *ecs.Cluster, cc ecsstore.ClusterCounts, tags []ecs.Tag, inc clusterIncludes) *clusterOut {
+func toClusterOut(c *ecs.Cluster, cc ecscp.ClusterCounts, tags []ecs.Tag, inc clusterIncludes) *clusterOut {
 	out := &clusterOut{
 		ClusterARN: c.ARN, ClusterName: c.Name, Status: c.Status,
 		RegisteredContainerInstancesCount: cc.RegisteredContainerInstances,
