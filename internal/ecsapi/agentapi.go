@@ -2,14 +2,12 @@ package ecsapi
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecscp"
-	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 )
 
@@ -160,22 +158,4 @@ func (a *API) submitAttachmentStateChanges(ctx context.Context, c *awsproto.Call
 		return nil, fault.New(fault.InvalidParameter, "attachments cannot be empty.")
 	}
 	return ack, nil
-}
-
-// checkTaskOrInstance verifies that a task or container instance exists
-// (for tagging); rest is "<cluster>/<id>".
-func (a *API) checkTaskOrInstance(ctx context.Context, sc ecs.Scope, kind, rest string) error {
-	cluster, id, ok := strings.Cut(rest, "/")
-	if !ok || cluster == "" || id == "" {
-		return fault.New(fault.InvalidParameter, "The %s ARN must be in the long format (%s/<cluster>/<id>).", kind, kind)
-	}
-	if kind == "task" {
-		_, err := a.repo.Task(ctx, sc, cluster, id)
-		return err
-	}
-	managed, err := a.repo.IsManaged(ctx, sc, ecsstore.InstanceRef{Cluster: cluster, ID: id})
-	if err == nil && managed {
-		return fault.NotFoundf("resource", "not found")
-	}
-	return err
 }
