@@ -7,9 +7,6 @@ import (
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecscp"
-	"github.com/berth-dev/berth/internal/ecsstore"
-	"github.com/berth-dev/berth/internal/fault"
-	"github.com/berth-dev/berth/internal/placement"
 )
 
 // containerInstanceOut is ECS's ContainerInstance shape.
@@ -58,38 +55,6 @@ func toInstanceOut(ci *ecs.ContainerInstance) *containerInstanceOut {
 	}
 }
 
-type taskCounts struct{ running, pending int }
-
-// instanceTaskCounts counts each instance's running and pending tasks.
-func (a *API) instanceTaskCounts(ctx context.Context, sc ecs.Scope, cluster string) (map[string]taskCounts, error) {
-	tasks, err := a.plane.ClusterTasks(ctx, sc, cluster)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]taskCounts{}
-	for _, t := range tasks {
-		if t.ContainerInstanceARN == "" || t.LastStatus == ecs.TaskStopped {
-			continue
-		}
-		c := out[t.ContainerInstanceARN]
-		if placement.TaskRunning(t.LastStatus) { // as placement counts them
-			c.running++
-		} else {
-			c.pending++
-		}
-		out[t.ContainerInstanceARN] = c
-	}
-	return out, nil
-}
-
-// withCounts returns a copy of ci with its task counts filled in.
-func withCounts(ci *ecs.ContainerInstance, counts map[string]taskCounts) *ecs.ContainerInstance {
-	c := *ci
-	tc := counts[ci.ARN]
-	c.RunningTasksCount, c.PendingTasksCount = tc.running, tc.pending
-	return &c
-}
-
 type describeInstancesIn struct {
 	Cluster            string   `json:"cluster"`
 	ContainerInstances []string `json:"containerInstances"`
@@ -102,59 +67,17 @@ type instancesResult struct {
 }
 
 func (a *API) describeContainerInstances(ctx context.Context, c *awsproto.Call, in *describeInstancesIn) (any, error) {
-	sc := a.scope(c)
-	name, err := ecs.ClusterName(in.Cluster)
+	views, failures, err := a.plane.DescribeContainerInstances(ctx, a.scope(c), in.Cluster, in.ContainerInstances, in.Include)
 	if err != nil {
 		return nil, err
 	}
-	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 100 {
-		return nil, fault.New(fault.InvalidParameter, "containerInstances must list between 1 and 100 container instances.")
-	}
-	var withTags, withHealth bool
-	for _, i := range in.Include {
-		switch i {
-		case "TAGS":
-			withTags = true
-		case "CONTAINER_INSTANCE_HEALTH":
-			withHealth = true
-		default:
-			return nil, fault.New(fault.InvalidParameter, "Invalid include value %q. Valid values: TAGS, CONTAINER_INSTANCE_HEALTH.", i)
-		}
-	}
-	if _, err := a.repo.ActiveCluster(ctx, sc, name); err != nil {
-		return nil, err
-	}
-	counts, err := a.instanceTaskCounts(ctx, sc, name)
-	if err != nil {
-		return nil, err
-	}
-	out := &instancesResult{ContainerInstances: []*containerInstanceOut{}, Failures: []failure{}}
-	for _, s := range in.ContainerInstances {
-		ref, err := ecsstore.ParseInstanceRef(s, name)
-		if err != nil {
-			return nil, err
-		}
-		var ci *ecs.ContainerInstance
-		if ref.Cluster == name {
-			ci, err = a.repo.Instance(ctx, sc, ref)
-		} else {
-			err = fault.NotFoundf("containerInstance", "other cluster")
-		}
-		if fault.Is(err, fault.NotFound) {
-			out.Failures = append(out.Failures, failure{ARN: sc.ContainerInstanceARN(ref.Cluster, ref.ID), Reason: ecs.ReasonMissing})
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		o := toInstanceOut(withCounts(ci, counts))
-		if withTags {
-			if o.Tags, err = a.repo.Tags(ctx, ci.ARN); err != nil {
-				return nil, err
-			}
-		}
+	withHealth := slices.Contains(in.Include, ecscp.IncludeInstanceHealth)
+	out := &instancesResult{ContainerInstances: make([]*containerInstanceOut, 0, len(views)), Failures: toFailures(failures)}
+	for _, v := range views {
+		o := toInstanceOut(v.Instance)
+		o.Tags = v.Tags
 		if withHealth {
-			o.HealthStatus = instanceHealth(ci, a)
+			o.HealthStatus = instanceHealth(v.Instance, a)
 		}
 		out.ContainerInstances = append(out.ContainerInstances, o)
 	}
@@ -188,50 +111,9 @@ type listInstancesOut struct {
 }
 
 func (a *API) listContainerInstances(ctx context.Context, c *awsproto.Call, in *listInstancesIn) (any, error) {
-	sc := a.scope(c)
-	name, err := ecs.ClusterName(in.Cluster)
+	arns, err := a.plane.ListContainerInstances(ctx, a.scope(c), in.Cluster, in.Status, in.Filter)
 	if err != nil {
 		return nil, err
-	}
-	switch in.Status {
-	case "", ecs.InstanceActive, ecs.InstanceDraining, ecs.InstanceRegistering, ecs.InstanceDeregistering, ecs.InstanceRegistrationFailed:
-	default:
-		return nil, fault.New(fault.InvalidParameter, "Invalid status %q. Valid values: ACTIVE, DRAINING, REGISTERING, DEREGISTERING, REGISTRATION_FAILED.", in.Status)
-	}
-	var q *ecs.Query
-	if in.Filter != "" {
-		if q, err = ecs.ParseQuery(in.Filter); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := a.repo.ActiveCluster(ctx, sc, name); err != nil {
-		return nil, err
-	}
-	cis, err := a.repo.Instances(ctx, sc, name)
-	if err != nil {
-		return nil, err
-	}
-	var counts map[string]taskCounts
-	var groups map[string][]string
-	if q != nil {
-		if counts, err = a.instanceTaskCounts(ctx, sc, name); err != nil {
-			return nil, err
-		}
-		if q.UsesTaskGroups() {
-			if groups, err = a.repo.InstanceGroups(ctx, sc, name); err != nil {
-				return nil, err
-			}
-		}
-	}
-	arns := []string{}
-	for _, ci := range cis {
-		if in.Status != "" && ci.Status != in.Status {
-			continue
-		}
-		if q != nil && !q.Eval(withCounts(ci, counts), groups[ci.ID]) {
-			continue
-		}
-		arns = append(arns, ci.ARN)
 	}
 	page, next, err := paginate(arns, in.NextToken, in.MaxResults, 100, 100)
 	if err != nil {
@@ -247,19 +129,13 @@ type updateInstancesStateIn struct {
 }
 
 func (a *API) updateContainerInstancesState(ctx context.Context, c *awsproto.Call, in *updateInstancesStateIn) (any, error) {
-	sc := a.scope(c)
-	cis, failures, err := a.plane.UpdateContainerInstancesState(ctx, sc, in.Cluster, in.ContainerInstances, in.Status)
+	cis, failures, err := a.plane.UpdateContainerInstancesState(ctx, a.scope(c), in.Cluster, in.ContainerInstances, in.Status)
 	if err != nil {
 		return nil, err
 	}
 	out := &instancesResult{ContainerInstances: make([]*containerInstanceOut, 0, len(cis)), Failures: toFailures(failures)}
-	name, _ := ecs.ClusterName(in.Cluster) // the plane accepted it
-	counts, err := a.instanceTaskCounts(ctx, sc, name)
-	if err != nil {
-		return nil, err
-	}
 	for _, ci := range cis {
-		out.ContainerInstances = append(out.ContainerInstances, toInstanceOut(withCounts(ci, counts)))
+		out.ContainerInstances = append(out.ContainerInstances, toInstanceOut(ci))
 	}
 	return out, nil
 }

@@ -18,7 +18,8 @@ const AttributeTargetInstance = "container-instance"
 // cluster (a name or ARN; instances ARNs or IDs) to ACTIVE or DRAINING. An
 // instance not in the cluster, Fargate's managed capacity, or one neither
 // ACTIVE nor DRAINING is a failure next to the instances changed; an
-// instance already in status is returned unchanged.
+// instance already in status is returned unchanged. The instances come
+// with their task counts.
 func (p *Plane) UpdateContainerInstancesState(ctx context.Context, sc ecs.Scope, cluster string, instances []string, status string) ([]*ecs.ContainerInstance, []Failure, error) {
 	name, err := ecs.ClusterName(cluster)
 	if err != nil {
@@ -31,6 +32,10 @@ func (p *Plane) UpdateContainerInstancesState(ctx context.Context, sc ecs.Scope,
 		return nil, nil, fault.New(fault.InvalidParameter, "containerInstances must list between 1 and 10 container instances.")
 	}
 	if _, err := p.repo.ActiveCluster(ctx, sc, name); err != nil {
+		return nil, nil, err
+	}
+	counts, err := p.instanceTaskCounts(ctx, sc, name)
+	if err != nil {
 		return nil, nil, err
 	}
 	var out []*ecs.ContainerInstance
@@ -71,7 +76,7 @@ func (p *Plane) UpdateContainerInstancesState(ctx context.Context, sc ecs.Scope,
 			}
 			return nil, nil, err
 		}
-		out = append(out, ci)
+		out = append(out, withCounts(ci, counts))
 	}
 	return out, failures, nil
 }
