@@ -16,11 +16,10 @@ const TargetPrefix = "AmazonEC2ContainerServiceV20141113"
 
 // Config configures the ECS API.
 type Config struct {
-	// Plane is the control plane the task, instance and agent operations
-	// call.
+	// Plane is the control plane every operation calls.
 	Plane *ecscp.Plane
-	// Repo serves the operations that only store and read records
-	// (clusters, task definitions, tags, settings, attributes).
+	// Repo is the store the Plane writes; no handler uses it any more
+	// (the package's tests and benchmarks read state through it).
 	Repo           *ecsstore.Repo
 	Logger         *slog.Logger
 	Now            func() time.Time
