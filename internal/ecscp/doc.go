@@ -5,7 +5,10 @@
 // by internal/ecs, launch type from the request or the cluster's capacity
 // provider strategy, tags, placement by internal/placement), stops them,
 // applies what agents report (task and container state changes, container
-// health, agent versions), registers container instances, and answers the
+// health, agent versions), registers, drains and deregisters container
+// instances and sets their attributes, stops the tasks of a lost agent
+// (StopLostTask, for the disconnect reconciler), keeps the records of
+// clusters, task definitions, tags and account settings, and answers the
 // task reads from the state cache (internal/ecscache) after waiting until
 // it holds every write acknowledged so far (read your writes).
 //
