@@ -38,12 +38,21 @@ func (p *progress) init() {
 	p.kick = make(chan struct{}, 1)
 }
 
+// add registers a watch that has delivered up to from. A watch that
+// starts behind a revision already handed out wakes the pump: the
+// Revision call may have come before the watch existed (a cache that
+// synced from its List and had not yet started watching), and nothing
+// else would ask for its progress.
 func (p *progress) add(from int64) *watchState {
 	w := &watchState{}
 	w.last.Store(from)
 	p.mu.Lock()
 	p.watchers[w] = struct{}{}
+	behind := from < p.wanted
 	p.mu.Unlock()
+	if behind {
+		p.wake()
+	}
 	return w
 }
 
@@ -66,6 +75,10 @@ func (p *progress) want(rev int64) {
 		p.wanted = rev
 	}
 	p.mu.Unlock()
+	p.wake()
+}
+
+func (p *progress) wake() {
 	select {
 	case p.kick <- struct{}{}:
 	default:

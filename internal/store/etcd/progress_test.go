@@ -100,3 +100,47 @@ func TestCacheSyncAfterForeignWrites(t *testing.T) {
 		}
 	}
 }
+
+// A watch that starts behind a revision Revision already handed out gets
+// its progress event, though no Revision call comes after it (the state
+// cache syncs from its List, and its watch may start after the next
+// Sync's Revision call).
+func TestProgressForWatchStartedBehind(t *testing.T) {
+	srv := startEtcd(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	s, err := etcd.Open(ctx, srv.Endpoints(), etcd.Options{Namespace: "/mine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), DialTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+
+	from, err := s.Revision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Put(ctx, "/other/x", "y"); err != nil {
+		t.Fatal(err)
+	}
+	rev, err := s.Revision(ctx) // handed out before the watch exists
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := s.Watch(ctx, "/", from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-events:
+		if ev.Type != store.EventProgress || ev.KV.ModRevision < rev {
+			t.Fatalf("event %+v, want a progress event at %d or later", ev, rev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no progress event for revision %d on a watch started at %d", rev, from)
+	}
+}
