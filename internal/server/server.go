@@ -88,7 +88,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	ecrSub, err := newECR(s, st, ln.Addr().String(), log.With("subsystem", "ecr"))
+	// A server alone on its store (bolt, embedded etcd) shares nothing
+	// with another server.
+	sole := spec.Kind != StoreEtcd
+	ecrSub, err := newECR(s, st, !sole, ln.Addr().String(), log.With("subsystem", "ecr"))
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -106,9 +109,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
 	mux.Handle("/", router)
-	// A server alone on its store (bolt, embedded etcd) knows that no
-	// other server holds an agent's session.
-	sole := spec.Kind != StoreEtcd
+	// A server alone on its store knows that no other server holds an
+	// agent's session.
 	rt := newRuntime(s, cache, plane, st, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
 
 	return &Server{
