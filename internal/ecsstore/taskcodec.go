@@ -12,16 +12,16 @@ import (
 	"github.com/berth-dev/berth/internal/store"
 )
 
-// A task is stored as ecs.Task JSON without what its ARN already says: the
-// cluster ARN, each container's task ARN and the part of each container
-// ARN that repeats the task's ("arn:aws:ecs:<region>:<account>:container/
-// <cluster>/<task ID>"). The fields stay, empty (a container ARN keeps
-// "/<container ID>"), and decodeTask puts the values back; a record that
-// has them (written before) reads the same. That is about a fifth of a
-// task with one container, the largest part of a placement commit. Other
-// readers of task records (the controller's watch) read top-level fields
-// that are kept: containerInstanceArn, desiredStatus, lastStatus,
-// stoppedAt, taskDefinitionArn.
+// A task is stored as its taskRecord (taskrecord.go) without what its ARN
+// already says: the cluster ARN, each container's task ARN and the part
+// of each container ARN that repeats the task's ("arn:aws:ecs:<region>:
+// <account>:container/<cluster>/<task ID>"). The fields are left empty (a
+// container ARN keeps "/<container ID>") and decodeTask puts the values
+// back; a value that differs from what the ARN says (none that berth
+// writes) is stored as it is. That is about a fifth of a task with one
+// container, the largest part of a placement commit. The state cache
+// decodes only the TaskHeader of a record at each change and the whole
+// task when it is read.
 
 // taskARNParts splits "arn:aws:ecs:<region>:<account>:task/<cluster>/<id>"
 // into "arn:aws:ecs:<region>:<account>:" and "<cluster>/<id>".
@@ -39,46 +39,35 @@ func taskARNParts(arn string) (head, clusterAndID string, ok bool) {
 
 // encodeTask returns the stored form of a task. It does not modify t.
 func encodeTask(t *ecs.Task) []byte {
+	rec := taskRecordOf(t)
 	head, rest, ok := taskARNParts(t.ARN)
 	if !ok {
-		return mustJSON(t)
+		return mustJSON(&rec)
 	}
-	c := *t
-	if c.ClusterARN == head+"cluster/"+rest[:strings.LastIndexByte(rest, '/')] {
-		c.ClusterARN = ""
+	if rec.ClusterARN == head+"cluster/"+rest[:strings.LastIndexByte(rest, '/')] {
+		rec.ClusterARN = ""
 	}
-	if len(t.Containers) > 0 {
-		prefix := head + "container/" + rest
-		c.Containers = make([]ecs.Container, len(t.Containers))
-		copy(c.Containers, t.Containers)
-		for i := range c.Containers {
-			ct := &c.Containers[i]
-			if ct.TaskARN == t.ARN {
-				ct.TaskARN = ""
-			}
-			if short, found := strings.CutPrefix(ct.ContainerARN, prefix); found && len(short) > 1 && short[0] == '/' {
-				ct.ContainerARN = short
-			}
+	prefix := head + "container/" + rest
+	for i := range rec.Containers {
+		ct := &rec.Containers[i]
+		if ct.TaskARN == t.ARN {
+			ct.TaskARN = ""
+		}
+		if short, found := strings.CutPrefix(ct.ContainerARN, prefix); found && len(short) > 1 && short[0] == '/' {
+			ct.ContainerARN = short
 		}
 	}
-	return mustJSON(&c)
+	return mustJSON(&rec)
 }
-
-// plainTask and plainInstance are the domain types without their
-// UnmarshalJSON methods.
-type (
-	plainTask     ecs.Task
-	plainInstance ecs.ContainerInstance
-)
 
 // decodeTask decodes a stored task.
 func decodeTask(kv store.KV) (*ecs.Task, error) {
-	t := new(ecs.Task)
-	// Into the plain type: ecs.Task's UnmarshalJSON would have the input
-	// validated twice (once per json.Unmarshal); the ID is derived here.
-	if err := json.Unmarshal(kv.Value, (*plainTask)(t)); err != nil {
+	var rec taskRecord
+	if err := json.Unmarshal(kv.Value, &rec); err != nil {
 		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
 	}
+	t := new(ecs.Task)
+	*t = rec.domain()
 	t.ID = ecs.TaskIDFromARN(t.ARN)
 	head, rest, ok := taskARNParts(t.ARN)
 	if !ok {
@@ -181,7 +170,8 @@ func (r *Repo) sharedTask(kv store.KV) (*ecs.Task, error) {
 	return t, nil
 }
 
-// TaskHeader is the part of a task record the state cache's indexes and
+// TaskHeader is the part of a task record (taskRecord's fields of the same
+// JSON names) the state cache's indexes and
 // its subscribers' decisions read (placement's running counts, the
 // controllers' push, disconnect and retention decisions): decoding it
 // skips the containers, attachments and the rest, which are decoded only

@@ -48,7 +48,7 @@ func (r *Repo) RegisterTaskDefinition(ctx context.Context, sc ecs.Scope, td *ecs
 		fill(fam.Last)
 		ops := []store.Op{
 			{Key: fk, Value: mustJSON(fam)},
-			{Key: tdKey(sc, td.Family, td.Revision), Value: mustJSON(td)},
+			{Key: tdKey(sc, td.Family, td.Revision), Value: encodeTaskDefinition(td)},
 			{Key: tdIndexKey(sc, td.Family, td.Revision), Value: []byte(td.Status)},
 		}
 		ops = append(ops, tagOps(td.ARN, tags)...)
@@ -80,7 +80,7 @@ func (r *Repo) TaskDefinition(ctx context.Context, sc ecs.Scope, ref ecs.TaskDef
 			return nil, tdNotFound()
 		}
 	}
-	td, _, err := getJSON[ecs.TaskDefinition](ctx, r.s, tdKey(sc, ref.Family, rev))
+	td, _, err := getDecoded(ctx, r.s, tdKey(sc, ref.Family, rev), decodeTaskDefinition)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, tdNotFound()
 	}
@@ -166,7 +166,7 @@ func (r *Repo) UpdateTaskDefinition(ctx context.Context, sc ecs.Scope, family st
 	var out *ecs.TaskDefinition
 	err := retry(ctx, func() error {
 		key := tdKey(sc, family, rev)
-		td, mod, err := getJSON[ecs.TaskDefinition](ctx, r.s, key)
+		td, mod, err := getDecoded(ctx, r.s, key, decodeTaskDefinition)
 		if errors.Is(err, store.ErrNotFound) {
 			return tdNotFound()
 		}
@@ -177,7 +177,7 @@ func (r *Repo) UpdateTaskDefinition(ctx context.Context, sc ecs.Scope, family st
 			return err
 		}
 		_, err = r.s.Txn(ctx, []store.Compare{{Key: key, ModRevision: mod}}, []store.Op{
-			{Key: key, Value: mustJSON(td)},
+			{Key: key, Value: encodeTaskDefinition(td)},
 			{Key: tdIndexKey(sc, family, rev), Value: []byte(td.Status)},
 		})
 		out = td
