@@ -167,7 +167,7 @@ func (p *Plane) StartTask(ctx context.Context, sc ecs.Scope, in RunInput) (*RunR
 }
 
 // LookupTaskDefinition resolves a task definition reference (family,
-// family:revision or ARN).
+// family:revision or ARN). The definition is shared: do not modify it.
 func (p *Plane) LookupTaskDefinition(ctx context.Context, sc ecs.Scope, ref string) (*ecs.TaskDefinition, error) {
 	if ref == "" {
 		return nil, fault.New(fault.InvalidParameter, "taskDefinition is required.")

@@ -18,12 +18,19 @@ const maxRetries = 64
 // Repo reads and writes ECS objects.
 type Repo struct {
 	s         store.Store
-	tasks     *taskCache
+	tasks     *decodedCache[ecs.Task]
+	taskDefs  *decodedCache[ecs.TaskDefinition]
 	instances instanceCache
 }
 
 // New returns a Repo over s.
-func New(s store.Store) *Repo { return &Repo{s: s, tasks: &taskCache{}} }
+func New(s store.Store) *Repo {
+	return &Repo{
+		s:        s,
+		tasks:    &decodedCache[ecs.Task]{size: taskCacheSize},
+		taskDefs: &decodedCache[ecs.TaskDefinition]{size: taskDefCacheSize},
+	}
+}
 
 // Store returns the underlying store (for watches by controllers).
 func (r *Repo) Store() store.Store { return r.s }

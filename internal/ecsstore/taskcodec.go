@@ -101,74 +101,83 @@ func getTask(ctx context.Context, s store.Store, key string) (*ecs.Task, int64, 
 	return t, kv.ModRevision, nil
 }
 
-// taskCache keeps decoded tasks by key and revision, for the readers
-// that only read them (DescribeTasks, ListTasks, the counts): a key's
-// revision names one value forever, so an entry is never stale, and a task
-// is decoded once per change rather than once per read. Entries are
-// shared and never modified. It keeps two generations of up to
-// taskCacheSize entries: when the current one is full it becomes the old
-// one, and a hit in the old one moves the entry back.
-type taskCache struct {
+// decodedCache keeps decoded records by key and revision, for the readers
+// that only read them (tasks: DescribeTasks, ListTasks, the counts; task
+// definitions: RunTask, TaskResources, DescribeTaskDefinition): a key's
+// revision names one value forever, so an entry is never stale, and a
+// record is decoded once per change rather than once per read. Entries
+// are shared and never modified. It keeps two generations of up to size
+// entries: when the current one is full it becomes the old one, and a hit
+// in the old one moves the entry back.
+type decodedCache[T any] struct {
+	size     int
 	mu       sync.Mutex
-	cur, old map[string]cachedTask
+	cur, old map[string]decodedEntry[T]
 }
 
-type cachedTask struct {
+type decodedEntry[T any] struct {
 	rev int64
-	t   *ecs.Task
+	v   *T
 }
 
-const taskCacheSize = 16384
+const (
+	taskCacheSize    = 16384
+	taskDefCacheSize = 1024
+)
 
-func (c *taskCache) get(key string, rev int64) *ecs.Task {
+func (c *decodedCache[T]) get(key string, rev int64) *T {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.cur[key]; ok && e.rev == rev {
-		return e.t
+		return e.v
 	}
 	if e, ok := c.old[key]; ok && e.rev == rev {
 		c.putLocked(key, e)
-		return e.t
+		return e.v
 	}
 	return nil
 }
 
-func (c *taskCache) put(key string, rev int64, t *ecs.Task) {
+func (c *decodedCache[T]) put(key string, rev int64, v *T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.putLocked(key, cachedTask{rev: rev, t: t})
+	c.putLocked(key, decodedEntry[T]{rev: rev, v: v})
 }
 
-// drop forgets key's decoded task, e.g. once the task is deleted: the
-// cache must not keep what is no longer stored (a server that ran and
-// deleted 16k tasks kept them all).
-func (c *taskCache) drop(key string) {
+// drop forgets key's decoded record, e.g. once it is deleted: the cache
+// must not keep what is no longer stored (a server that ran and deleted
+// 16k tasks kept them all).
+func (c *decodedCache[T]) drop(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.cur, key)
 	delete(c.old, key)
 }
 
-func (c *taskCache) putLocked(key string, e cachedTask) {
-	if c.cur == nil || len(c.cur) >= taskCacheSize {
-		c.old, c.cur = c.cur, make(map[string]cachedTask, 1024)
+func (c *decodedCache[T]) putLocked(key string, e decodedEntry[T]) {
+	if c.cur == nil || len(c.cur) >= c.size {
+		c.old, c.cur = c.cur, make(map[string]decodedEntry[T], min(c.size, 1024))
 	}
 	c.cur[key] = e
 }
 
-// sharedTask decodes a stored task, or returns the copy decoded before.
-// The result is shared: do not modify it.
-func (r *Repo) sharedTask(kv store.KV) (*ecs.Task, error) {
-	if t := r.tasks.get(kv.Key, kv.ModRevision); t != nil {
-		return t, nil
+// shared decodes kv with dec, or returns the value decoded before for
+// kv's key and revision. The result is shared: do not modify it.
+func (c *decodedCache[T]) shared(kv store.KV, dec func(store.KV) (*T, error)) (*T, error) {
+	if v := c.get(kv.Key, kv.ModRevision); v != nil {
+		return v, nil
 	}
-	t, err := decodeTask(kv)
+	v, err := dec(kv)
 	if err != nil {
 		return nil, err
 	}
-	r.tasks.put(kv.Key, kv.ModRevision, t)
-	return t, nil
+	c.put(kv.Key, kv.ModRevision, v)
+	return v, nil
 }
+
+// sharedTask decodes a stored task, or returns the copy decoded before.
+// The result is shared: do not modify it.
+func (r *Repo) sharedTask(kv store.KV) (*ecs.Task, error) { return r.tasks.shared(kv, decodeTask) }
 
 // TaskHeader is the part of a task record (taskRecord's fields of the same
 // JSON names) the state cache's indexes and

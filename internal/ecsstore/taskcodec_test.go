@@ -124,3 +124,32 @@ func TestSharedTasks(t *testing.T) {
 		t.Fatalf("%d decoded tasks cached after the deletion", n)
 	}
 }
+
+// TestSharedTaskDefinitions: a definition is decoded once per change of
+// its record and shared; a change (deregistration) is seen at once.
+func TestSharedTaskDefinitions(t *testing.T) {
+	ctx := t.Context()
+	r := New(openBolt(t))
+	td := goldenTaskDefinition()
+	if err := r.RegisterTaskDefinition(ctx, testScope, td, nil, func(rev int) {
+		td.Revision, td.ARN = rev, testScope.TaskDefinitionARN(td.Family, rev)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ref := ecs.TaskDefinitionRef{Family: td.Family, Revision: td.Revision}
+	a, err := r.TaskDefinition(ctx, testScope, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.TaskDefinition(ctx, testScope, ref)
+	if err != nil || a != b || !reflect.DeepEqual(a, td) {
+		t.Fatalf("second read: %p %v, first %p; equal to the registered: %v", b, err, a, reflect.DeepEqual(a, td))
+	}
+	if _, err := r.DeregisterTaskDefinition(ctx, testScope, td.Family, td.Revision, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.TaskDefinition(ctx, testScope, ref)
+	if err != nil || c == a || c.Status != ecs.TaskDefInactive || a.Status != ecs.TaskDefActive {
+		t.Fatalf("after deregistration: %+v %v (the shared one: %s)", c, err, a.Status)
+	}
+}

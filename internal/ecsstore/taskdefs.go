@@ -62,7 +62,8 @@ func tdNotFound() error {
 }
 
 // TaskDefinition resolves a reference; a reference without a revision
-// means the latest ACTIVE revision.
+// means the latest ACTIVE revision. The definition is shared (decoded once
+// per change of its record): do not modify it.
 func (r *Repo) TaskDefinition(ctx context.Context, sc ecs.Scope, ref ecs.TaskDefinitionRef) (*ecs.TaskDefinition, error) {
 	rev := ref.Revision
 	if rev == 0 {
@@ -80,10 +81,14 @@ func (r *Repo) TaskDefinition(ctx context.Context, sc ecs.Scope, ref ecs.TaskDef
 			return nil, tdNotFound()
 		}
 	}
-	td, _, err := getDecoded(ctx, r.s, tdKey(sc, ref.Family, rev), decodeTaskDefinition)
+	kv, err := r.s.Get(ctx, tdKey(sc, ref.Family, rev))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, tdNotFound()
 	}
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	td, err := r.taskDefs.shared(kv, decodeTaskDefinition)
 	return td, storeErr(err)
 }
 
