@@ -240,6 +240,11 @@ func (tg *TargetGroup) SetHealthCheck(in HealthCheckInput, creating bool) error 
 		}
 		hc.Matcher = m
 	}
+	if in.TimeoutSeconds == nil && in.IntervalSeconds != nil && hc.TimeoutSeconds >= hc.IntervalSeconds {
+		// A short interval given alone brings the default timeout below it
+		// (so --health-check-interval-seconds 5 works on its own).
+		hc.TimeoutSeconds = hc.IntervalSeconds - 1
+	}
 	if hc.TimeoutSeconds >= hc.IntervalSeconds {
 		return Validationf("Health check timeout (%d) must be smaller than the interval (%d)", hc.TimeoutSeconds, hc.IntervalSeconds)
 	}

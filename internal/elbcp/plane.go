@@ -30,7 +30,7 @@ type Config struct {
 	// commit (nil: no check).
 	Ports PortChecker
 	// AddressBase is the first loopback address given to load balancers
-	// (default 127.1.0.1).
+	// (default 127.77.0.1, as elbproxy.NextAddress).
 	AddressBase netip.Addr
 }
 
@@ -52,7 +52,7 @@ func New(cfg Config) *Plane {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if !cfg.AddressBase.IsValid() {
-		cfg.AddressBase = netip.AddrFrom4([4]byte{127, 1, 0, 1})
+		cfg.AddressBase = netip.AddrFrom4([4]byte{127, 77, 0, 1})
 	}
 	return &Plane{repo: cfg.Repo, log: cfg.Logger, now: cfg.Now, ports: cfg.Ports, base: cfg.AddressBase}
 }
