@@ -20,7 +20,9 @@ import (
 
 // tokenKeyFile is the file in the data directory holding the HMAC key that
 // signs ECR authorization tokens (created 0600 on first start, so tokens
-// survive restarts).
+// survive restarts). Servers sharing an etcd keep theirs in the store
+// instead (tokenKeyKey), so that any of them accepts a token another
+// issued.
 const tokenKeyFile = "ecr-token.key"
 
 // ecrSubsystem is the ECR control plane and its registries, as server.New
@@ -41,10 +43,11 @@ type ecrSubsystem struct {
 
 // newECR builds the ECR subsystem. listenAddr is the address the API
 // listener is bound to (its real port when Listen ends in ":0"), from
-// which the default registry host is derived.
-func newECR(s settings, st store.Store, listenAddr string, log *slog.Logger) (*ecrSubsystem, error) {
+// which the default registry host is derived. shared is set when other
+// servers share st.
+func newECR(s settings, st store.Store, shared bool, listenAddr string, log *slog.Logger) (*ecrSubsystem, error) {
 	cfg := s.Config
-	key, err := loadTokenKey(filepath.Join(cfg.DataDir, tokenKeyFile))
+	key, err := tokenKey(st, shared, filepath.Join(cfg.DataDir, tokenKeyFile))
 	if err != nil {
 		return nil, fmt.Errorf("ecr token key: %w", err)
 	}
@@ -93,6 +96,34 @@ func registryHost(cfg Config, listenAddr string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// tokenKey returns the key that signs ECR tokens: the data directory's
+// (loadTokenKey) for a server alone on its store; for servers sharing a
+// store, the one in the store, created on first use from the first
+// server's file if it has one (its tokens stay valid) or at random.
+func tokenKey(st store.Store, shared bool, path string) ([]byte, error) {
+	if !shared {
+		return loadTokenKey(path)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), etcdOpenTimeout)
+	defer cancel()
+	key, err := sharedValue(ctx, st, tokenKeyKey, func() ([]byte, error) {
+		key, err := os.ReadFile(path)
+		if err == nil && len(key) >= ecrapi.MinTokenKeyLen {
+			return key, nil
+		}
+		key = make([]byte, 32)
+		_, err = io.ReadFull(rand.Reader, key)
+		return key, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(key) < ecrapi.MinTokenKeyLen {
+		return nil, fmt.Errorf("the store's %s holds %d bytes, want at least %d", tokenKeyKey, len(key), ecrapi.MinTokenKeyLen)
+	}
+	return key, nil
 }
 
 // loadTokenKey reads the token key, creating it (0600) on first start.

@@ -84,7 +84,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	placer := placement.New(repo, cache, log.With("subsystem", "placement"))
 	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Logger: log.With("subsystem", "ecs")})
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
-		Plane: plane, Repo: repo, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
+		Plane: plane, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
 	})
 	// ELBv2: the control plane over its own records; the API maps the
 	// wire to it.
@@ -95,7 +95,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	ecrSub, err := newECR(s, st, ln.Addr().String(), log.With("subsystem", "ecr"))
+	// A server alone on its store (bolt, embedded etcd) shares nothing
+	// with another server.
+	sole := spec.Kind != StoreEtcd
+	ecrSub, err := newECR(s, st, !sole, ln.Addr().String(), log.With("subsystem", "ecr"))
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -113,10 +116,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
 	mux.Handle("/", router)
-	// A server alone on its store (bolt, embedded etcd) knows that no
-	// other server holds an agent's session.
-	sole := spec.Kind != StoreEtcd
-	rt := newRuntime(s, cache, plane, repo, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
+	// A server alone on its store knows that no other server holds an
+	// agent's session.
+	rt := newRuntime(s, cache, plane, st, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
 
 	return &Server{
 		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer,
