@@ -133,12 +133,16 @@ func (p *Plane) ModifyTargetGroup(ctx context.Context, sc elb.Scope, arn string,
 }
 
 // DeleteTargetGroup deletes a target group that no listener or rule
-// uses, with its targets.
+// uses, with its targets. Deleting one that does not exist succeeds (the
+// operation declares no not-found error on AWS).
 func (p *Plane) DeleteTargetGroup(ctx context.Context, sc elb.Scope, arn string) error {
+	if _, err := elb.ParseARN(arn, elb.KindTargetGroup); err != nil {
+		return err
+	}
 	return p.repo.Update(ctx, sc, func(st *elbstore.State, tx *elbstore.Tx) error {
 		tg, err := tgByARN(st, arn)
 		if err != nil {
-			return err
+			return nil
 		}
 		if lbs := usedBy(st)[arn]; len(lbs) > 0 {
 			return elb.Coded(elb.CodeResourceInUse, "Target group '%s' is currently in use by a listener or a rule of load balancer '%s'; delete or change those first", arn, lbs[0])
