@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -49,7 +50,7 @@ func (r *Registry) BlobExists(ctx context.Context, repo, dgst string) (BlobInfo,
 	if link == nil {
 		return BlobInfo{}, errBlobUnknown(dgst)
 	}
-	info, err := r.blobs.Stat(d)
+	info, err := r.statOrFetch(ctx, d)
 	if errors.Is(err, blobstore.ErrNotFound) {
 		return BlobInfo{}, errBlobUnknown(dgst)
 	}
@@ -77,12 +78,57 @@ func (r *Registry) OpenBlob(ctx context.Context, repo, dgst string) (io.ReadSeek
 	}
 	f, info, err := r.blobs.Open(d)
 	if errors.Is(err, blobstore.ErrNotFound) {
+		if _, err = r.statOrFetch(ctx, d); err == nil {
+			f, info, err = r.blobs.Open(d)
+		}
+	}
+	if errors.Is(err, blobstore.ErrNotFound) {
 		return nil, BlobInfo{}, errBlobUnknown(dgst)
 	}
 	if err != nil {
 		return nil, BlobInfo{}, fault.Wrap(err, fault.Internal, "open blob")
 	}
 	return f, BlobInfo{Digest: dgst, Size: info.Size}, nil
+}
+
+// statOrFetch stats this registry's file of blob d; when there is none
+// and Config.FetchBlob is set, it fetches the blob (from a peer server),
+// verifies its digest and stores it first. The caller has checked that the
+// store records the blob (a link), so a fetch is never a guess. A blob
+// nobody has is blobstore.ErrNotFound.
+func (r *Registry) statOrFetch(ctx context.Context, d digest.Digest) (blobstore.Info, error) {
+	info, err := r.blobs.Stat(d)
+	if !errors.Is(err, blobstore.ErrNotFound) || r.cfg.FetchBlob == nil {
+		return info, err
+	}
+	body, ferr := r.cfg.FetchBlob(ctx, d)
+	if ferr != nil {
+		r.log.Warn("blob recorded in the store is on no server", "digest", d, "error", ferr)
+		return info, err
+	}
+	defer body.Close()
+	meta, _ := json.Marshal(uploadInfo{StartedAt: r.now().UTC()}) // purged after UploadTTL if a crash leaves it
+	up, uerr := r.blobs.NewUpload(meta, d.Algorithm())
+	if uerr != nil {
+		return blobstore.Info{}, uerr
+	}
+	if _, uerr := up.Append(body); uerr != nil {
+		_ = up.Cancel()
+		return blobstore.Info{}, fmt.Errorf("fetch blob %s: %w", d, uerr)
+	}
+	info, uerr = up.Commit(d) // verifies the digest
+	if uerr != nil {
+		return blobstore.Info{}, fmt.Errorf("fetch blob %s: %w", d, uerr)
+	}
+	return info, nil
+}
+
+// OpenLocalBlob opens this registry's own file of blob d, never fetching
+// it: what a peer server is served (package peer). A missing file is
+// blobstore.ErrNotFound.
+func (r *Registry) OpenLocalBlob(d digest.Digest) (io.ReadSeekCloser, error) {
+	f, _, err := r.blobs.Open(d)
+	return f, err
 }
 
 // DeleteBlob removes repo's link to a blob: the repository no longer
@@ -197,7 +243,7 @@ func (r *Registry) MountBlob(ctx context.Context, repo, from, dgst string) (Blob
 	if link == nil {
 		return BlobInfo{}, errBlobUnknown(dgst)
 	}
-	info, err := r.blobs.Stat(d)
+	info, err := r.statOrFetch(ctx, d)
 	if errors.Is(err, blobstore.ErrNotFound) {
 		return BlobInfo{}, errBlobUnknown(dgst)
 	}

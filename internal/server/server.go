@@ -18,6 +18,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/placement"
+	"github.com/berth-dev/berth/internal/registry/peer"
 )
 
 // Server is a berth server: the composition of its subsystems. New builds
@@ -91,7 +92,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// A server alone on its store (bolt, embedded etcd) shares nothing
 	// with another server.
 	sole := spec.Kind != StoreEtcd
-	ecrSub, err := newECR(s, st, !sole, ln.Addr().String(), log.With("subsystem", "ecr"))
+	ecrSub, err := newECR(s, st, !sole, st.Elector.Identity(), ln.Addr().String(), log.With("subsystem", "ecr"))
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -108,6 +109,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	})
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
+	if ecrSub.Peer != nil {
+		mux.Handle(peer.PathPrefix, ecrSub.Peer)
+	}
 	mux.Handle("/", router)
 	// A server alone on its store knows that no other server holds an
 	// agent's session.
