@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"time"
 
@@ -101,26 +100,32 @@ func (r *Registry) statOrFetch(ctx context.Context, d digest.Digest) (blobstore.
 	if !errors.Is(err, blobstore.ErrNotFound) || r.cfg.FetchBlob == nil {
 		return info, err
 	}
-	body, ferr := r.cfg.FetchBlob(ctx, d)
+	info, ferr := r.fetch(ctx, d)
 	if ferr != nil {
-		r.log.Warn("blob recorded in the store is on no server", "digest", d, "error", ferr)
-		return info, err
+		// To the client the blob is unknown here; the log says why.
+		r.log.Warn("cannot fetch a blob the store records", "digest", d, "error", ferr)
+		return blobstore.Info{}, err
+	}
+	return info, nil
+}
+
+// fetch gets blob d through Config.FetchBlob and commits it, verified.
+func (r *Registry) fetch(ctx context.Context, d digest.Digest) (blobstore.Info, error) {
+	body, err := r.cfg.FetchBlob(ctx, d)
+	if err != nil {
+		return blobstore.Info{}, err
 	}
 	defer body.Close()
 	meta, _ := json.Marshal(uploadInfo{StartedAt: r.now().UTC()}) // purged after UploadTTL if a crash leaves it
-	up, uerr := r.blobs.NewUpload(meta, d.Algorithm())
-	if uerr != nil {
-		return blobstore.Info{}, uerr
+	up, err := r.blobs.NewUpload(meta, d.Algorithm())
+	if err != nil {
+		return blobstore.Info{}, err
 	}
-	if _, uerr := up.Append(body); uerr != nil {
+	if _, err := up.Append(body); err != nil {
 		_ = up.Cancel()
-		return blobstore.Info{}, fmt.Errorf("fetch blob %s: %w", d, uerr)
+		return blobstore.Info{}, err
 	}
-	info, uerr = up.Commit(d) // verifies the digest
-	if uerr != nil {
-		return blobstore.Info{}, fmt.Errorf("fetch blob %s: %w", d, uerr)
-	}
-	return info, nil
+	return up.Commit(d) // verifies the digest
 }
 
 // OpenLocalBlob opens this registry's own file of blob d, never fetching
