@@ -82,7 +82,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	placer := placement.New(repo, cache, log.With("subsystem", "placement"))
 	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Logger: log.With("subsystem", "ecs")})
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
-		Plane: plane, Repo: repo, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
+		Plane: plane, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -115,7 +115,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("/", router)
 	// A server alone on its store knows that no other server holds an
 	// agent's session.
-	rt := newRuntime(s, cache, plane, repo, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
+	rt := newRuntime(s, cache, plane, st, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
 
 	return &Server{
 		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer,
