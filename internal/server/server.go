@@ -21,6 +21,7 @@ import (
 	"github.com/berth-dev/berth/internal/elbcp"
 	"github.com/berth-dev/berth/internal/elbstore"
 	"github.com/berth-dev/berth/internal/placement"
+	"github.com/berth-dev/berth/internal/registry/peer"
 )
 
 // Server is a berth server: the composition of its subsystems. New builds
@@ -98,7 +99,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// A server alone on its store (bolt, embedded etcd) shares nothing
 	// with another server.
 	sole := spec.Kind != StoreEtcd
-	ecrSub, err := newECR(s, st, !sole, ln.Addr().String(), log.With("subsystem", "ecr"))
+	ecrSub, err := newECR(s, st, !sole, st.Elector.Identity(), ln.Addr().String(), log.With("subsystem", "ecr"))
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -115,6 +116,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	})
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
+	if ecrSub.Peer != nil {
+		mux.Handle(peer.PathPrefix, ecrSub.Peer)
+	}
 	mux.Handle("/", router)
 	// A server alone on its store knows that no other server holds an
 	// agent's session.
