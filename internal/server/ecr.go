@@ -12,9 +12,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecrapi"
+	"github.com/berth-dev/berth/internal/registry/blobstore"
+	"github.com/berth-dev/berth/internal/registry/digest"
+	"github.com/berth-dev/berth/internal/registry/peer"
 	"github.com/berth-dev/berth/internal/store"
 )
 
@@ -35,6 +39,9 @@ type ecrSubsystem struct {
 	// Registry is the OCI distribution API with ECR auth: mount it at
 	// "/v2/" on the API listener.
 	Registry http.Handler
+	// Peer serves this server's blobs to the servers sharing its store
+	// (nil for a server alone on its store): mount it at peer.PathPrefix.
+	Peer http.Handler
 	// Run applies lifecycle policies and garbage-collects until ctx ends,
 	// then closes the registries. Start it in its own goroutine and wait
 	// for it before closing the store.
@@ -45,14 +52,25 @@ type ecrSubsystem struct {
 // listener is bound to (its real port when Listen ends in ":0"), from
 // which the default registry host is derived. shared is set when other
 // servers share st.
-func newECR(s settings, st store.Store, shared bool, listenAddr string, log *slog.Logger) (*ecrSubsystem, error) {
+func newECR(s settings, st store.Store, shared bool, identity, listenAddr string, log *slog.Logger) (*ecrSubsystem, error) {
 	cfg := s.Config
 	key, err := tokenKey(st, shared, filepath.Join(cfg.DataDir, tokenKeyFile))
 	if err != nil {
 		return nil, fmt.Errorf("ecr token key: %w", err)
 	}
+	// Servers sharing a store fetch the blobs they lack from each other
+	// (package peer); each advertises its address while it runs.
+	var (
+		peers     *peer.Directory
+		fetchBlob func(context.Context, string, string, digest.Digest) (io.ReadCloser, error)
+	)
+	if shared {
+		peers = &peer.Directory{Store: st, Identity: identity, URL: "http://" + advertiseAddr(cfg, listenAddr)}
+		fetchBlob = peer.NewClient(peers, key, log.With("subsystem", "registry-peers")).Fetch
+	}
 	interval, grace := s.lifecycleInterval, s.gcGracePeriod
 	api, svc, err := ecrapi.New(ecrapi.Config{
+		FetchBlob:         fetchBlob,
 		Store:             st,
 		BlobRoot:          filepath.Join(cfg.DataDir, "registry"),
 		RegistryHost:      registryHost(cfg, listenAddr),
@@ -66,7 +84,7 @@ func newECR(s settings, st store.Store, shared bool, listenAddr string, log *slo
 	if err != nil {
 		return nil, err
 	}
-	return &ecrSubsystem{
+	sub := &ecrSubsystem{
 		API:      api,
 		Service:  svc,
 		Registry: api.RegistryHandler(),
@@ -76,7 +94,50 @@ func newECR(s settings, st store.Store, shared bool, listenAddr string, log *slo
 				log.Warn("ecr: closing registries", "err", err)
 			}
 		},
-	}, nil
+	}
+	if peers != nil {
+		sub.Peer = peer.Handler(key, func(account, region string, d digest.Digest) (io.ReadSeekCloser, error) {
+			f, err := api.OpenLocalBlob(account, region, d)
+			if errors.Is(err, blobstore.ErrNotFound) {
+				return nil, fmt.Errorf("%w: %v", peer.ErrNotFound, err)
+			}
+			return f, err
+		})
+		run := sub.Run
+		sub.Run = func(ctx context.Context) {
+			if err := peers.Advertise(ctx); err != nil {
+				// Without it the other servers cannot fetch this one's
+				// blobs; this one still serves and fetches.
+				log.Error("cannot advertise this server's registry to its peers", "error", err)
+			}
+			run(ctx)
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := peers.Withdraw(wctx); err != nil {
+				log.Warn("cannot withdraw this server's registry address", "error", err)
+			}
+		}
+	}
+	return sub, nil
+}
+
+// advertiseAddr is host:port at which the servers sharing the store
+// reach this one: Config.AdvertiseAddr, else the listen address with an
+// unspecified host replaced by the hostname.
+func advertiseAddr(cfg Config, listenAddr string) string {
+	if cfg.AdvertiseAddr != "" {
+		return cfg.AdvertiseAddr
+	}
+	host, port, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return listenAddr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // registryHost is the host[:port] docker uses for berth's registry:
