@@ -8,7 +8,9 @@ import (
 
 // The stored form of a cluster (clusters/ records).
 
-// clusterRecord is the stored form of ecs.Cluster.
+// clusterRecord is a cluster as stored under clusters/<name>. Its task,
+// instance and service counts are not stored: they are counted when the
+// cluster is described.
 type clusterRecord struct {
 	Name                            string                           `json:"name,omitempty"`
 	ARN                             string                           `json:"arn,omitempty"`

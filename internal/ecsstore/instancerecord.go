@@ -10,7 +10,13 @@ import (
 // managed-instances/ records; what changes with every placement is in the
 // instance-state record, statecodec.go).
 
-// containerInstanceRecord is the stored form of ecs.ContainerInstance.
+// containerInstanceRecord is a container instance as stored under
+// instances/<cluster>/<id> and managed-instances/<cluster>. The ID is not
+// stored (it is the ARN's last segment). A registered instance's
+// remainingResources and version here are those of its registration: its
+// instance-state record holds the current ones and wins when both are read
+// (Compose); the managed instance has no state record and keeps them
+// here.
 type containerInstanceRecord struct {
 	ARN                  string            `json:"containerInstanceArn,omitempty"`
 	EC2InstanceID        string            `json:"ec2InstanceId,omitempty"`

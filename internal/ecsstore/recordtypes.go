@@ -125,7 +125,8 @@ func (r *ephemeralStorageRecord) domain() ecs.EphemeralStorage {
 	}
 }
 
-// tagRecord is the stored form of ecs.Tag.
+// tagRecord is one tag of a /tags/<resourceArn> record, which is a JSON
+// array of them.
 type tagRecord struct {
 	Key   string `json:"key,omitempty"`
 	Value string `json:"value,omitempty"`

@@ -6,9 +6,13 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 )
 
-// The stored form of a task (see taskcodec.go for what is left out).
+// The stored form of a task and its nested documents.
 
-// taskRecord is the stored form of ecs.Task.
+// taskRecord is a task as stored under tasks/<cluster>/<taskID>. The task
+// ID is not stored (it is the ARN's last segment); the cluster ARN, each
+// container's task ARN and the common prefix of its container ARN are
+// left out when the task ARN says them (taskcodec.go). TaskHeader decodes
+// the few fields the state cache indexes from the same JSON.
 type taskRecord struct {
 	ARN                  string                  `json:"taskArn,omitempty"`
 	ClusterARN           string                  `json:"clusterArn,omitempty"`
