@@ -24,6 +24,7 @@ type containerInstanceRecord struct {
 	Status               string            `json:"status,omitempty"`
 	StatusReason         string            `json:"statusReason,omitempty"`
 	AgentConnected       bool              `json:"agentConnected,omitempty"`
+	AgentDisconnectedAt  time.Time         `json:"agentDisconnectedAt,omitzero"`
 	AgentUpdateStatus    string            `json:"agentUpdateStatus,omitempty"`
 	RegisteredResources  []resourceRecord  `json:"registeredResources"`
 	RemainingResources   []resourceRecord  `json:"remainingResources"`
@@ -45,6 +46,7 @@ func containerInstanceRecordOf(v *ecs.ContainerInstance) containerInstanceRecord
 		Status:               v.Status,
 		StatusReason:         v.StatusReason,
 		AgentConnected:       v.AgentConnected,
+		AgentDisconnectedAt:  v.AgentDisconnectedAt,
 		AgentUpdateStatus:    v.AgentUpdateStatus,
 		RegisteredResources:  mapSlice(v.RegisteredResources, resourceRecordOf),
 		RemainingResources:   mapSlice(v.RemainingResources, resourceRecordOf),
@@ -67,6 +69,7 @@ func (r *containerInstanceRecord) domain() ecs.ContainerInstance {
 		Status:               r.Status,
 		StatusReason:         r.StatusReason,
 		AgentConnected:       r.AgentConnected,
+		AgentDisconnectedAt:  r.AgentDisconnectedAt,
 		AgentUpdateStatus:    r.AgentUpdateStatus,
 		RegisteredResources:  mapSlice(r.RegisteredResources, (*resourceRecord).domain),
 		RemainingResources:   mapSlice(r.RemainingResources, (*resourceRecord).domain),

@@ -189,7 +189,7 @@ func goldenInstance() *ecs.ContainerInstance {
 	const id = "5f0c1e7ad2b94c3f8e6a1b2c3d4e5f60"
 	return &ecs.ContainerInstance{
 		ARN: goldenScope.ContainerInstanceARN("shop", id), ID: id, EC2InstanceID: "i-0123456789abcdef0", ClusterARN: goldenScope.ClusterARN("shop"),
-		Status: ecs.InstanceActive, AgentConnected: true,
+		Status: ecs.InstanceActive, AgentDisconnectedAt: time.Date(2026, 3, 4, 5, 30, 0, 0, time.UTC),
 		RegisteredResources: []ecs.Resource{
 			{Name: ecs.ResourceCPU, Type: ecs.ResourceTypeInteger, IntegerValue: 2048},
 			{Name: ecs.ResourceMemory, Type: ecs.ResourceTypeInteger, IntegerValue: 3928},
