@@ -74,6 +74,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 		},
 	}
 	a.addTaskOps(svc.Ops)
+	a.addServiceOps(svc.Ops)
 	return a, svc
 }
 
