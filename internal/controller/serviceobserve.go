@@ -96,7 +96,9 @@ func msgStopped(svc string, ids []string) string {
 	return b.String() + "."
 }
 
-func msgSteady(svc string) string { return fmt.Sprintf("(service %s) has reached a steady state.", svc) }
+func msgSteady(svc string) string {
+	return fmt.Sprintf("(service %s) has reached a steady state.", svc)
+}
 
 func msgCompleted(svc, dep string) string {
 	return fmt.Sprintf("(service %s) (deployment %s) deployment completed.", svc, dep)

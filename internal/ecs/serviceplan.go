@@ -48,9 +48,16 @@ type PlanBounds struct {
 // service may always run its desired count).
 func (b PlanBounds) MaxTasks() int { return max(b.Desired*b.MaximumPercent/100, b.Desired) }
 
-// MinHealthy is ceil(D × minimumHealthyPercent / 100).
+// MinHealthy is ceil(D × minimumHealthyPercent / 100), but below
+// MaxTasks: when the rounding leaves no room between them (a desired count
+// of 1 with 150% and 50%), a deployment could neither start nor stop a
+// task, so the scheduler replaces one task at a time.
 func (b PlanBounds) MinHealthy() int {
-	return (b.Desired*b.MinimumHealthyPercent + 99) / 100
+	m := (b.Desired*b.MinimumHealthyPercent + 99) / 100
+	if mx := b.MaxTasks(); m >= mx && mx > 0 {
+		m = mx - 1
+	}
+	return m
 }
 
 // StopOrder is a task to stop and why.
