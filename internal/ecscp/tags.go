@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 )
 
@@ -108,7 +107,7 @@ func (p *Plane) checkTaskOrInstance(ctx context.Context, sc ecs.Scope, kind, res
 		_, err := p.repo.Task(ctx, sc, cluster, id)
 		return err
 	}
-	managed, err := p.repo.IsManaged(ctx, sc, ecsstore.InstanceRef{Cluster: cluster, ID: id})
+	managed, err := p.repo.IsManaged(ctx, sc, ecs.InstanceRef{Cluster: cluster, ID: id})
 	if err == nil && managed {
 		return fault.NotFoundf("resource", "not found")
 	}

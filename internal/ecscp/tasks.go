@@ -70,7 +70,7 @@ func (p *Plane) stopTask(ctx context.Context, sc ecs.Scope, cluster, task, code,
 }
 
 func (p *Plane) instanceExists(ctx context.Context, sc ecs.Scope, arn string) bool {
-	ref, err := ecsstore.ParseInstanceRef(arn, "")
+	ref, err := ecs.ParseInstanceRef(arn, "")
 	if err != nil {
 		return false
 	}
@@ -192,7 +192,7 @@ func (p *Plane) ListTasks(ctx context.Context, sc ecs.Scope, f TaskFilter) ([]st
 	}
 	instanceARN := ""
 	if f.ContainerInstance != "" {
-		ref, err := ecsstore.ParseInstanceRef(f.ContainerInstance, name)
+		ref, err := ecs.ParseInstanceRef(f.ContainerInstance, name)
 		if err != nil {
 			return nil, err
 		}
