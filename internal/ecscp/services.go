@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 )
 
@@ -381,7 +382,9 @@ func mergeDeploymentConfiguration(cur, in ecs.DeploymentConfiguration) ecs.Deplo
 
 // DeleteService makes an ACTIVE service DRAINING (the scheduler stops its
 // tasks, then makes it INACTIVE). It refuses while the desired count is
-// above 0 unless force.
+// above 0 unless force. A DRAINING service is returned as it is (its
+// model declares no ServiceNotActiveException); an INACTIVE one is not
+// found.
 func (p *Plane) DeleteService(ctx context.Context, sc ecs.Scope, cluster, ref string, force bool) (*ecs.Service, error) {
 	cname, err := ecs.ClusterName(cluster)
 	if err != nil {
@@ -395,8 +398,11 @@ func (p *Plane) DeleteService(ctx context.Context, sc ecs.Scope, cluster, ref st
 		return nil, err
 	}
 	s, _, err := p.repo.UpdateService(ctx, sc, cname, name, func(s *ecs.Service) error {
-		if s.Status != ecs.ServiceActive {
-			return serviceNotActive()
+		switch s.Status {
+		case ecs.ServiceDraining:
+			return ecsstore.ErrNoChange // already being deleted: described as it is
+		case ecs.ServiceInactive:
+			return ecsstore.ServiceNotFound()
 		}
 		if s.DesiredCount > 0 && !force {
 			return fault.New(fault.InvalidParameter, "The service cannot be stopped while it is scaled above 0.")
