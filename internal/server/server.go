@@ -17,6 +17,9 @@ import (
 	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/elbapi"
+	"github.com/berth-dev/berth/internal/elbcp"
+	"github.com/berth-dev/berth/internal/elbstore"
 	"github.com/berth-dev/berth/internal/placement"
 	"github.com/berth-dev/berth/internal/registry/peer"
 )
@@ -84,6 +87,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
 		Plane: plane, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
 	})
+	// ELBv2: the control plane over its own records; the API maps the
+	// wire to it.
+	elbPlane := elbcp.New(elbcp.Config{Repo: elbstore.New(st), Logger: log.With("subsystem", "elb"), Ports: bindProbe{}})
+	_, elbSvc := elbapi.New(elbapi.Config{Plane: elbPlane, Logger: log.With("subsystem", "elb"), DefaultAccount: cfg.Account})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		st.Close()
@@ -100,7 +107,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	router := awsproto.NewRouter(awsproto.RouterConfig{
 		Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region,
-	}, ecsSvc, ecrSub.Service)
+	}, ecsSvc, ecrSub.Service, elbSvc)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
