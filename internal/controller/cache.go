@@ -87,7 +87,8 @@ func instanceInfo(in *ecscache.Instance) *InstanceInfo {
 	if !in.Registered() {
 		return nil
 	}
-	return &InstanceInfo{ARN: in.Record.ARN, Scope: in.Scope, Cluster: in.Cluster, ID: in.ID, Connected: in.Record.AgentConnected}
+	return &InstanceInfo{ARN: in.Record.ARN, Scope: in.Scope, Cluster: in.Cluster, ID: in.ID, Connected: in.Record.AgentConnected,
+		DisconnectedAt: in.Record.AgentDisconnectedAt}
 }
 
 func managedInfo(sc ecs.Scope, cluster string, ci *ecs.ContainerInstance) *InstanceInfo {

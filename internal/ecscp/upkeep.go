@@ -42,7 +42,8 @@ func (p *Plane) ContainerInstance(ctx context.Context, sc ecs.Scope, ref ecs.Ins
 // SetAgentConnected records whether an instance's agent is connected,
 // unless skip (called inside the compare-and-swap, so after any write
 // that raced it) says a newer session decided otherwise. A change bumps
-// the instance's version; an unknown or deregistered instance, or an
+// the instance's version; a disconnection records when
+// (AgentDisconnectedAt); an unknown or deregistered instance, or an
 // ARN that names no container instance, is no error (there is nothing to
 // record).
 func (p *Plane) SetAgentConnected(ctx context.Context, instanceARN string, connected bool, skip func() bool) error {
@@ -57,6 +58,10 @@ func (p *Plane) SetAgentConnected(ctx context.Context, instanceARN string, conne
 			return ecsstore.ErrNoChange
 		}
 		ci.AgentConnected = connected
+		ci.AgentDisconnectedAt = time.Time{}
+		if !connected {
+			ci.AgentDisconnectedAt = p.now().UTC()
+		}
 		ci.Version++
 		return nil
 	})

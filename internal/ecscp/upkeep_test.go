@@ -113,14 +113,20 @@ func TestAgentSessionReads(t *testing.T) {
 	if err := plane.SetAgentConnected(ctx, ci.ARN, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := read(); got.AgentConnected || got.Version != v0+1 {
-		t.Fatalf("after disconnect: connected %v version %d; want false, %d", got.AgentConnected, got.Version, v0+1)
+	if got := read(); got.AgentConnected || got.Version != v0+1 || !got.AgentDisconnectedAt.Equal(plane.Now()) {
+		t.Fatalf("after disconnect: connected %v version %d at %v; want false, %d, recorded at %v", got.AgentConnected, got.Version, got.AgentDisconnectedAt, v0+1, plane.Now())
 	}
 	if err := plane.SetAgentConnected(ctx, ci.ARN, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := read(); got.Version != v0+1 {
 		t.Errorf("no change bumped the version to %d", got.Version)
+	}
+	if err := plane.SetAgentConnected(ctx, ci.ARN, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); !got.AgentConnected || !got.AgentDisconnectedAt.IsZero() {
+		t.Fatalf("after reconnect: connected %v, disconnected at %v; want true and no time", got.AgentConnected, got.AgentDisconnectedAt)
 	}
 	for _, arn := range []string{"not-an-arn", sc.ContainerInstanceARN("c", "0123456789abcdef0123456789abcdef")} {
 		if err := plane.SetAgentConnected(ctx, arn, true, nil); err != nil {

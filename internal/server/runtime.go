@@ -96,7 +96,7 @@ func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, kv store.
 	mgr.Add("sessions", hooks)
 	mgr.Add("push", push)
 	mgr.Add("disconnect", controller.NewDisconnect(controller.DisconnectConfig{
-		Source: source, Stopper: lostTaskStopper{plane}, Timeout: s.disconnectTimeout, Logger: clog,
+		Source: source, Stopper: lostTaskStopper{plane}, Timeout: s.disconnectTimeout, Recorded: !sole, Logger: clog,
 	}))
 	mgr.Add("retention", controller.NewRetention(controller.RetentionConfig{
 		Source: source, Deleter: plane, Retention: s.taskRetention, Logger: clog,
