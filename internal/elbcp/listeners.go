@@ -2,6 +2,7 @@ package elbcp
 
 import (
 	"context"
+	"reflect"
 	"sort"
 
 	"github.com/berth-dev/berth/internal/elb"
@@ -87,24 +88,9 @@ func (p *Plane) CreateListener(ctx context.Context, sc elb.Scope, lbARN string, 
 	return out, err
 }
 
-func sameActions(a, b []elb.Action) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := a[i], b[i]
-		if x.Type != y.Type || (x.Forward == nil) != (y.Forward == nil) {
-			return false
-		}
-		if x.Forward != nil {
-			xa, ya := elb.TargetGroupARNs([]elb.Action{x}), elb.TargetGroupARNs([]elb.Action{y})
-			if len(xa) != len(ya) || len(xa) > 0 && xa[0] != ya[0] {
-				return false
-			}
-		}
-	}
-	return true
-}
+// sameActions reports whether two action lists are the same (an
+// identical CreateListener is idempotent, as on AWS).
+func sameActions(a, b []elb.Action) bool { return reflect.DeepEqual(a, b) }
 
 // Listeners returns the listeners of a load balancer, or those named,
 // ordered by port (in the order asked for ARNs).
