@@ -232,3 +232,67 @@ func checkTasks(t *testing.T, c *ecs.Client, d *docker.Driver, cluster string, a
 		}
 	}
 }
+
+// TestFailoverKeepsTheDisconnectCount: the agent-disconnect timeout of an
+// agent that left counts from its recorded disconnection, not from when a
+// new leader took over. The agent (connected to B) is killed, the leader A
+// is killed most of a timeout later, and the task is stopped by the new
+// leader one timeout after the agent left, long before a timeout after
+// the takeover.
+func TestFailoverKeepsTheDisconnectCount(t *testing.T) {
+	d := dockertest.New(t)
+	image := dockertest.Busybox(t, d)
+	ec := newEtcdCluster(t)
+	ctx := t.Context()
+	const timeout = 20 * time.Second
+	flags := []string{"--agent-disconnect-timeout", timeout.String()}
+	a := ec.start(flags...)
+	if l, _ := ec.waitLeader(nil, 30*time.Second); l != a {
+		t.Fatal("the first server does not lead")
+	}
+	b := ec.start(flags...)
+	cb := ecsClient(b.URL)
+	cluster := fmt.Sprintf("failover-%d", time.Now().UnixNano()%1e9)
+	if _, err := cb.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cb.RegisterTaskDefinition(ctx, ec2Definition(image)); err != nil {
+		t.Fatal(err)
+	}
+	agent := startAgent(t, b.URL, cluster, t.TempDir(), nil)
+	logs := func() string { return "agent:\n" + agent.log.String() + "\nA:\n" + a.log.String() + "\nB:\n" + b.log.String() }
+	waitInstance(t, cb, cluster, true, logs)
+	out, err := cb.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String("sleeper"), LaunchType: types.LaunchTypeEc2})
+	if err != nil || len(out.Tasks) != 1 {
+		t.Fatalf("RunTask: %+v %v", out, err)
+	}
+	arn := aws.ToString(out.Tasks[0].TaskArn)
+	t.Cleanup(func() { cleanupTask(d, arn) })
+	waitStatus(t, cb, cluster, arn, "RUNNING", logs)
+
+	agent.kill()
+	left := time.Now()
+	waitInstance(t, cb, cluster, false, logs)
+	// Most of the timeout later, the leader dies.
+	time.Sleep(time.Until(left.Add(timeout * 3 / 4))) // the failover must come late in the count
+	a.kill()
+	next, took := ec.waitLeader(a, 30*time.Second)
+	if next != b {
+		t.Fatalf("leader after A: %v", next)
+	}
+	tk := waitStatus(t, cb, cluster, arn, "STOPPED", logs)
+	stopped := aws.ToTime(tk.StoppedAt)
+	t.Logf("agent left, leader killed %v later, B led %v later, task stopped %v after the agent left",
+		(timeout * 3 / 4), took.Sub(left).Round(time.Millisecond), stopped.Sub(left).Round(time.Millisecond))
+	if got := aws.ToString(tk.StoppedReason); !strings.Contains(got, "disconnected") {
+		t.Fatalf("stopped for %q", got)
+	}
+	if stopped.Before(left.Add(timeout - time.Second)) {
+		t.Fatalf("stopped %v after the agent left, before the timeout %v", stopped.Sub(left), timeout)
+	}
+	// A restarted count would stop it a whole timeout after the takeover.
+	if !stopped.Before(took.Add(timeout - 2*time.Second)) {
+		t.Fatalf("stopped %v after the new leader took over: the count restarted (agent left %v before the takeover)\n%s",
+			stopped.Sub(took), took.Sub(left), logs())
+	}
+}

@@ -187,6 +187,7 @@ environment variables, and these flags:
 	str("agent-disconnect-timeout", &cfg.AgentDisconnectTimeout, "stop a container instance's tasks when its agent stays disconnected this long, a Go `duration` (env BERTH_AGENT_DISCONNECT_TIMEOUT; default 3m)")
 	str("task-retention", &cfg.TaskRetention, "how long STOPPED tasks stay visible, a Go `duration` (env BERTH_TASK_RETENTION; default 1h)")
 	str("store", &cfg.Store, "state `store`: bolt (embedded file), embedded-etcd (single-node etcd in the data dir) or etcd://host:port[,host:port...][/namespace] (env BERTH_STORE; default bolt)")
+	str("advertise-addr", &cfg.AdvertiseAddr, "`host:port` at which the other servers sharing an etcd store reach this one, to fetch image blobs (env BERTH_ADVERTISE_ADDR; default: the listen address, an unspecified host replaced by the hostname)")
 	str("log-level", &cfg.LogLevel, "debug, info, warn or error (env BERTH_LOG_LEVEL; default info)")
 	str("log-format", &cfg.LogFormat, "text or json (env BERTH_LOG_FORMAT; default text)")
 	strict := fs.Bool("strict-auth", false, "refuse unknown access keys and unsigned requests (env BERTH_STRICT_AUTH)")

@@ -8,7 +8,6 @@ import (
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecscache"
-	"github.com/berth-dev/berth/internal/ecsstore"
 )
 
 // CacheSource is the controllers' Source over the shared state cache
@@ -88,7 +87,8 @@ func instanceInfo(in *ecscache.Instance) *InstanceInfo {
 	if !in.Registered() {
 		return nil
 	}
-	return &InstanceInfo{ARN: in.Record.ARN, Scope: in.Scope, Cluster: in.Cluster, ID: in.ID, Connected: in.Record.AgentConnected}
+	return &InstanceInfo{ARN: in.Record.ARN, Scope: in.Scope, Cluster: in.Cluster, ID: in.ID, Connected: in.Record.AgentConnected,
+		DisconnectedAt: in.Record.AgentDisconnectedAt}
 }
 
 func managedInfo(sc ecs.Scope, cluster string, ci *ecs.ContainerInstance) *InstanceInfo {
@@ -225,7 +225,7 @@ func (s *CacheSource) InstanceTasks(arn string) []TaskInfo {
 // Instance implements View (managed instances included).
 func (s *CacheSource) Instance(arn string) (InstanceInfo, bool) {
 	p, ok := ecs.ParseARN(arn)
-	ref, err := ecsstore.ParseInstanceRef(arn, "")
+	ref, err := ecs.ParseInstanceRef(arn, "")
 	if !ok || err != nil {
 		return InstanceInfo{}, false
 	}
@@ -300,26 +300,58 @@ func (s *CacheSource) Clusters() []ClusterInfo {
 	return out
 }
 
+// TaskDefinitions reads task definitions (ecscp.Plane implements it).
+type TaskDefinitions interface {
+	// LookupTaskDefinition returns a task definition by reference (here
+	// always an ARN).
+	LookupTaskDefinition(ctx context.Context, sc ecs.Scope, ref string) (*ecs.TaskDefinition, error)
+}
+
 // cacheLoader is a TaskLoader: the task from the cache, its definition
-// through defs.
+// through defs, remembered by ARN (a revision never changes what it runs).
 type cacheLoader struct {
 	cache *ecscache.Cache
-	defs  *RepoBackend
+	defs  TaskDefinitions
+
+	mu   sync.Mutex
+	seen map[string]*ecs.TaskDefinition // by ARN
 }
 
 // Loader returns a TaskLoader that reads tasks from the cache and their
-// definitions through b (cached: a revision never changes).
-func (s *CacheSource) Loader(b *RepoBackend) TaskLoader { return cacheLoader{s.cache, b} }
+// definitions through defs.
+func (s *CacheSource) Loader(defs TaskDefinitions) TaskLoader {
+	return &cacheLoader{cache: s.cache, defs: defs}
+}
 
 // LoadTask implements TaskLoader.
-func (l cacheLoader) LoadTask(ctx context.Context, ti TaskInfo) (*ecs.Task, *ecs.TaskDefinition, error) {
+func (l *cacheLoader) LoadTask(ctx context.Context, ti TaskInfo) (*ecs.Task, *ecs.TaskDefinition, error) {
 	t, ok := l.cache.Task(ti.Scope, ti.Cluster, ti.ID)
 	if !ok {
 		return nil, nil, nil
 	}
-	td, err := l.defs.Definition(ctx, ti.Scope, t.TaskDefinitionARN)
+	td, err := l.definition(ctx, ti.Scope, t.TaskDefinitionARN)
 	if err != nil {
 		return nil, nil, err
 	}
 	return t, td, nil
+}
+
+func (l *cacheLoader) definition(ctx context.Context, sc ecs.Scope, arn string) (*ecs.TaskDefinition, error) {
+	l.mu.Lock()
+	td := l.seen[arn]
+	l.mu.Unlock()
+	if td != nil {
+		return td, nil
+	}
+	td, err := l.defs.LookupTaskDefinition(ctx, sc, arn)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	if l.seen == nil || len(l.seen) > 10_000 {
+		l.seen = map[string]*ecs.TaskDefinition{}
+	}
+	l.seen[arn] = td
+	l.mu.Unlock()
+	return td, nil
 }

@@ -32,15 +32,24 @@ type DisconnectConfig struct {
 	// Timeout is how long an agent may stay away before its instance's
 	// tasks are stopped (DefaultDisconnectTimeout if zero).
 	Timeout time.Duration
+	// Recorded: a new leadership term counts each away agent's timeout
+	// from the disconnection the store recorded (InstanceInfo.
+	// DisconnectedAt), not from the start of the term. Set it where
+	// servers share a store: another server may have led, and served the
+	// agents, while this one did not. A server alone on its store leaves
+	// it unset: the agents were away because it was down, so each gets
+	// the full timeout from its start.
+	Recorded bool
 	Logger  *slog.Logger
 }
 
 // Disconnect stops the tasks of an instance whose agent stayed away
-// longer than the timeout (key: instance ARN). An instance is away from
-// the moment this server sees it disconnected (or, for one already
-// disconnected, from when this server starts leading): a new leader gives
-// every agent the full timeout. It is leader-only: the decision is
-// cluster-wide and must be taken once.
+// longer than the timeout (key: instance ARN). With DisconnectConfig.
+// Recorded (several servers) an instance is away from the disconnection
+// the store recorded, so a failover does not restart the count;
+// otherwise from when this server saw it disconnected, or, for one
+// already away, from the start of this server's term. It is
+// leader-only: the decision is cluster-wide and must be taken once.
 type Disconnect struct {
 	cfg  DisconnectConfig
 	loop loop
@@ -83,10 +92,15 @@ func (d *Disconnect) onInstance(old, cur *InstanceInfo) {
 		delete(d.awaySince, cur.ARN)
 		d.mu.Unlock()
 	case old == nil || old.Connected:
+		now := time.Now()
+		since := now
+		if d.cfg.Recorded {
+			since = awayFrom(cur.DisconnectedAt, now)
+		}
 		d.mu.Lock()
-		d.awaySince[cur.ARN] = time.Now()
+		d.awaySince[cur.ARN] = since
 		d.mu.Unlock()
-		d.loop.addAfter(cur.ARN, d.cfg.Timeout)
+		d.loop.addAfter(cur.ARN, max(0, since.Add(d.cfg.Timeout).Sub(now)))
 	}
 }
 
@@ -108,15 +122,29 @@ func (d *Disconnect) Run(ctx context.Context) error {
 			if inst.Connected {
 				continue
 			}
-			// A new term gives every away agent the full timeout: what
-			// was seen before (or by another leader) is not trusted.
+			// Several servers: the count goes on from the recorded
+			// disconnection. One server: it was down, so every away
+			// agent gets the full timeout.
+			since := now
+			if d.cfg.Recorded {
+				since = awayFrom(inst.DisconnectedAt, now)
+			}
 			d.mu.Lock()
-			d.awaySince[inst.ARN] = now
+			d.awaySince[inst.ARN] = since
 			d.mu.Unlock()
 			add(inst.ARN)
 		}
 	})
 	return nil
+}
+
+// awayFrom is when an agent disconnected: the recorded time, unless it is
+// unrecorded or later than now (another server's clock ahead of ours).
+func awayFrom(recorded, now time.Time) time.Time {
+	if recorded.IsZero() || recorded.After(now) {
+		return now
+	}
+	return recorded
 }
 
 // disconnectDecision decides for one instance: how long to wait before

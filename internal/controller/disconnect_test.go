@@ -58,8 +58,12 @@ type disconnectRig struct {
 }
 
 func newDisconnectRig(t *testing.T, timeout time.Duration) (*disconnectRig, func()) {
+	return newDisconnectRigRecorded(t, timeout, false)
+}
+
+func newDisconnectRigRecorded(t *testing.T, timeout time.Duration, recorded bool) (*disconnectRig, func()) {
 	r := &disconnectRig{src: newFakeSource(), stopped: map[string]time.Time{}}
-	d := NewDisconnect(DisconnectConfig{Source: r.src, Timeout: timeout, Stopper: stopperFunc(func(_ context.Context, ti TaskInfo, reason string, now time.Time) error {
+	d := NewDisconnect(DisconnectConfig{Source: r.src, Timeout: timeout, Recorded: recorded, Stopper: stopperFunc(func(_ context.Context, ti TaskInfo, reason string, now time.Time) error {
 		if reason != StopReasonAgentDisconnected {
 			t.Errorf("stopped with reason %q", reason)
 		}
@@ -165,6 +169,64 @@ func TestDisconnectTaskPlacedWhileAway(t *testing.T) {
 		synctest.Wait()
 		if _, ok := r.stops()["late"]; !ok {
 			t.Fatalf("a task placed on a long-gone instance was left: %v", r.stops())
+		}
+	})
+}
+
+// TestDisconnectNewLeaderCountsFromTheRecord: with several servers
+// (Recorded), a leader that takes over counts an away agent's timeout
+// from the disconnection the store recorded, not from its own start; a
+// recorded time ahead of this server's clock counts from now.
+func TestDisconnectNewLeaderCountsFromTheRecord(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, start := newDisconnectRigRecorded(t, time.Minute, true)
+		left := time.Now()
+		r.src.putInstance(InstanceInfo{ARN: instARN, Connected: false, DisconnectedAt: left})
+		r.src.putTask(task("t1", ecs.TaskRunning, ecs.TaskRunning))
+		const ahead = "arn:aws:ecs:us-east-1:000000000000:container-instance/c1/ahead"
+		r.src.putInstance(InstanceInfo{ARN: ahead, Connected: false, DisconnectedAt: left.Add(time.Hour)})
+		t2 := task("t2", ecs.TaskRunning, ecs.TaskRunning)
+		t2.Instance = ahead
+		r.src.putTask(t2)
+		time.Sleep(40 * time.Second) // the old leader dies; this one takes over
+		start()
+		time.Sleep(19 * time.Second)
+		synctest.Wait()
+		if len(r.stops()) != 0 {
+			t.Fatalf("stopped %v before the recorded disconnection's timeout", r.stops())
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if at, ok := r.stops()["t1"]; !ok || at.Sub(left) != time.Minute {
+			t.Fatalf("stops %v; want t1 stopped one timeout after the recorded disconnection", r.stops())
+		}
+		if _, ok := r.stops()["t2"]; ok {
+			t.Fatal("a disconnection recorded in the future was counted from then")
+		}
+		time.Sleep(40 * time.Second)
+		synctest.Wait()
+		if _, ok := r.stops()["t2"]; !ok {
+			t.Fatalf("stops %v; want t2 stopped one timeout after this leader started", r.stops())
+		}
+	})
+}
+
+// TestDisconnectRecordedWhileLeading: a disconnection seen while leading
+// also counts from the recorded time (written by the server that held the
+// session, perhaps a moment before this one's cache saw it).
+func TestDisconnectRecordedWhileLeading(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, start := newDisconnectRigRecorded(t, time.Minute, true)
+		r.src.putInstance(InstanceInfo{ARN: instARN, Connected: true})
+		r.src.putTask(task("t1", ecs.TaskRunning, ecs.TaskRunning))
+		start()
+		left := time.Now()
+		time.Sleep(30 * time.Second)
+		r.src.putInstance(InstanceInfo{ARN: instARN, Connected: false, DisconnectedAt: left})
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		if at, ok := r.stops()["t1"]; !ok || at.Sub(left) != time.Minute {
+			t.Fatalf("stops %v; want t1 stopped one timeout after the recorded disconnection", r.stops())
 		}
 	})
 }

@@ -50,10 +50,13 @@
 // (internal/ecscache), so the controllers keep no copy of the state and
 // run no watch of their own. They write
 // through small interfaces (TaskLoader, TaskStopper, TaskDeleter,
-// TokenStore, InstanceStore, Fleet, Sessions): the server implements
-// TaskStopper over the control plane (ecscp.Plane.StopLostTask), and
-// RepoBackend and HubSessions the others over ecsstore and the ACS hub;
-// the unit tests use hand-written fakes and testing/synctest's fake clock.
+// TokenStore, InstanceStore, TaskDefinitions, Fleet, Sessions), in the
+// control plane's terms: ecscp.Plane implements TaskDeleter, TokenStore,
+// InstanceStore and TaskDefinitions itself, the server TaskStopper over
+// ecscp.Plane.StopLostTask and Fleet over its managed agents, and
+// HubSessions Sessions over the ACS hub. No controller touches the store's
+// ECS records (internal/ecsstore). The unit tests use hand-written fakes
+// and testing/synctest's fake clock.
 //
 // After a restart of a sole server no agent is connected: SessionHooks
 // marks the instances the store says are connected as disconnected, and

@@ -262,13 +262,15 @@ func (f stopperFunc) StopAway(ctx context.Context, t TaskInfo, reason string, no
 	return f(ctx, t, reason, now)
 }
 
-type deleterFunc func(ctx context.Context, t TaskInfo) error
+type deleterFunc func(ctx context.Context, sc ecs.Scope, cluster, id string) error
 
-func (f deleterFunc) DeleteTask(ctx context.Context, t TaskInfo) error { return f(ctx, t) }
+func (f deleterFunc) ExpireTask(ctx context.Context, sc ecs.Scope, cluster, id string) error {
+	return f(ctx, sc, cluster, id)
+}
 
 type tokensFunc func(ctx context.Context, sc ecs.Scope, cluster string, cutoff time.Time) error
 
-func (f tokensFunc) DeleteRunTokens(ctx context.Context, sc ecs.Scope, cluster string, cutoff time.Time) error {
+func (f tokensFunc) ForgetRunTokens(ctx context.Context, sc ecs.Scope, cluster string, cutoff time.Time) error {
 	return f(ctx, sc, cluster, cutoff)
 }
 

@@ -4,11 +4,16 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/berth-dev/berth/internal/ecs"
 )
 
-// TaskDeleter deletes STOPPED tasks.
+// TaskDeleter deletes STOPPED tasks whose retention has passed
+// (ecscp.Plane implements it).
 type TaskDeleter interface {
-	DeleteTask(ctx context.Context, t TaskInfo) error
+	// ExpireTask deletes a task if it is STOPPED (a task gone already is
+	// no error).
+	ExpireTask(ctx context.Context, sc ecs.Scope, cluster, id string) error
 }
 
 // RetentionConfig configures the retention reconciler.
@@ -90,5 +95,5 @@ func (r *Retention) Reconcile(ctx context.Context, key string) (time.Duration, e
 	case wait > 0:
 		return wait, nil
 	}
-	return 0, r.cfg.Deleter.DeleteTask(ctx, t)
+	return 0, r.cfg.Deleter.ExpireTask(ctx, t.Scope, t.Cluster, t.ID)
 }

@@ -38,11 +38,14 @@ func TestRetentionDeletesStoppedTasksWhenDue(t *testing.T) {
 		src := newFakeSource()
 		var mu sync.Mutex
 		deleted := map[string]time.Time{}
-		r := NewRetention(RetentionConfig{Source: src, Retention: time.Hour, Deleter: deleterFunc(func(_ context.Context, ti TaskInfo) error {
+		r := NewRetention(RetentionConfig{Source: src, Retention: time.Hour, Deleter: deleterFunc(func(_ context.Context, sc ecs.Scope, cluster, id string) error {
+			if sc != scope || cluster != "c1" {
+				t.Errorf("deleted task %s of %v cluster %s; want cluster c1 of %v", id, sc, cluster, scope)
+			}
 			mu.Lock()
-			deleted[ti.ID] = time.Now()
+			deleted[id] = time.Now()
 			mu.Unlock()
-			src.deleteTask(ti.Key)
+			src.deleteTask(task(id, ecs.TaskStopped, ecs.TaskStopped).Key)
 			return nil
 		})})
 		// Stopped before this server leads, 30 minutes ago.

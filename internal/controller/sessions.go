@@ -8,14 +8,17 @@ import (
 
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 )
 
-// InstanceStore is what the session hooks read and write of instances.
+// InstanceStore is what the session hooks read and write of clusters and
+// instances (ecscp.Plane implements it).
 type InstanceStore interface {
-	ActiveCluster(ctx context.Context, sc ecs.Scope, name string) error
-	InstanceRegistered(ctx context.Context, sc ecs.Scope, ref ecsstore.InstanceRef) error
+	// ActiveCluster returns an ACTIVE cluster, or a NotFound fault.
+	ActiveCluster(ctx context.Context, sc ecs.Scope, name string) (*ecs.Cluster, error)
+	// ContainerInstance returns a registered instance, or a NotFound
+	// fault.
+	ContainerInstance(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef) (*ecs.ContainerInstance, error)
 	// SetAgentConnected records agentConnected unless skip (called inside
 	// the compare-and-swap) says a newer session decided otherwise.
 	SetAgentConnected(ctx context.Context, arn string, connected bool, skip func() bool) error
@@ -135,7 +138,7 @@ func (h *SessionHooks) reconcile(_ context.Context, arn string) (time.Duration, 
 
 // Connect validates a new session and marks its instance connected.
 func (h *SessionHooks) Connect(ctx context.Context, s *acs.Session) error {
-	ref, err := ecsstore.ParseInstanceRef(s.InstanceARN, "")
+	ref, err := ecs.ParseInstanceRef(s.InstanceARN, "")
 	p, ok := ecs.ParseARN(s.InstanceARN)
 	if err != nil || !ok || ref.Cluster == "" {
 		return &acs.RefusedError{Type: acs.TypeInvalidInstance, Message: "Invalid container instance ARN " + s.InstanceARN}
@@ -147,10 +150,10 @@ func (h *SessionHooks) Connect(ctx context.Context, s *acs.Session) error {
 	if s.ClusterARN != sc.ClusterARN(ref.Cluster) && s.ClusterARN != ref.Cluster {
 		return &acs.RefusedError{Type: acs.TypeInvalidCluster, Message: "The container instance is not in cluster " + s.ClusterARN}
 	}
-	if err := h.cfg.Instances.ActiveCluster(ctx, sc, ref.Cluster); err != nil {
+	if _, err := h.cfg.Instances.ActiveCluster(ctx, sc, ref.Cluster); err != nil {
 		return &acs.RefusedError{Type: acs.TypeInvalidCluster, Message: "Cluster " + ref.Cluster + " is not ACTIVE."}
 	}
-	if err := h.cfg.Instances.InstanceRegistered(ctx, sc, ref); err != nil {
+	if _, err := h.cfg.Instances.ContainerInstance(ctx, sc, ref); err != nil {
 		if fault.Is(err, fault.NotFound) {
 			return &acs.RefusedError{Type: acs.TypeInactiveInstance, Message: "The container instance " + s.InstanceARN + " is not registered (deregistered or unknown); register again."}
 		}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/berth-dev/berth/internal/acs"
 	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 )
 
@@ -28,9 +27,11 @@ func (f *fakeInstances) isConnected(arn string) bool {
 	return f.connected[arn]
 }
 
-func (f *fakeInstances) ActiveCluster(context.Context, ecs.Scope, string) error { return f.activeErr }
-func (f *fakeInstances) InstanceRegistered(context.Context, ecs.Scope, ecsstore.InstanceRef) error {
-	return f.registeredErr
+func (f *fakeInstances) ActiveCluster(context.Context, ecs.Scope, string) (*ecs.Cluster, error) {
+	return &ecs.Cluster{}, f.activeErr
+}
+func (f *fakeInstances) ContainerInstance(context.Context, ecs.Scope, ecs.InstanceRef) (*ecs.ContainerInstance, error) {
+	return &ecs.ContainerInstance{}, f.registeredErr
 }
 func (f *fakeInstances) SetAgentConnected(_ context.Context, arn string, connected bool, skip func() bool) error {
 	if skip != nil && skip() {

@@ -33,6 +33,9 @@ type InstanceInfo struct {
 	Cluster   string
 	ID        string
 	Connected bool // agentConnected as stored
+	// DisconnectedAt is when the store recorded the agent's
+	// disconnection (zero if connected or unknown).
+	DisconnectedAt time.Time
 	Managed   bool // the cluster's hidden managed (Fargate) capacity instance
 }
 

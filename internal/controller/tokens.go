@@ -15,9 +15,11 @@ const RunTokenTTL = time.Hour
 // forgotten.
 const DefaultTokenSweepInterval = 10 * time.Minute
 
-// TokenStore forgets RunTask client tokens.
+// TokenStore forgets RunTask client tokens (ecscp.Plane implements it).
 type TokenStore interface {
-	DeleteRunTokens(ctx context.Context, sc ecs.Scope, cluster string, cutoff time.Time) error
+	// ForgetRunTokens forgets a cluster's tokens recorded before the
+	// cutoff.
+	ForgetRunTokens(ctx context.Context, sc ecs.Scope, cluster string, before time.Time) error
 }
 
 // TokenSweepConfig configures the token sweep.
@@ -73,7 +75,7 @@ func (s *TokenSweep) Sweep(ctx context.Context) {
 		if !c.Active {
 			continue
 		}
-		if err := s.cfg.Tokens.DeleteRunTokens(ctx, c.Scope, c.Name, cutoff); err != nil && ctx.Err() == nil {
+		if err := s.cfg.Tokens.ForgetRunTokens(ctx, c.Scope, c.Name, cutoff); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Warn("cannot forget old run tokens", "cluster", c.Name, "error", err)
 		}
 	}

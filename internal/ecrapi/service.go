@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -12,6 +13,8 @@ import (
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecr"
 	"github.com/berth-dev/berth/internal/registry"
+	"github.com/berth-dev/berth/internal/registry/blobstore"
+	"github.com/berth-dev/berth/internal/registry/digest"
 	"github.com/berth-dev/berth/internal/store"
 )
 
@@ -63,8 +66,12 @@ type Config struct {
 	GCGracePeriod time.Duration
 	// AutoCreateRepositories is passed to the registries.
 	AutoCreateRepositories bool
-	Logger                 *slog.Logger
-	Now                    func() time.Time
+	// FetchBlob, when set, fetches a blob of an account and region that
+	// the store records but this server's BlobRoot lacks (from the other
+	// servers sharing the store; registry.Config.FetchBlob).
+	FetchBlob func(ctx context.Context, account, region string, d digest.Digest) (io.ReadCloser, error)
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // scope is one account and region: one registry.
@@ -202,6 +209,7 @@ func (a *API) registry(sc scope) (*registry.Registry, error) {
 		Authorizer:             a.authorizer(sc),
 		AutoCreateRepositories: a.cfg.AutoCreateRepositories,
 		GCGracePeriod:          a.cfg.GCGracePeriod,
+		FetchBlob:              a.fetchBlob(sc),
 		// A push may make a lifecycle policy expire something.
 		OnManifestPut: func(string, registry.PutManifestResult) { a.Trigger() },
 		Now:           a.cfg.Now,
@@ -211,6 +219,26 @@ func (a *API) registry(sc scope) (*registry.Registry, error) {
 	}
 	a.regs[sc] = r
 	return r, nil
+}
+
+func (a *API) fetchBlob(sc scope) func(context.Context, digest.Digest) (io.ReadCloser, error) {
+	if a.cfg.FetchBlob == nil {
+		return nil
+	}
+	return func(ctx context.Context, d digest.Digest) (io.ReadCloser, error) {
+		return a.cfg.FetchBlob(ctx, sc.Account, sc.Region, d)
+	}
+}
+
+// OpenLocalBlob opens this server's own copy of a blob of an account and
+// region, never fetching it (what the peer servers are served). A blob
+// this server lacks is blobstore.ErrNotFound.
+func (a *API) OpenLocalBlob(account, region string, d digest.Digest) (io.ReadSeekCloser, error) {
+	r, err := a.registry(scope{account, region})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", blobstore.ErrNotFound, err)
+	}
+	return r.OpenLocalBlob(d)
 }
 
 // Close releases the registries.

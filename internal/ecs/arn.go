@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/berth-dev/berth/internal/fault"
 )
 
 // Scope is the account and region a resource lives in.
@@ -85,4 +87,47 @@ func ParseTaskDefinitionRef(ref string) (TaskDefinitionRef, error) {
 		return TaskDefinitionRef{}, clientErr("Invalid revision number. Number: %s", revStr)
 	}
 	return TaskDefinitionRef{Family: fam, Revision: rev}, nil
+}
+
+// InstanceRef is a container instance reference resolved to its cluster and
+// ID.
+type InstanceRef struct {
+	Cluster string
+	ID      string
+}
+
+// ParseInstanceRef resolves a container instance ARN or ID; a bare ID
+// belongs to defaultCluster.
+func ParseInstanceRef(ref, defaultCluster string) (InstanceRef, error) {
+	if !strings.HasPrefix(ref, "arn:") {
+		if ref == "" || strings.Contains(ref, "/") {
+			return InstanceRef{}, fault.New(fault.InvalidParameter, "Invalid container instance identifier %q.", ref)
+		}
+		return InstanceRef{Cluster: defaultCluster, ID: ref}, nil
+	}
+	p, ok := ParseARN(ref)
+	rest, isCI := strings.CutPrefix(p.Resource, "container-instance/")
+	if !ok || p.Service != "ecs" || !isCI {
+		return InstanceRef{}, fault.New(fault.InvalidParameter, "Invalid container instance ARN %q.", ref)
+	}
+	cluster, id, hasCluster := strings.Cut(rest, "/")
+	if !hasCluster {
+		// Short ARN format: container-instance/<id>.
+		return InstanceRef{Cluster: defaultCluster, ID: cluster}, nil
+	}
+	return InstanceRef{Cluster: cluster, ID: id}, nil
+}
+
+// SplitTaskARN returns the cluster and ID of a long-format task ARN.
+func SplitTaskARN(arn string) (cluster, id string, ok bool) {
+	p, isARN := ParseARN(arn)
+	if !isARN {
+		return "", "", false
+	}
+	kind, rest, _ := strings.Cut(p.Resource, "/")
+	if kind != "task" {
+		return "", "", false
+	}
+	cluster, id, ok = strings.Cut(rest, "/")
+	return cluster, id, ok && cluster != "" && id != ""
 }

@@ -75,6 +75,10 @@ type ContainerInstance struct {
 	Status               string      `json:"status"`
 	StatusReason         string      `json:"statusReason,omitempty"`
 	AgentConnected       bool        `json:"agentConnected"`
+	// AgentDisconnectedAt is when agentConnected last became false (zero
+	// while connected): the disconnect timeout counts from it, whichever
+	// server leads (not an ECS field; never on the wire).
+	AgentDisconnectedAt time.Time `json:"agentDisconnectedAt,omitzero"`
 	AgentUpdateStatus    string      `json:"agentUpdateStatus,omitempty"`
 	RegisteredResources  []Resource  `json:"registeredResources"`
 	RemainingResources   []Resource  `json:"remainingResources"`

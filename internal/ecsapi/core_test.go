@@ -41,6 +41,6 @@ func startCore(tb testing.TB, st store.Store, capacity ecscp.ManagedCapacity) co
 
 // newAPI returns an API over a started core.
 func newAPI(c core) *API {
-	a, _ := New(Config{Plane: c.plane, Repo: c.repo, DefaultAccount: "123456789012"})
+	a, _ := New(Config{Plane: c.plane, DefaultAccount: "123456789012"})
 	return a
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecscp"
-	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/placement"
 	"github.com/berth-dev/berth/internal/store/bolt"
@@ -105,7 +104,7 @@ func TestConcurrentRunTaskBatching(t *testing.T) {
 	for _, task := range tasks {
 		perInstance[task.ContainerInstanceARN]++
 	}
-	instances, err := pb.api.repo.Instances(ctx, sc, "bench")
+	instances, err := pb.core.repo.Instances(ctx, sc, "bench")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,9 +202,9 @@ func TestConcurrentRunTaskNeverOvercommits(t *testing.T) {
 			arn := running[k]
 			running = slices.Delete(running, k, k+1)
 			mu.Unlock()
-			_, id, _ := ecsstore.SplitTaskARN(arn)
+			_, id, _ := ecs.SplitTaskARN(arn)
 			now := time.Now()
-			if _, err := pb.api.repo.UpdateTask(ctx, sc, "bench", id, func(task *ecs.Task) error {
+			if _, err := pb.core.repo.UpdateTask(ctx, sc, "bench", id, func(task *ecs.Task) error {
 				task.RequestStop("", "test", now)
 				return task.Advance(ecs.TaskStopped, now)
 			}, pb.core.plane.TaskResources); err != nil {
@@ -218,7 +217,7 @@ func TestConcurrentRunTaskNeverOvercommits(t *testing.T) {
 	// often than agents do, but not so often that placements never get
 	// through): placements that charged the instance meanwhile lose their
 	// compares.
-	instances, err := pb.api.repo.Instances(ctx, sc, "bench")
+	instances, err := pb.core.repo.Instances(ctx, sc, "bench")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,8 +231,8 @@ func TestConcurrentRunTaskNeverOvercommits(t *testing.T) {
 			default:
 			}
 			time.Sleep(2 * time.Millisecond)
-			ref := ecsstore.InstanceRef{Cluster: "bench", ID: instances[n%len(instances)].ID}
-			if _, err := pb.api.repo.UpdateInstance(ctx, sc, ref, func(ci *ecs.ContainerInstance) error {
+			ref := ecs.InstanceRef{Cluster: "bench", ID: instances[n%len(instances)].ID}
+			if _, err := pb.core.repo.UpdateInstance(ctx, sc, ref, func(ci *ecs.ContainerInstance) error {
 				return ci.PutAttributes([]ecs.Attribute{{Name: "flip", Value: strconv.Itoa(n)}})
 			}); err != nil {
 				t.Error(err)
@@ -279,11 +278,11 @@ func TestConcurrentRunTaskNeverOvercommits(t *testing.T) {
 			t.Errorf("RunTask returned %s, which is not stored", arn)
 		}
 	}
-	groups, err := pb.api.repo.InstanceGroups(ctx, sc, "bench")
+	groups, err := pb.core.repo.InstanceGroups(ctx, sc, "bench")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if instances, err = pb.api.repo.Instances(ctx, sc, "bench"); err != nil {
+	if instances, err = pb.core.repo.Instances(ctx, sc, "bench"); err != nil {
 		t.Fatal(err)
 	}
 	for _, ci := range instances {
@@ -372,7 +371,7 @@ func TestConcurrentFargateRunTaskFillsCapacity(t *testing.T) {
 		t.Fatalf("%d tasks placed and %d refused, want %d placed of %d", placed.Load(), refused.Load(), expected, callsN*perCall)
 	}
 	sc := a.scope(call)
-	ci, err := a.repo.ManagedInstance(ctx, sc, "f")
+	ci, err := c.repo.ManagedInstance(ctx, sc, "f")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecscp"
-	"github.com/berth-dev/berth/internal/ecsstore"
 )
 
 // TargetPrefix is the X-Amz-Target prefix of the ECS API.
@@ -17,10 +16,7 @@ const TargetPrefix = "AmazonEC2ContainerServiceV20141113"
 // Config configures the ECS API.
 type Config struct {
 	// Plane is the control plane every operation calls.
-	Plane *ecscp.Plane
-	// Repo is the store the Plane writes; no handler uses it any more
-	// (the package's tests and benchmarks read state through it).
-	Repo           *ecsstore.Repo
+	Plane          *ecscp.Plane
 	Logger         *slog.Logger
 	Now            func() time.Time
 	DefaultAccount string
@@ -29,7 +25,6 @@ type Config struct {
 // API holds the ECS handlers.
 type API struct {
 	plane          *ecscp.Plane
-	repo           *ecsstore.Repo
 	log            *slog.Logger
 	now            func() time.Time
 	defaultAccount string
@@ -43,7 +38,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &API{plane: cfg.Plane, repo: cfg.Repo, log: cfg.Logger, now: cfg.Now, defaultAccount: cfg.DefaultAccount}
+	a := &API{plane: cfg.Plane, log: cfg.Logger, now: cfg.Now, defaultAccount: cfg.DefaultAccount}
 	svc := &awsproto.Service{
 		SigningName:  "ecs",
 		Protocol:     awsproto.JSON11,
@@ -74,6 +69,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 		},
 	}
 	a.addTaskOps(svc.Ops)
+	a.addServiceOps(svc.Ops)
 	return a, svc
 }
 

@@ -77,7 +77,7 @@ func placeTask(t *testing.T, r *ecsstore.Repo, cluster, id string) *ecs.Task {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := ecsstore.InstanceRef{Cluster: cluster, ID: "i1"}
+	ref := ecs.InstanceRef{Cluster: cluster, ID: "i1"}
 	ci, err := r.Instance(ctx, sc, ref)
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +315,7 @@ func TestHandlers(t *testing.T) {
 	if err := r.DeleteTask(ctx, sc, "c", "t1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.DeregisterInstance(ctx, sc, ecsstore.InstanceRef{Cluster: "c", ID: "i1"}, func(*ecs.ContainerInstance) error { return nil }); err != nil {
+	if _, err := r.DeregisterInstance(ctx, sc, ecs.InstanceRef{Cluster: "c", ID: "i1"}, func(*ecs.ContainerInstance) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	rc.revc = make(chan int64, 16)

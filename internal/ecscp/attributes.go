@@ -41,7 +41,7 @@ func (p *Plane) UpdateContainerInstancesState(ctx context.Context, sc ecs.Scope,
 	var out []*ecs.ContainerInstance
 	var failures []Failure
 	for _, s := range instances {
-		ref, err := ecsstore.ParseInstanceRef(s, name)
+		ref, err := ecs.ParseInstanceRef(s, name)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -95,14 +95,14 @@ func (p *Plane) DeleteAttributes(ctx context.Context, sc ecs.Scope, cluster stri
 }
 
 // attributeTarget resolves an attribute's target to an instance reference.
-func attributeTarget(a ecs.Attribute, cluster string) (ecsstore.InstanceRef, error) {
+func attributeTarget(a ecs.Attribute, cluster string) (ecs.InstanceRef, error) {
 	if a.TargetType != "" && a.TargetType != AttributeTargetInstance {
-		return ecsstore.InstanceRef{}, fault.New(fault.InvalidParameter, "Invalid targetType %q. Valid values: container-instance.", a.TargetType)
+		return ecs.InstanceRef{}, fault.New(fault.InvalidParameter, "Invalid targetType %q. Valid values: container-instance.", a.TargetType)
 	}
 	if a.TargetID == "" {
-		return ecsstore.InstanceRef{}, fault.New(fault.InvalidParameter, "targetId is required for attribute %s.", a.Name)
+		return ecs.InstanceRef{}, fault.New(fault.InvalidParameter, "targetId is required for attribute %s.", a.Name)
 	}
-	return ecsstore.ParseInstanceRef(a.TargetID, cluster)
+	return ecs.ParseInstanceRef(a.TargetID, cluster)
 }
 
 func (p *Plane) changeAttributes(ctx context.Context, sc ecs.Scope, cluster string, attrs []ecs.Attribute, put bool) ([]ecs.Attribute, error) {

@@ -235,7 +235,7 @@ func applyContainerChange(t *ecs.Task, ch *ContainerChange) {
 // RegisterContainerInstance).
 func (p *Plane) RecordAgentVersion(ctx context.Context, instanceARN string, v ecs.VersionInfo) error {
 	pa, ok := ecs.ParseARN(instanceARN)
-	ref, err := ecsstore.ParseInstanceRef(instanceARN, "")
+	ref, err := ecs.ParseInstanceRef(instanceARN, "")
 	if !ok || err != nil {
 		return fault.New(fault.InvalidParameter, "Invalid container instance ARN %s.", instanceARN)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/placement"
 )
@@ -88,7 +87,7 @@ func (p *Plane) DescribeContainerInstances(ctx context.Context, sc ecs.Scope, cl
 	var out []InstanceView
 	var failures []Failure
 	for _, s := range instances {
-		ref, err := ecsstore.ParseInstanceRef(s, name)
+		ref, err := ecs.ParseInstanceRef(s, name)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -115,7 +115,7 @@ func intValue(r ecs.Resource) int {
 // before (an agent restarting): it keeps the instance, its tasks and its
 // reservations and refreshes what the agent reports about itself.
 func (p *Plane) reregister(ctx context.Context, sc ecs.Scope, cluster string, in Registration) (*ecs.ContainerInstance, []ecs.Tag, error) {
-	ref, err := ecsstore.ParseInstanceRef(in.ContainerInstanceARN, cluster)
+	ref, err := ecs.ParseInstanceRef(in.ContainerInstanceARN, cluster)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -163,7 +163,7 @@ func (p *Plane) DeregisterContainerInstance(ctx context.Context, sc ecs.Scope, c
 	if instance == "" {
 		return nil, fault.New(fault.InvalidParameter, "containerInstance is required.")
 	}
-	ref, err := ecsstore.ParseInstanceRef(instance, name)
+	ref, err := ecs.ParseInstanceRef(instance, name)
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func ParseTaskRef(ref, cluster string) (string, string, error) {
 		}
 		return cluster, ref, nil
 	}
-	if c, id, ok := ecsstore.SplitTaskARN(ref); ok {
+	if c, id, ok := ecs.SplitTaskARN(ref); ok {
 		return c, id, nil
 	}
 	p, ok := ecs.ParseARN(ref)

@@ -75,7 +75,7 @@ func setup(t *testing.T, plane *ecscp.Plane, repo *ecsstore.Repo) *ecs.Container
 		t.Fatal(err)
 	}
 	// Placement takes only instances whose agent is connected.
-	if _, err := repo.UpdateInstance(ctx, sc, ecsstore.InstanceRef{Cluster: "c", ID: ci.ID}, func(i *ecs.ContainerInstance) error {
+	if _, err := repo.UpdateInstance(ctx, sc, ecs.InstanceRef{Cluster: "c", ID: ci.ID}, func(i *ecs.ContainerInstance) error {
 		i.AgentConnected = true
 		return nil
 	}); err != nil {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/placement"
 	"github.com/berth-dev/berth/internal/scheduler"
@@ -75,7 +74,7 @@ type runRequest struct {
 	tags    []ecs.Tag
 	token   string
 	// instances, for StartTask, are the instances the caller chose.
-	instances []ecsstore.InstanceRef
+	instances []ecs.InstanceRef
 }
 
 // RunTask places new tasks with the scheduler (or on the managed capacity
@@ -143,9 +142,9 @@ func (p *Plane) StartTask(ctx context.Context, sc ecs.Scope, in RunInput) (*RunR
 	if err != nil {
 		return nil, err
 	}
-	refs := make([]ecsstore.InstanceRef, len(in.ContainerInstances))
+	refs := make([]ecs.InstanceRef, len(in.ContainerInstances))
 	for i, s := range in.ContainerInstances {
-		if refs[i], err = ecsstore.ParseInstanceRef(s, name); err != nil {
+		if refs[i], err = ecs.ParseInstanceRef(s, name); err != nil {
 			return nil, err
 		}
 	}

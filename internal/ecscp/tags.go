@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 )
 
@@ -86,6 +85,8 @@ func (p *Plane) checkTaggable(ctx context.Context, sc ecs.Scope, arn string) err
 		}
 	case "task", "container-instance":
 		err = p.checkTaskOrInstance(ctx, sc, kind, rest)
+	case "service":
+		err = p.checkService(ctx, sc, rest)
 	default:
 		return fault.New(fault.InvalidParameter, "Tagging resources of type %q is not supported yet.", kind)
 	}
@@ -106,7 +107,7 @@ func (p *Plane) checkTaskOrInstance(ctx context.Context, sc ecs.Scope, kind, res
 		_, err := p.repo.Task(ctx, sc, cluster, id)
 		return err
 	}
-	managed, err := p.repo.IsManaged(ctx, sc, ecsstore.InstanceRef{Cluster: cluster, ID: id})
+	managed, err := p.repo.IsManaged(ctx, sc, ecs.InstanceRef{Cluster: cluster, ID: id})
 	if err == nil && managed {
 		return fault.NotFoundf("resource", "not found")
 	}

@@ -105,7 +105,7 @@ func TestPlacementCommitAndRelease(t *testing.T) {
 	if _, err := placeOne(ctx, r, "t1", "family:web", res); err != nil {
 		t.Fatal(err)
 	}
-	got, err := r.Instance(ctx, testScope, InstanceRef{Cluster: "c", ID: ci.ID})
+	got, err := r.Instance(ctx, testScope, ecs.InstanceRef{Cluster: "c", ID: ci.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestPlacementCommitAndRelease(t *testing.T) {
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("stale commit: %v", err)
 	}
-	got, _ = r.Instance(ctx, testScope, InstanceRef{Cluster: "c", ID: ci.ID})
+	got, _ = r.Instance(ctx, testScope, ecs.InstanceRef{Cluster: "c", ID: ci.ID})
 	if cpu, _ := got.Remaining(); cpu != 768+1 { // setStatus releases 1 CPU unit
 		t.Fatalf("after stop: %d CPU", cpu)
 	}

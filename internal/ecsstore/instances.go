@@ -168,35 +168,6 @@ func KeyInfo(key string) (sc ecs.Scope, kind, cluster, id string, ok bool) {
 	return ecs.Scope{Account: account, Region: region}, kind, cluster, id, true
 }
 
-// InstanceRef is a container instance reference resolved to its cluster and
-// ID.
-type InstanceRef struct {
-	Cluster string
-	ID      string
-}
-
-// ParseInstanceRef resolves a container instance ARN or ID; a bare ID
-// belongs to defaultCluster.
-func ParseInstanceRef(ref, defaultCluster string) (InstanceRef, error) {
-	if !strings.HasPrefix(ref, "arn:") {
-		if ref == "" || strings.Contains(ref, "/") {
-			return InstanceRef{}, fault.New(fault.InvalidParameter, "Invalid container instance identifier %q.", ref)
-		}
-		return InstanceRef{Cluster: defaultCluster, ID: ref}, nil
-	}
-	p, ok := ecs.ParseARN(ref)
-	rest, isCI := strings.CutPrefix(p.Resource, "container-instance/")
-	if !ok || p.Service != "ecs" || !isCI {
-		return InstanceRef{}, fault.New(fault.InvalidParameter, "Invalid container instance ARN %q.", ref)
-	}
-	cluster, id, hasCluster := strings.Cut(rest, "/")
-	if !hasCluster {
-		// Short ARN format: container-instance/<id>.
-		return InstanceRef{Cluster: defaultCluster, ID: cluster}, nil
-	}
-	return InstanceRef{Cluster: cluster, ID: id}, nil
-}
-
 func instanceNotFound(id string) error {
 	return fault.NotFoundf("containerInstance", "The referenced container instance %s was not found.", id)
 }
@@ -240,7 +211,7 @@ func (r *Repo) decodeInstanceShared(kv store.KV) (*ecs.ContainerInstance, error)
 
 // RegisterInstance stores a new container instance in an ACTIVE cluster.
 func (r *Repo) RegisterInstance(ctx context.Context, sc ecs.Scope, ci *ecs.ContainerInstance, tags []ecs.Tag) error {
-	ref, err := ParseInstanceRef(ci.ARN, "")
+	ref, err := ecs.ParseInstanceRef(ci.ARN, "")
 	if err != nil {
 		return err
 	}
@@ -274,7 +245,7 @@ type located struct {
 }
 
 // locate reads an instance (registered or managed).
-func (r *Repo) locate(ctx context.Context, sc ecs.Scope, ref InstanceRef) (*located, error) {
+func (r *Repo) locate(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef) (*located, error) {
 	rec, err := r.readInstance(ctx, sc, ref.Cluster, ref.ID)
 	if err == nil {
 		ci, groups := rec.current()
@@ -305,7 +276,7 @@ func (l *located) save(groups GroupCounts, withBase bool) ([]store.Compare, []st
 
 // Instance returns a container instance (registered or managed) or a
 // NotFound fault.
-func (r *Repo) Instance(ctx context.Context, sc ecs.Scope, ref InstanceRef) (*ecs.ContainerInstance, error) {
+func (r *Repo) Instance(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef) (*ecs.ContainerInstance, error) {
 	l, err := r.locate(ctx, sc, ref)
 	if err != nil {
 		return nil, storeErr(err)
@@ -314,7 +285,7 @@ func (r *Repo) Instance(ctx context.Context, sc ecs.Scope, ref InstanceRef) (*ec
 }
 
 // IsManaged reports whether the instance is berth's managed capacity.
-func (r *Repo) IsManaged(ctx context.Context, sc ecs.Scope, ref InstanceRef) (bool, error) {
+func (r *Repo) IsManaged(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef) (bool, error) {
 	l, err := r.locate(ctx, sc, ref)
 	if err != nil {
 		return false, storeErr(err)
@@ -375,7 +346,7 @@ func (r *Repo) ManagedInstance(ctx context.Context, sc ecs.Scope, cluster string
 
 // UpdateInstance changes an instance (registered or managed) with fn,
 // atomically. fn may return ErrNoChange to write nothing.
-func (r *Repo) UpdateInstance(ctx context.Context, sc ecs.Scope, ref InstanceRef, fn func(*ecs.ContainerInstance) error) (*ecs.ContainerInstance, error) {
+func (r *Repo) UpdateInstance(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef, fn func(*ecs.ContainerInstance) error) (*ecs.ContainerInstance, error) {
 	var out *ecs.ContainerInstance
 	err := retry(ctx, func() error {
 		l, err := r.locate(ctx, sc, ref)
@@ -404,7 +375,7 @@ var ErrNoChange = errors.New("ecsstore: no change")
 
 // DeregisterInstance removes a registered instance. check sees the
 // instance and may refuse. The returned instance is INACTIVE.
-func (r *Repo) DeregisterInstance(ctx context.Context, sc ecs.Scope, ref InstanceRef, check func(*ecs.ContainerInstance) error) (*ecs.ContainerInstance, error) {
+func (r *Repo) DeregisterInstance(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef, check func(*ecs.ContainerInstance) error) (*ecs.ContainerInstance, error) {
 	var out *ecs.ContainerInstance
 	err := retry(ctx, func() error {
 		l, err := r.locate(ctx, sc, ref)

@@ -103,7 +103,7 @@ func (r *Repo) Tasks(ctx context.Context, sc ecs.Scope, cluster string) ([]*ecs.
 func (r *Repo) tasksByARN(ctx context.Context, sc ecs.Scope, arns []string) ([]*ecs.Task, error) {
 	out := make([]*ecs.Task, 0, len(arns))
 	for _, arn := range arns {
-		cluster, id, ok := SplitTaskARN(arn)
+		cluster, id, ok := ecs.SplitTaskARN(arn)
 		if !ok {
 			continue
 		}
@@ -117,29 +117,6 @@ func (r *Repo) tasksByARN(ctx context.Context, sc ecs.Scope, arns []string) ([]*
 		out = append(out, t)
 	}
 	return out, nil
-}
-
-// SplitTaskARN returns the cluster and ID of a long-format task ARN.
-func SplitTaskARN(arn string) (cluster, id string, ok bool) {
-	p, isARN := ecs.ParseARN(arn)
-	if !isARN {
-		return "", "", false
-	}
-	kind, rest, _ := cutSlash(p.Resource)
-	if kind != "task" {
-		return "", "", false
-	}
-	cluster, id, ok = cutSlash(rest)
-	return cluster, id, ok && cluster != "" && id != ""
-}
-
-func cutSlash(s string) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '/' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
 }
 
 // UpdateTask changes a task with fn, atomically; fn may return ErrNoChange.
@@ -186,7 +163,7 @@ func (r *Repo) UpdateTask(ctx context.Context, sc ecs.Scope, cluster, id string,
 // reservation back to its instance (and take its group off a registered
 // instance). An instance that is gone needs none.
 func (r *Repo) releaseOps(ctx context.Context, sc ecs.Scope, t *ecs.Task, resources func(context.Context, *ecs.Task) (ecs.TaskResources, error)) ([]store.Compare, []store.Op, error) {
-	ref, err := ParseInstanceRef(t.ContainerInstanceARN, "")
+	ref, err := ecs.ParseInstanceRef(t.ContainerInstanceARN, "")
 	if err != nil {
 		return nil, nil, nil
 	}

@@ -272,7 +272,7 @@ func TestDeregisteredInstanceLeavesView(t *testing.T) {
 	ctx := t.Context()
 	e := start(t, openBolt(t, ""))
 	ci := e.newCluster(t, 1024)
-	if _, err := e.repo.DeregisterInstance(ctx, testScope, ecsstore.InstanceRef{Cluster: "c", ID: ci.ID}, func(*ecs.ContainerInstance) error { return nil }); err != nil {
+	if _, err := e.repo.DeregisterInstance(ctx, testScope, ecs.InstanceRef{Cluster: "c", ID: ci.ID}, func(*ecs.ContainerInstance) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err := e.pl.Place(ctx, testScope, "c", Options{}, func(in *Input) ([]Placed, error) {

@@ -49,7 +49,7 @@ func (r *Registry) BlobExists(ctx context.Context, repo, dgst string) (BlobInfo,
 	if link == nil {
 		return BlobInfo{}, errBlobUnknown(dgst)
 	}
-	info, err := r.blobs.Stat(d)
+	info, err := r.statOrFetch(ctx, d)
 	if errors.Is(err, blobstore.ErrNotFound) {
 		return BlobInfo{}, errBlobUnknown(dgst)
 	}
@@ -77,12 +77,63 @@ func (r *Registry) OpenBlob(ctx context.Context, repo, dgst string) (io.ReadSeek
 	}
 	f, info, err := r.blobs.Open(d)
 	if errors.Is(err, blobstore.ErrNotFound) {
+		if _, err = r.statOrFetch(ctx, d); err == nil {
+			f, info, err = r.blobs.Open(d)
+		}
+	}
+	if errors.Is(err, blobstore.ErrNotFound) {
 		return nil, BlobInfo{}, errBlobUnknown(dgst)
 	}
 	if err != nil {
 		return nil, BlobInfo{}, fault.Wrap(err, fault.Internal, "open blob")
 	}
 	return f, BlobInfo{Digest: dgst, Size: info.Size}, nil
+}
+
+// statOrFetch stats this registry's file of blob d; when there is none
+// and Config.FetchBlob is set, it fetches the blob (from a peer server),
+// verifies its digest and stores it first. The caller has checked that the
+// store records the blob (a link), so a fetch is never a guess. A blob
+// nobody has is blobstore.ErrNotFound.
+func (r *Registry) statOrFetch(ctx context.Context, d digest.Digest) (blobstore.Info, error) {
+	info, err := r.blobs.Stat(d)
+	if !errors.Is(err, blobstore.ErrNotFound) || r.cfg.FetchBlob == nil {
+		return info, err
+	}
+	info, ferr := r.fetch(ctx, d)
+	if ferr != nil {
+		// To the client the blob is unknown here; the log says why.
+		r.log.Warn("cannot fetch a blob the store records", "digest", d, "error", ferr)
+		return blobstore.Info{}, err
+	}
+	return info, nil
+}
+
+// fetch gets blob d through Config.FetchBlob and commits it, verified.
+func (r *Registry) fetch(ctx context.Context, d digest.Digest) (blobstore.Info, error) {
+	body, err := r.cfg.FetchBlob(ctx, d)
+	if err != nil {
+		return blobstore.Info{}, err
+	}
+	defer body.Close()
+	meta, _ := json.Marshal(uploadInfo{StartedAt: r.now().UTC()}) // purged after UploadTTL if a crash leaves it
+	up, err := r.blobs.NewUpload(meta, d.Algorithm())
+	if err != nil {
+		return blobstore.Info{}, err
+	}
+	if _, err := up.Append(body); err != nil {
+		_ = up.Cancel()
+		return blobstore.Info{}, err
+	}
+	return up.Commit(d) // verifies the digest
+}
+
+// OpenLocalBlob opens this registry's own file of blob d, never fetching
+// it: what a peer server is served (package peer). A missing file is
+// blobstore.ErrNotFound.
+func (r *Registry) OpenLocalBlob(d digest.Digest) (io.ReadSeekCloser, error) {
+	f, _, err := r.blobs.Open(d)
+	return f, err
 }
 
 // DeleteBlob removes repo's link to a blob: the repository no longer
@@ -197,7 +248,7 @@ func (r *Registry) MountBlob(ctx context.Context, repo, from, dgst string) (Blob
 	if link == nil {
 		return BlobInfo{}, errBlobUnknown(dgst)
 	}
-	info, err := r.blobs.Stat(d)
+	info, err := r.statOrFetch(ctx, d)
 	if errors.Is(err, blobstore.ErrNotFound) {
 		return BlobInfo{}, errBlobUnknown(dgst)
 	}

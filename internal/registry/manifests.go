@@ -227,7 +227,7 @@ func (r *Registry) tryPutManifest(ctx context.Context, repoRec *ecr.Repository, 
 			if !ok {
 				return res, errManifestBlobUnknown(bs)
 			}
-			if _, err := r.blobs.Stat(b.Digest); errors.Is(err, blobstore.ErrNotFound) {
+			if _, err := r.statOrFetch(ctx, b.Digest); errors.Is(err, blobstore.ErrNotFound) {
 				return res, errManifestBlobUnknown(bs)
 			} else if err != nil {
 				return res, fault.Wrap(err, fault.Internal, "stat blob")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecr"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/registry/blobstore"
+	"github.com/berth-dev/berth/internal/registry/digest"
 	"github.com/berth-dev/berth/internal/store"
 )
 
@@ -105,6 +107,12 @@ type Config struct {
 	// or through PutImage) that stored a new image or moved a tag; the
 	// ECR API uses it to run lifecycle policies after pushes.
 	OnManifestPut func(repo string, res PutManifestResult)
+	// FetchBlob, when set, returns the bytes of a blob that the store
+	// records but this registry's BlobRoot lacks: servers sharing a store
+	// fetch such blobs from each other (package peer). The registry
+	// verifies the digest and keeps the blob as its own. nil: a missing
+	// file is a missing blob.
+	FetchBlob func(ctx context.Context, d digest.Digest) (io.ReadCloser, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

@@ -72,7 +72,7 @@
 //
 // Placing a RunTask's few tasks costs one pass over every instance (the
 // filters, the keys, the heaps), so that pass is kept cheap: a caller that
-// keeps the cluster between placements (ecsstore's placement view) gives
+// keeps the cluster between placements (internal/placement's view) gives
 // each instance's tasks as GroupCounts and its attributes as an
 // AttributeIndex, built once per change instead of once per call; spread
 // buckets of the few values an attribute takes are numbered by a linear

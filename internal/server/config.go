@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,6 +43,11 @@ type Config struct {
 	// "etcd://host:port[,host:port...][/namespace]" (an external etcd
 	// shared by several berth servers). See ParseStore.
 	Store string `json:"store"`
+	// AdvertiseAddr is host:port at which the other servers sharing the
+	// store reach this one (they fetch registry blobs from it); "" means
+	// the listen address, with an unspecified host replaced by the
+	// machine's hostname.
+	AdvertiseAddr string `json:"advertise_addr"`
 	// TaskRetention is how long STOPPED tasks stay visible (a Go
 	// duration, "1h" when empty).
 	TaskRetention string `json:"task_retention"`
@@ -105,6 +111,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str("BERTH_AGENT_DISCONNECT_TIMEOUT", &c.AgentDisconnectTimeout)
 	str("BERTH_TASK_RETENTION", &c.TaskRetention)
 	str("BERTH_STORE", &c.Store)
+	str("BERTH_ADVERTISE_ADDR", &c.AdvertiseAddr)
 	if v := getenv("BERTH_STRICT_AUTH"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -128,6 +135,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ParseStore(c.Store); err != nil {
 		return err
+	}
+	if c.AdvertiseAddr != "" {
+		if host, port, err := net.SplitHostPort(c.AdvertiseAddr); err != nil || host == "" || port == "" {
+			return fmt.Errorf("advertise address %q must be host:port", c.AdvertiseAddr)
+		}
 	}
 	switch c.LogFormat {
 	case "text", "json":

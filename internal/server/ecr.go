@@ -12,15 +12,21 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecrapi"
+	"github.com/berth-dev/berth/internal/registry/blobstore"
+	"github.com/berth-dev/berth/internal/registry/digest"
+	"github.com/berth-dev/berth/internal/registry/peer"
 	"github.com/berth-dev/berth/internal/store"
 )
 
 // tokenKeyFile is the file in the data directory holding the HMAC key that
 // signs ECR authorization tokens (created 0600 on first start, so tokens
-// survive restarts).
+// survive restarts). Servers sharing an etcd keep theirs in the store
+// instead (tokenKeyKey), so that any of them accepts a token another
+// issued.
 const tokenKeyFile = "ecr-token.key"
 
 // ecrSubsystem is the ECR control plane and its registries, as server.New
@@ -33,6 +39,9 @@ type ecrSubsystem struct {
 	// Registry is the OCI distribution API with ECR auth: mount it at
 	// "/v2/" on the API listener.
 	Registry http.Handler
+	// Peer serves this server's blobs to the servers sharing its store
+	// (nil for a server alone on its store): mount it at peer.PathPrefix.
+	Peer http.Handler
 	// Run applies lifecycle policies and garbage-collects until ctx ends,
 	// then closes the registries. Start it in its own goroutine and wait
 	// for it before closing the store.
@@ -41,15 +50,27 @@ type ecrSubsystem struct {
 
 // newECR builds the ECR subsystem. listenAddr is the address the API
 // listener is bound to (its real port when Listen ends in ":0"), from
-// which the default registry host is derived.
-func newECR(s settings, st store.Store, listenAddr string, log *slog.Logger) (*ecrSubsystem, error) {
+// which the default registry host is derived. shared is set when other
+// servers share st.
+func newECR(s settings, st store.Store, shared bool, identity, listenAddr string, log *slog.Logger) (*ecrSubsystem, error) {
 	cfg := s.Config
-	key, err := loadTokenKey(filepath.Join(cfg.DataDir, tokenKeyFile))
+	key, err := tokenKey(st, shared, filepath.Join(cfg.DataDir, tokenKeyFile))
 	if err != nil {
 		return nil, fmt.Errorf("ecr token key: %w", err)
 	}
+	// Servers sharing a store fetch the blobs they lack from each other
+	// (package peer); each advertises its address while it runs.
+	var (
+		peers     *peer.Directory
+		fetchBlob func(context.Context, string, string, digest.Digest) (io.ReadCloser, error)
+	)
+	if shared {
+		peers = &peer.Directory{Store: st, Identity: identity, URL: "http://" + advertiseAddr(cfg, listenAddr)}
+		fetchBlob = peer.NewClient(peers, key, log.With("subsystem", "registry-peers")).Fetch
+	}
 	interval, grace := s.lifecycleInterval, s.gcGracePeriod
 	api, svc, err := ecrapi.New(ecrapi.Config{
+		FetchBlob:         fetchBlob,
 		Store:             st,
 		BlobRoot:          filepath.Join(cfg.DataDir, "registry"),
 		RegistryHost:      registryHost(cfg, listenAddr),
@@ -63,7 +84,7 @@ func newECR(s settings, st store.Store, listenAddr string, log *slog.Logger) (*e
 	if err != nil {
 		return nil, err
 	}
-	return &ecrSubsystem{
+	sub := &ecrSubsystem{
 		API:      api,
 		Service:  svc,
 		Registry: api.RegistryHandler(),
@@ -73,7 +94,50 @@ func newECR(s settings, st store.Store, listenAddr string, log *slog.Logger) (*e
 				log.Warn("ecr: closing registries", "err", err)
 			}
 		},
-	}, nil
+	}
+	if peers != nil {
+		sub.Peer = peer.Handler(key, func(account, region string, d digest.Digest) (io.ReadSeekCloser, error) {
+			f, err := api.OpenLocalBlob(account, region, d)
+			if errors.Is(err, blobstore.ErrNotFound) {
+				return nil, fmt.Errorf("%w: %v", peer.ErrNotFound, err)
+			}
+			return f, err
+		})
+		run := sub.Run
+		sub.Run = func(ctx context.Context) {
+			if err := peers.Advertise(ctx); err != nil {
+				// Without it the other servers cannot fetch this one's
+				// blobs; this one still serves and fetches.
+				log.Error("cannot advertise this server's registry to its peers", "error", err)
+			}
+			run(ctx)
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := peers.Withdraw(wctx); err != nil {
+				log.Warn("cannot withdraw this server's registry address", "error", err)
+			}
+		}
+	}
+	return sub, nil
+}
+
+// advertiseAddr is host:port at which the servers sharing the store
+// reach this one: Config.AdvertiseAddr, else the listen address with an
+// unspecified host replaced by the hostname.
+func advertiseAddr(cfg Config, listenAddr string) string {
+	if cfg.AdvertiseAddr != "" {
+		return cfg.AdvertiseAddr
+	}
+	host, port, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return listenAddr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // registryHost is the host[:port] docker uses for berth's registry:
@@ -93,6 +157,34 @@ func registryHost(cfg Config, listenAddr string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// tokenKey returns the key that signs ECR tokens: the data directory's
+// (loadTokenKey) for a server alone on its store; for servers sharing a
+// store, the one in the store, created on first use from the first
+// server's file if it has one (its tokens stay valid) or at random.
+func tokenKey(st store.Store, shared bool, path string) ([]byte, error) {
+	if !shared {
+		return loadTokenKey(path)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), etcdOpenTimeout)
+	defer cancel()
+	key, err := sharedValue(ctx, st, tokenKeyKey, func() ([]byte, error) {
+		key, err := os.ReadFile(path)
+		if err == nil && len(key) >= ecrapi.MinTokenKeyLen {
+			return key, nil
+		}
+		key = make([]byte, 32)
+		_, err = io.ReadFull(rand.Reader, key)
+		return key, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(key) < ecrapi.MinTokenKeyLen {
+		return nil, fmt.Errorf("the store's %s holds %d bytes, want at least %d", tokenKeyKey, len(key), ecrapi.MinTokenKeyLen)
+	}
+	return key, nil
 }
 
 // loadTokenKey reads the token key, creating it (0600) on first start.

@@ -17,10 +17,10 @@ import (
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecscp"
-	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/leader"
 	"github.com/berth-dev/berth/internal/runner"
+	"github.com/berth-dev/berth/internal/store"
 )
 
 // taskRuntime is what makes tasks really run: the ACS websocket that agents
@@ -43,7 +43,7 @@ type taskRuntime struct {
 // newRuntime wires the runtime and mounts the agent endpoints on mux. addr
 // is the API listener's address, which the managed agents call over
 // loopback like any agent.
-func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, repo *ecsstore.Repo, auth *serverAuth, elector leader.Elector, sole bool, owner string, drivers *driver.Registry, mux *http.ServeMux, addr string, log *slog.Logger) *taskRuntime {
+func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, kv store.Store, auth *serverAuth, elector leader.Elector, sole bool, owner string, drivers *driver.Registry, mux *http.ServeMux, addr string, log *slog.Logger) *taskRuntime {
 	drv, drvErr := openManagedDriver(drivers, s.driver, owner, log)
 	if drvErr != nil {
 		log.With("subsystem", "runtime").Warn("container driver unavailable: tasks on managed capacity will stop at once", "driver", s.driver, "error", drvErr)
@@ -76,19 +76,18 @@ func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, repo *ecs
 	scSrv := &acs.TelemetryServer{Authenticate: authenticate, Logger: log.With("subsystem", "sc")}
 
 	clog := log.With("subsystem", "controller")
-	backend := &controller.RepoBackend{Repo: repo}
 	source := controller.NewCacheSource(cache)
 	push := controller.NewPush(controller.PushConfig{
-		Source: source, Sessions: controller.HubSessions{Hub: &acsSrv.Hub}, Loader: source.Loader(backend), Logger: clog,
+		Source: source, Sessions: controller.HubSessions{Hub: &acsSrv.Hub}, Loader: source.Loader(plane), Logger: clog,
 	})
 	// Servers sharing a store record which of them holds each agent's
 	// session, so that the leader can tell a dead server's sessions.
 	var registry *controller.SessionRegistry
 	if !sole {
-		registry = &controller.SessionRegistry{Store: repo.Store(), Identity: elector.Identity()}
+		registry = &controller.SessionRegistry{Store: kv, Identity: elector.Identity()}
 	}
 	hooks := controller.NewSessionHooks(controller.SessionsConfig{
-		Hub: &acsSrv.Hub, Source: source, Instances: backend, Push: push, SoleServer: sole, Registry: registry, Logger: clog,
+		Hub: &acsSrv.Hub, Source: source, Instances: plane, Push: push, SoleServer: sole, Registry: registry, Logger: clog,
 	})
 	acsSrv.Connect, acsSrv.Ready, acsSrv.Disconnect = recordVersion(plane, hooks.Connect, log), hooks.Ready, hooks.Disconnect
 
@@ -97,18 +96,22 @@ func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, repo *ecs
 	mgr.Add("sessions", hooks)
 	mgr.Add("push", push)
 	mgr.Add("disconnect", controller.NewDisconnect(controller.DisconnectConfig{
-		Source: source, Stopper: lostTaskStopper{plane}, Timeout: s.disconnectTimeout, Logger: clog,
+		Source: source, Stopper: lostTaskStopper{plane}, Timeout: s.disconnectTimeout, Recorded: !sole, Logger: clog,
 	}))
 	mgr.Add("retention", controller.NewRetention(controller.RetentionConfig{
-		Source: source, Deleter: backend, Retention: s.taskRetention, Logger: clog,
+		Source: source, Deleter: plane, Retention: s.taskRetention, Logger: clog,
 	}))
 	mgr.Add("managed", controller.NewManagedFleet(controller.ManagedFleetConfig{Source: source, Fleet: fleet, Logger: clog}))
 	if registry != nil {
 		mgr.Add("stale-sessions", controller.NewStaleSessions(controller.StaleSessionsConfig{
-			Source: source, Registry: registry, Instances: backend, Logger: clog,
+			Source: source, Registry: registry, Instances: plane, Logger: clog,
 		}))
 	}
-	mgr.Add("tokens", controller.NewTokenSweep(controller.TokenSweepConfig{View: source, Tokens: backend, Logger: clog}))
+	mgr.Add("services", controller.NewServices(controller.ServicesConfig{
+		Source: controller.NewCacheServiceSource(cache), Plane: plane, NoChange: ecscp.ErrNoChange,
+		NewID: ecscp.NewServiceEventID, NewDeploymentID: ecscp.NewDeploymentID, Logger: clog,
+	}))
+	mgr.Add("tokens", controller.NewTokenSweep(controller.TokenSweepConfig{View: source, Tokens: plane, Logger: clog}))
 
 	mux.Handle("GET "+acs.Path, acsSrv)
 	mux.Handle("GET /"+ecsapi.TelemetryPath+"ws", tcsSrv)

@@ -17,7 +17,11 @@ import (
 	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/elbapi"
+	"github.com/berth-dev/berth/internal/elbcp"
+	"github.com/berth-dev/berth/internal/elbstore"
 	"github.com/berth-dev/berth/internal/placement"
+	"github.com/berth-dev/berth/internal/registry/peer"
 )
 
 // Server is a berth server: the composition of its subsystems. New builds
@@ -81,14 +85,21 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	placer := placement.New(repo, cache, log.With("subsystem", "placement"))
 	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Logger: log.With("subsystem", "ecs")})
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
-		Plane: plane, Repo: repo, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
+		Plane: plane, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
 	})
+	// ELBv2: the control plane over its own records; the API maps the
+	// wire to it.
+	elbPlane := elbcp.New(elbcp.Config{Repo: elbstore.New(st), Logger: log.With("subsystem", "elb"), Ports: bindProbe{}})
+	_, elbSvc := elbapi.New(elbapi.Config{Plane: elbPlane, Logger: log.With("subsystem", "elb"), DefaultAccount: cfg.Account})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	ecrSub, err := newECR(s, st, ln.Addr().String(), log.With("subsystem", "ecr"))
+	// A server alone on its store (bolt, embedded etcd) shares nothing
+	// with another server.
+	sole := spec.Kind != StoreEtcd
+	ecrSub, err := newECR(s, st, !sole, st.Elector.Identity(), ln.Addr().String(), log.With("subsystem", "ecr"))
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -96,7 +107,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	router := awsproto.NewRouter(awsproto.RouterConfig{
 		Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region,
-	}, ecsSvc, ecrSub.Service)
+	}, ecsSvc, ecrSub.Service, elbSvc)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
@@ -105,11 +116,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	})
 	mux.Handle("/v2/", ecrSub.Registry)
 	mux.Handle("/v2", ecrSub.Registry)
+	if ecrSub.Peer != nil {
+		mux.Handle(peer.PathPrefix, ecrSub.Peer)
+	}
 	mux.Handle("/", router)
-	// A server alone on its store (bolt, embedded etcd) knows that no
-	// other server holds an agent's session.
-	sole := spec.Kind != StoreEtcd
-	rt := newRuntime(s, cache, plane, repo, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
+	// A server alone on its store knows that no other server holds an
+	// agent's session.
+	rt := newRuntime(s, cache, plane, st, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
 
 	return &Server{
 		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer,

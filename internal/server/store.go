@@ -172,32 +172,53 @@ func (o *openedStore) Close() error {
 	return o.close()
 }
 
-// ownerKey holds the owner identity (driver.LabelOwner) shared by the
-// servers of one etcd namespace.
-const ownerKey = "/meta/owner"
+// Values the servers of one etcd namespace share (docs/state-store.md).
+const (
+	// ownerKey holds the owner identity (driver.LabelOwner).
+	ownerKey = "/meta/owner"
+	// tokenKeyKey holds the HMAC key that signs ECR authorization tokens,
+	// so that a token one server issued is accepted by all.
+	tokenKeyKey = "/meta/ecr-token-key"
+)
 
 // sharedOwner returns the owner identity of the servers that share st,
 // creating it on first use. Servers on one etcd run one managed capacity,
 // whichever of them leads, so the containers it creates must carry one
 // identity: a new leader adopts what the old one started.
 func sharedOwner(ctx context.Context, st store.Store) (string, error) {
-	for {
-		kv, err := st.Get(ctx, ownerKey)
-		if err == nil {
-			return string(kv.Value), nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return "", fmt.Errorf("owner identity: %w", err)
-		}
+	v, err := sharedValue(ctx, st, ownerKey, func() ([]byte, error) {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
-		id := hex.EncodeToString(b[:])
-		_, err = st.Txn(ctx, []store.Compare{{Key: ownerKey, ModRevision: 0}}, []store.Op{{Key: ownerKey, Value: []byte(id)}})
+		return []byte(hex.EncodeToString(b[:])), nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("owner identity: %w", err)
+	}
+	return string(v), nil
+}
+
+// sharedValue returns the value at key, creating it with create on first
+// use: the first server to commit its value wins (a compare on "absent"),
+// the others read it.
+func sharedValue(ctx context.Context, st store.Store, key string, create func() ([]byte, error)) ([]byte, error) {
+	for {
+		kv, err := st.Get(ctx, key)
+		if err == nil {
+			return kv.Value, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		v, err := create()
+		if err != nil {
+			return nil, err
+		}
+		_, err = st.Txn(ctx, []store.Compare{{Key: key, ModRevision: 0}}, []store.Op{{Key: key, Value: v}})
 		switch {
 		case err == nil:
-			return id, nil
+			return v, nil
 		case !errors.Is(err, store.ErrConflict):
-			return "", fmt.Errorf("owner identity: %w", err)
+			return nil, err
 		}
 		// Another server created it first: read theirs.
 	}

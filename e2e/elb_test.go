@@ -1,0 +1,129 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestELBv2Boto3WireShapes drives every ELBv2 operation berth serves with
+// boto3 (testdata/elbwire.py), including error paths and pagination, and
+// checks every raw XML answer against botocore's elbv2 model.
+func TestELBv2Boto3WireShapes(t *testing.T) {
+	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("python3 with boto3 is required in CI")
+		}
+		t.Skip("SKIP: python3 with boto3 is not available")
+	}
+	p := startBerth(t, t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "python3", "testdata/elbwire.py", "--endpoint", p.URL)
+	cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.Contains(string(out), "VIOLATION") || !strings.Contains(string(out), "elb wire ok") {
+		t.Fatalf("elbv2 with boto3 (%v):\n%s", err, out)
+	}
+	t.Logf("%s", firstLine(string(out)))
+}
+
+// TestELBv2CLIAndRestart runs the issue's aws elbv2 commands with the aws
+// CLI v1, then restarts the server and checks that everything is still
+// there (load balancer, target group, listener, rule, target and its
+// attributes), and that bad input gets ELBv2's own error codes.
+func TestELBv2CLIAndRestart(t *testing.T) {
+	requireAWSCLI(t)
+	dir := t.TempDir()
+	p := startBerth(t, dir)
+	work := t.TempDir()
+	run := func(p *proc, args ...string) map[string]any {
+		t.Helper()
+		out, err := p.aws(t, work, append([]string{"elbv2"}, args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v map[string]any
+		if strings.TrimSpace(out) != "" {
+			if err := json.Unmarshal([]byte(out), &v); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+		}
+		return v
+	}
+	fails := func(p *proc, code string, args ...string) {
+		t.Helper()
+		_, err := p.aws(t, work, append([]string{"elbv2"}, args...)...)
+		if err == nil || !strings.Contains(err.Error(), "("+code+")") {
+			t.Fatalf("aws elbv2 %s: want %s, got %v", strings.Join(args, " "), code, err)
+		}
+	}
+	first := func(v map[string]any, list, field string) string {
+		t.Helper()
+		items, _ := v[list].([]any)
+		if len(items) == 0 {
+			t.Fatalf("no %s in %v", list, v)
+		}
+		s, _ := items[0].(map[string]any)[field].(string)
+		return s
+	}
+
+	lb := first(run(p, "create-load-balancer", "--name", "web-alb", "--type", "application",
+		"--subnets", "subnet-private-1a", "subnet-private-1b", "--security-groups", "sg-alb"), "LoadBalancers", "LoadBalancerArn")
+	tg := first(run(p, "create-target-group", "--name", "web-tg", "--protocol", "HTTP", "--port", "8080", "--target-type", "ip",
+		"--vpc-id", "vpc-1", "--health-check-path", "/health", "--health-check-interval-seconds", "5"), "TargetGroups", "TargetGroupArn")
+	ln := first(run(p, "create-listener", "--load-balancer-arn", lb, "--protocol", "HTTP", "--port", "18780",
+		"--default-actions", "Type=forward,TargetGroupArn="+tg), "Listeners", "ListenerArn")
+	run(p, "register-targets", "--target-group-arn", tg, "--targets", "Id=172.31.0.7,Port=8080")
+	run(p, "create-rule", "--listener-arn", ln, "--priority", "5", "--conditions", "Field=path-pattern,Values=/api/*",
+		"--actions", "Type=fixed-response,FixedResponseConfig={StatusCode=200,ContentType=text/plain,MessageBody=hi}")
+	run(p, "modify-target-group-attributes", "--target-group-arn", tg, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=10")
+	nlb := first(run(p, "create-load-balancer", "--name", "tcp-nlb", "--type", "network", "--subnets", "subnet-private-1a"),
+		"LoadBalancers", "LoadBalancerArn")
+	tcp := first(run(p, "create-target-group", "--name", "tcp-tg", "--protocol", "TCP", "--port", "9000", "--target-type", "ip",
+		"--vpc-id", "vpc-1"), "TargetGroups", "TargetGroupArn")
+	run(p, "create-listener", "--load-balancer-arn", nlb, "--protocol", "TCP", "--port", "18790", "--default-actions", "Type=forward,TargetGroupArn="+tcp)
+
+	fails(p, "PriorityInUse", "create-rule", "--listener-arn", ln, "--priority", "5", "--conditions", "Field=path-pattern,Values=/x",
+		"--actions", "Type=forward,TargetGroupArn="+tg)
+	fails(p, "ResourceInUse", "delete-target-group", "--target-group-arn", tg)
+	fails(p, "InvalidTarget", "register-targets", "--target-group-arn", tg, "--targets", "Id=8.8.8.8")
+	fails(p, "DuplicateListener", "create-listener", "--load-balancer-arn", lb, "--protocol", "HTTP", "--port", "18780",
+		"--default-actions", "Type=fixed-response,FixedResponseConfig={StatusCode=404}")
+
+	p.stop()
+	p2 := startBerthAt(t, p.Addr, dir)
+	lbs := run(p2, "describe-load-balancers", "--names", "web-alb", "tcp-nlb")["LoadBalancers"].([]any)
+	if len(lbs) != 2 || lbs[0].(map[string]any)["LoadBalancerArn"] != lb {
+		t.Fatalf("after restart: %v", lbs)
+	}
+	if dns, _ := lbs[0].(map[string]any)["DNSName"].(string); !strings.HasSuffix(dns, ".eu-west-1.elb.localhost") {
+		t.Fatalf("DNSName %q", dns)
+	}
+	if got := first(run(p2, "describe-listeners", "--load-balancer-arn", lb), "Listeners", "ListenerArn"); got != ln {
+		t.Fatalf("listener after restart: %s", got)
+	}
+	rules := run(p2, "describe-rules", "--listener-arn", ln)["Rules"].([]any)
+	if len(rules) != 2 || rules[0].(map[string]any)["Priority"] != "5" {
+		t.Fatalf("rules after restart: %v", rules)
+	}
+	th := run(p2, "describe-target-health", "--target-group-arn", tg)["TargetHealthDescriptions"].([]any)
+	if len(th) != 1 || th[0].(map[string]any)["Target"].(map[string]any)["Id"] != "172.31.0.7" {
+		t.Fatalf("targets after restart: %v", th)
+	}
+	attrs := run(p2, "describe-target-group-attributes", "--target-group-arn", tg)["Attributes"].([]any)
+	found := false
+	for _, a := range attrs {
+		m := a.(map[string]any)
+		found = found || m["Key"] == "deregistration_delay.timeout_seconds" && m["Value"] == "10"
+	}
+	if !found {
+		t.Fatalf("attribute lost in restart: %v", attrs)
+	}
+	run(p2, "delete-load-balancer", "--load-balancer-arn", nlb)
+	fails(p2, "LoadBalancerNotFound", "describe-load-balancers", "--names", "tcp-nlb")
+}

@@ -1,0 +1,82 @@
+package elb
+
+import "net/netip"
+
+// Listener is a port a load balancer listens on with its default actions.
+// DefaultRuleID names the listener's default rule (its default actions as
+// DescribeRules shows them).
+type Listener struct {
+	ARN             string
+	ID              string
+	LoadBalancerARN string
+	Port            int
+	Protocol        string
+	DefaultActions  []Action
+	DefaultRuleID   string
+	Tags            []Tag
+}
+
+// ListenerInput is a CreateListener or ModifyListener request (nil or
+// empty: keep the current value on modify).
+type ListenerInput struct {
+	Port           *int
+	Protocol       string
+	DefaultActions []ActionInput
+	Certificates   int // how many certificates the request named
+	Tags           []Tag
+}
+
+// CheckListener validates a listener's port and protocol for lb.
+func CheckListener(lb *LoadBalancer, port int, protocol string, certs int) error {
+	if port < 1 || port > 65535 {
+		return Validationf("Listener port %d is not valid; it must be from 1 to 65535", port)
+	}
+	switch {
+	case protocol == "":
+		return Validationf("A protocol must be specified for the listener")
+	case lb.Type == TypeApplication && protocol == ProtocolHTTP:
+	case lb.Type == TypeNetwork && protocol == ProtocolTCP:
+	case lb.Type == TypeApplication && protocol == ProtocolHTTPS, lb.Type == TypeNetwork && protocol == ProtocolTLS:
+		return Coded(CodeUnsupportedProtocol, "Listener protocol '%s' needs an ACM certificate, which berth does not have; use %s", protocol, plainProtocol(lb.Type))
+	case lb.Type == TypeNetwork && (protocol == ProtocolUDP || protocol == ProtocolTCPUDP):
+		return Coded(CodeUnsupportedProtocol, "Listener protocol '%s' is not supported by berth's network load balancers; use TCP", protocol)
+	default:
+		return Coded(CodeUnsupportedProtocol, "Listener protocol '%s' is not valid for a load balancer of type '%s'; use %s", protocol, lb.Type, plainProtocol(lb.Type))
+	}
+	if certs > 0 {
+		return Validationf("Certificates can only be specified for HTTPS and TLS listeners")
+	}
+	return nil
+}
+
+func plainProtocol(typ string) string {
+	if typ == TypeNetwork {
+		return "TCP"
+	}
+	return "HTTP"
+}
+
+// CheckForwardTarget checks that a target group can take traffic from a
+// listener with protocol on load balancer lb: compatible protocols, and a
+// group is used by at most one load balancer (usedBy lists the load
+// balancers already using it).
+func CheckForwardTarget(lb *LoadBalancer, tg *TargetGroup, usedBy []string) error {
+	if lb.Type == TypeApplication && !IsHTTP(tg.Protocol) || lb.Type == TypeNetwork && !IsTransport(tg.Protocol) {
+		return Coded(CodeIncompatibleProtocols, "Target group '%s' has protocol '%s', which is incompatible with a load balancer of type '%s'", tg.ARN, tg.Protocol, lb.Type)
+	}
+	for _, u := range usedBy {
+		if u != lb.ARN {
+			return Coded(CodeTGAssociationLimit, "Target group '%s' is already used by load balancer '%s'; a target group can be used by one load balancer", tg.ARN, u)
+		}
+	}
+	return nil
+}
+
+// BindAddress is where a listener is served on this host.
+func BindAddress(lb *LoadBalancer, port int) netip.AddrPort {
+	a, err := netip.ParseAddr(lb.Address)
+	if err != nil {
+		a = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	}
+	return netip.AddrPortFrom(a, uint16(port))
+}

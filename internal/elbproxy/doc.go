@@ -1,0 +1,75 @@
+// Package elbproxy is the ELBv2 data plane: it turns a Spec (load
+// balancers, listeners, rules, target groups, targets) into listening
+// sockets on this host that carry traffic — an HTTP reverse proxy for each
+// ALB listener, a TCP proxy for each NLB listener — and it runs the target
+// health checks, reporting every change of a target's health.
+//
+// The types here are the data plane's own, not the domain's
+// (internal/elb): the control plane converts its stored state to a Spec.
+//
+// # Use
+//
+//	p := elbproxy.New(elbproxy.Config{Logger: log, OnHealth: report})
+//	go p.Run(ctx)                    // owns every goroutine; returns after ctx ends and all stopped
+//	statuses := p.Apply(spec)        // level-based: the whole desired state, any time, any number of times
+//	err := elbproxy.CheckBind(addr, port) // before CreateListener: can this port be bound?
+//
+// Apply is synchronous for the sockets: when it returns, every listener in
+// the Spec is listening or its ListenerStatus says why not (a *BindError:
+// the port is privileged and berth is not root, or another process holds
+// it, with what to do). Listeners no longer in the Spec are closed; a
+// listener whose load balancer, protocol and port are unchanged keeps its
+// socket and connections, and only its rules and groups are swapped.
+// Apply never blocks on targets. Changing a target group or its targets
+// never resets the health of targets that stay.
+//
+// OnHealth is called (from the proxy's goroutines, one call at a time,
+// never under a lock the caller could need) for every change of a
+// target's Health, including the first state of a new target; the control
+// plane stores it for DescribeTargetHealth. Apply uses a Target's Health
+// from the Spec only for a target it does not track yet (after a restart).
+//
+// # Reachability (issue 9 part 4)
+//
+// Each load balancer has its own loopback address (LoadBalancer.Address,
+// in 127.0.0.0/8; Linux routes all of 127/8 to lo, no setup needed), and
+// every listener binds Address:Port. So two load balancers can each have
+// a listener on port 80. NextAddress picks a free one (127.77.0.1 upward).
+//
+// Additionally there is a shared front on 127.0.0.1:Port for every port
+// that has listeners (the front binds only if 127.0.0.1:Port is free):
+//
+//   - If all listeners on that port are ALB (HTTP) listeners, the front
+//     routes each request by its Host header (case-insensitive, port
+//     ignored) to the load balancer whose DNSName matches; a request whose
+//     Host matches none goes to the only ALB on that port if there is just
+//     one, else it gets 404 with the DNS names that are served there. So
+//     with DNSName "web-alb-123.us-east-1.elb.localhost",
+//     `curl http://web-alb-123.us-east-1.elb.localhost/` works (curl and
+//     browsers resolve *.localhost to 127.0.0.1).
+//   - If the port has exactly one listener and it is an NLB (TCP)
+//     listener, the front forwards TCP to it.
+//   - Otherwise (NLB sharing a port with others) there is no front for
+//     that port; the NLB is reached at its own Address:Port.
+//
+// The front's bind failure is FrontErr in the ListenerStatus, not Err: the
+// listener still serves on its own address.
+//
+// # Draining
+//
+// A target with Draining set gets no new requests (ALB) or connections
+// (NLB); requests and connections in flight go on until DrainDeadline,
+// when they are closed. Its health is reported draining
+// (Target.DeregistrationInProgress). The control plane removes it from the
+// Spec at DrainDeadline.
+//
+// # Target choice
+//
+// Traffic goes to healthy targets; when a group has none healthy it goes
+// to all its non-draining targets (AWS fails open), and a group with no
+// non-draining targets answers 503. Initial targets count as not healthy
+// (they get traffic only in fail-open). ALB: round_robin or
+// least_outstanding_requests, slow start, lb_cookie stickiness (AWSALB),
+// weighted groups with group stickiness (AWSALBTG). NLB: a flow hash of
+// the client address and port.
+package elbproxy
