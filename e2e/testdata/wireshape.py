@@ -520,6 +520,83 @@ def run_ecs(s, seed):
     c(ecs, "describe_clusters", clusters=["wire-b"], include=["TAGS"])
 
 
+def run_services(s, seed):
+    """Services: create, describe (with TAGS and a missing one), list with
+    pagination, update (scale, new revision, deployment configuration),
+    tags, delete (refused while scaled, then forced) and the errors."""
+    ecs = s.ecs
+    c = s.call
+    c(ecs, "create_cluster", clusterName="wire-svc")
+    seed = dict(seed, family="wire-svc")
+    td1 = c(ecs, "register_task_definition", **seed)
+    td2 = c(ecs, "register_task_definition", **seed)
+    if not td1 or not td2:
+        return
+    net = {"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"]}}
+    tg = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef"
+    created = c(ecs, "create_service", cluster="wire-svc", serviceName="web", taskDefinition="wire-svc:1",
+                desiredCount=2, launchType="FARGATE", networkConfiguration=net,
+                loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 8080}],
+                healthCheckGracePeriodSeconds=10, propagateTags="SERVICE", enableECSManagedTags=True,
+                deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True},
+                                         "maximumPercent": 200, "minimumHealthyPercent": 50},
+                tags=[{"key": "team", "value": "web"}], clientToken="wire-token-1")
+    c(ecs, "create_service", cluster="wire-svc", serviceName="web", taskDefinition="wire-svc:1",
+      desiredCount=2, launchType="FARGATE", networkConfiguration=net, clientToken="wire-token-1",
+      loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 8080}])
+    c(ecs, "create_service", cluster="wire-svc", serviceName="other", taskDefinition="wire-svc:1",
+      desiredCount=1, launchType="FARGATE", networkConfiguration=net)
+    c(ecs, "create_service", cluster="wire-svc", serviceName="web", taskDefinition="wire-svc:1",
+      desiredCount=1, launchType="FARGATE", networkConfiguration=net, expect="InvalidParameterException")
+    c(ecs, "create_service", cluster="wire-svc", serviceName="bad", taskDefinition="wire-svc:1",
+      desiredCount=1, launchType="FARGATE", networkConfiguration=net,
+      loadBalancers=[{"targetGroupArn": tg, "containerName": "nope", "containerPort": 8080}],
+      expect="InvalidParameterException")
+    c(ecs, "create_service", cluster="wire-svc", serviceName="bad", taskDefinition="wire-svc:1",
+      desiredCount=1, launchType="FARGATE", expect="InvalidParameterException")
+    c(ecs, "create_service", cluster="missing", serviceName="web", taskDefinition="wire-svc:1",
+      desiredCount=1, launchType="FARGATE", networkConfiguration=net, expect="ClusterNotFoundException")
+    c(ecs, "create_service", cluster="wire-svc", serviceName="cd", taskDefinition="wire-svc:1",
+      desiredCount=1, launchType="FARGATE", networkConfiguration=net,
+      deploymentController={"type": "CODE_DEPLOY"}, expect="UnsupportedFeatureException")
+    s.poll(lambda: c(ecs, "describe_services", cluster="wire-svc", services=["web"]),
+           lambda o: o["services"] and o["services"][0]["runningCount"] == 2
+           and o["services"][0]["deployments"][0].get("rolloutState") == "COMPLETED")
+    c(ecs, "describe_services", cluster="wire-svc", services=["web", "missing"], include=["TAGS"])
+    page = c(ecs, "list_services", cluster="wire-svc", maxResults=1)
+    if page and page.get("nextToken"):
+        c(ecs, "list_services", cluster="wire-svc", nextToken=page["nextToken"])
+    c(ecs, "list_services", cluster="wire-svc", launchType="FARGATE", schedulingStrategy="REPLICA")
+    c(ecs, "list_services", cluster="missing", expect="ClusterNotFoundException")
+    c(ecs, "list_tasks", cluster="wire-svc", serviceName="web")
+    c(ecs, "update_service", cluster="wire-svc", service="web", desiredCount=3)
+    c(ecs, "update_service", cluster="wire-svc", service="web", taskDefinition="wire-svc:2",
+      deploymentConfiguration={"maximumPercent": 150}, healthCheckGracePeriodSeconds=5,
+      enableExecuteCommand=False)
+    c(ecs, "update_service", cluster="wire-svc", service="web", forceNewDeployment=True)
+    c(ecs, "update_service", cluster="wire-svc", service="missing", desiredCount=1,
+      expect="ServiceNotFoundException")
+    c(ecs, "update_service", cluster="wire-svc", service="web", desiredCount=-1,
+      expect="InvalidParameterException")
+    if created:
+        arn = created["service"]["serviceArn"]
+        c(ecs, "tag_resource", resourceArn=arn, tags=[{"key": "k", "value": "v"}])
+        c(ecs, "list_tags_for_resource", resourceArn=arn)
+        c(ecs, "untag_resource", resourceArn=arn, tagKeys=["k"])
+    c(ecs, "describe_services", cluster="wire-svc", services=["web"])
+    c(ecs, "delete_cluster", cluster="wire-svc", expect="ClusterContainsServicesException")
+    c(ecs, "delete_service", cluster="wire-svc", service="web", expect="InvalidParameterException")
+    c(ecs, "delete_service", cluster="wire-svc", service="web", force=True)
+    c(ecs, "delete_service", cluster="wire-svc", service="web")  # DRAINING: described as it is
+    c(ecs, "update_service", cluster="wire-svc", service="web", desiredCount=1,
+      expect="ServiceNotActiveException")
+    c(ecs, "update_service", cluster="wire-svc", service="other", desiredCount=0)
+    c(ecs, "delete_service", cluster="wire-svc", service="other")
+    s.poll(lambda: c(ecs, "describe_services", cluster="wire-svc", services=["web", "other"]),
+           lambda o: all(x["status"] == "INACTIVE" for x in o["services"]))
+    c(ecs, "delete_cluster", cluster="wire-svc")
+
+
 def sha256(b):
     return "sha256:" + hashlib.sha256(b).hexdigest()
 
@@ -930,6 +1007,7 @@ def main():
         ck.hook(cl)
     s = Session(ck, ecs, ecr)
     run_ecs(s, copy.deepcopy(seed))
+    run_services(s, copy.deepcopy(seed))
     run_ecr(s)
     run_errors(s, pecs, pecr)
     implemented = probe(ck, [pecs, pecr])

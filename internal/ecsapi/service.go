@@ -69,6 +69,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 		},
 	}
 	a.addTaskOps(svc.Ops)
+	a.addServiceOps(svc.Ops)
 	return a, svc
 }
 

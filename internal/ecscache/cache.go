@@ -81,6 +81,8 @@ type Handlers struct {
 	Instance        func(rev int64, old, new *Instance)
 	ManagedInstance func(rev int64, sc ecs.Scope, cluster string, old, new *ecs.ContainerInstance)
 	Cluster         func(rev int64, sc ecs.Scope, old, new *ecs.Cluster)
+	// Service receives service changes (services.go).
+	Service func(rev int64, sc ecs.Scope, cluster string, old, new *ecs.Service)
 	// Revision is called once every change of revision rev is applied.
 	Revision func(rev int64)
 }
@@ -114,6 +116,8 @@ type Cache struct {
 	instances map[ClusterKey]map[string]*Instance
 	managed   map[ClusterKey]versioned[ecs.ContainerInstance]
 	clusters  map[ClusterKey]versioned[ecs.Cluster] // Cluster: the cluster's name
+	services  map[ClusterKey]map[string]versioned[ecs.Service]
+	byGroup   map[groupKey]map[string]*TaskEntry // a cluster's task group → task ID → task
 }
 
 // New returns a cache over st; nothing runs until Run.
@@ -126,6 +130,7 @@ func New(st store.Store, log *slog.Logger) *Cache {
 		held: map[string]int64{}, tasks: map[ClusterKey]map[string]*TaskEntry{}, byInst: map[string]map[string]*TaskEntry{},
 		instances: map[ClusterKey]map[string]*Instance{}, managed: map[ClusterKey]versioned[ecs.ContainerInstance]{},
 		clusters: map[ClusterKey]versioned[ecs.Cluster]{},
+		services: map[ClusterKey]map[string]versioned[ecs.Service]{}, byGroup: map[groupKey]map[string]*TaskEntry{},
 	}
 }
 
@@ -340,6 +345,11 @@ func (c *Cache) applyOne(ev store.Event, rev int64) {
 				h.Cluster(rev, sc, old, cl)
 			}
 		}
+	case ecsstore.KindService:
+		notify = c.applyService(ck, id, ev.KV, del, rev)
+		if notify == nil {
+			return
+		}
 	default:
 		return
 	}
@@ -373,12 +383,18 @@ func (c *Cache) setTask(ck ClusterKey, id string, kv store.KV, t *TaskEntry) *Ta
 			}
 		}
 	}
+	if old != nil && old.Group != "" {
+		c.unindexGroup(ck, old)
+	}
 	if t == nil {
 		delete(m, id)
 		if len(m) == 0 {
 			delete(c.tasks, ck)
 		}
 		return old
+	}
+	if t.Group != "" {
+		c.indexGroup(ck, t)
 	}
 	if m == nil {
 		m = map[string]*TaskEntry{}

@@ -85,6 +85,8 @@ func (p *Plane) checkTaggable(ctx context.Context, sc ecs.Scope, arn string) err
 		}
 	case "task", "container-instance":
 		err = p.checkTaskOrInstance(ctx, sc, kind, rest)
+	case "service":
+		err = p.checkService(ctx, sc, rest)
 	default:
 		return fault.New(fault.InvalidParameter, "Tagging resources of type %q is not supported yet.", kind)
 	}

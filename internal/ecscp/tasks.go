@@ -16,6 +16,11 @@ const StopReasonUser = "Task stopped by user"
 // instance is gone is stopped at once. cluster is a name or ARN, task an
 // ARN or ID.
 func (p *Plane) StopTask(ctx context.Context, sc ecs.Scope, cluster, task, reason string) (TaskTags, error) {
+	return p.stopTask(ctx, sc, cluster, task, ecs.StopUserInitiated, reason)
+}
+
+// stopTask asks a task to stop with a stop code and reason.
+func (p *Plane) stopTask(ctx context.Context, sc ecs.Scope, cluster, task, code, reason string) (TaskTags, error) {
 	name, err := ecs.ClusterName(cluster)
 	if err != nil {
 		return TaskTags{}, err
@@ -44,7 +49,7 @@ func (p *Plane) StopTask(ctx context.Context, sc ecs.Scope, cluster, task, reaso
 		if t.LastStatus == ecs.TaskStopped {
 			return ecsstore.ErrNoChange
 		}
-		t.RequestStop(ecs.StopUserInitiated, reason, now)
+		t.RequestStop(code, reason, now)
 		// A task whose instance is gone has nobody to stop it.
 		if t.ContainerInstanceARN == "" || !p.instanceExists(ctx, sc, t.ContainerInstanceARN) {
 			return t.Advance(ecs.TaskStopped, now)

@@ -143,7 +143,7 @@ var countFuncs []CountFunc
 
 // clusterChildren are the key kinds whose records live under a cluster
 // ("<kind>/<cluster>/..."): DeleteCluster guards its counts of them.
-var clusterChildren = []string{"instances", "tasks"}
+var clusterChildren = []string{"instances", "tasks", KindService}
 
 func (r *Repo) countKeys(ctx context.Context, p string) (int, error) {
 	kvs, _, err := r.s.List(ctx, p, store.ListOptions{})

@@ -193,6 +193,10 @@ type TaskHeader struct {
 	DesiredStatus        string    `json:"desiredStatus"`
 	StoppedAt            time.Time `json:"stoppedAt,omitzero"`
 	StoppedReason        string    `json:"stoppedReason,omitempty"`
+	// Group and StartedBy tie a service's tasks to it and to its
+	// deployments (the service scheduler's index).
+	Group     string `json:"group,omitempty"`
+	StartedBy string `json:"startedBy,omitempty"`
 	// ID is derived from ARN (as in the decoded task).
 	ID string `json:"-"`
 }

@@ -1,0 +1,381 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/berth-dev/berth/internal/ecs"
+)
+
+var errNoChange = errors.New("no change")
+
+// fakeServices is a ServiceSource and ServicePlane over one in-memory
+// service and its tasks.
+type fakeServices struct {
+	mu      sync.Mutex
+	svc     *ecs.Service
+	tasks   map[string]*ecs.Task
+	fns     []func(ServiceRef)
+	next    int
+	tokens  map[string][]string
+	runs    int // StartServiceTasks calls that started tasks
+	failAll string
+}
+
+func newFakeServices(svc *ecs.Service) *fakeServices {
+	return &fakeServices{svc: svc, tasks: map[string]*ecs.Task{}, tokens: map[string][]string{}}
+}
+
+var svcRef = ServiceRef{Scope: ecs.Scope{Account: "1", Region: "r"}, Cluster: "c", Name: "web"}
+
+func (f *fakeServices) changed() {
+	f.mu.Lock()
+	fns := slices.Clone(f.fns)
+	f.mu.Unlock()
+	for _, fn := range fns {
+		fn(svcRef)
+	}
+}
+
+func (f *fakeServices) Service(ServiceRef) (*ecs.Service, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.svc.Copy(), f.svc != nil
+}
+func (f *fakeServices) ServiceRefs() []ServiceRef { return []ServiceRef{svcRef} }
+func (f *fakeServices) ServiceTasks(ServiceRef) []*ecs.Task {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*ecs.Task
+	for _, t := range f.tasks {
+		c := *t
+		out = append(out, &c)
+	}
+	slices.SortFunc(out, func(a, b *ecs.Task) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+func (f *fakeServices) OnServiceChange(fn func(ServiceRef)) { f.fns = append(f.fns, fn) }
+func (f *fakeServices) WaitSynced(context.Context) error    { return nil }
+
+func (f *fakeServices) StartServiceTasks(_ context.Context, _ ecs.Scope, svc *ecs.Service, dep string, n int, token string) (ServiceStart, error) {
+	f.mu.Lock()
+	var out ServiceStart
+	if ids, ok := f.tokens[token]; ok {
+		f.mu.Unlock()
+		out.TaskIDs = ids
+		return out, nil
+	}
+	if f.failAll != "" {
+		f.mu.Unlock()
+		out.Failures = []string{f.failAll}
+		return out, nil
+	}
+	d := svc.Deployment(dep)
+	for range n {
+		f.next++
+		id := fmt.Sprintf("t%03d", f.next)
+		f.tasks[id] = &ecs.Task{ID: id, StartedBy: dep, Group: svc.Group(), TaskDefinitionARN: d.TaskDefinition,
+			LastStatus: ecs.TaskPending, DesiredStatus: ecs.TaskRunning, CreatedAt: time.Now()}
+		out.TaskIDs = append(out.TaskIDs, id)
+	}
+	f.tokens[token] = out.TaskIDs
+	f.runs++
+	f.mu.Unlock()
+	f.changed()
+	return out, nil
+}
+
+func (f *fakeServices) StopServiceTask(_ context.Context, _ ecs.Scope, _, id, reason string) error {
+	f.mu.Lock()
+	if t := f.tasks[id]; t != nil && t.DesiredStatus != ecs.TaskStopped {
+		t.DesiredStatus, t.StopCode, t.StoppedReason = ecs.TaskStopped, ecs.StopServiceSchedulerInitiated, reason
+	}
+	f.mu.Unlock()
+	f.changed()
+	return nil
+}
+
+func (f *fakeServices) UpdateServiceState(_ context.Context, _ ecs.Scope, _, _ string, fn func(*ecs.Service) error) error {
+	f.mu.Lock()
+	c := f.svc.Copy()
+	err := fn(c)
+	if errors.Is(err, errNoChange) {
+		f.mu.Unlock()
+		return nil
+	}
+	if err == nil {
+		f.svc = c
+	}
+	f.mu.Unlock()
+	if err == nil {
+		f.changed()
+	}
+	return err
+}
+
+// agent moves tasks as an agent would: pending → RUNNING (healthy),
+// stop requested → STOPPED; the tasks of task definition bad exit at once.
+func (f *fakeServices) agent(bad string) {
+	f.mu.Lock()
+	for _, t := range f.tasks {
+		switch {
+		case t.DesiredStatus == ecs.TaskStopped && t.LastStatus != ecs.TaskStopped:
+			t.LastStatus, t.StoppedAt = ecs.TaskStopped, time.Now()
+		case t.LastStatus == ecs.TaskPending && t.TaskDefinitionARN != bad:
+			t.LastStatus, t.StartedAt = ecs.TaskRunning, time.Now()
+		case t.LastStatus == ecs.TaskPending:
+			t.LastStatus, t.DesiredStatus, t.StopCode, t.StoppedReason = ecs.TaskStopped, ecs.TaskStopped, ecs.StopEssentialContainerExited, "Essential container in task exited"
+		}
+	}
+	f.mu.Unlock()
+	f.changed()
+}
+
+func (f *fakeServices) live(td string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, t := range f.tasks {
+		if t.LastStatus != ecs.TaskStopped && t.DesiredStatus == ecs.TaskRunning && (td == "" || t.TaskDefinitionARN == td) {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *fakeServices) service() *ecs.Service {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.svc.Copy()
+}
+
+func testService(t *testing.T, desired int, cb bool) *ecs.Service {
+	sc := ecs.Scope{Account: "1", Region: "r"}
+	cl := &ecs.Cluster{Name: "c", ARN: sc.ClusterARN("c")}
+	td := &ecs.TaskDefinition{ARN: sc.TaskDefinitionARN("web", 1), Family: "web", Revision: 1, Compatibilities: []string{ecs.LaunchEC2}, NetworkMode: "bridge"}
+	dc := &ecs.DeploymentConfiguration{DeploymentCircuitBreaker: &ecs.DeploymentCircuitBreaker{Enable: cb, Rollback: cb}}
+	s, err := ecs.NewService(sc, cl, ecs.ServiceSpec{Name: "web", TaskDefinition: td, DesiredCount: &desired, LaunchType: ecs.LaunchEC2, DeploymentConfiguration: dc}, "ecs-svc/1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// runScheduler runs the scheduler over f until the test ends.
+func runScheduler(t *testing.T, f *fakeServices) {
+	ids := 0
+	s := NewServices(ServicesConfig{Source: f, Plane: f, NoChange: errNoChange,
+		NewID:           func() string { ids++; return fmt.Sprint("e", ids) },
+		NewDeploymentID: func() string { ids++; return fmt.Sprint("ecs-svc/rb", ids) },
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	synctest.Wait()
+}
+
+func messages(s *ecs.Service) []string {
+	var out []string
+	for _, e := range s.Events {
+		out = append(out, e.Message)
+	}
+	return out
+}
+
+func TestServicesKeepDesiredCountAndReplaceStoppedTasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeServices(testService(t, 3, false))
+		runScheduler(t, f)
+		if n := f.live(""); n != 3 {
+			t.Fatalf("%d tasks started, want 3", n)
+		}
+		f.agent("")
+		synctest.Wait()
+		s := f.service()
+		if s.RunningCount != 3 || s.PendingCount != 0 || s.Deployments[0].RolloutState != ecs.RolloutCompleted {
+			t.Fatalf("after running: %+v", s)
+		}
+		if m := messages(s); m[0] != "(service web) has reached a steady state." || !strings.HasPrefix(m[2], "(service web) has started 3 tasks: (task t001)") {
+			t.Fatalf("events: %q", m)
+		}
+		// A task's essential container exits: the event tells why, and a
+		// replacement starts.
+		f.mu.Lock()
+		f.tasks["t002"].LastStatus, f.tasks["t002"].DesiredStatus = ecs.TaskStopped, ecs.TaskStopped
+		f.tasks["t002"].StopCode, f.tasks["t002"].StoppedReason = ecs.StopEssentialContainerExited, "Essential container in task exited"
+		f.mu.Unlock()
+		f.changed()
+		synctest.Wait()
+		if n := f.live(""); n != 3 {
+			t.Fatalf("%d live after a stop, want 3", n)
+		}
+		m := messages(f.service())
+		if !slices.Contains(m, "(service web) (task t002) stopped: Essential container in task exited.") || !slices.Contains(m, "(service web) has started 1 tasks: (task t004).") {
+			t.Fatalf("events: %q", m)
+		}
+		// Reported once, however often the scheduler looks again.
+		f.changed()
+		synctest.Wait()
+		n := 0
+		for _, msg := range messages(f.service()) {
+			if strings.Contains(msg, "(task t002) stopped") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("the stop is told %d times", n)
+		}
+	})
+}
+
+func TestServicesRollingDeploymentStaysWithinBounds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeServices(testService(t, 4, false))
+		runScheduler(t, f)
+		f.agent("")
+		synctest.Wait()
+		// A new revision with 150% / 50%: at most 6 tasks, at least 2 healthy.
+		f.mu.Lock()
+		s := f.svc
+		s.TaskDefinition = ecs.Scope{Account: "1", Region: "r"}.TaskDefinitionARN("web", 2)
+		mx, mn := 150, 50
+		s.DeploymentConfiguration.MaximumPercent, s.DeploymentConfiguration.MinimumHealthyPercent = &mx, &mn
+		s.StartDeployment("ecs-svc/2", time.Now())
+		f.mu.Unlock()
+		f.changed()
+		for step := 0; step < 20; step++ {
+			synctest.Wait()
+			if n := f.live(""); n > 6 {
+				t.Fatalf("step %d: %d tasks, maximum 6", step, n)
+			}
+			running := 0
+			f.mu.Lock()
+			for _, t := range f.tasks {
+				if t.LastStatus == ecs.TaskRunning && t.DesiredStatus == ecs.TaskRunning {
+					running++
+				}
+			}
+			f.mu.Unlock()
+			if running < 2 {
+				t.Fatalf("step %d: %d healthy, minimum 2", step, running)
+			}
+			f.agent("")
+		}
+		synctest.Wait()
+		s = f.service()
+		if len(s.Deployments) != 1 || s.Deployments[0].ID != "ecs-svc/2" || s.Deployments[0].RolloutState != ecs.RolloutCompleted {
+			t.Fatalf("deployments: %+v", s.Deployments)
+		}
+		if n := f.live(s.TaskDefinition); n != 4 || f.live("") != 4 {
+			t.Fatalf("%d tasks on the new revision (%d live), want 4", n, f.live(""))
+		}
+	})
+}
+
+func TestServicesCircuitBreakerRollsBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeServices(testService(t, 2, true))
+		runScheduler(t, f)
+		f.agent("")
+		synctest.Wait()
+		rev1 := f.service().TaskDefinition
+		rev2 := ecs.Scope{Account: "1", Region: "r"}.TaskDefinitionARN("web", 2)
+		f.mu.Lock()
+		f.svc.TaskDefinition = rev2
+		f.svc.StartDeployment("ecs-svc/bad", time.Now())
+		f.mu.Unlock()
+		f.changed()
+		// The new revision's tasks exit at once, until the breaker trips.
+		for range 10 {
+			synctest.Wait()
+			f.agent(rev2)
+		}
+		synctest.Wait()
+		s := f.service()
+		bad := s.Deployment("ecs-svc/bad")
+		if s.TaskDefinition != rev1 || s.Primary().TaskDefinition != rev1 {
+			t.Fatalf("not rolled back: %s", s.TaskDefinition)
+		}
+		if bad != nil && bad.RolloutState != ecs.RolloutFailed {
+			t.Fatalf("bad deployment: %+v", bad)
+		}
+		m := messages(s)
+		if !slices.Contains(m, "(service web) (deployment ecs-svc/bad) deployment failed: tasks failed to start.") ||
+			!slices.Contains(m, "(service web) rolling back to deployment ecs-svc/1.") {
+			t.Fatalf("events: %q", m)
+		}
+		for range 5 {
+			f.agent("")
+			synctest.Wait()
+		}
+		if n := f.live(rev1); n != 2 {
+			t.Fatalf("%d tasks on the old revision, want 2", n)
+		}
+		if s := f.service(); s.Primary().RolloutState != ecs.RolloutCompleted || len(s.Deployments) != 1 {
+			t.Fatalf("primary: %+v", s.Primary())
+		}
+	})
+}
+
+func TestServicesUnplaceableRetriesWithOneEvent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeServices(testService(t, 1, false))
+		f.failAll = "No Container Instances were found in your cluster."
+		runScheduler(t, f)
+		time.Sleep(2 * time.Minute) // four retries
+		synctest.Wait()
+		want := "(service web) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster."
+		if m := messages(f.service()); len(m) != 1 || m[0] != want {
+			t.Fatalf("events: %q", m)
+		}
+		f.mu.Lock()
+		f.failAll = ""
+		f.mu.Unlock()
+		time.Sleep(31 * time.Second)
+		synctest.Wait()
+		if f.live("") != 1 {
+			t.Fatal("not placed on retry")
+		}
+	})
+}
+
+func TestServicesStartTokenIsStable(t *testing.T) {
+	a := []*ecs.Task{{ID: "b", LastStatus: ecs.TaskRunning, DesiredStatus: ecs.TaskRunning}, {ID: "a", LastStatus: ecs.TaskStopped, DesiredStatus: ecs.TaskStopped}}
+	b := []*ecs.Task{a[1], a[0]}
+	if startToken("d", a) != startToken("d", b) {
+		t.Error("the token depends on the order of the tasks")
+	}
+	if startToken("d", a) == startToken("d", a[:1]) || startToken("d", a) == startToken("e", a) {
+		t.Error("different states share a token")
+	}
+}
+
+func TestServicesDrainThenInactive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeServices(testService(t, 2, false))
+		runScheduler(t, f)
+		f.agent("")
+		synctest.Wait()
+		f.mu.Lock()
+		f.svc.Status, f.svc.DesiredCount = ecs.ServiceDraining, 0
+		f.mu.Unlock()
+		f.changed()
+		synctest.Wait()
+		if f.live("") != 0 {
+			t.Fatal("tasks left running")
+		}
+		f.agent("")
+		synctest.Wait()
+		if s := f.service(); s.Status != ecs.ServiceInactive {
+			t.Fatalf("status %s", s.Status)
+		}
+	})
+}

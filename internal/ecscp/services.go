@@ -1,0 +1,437 @@
+package ecscp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/fault"
+)
+
+// CreateServiceInput is a CreateService request in domain terms.
+type CreateServiceInput struct {
+	Cluster                       string
+	TaskDefinition                string
+	Spec                          ecs.ServiceSpec // TaskDefinition and CreatedBy are filled in here
+	CapacityProviderStrategyGiven bool
+}
+
+// ServiceTags is a service and its tags.
+type ServiceTags struct {
+	Service *ecs.Service
+	Tags    []ecs.Tag
+}
+
+// newDeploymentID returns a deployment ID in ECS's form: ecs-svc/ and 19
+// digits.
+func newDeploymentID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	n := binary.BigEndian.Uint64(b[:]) % 9_000_000_000_000_000_000
+	return "ecs-svc/" + strconv.FormatUint(n+1_000_000_000_000_000_000, 10)
+}
+
+// CreateService validates and stores a new ACTIVE service; the scheduler
+// starts its tasks.
+func (p *Plane) CreateService(ctx context.Context, sc ecs.Scope, in CreateServiceInput) (*ServiceTags, error) {
+	name, err := ecs.ClusterName(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := p.repo.ActiveCluster(ctx, sc, name)
+	if err != nil {
+		return nil, err
+	}
+	spec := in.Spec
+	if in.TaskDefinition == "" {
+		return nil, fault.New(fault.InvalidParameter, "taskDefinition is required.")
+	}
+	if spec.TaskDefinition, err = p.runnableDefinition(ctx, sc, in.TaskDefinition); err != nil {
+		return nil, err
+	}
+	if _, _, err := resolveLaunch(cl, spec.LaunchType, spec.CapacityProviderStrategy); err != nil {
+		return nil, err
+	}
+	if spec.LaunchType == "" && len(spec.CapacityProviderStrategy) == 0 {
+		if len(cl.DefaultCapacityProviderStrategy) > 0 {
+			spec.CapacityProviderStrategy = cl.DefaultCapacityProviderStrategy
+		} else {
+			spec.LaunchType = ecs.LaunchEC2
+		}
+	}
+	spec.CreatedBy = "arn:aws:iam::" + sc.Account + ":root"
+	svc, err := ecs.NewService(sc, cl, spec, newDeploymentID(), p.now())
+	if err != nil {
+		return nil, err
+	}
+	out, created, err := p.repo.CreateService(ctx, sc, svc, spec.Tags)
+	if err != nil {
+		return nil, err
+	}
+	tags := spec.Tags
+	if !created {
+		if tags, err = p.repo.Tags(ctx, out.ARN); err != nil {
+			return nil, err
+		}
+	} else {
+		p.log.Info("service created", "cluster", name, "service", svc.Name, "desiredCount", svc.DesiredCount)
+	}
+	return &ServiceTags{Service: out, Tags: tags}, nil
+}
+
+// DescribeServices returns the services refs name (names or ARNs, at most
+// 10); missing ones are failures with reason MISSING.
+func (p *Plane) DescribeServices(ctx context.Context, sc ecs.Scope, cluster string, refs []string, withTags bool) ([]ServiceTags, []Failure, error) {
+	name, err := ecs.ClusterName(cluster)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(refs) == 0 {
+		return nil, nil, fault.New(fault.InvalidParameter, "services can not be empty.")
+	}
+	if len(refs) > 10 {
+		return nil, nil, fault.New(fault.InvalidParameter, "services can have at most 10 items.")
+	}
+	if _, err := p.repo.Cluster(ctx, sc, name); err != nil {
+		return nil, nil, err
+	}
+	var out []ServiceTags
+	var failures []Failure
+	for _, ref := range refs {
+		sn, err := ecs.ServiceName(ref, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := p.repo.Service(ctx, sc, name, sn)
+		if fault.Is(err, fault.NotFound) {
+			failures = append(failures, Failure{ARN: sc.ServiceARN(name, sn), Reason: "MISSING"})
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		st := ServiceTags{Service: s}
+		if withTags {
+			if st.Tags, err = p.repo.Tags(ctx, s.ARN); err != nil {
+				return nil, nil, err
+			}
+		}
+		out = append(out, st)
+	}
+	return out, failures, nil
+}
+
+// ServiceFilter selects ListServices's services.
+type ServiceFilter struct {
+	Cluster            string
+	LaunchType         string
+	SchedulingStrategy string
+}
+
+// ListServices returns the ARNs of a cluster's ACTIVE and DRAINING
+// services, by ARN.
+func (p *Plane) ListServices(ctx context.Context, sc ecs.Scope, f ServiceFilter) ([]string, error) {
+	name, err := ecs.ClusterName(f.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	switch f.LaunchType {
+	case "", ecs.LaunchEC2, ecs.LaunchFargate, ecs.LaunchExternal:
+	default:
+		return nil, fault.New(fault.InvalidParameter, "Invalid launchType %q. Valid values: EC2, FARGATE, EXTERNAL.", f.LaunchType)
+	}
+	switch f.SchedulingStrategy {
+	case "", ecs.SchedulingReplica, ecs.SchedulingDaemon:
+	default:
+		return nil, fault.New(fault.InvalidParameter, "Invalid schedulingStrategy %q. Valid values: REPLICA, DAEMON.", f.SchedulingStrategy)
+	}
+	if _, err := p.repo.ActiveCluster(ctx, sc, name); err != nil {
+		return nil, err
+	}
+	svcs, err := p.repo.Services(ctx, sc, name)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range svcs {
+		switch {
+		case s.Status == ecs.ServiceInactive:
+		case f.LaunchType != "" && s.LaunchType != f.LaunchType:
+		case f.SchedulingStrategy != "" && s.SchedulingStrategy != f.SchedulingStrategy:
+		default:
+			out = append(out, s.ARN)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// UpdateServiceInput is an UpdateService request in domain terms; nil
+// fields are left as they are.
+type UpdateServiceInput struct {
+	Cluster                       string
+	Service                       string
+	DesiredCount                  *int
+	TaskDefinition                string
+	CapacityProviderStrategy      []ecs.CapacityProviderStrategy
+	DeploymentConfiguration       *ecs.DeploymentConfiguration
+	NetworkConfiguration          *ecs.NetworkConfiguration
+	PlacementConstraints          []ecs.PlacementConstraint
+	PlacementStrategy             []ecs.PlacementStrategy
+	PlatformVersion               string
+	ForceNewDeployment            bool
+	HealthCheckGracePeriodSeconds *int
+	DeploymentController          *ecs.DeploymentController
+	EnableExecuteCommand          *bool
+	EnableECSManagedTags          *bool
+	LoadBalancers                 []ecs.LoadBalancer
+	PropagateTags                 string
+	ServiceRegistries             []ecs.ServiceRegistry
+}
+
+func serviceNotActive() error {
+	return fault.New(fault.Invalid, "Service was not ACTIVE.").WithCode("ServiceNotActiveException")
+}
+
+// UpdateService changes an ACTIVE service. A new task definition, network
+// configuration, capacity provider strategy, placement, platform version
+// or load balancers, or ForceNewDeployment, starts a new deployment.
+func (p *Plane) UpdateService(ctx context.Context, sc ecs.Scope, in UpdateServiceInput) (*ecs.Service, error) {
+	cluster, err := ecs.ClusterName(in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	name, err := ecs.ServiceName(in.Service, cluster)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := p.repo.ActiveCluster(ctx, sc, cluster)
+	if err != nil {
+		return nil, err
+	}
+	if in.DesiredCount != nil {
+		if err := ecs.ValidateDesiredCount(*in.DesiredCount); err != nil {
+			return nil, err
+		}
+	}
+	if err := ecs.ValidateGracePeriod(in.HealthCheckGracePeriodSeconds); err != nil {
+		return nil, err
+	}
+	if in.DeploymentController != nil && in.DeploymentController.Type != ecs.DeploymentControllerECS {
+		return nil, fault.New(fault.Unsupported, "Changing the deployment controller to %s is not supported by berth.", in.DeploymentController.Type)
+	}
+	switch in.PropagateTags {
+	case "", "NONE", "SERVICE", "TASK_DEFINITION":
+	default:
+		return nil, fault.New(fault.InvalidParameter, "Invalid propagateTags value %q. Valid values: TASK_DEFINITION, SERVICE, NONE.", in.PropagateTags)
+	}
+	var td *ecs.TaskDefinition
+	if in.TaskDefinition != "" {
+		if td, err = p.runnableDefinition(ctx, sc, in.TaskDefinition); err != nil {
+			return nil, err
+		}
+	}
+	if len(in.CapacityProviderStrategy) > 0 {
+		if _, _, err := resolveLaunch(cl, "", in.CapacityProviderStrategy); err != nil {
+			return nil, err
+		}
+	}
+	cur, err := p.repo.Service(ctx, sc, cluster, name)
+	if err != nil {
+		return nil, err
+	}
+	if td == nil {
+		// The current definition, to validate the new settings against.
+		if td, err = p.LookupTaskDefinition(ctx, sc, cur.TaskDefinition); err != nil {
+			return nil, err
+		}
+	}
+	now := p.now()
+	depID := newDeploymentID()
+	s, _, err := p.repo.UpdateService(ctx, sc, cluster, name, func(s *ecs.Service) error {
+		if s.Status != ecs.ServiceActive {
+			return serviceNotActive()
+		}
+		return applyServiceUpdate(s, td, in, depID, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// applyServiceUpdate changes s as in asks, validating the result against
+// td (the new or current task definition).
+func applyServiceUpdate(s *ecs.Service, td *ecs.TaskDefinition, in UpdateServiceInput, depID string, now time.Time) error {
+	redeploy := in.ForceNewDeployment
+	set := func(changed bool) {
+		if changed {
+			redeploy = true
+		}
+	}
+	if in.DesiredCount != nil {
+		s.DesiredCount = *in.DesiredCount
+	}
+	if td.ARN != s.TaskDefinition {
+		s.TaskDefinition = td.ARN
+		redeploy = true
+	}
+	if in.NetworkConfiguration != nil {
+		set(!reflect.DeepEqual(in.NetworkConfiguration, s.NetworkConfiguration))
+		s.NetworkConfiguration = in.NetworkConfiguration
+	}
+	if len(in.CapacityProviderStrategy) > 0 {
+		set(!reflect.DeepEqual(in.CapacityProviderStrategy, s.CapacityProviderStrategy))
+		s.CapacityProviderStrategy, s.LaunchType = in.CapacityProviderStrategy, ""
+	}
+	if in.PlacementConstraints != nil {
+		set(!reflect.DeepEqual(in.PlacementConstraints, s.PlacementConstraints))
+		s.PlacementConstraints = in.PlacementConstraints
+	}
+	if in.PlacementStrategy != nil {
+		set(!reflect.DeepEqual(in.PlacementStrategy, s.PlacementStrategy))
+		s.PlacementStrategy = in.PlacementStrategy
+	}
+	if in.PlatformVersion != "" {
+		set(in.PlatformVersion != s.PlatformVersion)
+		s.PlatformVersion = in.PlatformVersion
+	}
+	if in.LoadBalancers != nil {
+		set(!reflect.DeepEqual(in.LoadBalancers, s.LoadBalancers))
+		s.LoadBalancers = in.LoadBalancers
+	}
+	if in.ServiceRegistries != nil {
+		s.ServiceRegistries = in.ServiceRegistries
+	}
+	if in.DeploymentConfiguration != nil {
+		dc := mergeDeploymentConfiguration(s.DeploymentConfiguration, *in.DeploymentConfiguration)
+		out, err := ecs.ServiceDeploymentConfiguration(s.SchedulingStrategy, &dc)
+		if err != nil {
+			return err
+		}
+		s.DeploymentConfiguration = out
+	}
+	if in.HealthCheckGracePeriodSeconds != nil {
+		s.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
+	}
+	if in.EnableExecuteCommand != nil {
+		set(*in.EnableExecuteCommand != s.EnableExecuteCommand)
+		s.EnableExecuteCommand = *in.EnableExecuteCommand
+	}
+	if in.EnableECSManagedTags != nil {
+		s.EnableECSManagedTags = *in.EnableECSManagedTags
+	}
+	if in.PropagateTags != "" {
+		s.PropagateTags = in.PropagateTags
+	}
+	if err := ecs.ValidateServiceTasks(td, s.LaunchType, s.CapacityProviderStrategy, platformOf(s), s.NetworkConfiguration, s.PlacementConstraints, s.PlacementStrategy); err != nil {
+		return err
+	}
+	if err := ecs.ValidateLoadBalancers(td, s.LoadBalancers); err != nil {
+		return err
+	}
+	if redeploy {
+		s.StartDeployment(depID, now)
+	}
+	if pd := s.Primary(); pd != nil {
+		pd.DesiredCount = s.DesiredCount
+	}
+	s.Steady = false
+	return nil
+}
+
+// platformOf is the platform version to validate: "LATEST" is any.
+func platformOf(s *ecs.Service) string {
+	if s.PlatformVersion == "LATEST" {
+		return ""
+	}
+	return s.PlatformVersion
+}
+
+// mergeDeploymentConfiguration applies the fields UpdateService gave.
+func mergeDeploymentConfiguration(cur, in ecs.DeploymentConfiguration) ecs.DeploymentConfiguration {
+	out := cur
+	if in.DeploymentCircuitBreaker != nil {
+		out.DeploymentCircuitBreaker = in.DeploymentCircuitBreaker
+	}
+	if in.MaximumPercent != nil {
+		out.MaximumPercent = in.MaximumPercent
+	}
+	if in.MinimumHealthyPercent != nil {
+		out.MinimumHealthyPercent = in.MinimumHealthyPercent
+	}
+	if in.Alarms != nil {
+		out.Alarms = in.Alarms
+	}
+	if in.Strategy != "" {
+		out.Strategy = in.Strategy
+	}
+	if in.BakeTimeInMinutes != nil {
+		out.BakeTimeInMinutes = in.BakeTimeInMinutes
+	}
+	out.LifecycleHooks = in.LifecycleHooks
+	return out
+}
+
+// DeleteService makes an ACTIVE service DRAINING (the scheduler stops its
+// tasks, then makes it INACTIVE). It refuses while the desired count is
+// above 0 unless force. A DRAINING service is returned as it is (its
+// model declares no ServiceNotActiveException); an INACTIVE one is not
+// found.
+func (p *Plane) DeleteService(ctx context.Context, sc ecs.Scope, cluster, ref string, force bool) (*ecs.Service, error) {
+	cname, err := ecs.ClusterName(cluster)
+	if err != nil {
+		return nil, err
+	}
+	name, err := ecs.ServiceName(ref, cname)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.repo.ActiveCluster(ctx, sc, cname); err != nil {
+		return nil, err
+	}
+	s, _, err := p.repo.UpdateService(ctx, sc, cname, name, func(s *ecs.Service) error {
+		switch s.Status {
+		case ecs.ServiceDraining:
+			return ecsstore.ErrNoChange // already being deleted: described as it is
+		case ecs.ServiceInactive:
+			return ecsstore.ServiceNotFound()
+		}
+		if s.DesiredCount > 0 && !force {
+			return fault.New(fault.InvalidParameter, "The service cannot be stopped while it is scaled above 0.")
+		}
+		s.Status = ecs.ServiceDraining
+		s.DesiredCount = 0
+		if pd := s.Primary(); pd != nil {
+			pd.DesiredCount = 0
+		}
+		s.Steady = false
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.log.Info("service draining", "cluster", cname, "service", name)
+	return s, nil
+}
+
+// checkService verifies that a service exists and is not INACTIVE; rest
+// is "<cluster>/<name>".
+func (p *Plane) checkService(ctx context.Context, sc ecs.Scope, rest string) error {
+	cluster, name, ok := strings.Cut(rest, "/")
+	if !ok || cluster == "" || name == "" {
+		return fault.New(fault.InvalidParameter, "The service ARN must be in the long format (service/<cluster>/<name>).")
+	}
+	s, err := p.repo.Service(ctx, sc, cluster, name)
+	if err == nil && s.Status == ecs.ServiceInactive {
+		return fault.NotFoundf("resource", "not found")
+	}
+	return err
+}
