@@ -58,7 +58,8 @@ func TestTaskCodec(t *testing.T) {
 		}
 		want := TaskHeader{
 			ARN: got.ARN, ContainerInstanceARN: got.ContainerInstanceARN, LaunchType: got.LaunchType, LastStatus: got.LastStatus,
-			DesiredStatus: got.DesiredStatus, StoppedAt: got.StoppedAt, StoppedReason: got.StoppedReason, ID: got.ID,
+			DesiredStatus: got.DesiredStatus, StoppedAt: got.StoppedAt, StoppedReason: got.StoppedReason, Group: got.Group,
+			StartedBy: got.StartedBy, ID: got.ID,
 		}
 		if h != want {
 			t.Errorf("%s: header %+v, want %+v", tk.ARN, h, want)
