@@ -37,13 +37,42 @@ type ChargedInstance struct {
 	State               *StateRecord
 }
 
+// EncodedTasks are new tasks (with their tags) and client tokens encoded
+// for a PlacementCommit. A placement queue encodes each call's tasks as
+// it plans them (EncodeTasks), while the transaction before is being
+// committed, so that encoding never holds up the next commit.
+type EncodedTasks struct {
+	cmps []store.Compare
+	ops  []store.Op
+}
+
+// EncodeTasks appends to e the writes of tasks and, if token is not nil,
+// of its client token (which must not exist yet).
+func (e *EncodedTasks) EncodeTasks(sc ecs.Scope, cluster string, tasks []NewTask, token *RunToken) {
+	for _, nt := range tasks {
+		e.ops = append(e.ops, store.Op{Key: taskKey(sc, cluster, nt.Task.ID), Value: encodeTask(nt.Task)})
+		e.ops = append(e.ops, tagOps(nt.Task.ARN, nt.Tags)...)
+	}
+	if token != nil {
+		key := tokenKey(sc, cluster, token.Token)
+		e.cmps = append(e.cmps, store.Compare{Key: key})
+		e.ops = append(e.ops, store.Op{Key: key, Value: mustJSON(tokenRecord{TaskARNs: token.TaskARNs, CreatedAt: token.CreatedAt})})
+	}
+}
+
+// Empty reports whether e writes nothing.
+func (e *EncodedTasks) Empty() bool { return len(e.ops) == 0 }
+
 // PlacementCommit is one placement transaction of a cluster.
 type PlacementCommit struct {
 	Cluster    string
 	ClusterRev int64 // the cluster record as read
 	Tasks      []NewTask
 	Tokens     []RunToken // must not exist yet
-	Instances  []ChargedInstance
+	// Encoded are more tasks and tokens, encoded ahead (written with
+	// Tasks and Tokens).
+	Encoded   *EncodedTasks
+	Instances []ChargedInstance
 	// Managed, if not nil, is the cluster's managed instance as charged;
 	// ManagedRev its revision as read (0: it does not exist yet).
 	Managed    *ecs.ContainerInstance
@@ -54,18 +83,19 @@ type PlacementCommit struct {
 // store.ErrConflict nothing was written and the caller decides again) and
 // returns its revision.
 func (r *Repo) CommitPlacement(ctx context.Context, sc ecs.Scope, pc *PlacementCommit) (int64, error) {
-	cmps := make([]store.Compare, 0, 1+len(pc.Tokens)+2*len(pc.Instances)+1)
-	ops := make([]store.Op, 0, 2*len(pc.Tasks)+len(pc.Tokens)+len(pc.Instances)+1)
+	var enc EncodedTasks
+	enc.EncodeTasks(sc, pc.Cluster, pc.Tasks, nil)
+	for i := range pc.Tokens {
+		enc.EncodeTasks(sc, pc.Cluster, nil, &pc.Tokens[i])
+	}
+	if e := pc.Encoded; e != nil {
+		enc.cmps, enc.ops = append(enc.cmps, e.cmps...), append(enc.ops, e.ops...)
+	}
+	cmps := make([]store.Compare, 0, 1+len(enc.cmps)+2*len(pc.Instances)+1)
+	ops := make([]store.Op, 0, len(enc.ops)+len(pc.Instances)+1)
 	cmps = append(cmps, store.Compare{Key: clusterKey(sc, pc.Cluster), ModRevision: pc.ClusterRev})
-	for _, nt := range pc.Tasks {
-		ops = append(ops, store.Op{Key: taskKey(sc, pc.Cluster, nt.Task.ID), Value: encodeTask(nt.Task)})
-		ops = append(ops, tagOps(nt.Task.ARN, nt.Tags)...)
-	}
-	for _, tk := range pc.Tokens {
-		key := tokenKey(sc, pc.Cluster, tk.Token)
-		cmps = append(cmps, store.Compare{Key: key})
-		ops = append(ops, store.Op{Key: key, Value: mustJSON(tokenRecord{TaskARNs: tk.TaskARNs, CreatedAt: tk.CreatedAt})})
-	}
+	cmps = append(cmps, enc.cmps...)
+	ops = append(ops, enc.ops...)
 	for _, ci := range pc.Instances {
 		rec := instanceRecords{sc: sc, cluster: pc.Cluster, id: ci.ID, baseRev: ci.RecordRev, stRev: ci.StateRev}
 		cmps, ops = rec.appendSaveState(cmps, ops, ci.State)

@@ -256,3 +256,51 @@ func TestOwnBatchesWithoutTheCache(t *testing.T) {
 		t.Fatalf("t4 after the stop: %v", err)
 	}
 }
+
+// TestCurrentAfterTheBatchInFlightCommitted: a plan built on the batch in
+// flight stays current when the only write the store acknowledged since
+// its view is that batch's (the calls its callers make next join the plan
+// instead of waiting a commit), and not when anything else was written or
+// the batch has not committed at that revision.
+func TestCurrentAfterTheBatchInFlightCommitted(t *testing.T) {
+	ctx := t.Context()
+	st := openBolt(t, "")
+	e := start(t, st)
+	e.newCluster(t, 1024)
+	write := func() int64 {
+		rev, err := st.Txn(ctx, nil, []store.Op{{Key: "/test/x", Value: []byte("x")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rev
+	}
+	viewRev, err := st.Revision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := e.pl.queueFor(testScope, "c")
+	prev := &flight{committed: make(chan struct{}), done: make(chan struct{})}
+	p := &batchPlan{q: q, ctx: ctx, prev: prev, viewRead: true, viewRev: viewRev}
+	if !p.current() {
+		t.Fatal("not current with no write since the view")
+	}
+	prevRev := write() // the batch in flight's commit, acknowledged
+	if p.current() {
+		t.Fatal("current after a write before the batch in flight has committed")
+	}
+	prev.rev = prevRev
+	close(prev.committed)
+	if !p.current() {
+		t.Fatal("not current when the only write since the view is the batch in flight's")
+	}
+	last := write() // someone else's
+	if p.current() {
+		t.Fatal("current after a write that is not the batch in flight's")
+	}
+	failed := &flight{committed: make(chan struct{}), rev: last, err: store.ErrConflict}
+	close(failed.committed)
+	p = &batchPlan{q: q, ctx: ctx, prev: failed, viewRead: true, viewRev: last - 1}
+	if p.current() {
+		t.Fatal("current on a batch in flight that failed")
+	}
+}

@@ -63,9 +63,12 @@ const maxBatchCalls = 64
 // that batch has landed. If that batch fails, the plan is dropped and the
 // calls are placed again. A call that arrives while the batch before is in
 // flight joins the batch being planned only if the store has acknowledged
-// no write since the plan's snapshot (nor has the managed instance
-// changed): a write its client completed before calling would be missing
-// from the snapshot, and the call waits for the next batch.
+// no write since the plan's snapshot but that batch's own (nor has the
+// managed instance changed): a write its client completed before calling
+// would be missing from the snapshot, and the call waits for the next
+// batch. Each call's tasks are encoded for the transaction as the call is
+// added, so that the commit that follows a landing starts at once (the
+// disk is never idle for encoding).
 //
 // The worker runs with the Placer's context: a caller whose context ends
 // while its call is still queued withdraws it; once taken, the call's
@@ -251,24 +254,36 @@ type flight struct {
 	batch []*createCall
 	p     *batchPlan
 
-	done chan struct{} // closed when rev and err are set
-	rev  int64
-	err  error
+	committed chan struct{} // closed when rev and err are set
+	done      chan struct{} // closed once the calls are answered too
+	rev       int64
+	err       error
+}
+
+// landedAt reports whether f has committed at rev (without waiting).
+func (f *flight) landedAt(rev int64) bool {
+	select {
+	case <-f.committed:
+		return f.err == nil && f.rev == rev
+	default:
+		return false
+	}
 }
 
 // launch starts committing a planned batch, whose compares of the records
 // the batch before wrote expect prevRev. The calls are answered as soon as
 // the transaction succeeds; on failure land places them again.
 func (q *placementQueue) launch(ctx context.Context, p *batchPlan, prevRev int64) *flight {
-	if len(p.tasks) == 0 && !p.managedCharged {
+	if p.writes.Empty() && !p.managedCharged {
 		answer(p.batch)
 		p.release()
 		return nil
 	}
 	pc := p.commit(prevRev)
-	f := &flight{batch: p.batch, p: p, done: make(chan struct{})}
+	f := &flight{batch: p.batch, p: p, committed: make(chan struct{}), done: make(chan struct{})}
 	commit := func(ctx context.Context) {
 		f.rev, f.err = q.pl.repo.CommitPlacement(ctx, q.sc, pc)
+		close(f.committed)
 		if f.err == nil {
 			answer(f.batch)
 		}
@@ -379,7 +394,7 @@ func (q *placementQueue) try(ctx context.Context, batch []*createCall) error {
 		return err
 	}
 	defer p.release()
-	if len(p.tasks) == 0 && !p.managedCharged {
+	if p.writes.Empty() && !p.managedCharged {
 		return nil
 	}
 	rev, err := q.pl.repo.CommitPlacement(ctx, q.sc, p.commit(0))
@@ -412,7 +427,7 @@ func (q *placementQueue) plan(ctx context.Context, batch []*createCall, prev *fl
 // wrote are compared at prevRev, its revision.
 func (p *batchPlan) commit(prevRev int64) *ecsstore.PlacementCommit {
 	pc := &ecsstore.PlacementCommit{
-		Cluster: p.q.cluster, ClusterRev: p.crev, Tasks: p.tasks, Tokens: p.runTokens,
+		Cluster: p.q.cluster, ClusterRev: p.crev, Encoded: &p.writes,
 		Instances: make([]ecsstore.ChargedInstance, 0, len(p.order)),
 	}
 	for _, i := range p.order {
@@ -473,10 +488,11 @@ type batchPlan struct {
 	managedCharged  bool
 	managedFromPrev bool // managed is what the batch in flight writes
 
-	charged   map[int]*ecs.ContainerInstance // charged instance → value to write
-	order     []int                          // charged instances, first charge first
-	tasks     []ecsstore.NewTask
-	runTokens []ecsstore.RunToken
+	charged map[int]*ecs.ContainerInstance // charged instance → value to write
+	order   []int                          // charged instances, first charge first
+	// writes are the calls' tasks, tags and client tokens, encoded as
+	// each call is added (while the batch before is committed).
+	writes ecsstore.EncodedTasks
 }
 
 // add runs one call against the plan and returns its error.
@@ -575,14 +591,14 @@ func (p *batchPlan) add(c *createCall) error {
 		p.cis[i] = ci
 		p.states[i] = schedStateFrom(ci, counts[i], p.states[i].AttributeIndex, &p.states[i])
 	}
+	var rt *ecsstore.RunToken
 	if opts.ClientToken != "" {
-		rt := ecsstore.RunToken{Token: opts.ClientToken, CreatedAt: opts.Now}
+		rt = &ecsstore.RunToken{Token: opts.ClientToken, CreatedAt: opts.Now}
 		for _, t := range tasks {
 			rt.TaskARNs = append(rt.TaskARNs, t.ARN)
 		}
-		p.runTokens = append(p.runTokens, rt)
 	}
-	p.tasks = append(p.tasks, created...)
+	p.writes.EncodeTasks(q.sc, q.cluster, created, rt)
 	c.tasks = tasks
 	return nil
 }
@@ -713,12 +729,18 @@ func (p *batchPlan) release() {
 // now would read if it were placed alone: the store has acknowledged no
 // write since the plan read the placement view (such a write may have been
 // seen, and so be the reason for the call), and the managed instance, if
-// the plan read it, is unchanged. The batch in flight does not count while
-// it is in flight: the plan already builds on its writes.
+// the plan read it, is unchanged. The batch in flight does not count, in
+// flight or committed: the plan already builds on its writes. (Its callers
+// are answered as soon as it commits, and their next calls, which come
+// before the worker notices, join this plan instead of waiting a commit.)
 func (p *batchPlan) current() bool {
 	if p.viewRead {
 		rev, err := p.q.pl.st.Revision(p.ctx)
-		if err != nil || rev > p.viewRev {
+		if err != nil {
+			return false
+		}
+		// The only write since the view is the batch in flight's.
+		if rev > p.viewRev && !(rev == p.viewRev+1 && p.prev != nil && p.prev.landedAt(rev)) {
 			return false
 		}
 	}

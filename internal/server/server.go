@@ -126,6 +126,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// The ECS service scheduler (leader-only), registering tasks with the
 	// ELBv2 target groups.
 	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, log.With("subsystem", "controller")))
+	// The ELBv2 data plane: a leader-only controller of the runtime's
+	// manager serves the load balancers' listeners.
+	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, log.With("subsystem", "elb-dataplane")))
 
 	return &Server{
 		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer,
