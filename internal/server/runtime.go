@@ -60,6 +60,12 @@ func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, kv store.
 		// server was down is reported, not created again (fake containers
 		// do not outlive the process: nothing to record).
 		fleet.stateDir = filepath.Join(s.DataDir, "runner")
+		if !sole {
+			// Servers sharing a store take turns running the managed
+			// capacity: the ledger must be theirs, not one data
+			// directory's.
+			fleet.ledger = storeLedgers(kv)
+		}
 	}
 	authenticate := func(r *http.Request) (string, error) {
 		id, err := auth.verifier.Authenticate(r, nil)
@@ -200,6 +206,9 @@ type managedFleet struct {
 	driverErr string
 	owner     string // the data directory's identity (driver.LabelOwner)
 	stateDir  string // runner.Config.StateDir (empty: nothing recorded)
+	// ledger, when set, keeps the runners' ledgers in the shared store
+	// instead of stateDir (runner.Config.Ledger).
+	ledger func(scope string) runner.Ledger
 	log       *slog.Logger
 
 	mu     sync.Mutex
@@ -240,7 +249,7 @@ func (f *managedFleet) Set(ctx context.Context, key string, m controller.Managed
 	a := agent.New(agent.Config{
 		ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key2[0], SecretKey: key2[1],
 		Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true,
-		Runner: runner.Config{Owner: f.owner, StateDir: f.stateDir},
+		Runner: runner.Config{Owner: f.owner, StateDir: f.stateDir, Ledger: f.ledger},
 		Logger: f.log, // the agent adds the cluster
 	})
 	ma := &managedAgent{cluster: m.Cluster, instanceARN: m.InstanceARN, cancel: cancel, done: make(chan struct{})}
