@@ -2,11 +2,15 @@ package elbproxy
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
-	"regexp"
-	"strings"
 	"net/http/httptrace"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -149,6 +153,18 @@ func TestWeightedForward(t *testing.T) {
 	t.Logf("1000 requests: blue %d, green %d", counts["blue"], counts["green"])
 	if counts["blue"] < 750 || counts["blue"] > 850 || counts["blue"]+counts["green"] != 1000 {
 		t.Fatalf("split %v, want blue 800±50", counts)
+	}
+
+	// Re-applying the same Spec (each stored health change does) keeps the split.
+	counts = map[string]int{}
+	spec := Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{tg("tg-blue", blue), tg("tg-green", green)}}
+	for range 100 {
+		h.apply(spec)
+		_, body := get(t, c, url+"/")
+		counts[body]++
+	}
+	if counts["blue"] < 78 || counts["blue"] > 82 {
+		t.Fatalf("split with a re-apply before each request: %v, want blue 80", counts)
 	}
 
 	// Group stickiness: with the AWSALBTG cookie every request stays on one group.
@@ -390,4 +406,110 @@ func withConnTrace(ctx context.Context, conns *sync.Map) context.Context {
 	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) { conns.Store(info.Conn.LocalAddr().String(), true) },
 	})
+}
+
+func TestSlowStart(t *testing.T) {
+	h := newHarness(t)
+	a, b := newBackend(t, "a"), newBackend(t, "b")
+	lb, url := alb(t, forwardTo("tg"))
+	g := tg("tg", a)
+	g.SlowStart = 30 * time.Second
+	spec := Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{g}}
+	h.apply(spec)
+	h.waitState("tg", a.key(), StateHealthy)
+	g.Targets = append(g.Targets, b.target())
+	spec.TargetGroups = []TargetGroup{g}
+	h.apply(spec)
+	h.waitState("tg", b.key(), StateHealthy)
+	c := client()
+	counts := map[string]int{}
+	for range 200 {
+		_, body := get(t, c, url+"/")
+		counts[body]++
+	}
+	// Seconds into a 30s slow start b's weight is a few percent of a's;
+	// without slow start it would get half.
+	if counts["b"] == 0 || counts["b"] > 40 {
+		t.Fatalf("in slow start b got %d of 200 (a %d), want a small share", counts["b"], counts["a"])
+	}
+	t.Logf("slow start: b got %d of 200", counts["b"])
+}
+
+func TestSharedFront(t *testing.T) {
+	front := testAddr(t)
+	h := newHarnessConfig(t, Config{FrontAddr: front})
+	one, two := newBackend(t, "one"), newBackend(t, "two")
+	port := freePort(t, front)
+	mk := func(name string, tgARN string) LoadBalancer {
+		return LoadBalancer{ARN: name, Name: name, Type: Application, DNSName: name + "-1.us-east-1.elb.localhost", Address: testAddr(t),
+			Listeners: []Listener{{ARN: "l-" + name, Protocol: ProtoHTTP, Port: port, DefaultActions: forwardTo(tgARN)}}}
+	}
+	lb1, lb2 := mk("one", "tg1"), mk("two", "tg2")
+	st := h.apply(Spec{LoadBalancers: []LoadBalancer{lb1, lb2}, TargetGroups: []TargetGroup{tg("tg1", one), tg("tg2", two)}})
+	want := netip.AddrPortFrom(front, uint16(port)).String()
+	for _, s := range st {
+		if s.Front != want || s.FrontErr != nil {
+			t.Fatalf("status %+v, want front %s", s, want)
+		}
+	}
+	h.waitState("tg1", one.key(), StateHealthy)
+	h.waitState("tg2", two.key(), StateHealthy)
+	c := client()
+	url := "http://" + want + "/"
+	for _, tc := range []struct{ host, want string }{
+		{"one-1.us-east-1.elb.localhost", "one"},
+		{"TWO-1.us-east-1.elb.localhost:" + strconv.Itoa(port), "two"},
+	} {
+		if code, body := get(t, c, url, "Host", tc.host); code != 200 || body != tc.want {
+			t.Errorf("Host %s: %d %q, want %q", tc.host, code, body, tc.want)
+		}
+	}
+	if code, body := get(t, c, url, "Host", "nobody.elb.localhost"); code != 404 || !strings.Contains(body, "one-1.us-east-1.elb.localhost") {
+		t.Errorf("unknown host: %d %q", code, body)
+	}
+	// Each is also on its own address.
+	if _, body := get(t, c, "http://"+netip.AddrPortFrom(lb2.Address, uint16(port)).String()+"/"); body != "two" {
+		t.Errorf("own address of two: %q", body)
+	}
+
+	// One ALB left on the port: the front sends every Host to it.
+	h.apply(Spec{LoadBalancers: []LoadBalancer{lb1}, TargetGroups: []TargetGroup{tg("tg1", one), tg("tg2", two)}})
+	if _, body := get(t, c, url, "Host", "localhost"); body != "one" {
+		t.Errorf("single ALB on the front: %q", body)
+	}
+	// The front's port taken by someone else: the listener still serves, FrontErr says why.
+	h.apply(Spec{TargetGroups: []TargetGroup{tg("tg1", one)}})
+	hold, err := net.Listen("tcp", want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close()
+	st = h.apply(Spec{LoadBalancers: []LoadBalancer{lb1}, TargetGroups: []TargetGroup{tg("tg1", one)}})
+	var be *BindError
+	if !errors.As(st[0].FrontErr, &be) || be.Reason != BindInUse || st[0].Err != nil {
+		t.Fatalf("status with the front port taken: %+v", st[0])
+	}
+}
+
+func TestListenerBindError(t *testing.T) {
+	h := newHarness(t)
+	lb, _ := alb(t, forwardTo("tg"))
+	hold, err := net.Listen("tcp", netip.AddrPortFrom(lb.Address, uint16(lb.Listeners[0].Port)).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := h.p.Apply(Spec{LoadBalancers: []LoadBalancer{lb}})
+	var be *BindError
+	if !errors.As(st[0].Err, &be) || be.Reason != BindInUse || !strings.Contains(be.Error(), "another process") {
+		t.Fatalf("status with the port taken: %+v", st[0])
+	}
+	hold.Close()
+	// Level-based: the next Apply binds it.
+	if st := h.p.Apply(Spec{LoadBalancers: []LoadBalancer{lb}}); st[0].Err != nil {
+		t.Fatalf("after the port is freed: %v", st[0].Err)
+	}
+	lb.Listeners[0].Protocol = "HTTPS"
+	if st := h.p.Apply(Spec{LoadBalancers: []LoadBalancer{lb}}); st[0].Err == nil {
+		t.Fatal("an HTTPS listener was accepted")
+	}
 }

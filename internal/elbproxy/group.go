@@ -205,9 +205,23 @@ func (g *group) setHealth(t *target, h Health, now time.Time) {
 	}
 	if h.State == StateHealthy && t.health.State != StateHealthy {
 		t.healthySince = now
+		if !g.othersHealthy(t) {
+			// As on AWS: no slow start when no other target is healthy.
+			t.healthySince = now.Add(-g.settings.SlowStart)
+		}
 	}
 	t.health = h
 	g.p.report(HealthReport{TargetGroupARN: g.arn, Target: t.key, Health: h, At: now})
+}
+
+// othersHealthy reports whether a target other than t is healthy. g.mu held.
+func (g *group) othersHealthy(t *target) bool {
+	for _, o := range g.targets {
+		if o != t && !o.draining && o.health.State == StateHealthy {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *group) stopCheckOf(t *target) {

@@ -130,6 +130,8 @@ func TestHealthShift(t *testing.T) {
 	if got.Reason != ReasonResponseCodeMismatch || got.Description != "Health checks failed with these codes: [500]" {
 		t.Errorf("unhealthy health = %+v", got)
 	}
+	close(stop) // requests already sent to b may still arrive there
+	wg.Wait()
 	bHits := b.hits.Load()
 	c := client()
 	for range 20 {
@@ -140,8 +142,6 @@ func TestHealthShift(t *testing.T) {
 	if b.hits.Load() != bHits {
 		t.Fatalf("b got %d requests after it turned unhealthy", b.hits.Load()-bHits)
 	}
-	close(stop)
-	wg.Wait()
 	if failed.Load() != 0 {
 		t.Fatalf("%d of %d requests failed while b was taken out", failed.Load(), sent.Load())
 	}

@@ -94,9 +94,14 @@ type harness struct {
 }
 
 func newHarness(t *testing.T) *harness {
+	return newHarnessConfig(t, Config{NoFront: true})
+}
+
+func newHarnessConfig(t *testing.T, cfg Config) *harness {
 	t.Helper()
 	h := &harness{t: t, health: map[string]map[TargetKey]Health{}, changed: make(chan struct{}, 1)}
-	h.p = New(Config{NoFront: true, OnHealth: h.onHealth})
+	cfg.OnHealth = h.onHealth
+	h.p = New(cfg)
 	done := make(chan struct{})
 	go func() { defer close(done); h.p.Run(t.Context()) }() // t.Context ends before cleanups run
 	t.Cleanup(func() { <-done })

@@ -43,7 +43,11 @@ func (l *listener) setRoutes(p *Proxy, lb LoadBalancer, spec Listener) {
 	l.dnsName = strings.ToLower(strings.TrimSuffix(lb.DNSName, "."))
 	l.onFront = lb.Address != p.cfg.FrontAddr
 	if l.alb != nil {
-		l.alb.routes.Store(&albRoutes{port: spec.Port, rules: compileRules(p.groups, spec)})
+		var prev []albRule
+		if cur := l.alb.routes.Load(); cur != nil {
+			prev = cur.rules
+		}
+		l.alb.routes.Store(&albRoutes{port: spec.Port, rules: compileRules(p.groups, spec, prev)})
 		return
 	}
 	l.nlb.routes.Store(nlbRoutesFor(p.groups, lb, spec))

@@ -35,7 +35,7 @@ func newNLBServer(p *Proxy, ln net.Listener) *nlbServer {
 
 func nlbRoutesFor(groups map[string]*group, lb LoadBalancer, l Listener) *nlbRoutes {
 	rt := &nlbRoutes{idle: idleTimeout(lb)}
-	if a := compileActions(groups, l.DefaultActions); a.fwd != nil {
+	if a := compileActions(groups, l.DefaultActions, nil); a.fwd != nil {
 		rt.groups = a.fwd.groups
 	}
 	return rt

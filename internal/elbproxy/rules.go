@@ -1,6 +1,7 @@
 package elbproxy
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -50,22 +51,31 @@ func (r albRule) matches(req *http.Request, client netip.Addr) bool {
 	return true
 }
 
-// compileRules compiles a listener's rules and default actions.
-func compileRules(groups map[string]*group, l Listener) []albRule {
+// compileRules compiles a listener's rules and default actions. A forward
+// equal to one in prev (same groups, weights and stickiness) keeps its
+// weighted round robin state, so that re-applying an unchanged Spec (every
+// stored health change does) does not skew the split.
+func compileRules(groups map[string]*group, l Listener, prev []albRule) []albRule {
+	keep := map[string]*forwardAction{}
+	for _, r := range prev {
+		if r.action != nil && r.action.fwd != nil {
+			keep[r.action.fwd.signature()] = r.action.fwd
+		}
+	}
 	rules := slices.Clone(l.Rules)
 	slices.SortStableFunc(rules, func(a, b Rule) int { return a.Priority - b.Priority })
 	out := make([]albRule, 0, len(rules)+1)
 	for _, r := range rules {
-		cr := albRule{action: compileActions(groups, r.Actions)}
+		cr := albRule{action: compileActions(groups, r.Actions, keep)}
 		for _, c := range r.Conditions {
 			cr.conds = append(cr.conds, compileCond(c))
 		}
 		out = append(out, cr)
 	}
-	return append(out, albRule{action: compileActions(groups, l.DefaultActions)})
+	return append(out, albRule{action: compileActions(groups, l.DefaultActions, keep)})
 }
 
-func compileActions(groups map[string]*group, actions []Action) *albAction {
+func compileActions(groups map[string]*group, actions []Action, keep map[string]*forwardAction) *albAction {
 	as := slices.Clone(actions)
 	slices.SortStableFunc(as, func(a, b Action) int { return a.Order - b.Order })
 	for _, a := range as {
@@ -83,11 +93,25 @@ func compileActions(groups map[string]*group, actions []Action) *albAction {
 				}
 				f.groups = append(f.groups, weightedGroup{g: groups[w.ARN], weight: weight})
 			}
+			if old := keep[f.signature()]; old != nil {
+				f = old
+			}
 			return &albAction{typ: a.Type, fwd: f}
 		}
 	}
 	// No action berth serves (authenticate-*): ALB answers 503 then.
 	return &albAction{typ: ActionFixedResponse, fixed: nil}
+}
+
+// signature identifies a forward by its groups (the live objects), weights
+// and stickiness.
+func (f *forwardAction) signature() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d", f.stickiness)
+	for _, w := range f.groups {
+		fmt.Fprintf(&b, "|%p:%d", w.g, w.weight)
+	}
+	return b.String()
 }
 
 func compileCond(c Condition) cond {
