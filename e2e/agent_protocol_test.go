@@ -172,6 +172,14 @@ func TestBerthAgentRunsTheACSDefinition(t *testing.T) {
 	if !strings.HasPrefix(aws.ToString(ci.Ec2InstanceId), "i-") || aws.ToString(ci.VersionInfo.AgentVersion) == "" {
 		t.Errorf("instance %s version %+v", aws.ToString(ci.Ec2InstanceId), ci.VersionInfo)
 	}
+	// The Docker version, worded as the ECS agent words it.
+	dv, err := d.ServerVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := aws.ToString(ci.VersionInfo.DockerVersion), "DockerVersion: "+dv; got != want {
+		t.Errorf("versionInfo.dockerVersion = %q, want %q", got, want)
+	}
 	names := attributeNames(ci)
 	for _, want := range []string{"ecs.capability.container-health-check", "ecs.capability.container-ordering", "com.amazonaws.ecs.capability.docker-remote-api.1.24"} {
 		if !slices.Contains(names, want) {
