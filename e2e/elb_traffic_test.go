@@ -354,6 +354,11 @@ func TestALBDrainingAndRestart(t *testing.T) {
 	e.p = startBerthAt(t, e.p.Addr, e.p.DataDir)
 	waitServed(t, c, dns, port)
 	t.Logf("listener serving %v after the server process started", time.Since(start).Round(time.Millisecond))
+	// The target's health survived the restart: healthy at once, not initial.
+	th := e.run("describe-target-health", "--target-group-arn", tgs[0])["TargetHealthDescriptions"].([]any)
+	if len(th) != 1 || th[0].(map[string]any)["TargetHealth"].(map[string]any)["State"] != "healthy" {
+		t.Fatalf("health after restart: %v", th)
+	}
 	if code, body := albGet(t, c, dns, port, "/again"); code != 200 || !strings.HasPrefix(body, "B ") {
 		t.Fatalf("after restart: %d %s", code, body)
 	}
