@@ -28,7 +28,8 @@ type Process interface {
 	Resize(Size) error
 	// Wait returns the command's exit code once its output has ended.
 	Wait(ctx context.Context) (int, error)
-	// Close ends the command (if still running) and releases it.
+	// Close ends the command (if still running) and releases it. It may
+	// be called more than once, and while Read or Write run.
 	Close() error
 }
 
@@ -151,6 +152,9 @@ func (c *channel) run(ctx context.Context) error {
 		return err
 	}
 	defer proc.Close()
+	// A client that leaves ends the command (a Read blocked on it returns).
+	stopWatch := context.AfterFunc(ctx, func() { _ = proc.Close() })
+	defer stopWatch()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	inCtx, stopIn := context.WithCancel(ctx)
