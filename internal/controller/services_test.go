@@ -82,7 +82,8 @@ func (f *fakeServices) StartServiceTasks(_ context.Context, _ ecs.Scope, svc *ec
 		f.next++
 		id := fmt.Sprintf("t%03d", f.next)
 		f.tasks[id] = &ecs.Task{ID: id, StartedBy: dep, Group: svc.Group(), TaskDefinitionARN: d.TaskDefinition,
-			LastStatus: ecs.TaskPending, DesiredStatus: ecs.TaskRunning, CreatedAt: time.Now()}
+			LastStatus: ecs.TaskPending, DesiredStatus: ecs.TaskRunning, CreatedAt: time.Now(),
+			Containers: []ecs.Container{{Name: "web", NetworkInterfaces: []ecs.NetworkInterface{{PrivateIPv4Address: fmt.Sprintf("10.0.0.%d", f.next)}}}}}
 		out.TaskIDs = append(out.TaskIDs, id)
 	}
 	f.tokens[token] = out.TaskIDs

@@ -113,10 +113,6 @@ func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, kv store.
 			Source: source, Registry: registry, Instances: plane, Logger: clog,
 		}))
 	}
-	mgr.Add("services", controller.NewServices(controller.ServicesConfig{
-		Source: controller.NewCacheServiceSource(cache), Plane: plane, NoChange: ecscp.ErrNoChange,
-		NewID: ecscp.NewServiceEventID, NewDeploymentID: ecscp.NewDeploymentID, Logger: clog,
-	}))
 	mgr.Add("tokens", controller.NewTokenSweep(controller.TokenSweepConfig{View: source, Tokens: plane, Logger: clog}))
 
 	mux.Handle("GET "+acs.Path, acsSrv)

@@ -123,6 +123,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// A server alone on its store knows that no other server holds an
 	// agent's session.
 	rt := newRuntime(s, cache, plane, st, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
+	// The ECS service scheduler (leader-only), registering tasks with the
+	// ELBv2 target groups.
+	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, log.With("subsystem", "controller")))
 	// The ELBv2 data plane: a leader-only controller of the runtime's
 	// manager serves the load balancers' listeners.
 	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, log.With("subsystem", "elb-dataplane")))
