@@ -208,7 +208,7 @@ func (p *Plane) startLaunchType(ctx context.Context, sc ecs.Scope, td *ecs.TaskD
 }
 
 // LookupTaskDefinition resolves a task definition reference (family,
-// family:revision or ARN).
+// family:revision or ARN). The definition is shared: do not modify it.
 func (p *Plane) LookupTaskDefinition(ctx context.Context, sc ecs.Scope, ref string) (*ecs.TaskDefinition, error) {
 	if ref == "" {
 		return nil, fault.New(fault.InvalidParameter, "taskDefinition is required.")

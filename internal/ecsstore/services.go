@@ -82,7 +82,7 @@ func (r *Repo) CreateService(ctx context.Context, sc ecs.Scope, s *ecs.Service, 
 	created := false
 	err := retry(ctx, func() error {
 		ckey := clusterKey(sc, cluster)
-		cl, crev, err := getJSON[ecs.Cluster](ctx, r.s, ckey)
+		cl, crev, err := getDecoded(ctx, r.s, ckey, decodeCluster)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
 			return clusterNotFound(cluster)
 		}

@@ -17,14 +17,14 @@ import (
 // addrSeq hands each test its own loopback addresses (127.78.x.y).
 var addrSeq atomic.Uint32
 
-func testAddr(t *testing.T) netip.Addr {
+func testAddr(t testing.TB) netip.Addr {
 	t.Helper()
 	n := addrSeq.Add(1)
 	return netip.AddrFrom4([4]byte{127, 78, byte(n >> 8), byte(n&0xff) | 1})
 }
 
 // freePort returns a port free on addr now.
-func freePort(t *testing.T, addr netip.Addr) int {
+func freePort(t testing.TB, addr netip.Addr) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
 	if err != nil {
@@ -44,14 +44,14 @@ type backend struct {
 }
 
 // newBackend starts a target that answers name on every path but /health.
-func newBackend(t *testing.T, name string) *backend {
+func newBackend(t testing.TB, name string) *backend {
 	t.Helper()
 	return newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, name)
 	})
 }
 
-func newBackendFunc(t *testing.T, h http.HandlerFunc) *backend {
+func newBackendFunc(t testing.TB, h http.HandlerFunc) *backend {
 	t.Helper()
 	b := &backend{}
 	b.healthy.Store(true)
@@ -85,7 +85,7 @@ func (b *backend) key() TargetKey { return TargetKey{ID: b.ip, Port: b.port} }
 
 // harness is a running Proxy whose health reports are recorded.
 type harness struct {
-	t *testing.T
+	t testing.TB
 	p *Proxy
 
 	mu      sync.Mutex
@@ -93,11 +93,11 @@ type harness struct {
 	changed chan struct{}
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	return newHarnessConfig(t, Config{NoFront: true})
 }
 
-func newHarnessConfig(t *testing.T, cfg Config) *harness {
+func newHarnessConfig(t testing.TB, cfg Config) *harness {
 	t.Helper()
 	h := &harness{t: t, health: map[string]map[TargetKey]Health{}, changed: make(chan struct{}, 1)}
 	cfg.OnHealth = h.onHealth
@@ -180,7 +180,7 @@ func tg(arn string, targets ...*backend) TargetGroup {
 }
 
 // alb is a one-listener ALB spec on a fresh address; url is its base URL.
-func alb(t *testing.T, actions []Action, rules ...Rule) (LoadBalancer, string) {
+func alb(t testing.TB, actions []Action, rules ...Rule) (LoadBalancer, string) {
 	t.Helper()
 	addr := testAddr(t)
 	port := freePort(t, addr)
@@ -190,7 +190,7 @@ func alb(t *testing.T, actions []Action, rules ...Rule) (LoadBalancer, string) {
 }
 
 // get sends GET url and returns status and body.
-func get(t *testing.T, c *http.Client, url string, hdr ...string) (int, string) {
+func get(t testing.TB, c *http.Client, url string, hdr ...string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
