@@ -50,6 +50,8 @@ type Broker struct {
 	TokenTTL     time.Duration
 	AgentWait    time.Duration
 	Logger       *slog.Logger
+	// Now is the clock of token expiry (nil: time.Now).
+	Now func() time.Time
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -70,6 +72,13 @@ func randomToken(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+func (b *Broker) now() time.Time {
+	if b.Now == nil {
+		return time.Now()
+	}
+	return b.Now()
+}
+
 func (b *Broker) log() *slog.Logger {
 	if b.Logger == nil {
 		return slog.New(slog.DiscardHandler)
@@ -83,7 +92,7 @@ func (b *Broker) OpenExec(ctx context.Context, t ecscp.ExecTarget) (ecscp.ExecSe
 	if ttl <= 0 {
 		ttl = DefaultTokenTTL
 	}
-	now := time.Now()
+	now := b.now()
 	s := &session{
 		id:    "ecs-execute-command-" + randomToken(12),
 		token: randomToken(32), agentToken: randomToken(32),
@@ -162,7 +171,7 @@ func (b *Broker) ServeDataChannel(w http.ResponseWriter, r *http.Request) {
 func (b *Broker) claim(s *session, token string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if s.used || time.Now().After(s.expires) || subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) != 1 {
+	if s.used || b.now().After(s.expires) || subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) != 1 {
 		return false
 	}
 	s.used = true
