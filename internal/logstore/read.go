@@ -48,6 +48,7 @@ type segView struct {
 	offsets []int64
 	ts      []int64
 	end     int64 // byte size covered by offsets
+	maxTs   int64
 }
 
 func (s *Stream) view() view {
@@ -56,7 +57,7 @@ func (s *Stream) view() view {
 	v := view{segs: make([]segView, len(s.st.segs))}
 	for i, seg := range s.st.segs {
 		v.segs[i] = segView{seg: seg, first: seg.firstSeq, offsets: seg.offsets[:len(seg.offsets):len(seg.offsets)],
-			ts: seg.ts[:len(seg.ts):len(seg.ts)], end: seg.size}
+			ts: seg.ts[:len(seg.ts):len(seg.ts)], end: seg.size, maxTs: seg.maxTs}
 	}
 	return v
 }
@@ -64,6 +65,8 @@ func (s *Stream) view() view {
 // Cursor reads a stream's events in sequence order.
 type Cursor struct {
 	v    view
+	psi  int // position before the last Next, for Back
+	pi   int
 	si   int
 	i    int
 	buf  []byte
@@ -135,6 +138,7 @@ func (c *Cursor) Next() (e logs.Event, seq int64, ok bool, err error) {
 		}
 	}
 	rec := c.buf[off-c.boff : end-c.boff]
+	c.psi, c.pi = c.si, c.i
 	e.Timestamp = int64(binary.LittleEndian.Uint64(rec[4:]))
 	e.IngestionTime = int64(binary.LittleEndian.Uint64(rec[12:]))
 	e.Message = string(rec[headerBytes:])
@@ -146,6 +150,23 @@ func (c *Cursor) Next() (e logs.Event, seq int64, ok bool, err error) {
 		c.buf = nil
 	}
 	return e, seq, true, nil
+}
+
+// Back undoes the last Next.
+func (c *Cursor) Back() {
+	c.si, c.i, c.buf = c.psi, c.pi, nil
+}
+
+// SkipSegmentsBefore moves past whole segments whose newest event is
+// older than ts (retention and time-bounded filters read less).
+func (c *Cursor) SkipSegmentsBefore(ts int64) {
+	c.skipEmpty()
+	for c.si < len(c.v.segs) && c.v.segs[c.si].maxTs < ts {
+		c.si++
+		c.i = 0
+		c.buf = nil
+		c.skipEmpty()
+	}
 }
 
 // skipEmpty moves past segments with no events (a segment whose first
