@@ -49,6 +49,9 @@ type Credential struct {
 	PrincipalID string
 	// Expires, when set, is when a temporary credential stops working.
 	Expires time.Time
+	// Disabled refuses the key (an IAM access key made Inactive, or
+	// deleted: a KeySource remembers the keys it issued).
+	Disabled bool
 }
 
 // KeySource finds access keys that are not in SigV4Config.Keys: the keys
@@ -169,6 +172,9 @@ func (s *SigV4) Authenticate(r *http.Request, body []byte) (Identity, error) {
 			return Identity{}, errUnrecognizedClient()
 		}
 		return id, nil
+	}
+	if cred.Disabled {
+		return Identity{}, errUnrecognizedClient()
 	}
 	if cred.Account != "" {
 		id.Account = cred.Account
