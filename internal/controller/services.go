@@ -289,9 +289,21 @@ func (s *Services) circuitBreaker(ctx context.Context, ref ServiceRef, svc *ecs.
 		}
 		to := cur.Stable
 		cur.TaskDefinition, cur.NetworkConfiguration = to.TaskDefinition, to.NetworkConfiguration
-		cur.StartDeployment(s.cfg.NewDeploymentID(), now)
-		np := cur.Primary()
-		np.RolloutStateReason = "ECS deployment circuit breaker: rolling back to deploymentId " + to.ID + "."
+		reason := "ECS deployment circuit breaker: rolling back to deploymentId " + to.ID + "."
+		if back := cur.Deployment(to.ID); back != nil {
+			// Its tasks still run: it becomes the primary again, and
+			// keeps them.
+			p.Status = ecs.DeploymentActive
+			back.Status, back.RolloutState, back.RolloutStateReason = ecs.DeploymentPrimary, ecs.RolloutInProgress, reason
+			back.DesiredCount, back.UpdatedAt = cur.DesiredCount, now
+			i := slices.IndexFunc(cur.Deployments, func(d ecs.Deployment) bool { return d.ID == to.ID })
+			d := cur.Deployments[i]
+			cur.Deployments = slices.Insert(slices.Delete(cur.Deployments, i, i+1), 0, d)
+			cur.Steady = false
+		} else {
+			cur.StartDeployment(s.cfg.NewDeploymentID(), now)
+			cur.Primary().RolloutStateReason = reason
+		}
 		cur.AddEvent(s.cfg.NewID(), msgRollback(cur.Name, to.ID), now)
 		return nil
 	})

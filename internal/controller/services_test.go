@@ -320,6 +320,13 @@ func TestServicesCircuitBreakerRollsBack(t *testing.T) {
 		if n := f.live(rev1); n != 2 {
 			t.Fatalf("%d tasks on the old revision, want 2", n)
 		}
+		// The old deployment is the primary again and kept its tasks.
+		f.mu.Lock()
+		kept := f.tasks["t001"].DesiredStatus == ecs.TaskRunning && f.tasks["t002"].DesiredStatus == ecs.TaskRunning
+		f.mu.Unlock()
+		if !kept || f.service().Primary().ID != "ecs-svc/1" {
+			t.Fatalf("rollback replaced the old tasks (kept %v, primary %s)", kept, f.service().Primary().ID)
+		}
 		if s := f.service(); s.Primary().RolloutState != ecs.RolloutCompleted || len(s.Deployments) != 1 {
 			t.Fatalf("primary: %+v", s.Primary())
 		}

@@ -38,6 +38,8 @@ func recordKinds() []recordKind {
 			func(kv store.KV) (any, error) { return decodeCluster(kv) }},
 		{"task-definition", goldenTaskDefinition(), func(v any) []byte { return encodeTaskDefinition(v.(*ecs.TaskDefinition)) },
 			func(kv store.KV) (any, error) { return decodeTaskDefinition(kv) }},
+		{"service", goldenService(), func(v any) []byte { return encodeService(v.(*ecs.Service)) },
+			func(kv store.KV) (any, error) { return DecodeService(kv) }},
 		{"tags", &[]ecs.Tag{{Key: "team", Value: "shop"}, {Key: "env", Value: ""}}, func(v any) []byte { return encodeTags(*v.(*[]ecs.Tag)) },
 			func(kv store.KV) (any, error) { return decodeTags(kv) }},
 	}
@@ -276,5 +278,34 @@ func goldenTaskDefinition() *ecs.TaskDefinition {
 		CPU:                "384", Memory: "512", PidMode: "task",
 		RuntimePlatform: &ecs.RuntimePlatform{CPUArchitecture: "X86_64", OperatingSystemFamily: "LINUX"},
 		RegisteredAt:    time.Date(2026, 3, 4, 4, 30, 0, 0, time.UTC), RegisteredBy: "arn:aws:iam::123456789012:root",
+	}
+}
+
+func goldenService() *ecs.Service {
+	at := func(m int) time.Time { return time.Date(2026, 3, 4, 6, m, 0, 0, time.UTC) }
+	primary := ecs.Deployment{
+		ID: "ecs-svc/4817356512745873312", Status: "PRIMARY", TaskDefinition: goldenScope.TaskDefinitionARN("web", 3),
+		DesiredCount: 3, PendingCount: 1, RunningCount: 2, CreatedAt: at(10), UpdatedAt: at(12),
+		LaunchType: ecs.LaunchEC2, RolloutState: "IN_PROGRESS", RolloutStateReason: "ECS deployment ecs-svc/4817356512745873312 in progress.",
+	}
+	stable := primary
+	stable.ID, stable.Status, stable.TaskDefinition, stable.RolloutState, stable.RolloutStateReason = "ecs-svc/1190218426158329112", "ACTIVE", goldenScope.TaskDefinitionARN("web", 2), "COMPLETED", ""
+	return &ecs.Service{
+		ARN: goldenScope.ARN("service/shop/web"), Name: "web", ClusterARN: goldenScope.ClusterARN("shop"),
+		LoadBalancers: []ecs.LoadBalancer{{TargetGroupARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef", ContainerName: "app", ContainerPort: ptr(8080)}},
+		Status:        ecs.ServiceActive, DesiredCount: 3, RunningCount: 2, PendingCount: 1, LaunchType: ecs.LaunchEC2,
+		TaskDefinition: goldenScope.TaskDefinitionARN("web", 3),
+		DeploymentConfiguration: ecs.DeploymentConfiguration{
+			DeploymentCircuitBreaker: &ecs.DeploymentCircuitBreaker{Enable: true, Rollback: true},
+			MaximumPercent:           ptr(200), MinimumHealthyPercent: ptr(100), Strategy: ecs.DeploymentStrategyRolling,
+		},
+		Deployments:                   []ecs.Deployment{primary, stable},
+		Events:                        []ecs.ServiceEvent{{ID: "6e1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", CreatedAt: at(11), Message: "(service web) has started 1 tasks: (task 0192f3a4b5c6d7e8f90a1b2c3d4e5f60)."}},
+		CreatedAt:                     at(0),
+		PlacementStrategy:             []ecs.PlacementStrategy{{Type: ecs.StrategySpread, Field: "attribute:ecs.availability-zone"}},
+		HealthCheckGracePeriodSeconds: ptr(30), SchedulingStrategy: ecs.SchedulingReplica,
+		DeploymentController: ecs.DeploymentController{Type: ecs.DeploymentControllerECS},
+		CreatedBy:            "arn:aws:iam::123456789012:root", PropagateTags: "SERVICE", ClientToken: "create-web-1",
+		Stable: &stable, Noted: []string{"steady"},
 	}
 }

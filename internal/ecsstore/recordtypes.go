@@ -5,8 +5,8 @@ import (
 )
 
 // Stored records are types of their own. Every ECS kind the store keeps
-// (tasks, container instances, clusters, task definitions, tags; the
-// instance-state, run-token and family records) is written from a record
+// (tasks, container instances, clusters, task definitions, services, tags;
+// the instance-state, run-token and family records) is written from a record
 // type of this package, never from a domain struct: a task is encoded as
 // taskRecordOf(t) and decoded through (*taskRecord).domain, and likewise
 // for each nested document. The record's fields and their JSON names are

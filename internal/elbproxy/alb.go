@@ -38,7 +38,7 @@ type albServer struct {
 	idle   time.Duration
 	routes atomic.Pointer[albRoutes]
 	rp     *httputil.ReverseProxy
-	tr     *http.Transport
+	tr     *directTransport
 	srv    *http.Server
 }
 
@@ -53,7 +53,7 @@ type fwdInfo struct {
 
 func newALBServer(p *Proxy, idle time.Duration) *albServer {
 	s := &albServer{p: p, idle: idle}
-	s.tr = &http.Transport{
+	fallback := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:          0,
@@ -62,6 +62,7 @@ func newALBServer(p *Proxy, idle time.Duration) *albServer {
 		ResponseHeaderTimeout: idle,
 		DisableCompression:    true,
 	}
+	s.tr = newDirectTransport(fallback, idle)
 	s.rp = &httputil.ReverseProxy{
 		Rewrite:      s.rewrite,
 		Transport:    s.tr,

@@ -2,6 +2,7 @@ package elbproxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -134,7 +135,8 @@ func newChecker(hc HealthCheck) *checker {
 	if err != nil {
 		m = matcher{{200, 200}}
 	}
-	tr := &http.Transport{DisableKeepAlives: true, Proxy: nil}
+	// AWS does not verify a target's certificate in HTTPS health checks.
+	tr := &http.Transport{DisableKeepAlives: true, Proxy: nil, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 	return &checker{hc: hc, match: m, client: &http.Client{
 		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -152,7 +154,8 @@ func (c *checker) timeout() time.Duration {
 func (c *checker) check(ctx context.Context, addr string) checkResult {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout())
 	defer cancel()
-	if !strings.EqualFold(c.hc.Protocol, ProtoHTTP) {
+	scheme := strings.ToLower(c.hc.Protocol)
+	if scheme != "http" && scheme != "https" {
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
@@ -165,7 +168,7 @@ func (c *checker) check(ctx context.Context, addr string) checkResult {
 	if path == "" {
 		path = "/"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+addr+path, nil)
 	if err != nil {
 		return checkResult{reason: ReasonFailedHealthChecks, description: description(ReasonFailedHealthChecks)}
 	}

@@ -2,7 +2,10 @@ package elbproxy
 
 import (
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -325,4 +328,32 @@ func TestHealthTimeoutAndTCP(t *testing.T) {
 		t.Fatalf("timeout: %+v", got)
 	}
 	h.waitState("tg-tcp", slow.key(), StateHealthy) // TCP connect succeeds
+}
+
+func TestHTTPSHealthCheck(t *testing.T) {
+	h := newHarness(t)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" {
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(testAddr(t), 0).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.StartTLS() // a self-signed certificate
+	defer srv.Close()
+	ap := netip.MustParseAddrPort(ln.Addr().String())
+	g := TargetGroup{ARN: "tg", Protocol: ProtoHTTP, Port: int(ap.Port()), Targets: []Target{{ID: ap.Addr().String()}}, HealthCheck: fastCheck()}
+	g.HealthCheck.Protocol = "HTTPS"
+	lb, _ := alb(t, forwardTo("tg"))
+	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{g}})
+	h.waitState("tg", TargetKey{ap.Addr().String(), int(ap.Port())}, StateHealthy)
+	g.HealthCheck.Path = "/nope"
+	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{g}})
+	if got := h.waitState("tg", TargetKey{ap.Addr().String(), int(ap.Port())}, StateUnhealthy); got.Description != "Health checks failed with these codes: [404]" {
+		t.Fatalf("unhealthy: %+v", got)
+	}
 }

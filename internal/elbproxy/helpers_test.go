@@ -20,7 +20,7 @@ var addrSeq atomic.Uint32
 func testAddr(t testing.TB) netip.Addr {
 	t.Helper()
 	n := addrSeq.Add(1)
-	return netip.AddrFrom4([4]byte{127, 78, byte(n >> 8), byte(n&0xff) | 1})
+	return netip.AddrFrom4([4]byte{127, 78, byte(n / 254), byte(n%254 + 1)})
 }
 
 // freePort returns a port free on addr now.

@@ -65,7 +65,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(context.Background(), cfg, log)
+	st, err := openStore(context.Background(), cfg, s.etcdTLS, log)
 	if err != nil {
 		return nil, err
 	}
