@@ -23,9 +23,9 @@ type Config struct {
 	// EnforceIAM refuses calls signed with an IAM user's or an
 	// assumed role's credentials unless their identity policies allow
 	// them (the root and default credentials may do anything).
-	EnforceIAM bool `json:"enforce_iam"`
-	LogLevel        string `json:"log_level"`
-	LogFormat       string `json:"log_format"`
+	EnforceIAM bool   `json:"enforce_iam"`
+	LogLevel   string `json:"log_level"`
+	LogFormat  string `json:"log_format"`
 	// RegistryHost is host[:port] of the ECR registry as docker reaches it
 	// (repositoryUri, proxyEndpoint); "" means the listen address.
 	RegistryHost string `json:"registry_host"`
