@@ -265,6 +265,12 @@ func TestServiceCircuitBreakerRollsBack(t *testing.T) {
 	if !strings.Contains(joined, "stopped: Essential container in task exited.") {
 		t.Errorf("no event tells why the new tasks stopped:\n%s", joined)
 	}
+	// The history: the failed deployment was rolled back.
+	out := run("ecs", "list-service-deployments", "--cluster", "prod-cluster", "--service", "web-service",
+		"--query", "serviceDeployments[].[status,statusReason]", "--output", "text")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "ROLLBACK_SUCCESSFUL\tECS deployment circuit breaker") || !strings.HasPrefix(lines[1], "SUCCESSFUL") {
+		t.Fatalf("list-service-deployments:\n%s", out)
+	}
 	// The old tasks kept serving through it all (minimumHealthyPercent 100).
 	now := serviceTasks(t, p, &seen)
 	for _, a := range before {

@@ -35,6 +35,7 @@ sanity check only: the botocore model is the authority).
 """
 
 import argparse
+import datetime
 import base64
 import binascii
 import copy
@@ -584,6 +585,21 @@ def run_services(s, seed):
         c(ecs, "list_tags_for_resource", resourceArn=arn)
         c(ecs, "untag_resource", resourceArn=arn, tagKeys=["k"])
     c(ecs, "describe_services", cluster="wire-svc", services=["web"])
+    # The deployment history.
+    sds = c(ecs, "list_service_deployments", cluster="wire-svc", service="web")
+    page = c(ecs, "list_service_deployments", cluster="wire-svc", service="web", maxResults=1)
+    if page and page.get("nextToken"):
+        c(ecs, "list_service_deployments", cluster="wire-svc", service="web", nextToken=page["nextToken"], maxResults=1)
+    c(ecs, "list_service_deployments", cluster="wire-svc", service="web", status=["SUCCESSFUL", "STOPPED"],
+      createdAt={"after": datetime.datetime(2020, 1, 1)})
+    c(ecs, "list_service_deployments", cluster="wire-svc", service="missing", expect="ServiceNotFoundException")
+    arns = [d["serviceDeploymentArn"] for d in (sds or {}).get("serviceDeployments", [])]
+    if arns:
+        s.poll(lambda: c(ecs, "describe_service_deployments", serviceDeploymentArns=arns),
+               lambda o: o["serviceDeployments"] and o["serviceDeployments"][0]["status"] == "SUCCESSFUL")
+        c(ecs, "describe_service_deployments",
+          serviceDeploymentArns=[arns[-1], arns[0].rsplit("/", 1)[0] + "/1234567890123456789"])
+    c(ecs, "describe_service_deployments", serviceDeploymentArns=["nope"], expect="InvalidParameterException")
     c(ecs, "delete_cluster", cluster="wire-svc", expect="ClusterContainsServicesException")
     c(ecs, "delete_service", cluster="wire-svc", service="web", expect="InvalidParameterException")
     c(ecs, "delete_service", cluster="wire-svc", service="web", force=True)

@@ -214,6 +214,7 @@ func applyStatus(s *ecs.Service, ch statusChange) bool {
 		done := *primary
 		s.Stable = &done
 		s.AddEvent(ch.newID(), msgCompleted(name, primary.ID), ch.now)
+		s.DeploymentCompleted(primary.ID, ch.now)
 	}
 	if steady && !s.Steady {
 		s.AddEvent(ch.newID(), msgSteady(name), ch.now)

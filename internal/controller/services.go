@@ -284,7 +284,9 @@ func (s *Services) circuitBreaker(ctx context.Context, ref ServiceRef, svc *ecs.
 		p.FailedTasks = max(p.FailedTasks, o.failed[depID])
 		p.UpdatedAt = now
 		cur.AddEvent(s.cfg.NewID(), msgFailed(cur.Name, depID), now)
+		failures := p.FailedTasks
 		if !cb.Rollback || cur.Stable == nil || cur.Stable.TaskDefinition == p.TaskDefinition && deepEqualNet(cur.Stable.NetworkConfiguration, p.NetworkConfiguration) {
+			cur.DeploymentFailed(depID, ReasonCircuitBreaker, "", failures, now)
 			return nil
 		}
 		to := cur.Stable
@@ -300,9 +302,11 @@ func (s *Services) circuitBreaker(ctx context.Context, ref ServiceRef, svc *ecs.
 			d := cur.Deployments[i]
 			cur.Deployments = slices.Insert(slices.Delete(cur.Deployments, i, i+1), 0, d)
 			cur.Steady = false
+			cur.DeploymentFailed(depID, ReasonCircuitBreaker, to.ID, failures, now)
 		} else {
 			cur.StartDeployment(s.cfg.NewDeploymentID(), now)
 			cur.Primary().RolloutStateReason = reason
+			cur.DeploymentFailed(depID, ReasonCircuitBreaker, cur.Primary().ID, failures, now)
 		}
 		cur.AddEvent(s.cfg.NewID(), msgRollback(cur.Name, to.ID), now)
 		return nil

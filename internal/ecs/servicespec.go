@@ -126,6 +126,7 @@ func NewService(sc Scope, cl *Cluster, spec ServiceSpec, deploymentID string, no
 		s.PropagateTags = "NONE"
 	}
 	s.Deployments = []Deployment{s.newDeployment(deploymentID, now)}
+	s.recordDeployment(s.Deployments[0], now)
 	return s, nil
 }
 
@@ -151,6 +152,7 @@ func (s *Service) StartDeployment(id string, now time.Time) {
 		}
 	}
 	s.Deployments = slices.Insert(s.Deployments, 0, s.newDeployment(id, now))
+	s.recordDeployment(s.Deployments[0], now)
 	s.Steady = false
 }
 

@@ -41,6 +41,7 @@ type Server struct {
 	ecr     *ecrSubsystem
 	runtime *taskRuntime
 	placer  *placement.Placer
+	logs    *logsSubsystem
 }
 
 // New builds a server from cfg: it parses the whole configuration, opens
@@ -112,11 +113,17 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	logsSub, err := newLogs(cfg.DataDir, cfg.Account, log.With("subsystem", "logs"))
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return nil, fmt.Errorf("logs: %w", err)
+	}
 	rc := awsproto.RouterConfig{Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region}
 	if cfg.EnforceIAM {
 		rc.Authz = newIAMAuthorizer(iamPlane)
 	}
-	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, iamSvc, stsSvc)
+	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, iamSvc, stsSvc, logsSub.service)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
@@ -138,9 +145,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// The ELBv2 data plane: a leader-only controller of the runtime's
 	// manager serves the load balancers' listeners.
 	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, log.With("subsystem", "elb-dataplane")))
+	// CloudWatch Logs retention: every server expires its own log data.
+	rt.manager.Add("logs-retention", logsSub.retention)
 
 	return &Server{
-		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer,
+		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer, logs: logsSub,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second},
 	}, nil
 }
@@ -188,6 +197,7 @@ func (s *Server) Run(ctx context.Context) error {
 		cancel()
 		<-errc
 	}
+	s.logs.store.Close()
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
