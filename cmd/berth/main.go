@@ -194,6 +194,7 @@ environment variables, and these flags:
 	str("log-level", &cfg.LogLevel, "debug, info, warn or error (env BERTH_LOG_LEVEL; default info)")
 	str("log-format", &cfg.LogFormat, "text or json (env BERTH_LOG_FORMAT; default text)")
 	strict := fs.Bool("strict-auth", false, "refuse unknown access keys and unsigned requests (env BERTH_STRICT_AUTH)")
+	enforce := fs.Bool("enforce-iam", false, "allow calls signed with IAM user or assumed-role credentials only what their identity policies allow (env BERTH_ENFORCE_IAM)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -210,6 +211,9 @@ environment variables, and these flags:
 	}
 	if set(fs, "strict-auth") {
 		cfg.StrictAuth = *strict
+	}
+	if set(fs, "enforce-iam") {
+		cfg.EnforceIAM = *enforce
 	}
 	log, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {

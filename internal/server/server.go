@@ -20,6 +20,9 @@ import (
 	"github.com/berth-dev/berth/internal/elbapi"
 	"github.com/berth-dev/berth/internal/elbcp"
 	"github.com/berth-dev/berth/internal/elbstore"
+	"github.com/berth-dev/berth/internal/iamapi"
+	"github.com/berth-dev/berth/internal/iamcp"
+	"github.com/berth-dev/berth/internal/iamstore"
 	"github.com/berth-dev/berth/internal/placement"
 	"github.com/berth-dev/berth/internal/registry/peer"
 )
@@ -75,7 +78,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			return nil, err
 		}
 	}
-	auth := newServerAuth(s)
+	// IAM and STS: the plane issues the access keys and temporary
+	// credentials the SigV4 verifier then accepts (its KeySource).
+	iamPlane := iamcp.New(iamcp.Config{Repo: iamstore.New(st), Logger: log.With("subsystem", "iam")})
+	_, iamSvc, stsSvc := iamapi.New(iamapi.Config{Plane: iamPlane, Logger: log.With("subsystem", "iam")})
+	auth := newServerAuth(s, iamPlane)
 	repo := ecsstore.New(st)
 	// The ECS core, one of each: the repository, the state cache (the
 	// controllers, placement and the plane's reads use it; the runtime's
@@ -112,9 +119,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("logs: %w", err)
 	}
-	router := awsproto.NewRouter(awsproto.RouterConfig{
-		Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region,
-	}, ecsSvc, ecrSub.Service, elbSvc, logsSub.service)
+	rc := awsproto.RouterConfig{Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region}
+	if cfg.EnforceIAM {
+		rc.Authz = newIAMAuthorizer(iamPlane)
+	}
+	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, iamSvc, stsSvc, logsSub.service)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
