@@ -17,6 +17,8 @@ import (
 // service record's compare-and-swap.
 type ServicePlane interface {
 	StartServiceTasks(ctx context.Context, sc ecs.Scope, svc *ecs.Service, deploymentID string, count int, token string) (ServiceStart, error)
+	// StartServiceTasksOn starts one task on each instance (DAEMON).
+	StartServiceTasksOn(ctx context.Context, sc ecs.Scope, svc *ecs.Service, deploymentID string, instanceARNs []string) (ServiceStart, error)
 	StopServiceTask(ctx context.Context, sc ecs.Scope, cluster, taskID, reason string) error
 	// UpdateServiceState changes the service with fn; fn returns
 	// ErrNoChange (ecsstore's) to write nothing.
@@ -142,6 +144,9 @@ func (s *Services) Reconcile(ctx context.Context, key string) (time.Duration, er
 	}
 	if tripped, err := s.circuitBreaker(ctx, ref, svc, primary, o, now); tripped || err != nil {
 		return 0, err
+	}
+	if svc.SchedulingStrategy == ecs.SchedulingDaemon {
+		return s.reconcileDaemon(ctx, ref, svc, tasks, o, now)
 	}
 	lb := s.readTargets(ctx, ref, svc, tasks, &o, now)
 	dc := svc.DeploymentConfiguration
