@@ -11,7 +11,7 @@ func TestNewServiceValidationAndDefaults(t *testing.T) {
 	cl := &Cluster{Name: "prod", ARN: sc.ClusterARN("prod")}
 	port := 8080
 	td := &TaskDefinition{ARN: sc.TaskDefinitionARN("web", 1), Family: "web", Revision: 1, NetworkMode: NetworkAwsvpc, CPU: "256", Memory: "512",
-		Compatibilities: []string{LaunchEC2, LaunchFargate},
+		Compatibilities:      []string{LaunchEC2, LaunchFargate},
 		ContainerDefinitions: []ContainerDefinition{{Name: "web", PortMappings: []PortMapping{{ContainerPort: &port}}}}}
 	three := 3
 	net := &NetworkConfiguration{AwsvpcConfiguration: &AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}
@@ -39,7 +39,10 @@ func TestNewServiceValidationAndDefaults(t *testing.T) {
 		{"daemon on fargate", func(s *ServiceSpec) { s.SchedulingStrategy = SchedulingDaemon }, "not supported with the FARGATE launch type"},
 		{"code deploy", func(s *ServiceSpec) { s.DeploymentController = &DeploymentController{Type: "CODE_DEPLOY"} }, "berth has no CodeDeploy"},
 		{"blue green", func(s *ServiceSpec) { s.DeploymentConfiguration = &DeploymentConfiguration{Strategy: "BLUE_GREEN"} }, "not supported by berth yet"},
-		{"min over 100", func(s *ServiceSpec) { n := 150; s.DeploymentConfiguration = &DeploymentConfiguration{MinimumHealthyPercent: &n} }, "between 0 and 100"},
+		{"min over 100", func(s *ServiceSpec) {
+			n := 150
+			s.DeploymentConfiguration = &DeploymentConfiguration{MinimumHealthyPercent: &n}
+		}, "between 0 and 100"},
 		{"lb container", func(s *ServiceSpec) {
 			s.LoadBalancers = []LoadBalancer{{TargetGroupARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/1", ContainerName: "nope", ContainerPort: &port}}
 		}, "The container nope does not exist"},
