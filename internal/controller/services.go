@@ -149,6 +149,7 @@ func (s *Services) Reconcile(ctx context.Context, key string) (time.Duration, er
 		return s.reconcileDaemon(ctx, ref, svc, tasks, o, now)
 	}
 	lb := s.readTargets(ctx, ref, svc, tasks, &o, now)
+	markDraining(&o, s.cfg.Source.ClusterInstances(ref))
 	dc := svc.DeploymentConfiguration
 	bounds := ecs.PlanBounds{Desired: svc.DesiredCount, MaximumPercent: deref(dc.MaximumPercent, 200), MinimumHealthyPercent: deref(dc.MinimumHealthyPercent, 100)}
 	plan := ecs.PlanRolling(bounds, primary.ID, o.live)
@@ -317,4 +318,24 @@ func deepEqualNet(a, b *ecs.NetworkConfiguration) bool {
 		return ja == jb
 	}
 	return slices.Equal(ja.Subnets, jb.Subnets) && slices.Equal(ja.SecurityGroups, jb.SecurityGroups) && ja.AssignPublicIP == jb.AssignPublicIP
+}
+
+// markDraining makes the tasks on DRAINING container instances leave like
+// an old deployment's: the planner starts their replacements first and
+// stops them within the service's minimum healthy percent.
+func markDraining(o *observation, instances []*ecs.ContainerInstance) {
+	draining := map[string]bool{}
+	for _, ci := range instances {
+		if ci.Status == ecs.InstanceDraining {
+			draining[ci.ARN] = true
+		}
+	}
+	if len(draining) == 0 {
+		return
+	}
+	for i := range o.live {
+		if t := o.byID[o.live[i].ID]; t != nil && draining[t.ContainerInstanceARN] {
+			o.live[i].Deployment = "draining-instance:" + o.live[i].Deployment
+		}
+	}
 }

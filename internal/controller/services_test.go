@@ -110,8 +110,15 @@ func (f *fakeServices) StartServiceTasks(_ context.Context, _ ecs.Scope, svc *ec
 	for range n {
 		f.next++
 		id := fmt.Sprintf("t%03d", f.next)
+		inst := ""
+		for _, ci := range f.insts {
+			if ci.Status == ecs.InstanceActive {
+				inst = ci.ARN
+				break
+			}
+		}
 		f.tasks[id] = &ecs.Task{ID: id, StartedBy: dep, Group: svc.Group(), TaskDefinitionARN: d.TaskDefinition,
-			LastStatus: ecs.TaskPending, DesiredStatus: ecs.TaskRunning, CreatedAt: time.Now(),
+			ContainerInstanceARN: inst, LastStatus: ecs.TaskPending, DesiredStatus: ecs.TaskRunning, CreatedAt: time.Now(),
 			Containers: []ecs.Container{{Name: "web", NetworkInterfaces: []ecs.NetworkInterface{{PrivateIPv4Address: fmt.Sprintf("10.0.0.%d", f.next)}}}}}
 		out.TaskIDs = append(out.TaskIDs, id)
 	}
@@ -482,6 +489,50 @@ func TestServicesDaemonOneTaskPerInstance(t *testing.T) {
 		}
 		if s := f.service(); len(s.Deployments) != 1 || s.Primary().RolloutState != ecs.RolloutCompleted {
 			t.Fatalf("deployments %+v", s.Deployments)
+		}
+	})
+}
+
+func TestServicesReplaceTasksOfDrainingInstanceFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeServices(testService(t, 2, false))
+		f.insts = []*ecs.ContainerInstance{{ARN: "ci-a", Status: ecs.InstanceActive, AgentConnected: true}}
+		runScheduler(t, f)
+		f.agent("")
+		synctest.Wait()
+		if n := f.live(""); n != 2 {
+			t.Fatalf("%d tasks", n)
+		}
+		// ci-a drains, ci-b joins: the replacements start on ci-b before
+		// the tasks on ci-a stop (minimumHealthyPercent 100).
+		f.mu.Lock()
+		f.insts[0].Status = ecs.InstanceDraining
+		f.insts = append(f.insts, &ecs.ContainerInstance{ARN: "ci-b", Status: ecs.InstanceActive, AgentConnected: true})
+		f.mu.Unlock()
+		f.changed()
+		synctest.Wait()
+		running := func(inst string) (n int) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			for _, t := range f.tasks {
+				if t.ContainerInstanceARN == inst && t.DesiredStatus == ecs.TaskRunning && t.LastStatus == ecs.TaskRunning {
+					n++
+				}
+			}
+			return n
+		}
+		if running("ci-a") != 2 {
+			t.Fatalf("tasks on the draining instance stopped before their replacements ran: %d left", running("ci-a"))
+		}
+		for range 4 {
+			f.agent("")
+			synctest.Wait()
+		}
+		if a, b := running("ci-a"), running("ci-b"); a != 0 || b != 2 {
+			t.Fatalf("after draining: %d on ci-a, %d on ci-b", a, b)
+		}
+		if s := f.service(); !s.Steady || s.RunningCount != 2 {
+			t.Fatalf("service: steady %v running %d", s.Steady, s.RunningCount)
 		}
 	})
 }

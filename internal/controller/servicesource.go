@@ -75,7 +75,9 @@ func NewCacheServiceSource(cache *ecscache.Cache) *CacheServiceSource {
 				return
 			}
 			// An instance record change (registration, state,
-			// connection): the cluster's services may place now.
+			// connection; rare): the cluster's services may place
+			// now, a DAEMON service gains or loses an instance, the
+			// tasks of a DRAINING instance are replaced.
 			if (old == nil) != (cur == nil) || (old != nil && cur != nil && old.RecordRev != cur.RecordRev) {
 				s.clusterChanged(in.Scope, in.Cluster)
 			}
@@ -113,7 +115,7 @@ func (s *CacheServiceSource) onTask(_ int64, sc ecs.Scope, cluster string, old, 
 
 func (s *CacheServiceSource) clusterChanged(sc ecs.Scope, cluster string) {
 	for _, svc := range s.cache.Services(sc, cluster) {
-		if svc.Status != ecs.ServiceInactive && (svc.SchedulingStrategy == ecs.SchedulingDaemon || svc.RunningCount+svc.PendingCount < svc.DesiredCount) {
+		if svc.Status != ecs.ServiceInactive {
 			s.notify(ServiceRef{Scope: sc, Cluster: cluster, Name: svc.Name})
 		}
 	}
