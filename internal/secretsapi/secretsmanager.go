@@ -303,7 +303,9 @@ func (a *API) listSecretVersionIds(ctx context.Context, c *awsproto.Call, in *li
 		}
 		all = append(all, versionEntry{VersionId: v.ID, VersionStages: append([]string{}, v.Stages...), LastAccessedDate: awsproto.Epoch(v.LastAccessed), CreatedDate: awsproto.Epoch(v.Created)})
 	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].CreatedDate != nil && all[j].CreatedDate != nil && all[i].CreatedDate.After(all[j].CreatedDate.Time) })
+	sort.SliceStable(all, func(i, j int) bool {
+		return all[i].CreatedDate != nil && all[j].CreatedDate != nil && all[i].CreatedDate.After(all[j].CreatedDate.Time)
+	})
 	pg, next, err := page(all, in.NextToken, in.MaxResults, 100, invalidToken)
 	if err != nil {
 		return nil, err

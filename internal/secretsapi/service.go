@@ -55,6 +55,7 @@ func New(cfg Config) (*API, *awsproto.Service, *awsproto.Service) {
 	}
 	a := &API{plane: cfg.Plane, log: cfg.Logger}
 	sm := &awsproto.Service{SigningName: "secretsmanager", Protocol: awsproto.JSON11, TargetPrefix: "secretsmanager", MapError: smFaults.Map,
+		ErrorMessageKey: func(string) string { return "Message" },
 		Ops: map[string]awsproto.Op{
 			"CreateSecret":             awsproto.Handle(a.createSecret),
 			"GetSecretValue":           awsproto.Handle(a.getSecretValue),
@@ -74,6 +75,7 @@ func New(cfg Config) (*API, *awsproto.Service, *awsproto.Service) {
 			"UpdateSecretVersionStage": awsproto.Handle(a.updateSecretVersionStage),
 		}}
 	ssm := &awsproto.Service{SigningName: "ssm", Protocol: awsproto.JSON11, TargetPrefix: "AmazonSSM", MapError: ssmFaults.Map,
+		ErrorMessageKey: ssmMessageKey,
 		Ops: map[string]awsproto.Op{
 			"PutParameter":            awsproto.Handle(a.putParameter),
 			"GetParameter":            awsproto.Handle(a.getParameter),
@@ -92,7 +94,19 @@ func New(cfg Config) (*API, *awsproto.Service, *awsproto.Service) {
 	return a, sm, ssm
 }
 
-func scope(c *awsproto.Call) secrets.Scope { return secrets.Scope{Account: c.Account, Region: c.Region} }
+// ssmMessageKey: SSM's error shapes name their message "message", and a
+// few (the filter errors) have none.
+func ssmMessageKey(code string) string {
+	switch code {
+	case secrets.CodeInvalidFilterKey:
+		return ""
+	}
+	return "message"
+}
+
+func scope(c *awsproto.Call) secrets.Scope {
+	return secrets.Scope{Account: c.Account, Region: c.Region}
+}
 
 type wTag struct {
 	Key   string
