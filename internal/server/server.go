@@ -16,6 +16,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecscp"
+	"github.com/berth-dev/berth/internal/ecsexec"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/elbapi"
 	"github.com/berth-dev/berth/internal/elbcp"
@@ -94,7 +95,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// the runtime call.
 	cache := ecscache.New(st, log.With("subsystem", "state-cache"))
 	placer := placement.New(repo, cache, log.With("subsystem", "placement"))
-	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Logger: log.With("subsystem", "ecs")})
+	// ECS Exec's broker: the plane opens sessions on it; the runtime gives
+	// it the agents' sessions and mounts its endpoints.
+	execBroker := &ecsexec.Broker{Logger: log.With("subsystem", "exec")}
+	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Exec: execBroker, Logger: log.With("subsystem", "ecs")})
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
 		Plane: plane, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
 	})
@@ -153,6 +157,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// agent's session.
 	rt := newRuntime(s, cache, plane, st, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
 	rt.fleet.secrets = planeSecrets{plane: secretsPlane}
+	rt.serveExec(execBroker, mux)
 	// The ECS service scheduler (leader-only), registering tasks with the
 	// ELBv2 target groups.
 	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, log.With("subsystem", "controller")))
