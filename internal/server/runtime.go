@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -261,7 +262,7 @@ func (f *managedFleet) Set(ctx context.Context, key string, m controller.Managed
 	actx, cancel := context.WithCancel(ctx)
 	a := agent.New(agent.Config{
 		ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key2[0], SecretKey: key2[1],
-		Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true,
+		Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true, AwslogsDir: f.awslogsDir(m.InstanceARN),
 		Runner: runner.Config{Owner: f.owner, StateDir: f.stateDir, Ledger: f.ledger, Secrets: f.resolveSecrets()},
 		Logger: f.log, // the agent adds the cluster
 	})
@@ -278,6 +279,16 @@ func (f *managedFleet) resolveSecrets() func(context.Context, *ecs.Task, string,
 		return nil
 	}
 	return f.secrets.ResolveSecrets
+}
+
+// awslogsDir is where a managed agent keeps its awslogs positions: one
+// directory per instance, so that each agent resumes only its own
+// containers' output.
+func (f *managedFleet) awslogsDir(instanceARN string) string {
+	if f.stateDir == "" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(f.stateDir), "awslogs", instanceARN[strings.LastIndexByte(instanceARN, '/')+1:])
 }
 
 // StopAll implements controller.Fleet.
