@@ -19,6 +19,7 @@ var tiny = map[string]string{
 	"./bench/ecsapi":       "-duration 100ms -max-requests 50",
 	"./bench/registry":     "-reps 1 -sizes 1 -conc 1",
 	"./bench/startlatency": "-n 1",
+	"./bench/elbproxy":     "-duration 200ms -rounds 1 -conc 4 -idle 50",
 }
 
 // needsDocker lists the programs that start containers.

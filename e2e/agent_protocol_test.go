@@ -132,17 +132,16 @@ func checkHealthTask(t *testing.T, taskARN string) {
 // waitHealthy waits until the task is RUNNING and HEALTHY.
 func waitHealthy(t *testing.T, c *ecs.Client, cluster, arn string, logs func() string) types.Task {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		tk := describeTask(t, c, cluster, arn)
-		if aws.ToString(tk.LastStatus) == "RUNNING" && tk.HealthStatus == types.HealthStatusHealthy {
-			return tk
+	var tk types.Task
+	eventually(t, 90*time.Second, func() (bool, string) {
+		tk = describeTask(t, c, cluster, arn)
+		status := fmt.Sprintf("task %s is %s/%s (%q); log:\n%s", arn, aws.ToString(tk.LastStatus), tk.HealthStatus, aws.ToString(tk.StoppedReason), logs())
+		if aws.ToString(tk.LastStatus) == "STOPPED" {
+			t.Fatal(status)
 		}
-		if aws.ToString(tk.LastStatus) == "STOPPED" || time.Now().After(deadline) {
-			t.Fatalf("task %s is %s/%s (%q); log:\n%s", arn, aws.ToString(tk.LastStatus), tk.HealthStatus, aws.ToString(tk.StoppedReason), logs())
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+		return aws.ToString(tk.LastStatus) == "RUNNING" && tk.HealthStatus == types.HealthStatusHealthy, status
+	})
+	return tk
 }
 
 func attributeNames(ci types.ContainerInstance) []string {
@@ -171,6 +170,14 @@ func TestBerthAgentRunsTheACSDefinition(t *testing.T) {
 	ci := waitInstance(t, c, cluster, true, logs)
 	if !strings.HasPrefix(aws.ToString(ci.Ec2InstanceId), "i-") || aws.ToString(ci.VersionInfo.AgentVersion) == "" {
 		t.Errorf("instance %s version %+v", aws.ToString(ci.Ec2InstanceId), ci.VersionInfo)
+	}
+	// The Docker version, worded as the ECS agent words it.
+	dv, err := d.ServerVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := aws.ToString(ci.VersionInfo.DockerVersion), "DockerVersion: "+dv; got != want {
+		t.Errorf("versionInfo.dockerVersion = %q, want %q", got, want)
 	}
 	names := attributeNames(ci)
 	for _, want := range []string{"ecs.capability.container-health-check", "ecs.capability.container-ordering", "com.amazonaws.ecs.capability.docker-remote-api.1.24"} {
@@ -249,17 +256,14 @@ func TestStockECSAgentAnywhere(t *testing.T) {
 		t.Errorf("ECS Anywhere instance ID %q, want mi- and 17 hex digits", id)
 	}
 	// The versions come with the ACS session, recorded once it is accepted.
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	eventually(t, 10*time.Second, func() (bool, string) {
 		v := ci.VersionInfo
 		if v != nil && aws.ToString(v.AgentVersion) != "" && aws.ToString(v.AgentHash) != "" && strings.HasPrefix(aws.ToString(v.DockerVersion), "DockerVersion: ") {
-			break
+			return true, ""
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("versionInfo %+v", v)
-		}
-		time.Sleep(100 * time.Millisecond)
 		ci = waitInstance(t, c, cluster, true, logs)
-	}
+		return false, fmt.Sprintf("versionInfo %+v", v)
+	})
 	names := attributeNames(ci)
 	for _, invented := range []string{"ecs.capability.task-eni", "com.amazonaws.ecs.capability.task-iam-role"} {
 		if slices.Contains(names, invented) {
@@ -297,15 +301,9 @@ func TestStockECSAgentAnywhere(t *testing.T) {
 	if out, err := exec.Command("docker", "exec", db, "rm", "/ready").CombinedOutput(); err != nil {
 		t.Fatalf("docker exec: %v %s", err, out)
 	}
-	deadline := time.Now().Add(90 * time.Second)
-	for {
+	eventually(t, 90*time.Second, func() (bool, string) {
 		tk := describeTask(t, c, cluster, arn)
-		if tk.HealthStatus == types.HealthStatusUnhealthy {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the task stayed %s/%s after its db failed its health check; log:\n%s", aws.ToString(tk.LastStatus), tk.HealthStatus, logs())
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		return tk.HealthStatus == types.HealthStatusUnhealthy,
+			fmt.Sprintf("the task stayed %s/%s after its db failed its health check; log:\n%s", aws.ToString(tk.LastStatus), tk.HealthStatus, logs())
+	})
 }

@@ -309,9 +309,8 @@ func TestECRLifecycleWithDocker(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // past the GC grace period
 	p.awsOK(t, "ecr", "put-lifecycle-policy", "--repository-name", "lc", "--lifecycle-policy-text", "file://policy.json")
 
-	deadline := time.Now().Add(60 * time.Second)
 	var left []string
-	for {
+	eventually(t, 60*time.Second, func() (bool, string) {
 		var li struct {
 			ImageIDs []struct{ ImageTag string } `json:"imageIds"`
 		}
@@ -323,14 +322,8 @@ func TestECRLifecycleWithDocker(t *testing.T) {
 			left = append(left, id.ImageTag)
 		}
 		gone := !onDisk(imgs[0].blobs[1]) && !onDisk(imgs[1].blobs[1])
-		if len(left) == 10 && gone {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after the policy: %d images (%v), expired blobs gone: %v\nberth log:\n%s", len(left), left, gone, p.log.String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return len(left) == 10 && gone, fmt.Sprintf("after the policy: %d images (%v), expired blobs gone: %v\nberth log:\n%s", len(left), left, gone, p.log.String())
+	})
 	sort.Strings(left)
 	if left[0] != "build-02" || left[9] != "build-11" {
 		t.Errorf("kept %v, want build-02 .. build-11", left)

@@ -126,4 +126,48 @@ func TestELBv2CLIAndRestart(t *testing.T) {
 	}
 	run(p2, "delete-load-balancer", "--load-balancer-arn", nlb)
 	fails(p2, "LoadBalancerNotFound", "describe-load-balancers", "--names", "tcp-nlb")
+
+	// The remaining operations, through the CLI too.
+	lbAttrs := run(p2, "modify-load-balancer-attributes", "--load-balancer-arn", lb, "--attributes", "Key=idle_timeout.timeout_seconds,Value=45")
+	if !hasAttr(lbAttrs, "idle_timeout.timeout_seconds", "45") || !hasAttr(run(p2, "describe-load-balancer-attributes", "--load-balancer-arn", lb), "idle_timeout.timeout_seconds", "45") {
+		t.Fatalf("load balancer attributes: %v", lbAttrs)
+	}
+	if got := first(run(p2, "modify-target-group", "--target-group-arn", tg, "--health-check-path", "/ready", "--matcher", "HttpCode=200-299"),
+		"TargetGroups", "HealthCheckPath"); got != "/ready" {
+		t.Fatalf("modify-target-group: %s", got)
+	}
+	tg2 := first(run(p2, "create-target-group", "--name", "web-tg2", "--protocol", "HTTP", "--port", "8081", "--target-type", "ip", "--vpc-id", "vpc-1"),
+		"TargetGroups", "TargetGroupArn")
+	run(p2, "modify-listener", "--listener-arn", ln, "--default-actions",
+		"Type=forward,ForwardConfig={TargetGroups=[{TargetGroupArn="+tg+",Weight=80},{TargetGroupArn="+tg2+",Weight=20}]}")
+	r2 := first(run(p2, "create-rule", "--listener-arn", ln, "--priority", "6", "--conditions", "Field=host-header,Values=api.example.com",
+		"--actions", "Type=forward,TargetGroupArn="+tg2), "Rules", "RuleArn")
+	r1 := rules[0].(map[string]any)["RuleArn"].(string)
+	run(p2, "modify-rule", "--rule-arn", r1, "--conditions", "Field=path-pattern,Values=/v2/*")
+	prio := run(p2, "set-rule-priorities", "--rule-priorities", "RuleArn="+r1+",Priority=6", "RuleArn="+r2+",Priority=5")["Rules"].([]any)
+	if len(prio) != 2 {
+		t.Fatalf("set-rule-priorities: %v", prio)
+	}
+	run(p2, "add-tags", "--resource-arns", lb, tg, "--tags", "Key=team,Value=web")
+	run(p2, "remove-tags", "--resource-arns", tg, "--tag-keys", "team")
+	tags := run(p2, "describe-tags", "--resource-arns", lb, tg)["TagDescriptions"].([]any)
+	if n := len(tags[0].(map[string]any)["Tags"].([]any)); n != 1 || len(tags[1].(map[string]any)["Tags"].([]any)) != 0 {
+		t.Fatalf("tags: %v", tags)
+	}
+	run(p2, "deregister-targets", "--target-group-arn", tg, "--targets", "Id=172.31.0.7,Port=8080")
+	run(p2, "delete-rule", "--rule-arn", r2)
+	run(p2, "delete-listener", "--listener-arn", ln)
+	run(p2, "delete-target-group", "--target-group-arn", tg2)
+	fails(p2, "TargetGroupNotFound", "describe-target-groups", "--names", "web-tg2")
+}
+
+func hasAttr(v map[string]any, key, value string) bool {
+	attrs, _ := v["Attributes"].([]any)
+	for _, a := range attrs {
+		m := a.(map[string]any)
+		if m["Key"] == key && m["Value"] == value {
+			return true
+		}
+	}
+	return false
 }

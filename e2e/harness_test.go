@@ -79,37 +79,59 @@ func startBerthAt(t *testing.T, addr, dataDir string, extra ...string) *proc {
 	}
 	t.Cleanup(func() { removeOwnerCgroups(dataDir) }) // after the stop below
 	t.Cleanup(func() { p.stop() })
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually(t, 20*time.Second, func() (bool, string) {
 		resp, err := http.Get(p.URL + "/_berth/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
-			}
+		if err != nil {
+			return false, fmt.Sprintf("berth is not healthy (%v); log:\n%s", err, p.log.String())
 		}
-		time.Sleep(50 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == 200, fmt.Sprintf("berth is not healthy (%s); log:\n%s", resp.Status, p.log.String())
+	})
+	return p
+}
+
+// eventually polls cond until it reports done, and fails the test with
+// cond's last status once within has passed. It is the one poll loop of
+// the package, for events a test cannot wait on directly (the state of
+// another process): it polls often at first (50 ms), then less (up to
+// every second). cond runs on the test's goroutine, so it may fail the
+// test itself (e.g. on a terminal state that is not the one awaited).
+func eventually(t testing.TB, within time.Duration, cond func() (done bool, status string)) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	pause := 50 * time.Millisecond
+	for {
+		done, status := cond()
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", within, status)
+		}
+		select {
+		case <-time.After(pause):
+		case <-t.Context().Done():
+			t.Fatalf("test ended while waiting: %s", status)
+		}
+		pause = min(pause*3/2, time.Second)
 	}
-	t.Fatalf("berth did not become healthy; log:\n%s", p.log.String())
-	return nil
 }
 
 // waitLogLine waits until a line of log (a process's output so far)
 // contains every one of parts, and returns it.
 func waitLogLine(t *testing.T, log func() string, within time.Duration, parts ...string) string {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	var found string
+	eventually(t, within, func() (bool, string) {
 		for line := range strings.Lines(log()) {
 			if !slices.ContainsFunc(parts, func(p string) bool { return !strings.Contains(line, p) }) {
-				return line
+				found = line
+				return true, ""
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no log line with %q within %s; log:\n%s", parts, within, log())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return false, fmt.Sprintf("no log line with %q; log:\n%s", parts, log())
+	})
+	return found
 }
 
 // kill sends SIGKILL and waits: no graceful shutdown, as in a crash.

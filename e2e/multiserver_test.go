@@ -17,6 +17,7 @@ import (
 	"github.com/berth-dev/berth/internal/driver/docker"
 	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
 	"github.com/berth-dev/berth/internal/etcdserver"
+	"github.com/berth-dev/berth/internal/runner"
 )
 
 // cluster of berth servers on one etcd.
@@ -260,7 +261,9 @@ func TestFailoverKeepsTheDisconnectCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	agent := startAgent(t, b.URL, cluster, t.TempDir(), nil)
-	logs := func() string { return "agent:\n" + agent.log.String() + "\nA:\n" + a.log.String() + "\nB:\n" + b.log.String() }
+	logs := func() string {
+		return "agent:\n" + agent.log.String() + "\nA:\n" + a.log.String() + "\nB:\n" + b.log.String()
+	}
 	waitInstance(t, cb, cluster, true, logs)
 	out, err := cb.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String("sleeper"), LaunchType: types.LaunchTypeEc2})
 	if err != nil || len(out.Tasks) != 1 {
@@ -294,5 +297,49 @@ func TestFailoverKeepsTheDisconnectCount(t *testing.T) {
 	if !stopped.Before(took.Add(timeout - 2*time.Second)) {
 		t.Fatalf("stopped %v after the new leader took over: the count restarted (agent left %v before the takeover)\n%s",
 			stopped.Sub(took), took.Sub(left), logs())
+	}
+}
+
+// TestContainerRemovedDuringFailover: a Fargate task's container removed
+// while no server leads (the leader killed, the next not yet elected) is
+// reported removed by the new leader's managed agent, which knows what the
+// old one created (the runners' ledger is in the shared store): the task
+// stops, as on one server (TestContainerRemovedWhileServerDown), and
+// nothing is created in its place.
+func TestContainerRemovedDuringFailover(t *testing.T) {
+	d := dockertest.New(t)
+	image := dockertest.Busybox(t, d)
+	ec := newEtcdCluster(t)
+	a := ec.start()
+	if l, _ := ec.waitLeader(nil, 30*time.Second); l != a {
+		t.Fatal("the first server does not lead")
+	}
+	b := ec.start()
+	cb := ecsClient(b.URL)
+	logs := func() string { return "A:\n" + a.log.String() + "\nB:\n" + b.log.String() }
+	cluster := uniqueName("rmfailover")
+	if _, err := cb.CreateCluster(t.Context(), &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cb.RegisterTaskDefinition(t.Context(), ec2AndFargateDefinition(image)); err != nil {
+		t.Fatal(err)
+	}
+	o := runFargate(t, d, cb, cluster, logs)
+	a.kill()
+	if err := d.RemoveContainer(t.Context(), o.ctrID); err != nil {
+		t.Fatal(err)
+	}
+	if next, _ := ec.waitLeader(a, 30*time.Second); next != b {
+		t.Fatalf("leader after A: %v", next)
+	}
+	tk := waitStatus(t, cb, cluster, o.arn, "STOPPED", logs)
+	web := tk.Containers[0]
+	if aws.ToString(tk.StoppedReason) != "Essential container in task exited" || tk.StopCode != "EssentialContainerExited" ||
+		aws.ToString(web.Reason) != runner.ReasonContainerRemoved || aws.ToString(web.RuntimeId) != o.ctrID {
+		t.Fatalf("after the failover: %s %q, container %s %q in %s\n%s", tk.StopCode, aws.ToString(tk.StoppedReason),
+			aws.ToString(web.LastStatus), aws.ToString(web.Reason), aws.ToString(web.RuntimeId), logs())
+	}
+	if cs := containersOf(t, d, o.arn); len(cs) != 0 {
+		t.Fatalf("containers of the task after the failover: %+v", cs)
 	}
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,18 +130,13 @@ func TestTwoServersShareADaemon(t *testing.T) {
 	cb = ecsClient(b.URL)
 	restarted := time.Now()
 	// b adopts its own task (the same container) ...
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	eventually(t, 30*time.Second, func() (bool, string) {
 		tk := describeTask(t, cb, cluster, tb.arn)
-		if aws.ToString(tk.LastStatus) == "RUNNING" && aws.ToString(tk.Containers[0].RuntimeId) == tb.ctrID && strings.Contains(b.log.String(), "adopted task") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("b's task after b's restart: %s in %s; log:\n%s", aws.ToString(tk.LastStatus), aws.ToString(tk.Containers[0].RuntimeId), logs())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	// ... and leaves a's alone, also once its orphan grace is over.
+		return aws.ToString(tk.LastStatus) == "RUNNING" && aws.ToString(tk.Containers[0].RuntimeId) == tb.ctrID && strings.Contains(b.log.String(), "adopted task"),
+			fmt.Sprintf("b's task after b's restart: %s in %s; log:\n%s", aws.ToString(tk.LastStatus), aws.ToString(tk.Containers[0].RuntimeId), logs())
+	})
+	// ... and leaves a's alone, also once its orphan grace is over: an
+	// absence, checked every second through the grace period.
 	idA := ta.arn[strings.LastIndexByte(ta.arn, '/')+1:]
 	for time.Since(restarted) < runner.DefaultOrphanGrace+10*time.Second {
 		if strings.Contains(b.log.String(), idA) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -121,19 +122,18 @@ func TestREADMENowTryIt(t *testing.T) {
 		}
 	}
 	var tk task
-	for deadline := time.Now().Add(150 * time.Second); ; time.Sleep(2 * time.Second) {
+	eventually(t, 150*time.Second, func() (bool, string) {
 		var d struct{ Tasks []task }
 		if err := json.Unmarshal([]byte(p.awsOK(t, "ecs", "describe-tasks", "--cluster", "prod-cluster", "--tasks", arn)), &d); err != nil || len(d.Tasks) != 1 {
 			t.Fatalf("describe-tasks: %v", err)
 		}
 		tk = d.Tasks[0]
-		if tk.LastStatus == "RUNNING" && tk.HealthStatus == "HEALTHY" {
-			break
+		status := fmt.Sprintf("the README's task never became RUNNING and HEALTHY: %+v\nserver log:\n%s", tk, p.log.String())
+		if tk.LastStatus == "STOPPED" {
+			t.Fatal(status)
 		}
-		if tk.LastStatus == "STOPPED" || time.Now().After(deadline) {
-			t.Fatalf("the README's task never became RUNNING and HEALTHY: %+v\nserver log:\n%s", tk, p.log.String())
-		}
-	}
+		return tk.LastStatus == "RUNNING" && tk.HealthStatus == "HEALTHY", status
+	})
 	if len(tk.Containers) != 1 || len(tk.Containers[0].NetworkInterfaces) != 1 {
 		t.Fatalf("no private IP: %+v", tk)
 	}
@@ -155,16 +155,11 @@ func TestREADMENowTryIt(t *testing.T) {
 		t.Errorf("server log lines with a key twice:\n%s", strings.Join(bad, "\n"))
 	}
 	p.awsOK(t, "ecs", "stop-task", "--cluster", "prod-cluster", "--task", arn)
-	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(time.Second) {
+	eventually(t, 90*time.Second, func() (bool, string) {
 		var d struct{ Tasks []task }
 		_ = json.Unmarshal([]byte(p.awsOK(t, "ecs", "describe-tasks", "--cluster", "prod-cluster", "--tasks", arn)), &d)
-		if len(d.Tasks) == 1 && d.Tasks[0].LastStatus == "STOPPED" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the task did not stop")
-		}
-	}
+		return len(d.Tasks) == 1 && d.Tasks[0].LastStatus == "STOPPED", fmt.Sprintf("the task did not stop: %+v", d.Tasks)
+	})
 }
 
 // dockerReachable reports whether the docker CLI reaches a daemon.
@@ -276,16 +271,12 @@ func readmeAgent(t *testing.T, p *proc, tryIt string, env []string) {
 			<-done
 		}
 	}()
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+	eventually(t, 60*time.Second, func() (bool, string) {
 		var out struct{ ContainerInstanceArns []string }
 		_ = json.Unmarshal([]byte(p.awsOK(t, "ecs", "list-container-instances", "--cluster", "prod-cluster")), &out)
-		if len(out.ContainerInstanceArns) == 1 && strings.HasPrefix(out.ContainerInstanceArns[0], "arn:aws:ecs:eu-west-1:") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%q did not join prod-cluster in eu-west-1; agent log:\n%s", line, log.String())
-		}
-	}
+		return len(out.ContainerInstanceArns) == 1 && strings.HasPrefix(out.ContainerInstanceArns[0], "arn:aws:ecs:eu-west-1:"),
+			fmt.Sprintf("%q did not join prod-cluster in eu-west-1; agent log:\n%s", line, log.String())
+	})
 	if !strings.Contains(log.String(), "region=eu-west-1") {
 		t.Errorf("the agent's log does not name its region eu-west-1:\n%s", log.String())
 	}

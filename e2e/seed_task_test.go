@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -117,17 +118,14 @@ func TestSeedTaskDefinitionRunsFromBerthECR(t *testing.T) {
 	}
 	// The seed's health check runs every 30 s, so HEALTHY takes ~30 s.
 	var tk task
-	deadline := time.Now().Add(150 * time.Second)
-	for {
+	eventually(t, 150*time.Second, func() (bool, string) {
 		tk = describe()
-		if tk.LastStatus == "RUNNING" && tk.HealthStatus == "HEALTHY" {
-			break
+		status := fmt.Sprintf("task never became RUNNING and HEALTHY: %+v\nserver log:\n%s", tk, p.log.String())
+		if tk.LastStatus == "STOPPED" {
+			t.Fatal(status)
 		}
-		if tk.LastStatus == "STOPPED" || time.Now().After(deadline) {
-			t.Fatalf("task never became RUNNING and HEALTHY: %+v\nserver log:\n%s", tk, p.log.String())
-		}
-		time.Sleep(2 * time.Second)
-	}
+		return tk.LastStatus == "RUNNING" && tk.HealthStatus == "HEALTHY", status
+	})
 	ip := ""
 	for _, a := range tk.Attachments {
 		for _, dt := range a.Details {
@@ -153,17 +151,10 @@ func TestSeedTaskDefinitionRunsFromBerthECR(t *testing.T) {
 	}
 
 	p.awsOK(t, "ecs", "stop-task", "--cluster", "prod-cluster", "--task", arn, "--reason", "done")
-	deadline = time.Now().Add(90 * time.Second)
-	for {
+	eventually(t, 90*time.Second, func() (bool, string) {
 		tk = describe()
-		if tk.LastStatus == "STOPPED" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("task did not stop: %+v", tk)
-		}
-		time.Sleep(time.Second)
-	}
+		return tk.LastStatus == "STOPPED", fmt.Sprintf("task did not stop: %+v", tk)
+	})
 	if tk.StopCode != "UserInitiated" || tk.StoppedReason != "done" || tk.Containers[0].ExitCode == nil {
 		t.Errorf("stopped task: %+v", tk)
 	}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -83,19 +84,19 @@ func (a *agentProc) kill() {
 // connected as want, and returns it.
 func waitInstance(t *testing.T, c *ecs.Client, cluster string, want bool, logs func() string) types.ContainerInstance {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	var ci types.ContainerInstance
+	eventually(t, 30*time.Second, func() (bool, string) {
 		l, err := c.ListContainerInstances(t.Context(), &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)})
 		if err == nil && len(l.ContainerInstanceArns) > 0 {
 			d, err := c.DescribeContainerInstances(t.Context(), &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: l.ContainerInstanceArns})
 			if err == nil && len(d.ContainerInstances) == 1 && d.ContainerInstances[0].AgentConnected == want {
-				return d.ContainerInstances[0]
+				ci = d.ContainerInstances[0]
+				return true, ""
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("no instance with agentConnected=%v in %s; agent log:\n%s", want, cluster, logs())
-	return types.ContainerInstance{}
+		return false, fmt.Sprintf("no instance with agentConnected=%v in %s; agent log:\n%s", want, cluster, logs())
+	})
+	return ci
 }
 
 func describeTask(t *testing.T, c *ecs.Client, cluster, arn string) types.Task {
@@ -109,17 +110,16 @@ func describeTask(t *testing.T, c *ecs.Client, cluster, arn string) types.Task {
 
 func waitStatus(t *testing.T, c *ecs.Client, cluster, arn, want string, logs func() string) types.Task {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		tk := describeTask(t, c, cluster, arn)
-		if aws.ToString(tk.LastStatus) == want {
-			return tk
+	var tk types.Task
+	eventually(t, 90*time.Second, func() (bool, string) {
+		tk = describeTask(t, c, cluster, arn)
+		status := fmt.Sprintf("task %s is %s (%q), want %s; log:\n%s", arn, aws.ToString(tk.LastStatus), aws.ToString(tk.StoppedReason), want, logs())
+		if last := aws.ToString(tk.LastStatus); last != want && last == "STOPPED" {
+			t.Fatal(status) // STOPPED is final
 		}
-		if aws.ToString(tk.LastStatus) == "STOPPED" || time.Now().After(deadline) {
-			t.Fatalf("task %s is %s (%q), want %s; log:\n%s", arn, aws.ToString(tk.LastStatus), aws.ToString(tk.StoppedReason), want, logs())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return aws.ToString(tk.LastStatus) == want, status
+	})
+	return tk
 }
 
 // containersOf lists the Docker containers of a task.

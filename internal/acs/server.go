@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -176,32 +177,48 @@ func (h *Hub) CloseAll() {
 	}
 }
 
+// acceptAgent is the websocket upgrade of every agent-facing endpoint
+// (ACS, TCS, Service Connect): it authenticates the request (SigV4,
+// through authenticate when set; 403 otherwise), checks that the query
+// has the required parameters (400), and upgrades the connection with
+// the package's read limit. ok is false when it refused or the upgrade
+// failed (it answered or logged it).
+func acceptAgent(w http.ResponseWriter, r *http.Request, authenticate func(*http.Request) (string, error), log *slog.Logger, required ...string) (conn *websocket.Conn, account string, ok bool) {
+	if authenticate != nil {
+		var err error
+		if account, err = authenticate(r); err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return nil, "", false
+		}
+	}
+	q := r.URL.Query()
+	for _, p := range required {
+		if q.Get(p) == "" {
+			http.Error(w, strings.Join(required, " and ")+" are required", http.StatusBadRequest)
+			return nil, "", false
+		}
+	}
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{})
+	if err != nil {
+		log.Warn("agent websocket upgrade failed", "error", err)
+		return nil, "", false
+	}
+	conn.SetReadLimit(MaxMessageBytes)
+	return conn, account, true
+}
+
 // ServeHTTP upgrades an agent's GET /ws request and serves its session.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := srv.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	account := ""
-	if srv.Authenticate != nil {
-		var err error
-		if account, err = srv.Authenticate(r); err != nil {
-			http.Error(w, err.Error(), http.StatusForbidden)
-			return
-		}
+	conn, account, ok := acceptAgent(w, r, srv.Authenticate, log.With("service", "acs"), "clusterArn", "containerInstanceArn")
+	if !ok {
+		return
 	}
 	q := r.URL.Query()
 	cluster, instance := q.Get("clusterArn"), q.Get("containerInstanceArn")
-	if cluster == "" || instance == "" {
-		http.Error(w, "clusterArn and containerInstanceArn are required", http.StatusBadRequest)
-		return
-	}
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{})
-	if err != nil {
-		log.Warn("acs: websocket upgrade failed", "error", err)
-		return
-	}
-	conn.SetReadLimit(MaxMessageBytes)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	s := &Session{
 		ClusterARN: cluster, InstanceARN: instance, Account: account,

@@ -106,22 +106,12 @@ func (srv *TelemetryServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	account := ""
-	if srv.Authenticate != nil {
-		var err error
-		if account, err = srv.Authenticate(r); err != nil {
-			http.Error(w, err.Error(), http.StatusForbidden)
-			return
-		}
+	conn, account, ok := acceptAgent(w, r, srv.Authenticate, log.With("service", "tcs"))
+	if !ok {
+		return
 	}
 	q := r.URL.Query()
 	instance := q.Get("containerInstance")
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{})
-	if err != nil {
-		log.Warn("tcs: websocket upgrade failed", "error", err)
-		return
-	}
-	conn.SetReadLimit(MaxMessageBytes)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	srv.mu.Lock()
 	if srv.closed {

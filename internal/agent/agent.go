@@ -85,6 +85,9 @@ type Agent struct {
 	runnerErr   error
 	pingAt      time.Time
 	pingErr     error
+	dockerVer   string // versionInfo.dockerVersion, as the ECS agent words it; read at registration
+
+	execs sync.WaitGroup // the ECS Exec relays (exec.go)
 }
 
 // New returns an agent; call Run.
@@ -178,6 +181,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	defer a.execs.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -292,7 +296,7 @@ func (a *Agent) register(ctx context.Context) error {
 			{Name: ecs.ResourcePorts, Type: ecs.ResourceTypeStringSet, StringSetValue: []string{"22", "2375", "2376", "51678", "51679"}},
 			{Name: ecs.ResourcePortsUDP, Type: ecs.ResourceTypeStringSet, StringSetValue: []string{}},
 		},
-		VersionInfo: &ecs.VersionInfo{AgentVersion: Version, AgentHash: "berth"},
+		VersionInfo: &ecs.VersionInfo{AgentVersion: Version, AgentHash: "berth", DockerVersion: a.dockerVersion(ctx)},
 		Attributes:  append(ecs.BerthAgentCapabilities(a.dockerAPIVersion(ctx), true), a.cfg.Attributes...), Tags: a.cfg.Tags,
 	}
 	var out registerOut
@@ -336,6 +340,32 @@ func (a *Agent) dockerAPIVersion(ctx context.Context) string {
 		cancel()
 	}
 	return v.APIVersion()
+}
+
+// dockerVersion reads the container runtime's version from a driver that
+// can tell it (Docker's), worded as the ECS agent sends it in versionInfo
+// and the ACS connection ("DockerVersion: 25.0.3"), and remembers it for
+// the ACS sessions. "" when the driver cannot tell or the daemon does not
+// answer.
+func (a *Agent) dockerVersion(ctx context.Context) string {
+	v, ok := a.cfg.Driver.(interface {
+		ServerVersion(context.Context) (string, error)
+	})
+	if !ok {
+		return ""
+	}
+	vctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ver, err := v.ServerVersion(vctx)
+	if err != nil || ver == "" {
+		a.log.Warn("cannot read the Docker version: versionInfo will not have it", "error", err)
+		return ""
+	}
+	out := "DockerVersion: " + ver
+	a.mu.Lock()
+	a.dockerVer = out
+	a.mu.Unlock()
+	return out
 }
 
 // clusterARNOf derives the cluster ARN from an instance ARN.
@@ -421,9 +451,13 @@ func (a *Agent) session(ctx context.Context) error {
 	if err := a.api.call(ctx, "DiscoverPollEndpoint", acs.DiscoverPollEndpointInput{Cluster: a.cfg.Cluster, ContainerInstance: arn}, &out); err != nil {
 		return err
 	}
+	a.mu.Lock()
+	dockerVer := a.dockerVer
+	a.mu.Unlock()
 	c := &acs.Client{
 		Endpoint: out.Endpoint, ClusterARN: clusterARNOf(arn, a.cfg.Cluster), InstanceARN: arn,
-		AgentVersion: Version, AgentHash: "berth", Sign: a.api.sign, OnPayload: a.onPayload,
+		AgentVersion: Version, AgentHash: "berth", DockerVersion: dockerVer, Sign: a.api.sign, OnPayload: a.onPayload,
+		OnExec:    a.onExec(out.Endpoint),
 		Heartbeat: a.cfg.Heartbeat, Logger: a.log,
 	}
 	return c.Run(ctx, func() {

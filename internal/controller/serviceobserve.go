@@ -138,6 +138,8 @@ type statusChange struct {
 	started  []string // task IDs started now
 	stopped  []ecs.StopOrder
 	failures []string // placement failures of this step
+	notices  []string // load balancer errors, told as events
+	desired  *int     // a DAEMON service's desired count (its instances)
 	now      time.Time
 	newID    func() string
 }
@@ -173,10 +175,17 @@ func applyStatus(s *ecs.Service, ch statusChange) bool {
 		s.AddEvent(ch.newID(), msgStarted(name, ch.started), ch.now)
 	}
 	if len(ch.failures) > 0 && len(ch.started) == 0 {
-		msg := msgUnplaceable(name, ch.failures[0])
-		if len(s.Events) == 0 || s.Events[0].Message != msg || ch.now.Sub(s.Events[0].CreatedAt) > 5*time.Minute {
+		if msg := msgUnplaceable(name, ch.failures[0]); !recentlyTold(s, msg, ch.now) {
 			s.AddEvent(ch.newID(), msg, ch.now)
 		}
+	}
+	for _, msg := range ch.notices {
+		if !recentlyTold(s, msg, ch.now) {
+			s.AddEvent(ch.newID(), msg, ch.now)
+		}
+	}
+	if ch.desired != nil {
+		s.DesiredCount = *ch.desired
 	}
 	// Counts: what runs and waits now, plus what this step started.
 	s.RunningCount, s.PendingCount = 0, 0
@@ -209,6 +218,7 @@ func applyStatus(s *ecs.Service, ch statusChange) bool {
 		done := *primary
 		s.Stable = &done
 		s.AddEvent(ch.newID(), msgCompleted(name, primary.ID), ch.now)
+		s.DeploymentCompleted(primary.ID, ch.now)
 	}
 	if steady && !s.Steady {
 		s.AddEvent(ch.newID(), msgSteady(name), ch.now)
@@ -228,4 +238,19 @@ func allHealthy(o observation, dep string) bool {
 		}
 	}
 	return true
+}
+
+// recentlyTold reports whether one of the service's last few events, less
+// than five minutes old, says msg: a condition that lasts is told again
+// every five minutes, not on every look.
+func recentlyTold(s *ecs.Service, msg string, now time.Time) bool {
+	for i, e := range s.Events {
+		if i >= 5 || now.Sub(e.CreatedAt) > 5*time.Minute {
+			return false
+		}
+		if e.Message == msg {
+			return true
+		}
+	}
+	return false
 }

@@ -17,6 +17,8 @@ import (
 // service record's compare-and-swap.
 type ServicePlane interface {
 	StartServiceTasks(ctx context.Context, sc ecs.Scope, svc *ecs.Service, deploymentID string, count int, token string) (ServiceStart, error)
+	// StartServiceTasksOn starts one task on each instance (DAEMON).
+	StartServiceTasksOn(ctx context.Context, sc ecs.Scope, svc *ecs.Service, deploymentID string, instanceARNs []string) (ServiceStart, error)
 	StopServiceTask(ctx context.Context, sc ecs.Scope, cluster, taskID, reason string) error
 	// UpdateServiceState changes the service with fn; fn returns
 	// ErrNoChange (ecsstore's) to write nothing.
@@ -35,9 +37,9 @@ type ServicesConfig struct {
 	Plane  ServicePlane
 	// NoChange is the error that makes UpdateServiceState write nothing.
 	NoChange error
-	// Targets registers tasks with load balancers; nil: the services'
-	// loadBalancers are stored but no target is registered (berth's
-	// ELBv2 is not wired yet).
+	// Targets registers tasks with load balancers' target groups (the
+	// ELBv2 control plane); nil: loadBalancers are stored, no target is
+	// registered.
 	Targets TargetRegistry
 	// NewID returns event IDs; NewDeploymentID deployment IDs (rollback).
 	NewID           func() string
@@ -52,11 +54,11 @@ type ServicesConfig struct {
 // balancer target groups (internal/elbcp will implement it). Targets are
 // given as the service's load balancer entries and the task's address.
 type TargetRegistry interface {
-	RegisterTargets(ctx context.Context, targetGroupARN string, targets []Target) error
-	DeregisterTargets(ctx context.Context, targetGroupARN string, targets []Target) error
-	// TargetHealth returns each target's state (healthy, unhealthy,
-	// initial, draining, unused).
-	TargetHealth(ctx context.Context, targetGroupARN string, targets []Target) (map[Target]string, error)
+	RegisterTargets(ctx context.Context, sc ecs.Scope, targetGroupARN string, targets []Target) error
+	// DeregisterTargets starts draining targets.
+	DeregisterTargets(ctx context.Context, sc ecs.Scope, targetGroupARN string, targets []Target) error
+	// TargetHealth returns each target's state (the Target* constants).
+	TargetHealth(ctx context.Context, sc ecs.Scope, targetGroupARN string, targets []Target) (map[Target]string, error)
 }
 
 // Target is a load balancer target: an instance ID or IP address and a
@@ -134,7 +136,7 @@ func (s *Services) Reconcile(ctx context.Context, key string) (time.Duration, er
 	tasks := s.cfg.Source.ServiceTasks(ref)
 	o := observe(svc, tasks, now)
 	if svc.Status == ecs.ServiceDraining {
-		return 0, s.drain(ctx, ref, svc, o, now)
+		return s.drain(ctx, ref, svc, tasks, o, now)
 	}
 	primary := svc.Primary()
 	if primary == nil {
@@ -143,19 +145,31 @@ func (s *Services) Reconcile(ctx context.Context, key string) (time.Duration, er
 	if tripped, err := s.circuitBreaker(ctx, ref, svc, primary, o, now); tripped || err != nil {
 		return 0, err
 	}
+	if svc.SchedulingStrategy == ecs.SchedulingDaemon {
+		return s.reconcileDaemon(ctx, ref, svc, tasks, o, now)
+	}
+	lb := s.readTargets(ctx, ref, svc, tasks, &o, now)
+	markDraining(&o, s.cfg.Source.ClusterInstances(ref))
 	dc := svc.DeploymentConfiguration
 	bounds := ecs.PlanBounds{Desired: svc.DesiredCount, MaximumPercent: deref(dc.MaximumPercent, 200), MinimumHealthyPercent: deref(dc.MinimumHealthyPercent, 100)}
 	plan := ecs.PlanRolling(bounds, primary.ID, o.live)
 	if primary.RolloutState == ecs.RolloutFailed {
 		plan.Start = 0 // a failed deployment without rollback starts nothing more
 	}
-	ch := statusChange{obs: o, now: now, newID: s.cfg.NewID}
+	ch := statusChange{obs: o, now: now, newID: s.cfg.NewID, notices: lb.errs}
+	stopping := map[string]bool{}
 	for _, st := range plan.Stop {
+		stopping[st.ID] = true
+		if !lb.drained(st.ID) {
+			continue // its targets drain first (writeTargets deregisters them)
+		}
 		if err := s.cfg.Plane.StopServiceTask(ctx, ref.Scope, ref.Cluster, st.ID, st.Reason); err != nil {
 			return 0, err
 		}
 		ch.stopped = append(ch.stopped, st)
 	}
+	s.writeTargets(ctx, ref, svc, tasks, &lb, stopping)
+	ch.notices = lb.errs
 	if plan.Start > 0 {
 		res, err := s.cfg.Plane.StartServiceTasks(ctx, ref.Scope, svc, primary.ID, plan.Start, startToken(primary.ID, tasks))
 		if err != nil {
@@ -168,6 +182,9 @@ func (s *Services) Reconcile(ctx context.Context, key string) (time.Duration, er
 	}
 	if len(ch.failures) > 0 && len(ch.started) < plan.Start {
 		return s.cfg.Retry, nil
+	}
+	if lb.busy {
+		return targetPoll, nil
 	}
 	if !o.wakeAt.IsZero() {
 		return max(o.wakeAt.Sub(now), time.Millisecond), nil
@@ -210,25 +227,37 @@ func (s *Services) writeStatus(ctx context.Context, ref ServiceRef, ch statusCha
 }
 
 // drain stops a DRAINING service's tasks, then makes it INACTIVE.
-func (s *Services) drain(ctx context.Context, ref ServiceRef, svc *ecs.Service, o observation, now time.Time) error {
+func (s *Services) drain(ctx context.Context, ref ServiceRef, svc *ecs.Service, tasks []*ecs.Task, o observation, now time.Time) (time.Duration, error) {
+	lb := s.readTargets(ctx, ref, svc, tasks, &o, now)
+	stopping := map[string]bool{}
 	ch := statusChange{obs: o, now: now, newID: s.cfg.NewID}
 	for _, t := range o.live {
+		stopping[t.ID] = true
+		if !lb.drained(t.ID) {
+			continue
+		}
 		reason := fmt.Sprintf(ecs.StopReasonScaleIn, t.Deployment)
 		if err := s.cfg.Plane.StopServiceTask(ctx, ref.Scope, ref.Cluster, t.ID, reason); err != nil {
-			return err
+			return 0, err
 		}
 		ch.stopped = append(ch.stopped, ecs.StopOrder{ID: t.ID, Reason: reason})
 	}
+	s.writeTargets(ctx, ref, svc, tasks, &lb, stopping)
+	ch.notices = lb.errs
 	left := 0
 	for _, n := range o.remains {
 		left += n
 	}
-	return s.cfg.Plane.UpdateServiceState(ctx, ref.Scope, ref.Cluster, ref.Name, func(cur *ecs.Service) error {
+	var wait time.Duration
+	if lb.busy {
+		wait = targetPoll
+	}
+	return wait, s.cfg.Plane.UpdateServiceState(ctx, ref.Scope, ref.Cluster, ref.Name, func(cur *ecs.Service) error {
 		if cur.Status != ecs.ServiceDraining {
 			return s.cfg.NoChange
 		}
 		changed := applyStatus(cur, ch)
-		if left == 0 && len(ch.stopped) == 0 {
+		if left == 0 && len(ch.stopped) == 0 && !lb.busy {
 			cur.Status = ecs.ServiceInactive
 			cur.RunningCount, cur.PendingCount = 0, 0
 			changed = true
@@ -261,15 +290,16 @@ func (s *Services) circuitBreaker(ctx context.Context, ref ServiceRef, svc *ecs.
 		p.FailedTasks = max(p.FailedTasks, o.failed[depID])
 		p.UpdatedAt = now
 		cur.AddEvent(s.cfg.NewID(), msgFailed(cur.Name, depID), now)
+		if h := cur.History(depID); h != nil {
+			h.FailureCount = p.FailedTasks
+		}
 		if !cb.Rollback || cur.Stable == nil || cur.Stable.TaskDefinition == p.TaskDefinition && deepEqualNet(cur.Stable.NetworkConfiguration, p.NetworkConfiguration) {
+			cur.DeploymentFailed(depID, ReasonCircuitBreaker, "", p.FailedTasks, now)
 			return nil
 		}
-		to := cur.Stable
-		cur.TaskDefinition, cur.NetworkConfiguration = to.TaskDefinition, to.NetworkConfiguration
-		cur.StartDeployment(s.cfg.NewDeploymentID(), now)
-		np := cur.Primary()
-		np.RolloutStateReason = "ECS deployment circuit breaker: rolling back to deploymentId " + to.ID + "."
-		cur.AddEvent(s.cfg.NewID(), msgRollback(cur.Name, to.ID), now)
+		if to := cur.RollBack(ReasonCircuitBreaker, s.cfg.NewDeploymentID(), now); to != "" {
+			cur.AddEvent(s.cfg.NewID(), msgRollback(cur.Name, to), now)
+		}
 		return nil
 	})
 	if err != nil {
@@ -288,4 +318,24 @@ func deepEqualNet(a, b *ecs.NetworkConfiguration) bool {
 		return ja == jb
 	}
 	return slices.Equal(ja.Subnets, jb.Subnets) && slices.Equal(ja.SecurityGroups, jb.SecurityGroups) && ja.AssignPublicIP == jb.AssignPublicIP
+}
+
+// markDraining makes the tasks on DRAINING container instances leave like
+// an old deployment's: the planner starts their replacements first and
+// stops them within the service's minimum healthy percent.
+func markDraining(o *observation, instances []*ecs.ContainerInstance) {
+	draining := map[string]bool{}
+	for _, ci := range instances {
+		if ci.Status == ecs.InstanceDraining {
+			draining[ci.ARN] = true
+		}
+	}
+	if len(draining) == 0 {
+		return
+	}
+	for i := range o.live {
+		if t := o.byID[o.live[i].ID]; t != nil && draining[t.ContainerInstanceARN] {
+			o.live[i].Deployment = "draining-instance:" + o.live[i].Deployment
+		}
+	}
 }

@@ -160,14 +160,55 @@ func (p *Plane) StartTask(ctx context.Context, sc ecs.Scope, in RunInput) (*RunR
 			EnableExecuteCommand: in.EnableExecuteCommand, Tags: in.Tags, NewID: newUUID,
 		},
 	}
-	if !slices.Contains(td.Compatibilities, ecs.LaunchEC2) && slices.Contains(td.Compatibilities, ecs.LaunchExternal) {
-		rr.req.LaunchType = ecs.LaunchExternal
+	if rr.req.LaunchType, err = p.startLaunchType(ctx, sc, td, refs); err != nil {
+		return nil, err
 	}
 	return p.run(ctx, sc, rr)
 }
 
+// startLaunchType is the launch type of StartTask's tasks, from the named
+// instances: EXTERNAL on external (ECS Anywhere, mi-) instances, EC2 on
+// the others; the task definition must be compatible with it, and one
+// call cannot mix the two kinds (InvalidParameterException, as ECS
+// answers). An instance that cannot be read is left to placement, which
+// reports it as a failure.
+func (p *Plane) startLaunchType(ctx context.Context, sc ecs.Scope, td *ecs.TaskDefinition, refs []ecs.InstanceRef) (string, error) {
+	var external, ec2 []string
+	for _, ref := range refs {
+		ci, err := p.repo.Instance(ctx, sc, ref)
+		if fault.Is(err, fault.NotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if ci.IsExternal() {
+			external = append(external, ci.ARN)
+		} else {
+			ec2 = append(ec2, ci.ARN)
+		}
+	}
+	switch {
+	case len(external) > 0 && len(ec2) > 0:
+		return "", fault.New(fault.InvalidParameter, "containerInstances mixes external instances (%s) with EC2 instances (%s): external instances run only tasks of launch type EXTERNAL.", external[0], ec2[0])
+	case len(external) > 0:
+		if !slices.Contains(td.Compatibilities, ecs.LaunchExternal) {
+			return "", fault.New(fault.InvalidParameter, "Task definition %s is not compatible with launch type EXTERNAL, the only launch type of external container instance %s.", td.ARN, external[0])
+		}
+		return ecs.LaunchExternal, nil
+	case len(ec2) > 0:
+		if !slices.Contains(td.Compatibilities, ecs.LaunchEC2) {
+			return "", fault.New(fault.InvalidParameter, "Task definition %s is not compatible with launch type EC2, the launch type of container instance %s.", td.ARN, ec2[0])
+		}
+	}
+	if !slices.Contains(td.Compatibilities, ecs.LaunchEC2) && slices.Contains(td.Compatibilities, ecs.LaunchExternal) {
+		return ecs.LaunchExternal, nil
+	}
+	return ecs.LaunchEC2, nil
+}
+
 // LookupTaskDefinition resolves a task definition reference (family,
-// family:revision or ARN).
+// family:revision or ARN). The definition is shared: do not modify it.
 func (p *Plane) LookupTaskDefinition(ctx context.Context, sc ecs.Scope, ref string) (*ecs.TaskDefinition, error) {
 	if ref == "" {
 		return nil, fault.New(fault.InvalidParameter, "taskDefinition is required.")
@@ -445,6 +486,10 @@ func placeChosen(in *placement.Input, rr runRequest, res ecs.TaskResources, newT
 		case seen[ci.ID]:
 			*failures = append(*failures, Failure{ARN: arn, Reason: "DUPLICATE", Detail: "The container instance is listed more than once."})
 			continue
+		case !ecs.LaunchTypeFits(rr.req.LaunchType, ci):
+			// StartTask chose the launch type from the instances; one
+			// re-registered meanwhile is refused as ECS refuses it.
+			return nil, fault.New(fault.InvalidParameter, "Container instance %s does not run tasks of launch type %s.", ci.ARN, rr.req.LaunchType)
 		}
 		if reason := ci.Fits(res); reason != "" {
 			*failures = append(*failures, Failure{ARN: arn, Reason: reason})

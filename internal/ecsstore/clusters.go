@@ -23,7 +23,7 @@ func (r *Repo) CreateCluster(ctx context.Context, sc ecs.Scope, c *ecs.Cluster, 
 	created := false
 	err := retry(ctx, func() error {
 		key := clusterKey(sc, c.Name)
-		cur, rev, err := getJSON[ecs.Cluster](ctx, r.s, key)
+		cur, rev, err := getDecoded(ctx, r.s, key, decodeCluster)
 		switch {
 		case err == nil && cur.Status == ecs.ClusterActive:
 			out, created = cur, false
@@ -31,7 +31,7 @@ func (r *Repo) CreateCluster(ctx context.Context, sc ecs.Scope, c *ecs.Cluster, 
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		ops := append([]store.Op{{Key: key, Value: mustJSON(c)}}, tagOps(c.ARN, tags)...)
+		ops := append([]store.Op{{Key: key, Value: encodeCluster(c)}}, tagOps(c.ARN, tags)...)
 		if cur != nil && len(tags) == 0 {
 			ops = append(ops, store.Op{Key: tagKey(c.ARN), Delete: true})
 		}
@@ -46,7 +46,7 @@ func (r *Repo) CreateCluster(ctx context.Context, sc ecs.Scope, c *ecs.Cluster, 
 
 // Cluster returns a cluster (ACTIVE or INACTIVE) or a NotFound fault.
 func (r *Repo) Cluster(ctx context.Context, sc ecs.Scope, name string) (*ecs.Cluster, error) {
-	c, _, err := getJSON[ecs.Cluster](ctx, r.s, clusterKey(sc, name))
+	c, _, err := getDecoded(ctx, r.s, clusterKey(sc, name), decodeCluster)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, clusterNotFound(name)
 	}
@@ -70,7 +70,7 @@ func (r *Repo) UpdateCluster(ctx context.Context, sc ecs.Scope, name string, fn 
 	var out *ecs.Cluster
 	err := retry(ctx, func() error {
 		key := clusterKey(sc, name)
-		c, rev, err := getJSON[ecs.Cluster](ctx, r.s, key)
+		c, rev, err := getDecoded(ctx, r.s, key, decodeCluster)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != ecs.ClusterActive) {
 			return clusterNotFound(name)
 		}
@@ -80,7 +80,7 @@ func (r *Repo) UpdateCluster(ctx context.Context, sc ecs.Scope, name string, fn 
 		if err := fn(c); err != nil {
 			return err
 		}
-		if _, err := r.s.Txn(ctx, []store.Compare{{Key: key, ModRevision: rev}}, []store.Op{{Key: key, Value: mustJSON(c)}}); err != nil {
+		if _, err := r.s.Txn(ctx, []store.Compare{{Key: key, ModRevision: rev}}, []store.Op{{Key: key, Value: encodeCluster(c)}}); err != nil {
 			return err
 		}
 		out = c
@@ -97,7 +97,7 @@ func (r *Repo) Clusters(ctx context.Context, sc ecs.Scope) ([]*ecs.Cluster, erro
 	}
 	out := make([]*ecs.Cluster, 0, len(kvs))
 	for _, kv := range kvs {
-		c, err := decode[ecs.Cluster](kv)
+		c, err := decodeCluster(kv)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +156,7 @@ func (r *Repo) DeleteCluster(ctx context.Context, sc ecs.Scope, name string, che
 	var out *ecs.Cluster
 	err := retry(ctx, func() error {
 		key := clusterKey(sc, name)
-		c, rev, err := getJSON[ecs.Cluster](ctx, r.s, key)
+		c, rev, err := getDecoded(ctx, r.s, key, decodeCluster)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != ecs.ClusterActive) {
 			return clusterNotFound(name)
 		}
@@ -183,7 +183,7 @@ func (r *Repo) DeleteCluster(ctx context.Context, sc ecs.Scope, name string, che
 		for _, kind := range clusterChildren {
 			cmps = append(cmps, store.Compare{Key: prefix(sc, kind) + name + "/", ModRevision: seen, Prefix: true})
 		}
-		if _, err := r.s.Txn(ctx, cmps, []store.Op{{Key: key, Value: mustJSON(c)}}); err != nil {
+		if _, err := r.s.Txn(ctx, cmps, []store.Op{{Key: key, Value: encodeCluster(c)}}); err != nil {
 			return err
 		}
 		out = c

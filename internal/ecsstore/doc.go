@@ -6,6 +6,16 @@
 // internal/ecscache, does, with the decoders of records.go) and starts no
 // goroutine.
 //
+// # Records
+//
+// Every record is written from a type of this package, never from a
+// domain struct (taskRecord, containerInstanceRecord, clusterRecord,
+// taskDefinitionRecord, serviceRecord, tagRecord, StateRecord,
+// tokenRecord, familyRecord), mapped to and from the domain explicitly
+// (recordtypes.go): a change to internal/ecs changes no stored format
+// until its mapping does. testdata/records holds a sample of each JSON
+// kind that a test decodes and re-encodes byte for byte.
+//
 // # Instances and placement
 //
 // A registered container instance is two records: the instance

@@ -2,6 +2,7 @@ package ecsstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/bolt"
 )
@@ -133,4 +135,13 @@ func TestPlacementCommitAndRelease(t *testing.T) {
 	if cpu, _ := got.Remaining(); cpu != 768+1 { // setStatus releases 1 CPU unit
 		t.Fatalf("after stop: %d CPU", cpu)
 	}
+}
+
+// decode decodes a JSON value into a T.
+func decode[T any](kv store.KV) (*T, error) {
+	v := new(T)
+	if err := json.Unmarshal(kv.Value, v); err != nil {
+		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
+	}
+	return v, nil
 }

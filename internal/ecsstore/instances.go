@@ -86,7 +86,7 @@ type instanceRecords struct {
 func (r *Repo) readInstance(ctx context.Context, sc ecs.Scope, cluster, id string) (*instanceRecords, error) {
 	rec := &instanceRecords{sc: sc, cluster: cluster, id: id}
 	var err error
-	if rec.base, rec.baseRev, err = getJSON[ecs.ContainerInstance](ctx, r.s, instanceKey(sc, cluster, id)); err != nil {
+	if rec.base, rec.baseRev, err = getDecoded(ctx, r.s, instanceKey(sc, cluster, id), decodeInstance); err != nil {
 		return nil, err
 	}
 	rec.st, rec.stRev, err = getState(ctx, r.s, stateKey(sc, cluster, id))
@@ -134,7 +134,7 @@ func (rec *instanceRecords) save(ci *ecs.ContainerInstance, groups GroupCounts, 
 	}
 	cmps, ops := rec.appendSaveState(nil, nil, &StateRecord{Remaining: ci.RemainingResources, Version: ci.Version, Groups: groups})
 	if withBase {
-		ops = append(ops, store.Op{Key: instanceKey(rec.sc, rec.cluster, rec.id), Value: mustJSON(ci)})
+		ops = append(ops, store.Op{Key: instanceKey(rec.sc, rec.cluster, rec.id), Value: encodeInstance(ci)})
 	}
 	return cmps, ops
 }
@@ -196,7 +196,7 @@ func (r *Repo) decodeInstanceShared(kv store.KV) (*ecs.ContainerInstance, error)
 	if ok && bytes.Equal(e.raw, kv.Value) {
 		return e.ci, nil
 	}
-	ci, err := decode[ecs.ContainerInstance](kv)
+	ci, err := decodeInstance(kv)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (r *Repo) RegisterInstance(ctx context.Context, sc ecs.Scope, ci *ecs.Conta
 	}
 	return storeErr(retry(ctx, func() error {
 		ck := clusterKey(sc, ref.Cluster)
-		cl, crev, err := getJSON[ecs.Cluster](ctx, r.s, ck)
+		cl, crev, err := getDecoded(ctx, r.s, ck, decodeCluster)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
 			return clusterNotFound(ref.Cluster)
 		}
@@ -255,7 +255,7 @@ func (r *Repo) locate(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef) (*
 		return nil, err
 	}
 	mk := managedKey(sc, ref.Cluster)
-	ci, rev, err := getJSON[ecs.ContainerInstance](ctx, r.s, mk)
+	ci, rev, err := getDecoded(ctx, r.s, mk, decodeInstance)
 	if err == nil && ci.ID == ref.ID {
 		return &located{managed: true, key: mk, rev: rev, ci: ci}, nil
 	}
@@ -269,7 +269,7 @@ func (r *Repo) locate(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef) (*
 // l.ci (with groups, for a registered instance).
 func (l *located) save(groups GroupCounts, withBase bool) ([]store.Compare, []store.Op) {
 	if l.managed {
-		return []store.Compare{{Key: l.key, ModRevision: l.rev}}, []store.Op{{Key: l.key, Value: mustJSON(l.ci)}}
+		return []store.Compare{{Key: l.key, ModRevision: l.rev}}, []store.Op{{Key: l.key, Value: encodeInstance(l.ci)}}
 	}
 	return l.rec.save(l.ci, groups, withBase)
 }
@@ -337,7 +337,7 @@ func (r *Repo) states(ctx context.Context, sc ecs.Scope, cluster string) (map[st
 // ManagedInstance returns a cluster's managed instance, or a NotFound fault
 // if the cluster has never run a task on managed capacity.
 func (r *Repo) ManagedInstance(ctx context.Context, sc ecs.Scope, cluster string) (*ecs.ContainerInstance, error) {
-	ci, _, err := getJSON[ecs.ContainerInstance](ctx, r.s, managedKey(sc, cluster))
+	ci, _, err := getDecoded(ctx, r.s, managedKey(sc, cluster), decodeInstance)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, instanceNotFound("managed/" + cluster)
 	}

@@ -103,7 +103,7 @@ func (r *Repo) CommitPlacement(ctx context.Context, sc ecs.Scope, pc *PlacementC
 	if pc.Managed != nil {
 		mk := managedKey(sc, pc.Cluster)
 		cmps = append(cmps, store.Compare{Key: mk, ModRevision: pc.ManagedRev})
-		ops = append(ops, store.Op{Key: mk, Value: mustJSON(pc.Managed)})
+		ops = append(ops, store.Op{Key: mk, Value: encodeInstance(pc.Managed)})
 	}
 	rev, err := r.s.Txn(ctx, cmps, ops)
 	if errors.Is(err, store.ErrConflict) {
@@ -129,7 +129,7 @@ func (r *Repo) RunTokenTasks(ctx context.Context, sc ecs.Scope, cluster, token s
 // ActiveClusterRev returns an ACTIVE cluster and its revision, or a
 // NotFound fault.
 func (r *Repo) ActiveClusterRev(ctx context.Context, sc ecs.Scope, name string) (*ecs.Cluster, int64, error) {
-	cl, rev, err := getJSON[ecs.Cluster](ctx, r.s, clusterKey(sc, name))
+	cl, rev, err := getDecoded(ctx, r.s, clusterKey(sc, name), decodeCluster)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
 		return nil, 0, clusterNotFound(name)
 	}
@@ -139,7 +139,7 @@ func (r *Repo) ActiveClusterRev(ctx context.Context, sc ecs.Scope, name string) 
 // ManagedInstanceRev returns a cluster's managed instance and its
 // revision; a cluster without one gives a nil instance and revision 0.
 func (r *Repo) ManagedInstanceRev(ctx context.Context, sc ecs.Scope, cluster string) (*ecs.ContainerInstance, int64, error) {
-	ci, rev, err := getJSON[ecs.ContainerInstance](ctx, r.s, managedKey(sc, cluster))
+	ci, rev, err := getDecoded(ctx, r.s, managedKey(sc, cluster), decodeInstance)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, 0, nil
 	}

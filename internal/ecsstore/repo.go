@@ -18,12 +18,19 @@ const maxRetries = 64
 // Repo reads and writes ECS objects.
 type Repo struct {
 	s         store.Store
-	tasks     *taskCache
+	tasks     *decodedCache[ecs.Task]
+	taskDefs  *decodedCache[ecs.TaskDefinition]
 	instances instanceCache
 }
 
 // New returns a Repo over s.
-func New(s store.Store) *Repo { return &Repo{s: s, tasks: &taskCache{}} }
+func New(s store.Store) *Repo {
+	return &Repo{
+		s:        s,
+		tasks:    &decodedCache[ecs.Task]{size: taskCacheSize},
+		taskDefs: &decodedCache[ecs.TaskDefinition]{size: taskDefCacheSize},
+	}
+}
 
 // Store returns the underlying store (for watches by controllers).
 func (r *Repo) Store() store.Store { return r.s }
@@ -82,7 +89,7 @@ func tagKey(arn string) string { return "/tags/" + arn }
 
 // Tags returns the tags of a resource (empty if none).
 func (r *Repo) Tags(ctx context.Context, arn string) ([]ecs.Tag, error) {
-	tags, _, err := getJSON[[]ecs.Tag](ctx, r.s, tagKey(arn))
+	tags, _, err := getDecoded(ctx, r.s, tagKey(arn), decodeTags)
 	if errors.Is(err, store.ErrNotFound) {
 		return []ecs.Tag{}, nil
 	}
@@ -95,7 +102,7 @@ func (r *Repo) Tags(ctx context.Context, arn string) ([]ecs.Tag, error) {
 // UpdateTags changes a resource's tags with fn, atomically.
 func (r *Repo) UpdateTags(ctx context.Context, arn string, fn func([]ecs.Tag) ([]ecs.Tag, error)) error {
 	return storeErr(retry(ctx, func() error {
-		cur, rev, err := getJSON[[]ecs.Tag](ctx, r.s, tagKey(arn))
+		cur, rev, err := getDecoded(ctx, r.s, tagKey(arn), decodeTags)
 		var tags []ecs.Tag
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -108,7 +115,7 @@ func (r *Repo) UpdateTags(ctx context.Context, arn string, fn func([]ecs.Tag) ([
 		if err != nil {
 			return err
 		}
-		op := store.Op{Key: tagKey(arn), Value: mustJSON(next)}
+		op := store.Op{Key: tagKey(arn), Value: encodeTags(next)}
 		if len(next) == 0 {
 			op = store.Op{Key: tagKey(arn), Delete: true}
 		}
@@ -121,16 +128,8 @@ func tagOps(arn string, tags []ecs.Tag) []store.Op {
 	if len(tags) == 0 {
 		return nil
 	}
-	return []store.Op{{Key: tagKey(arn), Value: mustJSON(tags)}}
+	return []store.Op{{Key: tagKey(arn), Value: encodeTags(tags)}}
 }
 
 // lastSegment returns the part of a key after its last '/'.
 func lastSegment(key string) string { return key[strings.LastIndexByte(key, '/')+1:] }
-
-func decode[T any](kv store.KV) (*T, error) {
-	v := new(T)
-	if err := json.Unmarshal(kv.Value, v); err != nil {
-		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
-	}
-	return v, nil
-}

@@ -2,7 +2,6 @@ package ecsstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/berth-dev/berth/internal/ecs"
@@ -12,7 +11,7 @@ import (
 
 // Services are one record each:
 //
-//	services/<cluster>/<name>   the service (serviceRecord JSON; tags under /tags/)
+//	services/<cluster>/<name>   the service (serviceRecord JSON, servicerecord.go; tags under /tags/)
 //
 // The record carries the scheduler's state too (deployments, counts,
 // events): one compare-and-swap changes a service as a whole.
@@ -20,36 +19,18 @@ import (
 // KindService is the kind of services/ keys.
 const KindService = "services"
 
-// serviceRecord is the stored form of a service: its own type (the
-// domain's fields under a version), so the domain can change without
-// silently changing what is on disk.
-type serviceRecord struct {
-	V       int           `json:"v"`
-	Service *plainService `json:"service"`
-}
-
-type plainService ecs.Service
-
-const serviceRecordVersion = 1
-
 func serviceKey(sc ecs.Scope, cluster, name string) string {
 	return prefix(sc, KindService) + cluster + "/" + name
 }
 
 func encodeService(s *ecs.Service) []byte {
-	return mustJSON(serviceRecord{V: serviceRecordVersion, Service: (*plainService)(s)})
+	rec := serviceRecordOf(s)
+	return mustJSON(&rec)
 }
 
-// DecodeService decodes a services/ record.
+// DecodeService decodes a services/ record (servicerecord.go).
 func DecodeService(kv store.KV) (*ecs.Service, error) {
-	var rec serviceRecord
-	if err := json.Unmarshal(kv.Value, &rec); err != nil || rec.Service == nil {
-		if err == nil {
-			err = errors.New("no service")
-		}
-		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
-	}
-	return (*ecs.Service)(rec.Service), nil
+	return decodeRecord(kv, (*serviceRecord).domain)
 }
 
 // ServiceNotFound is ECS's ServiceNotFoundException.
@@ -82,7 +63,7 @@ func (r *Repo) CreateService(ctx context.Context, sc ecs.Scope, s *ecs.Service, 
 	created := false
 	err := retry(ctx, func() error {
 		ckey := clusterKey(sc, cluster)
-		cl, crev, err := getJSON[ecs.Cluster](ctx, r.s, ckey)
+		cl, crev, err := getDecoded(ctx, r.s, ckey, decodeCluster)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
 			return clusterNotFound(cluster)
 		}

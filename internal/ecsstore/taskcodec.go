@@ -12,16 +12,16 @@ import (
 	"github.com/berth-dev/berth/internal/store"
 )
 
-// A task is stored as ecs.Task JSON without what its ARN already says: the
-// cluster ARN, each container's task ARN and the part of each container
-// ARN that repeats the task's ("arn:aws:ecs:<region>:<account>:container/
-// <cluster>/<task ID>"). The fields stay, empty (a container ARN keeps
-// "/<container ID>"), and decodeTask puts the values back; a record that
-// has them (written before) reads the same. That is about a fifth of a
-// task with one container, the largest part of a placement commit. Other
-// readers of task records (the controller's watch) read top-level fields
-// that are kept: containerInstanceArn, desiredStatus, lastStatus,
-// stoppedAt, taskDefinitionArn.
+// A task is stored as its taskRecord (taskrecord.go) without what its ARN
+// already says: the cluster ARN, each container's task ARN and the part
+// of each container ARN that repeats the task's ("arn:aws:ecs:<region>:
+// <account>:container/<cluster>/<task ID>"). The fields are left empty (a
+// container ARN keeps "/<container ID>") and decodeTask puts the values
+// back; a value that differs from what the ARN says (none that berth
+// writes) is stored as it is. That is about a fifth of a task with one
+// container, the largest part of a placement commit. The state cache
+// decodes only the TaskHeader of a record at each change and the whole
+// task when it is read.
 
 // taskARNParts splits "arn:aws:ecs:<region>:<account>:task/<cluster>/<id>"
 // into "arn:aws:ecs:<region>:<account>:" and "<cluster>/<id>".
@@ -39,46 +39,35 @@ func taskARNParts(arn string) (head, clusterAndID string, ok bool) {
 
 // encodeTask returns the stored form of a task. It does not modify t.
 func encodeTask(t *ecs.Task) []byte {
+	rec := taskRecordOf(t)
 	head, rest, ok := taskARNParts(t.ARN)
 	if !ok {
-		return mustJSON(t)
+		return mustJSON(&rec)
 	}
-	c := *t
-	if c.ClusterARN == head+"cluster/"+rest[:strings.LastIndexByte(rest, '/')] {
-		c.ClusterARN = ""
+	if rec.ClusterARN == head+"cluster/"+rest[:strings.LastIndexByte(rest, '/')] {
+		rec.ClusterARN = ""
 	}
-	if len(t.Containers) > 0 {
-		prefix := head + "container/" + rest
-		c.Containers = make([]ecs.Container, len(t.Containers))
-		copy(c.Containers, t.Containers)
-		for i := range c.Containers {
-			ct := &c.Containers[i]
-			if ct.TaskARN == t.ARN {
-				ct.TaskARN = ""
-			}
-			if short, found := strings.CutPrefix(ct.ContainerARN, prefix); found && len(short) > 1 && short[0] == '/' {
-				ct.ContainerARN = short
-			}
+	prefix := head + "container/" + rest
+	for i := range rec.Containers {
+		ct := &rec.Containers[i]
+		if ct.TaskARN == t.ARN {
+			ct.TaskARN = ""
+		}
+		if short, found := strings.CutPrefix(ct.ContainerARN, prefix); found && len(short) > 1 && short[0] == '/' {
+			ct.ContainerARN = short
 		}
 	}
-	return mustJSON(&c)
+	return mustJSON(&rec)
 }
-
-// plainTask and plainInstance are the domain types without their
-// UnmarshalJSON methods.
-type (
-	plainTask     ecs.Task
-	plainInstance ecs.ContainerInstance
-)
 
 // decodeTask decodes a stored task.
 func decodeTask(kv store.KV) (*ecs.Task, error) {
-	t := new(ecs.Task)
-	// Into the plain type: ecs.Task's UnmarshalJSON would have the input
-	// validated twice (once per json.Unmarshal); the ID is derived here.
-	if err := json.Unmarshal(kv.Value, (*plainTask)(t)); err != nil {
+	var rec taskRecord
+	if err := json.Unmarshal(kv.Value, &rec); err != nil {
 		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
 	}
+	t := new(ecs.Task)
+	*t = rec.domain()
 	t.ID = ecs.TaskIDFromARN(t.ARN)
 	head, rest, ok := taskARNParts(t.ARN)
 	if !ok {
@@ -112,76 +101,86 @@ func getTask(ctx context.Context, s store.Store, key string) (*ecs.Task, int64, 
 	return t, kv.ModRevision, nil
 }
 
-// taskCache keeps decoded tasks by key and revision, for the readers
-// that only read them (DescribeTasks, ListTasks, the counts): a key's
-// revision names one value forever, so an entry is never stale, and a task
-// is decoded once per change rather than once per read. Entries are
-// shared and never modified. It keeps two generations of up to
-// taskCacheSize entries: when the current one is full it becomes the old
-// one, and a hit in the old one moves the entry back.
-type taskCache struct {
+// decodedCache keeps decoded records by key and revision, for the readers
+// that only read them (tasks: DescribeTasks, ListTasks, the counts; task
+// definitions: RunTask, TaskResources, DescribeTaskDefinition): a key's
+// revision names one value forever, so an entry is never stale, and a
+// record is decoded once per change rather than once per read. Entries
+// are shared and never modified. It keeps two generations of up to size
+// entries: when the current one is full it becomes the old one, and a hit
+// in the old one moves the entry back.
+type decodedCache[T any] struct {
+	size     int
 	mu       sync.Mutex
-	cur, old map[string]cachedTask
+	cur, old map[string]decodedEntry[T]
 }
 
-type cachedTask struct {
+type decodedEntry[T any] struct {
 	rev int64
-	t   *ecs.Task
+	v   *T
 }
 
-const taskCacheSize = 16384
+const (
+	taskCacheSize    = 16384
+	taskDefCacheSize = 1024
+)
 
-func (c *taskCache) get(key string, rev int64) *ecs.Task {
+func (c *decodedCache[T]) get(key string, rev int64) *T {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.cur[key]; ok && e.rev == rev {
-		return e.t
+		return e.v
 	}
 	if e, ok := c.old[key]; ok && e.rev == rev {
 		c.putLocked(key, e)
-		return e.t
+		return e.v
 	}
 	return nil
 }
 
-func (c *taskCache) put(key string, rev int64, t *ecs.Task) {
+func (c *decodedCache[T]) put(key string, rev int64, v *T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.putLocked(key, cachedTask{rev: rev, t: t})
+	c.putLocked(key, decodedEntry[T]{rev: rev, v: v})
 }
 
-// drop forgets key's decoded task, e.g. once the task is deleted: the
-// cache must not keep what is no longer stored (a server that ran and
-// deleted 16k tasks kept them all).
-func (c *taskCache) drop(key string) {
+// drop forgets key's decoded record, e.g. once it is deleted: the cache
+// must not keep what is no longer stored (a server that ran and deleted
+// 16k tasks kept them all).
+func (c *decodedCache[T]) drop(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.cur, key)
 	delete(c.old, key)
 }
 
-func (c *taskCache) putLocked(key string, e cachedTask) {
-	if c.cur == nil || len(c.cur) >= taskCacheSize {
-		c.old, c.cur = c.cur, make(map[string]cachedTask, 1024)
+func (c *decodedCache[T]) putLocked(key string, e decodedEntry[T]) {
+	if c.cur == nil || len(c.cur) >= c.size {
+		c.old, c.cur = c.cur, make(map[string]decodedEntry[T], min(c.size, 1024))
 	}
 	c.cur[key] = e
 }
 
-// sharedTask decodes a stored task, or returns the copy decoded before.
-// The result is shared: do not modify it.
-func (r *Repo) sharedTask(kv store.KV) (*ecs.Task, error) {
-	if t := r.tasks.get(kv.Key, kv.ModRevision); t != nil {
-		return t, nil
+// shared decodes kv with dec, or returns the value decoded before for
+// kv's key and revision. The result is shared: do not modify it.
+func (c *decodedCache[T]) shared(kv store.KV, dec func(store.KV) (*T, error)) (*T, error) {
+	if v := c.get(kv.Key, kv.ModRevision); v != nil {
+		return v, nil
 	}
-	t, err := decodeTask(kv)
+	v, err := dec(kv)
 	if err != nil {
 		return nil, err
 	}
-	r.tasks.put(kv.Key, kv.ModRevision, t)
-	return t, nil
+	c.put(kv.Key, kv.ModRevision, v)
+	return v, nil
 }
 
-// TaskHeader is the part of a task record the state cache's indexes and
+// sharedTask decodes a stored task, or returns the copy decoded before.
+// The result is shared: do not modify it.
+func (r *Repo) sharedTask(kv store.KV) (*ecs.Task, error) { return r.tasks.shared(kv, decodeTask) }
+
+// TaskHeader is the part of a task record (taskRecord's fields of the same
+// JSON names) the state cache's indexes and
 // its subscribers' decisions read (placement's running counts, the
 // controllers' push, disconnect and retention decisions): decoding it
 // skips the containers, attachments and the rest, which are decoded only

@@ -27,6 +27,9 @@ func sampleTask(sc ecs.Scope, cluster, id string) *ecs.Task {
 	}
 }
 
+// TestTaskCodec: a task comes back whole from its stored form, which
+// leaves out what the task's ARN says; the header decodes to the task's
+// own fields.
 func TestTaskCodec(t *testing.T) {
 	for _, tk := range []*ecs.Task{
 		sampleTask(testScope, "c", "0123456789abcdef0123456789abcdef"),
@@ -44,36 +47,31 @@ func TestTaskCodec(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := decodeTask(store.KV{Key: "k", Value: before}) // as stored before
+		// The task itself, normalised through the domain's JSON (times,
+		// the derived ID).
+		if want := decodePlain(t, before); !reflect.DeepEqual(got, want) {
+			t.Errorf("round trip of %s:\n got  %+v\n want %+v", tk.ARN, got, want)
+		}
+		h, err := DecodeTaskHeader(store.KV{Key: "k", Value: stored})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("round trip of %s:\n got  %+v\n want %+v", tk.ARN, got, want)
+		want := TaskHeader{
+			ARN: got.ARN, ContainerInstanceARN: got.ContainerInstanceARN, LaunchType: got.LaunchType, LastStatus: got.LastStatus,
+			DesiredStatus: got.DesiredStatus, StoppedAt: got.StoppedAt, StoppedReason: got.StoppedReason, Group: got.Group,
+			StartedBy: got.StartedBy, ID: got.ID,
 		}
-		if !reflect.DeepEqual(got, decodePlain(t, before)) {
-			t.Errorf("%s: not what the plain JSON decodes to", tk.ARN)
-		}
-		// What the controller reads of a stored task is all there.
-		type ctl struct {
-			Instance   string    `json:"containerInstanceArn"`
-			Desired    string    `json:"desiredStatus"`
-			Last       string    `json:"lastStatus"`
-			StoppedAt  time.Time `json:"stoppedAt"`
-			Definition string    `json:"taskDefinitionArn"`
-		}
-		var a, b ctl
-		if json.Unmarshal(stored, &a) != nil || json.Unmarshal(before, &b) != nil || a != b {
-			t.Errorf("%s: the controller's fields differ: %+v, %+v", tk.ARN, a, b)
+		if h != want {
+			t.Errorf("%s: header %+v, want %+v", tk.ARN, h, want)
 		}
 	}
 	tk := sampleTask(testScope, "c", "0123456789abcdef0123456789abcdef")
 	tk.Containers = tk.Containers[:1]
-	stored, plain := encodeTask(tk), mustJSON(tk)
-	// Saved: the cluster ARN, the container's task ARN and ARN prefix.
-	saved := len(tk.ClusterARN) + len(tk.ARN) + len(tk.Containers[0].ContainerARN) - len("/c-1")
-	if strings.Contains(string(stored), tk.ClusterARN) || strings.Count(string(stored), tk.ARN) != 1 || len(plain)-len(stored) != saved {
-		t.Errorf("stored form %d bytes (plain JSON %d): %s", len(stored), len(plain), stored)
+	stored := string(encodeTask(tk))
+	// Not stored: the cluster ARN, the container's task ARN and the
+	// container ARN's prefix.
+	if strings.Contains(stored, tk.ClusterARN) || strings.Count(stored, tk.ARN) != 1 || !strings.Contains(stored, `"containerArn":"/c-1"`) {
+		t.Errorf("stored form %d bytes (domain JSON %d): %s", len(stored), len(mustJSON(tk)), stored)
 	}
 }
 
@@ -125,5 +123,34 @@ func TestSharedTasks(t *testing.T) {
 	// Nor is it kept decoded: deleted tasks do not pile up in memory.
 	if n := len(r.tasks.cur) + len(r.tasks.old); n != 0 {
 		t.Fatalf("%d decoded tasks cached after the deletion", n)
+	}
+}
+
+// TestSharedTaskDefinitions: a definition is decoded once per change of
+// its record and shared; a change (deregistration) is seen at once.
+func TestSharedTaskDefinitions(t *testing.T) {
+	ctx := t.Context()
+	r := New(openBolt(t))
+	td := goldenTaskDefinition()
+	if err := r.RegisterTaskDefinition(ctx, testScope, td, nil, func(rev int) {
+		td.Revision, td.ARN = rev, testScope.TaskDefinitionARN(td.Family, rev)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ref := ecs.TaskDefinitionRef{Family: td.Family, Revision: td.Revision}
+	a, err := r.TaskDefinition(ctx, testScope, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.TaskDefinition(ctx, testScope, ref)
+	if err != nil || a != b || !reflect.DeepEqual(a, td) {
+		t.Fatalf("second read: %p %v, first %p; equal to the registered: %v", b, err, a, reflect.DeepEqual(a, td))
+	}
+	if _, err := r.DeregisterTaskDefinition(ctx, testScope, td.Family, td.Revision, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.TaskDefinition(ctx, testScope, ref)
+	if err != nil || c == a || c.Status != ecs.TaskDefInactive || a.Status != ecs.TaskDefActive {
+		t.Fatalf("after deregistration: %+v %v (the shared one: %s)", c, err, a.Status)
 	}
 }

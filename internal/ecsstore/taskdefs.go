@@ -48,7 +48,7 @@ func (r *Repo) RegisterTaskDefinition(ctx context.Context, sc ecs.Scope, td *ecs
 		fill(fam.Last)
 		ops := []store.Op{
 			{Key: fk, Value: mustJSON(fam)},
-			{Key: tdKey(sc, td.Family, td.Revision), Value: mustJSON(td)},
+			{Key: tdKey(sc, td.Family, td.Revision), Value: encodeTaskDefinition(td)},
 			{Key: tdIndexKey(sc, td.Family, td.Revision), Value: []byte(td.Status)},
 		}
 		ops = append(ops, tagOps(td.ARN, tags)...)
@@ -62,7 +62,8 @@ func tdNotFound() error {
 }
 
 // TaskDefinition resolves a reference; a reference without a revision
-// means the latest ACTIVE revision.
+// means the latest ACTIVE revision. The definition is shared (decoded once
+// per change of its record): do not modify it.
 func (r *Repo) TaskDefinition(ctx context.Context, sc ecs.Scope, ref ecs.TaskDefinitionRef) (*ecs.TaskDefinition, error) {
 	rev := ref.Revision
 	if rev == 0 {
@@ -80,10 +81,14 @@ func (r *Repo) TaskDefinition(ctx context.Context, sc ecs.Scope, ref ecs.TaskDef
 			return nil, tdNotFound()
 		}
 	}
-	td, _, err := getJSON[ecs.TaskDefinition](ctx, r.s, tdKey(sc, ref.Family, rev))
+	kv, err := r.s.Get(ctx, tdKey(sc, ref.Family, rev))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, tdNotFound()
 	}
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	td, err := r.taskDefs.shared(kv, decodeTaskDefinition)
 	return td, storeErr(err)
 }
 
@@ -166,7 +171,7 @@ func (r *Repo) UpdateTaskDefinition(ctx context.Context, sc ecs.Scope, family st
 	var out *ecs.TaskDefinition
 	err := retry(ctx, func() error {
 		key := tdKey(sc, family, rev)
-		td, mod, err := getJSON[ecs.TaskDefinition](ctx, r.s, key)
+		td, mod, err := getDecoded(ctx, r.s, key, decodeTaskDefinition)
 		if errors.Is(err, store.ErrNotFound) {
 			return tdNotFound()
 		}
@@ -177,7 +182,7 @@ func (r *Repo) UpdateTaskDefinition(ctx context.Context, sc ecs.Scope, family st
 			return err
 		}
 		_, err = r.s.Txn(ctx, []store.Compare{{Key: key, ModRevision: mod}}, []store.Op{
-			{Key: key, Value: mustJSON(td)},
+			{Key: key, Value: encodeTaskDefinition(td)},
 			{Key: tdIndexKey(sc, family, rev), Value: []byte(td.Status)},
 		})
 		out = td

@@ -206,7 +206,7 @@ func lbOut(lb *elb.LoadBalancer, region string) wLoadBalancer {
 	for _, z := range lb.Zones(region) {
 		az := wAvailabilityZone{ZoneName: z.ZoneName, SubnetId: z.SubnetID}
 		if lb.Type == elb.TypeNetwork {
-			az.LoadBalancerAddresses = []wLoadBalancerAddress{}
+			az.LoadBalancerAddresses = []wLoadBalancerAddress{{IpAddress: lb.Address}}
 		}
 		w.AvailabilityZones = append(w.AvailabilityZones, az)
 	}

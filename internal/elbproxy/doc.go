@@ -49,8 +49,9 @@
 //     browsers resolve *.localhost to 127.0.0.1).
 //   - If the port has exactly one listener and it is an NLB (TCP)
 //     listener, the front forwards TCP to it.
-//   - Otherwise (NLB sharing a port with others) there is no front for
-//     that port; the NLB is reached at its own Address:Port.
+//   - Otherwise (NLB sharing a port with others, or a load balancer whose
+//     own Address is the front's) there is no front for that port; each
+//     is reached at its own Address:Port.
 //
 // The front's bind failure is FrontErr in the ListenerStatus, not Err: the
 // listener still serves on its own address.
@@ -72,4 +73,25 @@
 // least_outstanding_requests, slow start, lb_cookie stickiness (AWSALB),
 // weighted groups with group stickiness (AWSALBTG). NLB: a flow hash of
 // the client address and port.
+//
+// # Health checks
+//
+// One loop per checked target, every Interval: HTTP or HTTPS GET Path
+// (certificate not verified, as AWS) with the status against Matcher, or
+// a TCP connect; Timeout bounds each. The thresholds move a target between
+// initial, healthy and unhealthy (the streak type has the state machine)
+// with AWS's reason codes; a group no listener uses has its targets
+// unused (Target.NotInUse) and unchecked; checks disabled make them
+// unavailable (Target.HealthCheckDisabled), and they take traffic.
+//
+// # Forwarding
+//
+// An ALB listener is a net/http server and an httputil.ReverseProxy. A
+// request without a body and without Upgrade goes to its target on the
+// handler's own goroutine over a pooled keep-alive connection
+// (directTransport: no hand-off to http.Transport's connection
+// goroutines; a pooled connection the target has closed is replaced for
+// idempotent methods); the others go through an http.Transport. The
+// response header timeout is the load balancer's idle timeout (504).
+// bench/elbproxy measures it against direct, nginx and haproxy.
 package elbproxy

@@ -185,11 +185,13 @@ type Stickiness struct {
 	Duration time.Duration
 }
 
-// HealthCheck is a target group's health check. Protocol HTTP sends GET
-// Path and compares the status with Matcher; TCP only connects.
+// HealthCheck is a target group's health check. Protocol HTTP (or HTTPS,
+// without verifying the certificate, as AWS) sends GET Path and compares
+// the status with Matcher; TCP only connects. Empty means the group's
+// protocol.
 type HealthCheck struct {
 	Enabled  bool
-	Protocol string // HTTP or TCP
+	Protocol string // HTTP, HTTPS or TCP
 	// Port is the port checked; 0 means "traffic-port" (the target's port).
 	Port               int
 	Path               string // HTTP; "/" if empty

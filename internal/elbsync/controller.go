@@ -180,6 +180,7 @@ func (c *Controller) pass(ctx context.Context, proxy Proxy) (time.Time, error) {
 			if err := c.cfg.Plane.MarkActive(ctx, st.Scope, lb.Name); err != nil {
 				return time.Time{}, err
 			}
+			c.log.Info("elb load balancer active", "name", lb.Name, "dns_name", lb.DNSName, "address", lb.Address)
 		}
 	}
 	return next, nil

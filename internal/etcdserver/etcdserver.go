@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 )
@@ -45,6 +46,18 @@ type Config struct {
 	// 0, negative to keep everything. A watch from an older revision
 	// gets a compaction error and re-lists.
 	HistoryRevisions int64
+	// ClientTLS, when set, serves clients over TLS (https endpoints)
+	// with these files; peers stay on plain loopback.
+	ClientTLS *TLSFiles
+}
+
+// TLSFiles are the PEM files of a TLS listener.
+type TLSFiles struct {
+	CertFile, KeyFile string
+	// TrustedCAFile, with ClientCertAuth, makes clients present a
+	// certificate signed by it.
+	TrustedCAFile  string
+	ClientCertAuth bool
 }
 
 // DefaultHistory matches the bbolt store's default history limit.
@@ -116,6 +129,13 @@ func Start(ctx context.Context, c Config) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
+		if c.ClientTLS != nil {
+			clientURL.Scheme = "https"
+			cfg.ClientTLSInfo = transport.TLSInfo{
+				CertFile: c.ClientTLS.CertFile, KeyFile: c.ClientTLS.KeyFile,
+				TrustedCAFile: c.ClientTLS.TrustedCAFile, ClientCertAuth: c.ClientTLS.ClientCertAuth,
+			}
+		}
 		cfg.ListenClientUrls = []url.URL{clientURL}
 		cfg.AdvertiseClientUrls = []url.URL{clientURL}
 		cfg.ListenPeerUrls = []url.URL{peerURL}
@@ -131,8 +151,12 @@ func Start(ctx context.Context, c Config) (*Server, error) {
 		}
 	}
 	s := &Server{etcd: e, ready: make(chan struct{}), stopped: make(chan struct{})}
+	scheme := "http://"
+	if c.ClientTLS != nil {
+		scheme = "https://"
+	}
 	for _, l := range e.Clients {
-		s.endpoints = append(s.endpoints, "http://"+l.Addr().String())
+		s.endpoints = append(s.endpoints, scheme+l.Addr().String())
 	}
 	timeout := c.StartTimeout
 	if timeout == 0 {
@@ -182,7 +206,8 @@ func loopbackURLs(clientPort, peerPort int) (url.URL, url.URL, error) {
 // only then; the channel is there for owners that hand the Server on).
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// Endpoints are the client URLs (http://127.0.0.1:port) for clientv3.
+// Endpoints are the client URLs (http://127.0.0.1:port, https with
+// ClientTLS) for clientv3.
 func (s *Server) Endpoints() []string { return append([]string(nil), s.endpoints...) }
 
 // Err delivers a fatal serving error of the running member.

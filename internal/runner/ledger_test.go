@@ -59,7 +59,7 @@ func TestAdoptContainerRemovedWhileDown(t *testing.T) {
 	// A finished task's record is gone.
 	h2.r.Apply(TaskSpec{Task: stopped(kept, ecs.StopUserInitiated, ""), Definition: td})
 	h2.waitGone(kept.ARN)
-	entries, _ := os.ReadDir(r2.ledger.dir)
+	entries, _ := os.ReadDir(r2.ledger.(*fileLedger).dir)
 	if len(entries) != 0 {
 		t.Fatalf("%d task records left in the state directory", len(entries))
 	}

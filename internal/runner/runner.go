@@ -146,6 +146,11 @@ type Config struct {
 	// an essential one stops its task) instead of being created again.
 	// Empty records nothing.
 	StateDir string
+	// Ledger, when set, opens the ledger of a scope (LedgerScope: owner,
+	// cluster, instance) elsewhere than StateDir, e.g. in a store that
+	// the servers of a managed capacity share, so that whichever server
+	// runs it next knows what the last one created.
+	Ledger func(scope string) Ledger
 }
 
 // TaskSpec is the desired state of one task: the task as the control plane
@@ -225,7 +230,7 @@ type Runner struct {
 	mu       sync.Mutex
 	tasks    map[string]*taskRun // by task ARN, until finished
 	finished finishedTasks       // cleaned-up tasks, remembered
-	ledger   *ledger             // nil without Config.StateDir
+	ledger   Ledger              // Config.Ledger's, the StateDir's, or none
 	running  bool                // Run is active
 	wg       sync.WaitGroup      // actor workers and their operations
 
@@ -395,7 +400,7 @@ func (r *Runner) Adopt(ctx context.Context) ([]TaskChange, error) {
 	}
 	// What the runner created before the restart: containers it knows of
 	// that are gone were removed meanwhile.
-	records, err := r.ledger.load()
+	records, err := r.ledger.Load()
 	if err != nil {
 		r.log.WarnContext(ctx, "adopt: cannot read what the runner created before; removed containers would be created again", "error", err)
 	}
@@ -619,7 +624,7 @@ func (r *Runner) forget() {
 // finish replaces a cleaned-up task's actor with its final report: the
 // actor, its containers and plan become garbage.
 func (r *Runner) finish(t *taskRun) {
-	if err := r.ledger.forget(t.arn); err != nil {
+	if err := r.ledger.Forget(t.arn); err != nil {
 		r.log.Warn("cannot forget a finished task's record", "task", t.arn, "error", err)
 	}
 	ft := &finishedTask{report: t.current(), doneAt: time.Now()}

@@ -38,7 +38,7 @@ func (t *taskRun) ctrFromLabels(st driver.ContainerState) *ctr {
 
 // adopt builds the state of a task found on the host; the actor is not
 // running yet.
-func (t *taskRun) adopt(states []driver.ContainerState, records []ledgerRecord, net *driver.TaskNetwork, orphanDeadline time.Time) {
+func (t *taskRun) adopt(states []driver.ContainerState, records []LedgerRecord, net *driver.TaskNetwork, orphanDeadline time.Time) {
 	for _, st := range states {
 		c := t.ctrFromLabels(st)
 		t.ctrs = append(t.ctrs, c)
@@ -84,28 +84,28 @@ func (t *taskRun) adopt(states []driver.ContainerState, records []ledgerRecord, 
 // removed while no runner watched. One that had started is reported
 // STOPPED with ReasonContainerRemoved, as on a live runner, and stops its
 // task if essential; one that never started is created again.
-func (t *taskRun) adoptVanished(records []ledgerRecord) {
-	last := map[string]ledgerRecord{}
+func (t *taskRun) adoptVanished(records []LedgerRecord) {
+	last := map[string]LedgerRecord{}
 	var names []string
 	for _, rec := range records {
-		if _, ok := last[rec.name]; !ok {
-			names = append(names, rec.name)
+		if _, ok := last[rec.Name]; !ok {
+			names = append(names, rec.Name)
 		}
-		last[rec.name] = rec
+		last[rec.Name] = rec
 	}
 	for _, name := range names {
 		rec := last[name]
 		if c := t.ctr(name); c != nil {
 			continue // it exists (the driver's view wins)
 		}
-		c := &ctr{name: name, id: rec.id, essential: rec.essential, stopTimeout: t.r.cfg.StopTimeout,
+		c := &ctr{name: name, id: rec.ID, essential: rec.Essential, stopTimeout: t.r.cfg.StopTimeout,
 			health: driver.HealthNone, phase: phCreated, index: len(t.ctrs)}
-		if rec.started {
+		if rec.Started {
 			c.phase = phRunning
 			c.markStarted()
 		}
 		t.ctrs = append(t.ctrs, c)
-		t.logger().Warn("a container of the task was removed while the runner was down", "container", name, "runtimeId", rec.id, "started", rec.started)
+		t.logger().Warn("a container of the task was removed while the runner was down", "container", name, "runtimeId", rec.ID, "started", rec.Started)
 		t.vanished(c)
 	}
 }

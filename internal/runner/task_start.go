@@ -115,7 +115,7 @@ func (t *taskRun) reconcileStart(ctx context.Context) {
 					res := opResult{kind: opStart, ctr: name}
 					// Recorded first: a container that may have started is
 					// one whose removal must not go unnoticed.
-					if err := led.started(arn, name, id); err != nil {
+					if err := led.Started(arn, name, id); err != nil {
 						log().Warn("cannot record a started container", "container", name, "error", err)
 					}
 					if err := d.StartContainer(ctx, id); err != nil {
@@ -212,7 +212,7 @@ func (t *taskRun) createOp(c *ctr) func(ctx context.Context) opResult {
 			return res
 		}
 		res.id = id
-		if err := led.created(arn, name, id, essential); err != nil {
+		if err := led.Created(arn, name, id, essential); err != nil {
 			log().Warn("cannot record a created container", "container", name, "error", err)
 		}
 		return res

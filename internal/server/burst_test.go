@@ -94,6 +94,16 @@ func TestFakeBurstNoFalseRuntimeFailure(t *testing.T) {
 	close(next)
 	wg.Wait()
 	// Every task ends STOPPED as the user asked, none with a false reason.
+	// Each check follows a change of the store's task records (a watch
+	// from the current revision), not a timer.
+	rev, err := srv.store.Revision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, err := srv.store.Watch(ctx, "/ecs/", rev)
+	if err != nil {
+		t.Fatal(err)
+	}
 	pending := arns
 	for len(pending) > 0 {
 		var still []string
@@ -118,7 +128,16 @@ func TestFakeBurstNoFalseRuntimeFailure(t *testing.T) {
 			t.Fatalf("%d tasks not STOPPED in time", len(pending))
 		}
 		if len(pending) > 0 {
-			time.Sleep(200 * time.Millisecond)
+			select {
+			case _, ok := <-changes:
+				if !ok {
+					t.Fatalf("store watch ended with %d tasks not STOPPED", len(pending))
+				}
+			case <-ctx.Done():
+			}
+			for len(changes) > 0 { // a batch of changes is one check
+				<-changes
+			}
 		}
 	}
 	if len(arns) != clients*calls*perCall {

@@ -20,8 +20,12 @@ type Config struct {
 	Account         string `json:"account"`
 	CredentialsFile string `json:"credentials_file"`
 	StrictAuth      bool   `json:"strict_auth"`
-	LogLevel        string `json:"log_level"`
-	LogFormat       string `json:"log_format"`
+	// EnforceIAM refuses calls signed with an IAM user's or an
+	// assumed role's credentials unless their identity policies allow
+	// them (the root and default credentials may do anything).
+	EnforceIAM bool   `json:"enforce_iam"`
+	LogLevel   string `json:"log_level"`
+	LogFormat  string `json:"log_format"`
 	// RegistryHost is host[:port] of the ECR registry as docker reaches it
 	// (repositoryUri, proxyEndpoint); "" means the listen address.
 	RegistryHost string `json:"registry_host"`
@@ -48,6 +52,13 @@ type Config struct {
 	// the listen address, with an unspecified host replaced by the
 	// machine's hostname.
 	AdvertiseAddr string `json:"advertise_addr"`
+	// EtcdCA, EtcdCert and EtcdKey are PEM files for an etcds:// store:
+	// the CA that signs the etcd members' certificates (default: the
+	// system's roots) and the client certificate and key, if the members
+	// ask for one.
+	EtcdCA   string `json:"etcd_ca"`
+	EtcdCert string `json:"etcd_cert"`
+	EtcdKey  string `json:"etcd_key"`
 	// TaskRetention is how long STOPPED tasks stay visible (a Go
 	// duration, "1h" when empty).
 	TaskRetention string `json:"task_retention"`
@@ -112,12 +123,22 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str("BERTH_TASK_RETENTION", &c.TaskRetention)
 	str("BERTH_STORE", &c.Store)
 	str("BERTH_ADVERTISE_ADDR", &c.AdvertiseAddr)
+	str("BERTH_ETCD_CA", &c.EtcdCA)
+	str("BERTH_ETCD_CERT", &c.EtcdCert)
+	str("BERTH_ETCD_KEY", &c.EtcdKey)
 	if v := getenv("BERTH_STRICT_AUTH"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return fmt.Errorf("BERTH_STRICT_AUTH: %w", err)
 		}
 		c.StrictAuth = b
+	}
+	if v := getenv("BERTH_ENFORCE_IAM"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("BERTH_ENFORCE_IAM: %w", err)
+		}
+		c.EnforceIAM = b
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecscp"
+	"github.com/berth-dev/berth/internal/ecsexec"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/leader"
 	"github.com/berth-dev/berth/internal/runner"
@@ -38,6 +39,8 @@ type taskRuntime struct {
 	manager *controller.Manager
 	fleet   *managedFleet
 	driver  driver.Driver
+	// authenticate verifies an agent's signed websocket upgrade.
+	authenticate func(*http.Request) (string, error)
 }
 
 // newRuntime wires the runtime and mounts the agent endpoints on mux. addr
@@ -60,6 +63,12 @@ func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, kv store.
 		// server was down is reported, not created again (fake containers
 		// do not outlive the process: nothing to record).
 		fleet.stateDir = filepath.Join(s.DataDir, "runner")
+		if !sole {
+			// Servers sharing a store take turns running the managed
+			// capacity: the ledger must be theirs, not one data
+			// directory's.
+			fleet.ledger = storeLedgers(kv)
+		}
 	}
 	authenticate := func(r *http.Request) (string, error) {
 		id, err := auth.verifier.Authenticate(r, nil)
@@ -107,16 +116,20 @@ func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, kv store.
 			Source: source, Registry: registry, Instances: plane, Logger: clog,
 		}))
 	}
-	mgr.Add("services", controller.NewServices(controller.ServicesConfig{
-		Source: controller.NewCacheServiceSource(cache), Plane: plane, NoChange: ecscp.ErrNoChange,
-		NewID: ecscp.NewServiceEventID, NewDeploymentID: ecscp.NewDeploymentID, Logger: clog,
-	}))
 	mgr.Add("tokens", controller.NewTokenSweep(controller.TokenSweepConfig{View: source, Tokens: plane, Logger: clog}))
 
 	mux.Handle("GET "+acs.Path, acsSrv)
 	mux.Handle("GET /"+ecsapi.TelemetryPath+"ws", tcsSrv)
 	mux.Handle("GET /"+ecsapi.ServiceConnectPath+"ws", scSrv)
-	return &taskRuntime{log: log, acs: acsSrv, tcs: tcsSrv, sc: scSrv, manager: mgr, fleet: fleet, driver: drv}
+	return &taskRuntime{log: log, acs: acsSrv, tcs: tcsSrv, sc: scSrv, manager: mgr, fleet: fleet, driver: drv, authenticate: authenticate}
+}
+
+// serveExec gives ECS Exec's broker this server's agent sessions and
+// mounts its data channel (clients) and agent endpoints.
+func (rt *taskRuntime) serveExec(b *ecsexec.Broker, mux *http.ServeMux) {
+	b.Agents, b.Authenticate = &rt.acs.Hub, rt.authenticate
+	mux.HandleFunc("GET "+ecsexec.DataChannelPath+"{id}", b.ServeDataChannel)
+	mux.HandleFunc("GET "+acs.ExecAgentPath+"{id}", b.ServeAgent)
 }
 
 // Run runs the controllers until ctx ends, then closes the agents'
@@ -204,7 +217,10 @@ type managedFleet struct {
 	driverErr string
 	owner     string // the data directory's identity (driver.LabelOwner)
 	stateDir  string // runner.Config.StateDir (empty: nothing recorded)
-	log       *slog.Logger
+	// ledger, when set, keeps the runners' ledgers in the shared store
+	// instead of stateDir (runner.Config.Ledger).
+	ledger func(scope string) runner.Ledger
+	log    *slog.Logger
 
 	mu     sync.Mutex
 	agents map[string]*managedAgent // by cluster key
@@ -244,7 +260,7 @@ func (f *managedFleet) Set(ctx context.Context, key string, m controller.Managed
 	a := agent.New(agent.Config{
 		ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key2[0], SecretKey: key2[1],
 		Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true,
-		Runner: runner.Config{Owner: f.owner, StateDir: f.stateDir},
+		Runner: runner.Config{Owner: f.owner, StateDir: f.stateDir, Ledger: f.ledger},
 		Logger: f.log, // the agent adds the cluster
 	})
 	ma := &managedAgent{cluster: m.Cluster, instanceARN: m.InstanceARN, cancel: cancel, done: make(chan struct{})}

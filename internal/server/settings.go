@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"time"
@@ -21,6 +23,9 @@ type settings struct {
 	disconnectTimeout time.Duration // 0: controller's default
 	taskRetention     time.Duration // 0: controller's default
 	driver            string
+	// etcdTLS is the etcd client's TLS configuration (etcds:// stores;
+	// nil otherwise), its files read once.
+	etcdTLS *tls.Config
 }
 
 // DefaultDriver is the managed capacity's container driver.
@@ -62,7 +67,51 @@ func parseSettings(cfg Config, drivers *driver.Registry) (settings, error) {
 			return s, fmt.Errorf("credentials file %s: %w", cfg.CredentialsFile, err)
 		}
 	}
+	if s.etcdTLS, err = etcdTLS(cfg); err != nil {
+		return s, err
+	}
 	return s, nil
+}
+
+// etcdTLS builds the etcd client's TLS configuration from the etcd_ca,
+// etcd_cert and etcd_key files, for an etcds:// store: the CA that signs
+// the members' certificates (the system's roots without one) and the
+// client certificate (both or neither of cert and key). The files are an
+// error with any other store.
+func etcdTLS(cfg Config) (*tls.Config, error) {
+	spec, err := ParseStore(cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	files := cfg.EtcdCA != "" || cfg.EtcdCert != "" || cfg.EtcdKey != ""
+	if !spec.TLS {
+		if files {
+			return nil, fmt.Errorf("etcd_ca, etcd_cert and etcd_key are for an etcds:// store (TLS), not %q", cfg.Store)
+		}
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.EtcdCA != "" {
+		pem, err := os.ReadFile(cfg.EtcdCA)
+		if err != nil {
+			return nil, fmt.Errorf("etcd CA: %w", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("etcd CA %s: no PEM certificate in it", cfg.EtcdCA)
+		}
+	}
+	if (cfg.EtcdCert == "") != (cfg.EtcdKey == "") {
+		return nil, fmt.Errorf("etcd client certificate: give both etcd_cert and etcd_key, or neither")
+	}
+	if cfg.EtcdCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.EtcdCert, cfg.EtcdKey)
+		if err != nil {
+			return nil, fmt.Errorf("etcd client certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
 }
 
 // optDuration parses an optional duration setting ("" means the default).

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -44,6 +45,9 @@ type StoreSpec struct {
 	Endpoints []string
 	// Namespace is the etcd key prefix (etcd kinds only).
 	Namespace string
+	// TLS: the external etcd is reached over TLS (etcds://; Endpoints
+	// are https URLs).
+	TLS bool
 }
 
 // ParseStore parses a --store value:
@@ -53,6 +57,8 @@ type StoreSpec struct {
 //	"etcd://host:port[,host:port...][/namespace]"
 //	                                       an external etcd; the namespace
 //	                                       (default /berth) prefixes every key
+//	"etcds://..."                          the same over TLS (--etcd-ca,
+//	                                       --etcd-cert, --etcd-key)
 func ParseStore(v string) (StoreSpec, error) {
 	switch v {
 	case "", string(StoreBolt):
@@ -60,12 +66,16 @@ func ParseStore(v string) (StoreSpec, error) {
 	case string(StoreEmbeddedEtcd):
 		return StoreSpec{Kind: StoreEmbeddedEtcd, Namespace: etcd.DefaultNamespace}, nil
 	}
+	scheme := "http://"
 	rest, ok := strings.CutPrefix(v, "etcd://")
 	if !ok {
-		return StoreSpec{}, fmt.Errorf("store %q: want bolt, embedded-etcd or etcd://host:port[,host:port...][/namespace]", v)
+		if rest, ok = strings.CutPrefix(v, "etcds://"); !ok {
+			return StoreSpec{}, fmt.Errorf("store %q: want bolt, embedded-etcd, etcd://host:port[,host:port...][/namespace] or etcds://... (TLS)", v)
+		}
+		scheme = "https://"
 	}
 	hosts, ns, _ := strings.Cut(rest, "/")
-	spec := StoreSpec{Kind: StoreEtcd, Namespace: etcd.DefaultNamespace}
+	spec := StoreSpec{Kind: StoreEtcd, Namespace: etcd.DefaultNamespace, TLS: scheme == "https://"}
 	if ns != "" {
 		spec.Namespace = "/" + ns
 		if err := etcd.ValidateNamespace(spec.Namespace); err != nil {
@@ -77,7 +87,7 @@ func ParseStore(v string) (StoreSpec, error) {
 		if err != nil || host == "" || port == "" {
 			return StoreSpec{}, fmt.Errorf("store %q: endpoint %q must be host:port", v, h)
 		}
-		spec.Endpoints = append(spec.Endpoints, "http://"+h)
+		spec.Endpoints = append(spec.Endpoints, scheme+h)
 	}
 	return spec, nil
 }
@@ -94,7 +104,8 @@ type openedStore struct {
 }
 
 // openStore opens the configured state store. ctx bounds the opening only.
-func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*openedStore, error) {
+// tlsCfg is the etcd client's TLS configuration of an etcds:// store.
+func openStore(ctx context.Context, cfg Config, tlsCfg *tls.Config, log *slog.Logger) (*openedStore, error) {
 	spec, err := ParseStore(cfg.Store)
 	if err != nil {
 		return nil, err
@@ -111,7 +122,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*openedStore,
 		if err != nil {
 			return nil, fmt.Errorf("state store: embedded etcd: %w", err)
 		}
-		o, err := openEtcd(ctx, cfg, spec.Namespace, srv.Endpoints(), log)
+		o, err := openEtcd(ctx, cfg, spec.Namespace, srv.Endpoints(), nil, log)
 		if err != nil {
 			srv.Stop()
 			return nil, err
@@ -124,7 +135,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*openedStore,
 		}
 		return o, nil
 	default:
-		return openEtcd(ctx, cfg, spec.Namespace, spec.Endpoints, log)
+		return openEtcd(ctx, cfg, spec.Namespace, spec.Endpoints, tlsCfg, log)
 	}
 }
 
@@ -132,10 +143,10 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*openedStore,
 // endpoint fails the start instead of hanging it.
 const etcdOpenTimeout = 20 * time.Second
 
-func openEtcd(ctx context.Context, cfg Config, ns string, endpoints []string, log *slog.Logger) (*openedStore, error) {
+func openEtcd(ctx context.Context, cfg Config, ns string, endpoints []string, tlsCfg *tls.Config, log *slog.Logger) (*openedStore, error) {
 	octx, cancel := context.WithTimeout(ctx, etcdOpenTimeout)
 	defer cancel()
-	st, err := etcd.Open(octx, endpoints, etcd.Options{Namespace: ns})
+	st, err := etcd.Open(octx, endpoints, etcd.Options{Namespace: ns, TLS: tlsCfg})
 	if err != nil {
 		return nil, fmt.Errorf("state store: %w", err)
 	}

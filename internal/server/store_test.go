@@ -23,13 +23,14 @@ func TestParseStore(t *testing.T) {
 		{"etcd://127.0.0.1:2379", StoreSpec{Kind: StoreEtcd, Endpoints: []string{"http://127.0.0.1:2379"}, Namespace: "/berth"}},
 		{"etcd://a:2379,b:2380/berth/prod", StoreSpec{Kind: StoreEtcd, Endpoints: []string{"http://a:2379", "http://b:2380"}, Namespace: "/berth/prod"}},
 		{"etcd://[::1]:2379", StoreSpec{Kind: StoreEtcd, Endpoints: []string{"http://[::1]:2379"}, Namespace: "/berth"}},
+		{"etcds://a:2379,b:2379/x", StoreSpec{Kind: StoreEtcd, Endpoints: []string{"https://a:2379", "https://b:2379"}, Namespace: "/x", TLS: true}},
 	} {
 		got, err := ParseStore(c.in)
-		if err != nil || got.Kind != c.want.Kind || got.Namespace != c.want.Namespace || !slices.Equal(got.Endpoints, c.want.Endpoints) {
+		if err != nil || got.Kind != c.want.Kind || got.TLS != c.want.TLS || got.Namespace != c.want.Namespace || !slices.Equal(got.Endpoints, c.want.Endpoints) {
 			t.Errorf("ParseStore(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
 		}
 	}
-	for _, bad := range []string{"etcd", "mysql://x", "etcd://", "etcd://host", "etcd://a:1,,b:2", "etcd://a:1/ns/", "etcd://:2379", "embedded"} {
+	for _, bad := range []string{"etcd", "mysql://x", "etcd://", "etcd://host", "etcd://a:1,,b:2", "etcd://a:1/ns/", "etcd://:2379", "embedded", "etcds://", "etcds:/a:1"} {
 		if _, err := ParseStore(bad); err == nil {
 			t.Errorf("ParseStore(%q) accepted", bad)
 		}
@@ -47,7 +48,7 @@ func TestOpenStoreEmbeddedEtcd(t *testing.T) {
 	cfg.Store = string(StoreEmbeddedEtcd)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	o, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
+	o, err := openStore(ctx, cfg, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestOpenStoreEmbeddedEtcd(t *testing.T) {
 	}
 
 	// Reopened, the data is still there.
-	o, err = openStore(ctx, cfg, slog.New(slog.DiscardHandler))
+	o, err = openStore(ctx, cfg, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestOpenStoreUnreachableEtcd(t *testing.T) {
 	cfg.Store = "etcd://127.0.0.1:1"
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
-	if o, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler)); err == nil {
+	if o, err := openStore(ctx, cfg, nil, slog.New(slog.DiscardHandler)); err == nil {
 		o.Close()
 		t.Fatal("opened a store on an etcd that is not there")
 	} else if !strings.Contains(err.Error(), "127.0.0.1:1") {
@@ -98,7 +99,7 @@ func TestOpenStoreUnreachableEtcd(t *testing.T) {
 func TestSharedOwnerIsOnePerStore(t *testing.T) {
 	cfg := Defaults()
 	cfg.DataDir = t.TempDir()
-	o, err := openStore(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	o, err := openStore(t.Context(), cfg, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

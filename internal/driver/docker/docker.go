@@ -185,6 +185,15 @@ func (d *Driver) Ping(ctx context.Context) error {
 // APIVersion returns the negotiated API version ("" before any request).
 func (d *Driver) APIVersion() string { return d.cli.ClientVersion() }
 
+// ServerVersion returns the daemon's version ("25.0.3").
+func (d *Driver) ServerVersion(ctx context.Context) (string, error) {
+	v, err := d.cli.ServerVersion(ctx, client.ServerVersionOptions{})
+	if err != nil {
+		return "", fmt.Errorf("docker: version: %w", err)
+	}
+	return v.Version, nil
+}
+
 // Close releases the client's connections.
 func (d *Driver) Close() error { return d.cli.Close() }
 

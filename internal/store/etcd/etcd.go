@@ -2,6 +2,7 @@ package etcd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,6 +25,10 @@ type Options struct {
 	// one; DefaultNamespace when empty. Servers that share state use the
 	// same namespace; separate deployments on one etcd use different ones.
 	Namespace string
+	// TLS, when set, is the client's TLS configuration (https
+	// endpoints): the CA that signs the members' certificates and the
+	// client certificate, if they ask for one.
+	TLS *tls.Config
 }
 
 // Store is a store.Store on an etcd cluster.
@@ -88,6 +93,7 @@ func Open(ctx context.Context, endpoints []string, opts Options) (*Store, error)
 		// before the server's --max-request-bytes does.
 		MaxCallSendMsgSize: 64 << 20,
 		Logger:             nopLogger(),
+		TLS:                opts.TLS,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("etcd %v: %w", endpoints, err)

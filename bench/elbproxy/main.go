@@ -1,0 +1,276 @@
+// Command elbproxy measures berth's ALB data plane (internal/elbproxy)
+// against the same requests sent straight to the target, and against nginx
+// and haproxy from Debian doing the same forward, in one run.
+//
+//	go run ./bench/elbproxy [-duration 5s] [-conc 32] [-rounds 3] [-idle 2000]
+//
+// Every process is its own: the target (a Go net/http server answering a
+// 128-byte body), the ALB (this program re-executed, serving one HTTP
+// listener forwarding to one target group with that target, health
+// checked), nginx and haproxy (each run as a child of this program with a
+// config in a temporary directory, upstream keep-alive on, X-Forwarded-For
+// added, no access log); both peers are skipped with a note when not
+// installed. The load generator is this process: -conc keep-alive
+// connections, each sending GET / back to back for -duration or
+// -max-requests, whichever ends first. Cases run interleaved, -rounds
+// times; the round with the median rps is printed.
+//
+// It then opens -idle keep-alive connections to each proxy, each having
+// sent one request, and prints the proxy's resident memory growth per idle
+// connection (VmRSS from /proc, all its processes).
+//
+// Traffic goes to loopback only; every loop is bounded in count and time.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/berth-dev/berth/internal/elbproxy"
+)
+
+func main() {
+	role := flag.String("role", "", "internal: target or alb (a child process)")
+	addr := flag.String("addr", "", "internal: address to serve")
+	target := flag.String("target", "", "internal: the ALB's target")
+	duration := flag.Duration("duration", 5*time.Second, "load per case per round")
+	maxReq := flag.Int("max-requests", 2_000_000, "request cap per case per round")
+	conc := flag.Int("conc", 32, "keep-alive connections of the load generator")
+	rounds := flag.Int("rounds", 3, "interleaved rounds")
+	idle := flag.Int("idle", 2000, "idle connections for the memory measure (0: skip)")
+	flag.Parse()
+	var err error
+	switch *role {
+	case "target":
+		err = serveTarget(*addr)
+	case "alb":
+		err = serveALB(*addr, *target)
+	case "":
+		err = run(config{duration: *duration, maxReq: *maxReq, conc: *conc, rounds: *rounds, idle: *idle})
+	default:
+		err = fmt.Errorf("unknown role %q", *role)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "elbproxy bench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	duration     time.Duration
+	maxReq, conc int
+	rounds, idle int
+}
+
+// body is the target's answer: 128 bytes.
+var body = []byte(strings.Repeat("berth-elb-bench.", 8))
+
+func serveTarget(addr string) error {
+	srv := &http.Server{Addr: addr, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	})}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Println("ready")
+	go func() { waitSignal(); srv.Close() }()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// serveALB runs the data plane with one ALB listener on addr forwarding to
+// target, and prints "ready" once the target is healthy.
+func serveALB(addr, target string) error {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return err
+	}
+	tp, err := netip.ParseAddrPort(target)
+	if err != nil {
+		return err
+	}
+	healthy := make(chan struct{})
+	var once sync.Once
+	p := elbproxy.New(elbproxy.Config{NoFront: true, OnHealth: func(r elbproxy.HealthReport) {
+		if r.Health.State == elbproxy.StateHealthy {
+			once.Do(func() { close(healthy) })
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	spec := elbproxy.Spec{
+		LoadBalancers: []elbproxy.LoadBalancer{{ARN: "lb", Name: "bench", Type: elbproxy.Application, DNSName: "bench.elb.localhost",
+			Address: ap.Addr(), Listeners: []elbproxy.Listener{{ARN: "l", Protocol: elbproxy.ProtoHTTP, Port: int(ap.Port()),
+				DefaultActions: []elbproxy.Action{{Type: elbproxy.ActionForward, Forward: &elbproxy.Forward{
+					TargetGroups: []elbproxy.WeightedTargetGroup{{ARN: "tg"}}}}}}}}},
+		TargetGroups: []elbproxy.TargetGroup{{ARN: "tg", Name: "tg", Protocol: elbproxy.ProtoHTTP, Port: int(tp.Port()),
+			HealthCheck: elbproxy.HealthCheck{Enabled: true, Protocol: elbproxy.ProtoHTTP, Path: "/", Interval: 5 * time.Second,
+				Timeout: 2 * time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2, Matcher: "200"},
+			Targets: []elbproxy.Target{{ID: tp.Addr().String(), Port: int(tp.Port())}}}},
+	}
+	for _, st := range p.Apply(spec) {
+		if st.Err != nil {
+			cancel()
+			return st.Err
+		}
+	}
+	select {
+	case <-healthy:
+	case <-time.After(10 * time.Second):
+		cancel()
+		return errors.New("the target did not turn healthy in 10s")
+	}
+	fmt.Println("ready")
+	waitSignal()
+	cancel()
+	return <-done
+}
+
+func waitSignal() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM, os.Interrupt)
+	<-ch
+}
+
+// child is a process this program started.
+type child struct {
+	name string
+	cmd  *exec.Cmd
+}
+
+// start runs a command and, when ready is true, waits for it to print "ready".
+func start(name string, ready bool, prog string, args ...string) (*child, error) {
+	cmd := exec.Command(prog, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &child{name: name, cmd: cmd}
+	if ready {
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil || strings.TrimSpace(line) != "ready" {
+			c.stop()
+			return nil, fmt.Errorf("%s did not start: %q %v", name, line, err)
+		}
+	}
+	go io.Copy(io.Discard, out)
+	return c, nil
+}
+
+func (c *child) stop() {
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		c.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// pids returns the child's pid and those of its children (nginx workers).
+func (c *child) pids() []int {
+	out := []int{c.cmd.Process.Pid}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", c.cmd.Process.Pid, c.cmd.Process.Pid))
+	if err == nil {
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// rss is the resident memory of the child and its children, in bytes.
+func (c *child) rss() int64 {
+	var total int64
+	for _, pid := range c.pids() {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+				n, _ := strconv.ParseInt(f[1], 10, 64)
+				total += n << 10
+			}
+		}
+	}
+	return total
+}
+
+// freePort returns a port free on addr now.
+func freePort(addr string) (int, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitListening(addr string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s is not listening: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// lastByName returns the results of one case, sorted by rps.
+func sortedRPS(rs []result) []result {
+	out := slices.Clone(rs)
+	slices.SortFunc(out, func(a, b result) int {
+		switch {
+		case a.rps < b.rps:
+			return -1
+		case a.rps > b.rps:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+func tempDir() (string, error) { return os.MkdirTemp("", "berth-elb-bench-") }
+
+func writeFile(dir, name, content string) (string, error) {
+	p := filepath.Join(dir, name)
+	return p, os.WriteFile(p, []byte(content), 0o644)
+}

@@ -1,0 +1,164 @@
+package elbproxy
+
+import (
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Front modes.
+const (
+	frontHTTP = "http" // route by Host among the port's ALB listeners
+	frontTCP  = "tcp"  // forward to the port's one NLB listener
+)
+
+// front is the shared front on FrontAddr:port (see the package doc).
+type front struct {
+	port  int
+	mode  string
+	ln    net.Listener
+	srv   *http.Server               // frontHTTP
+	table atomic.Pointer[frontTable] // frontHTTP
+	nlb   atomic.Pointer[listener]   // frontTCP
+}
+
+// frontTable maps DNS names to the ALB listeners on one port.
+type frontTable struct {
+	byHost map[string]*albServer
+	only   *albServer // the one listener when there is just one
+	names  []string
+}
+
+func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	tab := f.table.Load()
+	if s := tab.byHost[strings.ToLower(strings.TrimSuffix(hostOnly(r.Host), "."))]; s != nil {
+		s.ServeHTTP(w, r)
+		return
+	}
+	if tab.only != nil {
+		tab.only.ServeHTTP(w, r)
+		return
+	}
+	body := "No load balancer named " + hostOnly(r.Host) + " listens on this port. Load balancers here: " +
+		strings.Join(tab.names, ", ") + "\n"
+	w.Header().Set("Server", "awselb/2.0")
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusNotFound)
+	io.WriteString(w, body)
+}
+
+func (f *front) serveTCP(p *Proxy) {
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		l := f.nlb.Load()
+		p.goroutine(func() { l.handleConn(c) })
+	}
+}
+
+func (f *front) close() {
+	if f.srv != nil {
+		f.srv.Close()
+	}
+	f.ln.Close()
+}
+
+// applyFronts opens, updates and closes the shared fronts after the
+// listeners are applied, and fills the statuses' Front fields. p.mu held.
+func (p *Proxy) applyFronts(statuses []ListenerStatus) {
+	if p.cfg.NoFront {
+		return
+	}
+	byPort := map[int][]*listener{}
+	blocked := map[int]bool{} // a listener binds the front address itself
+	for _, st := range statuses {
+		l := p.listeners[st.ListenerARN]
+		if st.Err != nil || l == nil {
+			continue
+		}
+		if !l.onFront {
+			blocked[l.port] = true
+		}
+		byPort[l.port] = append(byPort[l.port], l)
+	}
+	modes := map[int]string{}
+	for port, ls := range byPort {
+		switch {
+		case blocked[port]:
+		case !slices.ContainsFunc(ls, func(l *listener) bool { return l.alb == nil }):
+			modes[port] = frontHTTP
+		case len(ls) == 1:
+			modes[port] = frontTCP
+		}
+	}
+	for port, f := range p.fronts {
+		if modes[port] != f.mode {
+			f.close()
+			delete(p.fronts, port)
+		}
+	}
+	frontOf := map[int]string{}
+	frontErr := map[int]error{}
+	for port, mode := range modes {
+		f := p.fronts[port]
+		if f == nil {
+			ln, err := listenTCP(p.cfg.FrontAddr, port)
+			if err != nil {
+				frontErr[port] = err
+				p.log.Debug("shared front not serving", "port", port, "err", err)
+				continue
+			}
+			f = &front{port: port, mode: mode, ln: ln}
+			p.fronts[port] = f
+			f.setTable(byPort[port])
+			if mode == frontHTTP {
+				f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 60 * time.Second, IdleTimeout: 60 * time.Second,
+					ErrorLog: log.New(io.Discard, "", 0)}
+				p.goroutine(func() { f.srv.Serve(ln) })
+			} else {
+				p.goroutine(func() { f.serveTCP(p) })
+			}
+		}
+		f.setTable(byPort[port])
+		frontOf[port] = f.ln.Addr().String()
+	}
+	for i := range statuses {
+		l := p.listeners[statuses[i].ListenerARN]
+		if statuses[i].Err != nil || l == nil {
+			continue
+		}
+		statuses[i].Front = frontOf[l.port]
+		statuses[i].FrontErr = frontErr[l.port]
+	}
+}
+
+func (f *front) setTable(ls []*listener) {
+	if f.mode == frontTCP {
+		f.nlb.Store(ls[0])
+		return
+	}
+	tab := &frontTable{byHost: map[string]*albServer{}}
+	for _, l := range ls {
+		if l.dnsName != "" {
+			tab.byHost[l.dnsName] = l.alb
+			tab.names = append(tab.names, l.dnsName)
+		}
+	}
+	slices.Sort(tab.names)
+	if len(ls) == 1 {
+		tab.only = ls[0].alb
+	}
+	f.table.Store(tab)
+}
