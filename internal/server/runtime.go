@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -259,7 +260,7 @@ func (f *managedFleet) Set(ctx context.Context, key string, m controller.Managed
 	actx, cancel := context.WithCancel(ctx)
 	a := agent.New(agent.Config{
 		ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key2[0], SecretKey: key2[1],
-		Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true,
+		Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true, AwslogsDir: f.awslogsDir(m.InstanceARN),
 		Runner: runner.Config{Owner: f.owner, StateDir: f.stateDir, Ledger: f.ledger},
 		Logger: f.log, // the agent adds the cluster
 	})
@@ -267,6 +268,16 @@ func (f *managedFleet) Set(ctx context.Context, key string, m controller.Managed
 	f.agents[key] = ma
 	f.wg.Go(func() { defer close(ma.done); _ = a.Run(actx) })
 	f.log.Info("managed agent started", "cluster", m.Cluster, "account", m.Scope.Account, "region", m.Scope.Region)
+}
+
+// awslogsDir is where a managed agent keeps its awslogs positions: one
+// directory per instance, so that each agent resumes only its own
+// containers' output.
+func (f *managedFleet) awslogsDir(instanceARN string) string {
+	if f.stateDir == "" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(f.stateDir), "awslogs", instanceARN[strings.LastIndexByte(instanceARN, '/')+1:])
 }
 
 // StopAll implements controller.Fleet.
