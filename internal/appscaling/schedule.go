@@ -95,12 +95,12 @@ func (s *Schedule) Next(after, anchor, end time.Time) (time.Time, bool) {
 			return time.Time{}, false
 		}
 	case s.rate > 0:
-		if anchor.After(after) {
-			t = anchor
-		} else {
-			k := after.Sub(anchor)/s.rate + 1
-			t = anchor.Add(k * s.rate)
+		// A rate fires at anchor + k*rate, k >= 1.
+		k := time.Duration(1)
+		if after.After(anchor) {
+			k = after.Sub(anchor)/s.rate + 1
 		}
+		t = anchor.Add(k * s.rate)
 	default:
 		if !s.at.After(after) {
 			return time.Time{}, false
