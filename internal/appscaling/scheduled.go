@@ -54,8 +54,12 @@ func (a *ScheduledAction) Parse() (*Schedule, error) {
 }
 
 // Due returns the time the action fires next after its last run (or its
-// creation) and whether it ever does.
+// creation) and whether it ever does. A one-time at() action that has not
+// run fires even if its time passed before it was put (at once).
 func (a *ScheduledAction) Due(s *Schedule) (time.Time, bool) {
+	if s.cron == nil && s.rate == 0 && a.LastRun.IsZero() {
+		return s.at, true
+	}
 	from := a.LastRun
 	if from.IsZero() {
 		from = a.Created.Add(-time.Nanosecond)

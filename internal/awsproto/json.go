@@ -110,7 +110,7 @@ func jsonContentType(p Protocol) string {
 func (rt *Router) serveJSON(w http.ResponseWriter, ctx context.Context, svc *Service, c *Call, body []byte) {
 	out, err := rt.invoke(ctx, svc, c, jsonDecoder{body})
 	if err != nil {
-		writeJSONError(w, svc.Protocol, asError(err, svc))
+		writeJSONErrorKey(w, svc.Protocol, asError(err, svc), svc.ErrorMessageKey)
 		return
 	}
 	writeJSON(w, jsonContentType(svc.Protocol), http.StatusOK, out)
@@ -134,11 +134,14 @@ func writeJSON(w http.ResponseWriter, contentType string, status int, out any) {
 	_, _ = w.Write(b)
 }
 
-func writeJSONError(w http.ResponseWriter, p Protocol, e *Error) {
-	b, _ := json.Marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}{e.Code, e.Message})
+func writeJSONError(w http.ResponseWriter, p Protocol, e *Error) { writeJSONErrorKey(w, p, e, "") }
+
+// writeJSONErrorKey writes e with its message under key ("message" if empty).
+func writeJSONErrorKey(w http.ResponseWriter, p Protocol, e *Error, key string) {
+	if key == "" {
+		key = "message"
+	}
+	b, _ := json.Marshal(map[string]string{"__type": e.Code, key: e.Message})
 	w.Header().Set("Content-Type", jsonContentType(p))
 	w.Header().Set("X-Amzn-Errortype", e.Code)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))

@@ -80,4 +80,7 @@ type Service struct {
 	// MapError turns a non-*Error error (usually a fault.Error) into the
 	// service's AWS exception. Nil means every such error is InternalFailure.
 	MapError func(error) *Error
+	// ErrorMessageKey is the JSON member of an error's message ("message"
+	// if empty; Application Auto Scaling's model says "Message").
+	ErrorMessageKey string
 }

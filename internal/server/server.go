@@ -112,9 +112,12 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("logs: %w", err)
 	}
+	// Application Auto Scaling: scales ECS services' desired counts
+	// through the ECS control plane.
+	scaling := newAppScaling(st, plane, cfg.Account, 0, log.With("subsystem", "appscaling"))
 	router := awsproto.NewRouter(awsproto.RouterConfig{
 		Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region,
-	}, ecsSvc, ecrSub.Service, elbSvc, logsSub.service)
+	}, ecsSvc, ecrSub.Service, elbSvc, logsSub.service, scaling.service)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
@@ -138,6 +141,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, log.With("subsystem", "elb-dataplane")))
 	// CloudWatch Logs retention: every server expires its own log data.
 	rt.manager.Add("logs-retention", logsSub.retention)
+	// Scheduled scaling actions (leader-only).
+	rt.manager.Add("appscaling-scheduler", scaling.scheduler)
 
 	return &Server{
 		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer, logs: logsSub,
