@@ -284,31 +284,16 @@ func (s *Services) circuitBreaker(ctx context.Context, ref ServiceRef, svc *ecs.
 		p.FailedTasks = max(p.FailedTasks, o.failed[depID])
 		p.UpdatedAt = now
 		cur.AddEvent(s.cfg.NewID(), msgFailed(cur.Name, depID), now)
-		failures := p.FailedTasks
+		if h := cur.History(depID); h != nil {
+			h.FailureCount = p.FailedTasks
+		}
 		if !cb.Rollback || cur.Stable == nil || cur.Stable.TaskDefinition == p.TaskDefinition && deepEqualNet(cur.Stable.NetworkConfiguration, p.NetworkConfiguration) {
-			cur.DeploymentFailed(depID, ReasonCircuitBreaker, "", failures, now)
+			cur.DeploymentFailed(depID, ReasonCircuitBreaker, "", p.FailedTasks, now)
 			return nil
 		}
-		to := cur.Stable
-		cur.TaskDefinition, cur.NetworkConfiguration = to.TaskDefinition, to.NetworkConfiguration
-		reason := "ECS deployment circuit breaker: rolling back to deploymentId " + to.ID + "."
-		if back := cur.Deployment(to.ID); back != nil {
-			// Its tasks still run: it becomes the primary again, and
-			// keeps them.
-			p.Status = ecs.DeploymentActive
-			back.Status, back.RolloutState, back.RolloutStateReason = ecs.DeploymentPrimary, ecs.RolloutInProgress, reason
-			back.DesiredCount, back.UpdatedAt = cur.DesiredCount, now
-			i := slices.IndexFunc(cur.Deployments, func(d ecs.Deployment) bool { return d.ID == to.ID })
-			d := cur.Deployments[i]
-			cur.Deployments = slices.Insert(slices.Delete(cur.Deployments, i, i+1), 0, d)
-			cur.Steady = false
-			cur.DeploymentFailed(depID, ReasonCircuitBreaker, to.ID, failures, now)
-		} else {
-			cur.StartDeployment(s.cfg.NewDeploymentID(), now)
-			cur.Primary().RolloutStateReason = reason
-			cur.DeploymentFailed(depID, ReasonCircuitBreaker, cur.Primary().ID, failures, now)
+		if to := cur.RollBack(ReasonCircuitBreaker, s.cfg.NewDeploymentID(), now); to != "" {
+			cur.AddEvent(s.cfg.NewID(), msgRollback(cur.Name, to), now)
 		}
-		cur.AddEvent(s.cfg.NewID(), msgRollback(cur.Name, to.ID), now)
 		return nil
 	})
 	if err != nil {

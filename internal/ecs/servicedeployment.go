@@ -128,3 +128,44 @@ func (s *Service) DeploymentFailed(id, reason, rollbackTo string, failures int, 
 	}
 	h.Status, h.RollbackTo, h.RollbackReason, h.RollbackStartedAt = SDRollbackInProgress, rollbackTo, reason, now
 }
+
+// RollBack replaces the primary deployment (failed, with reason) by the
+// last completed one (Stable): that deployment becomes the primary again
+// if its tasks still run (it keeps them), else a new deployment newID of
+// its settings starts. It returns the ID rolled back to, or "" when
+// there is nothing to roll back to (no completed deployment, or the
+// primary is it).
+func (s *Service) RollBack(reason, newID string, now time.Time) string {
+	p := s.Primary()
+	to := s.Stable
+	if p == nil || to == nil || p.ID == to.ID {
+		return ""
+	}
+	failed := p.ID
+	s.TaskDefinition, s.NetworkConfiguration = to.TaskDefinition, to.NetworkConfiguration
+	rb := "ECS deployment circuit breaker: rolling back to deploymentId " + to.ID + "."
+	if reason != "" && !strings.HasPrefix(reason, "ECS deployment circuit breaker") {
+		rb = "Rolling back to deploymentId " + to.ID + ": " + reason
+	}
+	target := to.ID
+	if back := s.Deployment(to.ID); back != nil {
+		p.Status, p.UpdatedAt = DeploymentActive, now
+		back.Status, back.RolloutState, back.RolloutStateReason = DeploymentPrimary, RolloutInProgress, rb
+		back.DesiredCount, back.UpdatedAt = s.DesiredCount, now
+		i := slices.IndexFunc(s.Deployments, func(d Deployment) bool { return d.ID == to.ID })
+		d := s.Deployments[i]
+		s.Deployments = slices.Insert(slices.Delete(s.Deployments, i, i+1), 0, d)
+		s.Steady = false
+	} else {
+		s.StartDeployment(newID, now)
+		s.Primary().RolloutStateReason = rb
+		target = newID
+	}
+	h := s.History(failed)
+	failures := 0
+	if h != nil {
+		failures = h.FailureCount
+	}
+	s.DeploymentFailed(failed, reason, target, failures, now)
+	return to.ID
+}

@@ -198,3 +198,20 @@ func toServiceDeploymentOut(v ecscp.ServiceDeploymentView) serviceDeploymentOut 
 	}
 	return out
 }
+
+type stopServiceDeploymentIn struct {
+	ServiceDeploymentARN string `json:"serviceDeploymentArn"`
+	StopType             string `json:"stopType"`
+}
+
+type stopServiceDeploymentOut struct {
+	ServiceDeploymentARN string `json:"serviceDeploymentArn"`
+}
+
+func (a *API) stopServiceDeployment(ctx context.Context, c *awsproto.Call, in *stopServiceDeploymentIn) (any, error) {
+	arn, err := a.plane.StopServiceDeployment(ctx, a.scope(c), in.ServiceDeploymentARN, in.StopType)
+	if err != nil {
+		return nil, err
+	}
+	return &stopServiceDeploymentOut{ServiceDeploymentARN: arn}, nil
+}

@@ -19,6 +19,7 @@ func (a *API) addServiceOps(ops map[string]awsproto.Op) {
 	ops["DeleteService"] = awsproto.Handle(a.deleteService)
 	ops["ListServiceDeployments"] = awsproto.Handle(a.listServiceDeployments)
 	ops["DescribeServiceDeployments"] = awsproto.Handle(a.describeServiceDeployments)
+	ops["StopServiceDeployment"] = awsproto.Handle(a.stopServiceDeployment)
 }
 
 type createServiceIn struct {

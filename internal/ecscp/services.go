@@ -524,3 +524,53 @@ func (p *Plane) DescribeServiceDeployments(ctx context.Context, sc ecs.Scope, ar
 	}
 	return out, failures, nil
 }
+
+// StopServiceDeployment stops an in-progress service deployment by
+// rolling back to the last completed one (stopType ROLLBACK, the only one
+// ECS accepts).
+func (p *Plane) StopServiceDeployment(ctx context.Context, sc ecs.Scope, arn, stopType string) (string, error) {
+	switch stopType {
+	case "", "ROLLBACK":
+	case "ABORT":
+		return "", fault.New(fault.Unsupported, "The ABORT stop type is not supported; use ROLLBACK.")
+	default:
+		return "", fault.New(fault.InvalidParameter, "Invalid stopType %q. Valid values: ROLLBACK.", stopType)
+	}
+	pa, ok := ecs.ParseARN(arn)
+	rest, isSD := strings.CutPrefix(pa.Resource, "service-deployment/")
+	parts := strings.Split(rest, "/")
+	if !ok || pa.Service != "ecs" || !isSD || len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", fault.New(fault.InvalidParameter, "Invalid service deployment ARN %q.", arn)
+	}
+	notFound := fault.NotFoundf("service-deployment", "The service deployment %s was not found.", arn).WithResource("service-deployment")
+	if pa.Account != sc.Account || pa.Region != sc.Region {
+		return "", notFound
+	}
+	now := p.now()
+	newID := newDeploymentID()
+	_, _, err := p.repo.UpdateService(ctx, sc, parts[0], parts[1], func(s *ecs.Service) error {
+		i := slices.IndexFunc(s.ServiceDeployments, func(d ecs.ServiceDeployment) bool { return d.ID() == parts[2] })
+		if i < 0 {
+			return notFound
+		}
+		h := s.ServiceDeployments[i]
+		pd := s.Primary()
+		if s.Status != ecs.ServiceActive || h.Status != ecs.SDInProgress || pd == nil || pd.ID != h.DeploymentID {
+			return fault.New(fault.Invalid, "The service deployment is %s: only the service's deployment in progress can be stopped.", h.Status).WithCode("ConflictException")
+		}
+		pd.RolloutState, pd.RolloutStateReason, pd.UpdatedAt = ecs.RolloutFailed, "Service deployment stopped by user request.", now
+		to := s.RollBack("Service deployment stopped by user request.", newID, now)
+		if to == "" {
+			return fault.New(fault.Invalid, "The service has no completed deployment to roll back to.").WithCode("ConflictException")
+		}
+		s.AddEvent(newUUID(), "(service "+s.Name+") rolling back to deployment "+to+".", now)
+		return nil
+	})
+	if fault.Is(err, fault.NotFound) {
+		return "", notFound
+	}
+	if err != nil {
+		return "", err
+	}
+	return arn, nil
+}
