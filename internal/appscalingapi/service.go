@@ -56,7 +56,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 		TargetPrefix: TargetPrefix,
 		MapError:     faults.Map,
 		// The model's exceptions name their message "Message".
-		ErrorMessageKey: "Message",
+		ErrorMessageKey: func(string) string { return "Message" },
 		Ops: map[string]awsproto.Op{
 			"RegisterScalableTarget":    awsproto.Handle(a.registerScalableTarget),
 			"DeregisterScalableTarget":  awsproto.Handle(a.deregisterScalableTarget),

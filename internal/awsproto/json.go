@@ -110,7 +110,12 @@ func jsonContentType(p Protocol) string {
 func (rt *Router) serveJSON(w http.ResponseWriter, ctx context.Context, svc *Service, c *Call, body []byte) {
 	out, err := rt.invoke(ctx, svc, c, jsonDecoder{body})
 	if err != nil {
-		writeJSONErrorKey(w, svc.Protocol, asError(err, svc), svc.ErrorMessageKey)
+		e := asError(err, svc)
+		key := "message"
+		if svc.ErrorMessageKey != nil {
+			key = svc.ErrorMessageKey(e.Code)
+		}
+		writeJSONErrorKey(w, svc.Protocol, e, key)
 		return
 	}
 	writeJSON(w, jsonContentType(svc.Protocol), http.StatusOK, out)
@@ -134,14 +139,19 @@ func writeJSON(w http.ResponseWriter, contentType string, status int, out any) {
 	_, _ = w.Write(b)
 }
 
-func writeJSONError(w http.ResponseWriter, p Protocol, e *Error) { writeJSONErrorKey(w, p, e, "") }
+func writeJSONError(w http.ResponseWriter, p Protocol, e *Error) {
+	writeJSONErrorKey(w, p, e, "message")
+}
 
-// writeJSONErrorKey writes e with its message under key ("message" if empty).
+// writeJSONErrorKey writes an awsJson error whose message member is named
+// key (services differ: "message", "Message"); an empty key leaves the
+// message out, for error shapes that have none.
 func writeJSONErrorKey(w http.ResponseWriter, p Protocol, e *Error, key string) {
-	if key == "" {
-		key = "message"
+	body := map[string]string{"__type": e.Code}
+	if key != "" {
+		body[key] = e.Message
 	}
-	b, _ := json.Marshal(map[string]string{"__type": e.Code, key: e.Message})
+	b, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", jsonContentType(p))
 	w.Header().Set("X-Amzn-Errortype", e.Code)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))

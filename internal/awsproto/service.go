@@ -82,10 +82,10 @@ type Service struct {
 	Ops map[string]Op
 	// Routes lists restJson1 routes (RestJSON only).
 	Routes []Route
+	// ErrorMessageKey names the message member of an awsJson error body
+	// by exception code ("message" when nil; "" leaves it out).
+	ErrorMessageKey func(code string) string
 	// MapError turns a non-*Error error (usually a fault.Error) into the
 	// service's AWS exception. Nil means every such error is InternalFailure.
 	MapError func(error) *Error
-	// ErrorMessageKey is the JSON member of an error's message ("message"
-	// if empty; Application Auto Scaling's model says "Message").
-	ErrorMessageKey string
 }

@@ -139,6 +139,7 @@ type statusChange struct {
 	stopped  []ecs.StopOrder
 	failures []string // placement failures of this step
 	notices  []string // load balancer errors, told as events
+	desired  *int     // a DAEMON service's desired count (its instances)
 	now      time.Time
 	newID    func() string
 }
@@ -182,6 +183,9 @@ func applyStatus(s *ecs.Service, ch statusChange) bool {
 		if !recentlyTold(s, msg, ch.now) {
 			s.AddEvent(ch.newID(), msg, ch.now)
 		}
+	}
+	if ch.desired != nil {
+		s.DesiredCount = *ch.desired
 	}
 	// Counts: what runs and waits now, plus what this step started.
 	s.RunningCount, s.PendingCount = 0, 0

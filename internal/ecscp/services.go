@@ -277,6 +277,9 @@ func applyServiceUpdate(s *ecs.Service, td *ecs.TaskDefinition, in UpdateService
 		}
 	}
 	if in.DesiredCount != nil {
+		if s.SchedulingStrategy == ecs.SchedulingDaemon {
+			return fault.New(fault.InvalidParameter, "The desired count of a service with the DAEMON scheduling strategy is the number of its container instances; it cannot be set.")
+		}
 		s.DesiredCount = *in.DesiredCount
 	}
 	if td.ARN != s.TaskDefinition {
