@@ -13,6 +13,7 @@ const (
 	JSON11                       // awsJson1.1 (application/x-amz-json-1.1)
 	Query                        // awsQuery (form in, XML out)
 	RestJSON                     // restJson1
+	RPCv2CBOR                    // smithy-rpc-v2-cbor (application/cbor)
 )
 
 // Call is what an operation learns about its request beyond its input.
@@ -69,7 +70,8 @@ type Service struct {
 	SigningName string
 	Protocol    Protocol
 	// TargetPrefix is the X-Amz-Target prefix for JSON protocols
-	// ("AmazonEC2ContainerServiceV20141113").
+	// ("AmazonEC2ContainerServiceV20141113"). An awsQuery service with a
+	// TargetPrefix also speaks awsJson1.0 (as CloudWatch and SQS do).
 	TargetPrefix string
 	// XMLNamespace is the namespace of awsQuery response documents.
 	XMLNamespace string
@@ -77,6 +79,17 @@ type Service struct {
 	Ops map[string]Op
 	// Routes lists restJson1 routes (RestJSON only).
 	Routes []Route
+	// RPCv2Service is the Smithy service shape name ("GraniteServiceVersion20100801")
+	// under which the service also speaks smithy-rpc-v2-cbor at
+	// POST /service/<RPCv2Service>/operation/<Op>; "" means it does not.
+	RPCv2Service string
+	// ErrorShapes makes an awsQuery service "awsQueryCompatible" over its
+	// JSON and CBOR protocols: it maps an awsQuery error code
+	// ("InvalidParameterValue") to the error shape name sent as __type
+	// ("InvalidParameterValueException"); the query code travels in the
+	// x-amzn-query-error header ("Code;Sender"), as AWS sends it. A code
+	// absent from the map is sent as is.
+	ErrorShapes map[string]string
 	// MapError turns a non-*Error error (usually a fault.Error) into the
 	// service's AWS exception. Nil means every such error is InternalFailure.
 	MapError func(error) *Error
