@@ -39,6 +39,7 @@ type Server struct {
 	runtime *taskRuntime
 	placer  *placement.Placer
 	logs    *logsSubsystem
+	cw      *cloudWatchSubsystem
 }
 
 // New builds a server from cfg: it parses the whole configuration, opens
@@ -112,9 +113,16 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("logs: %w", err)
 	}
+	cwSub, err := newCloudWatch(cfg.DataDir, cfg.Account, s.metricScale, st, log.With("subsystem", "cloudwatch"))
+	if err != nil {
+		logsSub.store.Close()
+		ln.Close()
+		st.Close()
+		return nil, fmt.Errorf("cloudwatch: %w", err)
+	}
 	router := awsproto.NewRouter(awsproto.RouterConfig{
 		Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region,
-	}, ecsSvc, ecrSub.Service, elbSvc, logsSub.service)
+	}, ecsSvc, ecrSub.Service, elbSvc, logsSub.service, cwSub.service)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
@@ -138,9 +146,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, log.With("subsystem", "elb-dataplane")))
 	// CloudWatch Logs retention: every server expires its own log data.
 	rt.manager.Add("logs-retention", logsSub.retention)
+	// CloudWatch: alarms are evaluated by the leader; every server
+	// expires its own metric data.
+	rt.manager.Add("alarm-evaluator", cwSub.evaluator)
+	rt.manager.Add("metric-retention", cwSub.retention)
 
 	return &Server{
-		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer, logs: logsSub,
+		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer, logs: logsSub, cw: cwSub,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second},
 	}, nil
 }
@@ -189,6 +201,7 @@ func (s *Server) Run(ctx context.Context) error {
 		<-errc
 	}
 	s.logs.store.Close()
+	s.cw.metrics.Close()
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
