@@ -9,11 +9,11 @@ import (
 type Protocol int
 
 const (
-	JSON10   Protocol = iota + 1 // awsJson1.0 (application/x-amz-json-1.0)
-	JSON11                       // awsJson1.1 (application/x-amz-json-1.1)
-	Query                        // awsQuery (form in, XML out)
-	RestJSON                     // restJson1
-	RPCv2CBOR                    // smithy-rpc-v2-cbor (application/cbor)
+	JSON10    Protocol = iota + 1 // awsJson1.0 (application/x-amz-json-1.0)
+	JSON11                        // awsJson1.1 (application/x-amz-json-1.1)
+	Query                         // awsQuery (form in, XML out)
+	RestJSON                      // restJson1
+	RPCv2CBOR                     // smithy-rpc-v2-cbor (application/cbor)
 )
 
 // Call is what an operation learns about its request beyond its input.

@@ -46,9 +46,9 @@ type series struct {
 	f      *os.File
 	dataAt int64 // offset of the first record
 	size   int64
-	maxTS  int64 // newest record time (ms)
-	maxLag int64 // largest maxTS - ts seen at append (ms)
-	oldest int64 // oldest record time (ms)
+	maxTS  int64  // newest record time (ms)
+	maxLag int64  // largest maxTS - ts seen at append (ms)
+	oldest int64  // oldest record time (ms)
 	unit   string // the unit of the latest datapoints
 }
 
