@@ -164,9 +164,8 @@ type Evaluation struct {
 // count per TreatMissingData (breaching, notBreaching), or do not count
 // (missing, ignore). ALARM when at least DatapointsToAlarm datapoints
 // breach. When every datapoint is missing, "missing" goes to
-// INSUFFICIENT_DATA and "ignore" keeps the state. When fewer than M
-// datapoints breach but the missing ones could still make M, "ignore"
-// keeps the state; otherwise the alarm is OK.
+// INSUFFICIENT_DATA and "ignore" keeps the state; otherwise fewer than M
+// breaching datapoints make the alarm OK.
 func Evaluate(a *Alarm, slots []Slot, now time.Time) Evaluation {
 	cmp := comparisons[a.ComparisonOperator]
 	m := a.M()
@@ -191,7 +190,8 @@ func Evaluate(a *Alarm, slots []Slot, now time.Time) Evaluation {
 		state = StateInsufficient
 	case breaching >= m:
 		state = StateAlarm
-	case a.Missing() == MissingIgnore && breaching+missing >= m:
+	case len(slots)-missing < m:
+		// Fewer datapoints than M exist: not enough to decide.
 		return keep
 	default:
 		state = StateOK
@@ -200,17 +200,17 @@ func Evaluate(a *Alarm, slots []Slot, now time.Time) Evaluation {
 	if state == StateInsufficient {
 		ev.Reason = fmt.Sprintf("Insufficient Data: %d datapoint%s unknown.", len(slots), plural(len(slots), " was", "s were"))
 	} else {
-		ev.Reason = thresholdReason(a, slots, state, m, cmp.words)
+		ev.Reason = thresholdReason(a, slots, state, m, cmp.words, cmp.test)
 	}
 	ev.ReasonData = reasonData(a, slots, now)
 	return ev
 }
 
 // thresholdReason is AWS's "Threshold Crossed: ..." sentence.
-func thresholdReason(a *Alarm, slots []Slot, state string, m int, words string) string {
+func thresholdReason(a *Alarm, slots []Slot, state string, m int, words string, test func(v, t float64) bool) string {
 	var shown []string
-	for i := len(slots) - 1; i >= 0; i-- { // most recent first
-		if slots[i].Present {
+	for i := len(slots) - 1; i >= 0; i-- { // most recent first: the datapoints that led to the state
+		if slots[i].Present && test(slots[i].Value, a.Threshold) == (state == StateAlarm) {
 			shown = append(shown, fmt.Sprintf("%s (%s)", JavaDouble(slots[i].Value), slots[i].Time.UTC().Format("02/01/06 15:04:05")))
 		}
 	}

@@ -229,6 +229,26 @@ func (p *parser) primary() (mval, error) {
 		return mval{}, Invalidf("Syntax error in expression: unexpected end.")
 	}
 	p.pos++
+	if t == "[" {
+		var arr mval
+		for p.peek() != "]" {
+			if len(arr.series) > 0 {
+				if err := p.expect(","); err != nil {
+					return arr, err
+				}
+			}
+			v, err := p.compare()
+			if err != nil {
+				return v, err
+			}
+			if v.isScalar {
+				v = mval{series: []Series{constant(v.scalar, p.n)}}
+			}
+			arr.series = append(arr.series, v.series...)
+		}
+		p.pos++
+		return arr, nil
+	}
 	if t == "(" {
 		v, err := p.compare()
 		if err != nil {
