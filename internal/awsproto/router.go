@@ -1,6 +1,8 @@
 package awsproto
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -129,6 +131,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, proto, reqID, aerr.forProtocol(proto), guess)
 		return
 	}
+	// The signature covers the body as sent; the operation reads it
+	// decompressed (botocore gzips large PutMetricData bodies).
+	if body, berr = rt.decompress(r, body); berr != nil {
+		writeError(w, proto, reqID, berr, guess)
+		return
+	}
 	in := &inbound{r: r, body: body}
 	svc, op, perr := rt.resolve(in, id)
 	if svc != nil {
@@ -181,6 +189,32 @@ func (rt *Router) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Err
 		return nil, errSerialization("Could not read request body: %v", err)
 	}
 	return body, nil
+}
+
+// decompress returns the body without its Content-Encoding (gzip), within
+// the body limit.
+func (rt *Router) decompress(r *http.Request, body []byte) ([]byte, *Error) {
+	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	switch enc {
+	case "", "identity":
+		return body, nil
+	case "gzip":
+	default:
+		return nil, errSerialization("Unsupported Content-Encoding %q.", enc)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, errSerialization("The gzip request body is not valid: %v", err)
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, rt.maxBody+1))
+	if err != nil {
+		return nil, errSerialization("The gzip request body is not valid: %v", err)
+	}
+	if int64(len(out)) > rt.maxBody {
+		return nil, Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
+			"Request body exceeds the limit of %d bytes once decompressed.", rt.maxBody)
+	}
+	return out, nil
 }
 
 // authenticate verifies the request and fills in the defaults.

@@ -17,6 +17,9 @@ import (
 
 // Series is one time series on the grid.
 type Series struct {
+	// Metric marks the series of a metric query (METRICS() returns only
+	// these, not other expressions).
+	Metric bool
 	ID     string
 	Label  string
 	Values []float64 // NaN for a missing datapoint
@@ -313,7 +316,7 @@ func (p *parser) call(fn string) (mval, error) {
 		}
 		var out []Series
 		for _, s := range p.vars {
-			if strings.HasPrefix(s.ID, prefix) {
+			if s.Metric && strings.HasPrefix(s.ID, prefix) {
 				out = append(out, s)
 			}
 		}

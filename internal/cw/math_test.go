@@ -8,9 +8,9 @@ import (
 func TestExpressions(t *testing.T) {
 	nan := math.NaN()
 	vars := []Series{
-		{ID: "m1", Values: []float64{1, 2, nan, 4}},
-		{ID: "m2", Values: []float64{10, 20, 30, nan}},
-		{ID: "e9", Values: []float64{5, 5, 5, 5}},
+		{Metric: true, ID: "m1", Values: []float64{1, 2, nan, 4}},
+		{Metric: true, ID: "m2", Values: []float64{10, 20, 30, nan}},
+		{Metric: true, ID: "e9", Values: []float64{5, 5, 5, 5}},
 	}
 	for expr, want := range map[string][]float64{
 		"m1 + m2":              {11, 22, nan, nan},

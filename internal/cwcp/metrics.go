@@ -279,7 +279,7 @@ func (p *Plane) evalQueries(sc cw.Scope, qs []cw.Query, start, end time.Time) (m
 		if err != nil {
 			return nil, 0, fault.Wrap(err, fault.Internal, "reading metric data")
 		}
-		s := cw.Series{ID: q.ID, Label: q.Label, Values: make([]float64, n)}
+		s := cw.Series{Metric: true, ID: q.ID, Label: q.Label, Values: make([]float64, n)}
 		if s.Label == "" {
 			s.Label = q.Stat.Metric.Name
 		}
@@ -320,7 +320,7 @@ func (p *Plane) evalQueries(sc cw.Scope, qs []cw.Query, start, end time.Time) (m
 				label = q.ID
 			}
 			for k := range res {
-				res[k].ID = q.ID
+				res[k].ID, res[k].Metric = q.ID, false
 				if len(res) == 1 || res[k].Label == "" {
 					res[k].Label = label
 				}
