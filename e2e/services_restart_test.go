@@ -265,11 +265,97 @@ func TestServiceCircuitBreakerRollsBack(t *testing.T) {
 	if !strings.Contains(joined, "stopped: Essential container in task exited.") {
 		t.Errorf("no event tells why the new tasks stopped:\n%s", joined)
 	}
+	// The history: the failed deployment was rolled back.
+	out := run("ecs", "list-service-deployments", "--cluster", "prod-cluster", "--service", "web-service",
+		"--query", "serviceDeployments[].[status,statusReason]", "--output", "text")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "ROLLBACK_SUCCESSFUL\tECS deployment circuit breaker") || !strings.HasPrefix(lines[1], "SUCCESSFUL") {
+		t.Fatalf("list-service-deployments:\n%s", out)
+	}
 	// The old tasks kept serving through it all (minimumHealthyPercent 100).
 	now := serviceTasks(t, p, &seen)
 	for _, a := range before {
 		if !slices.Contains(now, a) {
 			t.Errorf("old task %s was replaced", a)
 		}
+	}
+}
+
+// TestServiceStopDeployment: a revision whose health check never passes
+// keeps its deployment in progress; stop-service-deployment rolls it back
+// by hand, and the service ends on the old revision with its old tasks.
+func TestServiceStopDeployment(t *testing.T) {
+	requireAWSCLI(t)
+	d := dockertest.New(t)
+	image := dockertest.Busybox(t, d)
+	p := startBerth(t, t.TempDir())
+	c := ecsClient(p.URL)
+	ctx := t.Context()
+	var seen []string
+	t.Cleanup(func() {
+		for _, arn := range seen {
+			cleanupTask(d, arn)
+		}
+	})
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := p.aws(t, t.TempDir(), args...)
+		if err != nil {
+			t.Fatalf("%v\nserver log:\n%s", err, p.log.String())
+		}
+		return out
+	}
+	run("ecs", "create-cluster", "--cluster-name", "prod-cluster")
+	def := ec2AndFargateDefinition(image)
+	if _, err := c.RegisterTaskDefinition(ctx, def); err != nil {
+		t.Fatal(err)
+	}
+	def.ContainerDefinitions[0].HealthCheck = &types.HealthCheck{Command: []string{"CMD-SHELL", "exit 1"}, Interval: aws.Int32(5), Retries: aws.Int32(10), StartPeriod: aws.Int32(300)}
+	if _, err := c.RegisterTaskDefinition(ctx, def); err != nil {
+		t.Fatal(err)
+	}
+	run("ecs", "create-service", "--cluster", "prod-cluster", "--service-name", "web-service",
+		"--task-definition", "web-app:1", "--desired-count", "2", "--launch-type", "FARGATE",
+		"--network-configuration", "awsvpcConfiguration={subnets=[subnet-private-1a]}")
+	run("ecs", "wait", "services-stable", "--cluster", "prod-cluster", "--services", "web-service")
+	before := serviceTasks(t, p, &seen)
+	run("ecs", "update-service", "--cluster", "prod-cluster", "--service", "web-service", "--task-definition", "web-app:2")
+	// The new tasks run but never turn healthy: the deployment stays in
+	// progress.
+	var sdARN string
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		serviceTasks(t, p, &seen)
+		s := describeService(t, p)
+		if len(s.Deployments) == 2 && s.Deployments[0].RunningCount == 2 {
+			out := run("ecs", "list-service-deployments", "--cluster", "prod-cluster", "--service", "web-service",
+				"--status", "IN_PROGRESS", "--query", "serviceDeployments[0].serviceDeploymentArn", "--output", "text")
+			sdARN = strings.TrimSpace(out)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new revision did not start: %+v", s)
+		}
+	}
+	if !strings.Contains(sdARN, ":service-deployment/prod-cluster/web-service/") {
+		t.Fatalf("service deployment ARN %q", sdARN)
+	}
+	if out := run("ecs", "stop-service-deployment", "--service-deployment-arn", sdARN, "--stop-type", "ROLLBACK",
+		"--query", "serviceDeploymentArn", "--output", "text"); strings.TrimSpace(out) != sdARN {
+		t.Fatalf("stop-service-deployment: %q", out)
+	}
+	run("ecs", "wait", "services-stable", "--cluster", "prod-cluster", "--services", "web-service")
+	s := describeService(t, p)
+	if !strings.HasSuffix(s.TaskDefinition, "web-app:1") || s.RunningCount != 2 || len(s.Deployments) != 1 || s.Deployments[0].RolloutState != "COMPLETED" {
+		t.Fatalf("after the rollback: %+v", s)
+	}
+	now := serviceTasks(t, p, &seen)
+	slices.Sort(now)
+	slices.Sort(before)
+	if !slices.Equal(now, before) {
+		t.Errorf("tasks after the rollback %v, before the deployment %v", now, before)
+	}
+	out := run("ecs", "describe-service-deployments", "--service-deployment-arns", sdARN,
+		"--query", "serviceDeployments[0].[status,rollback.reason]", "--output", "text")
+	if !strings.HasPrefix(out, "ROLLBACK_SUCCESSFUL\tService deployment stopped by user request.") {
+		t.Fatalf("describe-service-deployments: %q", out)
 	}
 }

@@ -106,6 +106,14 @@ func TestServiceWithAWSCLI(t *testing.T) {
 		t.Fatalf("after the deployment: %q", out)
 	}
 
+	// The deployment history: the first deployment was stopped by the
+	// second or completed before it; the second completed.
+	out = run("ecs", "list-service-deployments", "--cluster", "prod-cluster", "--service", "web-service",
+		"--query", "serviceDeployments[].status", "--output", "text")
+	if f := strings.Fields(out); len(f) != 2 || f[0] != "SUCCESSFUL" || f[1] != "SUCCESSFUL" {
+		t.Fatalf("list-service-deployments: %q", out)
+	}
+
 	// docker kill a task's container: the task stops, a replacement
 	// starts, and the events say why.
 	victim := arns[0]

@@ -6,6 +6,7 @@
 //
 //	berth server [flags]   start the server (API on 127.0.0.1:4566)
 //	berth agent [flags]    join this host to a cluster as a container instance
+//	berth exec [flags]     run a command in a task's container (ECS Exec)
 //	berth version          print the version
 //	berth help [command]   print help (to stdout, status 0)
 //
@@ -41,6 +42,9 @@ Commands:
             in a data directory that survives restarts.
   agent     Join this host to a cluster as an EC2 container instance: berth
             agent --cluster prod-cluster --server http://127.0.0.1:4566
+  exec      Run a command in a container of a running task (ECS Exec) and exit
+            with its status: berth exec --cluster prod-cluster --task ID
+            --container web --interactive --command /bin/sh
   version   Print berth's version.
   help      Show help for a command: berth help server
 
@@ -84,9 +88,12 @@ func (e *usageError) Error() string { return e.msg }
 func runMain(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	err := run(ctx, args, stdout, stderr, getenv)
 	var ue *usageError
+	var xe *exitStatusError
 	switch {
 	case err == nil, errors.Is(err, errHelpShown):
 		return exitOK
+	case errors.As(err, &xe):
+		return xe.code
 	case errors.As(err, &ue):
 		if ue.msg != "" {
 			fmt.Fprintln(stderr, ue.msg)
@@ -108,13 +115,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return runServer(ctx, args[1:], stdout, stderr, getenv)
 	case "agent":
 		return runAgent(ctx, args[1:], stdout, stderr, getenv)
+	case "exec":
+		return runExec(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-version", "-v":
 		fmt.Fprintln(stdout, "berth", version)
 		return nil
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
 			switch args[1] {
-			case "server", "agent":
+			case "server", "agent", "exec":
 				return run(ctx, []string{args[1], "--help"}, stdout, stderr, getenv)
 			case "version", "help":
 				fmt.Fprint(stdout, usage)
@@ -195,6 +204,7 @@ environment variables, and these flags:
 	str("log-level", &cfg.LogLevel, "debug, info, warn or error (env BERTH_LOG_LEVEL; default info)")
 	str("log-format", &cfg.LogFormat, "text or json (env BERTH_LOG_FORMAT; default text)")
 	strict := fs.Bool("strict-auth", false, "refuse unknown access keys and unsigned requests (env BERTH_STRICT_AUTH)")
+	enforce := fs.Bool("enforce-iam", false, "allow calls signed with IAM user or assumed-role credentials only what their identity policies allow (env BERTH_ENFORCE_IAM)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -211,6 +221,9 @@ environment variables, and these flags:
 	}
 	if set(fs, "strict-auth") {
 		cfg.StrictAuth = *strict
+	}
+	if set(fs, "enforce-iam") {
+		cfg.EnforceIAM = *enforce
 	}
 	log, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {

@@ -35,6 +35,7 @@ sanity check only: the botocore model is the authority).
 """
 
 import argparse
+import datetime
 import base64
 import binascii
 import copy
@@ -62,7 +63,12 @@ COMMON_ERRORS = {
 }
 
 # Implemented operations the sequence does not make succeed, and why.
-NOT_EXERCISED = {}
+NOT_EXERCISED = {
+    # A deployment stays in progress long enough to stop only on Docker
+    # (a health check that never passes): e2e TestServiceStopDeployment
+    # makes it succeed; here only its errors are checked.
+    ("ecs", "StopServiceDeployment"): "needs a deployment that stays in progress (Docker e2e)",
+}
 
 I32 = (-(2**31), 2**31 - 1)
 I64 = (-(2**63), 2**63 - 1)
@@ -414,7 +420,7 @@ def run_ecs(s, seed):
     # Fargate-style tasks on the managed capacity (berth runs with --driver fake).
     run = c(ecs, "run_task", cluster="wire-a", taskDefinition=f"{seed_family}:1", count=2,
             launchType="FARGATE", startedBy="wireshape", group="family:web", tags=[{"key": "t", "value": "1"}],
-            enableECSManagedTags=True, propagateTags="TASK_DEFINITION", enableExecuteCommand=False,
+            enableECSManagedTags=True, propagateTags="TASK_DEFINITION", enableExecuteCommand=True,
             networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"],
                                                           "assignPublicIp": "ENABLED"}},
             overrides={"containerOverrides": [{"name": "web", "environment": [{"name": "X", "value": "y"}],
@@ -430,6 +436,16 @@ def run_ecs(s, seed):
         s.poll(lambda: c(ecs, "describe_tasks", cluster="wire-a", tasks=arns, include=["TAGS"]),
                lambda o: all(t.get("lastStatus") == "RUNNING" for t in o["tasks"]))
         c(ecs, "describe_tasks", cluster="wire-a", tasks=arns + ["0123456789abcdef0123456789abcdef"])
+        # ECS Exec: a session for a running task started with
+        # enableExecuteCommand (its containers show the ExecuteCommandAgent).
+        c(ecs, "execute_command", cluster="wire-a", task=arns[0], container="web", interactive=True,
+          command="/bin/sh")
+        c(ecs, "execute_command", cluster="wire-a", task=arns[0], container="web", interactive=False,
+          command="/bin/sh", expect="InvalidParameterException")
+        c(ecs, "execute_command", cluster="wire-a", task=arns[0], container="nope", interactive=True,
+          command="/bin/sh", expect="InvalidParameterException")
+        c(ecs, "execute_command", cluster="missing", task=arns[0], interactive=True, command="/bin/sh",
+          expect="ClusterNotFoundException")
         # The agent-facing reports, as the managed agent already sent them
         # (a repeated report changes nothing).
         c(ecs, "submit_container_state_change", cluster="wire-a", task=arns[0], containerName="web", status="RUNNING")
@@ -453,6 +469,10 @@ def run_ecs(s, seed):
                lambda o: all(t.get("lastStatus") == "STOPPED" for t in o["tasks"]))
         c(ecs, "list_tasks", cluster="wire-a", desiredStatus="STOPPED")
     c(ecs, "stop_task", cluster="wire-a", task="0123456789abcdef0123456789abcdef", expect="InvalidParameterException")
+    if arns:
+        # A stopped task takes no exec: ECS's refusal.
+        c(ecs, "execute_command", cluster="wire-a", task=arns[0], container="web", interactive=True,
+          command="/bin/sh", expect="InvalidParameterException")
 
     # A container instance registered through the API, as an agent does.
     doc = json.dumps({"instanceId": "i-0123456789abcdef0", "instanceType": "t3.large",
@@ -584,6 +604,25 @@ def run_services(s, seed):
         c(ecs, "list_tags_for_resource", resourceArn=arn)
         c(ecs, "untag_resource", resourceArn=arn, tagKeys=["k"])
     c(ecs, "describe_services", cluster="wire-svc", services=["web"])
+    # The deployment history.
+    sds = c(ecs, "list_service_deployments", cluster="wire-svc", service="web")
+    page = c(ecs, "list_service_deployments", cluster="wire-svc", service="web", maxResults=1)
+    if page and page.get("nextToken"):
+        c(ecs, "list_service_deployments", cluster="wire-svc", service="web", nextToken=page["nextToken"], maxResults=1)
+    c(ecs, "list_service_deployments", cluster="wire-svc", service="web", status=["SUCCESSFUL", "STOPPED"],
+      createdAt={"after": datetime.datetime(2020, 1, 1)})
+    c(ecs, "list_service_deployments", cluster="wire-svc", service="missing", expect="ServiceNotFoundException")
+    arns = [d["serviceDeploymentArn"] for d in (sds or {}).get("serviceDeployments", [])]
+    if arns:
+        s.poll(lambda: c(ecs, "describe_service_deployments", serviceDeploymentArns=arns),
+               lambda o: o["serviceDeployments"] and o["serviceDeployments"][0]["status"] == "SUCCESSFUL")
+        c(ecs, "describe_service_deployments",
+          serviceDeploymentArns=[arns[-1], arns[0].rsplit("/", 1)[0] + "/1234567890123456789"])
+    c(ecs, "describe_service_deployments", serviceDeploymentArns=["nope"], expect="InvalidParameterException")
+    if arns:
+        c(ecs, "stop_service_deployment", serviceDeploymentArn=arns[0], stopType="ROLLBACK", expect="ConflictException")
+        c(ecs, "stop_service_deployment", serviceDeploymentArn=arns[0].rsplit("/", 1)[0] + "/1234567890123456789",
+          expect="ServiceDeploymentNotFoundException")
     c(ecs, "delete_cluster", cluster="wire-svc", expect="ClusterContainsServicesException")
     c(ecs, "delete_service", cluster="wire-svc", service="web", expect="InvalidParameterException")
     c(ecs, "delete_service", cluster="wire-svc", service="web", force=True)

@@ -32,6 +32,9 @@ type Client struct {
 	// OnPayload handles a PayloadMessage; the message is acknowledged
 	// when it returns nil.
 	OnPayload func(ctx context.Context, m *PayloadMessage) error
+	// OnExec handles berth's exec requests (TypeExec); it must not block
+	// (it starts the exec's work and returns). Nil ignores them.
+	OnExec func(ctx context.Context, m *ExecRequest)
 	// Heartbeat is the interval of the agent's heartbeats; 0 means
 	// DefaultHeartbeat. A session that hears nothing from the server for
 	// three heartbeats is closed.
@@ -171,6 +174,15 @@ func (c *Client) Run(ctx context.Context, onConnected func()) error {
 				return fmt.Errorf("acs: heartbeat ack: %w", err)
 			}
 		case TypeHeartbeatAck:
+		case TypeExec:
+			var m ExecRequest
+			if err := json.Unmarshal(env.Message, &m); err != nil {
+				log.Warn("acs: undecodable exec request", "error", err)
+				continue
+			}
+			if c.OnExec != nil {
+				c.OnExec(sctx, &m)
+			}
 		case TypeInactiveInstance, TypeInvalidInstance, TypeInvalidCluster, TypeAccessDenied, TypeBadRequest:
 			var e ErrorMessage
 			_ = json.Unmarshal(env.Message, &e)

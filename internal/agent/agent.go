@@ -86,6 +86,8 @@ type Agent struct {
 	pingAt      time.Time
 	pingErr     error
 	dockerVer   string // versionInfo.dockerVersion, as the ECS agent words it; read at registration
+
+	execs sync.WaitGroup // the ECS Exec relays (exec.go)
 }
 
 // New returns an agent; call Run.
@@ -179,6 +181,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	defer a.execs.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -454,6 +457,7 @@ func (a *Agent) session(ctx context.Context) error {
 	c := &acs.Client{
 		Endpoint: out.Endpoint, ClusterARN: clusterARNOf(arn, a.cfg.Cluster), InstanceARN: arn,
 		AgentVersion: Version, AgentHash: "berth", DockerVersion: dockerVer, Sign: a.api.sign, OnPayload: a.onPayload,
+		OnExec:    a.onExec(out.Endpoint),
 		Heartbeat: a.cfg.Heartbeat, Logger: a.log,
 	}
 	return c.Run(ctx, func() {

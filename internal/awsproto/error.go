@@ -57,6 +57,7 @@ var authFlavours = map[string]authFlavour{
 	"UnrecognizedClientException":         {"InvalidClientTokenId", 400, 403, 403},
 	"MissingAuthenticationTokenException": {"MissingAuthenticationToken", 400, 403, 403},
 	"AccessDeniedException":               {"AccessDenied", 403, 403, 403},
+	"ExpiredTokenException":               {"ExpiredToken", 400, 403, 403},
 }
 
 // forProtocol returns the authentication error e as protocol p spells it.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,25 @@ type Identity struct {
 	Account   string
 	Region    string
 	Service   string // the signing name from the credential scope
+	// Principal is the ARN of the signer when it is not the account's
+	// root (an IAM user or an assumed-role session); PrincipalID its
+	// unique ID.
+	Principal   string
+	PrincipalID string
+}
+
+// Authorizer decides whether an authenticated caller may call an
+// operation (berth server --enforce-iam). It sees the call after its
+// service and operation are resolved and before the operation runs; an
+// error (normally AccessDenied) refuses the call.
+type Authorizer interface {
+	Authorize(ctx context.Context, c *Call, params Params) error
+}
+
+// Params gives an Authorizer the request's input members by name
+// (top-level scalars only), to name the resource of a call.
+type Params interface {
+	Get(member string) string
 }
 
 // Authenticator verifies a request's signature. body is the whole request
@@ -41,6 +61,7 @@ type Authenticator interface {
 // Router serves AWS API requests for a set of services.
 type Router struct {
 	auth           Authenticator
+	authz          Authorizer
 	log            *slog.Logger
 	defaultRegion  string
 	defaultAccount string
@@ -53,7 +74,9 @@ type Router struct {
 
 // RouterConfig configures a Router.
 type RouterConfig struct {
-	Auth          Authenticator
+	Auth Authenticator
+	// Authz, when set, authorizes every resolved call.
+	Authz         Authorizer
 	Logger        *slog.Logger
 	DefaultRegion string
 	// DefaultAccount is the account of calls whose Identity has none
@@ -77,7 +100,7 @@ func NewRouter(cfg RouterConfig, services ...*Service) *Router {
 		cfg.DefaultAccount = DefaultAccountID
 	}
 	rt := &Router{
-		auth: cfg.Auth, log: cfg.Logger, defaultRegion: cfg.DefaultRegion, defaultAccount: cfg.DefaultAccount, maxBody: cfg.MaxBodyBytes,
+		auth: cfg.Auth, authz: cfg.Authz, log: cfg.Logger, defaultRegion: cfg.DefaultRegion, defaultAccount: cfg.DefaultAccount, maxBody: cfg.MaxBodyBytes,
 		byTarget: map[string]*Service{}, bySigning: map[string]*Service{}, byRPCv2: map[string]*Service{}, rest: map[*Service]*http.ServeMux{},
 	}
 	for _, s := range services {
@@ -148,7 +171,13 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &Call{
 		Service: svc.SigningName, Operation: op, Region: id.Region, Account: id.Account,
-		AccessKey: id.AccessKey, RequestID: reqID, HTTP: r,
+		AccessKey: id.AccessKey, Principal: id.Principal, PrincipalID: id.PrincipalID, RequestID: reqID, HTTP: r,
+	}
+	if rt.authz != nil && svc.Protocol != RestJSON {
+		if err := rt.authz.Authorize(r.Context(), c, rt.paramsOf(svc, in)); err != nil {
+			writeError(w, proto, reqID, asError(err, svc).forProtocol(proto), svc)
+			return
+		}
 	}
 	switch proto {
 	case JSON10, JSON11:
@@ -387,4 +416,29 @@ func requestProtocol(svc *Service, r *http.Request) Protocol {
 		return JSON10
 	}
 	return svc.Protocol
+}
+
+// paramsOf returns the top-level input members of a request for an
+// Authorizer: awsQuery parameters, or the members of a JSON body.
+func (rt *Router) paramsOf(svc *Service, in *inbound) Params {
+	if svc.Protocol == Query {
+		p, _ := in.params()
+		return queryParams(p)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(in.body, &m)
+	return jsonParams(m)
+}
+
+type queryParams map[string][]string
+
+func (p queryParams) Get(member string) string { return first(p[member]) }
+
+type jsonParams map[string]any
+
+func (p jsonParams) Get(member string) string {
+	if s, ok := p[member].(string); ok {
+		return s
+	}
+	return ""
 }

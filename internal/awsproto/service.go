@@ -23,7 +23,12 @@ type Call struct {
 	Region    string // from the SigV4 credential scope (or the server default)
 	Account   string // the caller's account
 	AccessKey string // the caller's access key ID ("" if unsigned)
-	RequestID string
+	// Principal is the caller's ARN when it is an IAM user or an
+	// assumed-role session ("" for the account's root and unsigned
+	// calls); PrincipalID its unique ID.
+	Principal   string
+	PrincipalID string
+	RequestID   string
 	// PathParams holds restJson1 path parameters (nil otherwise).
 	PathParams map[string]string
 	// HTTP is the original request, for the rare operation that needs a

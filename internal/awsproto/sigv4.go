@@ -1,6 +1,7 @@
 package awsproto
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -41,6 +42,23 @@ type Credential struct {
 	Account string
 	// SessionToken, when set, must be sent as X-Amz-Security-Token.
 	SessionToken string
+	// Principal is the ARN of the identity the key belongs to (an IAM
+	// user, an assumed-role session); "" means the account's root.
+	Principal string
+	// PrincipalID is the unique ID of that identity (AIDA..., AROA...:session).
+	PrincipalID string
+	// Expires, when set, is when a temporary credential stops working.
+	Expires time.Time
+	// Disabled refuses the key (an IAM access key made Inactive, or
+	// deleted: a KeySource remembers the keys it issued).
+	Disabled bool
+}
+
+// KeySource finds access keys that are not in SigV4Config.Keys: the keys
+// IAM issues (CreateAccessKey) and STS's temporary credentials. Lookup
+// reports found=false for a key it does not know.
+type KeySource interface {
+	LookupKey(ctx context.Context, accessKey string) (cred Credential, found bool, err error)
 }
 
 // SigV4Config configures a SigV4 verifier.
@@ -58,6 +76,8 @@ type SigV4Config struct {
 	// tools that sign with arbitrary keys). Signatures of known keys are
 	// always checked, and malformed Authorization headers always refused.
 	Strict bool
+	// Source, when set, is asked for keys absent from Keys.
+	Source KeySource
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// MaxSkew bounds the difference between a request's date and Now
@@ -72,6 +92,7 @@ type SigV4 struct {
 	defaultAccount string
 	keys           map[string]Credential
 	strict         bool
+	source         KeySource
 	now            func() time.Time
 	maxSkew        time.Duration
 	keyCache       signingKeyCache
@@ -83,6 +104,7 @@ func NewSigV4(cfg SigV4Config) *SigV4 {
 		defaultAccount: cfg.DefaultAccount,
 		keys:           map[string]Credential{},
 		strict:         cfg.Strict,
+		source:         cfg.Source,
 		now:            cfg.Now,
 		maxSkew:        cfg.MaxSkew,
 	}
@@ -139,11 +161,20 @@ func (s *SigV4) Authenticate(r *http.Request, body []byte) (Identity, error) {
 	}
 	id := Identity{AccessKey: q.accessKey, Account: s.defaultAccount, Region: q.region, Service: q.service}
 	cred, known := s.keys[q.accessKey]
+	if !known && s.source != nil {
+		var err error
+		if cred, known, err = s.source.LookupKey(r.Context(), q.accessKey); err != nil {
+			return Identity{}, errInternal("looking up the access key: " + err.Error())
+		}
+	}
 	if !known {
 		if s.strict {
 			return Identity{}, errUnrecognizedClient()
 		}
 		return id, nil
+	}
+	if cred.Disabled {
+		return Identity{}, errUnrecognizedClient()
 	}
 	if cred.Account != "" {
 		id.Account = cred.Account
@@ -151,6 +182,10 @@ func (s *SigV4) Authenticate(r *http.Request, body []byte) (Identity, error) {
 	if err := s.verify(r, body, q, cred); err != nil {
 		return Identity{}, err
 	}
+	if !cred.Expires.IsZero() && !s.now().Before(cred.Expires) {
+		return Identity{}, Errorf(http.StatusBadRequest, "ExpiredTokenException", "The security token included in the request is expired")
+	}
+	id.Principal, id.PrincipalID = cred.Principal, cred.PrincipalID
 	return id, nil
 }
 

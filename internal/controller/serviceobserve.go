@@ -139,6 +139,7 @@ type statusChange struct {
 	stopped  []ecs.StopOrder
 	failures []string // placement failures of this step
 	notices  []string // load balancer errors, told as events
+	desired  *int     // a DAEMON service's desired count (its instances)
 	now      time.Time
 	newID    func() string
 }
@@ -183,6 +184,9 @@ func applyStatus(s *ecs.Service, ch statusChange) bool {
 			s.AddEvent(ch.newID(), msg, ch.now)
 		}
 	}
+	if ch.desired != nil {
+		s.DesiredCount = *ch.desired
+	}
 	// Counts: what runs and waits now, plus what this step started.
 	s.RunningCount, s.PendingCount = 0, 0
 	primary := s.Primary()
@@ -214,6 +218,7 @@ func applyStatus(s *ecs.Service, ch statusChange) bool {
 		done := *primary
 		s.Stable = &done
 		s.AddEvent(ch.newID(), msgCompleted(name, primary.ID), ch.now)
+		s.DeploymentCompleted(primary.ID, ch.now)
 	}
 	if steady && !s.Steady {
 		s.AddEvent(ch.newID(), msgSteady(name), ch.now)

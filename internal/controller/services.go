@@ -17,6 +17,8 @@ import (
 // service record's compare-and-swap.
 type ServicePlane interface {
 	StartServiceTasks(ctx context.Context, sc ecs.Scope, svc *ecs.Service, deploymentID string, count int, token string) (ServiceStart, error)
+	// StartServiceTasksOn starts one task on each instance (DAEMON).
+	StartServiceTasksOn(ctx context.Context, sc ecs.Scope, svc *ecs.Service, deploymentID string, instanceARNs []string) (ServiceStart, error)
 	StopServiceTask(ctx context.Context, sc ecs.Scope, cluster, taskID, reason string) error
 	// UpdateServiceState changes the service with fn; fn returns
 	// ErrNoChange (ecsstore's) to write nothing.
@@ -143,7 +145,11 @@ func (s *Services) Reconcile(ctx context.Context, key string) (time.Duration, er
 	if tripped, err := s.circuitBreaker(ctx, ref, svc, primary, o, now); tripped || err != nil {
 		return 0, err
 	}
+	if svc.SchedulingStrategy == ecs.SchedulingDaemon {
+		return s.reconcileDaemon(ctx, ref, svc, tasks, o, now)
+	}
 	lb := s.readTargets(ctx, ref, svc, tasks, &o, now)
+	markDraining(&o, s.cfg.Source.ClusterInstances(ref))
 	dc := svc.DeploymentConfiguration
 	bounds := ecs.PlanBounds{Desired: svc.DesiredCount, MaximumPercent: deref(dc.MaximumPercent, 200), MinimumHealthyPercent: deref(dc.MinimumHealthyPercent, 100)}
 	plan := ecs.PlanRolling(bounds, primary.ID, o.live)
@@ -284,27 +290,16 @@ func (s *Services) circuitBreaker(ctx context.Context, ref ServiceRef, svc *ecs.
 		p.FailedTasks = max(p.FailedTasks, o.failed[depID])
 		p.UpdatedAt = now
 		cur.AddEvent(s.cfg.NewID(), msgFailed(cur.Name, depID), now)
+		if h := cur.History(depID); h != nil {
+			h.FailureCount = p.FailedTasks
+		}
 		if !cb.Rollback || cur.Stable == nil || cur.Stable.TaskDefinition == p.TaskDefinition && deepEqualNet(cur.Stable.NetworkConfiguration, p.NetworkConfiguration) {
+			cur.DeploymentFailed(depID, ReasonCircuitBreaker, "", p.FailedTasks, now)
 			return nil
 		}
-		to := cur.Stable
-		cur.TaskDefinition, cur.NetworkConfiguration = to.TaskDefinition, to.NetworkConfiguration
-		reason := "ECS deployment circuit breaker: rolling back to deploymentId " + to.ID + "."
-		if back := cur.Deployment(to.ID); back != nil {
-			// Its tasks still run: it becomes the primary again, and
-			// keeps them.
-			p.Status = ecs.DeploymentActive
-			back.Status, back.RolloutState, back.RolloutStateReason = ecs.DeploymentPrimary, ecs.RolloutInProgress, reason
-			back.DesiredCount, back.UpdatedAt = cur.DesiredCount, now
-			i := slices.IndexFunc(cur.Deployments, func(d ecs.Deployment) bool { return d.ID == to.ID })
-			d := cur.Deployments[i]
-			cur.Deployments = slices.Insert(slices.Delete(cur.Deployments, i, i+1), 0, d)
-			cur.Steady = false
-		} else {
-			cur.StartDeployment(s.cfg.NewDeploymentID(), now)
-			cur.Primary().RolloutStateReason = reason
+		if to := cur.RollBack(ReasonCircuitBreaker, s.cfg.NewDeploymentID(), now); to != "" {
+			cur.AddEvent(s.cfg.NewID(), msgRollback(cur.Name, to), now)
 		}
-		cur.AddEvent(s.cfg.NewID(), msgRollback(cur.Name, to.ID), now)
 		return nil
 	})
 	if err != nil {
@@ -323,4 +318,24 @@ func deepEqualNet(a, b *ecs.NetworkConfiguration) bool {
 		return ja == jb
 	}
 	return slices.Equal(ja.Subnets, jb.Subnets) && slices.Equal(ja.SecurityGroups, jb.SecurityGroups) && ja.AssignPublicIP == jb.AssignPublicIP
+}
+
+// markDraining makes the tasks on DRAINING container instances leave like
+// an old deployment's: the planner starts their replacements first and
+// stops them within the service's minimum healthy percent.
+func markDraining(o *observation, instances []*ecs.ContainerInstance) {
+	draining := map[string]bool{}
+	for _, ci := range instances {
+		if ci.Status == ecs.InstanceDraining {
+			draining[ci.ARN] = true
+		}
+	}
+	if len(draining) == 0 {
+		return
+	}
+	for i := range o.live {
+		if t := o.byID[o.live[i].ID]; t != nil && draining[t.ContainerInstanceARN] {
+			o.live[i].Deployment = "draining-instance:" + o.live[i].Deployment
+		}
+	}
 }

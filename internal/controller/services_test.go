@@ -27,6 +27,35 @@ type fakeServices struct {
 	tokens  map[string][]string
 	runs    int // StartServiceTasks calls that started tasks
 	failAll string
+	insts   []*ecs.ContainerInstance
+}
+
+func (f *fakeServices) ClusterInstances(ServiceRef) []*ecs.ContainerInstance {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*ecs.ContainerInstance
+	for _, ci := range f.insts {
+		c := *ci
+		out = append(out, &c)
+	}
+	return out
+}
+
+func (f *fakeServices) StartServiceTasksOn(_ context.Context, _ ecs.Scope, svc *ecs.Service, dep string, insts []string) (ServiceStart, error) {
+	f.mu.Lock()
+	var out ServiceStart
+	d := svc.Deployment(dep)
+	for _, in := range insts {
+		f.next++
+		id := fmt.Sprintf("t%03d", f.next)
+		f.tasks[id] = &ecs.Task{ID: id, StartedBy: dep, Group: svc.Group(), TaskDefinitionARN: d.TaskDefinition,
+			ContainerInstanceARN: in, LastStatus: ecs.TaskPending, DesiredStatus: ecs.TaskRunning, CreatedAt: time.Now()}
+		out.TaskIDs = append(out.TaskIDs, id)
+	}
+	f.runs++
+	f.mu.Unlock()
+	f.changed()
+	return out, nil
 }
 
 func newFakeServices(svc *ecs.Service) *fakeServices {
@@ -81,8 +110,15 @@ func (f *fakeServices) StartServiceTasks(_ context.Context, _ ecs.Scope, svc *ec
 	for range n {
 		f.next++
 		id := fmt.Sprintf("t%03d", f.next)
+		inst := ""
+		for _, ci := range f.insts {
+			if ci.Status == ecs.InstanceActive {
+				inst = ci.ARN
+				break
+			}
+		}
 		f.tasks[id] = &ecs.Task{ID: id, StartedBy: dep, Group: svc.Group(), TaskDefinitionARN: d.TaskDefinition,
-			LastStatus: ecs.TaskPending, DesiredStatus: ecs.TaskRunning, CreatedAt: time.Now(),
+			ContainerInstanceARN: inst, LastStatus: ecs.TaskPending, DesiredStatus: ecs.TaskRunning, CreatedAt: time.Now(),
 			Containers: []ecs.Container{{Name: "web", NetworkInterfaces: []ecs.NetworkInterface{{PrivateIPv4Address: fmt.Sprintf("10.0.0.%d", f.next)}}}}}
 		out.TaskIDs = append(out.TaskIDs, id)
 	}
@@ -384,6 +420,119 @@ func TestServicesDrainThenInactive(t *testing.T) {
 		synctest.Wait()
 		if s := f.service(); s.Status != ecs.ServiceInactive {
 			t.Fatalf("status %s", s.Status)
+		}
+	})
+}
+
+func TestServicesDaemonOneTaskPerInstance(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := testService(t, 0, false)
+		svc.SchedulingStrategy = ecs.SchedulingDaemon
+		zero, hundred := 0, 100
+		svc.DeploymentConfiguration.MaximumPercent, svc.DeploymentConfiguration.MinimumHealthyPercent = &hundred, &zero
+		f := newFakeServices(svc)
+		for i := range 3 {
+			f.insts = append(f.insts, &ecs.ContainerInstance{ARN: fmt.Sprintf("ci-%d", i), Status: ecs.InstanceActive, AgentConnected: true})
+		}
+		runScheduler(t, f)
+		f.agent("")
+		synctest.Wait()
+		perInst := func() map[string]int {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			m := map[string]int{}
+			for _, t := range f.tasks {
+				if t.DesiredStatus == ecs.TaskRunning {
+					m[t.ContainerInstanceARN]++
+				}
+			}
+			return m
+		}
+		if m := perInst(); len(m) != 3 || m["ci-0"] != 1 || m["ci-1"] != 1 || m["ci-2"] != 1 {
+			t.Fatalf("tasks per instance: %v", m)
+		}
+		if s := f.service(); s.DesiredCount != 3 || s.RunningCount != 3 || !s.Steady {
+			t.Fatalf("service: desired %d running %d steady %v", s.DesiredCount, s.RunningCount, s.Steady)
+		}
+		// An instance drains: its task stops, the desired count follows.
+		f.mu.Lock()
+		f.insts[1].Status = ecs.InstanceDraining
+		f.mu.Unlock()
+		f.changed()
+		synctest.Wait()
+		f.agent("")
+		synctest.Wait()
+		if m := perInst(); len(m) != 2 || m["ci-1"] != 0 {
+			t.Fatalf("after draining ci-1: %v", m)
+		}
+		if s := f.service(); s.DesiredCount != 2 {
+			t.Fatalf("desired %d", s.DesiredCount)
+		}
+		// A new revision: each instance's old task stops, then the new one
+		// starts there.
+		rev2 := ecs.Scope{Account: "1", Region: "r"}.TaskDefinitionARN("web", 2)
+		f.mu.Lock()
+		f.svc.TaskDefinition = rev2
+		f.svc.StartDeployment("ecs-svc/2", time.Now())
+		f.mu.Unlock()
+		f.changed()
+		for range 5 {
+			synctest.Wait()
+			if m := perInst(); m["ci-0"] > 1 || m["ci-2"] > 1 {
+				t.Fatalf("two tasks on an instance: %v", m)
+			}
+			f.agent("")
+		}
+		synctest.Wait()
+		if n := f.live(rev2); n != 2 {
+			t.Fatalf("%d tasks on revision 2, want 2", n)
+		}
+		if s := f.service(); len(s.Deployments) != 1 || s.Primary().RolloutState != ecs.RolloutCompleted {
+			t.Fatalf("deployments %+v", s.Deployments)
+		}
+	})
+}
+
+func TestServicesReplaceTasksOfDrainingInstanceFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeServices(testService(t, 2, false))
+		f.insts = []*ecs.ContainerInstance{{ARN: "ci-a", Status: ecs.InstanceActive, AgentConnected: true}}
+		runScheduler(t, f)
+		f.agent("")
+		synctest.Wait()
+		if n := f.live(""); n != 2 {
+			t.Fatalf("%d tasks", n)
+		}
+		// ci-a drains, ci-b joins: the replacements start on ci-b before
+		// the tasks on ci-a stop (minimumHealthyPercent 100).
+		f.mu.Lock()
+		f.insts[0].Status = ecs.InstanceDraining
+		f.insts = append(f.insts, &ecs.ContainerInstance{ARN: "ci-b", Status: ecs.InstanceActive, AgentConnected: true})
+		f.mu.Unlock()
+		f.changed()
+		synctest.Wait()
+		running := func(inst string) (n int) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			for _, t := range f.tasks {
+				if t.ContainerInstanceARN == inst && t.DesiredStatus == ecs.TaskRunning && t.LastStatus == ecs.TaskRunning {
+					n++
+				}
+			}
+			return n
+		}
+		if running("ci-a") != 2 {
+			t.Fatalf("tasks on the draining instance stopped before their replacements ran: %d left", running("ci-a"))
+		}
+		for range 4 {
+			f.agent("")
+			synctest.Wait()
+		}
+		if a, b := running("ci-a"), running("ci-b"); a != 0 || b != 2 {
+			t.Fatalf("after draining: %d on ci-a, %d on ci-b", a, b)
+		}
+		if s := f.service(); !s.Steady || s.RunningCount != 2 {
+			t.Fatalf("service: steady %v running %d", s.Steady, s.RunningCount)
 		}
 	})
 }

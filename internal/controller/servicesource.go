@@ -39,6 +39,9 @@ type ServiceSource interface {
 	// ServiceTasks returns the tasks of a service (group service:<name>),
 	// STOPPED ones included while they are kept.
 	ServiceTasks(r ServiceRef) []*ecs.Task
+	// ClusterInstances returns the registered container instances of the
+	// service's cluster (not the managed capacity), for DAEMON services.
+	ClusterInstances(r ServiceRef) []*ecs.ContainerInstance
 	// OnServiceChange registers a function told of every service whose
 	// service record or tasks changed, and of every service of a cluster
 	// whose container instances changed; call it before the source runs.
@@ -72,7 +75,9 @@ func NewCacheServiceSource(cache *ecscache.Cache) *CacheServiceSource {
 				return
 			}
 			// An instance record change (registration, state,
-			// connection): the cluster's services may place now.
+			// connection; rare): the cluster's services may place
+			// now, a DAEMON service gains or loses an instance, the
+			// tasks of a DRAINING instance are replaced.
 			if (old == nil) != (cur == nil) || (old != nil && cur != nil && old.RecordRev != cur.RecordRev) {
 				s.clusterChanged(in.Scope, in.Cluster)
 			}
@@ -110,7 +115,7 @@ func (s *CacheServiceSource) onTask(_ int64, sc ecs.Scope, cluster string, old, 
 
 func (s *CacheServiceSource) clusterChanged(sc ecs.Scope, cluster string) {
 	for _, svc := range s.cache.Services(sc, cluster) {
-		if svc.Status != ecs.ServiceInactive && svc.RunningCount+svc.PendingCount < svc.DesiredCount {
+		if svc.Status != ecs.ServiceInactive {
 			s.notify(ServiceRef{Scope: sc, Cluster: cluster, Name: svc.Name})
 		}
 	}
@@ -153,3 +158,15 @@ func (s *CacheServiceSource) ServiceTasks(r ServiceRef) []*ecs.Task {
 
 // WaitSynced implements ServiceSource.
 func (s *CacheServiceSource) WaitSynced(ctx context.Context) error { return s.cache.Sync(ctx) }
+
+// ClusterInstances implements ServiceSource.
+func (s *CacheServiceSource) ClusterInstances(r ServiceRef) []*ecs.ContainerInstance {
+	ins := s.cache.Instances(r.Scope, r.Cluster)
+	out := make([]*ecs.ContainerInstance, 0, len(ins))
+	for _, in := range ins {
+		if in.Current != nil {
+			out = append(out, in.Current)
+		}
+	}
+	return out
+}

@@ -10,7 +10,7 @@ import (
 func TestMetricsPutReadReloadExpire(t *testing.T) {
 	dir := t.TempDir()
 	sc := cw.Scope{Account: "123456789012", Region: "us-east-1"}
-	m := cw.Metric{Namespace: "App", Name: "Lat", Dimensions: []cw.Dimension{{"b", "2"}, {"a", "1"}}}.Normalize()
+	m := cw.Metric{Namespace: "App", Name: "Lat", Dimensions: []cw.Dimension{{Name: "b", Value: "2"}, {Name: "a", Value: "1"}}}.Normalize()
 	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	ms, err := OpenMetrics(dir, 24*time.Hour)
 	if err != nil {

@@ -521,3 +521,31 @@ func (e *PullError) Error() string {
 }
 
 func (e *PullError) Unwrap() error { return e.Err }
+
+// Execer is an optional capability: running a command in a running
+// container, as ECS Exec does.
+type Execer interface {
+	// Exec starts spec.Cmd in container id. The process's output (stdout
+	// and stderr together) is read from it, its input written to it.
+	Exec(ctx context.Context, id string, spec ExecSpec) (ExecProcess, error)
+}
+
+// ExecSpec is a command to run in a container.
+type ExecSpec struct {
+	Cmd []string
+	// TTY runs the command on a terminal of Cols x Rows (0: the default).
+	TTY        bool
+	Cols, Rows uint
+}
+
+// ExecProcess is a running exec.
+type ExecProcess interface {
+	io.Reader // the output; io.EOF once the command has exited
+	io.Writer // the input
+	// Resize sets the terminal's size.
+	Resize(ctx context.Context, cols, rows uint) error
+	// Wait returns the exit code, once the output has ended.
+	Wait(ctx context.Context) (int, error)
+	// Close ends the attachment (with a terminal the command gets SIGHUP).
+	Close() error
+}

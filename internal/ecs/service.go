@@ -87,6 +87,9 @@ type Service struct {
 	// ClientToken is CreateService's idempotency token.
 	ClientToken string `json:"clientToken,omitempty"`
 
+	// ServiceDeployments is the deployment history, newest first
+	// (ListServiceDeployments).
+	ServiceDeployments []ServiceDeployment `json:"serviceDeployments,omitempty"`
 	// Stable is the last deployment that completed: what a circuit
 	// breaker rolls back to.
 	Stable *Deployment `json:"stable,omitempty"`
@@ -140,6 +143,7 @@ func (s *Service) Copy() *Service {
 	c.Deployments = slices.Clone(s.Deployments)
 	c.Events = slices.Clone(s.Events)
 	c.Noted = slices.Clone(s.Noted)
+	c.ServiceDeployments = slices.Clone(s.ServiceDeployments)
 	return &c
 }
 

@@ -176,3 +176,71 @@ func PlanRolling(b PlanBounds, primary string, tasks []PlanTask) Plan {
 func DeploymentFailureThreshold(desired int) int {
 	return min(max((desired+1)/2, 3), 200)
 }
+
+// DaemonTask is what the DAEMON planner knows of a task.
+type DaemonTask struct {
+	ID         string
+	Deployment string
+	Instance   string // container instance ARN
+	Stopping   bool   // desired STOPPED, not STOPPED yet (STOPPED tasks are not given)
+	CreatedAt  int64
+}
+
+// DaemonPlan is one step of a DAEMON service: the instances to start a
+// primary task on, and the tasks to stop.
+type DaemonPlan struct {
+	StartOn []string
+	Stop    []StopOrder
+}
+
+// PlanDaemon keeps one task of the primary deployment on each of the
+// eligible instances (ARNs): a task on an instance that is not eligible
+// (gone, draining, not matching) stops; an old deployment's task on an
+// instance stops before the primary's starts there (a DAEMON deployment
+// is bounded by 100% and 0%: the instance has room for one); a second task
+// on an instance stops.
+func PlanDaemon(eligible []string, primary string, tasks []DaemonTask) DaemonPlan {
+	var p DaemonPlan
+	ok := map[string]bool{}
+	for _, in := range eligible {
+		ok[in] = true
+	}
+	byInst := map[string][]DaemonTask{}
+	for _, t := range tasks {
+		if t.Instance == "" || !ok[t.Instance] {
+			if !t.Stopping {
+				p.Stop = append(p.Stop, StopOrder{ID: t.ID, Reason: StopReasonDaemonInstance})
+			}
+			continue
+		}
+		byInst[t.Instance] = append(byInst[t.Instance], t)
+	}
+	for _, in := range eligible {
+		ts := byInst[in]
+		slices.SortStableFunc(ts, func(x, y DaemonTask) int { return cmp.Compare(x.CreatedAt, y.CreatedAt) })
+		busy, hasPrimary := false, false
+		for _, t := range ts {
+			switch {
+			case t.Stopping:
+				busy = true // still holds the instance's resources
+			case t.Deployment != primary:
+				p.Stop = append(p.Stop, StopOrder{ID: t.ID, Reason: StopReasonDeployment})
+				busy = true
+			case hasPrimary:
+				p.Stop = append(p.Stop, StopOrder{ID: t.ID, Reason: StopReasonDaemonDuplicate})
+			default:
+				hasPrimary = true
+			}
+		}
+		if !hasPrimary && !busy {
+			p.StartOn = append(p.StartOn, in)
+		}
+	}
+	return p
+}
+
+// Stop reasons of the DAEMON scheduler.
+const (
+	StopReasonDaemonInstance  = "Container instance is no longer eligible for the daemon service"
+	StopReasonDaemonDuplicate = "Only one task of a daemon service runs on a container instance"
+)

@@ -54,7 +54,16 @@ func NewService(sc Scope, cl *Cluster, spec ServiceSpec, deploymentID string, no
 		return nil, invalidParam("Invalid schedulingStrategy %q. Valid values: REPLICA, DAEMON.", sched)
 	}
 	if sched == SchedulingDaemon {
-		return nil, fault.New(fault.Unsupported, "The DAEMON scheduling strategy is not supported by berth yet; use REPLICA.")
+		if spec.LaunchType == LaunchFargate || slices.ContainsFunc(spec.CapacityProviderStrategy, func(c CapacityProviderStrategy) bool {
+			return c.CapacityProvider == CapacityFargate || c.CapacityProvider == CapacityFargateSpot
+		}) {
+			return nil, invalidParam("The DAEMON scheduling strategy is not supported with the FARGATE launch type.")
+		}
+		if len(spec.PlacementStrategy) > 0 {
+			return nil, invalidParam("Placement strategies are not supported with the DAEMON scheduling strategy.")
+		}
+		zero := 0
+		spec.DesiredCount = &zero // the scheduler counts the instances
 	}
 	ctl := DeploymentController{Type: DeploymentControllerECS}
 	if spec.DeploymentController != nil {
@@ -126,6 +135,7 @@ func NewService(sc Scope, cl *Cluster, spec ServiceSpec, deploymentID string, no
 		s.PropagateTags = "NONE"
 	}
 	s.Deployments = []Deployment{s.newDeployment(deploymentID, now)}
+	s.recordDeployment(s.Deployments[0], now)
 	return s, nil
 }
 
@@ -151,6 +161,7 @@ func (s *Service) StartDeployment(id string, now time.Time) {
 		}
 	}
 	s.Deployments = slices.Insert(s.Deployments, 0, s.newDeployment(id, now))
+	s.recordDeployment(s.Deployments[0], now)
 	s.Steady = false
 }
 

@@ -19,6 +19,7 @@ func (a *API) addTaskOps(ops map[string]awsproto.Op) {
 	ops["DescribeTasks"] = awsproto.Handle(a.describeTasks)
 	ops["ListTasks"] = awsproto.Handle(a.listTasks)
 	ops["StopTask"] = awsproto.Handle(a.stopTask)
+	ops["ExecuteCommand"] = awsproto.Handle(a.executeCommand)
 	ops["RegisterContainerInstance"] = awsproto.Handle(a.registerContainerInstance)
 	ops["DeregisterContainerInstance"] = awsproto.Handle(a.deregisterContainerInstance)
 	ops["DescribeContainerInstances"] = awsproto.Handle(a.describeContainerInstances)

@@ -17,9 +17,10 @@ var faults = awsproto.FaultTable{
 	},
 	Resources: map[fault.Kind]map[string]string{
 		fault.NotFound: {
-			"cluster":  "ClusterNotFoundException",
-			"service":  "ServiceNotFoundException",
-			"resource": "ResourceNotFoundException",
+			"cluster":            "ClusterNotFoundException",
+			"service":            "ServiceNotFoundException",
+			"service-deployment": "ServiceDeploymentNotFoundException",
+			"resource":           "ResourceNotFoundException",
 		},
 	},
 }

@@ -17,6 +17,9 @@ func (a *API) addServiceOps(ops map[string]awsproto.Op) {
 	ops["ListServices"] = awsproto.Handle(a.listServices)
 	ops["UpdateService"] = awsproto.Handle(a.updateService)
 	ops["DeleteService"] = awsproto.Handle(a.deleteService)
+	ops["ListServiceDeployments"] = awsproto.Handle(a.listServiceDeployments)
+	ops["DescribeServiceDeployments"] = awsproto.Handle(a.describeServiceDeployments)
+	ops["StopServiceDeployment"] = awsproto.Handle(a.stopServiceDeployment)
 }
 
 type createServiceIn struct {

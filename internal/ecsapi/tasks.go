@@ -235,6 +235,16 @@ type containerOut struct {
 	CPU               string                 `json:"cpu,omitempty"`
 	Memory            string                 `json:"memory,omitempty"`
 	MemoryReservation string                 `json:"memoryReservation,omitempty"`
+	ManagedAgents     []managedAgentOut      `json:"managedAgents,omitempty"`
+}
+
+// managedAgentOut is ECS's ManagedAgent: the containers of a task run with
+// enableExecuteCommand show the ExecuteCommandAgent, RUNNING while the
+// container runs (berth's agent serves exec for every running container).
+type managedAgentOut struct {
+	LastStartedAt *awsproto.EpochTime `json:"lastStartedAt,omitempty"`
+	Name          string              `json:"name"`
+	LastStatus    string              `json:"lastStatus"`
 }
 
 // toTaskOut converts a stored task to the wire. Tasks on managed
@@ -267,6 +277,11 @@ func toTaskOut(t *ecs.Task, tags []ecs.Tag, withTags bool) *taskOut {
 			RuntimeID: c.RuntimeID, LastStatus: c.LastStatus, ExitCode: c.ExitCode, Reason: c.Reason,
 			NetworkBindings: nonNil(c.NetworkBindings), NetworkInterfaces: nonNil(c.NetworkInterfaces),
 			HealthStatus: c.HealthStatus, CPU: c.CPU, Memory: c.Memory, MemoryReservation: c.MemoryReservation,
+		}
+		if t.EnableExecuteCommand {
+			out.Containers[i].ManagedAgents = []managedAgentOut{{
+				Name: ecs.ExecuteCommandAgent, LastStatus: c.LastStatus, LastStartedAt: awsproto.Epoch(t.StartedAt),
+			}}
 		}
 	}
 	return out

@@ -24,6 +24,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Capacity sizes the managed (Fargate) capacity of each cluster.
 	Capacity ManagedCapacity
+	// Exec opens ECS Exec sessions (nil: ExecuteCommand is refused).
+	Exec ExecSessions
 }
 
 // Plane is the ECS control plane. Build it with New.
@@ -34,6 +36,7 @@ type Plane struct {
 	now      func() time.Time
 	log      *slog.Logger
 	capacity ManagedCapacity
+	exec     ExecSessions
 }
 
 // New returns a Plane over cfg's parts.
@@ -44,7 +47,7 @@ func New(cfg Config) *Plane {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Plane{repo: cfg.Repo, cache: cfg.Cache, placer: cfg.Placer, now: cfg.Now, log: cfg.Logger, capacity: cfg.Capacity}
+	return &Plane{repo: cfg.Repo, cache: cfg.Cache, placer: cfg.Placer, now: cfg.Now, log: cfg.Logger, capacity: cfg.Capacity, exec: cfg.Exec}
 }
 
 // Failure is a resource an operation could not act on, as ECS reports it

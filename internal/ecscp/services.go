@@ -277,6 +277,9 @@ func applyServiceUpdate(s *ecs.Service, td *ecs.TaskDefinition, in UpdateService
 		}
 	}
 	if in.DesiredCount != nil {
+		if s.SchedulingStrategy == ecs.SchedulingDaemon {
+			return fault.New(fault.InvalidParameter, "The desired count of a service with the DAEMON scheduling strategy is the number of its container instances; it cannot be set.")
+		}
 		s.DesiredCount = *in.DesiredCount
 	}
 	if td.ARN != s.TaskDefinition {
@@ -434,4 +437,143 @@ func (p *Plane) checkService(ctx context.Context, sc ecs.Scope, rest string) err
 		return fault.NotFoundf("resource", "not found")
 	}
 	return err
+}
+
+// ServiceDeploymentView is a service deployment with its service.
+type ServiceDeploymentView struct {
+	Service    *ecs.Service
+	Deployment ecs.ServiceDeployment
+}
+
+// ServiceDeploymentFilter selects ListServiceDeployments's entries.
+type ServiceDeploymentFilter struct {
+	Cluster, Service string
+	Statuses         []string
+	Before, After    time.Time // zero: no bound
+}
+
+var serviceDeploymentStatuses = []string{ecs.SDPending, ecs.SDSuccessful, ecs.SDStopped, "STOP_REQUESTED", ecs.SDInProgress,
+	"ROLLBACK_REQUESTED", ecs.SDRollbackInProgress, ecs.SDRollbackSuccessful, ecs.SDRollbackFailed}
+
+// ListServiceDeployments returns a service's deployment history, newest
+// first.
+func (p *Plane) ListServiceDeployments(ctx context.Context, sc ecs.Scope, f ServiceDeploymentFilter) ([]ServiceDeploymentView, error) {
+	cname, err := ecs.ClusterName(f.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	name, err := ecs.ServiceName(f.Service, cname)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range f.Statuses {
+		if !slices.Contains(serviceDeploymentStatuses, st) {
+			return nil, fault.New(fault.InvalidParameter, "Invalid status %q. Valid values: %s.", st, strings.Join(serviceDeploymentStatuses, ", "))
+		}
+	}
+	if _, err := p.repo.Cluster(ctx, sc, cname); err != nil {
+		return nil, err
+	}
+	s, err := p.repo.Service(ctx, sc, cname, name)
+	if err != nil {
+		return nil, err
+	}
+	var out []ServiceDeploymentView
+	for _, d := range s.ServiceDeployments {
+		switch {
+		case len(f.Statuses) > 0 && !slices.Contains(f.Statuses, d.Status):
+		case !f.Before.IsZero() && !d.CreatedAt.Before(f.Before):
+		case !f.After.IsZero() && !d.CreatedAt.After(f.After):
+		default:
+			out = append(out, ServiceDeploymentView{Service: s, Deployment: d})
+		}
+	}
+	return out, nil
+}
+
+// DescribeServiceDeployments returns the service deployments arns name
+// (at most 20); missing ones are failures with reason MISSING.
+func (p *Plane) DescribeServiceDeployments(ctx context.Context, sc ecs.Scope, arns []string) ([]ServiceDeploymentView, []Failure, error) {
+	if len(arns) == 0 || len(arns) > 20 {
+		return nil, nil, fault.New(fault.InvalidParameter, "serviceDeploymentArns must have between 1 and 20 items.")
+	}
+	var out []ServiceDeploymentView
+	var failures []Failure
+	for _, arn := range arns {
+		pa, ok := ecs.ParseARN(arn)
+		rest, isSD := strings.CutPrefix(pa.Resource, "service-deployment/")
+		parts := strings.Split(rest, "/")
+		if !ok || pa.Service != "ecs" || !isSD || len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+			return nil, nil, fault.New(fault.InvalidParameter, "Invalid service deployment ARN %q.", arn)
+		}
+		if pa.Account != sc.Account || pa.Region != sc.Region {
+			failures = append(failures, Failure{ARN: arn, Reason: "MISSING"})
+			continue
+		}
+		s, err := p.repo.Service(ctx, sc, parts[0], parts[1])
+		if fault.Is(err, fault.NotFound) {
+			failures = append(failures, Failure{ARN: arn, Reason: "MISSING"})
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		i := slices.IndexFunc(s.ServiceDeployments, func(d ecs.ServiceDeployment) bool { return d.ID() == parts[2] })
+		if i < 0 {
+			failures = append(failures, Failure{ARN: arn, Reason: "MISSING"})
+			continue
+		}
+		out = append(out, ServiceDeploymentView{Service: s, Deployment: s.ServiceDeployments[i]})
+	}
+	return out, failures, nil
+}
+
+// StopServiceDeployment stops an in-progress service deployment by
+// rolling back to the last completed one (stopType ROLLBACK, the only one
+// ECS accepts).
+func (p *Plane) StopServiceDeployment(ctx context.Context, sc ecs.Scope, arn, stopType string) (string, error) {
+	switch stopType {
+	case "", "ROLLBACK":
+	case "ABORT":
+		return "", fault.New(fault.Unsupported, "The ABORT stop type is not supported; use ROLLBACK.")
+	default:
+		return "", fault.New(fault.InvalidParameter, "Invalid stopType %q. Valid values: ROLLBACK.", stopType)
+	}
+	pa, ok := ecs.ParseARN(arn)
+	rest, isSD := strings.CutPrefix(pa.Resource, "service-deployment/")
+	parts := strings.Split(rest, "/")
+	if !ok || pa.Service != "ecs" || !isSD || len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", fault.New(fault.InvalidParameter, "Invalid service deployment ARN %q.", arn)
+	}
+	notFound := fault.NotFoundf("service-deployment", "The service deployment %s was not found.", arn).WithResource("service-deployment")
+	if pa.Account != sc.Account || pa.Region != sc.Region {
+		return "", notFound
+	}
+	now := p.now()
+	newID := newDeploymentID()
+	_, _, err := p.repo.UpdateService(ctx, sc, parts[0], parts[1], func(s *ecs.Service) error {
+		i := slices.IndexFunc(s.ServiceDeployments, func(d ecs.ServiceDeployment) bool { return d.ID() == parts[2] })
+		if i < 0 {
+			return notFound
+		}
+		h := s.ServiceDeployments[i]
+		pd := s.Primary()
+		if s.Status != ecs.ServiceActive || h.Status != ecs.SDInProgress || pd == nil || pd.ID != h.DeploymentID {
+			return fault.New(fault.Invalid, "The service deployment is %s: only the service's deployment in progress can be stopped.", h.Status).WithCode("ConflictException")
+		}
+		pd.RolloutState, pd.RolloutStateReason, pd.UpdatedAt = ecs.RolloutFailed, "Service deployment stopped by user request.", now
+		to := s.RollBack("Service deployment stopped by user request.", newID, now)
+		if to == "" {
+			return fault.New(fault.Invalid, "The service has no completed deployment to roll back to.").WithCode("ConflictException")
+		}
+		s.AddEvent(newUUID(), "(service "+s.Name+") rolling back to deployment "+to+".", now)
+		return nil
+	})
+	if fault.Is(err, fault.NotFound) {
+		return "", notFound
+	}
+	if err != nil {
+		return "", err
+	}
+	return arn, nil
 }

@@ -138,3 +138,51 @@ func NewDeploymentID() string { return newDeploymentID() }
 
 // SyncCache waits until the state cache holds every acknowledged write.
 func (p *Plane) SyncCache(ctx context.Context) error { return p.sync(ctx) }
+
+// StartServiceTasksOn starts one task of a deployment of a DAEMON service
+// on each of the given container instances (ARNs), through StartTask's
+// path (no scheduler: the instance is chosen).
+func (p *Plane) StartServiceTasksOn(ctx context.Context, sc ecs.Scope, svc *ecs.Service, deploymentID string, instances []string) (ServiceStart, error) {
+	var out ServiceStart
+	dep := svc.Deployment(deploymentID)
+	if dep == nil {
+		return out, fault.New(fault.Invalid, "deployment %s of service %s not found", deploymentID, svc.Name)
+	}
+	var tags []ecs.Tag
+	propagate := svc.PropagateTags
+	if propagate == "SERVICE" {
+		var err error
+		if tags, err = p.repo.Tags(ctx, svc.ARN); err != nil {
+			return out, err
+		}
+		propagate = "NONE"
+	}
+	for len(instances) > 0 {
+		n := min(len(instances), ecs.MaxRunCount)
+		batch := instances[:n]
+		instances = instances[n:]
+		res, err := p.StartTask(ctx, sc, RunInput{
+			Cluster: svc.ClusterARN, TaskDefinition: dep.TaskDefinition, ContainerInstances: batch,
+			NetworkConfiguration: dep.NetworkConfiguration, StartedBy: dep.ID, Group: svc.Group(), Tags: tags,
+			EnableExecuteCommand: svc.EnableExecuteCommand, EnableECSManagedTags: svc.EnableECSManagedTags, PropagateTags: propagate,
+		})
+		if err != nil {
+			if fault.Is(err, fault.InvalidParameter) || fault.Is(err, fault.Invalid) {
+				out.Failures = append(out.Failures, faultMessage(err))
+				return out, nil
+			}
+			return out, err
+		}
+		for _, t := range res.Tasks {
+			out.TaskIDs = append(out.TaskIDs, t.Task.ID)
+		}
+		for _, f := range res.Failures {
+			msg := f.Reason
+			if f.Detail != "" {
+				msg += ": " + f.Detail
+			}
+			out.Failures = append(out.Failures, msg)
+		}
+	}
+	return out, nil
+}

@@ -306,6 +306,13 @@ func goldenService() *ecs.Service {
 		HealthCheckGracePeriodSeconds: ptr(30), SchedulingStrategy: ecs.SchedulingReplica,
 		DeploymentController: ecs.DeploymentController{Type: ecs.DeploymentControllerECS},
 		CreatedBy:            "arn:aws:iam::123456789012:root", PropagateTags: "SERVICE", ClientToken: "create-web-1",
+		ServiceDeployments: []ecs.ServiceDeployment{{DeploymentID: "ecs-svc/5316398475098174566",
+			SourceTaskDefinitions: []string{"arn:aws:ecs:eu-west-1:123456789012:task-definition/web:1"},
+			TargetTaskDefinition:  "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:2", Status: ecs.SDRollbackSuccessful,
+			StatusReason: "ECS deployment circuit breaker: tasks failed to start.", CreatedAt: at(12), StartedAt: at(12),
+			FinishedAt: at(14), UpdatedAt: at(14), DeploymentConfiguration: ecs.DeploymentConfiguration{Strategy: "ROLLING"},
+			RollbackReason: "ECS deployment circuit breaker: tasks failed to start.", RollbackStartedAt: at(13),
+			RollbackTo: "ecs-svc/1234567890123456789", FailureCount: 3}},
 		Stable: &stable, Noted: []string{"steady"},
 	}
 }

@@ -42,6 +42,7 @@ type serviceRecord struct {
 	PropagateTags                 string                           `json:"propagateTags,omitempty"`
 	EnableExecuteCommand          bool                             `json:"enableExecuteCommand,omitempty"`
 	ClientToken                   string                           `json:"clientToken,omitempty"`
+	ServiceDeployments            []serviceDeploymentRecord        `json:"serviceDeployments,omitempty"`
 	Stable                        *deploymentRecord                `json:"stable,omitempty"`
 	Noted                         []string                         `json:"noted,omitempty"`
 	Steady                        bool                             `json:"steady,omitempty"`
@@ -79,6 +80,7 @@ func serviceRecordOf(v *ecs.Service) serviceRecord {
 		PropagateTags:                 v.PropagateTags,
 		EnableExecuteCommand:          v.EnableExecuteCommand,
 		ClientToken:                   v.ClientToken,
+		ServiceDeployments:            mapSlice(v.ServiceDeployments, serviceDeploymentRecordOf),
 		Stable:                        mapPtr(v.Stable, deploymentRecordOf),
 		Noted:                         v.Noted,
 		Steady:                        v.Steady,
@@ -117,6 +119,7 @@ func (r *serviceRecord) domain() ecs.Service {
 		PropagateTags:                 r.PropagateTags,
 		EnableExecuteCommand:          r.EnableExecuteCommand,
 		ClientToken:                   r.ClientToken,
+		ServiceDeployments:            mapSlice(r.ServiceDeployments, (*serviceDeploymentRecord).domain),
 		Stable:                        mapPtr(r.Stable, (*deploymentRecord).domain),
 		Noted:                         r.Noted,
 		Steady:                        r.Steady,

@@ -51,6 +51,14 @@
 // DELETE of a blob removes the repository's link only; the bytes go when
 // the garbage collector finds them unreferenced.
 //
+// Servers that share a store share the metadata but not the BlobRoot:
+// with Config.FetchBlob set, a blob that a repository links (so some
+// server received it) but whose file this registry lacks is fetched
+// (package peer), verified against its digest and kept as this
+// registry's own file before it is served, mounted or counted as present
+// by a manifest put. A failed fetch is BLOB_UNKNOWN. OpenLocalBlob serves
+// the peers from this registry's files only.
+//
 // # Garbage collection
 //
 // GarbageCollect runs online, with pushes and pulls going on. It deletes a

@@ -22,8 +22,8 @@ type serverAuth struct {
 // test/test pair (unless strict), the keys of the credentials file (read
 // once, by parseSettings), and one random key per account for the managed
 // agents (the default account and every account of the credentials file).
-func newServerAuth(s settings) *serverAuth {
-	sc := awsproto.SigV4Config{DefaultAccount: s.Account, Strict: s.StrictAuth, Keys: maps.Clone(s.keys)}
+func newServerAuth(s settings, source awsproto.KeySource) *serverAuth {
+	sc := awsproto.SigV4Config{DefaultAccount: s.Account, Strict: s.StrictAuth, Keys: maps.Clone(s.keys), Source: source}
 	accounts := map[string]bool{s.Account: true}
 	for _, c := range sc.Keys {
 		if c.Account != "" {

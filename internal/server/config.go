@@ -20,8 +20,12 @@ type Config struct {
 	Account         string `json:"account"`
 	CredentialsFile string `json:"credentials_file"`
 	StrictAuth      bool   `json:"strict_auth"`
-	LogLevel        string `json:"log_level"`
-	LogFormat       string `json:"log_format"`
+	// EnforceIAM refuses calls signed with an IAM user's or an
+	// assumed role's credentials unless their identity policies allow
+	// them (the root and default credentials may do anything).
+	EnforceIAM bool   `json:"enforce_iam"`
+	LogLevel   string `json:"log_level"`
+	LogFormat  string `json:"log_format"`
 	// RegistryHost is host[:port] of the ECR registry as docker reaches it
 	// (repositoryUri, proxyEndpoint); "" means the listen address.
 	RegistryHost string `json:"registry_host"`
@@ -134,6 +138,13 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			return fmt.Errorf("BERTH_STRICT_AUTH: %w", err)
 		}
 		c.StrictAuth = b
+	}
+	if v := getenv("BERTH_ENFORCE_IAM"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("BERTH_ENFORCE_IAM: %w", err)
+		}
+		c.EnforceIAM = b
 	}
 	return nil
 }

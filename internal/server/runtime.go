@@ -17,6 +17,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecscp"
+	"github.com/berth-dev/berth/internal/ecsexec"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/leader"
 	"github.com/berth-dev/berth/internal/runner"
@@ -38,6 +39,8 @@ type taskRuntime struct {
 	manager *controller.Manager
 	fleet   *managedFleet
 	driver  driver.Driver
+	// authenticate verifies an agent's signed websocket upgrade.
+	authenticate func(*http.Request) (string, error)
 }
 
 // newRuntime wires the runtime and mounts the agent endpoints on mux. addr
@@ -118,7 +121,15 @@ func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, kv store.
 	mux.Handle("GET "+acs.Path, acsSrv)
 	mux.Handle("GET /"+ecsapi.TelemetryPath+"ws", tcsSrv)
 	mux.Handle("GET /"+ecsapi.ServiceConnectPath+"ws", scSrv)
-	return &taskRuntime{log: log, acs: acsSrv, tcs: tcsSrv, sc: scSrv, manager: mgr, fleet: fleet, driver: drv}
+	return &taskRuntime{log: log, acs: acsSrv, tcs: tcsSrv, sc: scSrv, manager: mgr, fleet: fleet, driver: drv, authenticate: authenticate}
+}
+
+// serveExec gives ECS Exec's broker this server's agent sessions and
+// mounts its data channel (clients) and agent endpoints.
+func (rt *taskRuntime) serveExec(b *ecsexec.Broker, mux *http.ServeMux) {
+	b.Agents, b.Authenticate = &rt.acs.Hub, rt.authenticate
+	mux.HandleFunc("GET "+ecsexec.DataChannelPath+"{id}", b.ServeDataChannel)
+	mux.HandleFunc("GET "+acs.ExecAgentPath+"{id}", b.ServeAgent)
 }
 
 // Run runs the controllers until ctx ends, then closes the agents'
@@ -209,7 +220,7 @@ type managedFleet struct {
 	// ledger, when set, keeps the runners' ledgers in the shared store
 	// instead of stateDir (runner.Config.Ledger).
 	ledger func(scope string) runner.Ledger
-	log       *slog.Logger
+	log    *slog.Logger
 
 	mu     sync.Mutex
 	agents map[string]*managedAgent // by cluster key

@@ -16,10 +16,14 @@ import (
 	"github.com/berth-dev/berth/internal/ecsapi"
 	"github.com/berth-dev/berth/internal/ecscache"
 	"github.com/berth-dev/berth/internal/ecscp"
+	"github.com/berth-dev/berth/internal/ecsexec"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/elbapi"
 	"github.com/berth-dev/berth/internal/elbcp"
 	"github.com/berth-dev/berth/internal/elbstore"
+	"github.com/berth-dev/berth/internal/iamapi"
+	"github.com/berth-dev/berth/internal/iamcp"
+	"github.com/berth-dev/berth/internal/iamstore"
 	"github.com/berth-dev/berth/internal/placement"
 	"github.com/berth-dev/berth/internal/registry/peer"
 )
@@ -76,7 +80,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			return nil, err
 		}
 	}
-	auth := newServerAuth(s)
+	// IAM and STS: the plane issues the access keys and temporary
+	// credentials the SigV4 verifier then accepts (its KeySource).
+	iamPlane := iamcp.New(iamcp.Config{Repo: iamstore.New(st), Logger: log.With("subsystem", "iam")})
+	_, iamSvc, stsSvc := iamapi.New(iamapi.Config{Plane: iamPlane, Logger: log.With("subsystem", "iam")})
+	auth := newServerAuth(s, iamPlane)
 	repo := ecsstore.New(st)
 	// The ECS core, one of each: the repository, the state cache (the
 	// controllers, placement and the plane's reads use it; the runtime's
@@ -85,7 +93,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// the runtime call.
 	cache := ecscache.New(st, log.With("subsystem", "state-cache"))
 	placer := placement.New(repo, cache, log.With("subsystem", "placement"))
-	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Logger: log.With("subsystem", "ecs")})
+	// ECS Exec's broker: the plane opens sessions on it; the runtime gives
+	// it the agents' sessions and mounts its endpoints.
+	execBroker := &ecsexec.Broker{Logger: log.With("subsystem", "exec")}
+	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Exec: execBroker, Logger: log.With("subsystem", "ecs")})
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
 		Plane: plane, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
 	})
@@ -120,9 +131,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("cloudwatch: %w", err)
 	}
-	router := awsproto.NewRouter(awsproto.RouterConfig{
-		Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region,
-	}, ecsSvc, ecrSub.Service, elbSvc, logsSub.service, cwSub.service)
+	rc := awsproto.RouterConfig{Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region}
+	if cfg.EnforceIAM {
+		rc.Authz = newIAMAuthorizer(iamPlane)
+	}
+	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, iamSvc, stsSvc, logsSub.service, cwSub.service)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
@@ -138,6 +151,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// A server alone on its store knows that no other server holds an
 	// agent's session.
 	rt := newRuntime(s, cache, plane, st, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
+	rt.serveExec(execBroker, mux)
 	// The ECS service scheduler (leader-only), registering tasks with the
 	// ELBv2 target groups.
 	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, log.With("subsystem", "controller")))
