@@ -1045,6 +1045,16 @@ def main():
     for cl in (ecs, ecr, pecs, pecr):
         ck.hook(cl)
     s = Session(ck, ecs, ecr)
+    # The seed's awslogs group exists, as in the tutorial's account: ECS
+    # fails a task whose group is missing unless awslogs-create-group is set.
+    for cd in seed.get("containerDefinitions", []):
+        o = (cd.get("logConfiguration") or {}).get("options") or {}
+        if o.get("awslogs-group"):
+            lg = boto3.client("logs", **dict(kw, region_name=o.get("awslogs-region", REGION)))
+            try:
+                lg.create_log_group(logGroupName=o["awslogs-group"])
+            except lg.exceptions.ResourceAlreadyExistsException:
+                pass
     run_ecs(s, copy.deepcopy(seed))
     run_services(s, copy.deepcopy(seed))
     run_ecr(s)

@@ -110,7 +110,12 @@ func jsonContentType(p Protocol) string {
 func (rt *Router) serveJSON(w http.ResponseWriter, ctx context.Context, svc *Service, p Protocol, c *Call, body []byte) {
 	out, err := rt.invoke(ctx, svc, c, jsonDecoder{body})
 	if err != nil {
-		writeJSONError(w, p, asError(err, svc), svc)
+		e := asError(err, svc)
+		key := "message"
+		if svc.ErrorMessageKey != nil {
+			key = svc.ErrorMessageKey(e.Code)
+		}
+		writeJSONErrorKey(w, p, e, key, svc)
 		return
 	}
 	writeJSON(w, jsonContentType(p), http.StatusOK, out)
@@ -135,11 +140,19 @@ func writeJSON(w http.ResponseWriter, contentType string, status int, out any) {
 }
 
 func writeJSONError(w http.ResponseWriter, p Protocol, e *Error, svc *Service) {
+	writeJSONErrorKey(w, p, e, "message", svc)
+}
+
+// writeJSONErrorKey writes an awsJson error whose message member is named
+// key (services differ: "message", "Message"); an empty key leaves the
+// message out, for error shapes that have none.
+func writeJSONErrorKey(w http.ResponseWriter, p Protocol, e *Error, key string, svc *Service) {
 	typ := errorType(w, e, svc)
-	b, _ := json.Marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}{typ, e.Message})
+	body := map[string]string{"__type": typ}
+	if key != "" {
+		body[key] = e.Message
+	}
+	b, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", jsonContentType(p))
 	w.Header().Set("X-Amzn-Errortype", typ)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))

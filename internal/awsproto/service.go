@@ -95,6 +95,9 @@ type Service struct {
 	// x-amzn-query-error header ("Code;Sender"), as AWS sends it. A code
 	// absent from the map is sent as is.
 	ErrorShapes map[string]string
+	// ErrorMessageKey names the message member of an awsJson error body
+	// by exception code ("message" when nil; "" leaves it out).
+	ErrorMessageKey func(code string) string
 	// MapError turns a non-*Error error (usually a fault.Error) into the
 	// service's AWS exception. Nil means every such error is InternalFailure.
 	MapError func(error) *Error

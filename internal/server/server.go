@@ -26,6 +26,9 @@ import (
 	"github.com/berth-dev/berth/internal/iamstore"
 	"github.com/berth-dev/berth/internal/placement"
 	"github.com/berth-dev/berth/internal/registry/peer"
+	"github.com/berth-dev/berth/internal/secretsapi"
+	"github.com/berth-dev/berth/internal/secretscp"
+	"github.com/berth-dev/berth/internal/secretstore"
 )
 
 // Server is a berth server: the composition of its subsystems. New builds
@@ -124,6 +127,16 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("logs: %w", err)
 	}
+	// Secrets Manager and SSM Parameter Store: values sealed with a key
+	// of the data directory (or of the shared store).
+	sealer, err := loadSecretsSealer(context.Background(), st, sole, cfg.DataDir)
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
+	secretsPlane := secretscp.New(secretscp.Config{Repo: secretstore.New(st, sealer), Logger: log.With("subsystem", "secrets")})
+	_, smSvc, ssmSvc := secretsapi.New(secretsapi.Config{Plane: secretsPlane, Logger: log.With("subsystem", "secrets")})
 	cwSub, err := newCloudWatch(cfg.DataDir, cfg.Account, s.metricScale, st, log.With("subsystem", "cloudwatch"))
 	if err != nil {
 		logsSub.store.Close()
@@ -135,7 +148,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.EnforceIAM {
 		rc.Authz = newIAMAuthorizer(iamPlane)
 	}
-	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, iamSvc, stsSvc, logsSub.service, cwSub.service)
+	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, cwSub.service)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
@@ -151,6 +164,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// A server alone on its store knows that no other server holds an
 	// agent's session.
 	rt := newRuntime(s, cache, plane, st, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
+	rt.fleet.secrets = planeSecrets{plane: secretsPlane}
 	rt.serveExec(execBroker, mux)
 	// The ECS service scheduler (leader-only), registering tasks with the
 	// ELBv2 target groups.
