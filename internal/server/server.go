@@ -18,6 +18,9 @@ import (
 	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/ecsexec"
 	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/eksapi"
+	"github.com/berth-dev/berth/internal/ekscp"
+	"github.com/berth-dev/berth/internal/eksstore"
 	"github.com/berth-dev/berth/internal/elbapi"
 	"github.com/berth-dev/berth/internal/elbcp"
 	"github.com/berth-dev/berth/internal/elbstore"
@@ -107,6 +110,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// wire to it.
 	elbPlane := elbcp.New(elbcp.Config{Repo: elbstore.New(st), Logger: log.With("subsystem", "elb"), Ports: bindProbe{}})
 	_, elbSvc := elbapi.New(elbapi.Config{Plane: elbPlane, Logger: log.With("subsystem", "elb"), DefaultAccount: cfg.Account})
+	// EKS: the control plane over its own records; the lifecycle
+	// controller (below) moves clusters through their states.
+	eksPlane := ekscp.New(ekscp.Config{Repo: eksstore.New(st), Logger: log.With("subsystem", "eks")})
+	_, eksSvc := eksapi.New(eksapi.Config{Plane: eksPlane, Logger: log.With("subsystem", "eks"), DefaultAccount: cfg.Account})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		st.Close()
@@ -148,7 +155,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.EnforceIAM {
 		rc.Authz = newIAMAuthorizer(iamPlane)
 	}
-	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, cwSub.service)
+	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, cwSub.service)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
@@ -172,6 +179,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// The ELBv2 data plane: a leader-only controller of the runtime's
 	// manager serves the load balancers' listeners.
 	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, log.With("subsystem", "elb-dataplane")))
+	// The EKS cluster lifecycle (leader-only). This berth links no
+	// Kubernetes control plane, so new clusters go to FAILED saying so.
+	rt.manager.Add("eks-lifecycle", ekscp.NewLifecycle(ekscp.LifecycleConfig{Plane: eksPlane, Logger: log.With("subsystem", "eks-lifecycle")}))
 	// CloudWatch Logs retention: every server expires its own log data.
 	rt.manager.Add("logs-retention", logsSub.retention)
 	// CloudWatch: alarms are evaluated by the leader; every server
