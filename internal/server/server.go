@@ -151,11 +151,14 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("cloudwatch: %w", err)
 	}
+	// Application Auto Scaling: scales ECS services' desired counts
+	// through the ECS control plane.
+	scaling := newAppScaling(st, plane, cfg.Account, 0, log.With("subsystem", "appscaling"))
 	rc := awsproto.RouterConfig{Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region}
 	if cfg.EnforceIAM {
 		rc.Authz = newIAMAuthorizer(iamPlane)
 	}
-	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, cwSub.service)
+	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
@@ -188,6 +191,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// expires its own metric data.
 	rt.manager.Add("alarm-evaluator", cwSub.evaluator)
 	rt.manager.Add("metric-retention", cwSub.retention)
+	// Scheduled scaling actions (leader-only).
+	rt.manager.Add("appscaling-scheduler", scaling.scheduler)
 
 	return &Server{
 		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer, logs: logsSub, cw: cwSub,
