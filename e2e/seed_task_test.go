@@ -83,6 +83,8 @@ func TestSeedTaskDefinitionRunsFromBerthECR(t *testing.T) {
 	d.must("rmi", "-f", uri+":latest", local)
 
 	p.awsOK(t, "ecs", "create-cluster", "--cluster-name", "prod-cluster")
+	// The awslogs group the definition names (no awslogs-create-group).
+	p.awsOK(t, "logs", "create-log-group", "--log-group-name", "/ecs/web-app")
 	p.awsOK(t, "ecs", "register-task-definition", "--cli-input-json", "file://task-def.json")
 	out := p.awsOK(t, "ecs", "run-task", "--cluster", "prod-cluster", "--task-definition", "web-app:1", "--launch-type", "FARGATE",
 		"--network-configuration", "awsvpcConfiguration={subnets=[subnet-a],assignPublicIp=DISABLED}",

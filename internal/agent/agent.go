@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/berth-dev/berth/internal/acs"
+	"github.com/berth-dev/berth/internal/awslogs"
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/ecs"
@@ -45,6 +46,9 @@ type Config struct {
 	// DataDir keeps the agent's state (its container instance ARN) so that
 	// a restarted agent is the same instance. Empty keeps nothing.
 	DataDir string
+	// AwslogsDir keeps the awslogs shipper's positions (default
+	// DataDir/awslogs; none when both are empty).
+	AwslogsDir string
 	// InstanceARN, when set, is the instance the agent is (the managed
 	// capacity's hidden instance); it re-registers as it.
 	InstanceARN string
@@ -71,11 +75,15 @@ type Agent struct {
 	log    *slog.Logger
 	api    *apiClient
 	runner *runner.Runner
+	// shipper ships awslogs containers' output (nil without a driver
+	// that reads logs); defs are the definitions of the tasks it ships.
+	shipper *awslogs.Shipper
 
 	mu          sync.Mutex
 	instanceARN string
 	clusterARN  string
 	eniARNs     map[string]string         // task ARN → its ENI attachment ARN (awsvpc tasks)
+	defs        map[string]taskDef        // task ARN → task and definition, for log shipping
 	pending     map[string]*pendingReport // task ARN → its latest state not sent yet
 	inflight    map[string]bool           // task ARN → a SubmitTaskStateChange is in flight
 	known       map[string]knownState     // task ARN → what the control plane has (see report)
@@ -108,7 +116,7 @@ func New(cfg Config) *Agent {
 	return &Agent{
 		cfg: cfg, log: cfg.Logger.With("component", "agent", "cluster", cfg.Cluster),
 		api:     newAPIClient(cfg.ServerURL, cfg.Region, creds),
-		eniARNs: map[string]string{},
+		eniARNs: map[string]string{}, defs: map[string]taskDef{},
 		pending: map[string]*pendingReport{}, inflight: map[string]bool{}, known: map[string]knownState{},
 		retryAfter: minRetry, wake: make(chan struct{}, 1), instanceARN: cfg.InstanceARN,
 	}
@@ -193,6 +201,18 @@ func (a *Agent) Run(ctx context.Context) error {
 		if rc.ImageRewrite == nil && rc.RegistryAuth == nil {
 			ecr := &ecrAuth{api: a.api}
 			rc.ImageRewrite, rc.RegistryAuth = ecr.rewrite, ecr.auth
+		}
+		if lr, ok := a.cfg.Driver.(driver.LogReader); ok {
+			stateDir := a.cfg.AwslogsDir
+			if stateDir == "" && a.cfg.DataDir != "" {
+				stateDir = filepath.Join(a.cfg.DataDir, "awslogs")
+			}
+			a.shipper = awslogs.New(awslogs.Config{Driver: lr, Sink: logsSink{api: a.api}, StateDir: stateDir,
+				Region: a.cfg.Region, Logger: a.cfg.Logger.With("component", "awslogs")})
+			if rc.LogSetup == nil {
+				rc.LogSetup = a.shipper.Prepare
+			}
+			wg.Go(func() { _ = a.shipper.Run(ctx) })
 		}
 		a.runner = runner.New(rc)
 		adopted, err := a.runner.Adopt(ctx)
@@ -493,6 +513,9 @@ func (a *Agent) onPayload(ctx context.Context, m *acs.PayloadMessage) error {
 		for _, eni := range m.Tasks[i].ElasticNetworkInterfaces {
 			a.eniARNs[task.ARN] = eni.AttachmentARN
 		}
+		if task.DesiredStatus != ecs.TaskStopped {
+			a.defs[task.ARN] = taskDef{task: task, def: td}
+		}
 		rerr := a.runnerErr
 		a.mu.Unlock()
 		if rerr == nil && task.DesiredStatus != ecs.TaskStopped {
@@ -616,6 +639,7 @@ func sameHealth(a, b string) bool {
 // report queues a task's observed state for SubmitTaskStateChange; the
 // latest state of a task replaces one not sent yet.
 func (a *Agent) report(ch runner.TaskChange) {
+	a.shipLogs(ch)
 	now := time.Now()
 	a.mu.Lock()
 	due := now

@@ -56,6 +56,11 @@ func (c *apiClient) call(ctx context.Context, op string, in, out any) error {
 // callService invokes an operation of an awsJson1.1 service (signing name
 // service, X-Amz-Target prefix target).
 func (c *apiClient) callService(ctx context.Context, service, target, op string, in, out any) error {
+	return c.callServiceIn(ctx, c.region, service, target, op, in, out)
+}
+
+// callServiceIn is callService signed for another region.
+func (c *apiClient) callServiceIn(ctx context.Context, region, service, target, op string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
@@ -67,7 +72,7 @@ func (c *apiClient) callService(ctx context.Context, service, target, op string,
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", target+"."+op)
 	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, c.creds, req, hex.EncodeToString(sum[:]), service, c.region, time.Now()); err != nil {
+	if err := c.signer.SignHTTP(ctx, c.creds, req, hex.EncodeToString(sum[:]), service, region, time.Now()); err != nil {
 		return err
 	}
 	resp, err := c.http.Do(req)

@@ -157,6 +157,9 @@ type Pinger interface {
 type LogOptions struct {
 	Follow bool      // keep streaming until the container exits
 	Since  time.Time // only output after this time; zero means all
+	// Timestamps prefixes each line with its RFC 3339 (nanoseconds)
+	// timestamp and a space, as `docker logs --timestamps` does.
+	Timestamps bool
 }
 
 // RegistryAuth is basic auth for a registry, as ECR's GetAuthorizationToken

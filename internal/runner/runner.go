@@ -106,6 +106,11 @@ type Config struct {
 	// "ResourceInitializationError: unable to pull secrets or registry
 	// auth: ...".
 	Secrets func(ctx context.Context, task *ecs.Task, container string, secrets []ecs.Secret) (map[string]string, error)
+	// LogSetup prepares a container's log destination before it is
+	// created (the awslogs driver: its group and stream). An error fails
+	// the container with "CannotStartContainerError: ..." (the words of
+	// Docker's failing log driver, as ECS reports them). nil skips it.
+	LogSetup func(ctx context.Context, task *ecs.Task, container string, lc *ecs.LogConfiguration) error
 	// ExtraEnv returns environment variables to add to a container, e.g.
 	// the task metadata endpoint. They override the definition's.
 	ExtraEnv func(task *ecs.Task, container string) map[string]string

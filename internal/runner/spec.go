@@ -63,6 +63,7 @@ type containerPlan struct {
 	healthCheck  bool
 	restart      *restartPolicy // nil: not restarted
 	secrets      []ecs.Secret
+	logConfig    *ecs.LogConfiguration
 	// hostPorts are the bindings reported in host mode, where the driver
 	// publishes nothing.
 	hostPorts []driver.NetworkBinding
@@ -287,6 +288,7 @@ func buildPlan(cfg Config, spec TaskSpec) (*taskPlan, error) {
 			image:       d.Image,
 			dependsOn:   slices.Clone(d.DependsOn),
 			secrets:     slices.Clone(d.Secrets),
+			logConfig:   d.LogConfiguration,
 			stopTimeout: cfg.StopTimeout,
 		}
 		if cfg.ImageRewrite != nil {

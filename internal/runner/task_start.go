@@ -183,6 +183,7 @@ func (t *taskRun) createOp(c *ctr) func(ctx context.Context) opResult {
 		}
 	}
 	secrets := c.plan.secrets
+	logConfig := c.plan.logConfig
 	task := t.task
 	name := c.name
 	log := t.logger
@@ -203,6 +204,13 @@ func (t *taskRun) createOp(c *ctr) func(ctx context.Context) opResult {
 					spec.Env = map[string]string{}
 				}
 				maps.Copy(spec.Env, env)
+			}
+		}
+		if logConfig != nil && cfg.LogSetup != nil {
+			if err := cfg.LogSetup(ctx, task, name, logConfig); err != nil {
+				res.err = err
+				res.reason = "CannotStartContainerError: Error response from daemon: failed to initialize logging driver: " + err.Error()
+				return res
 			}
 		}
 		id, err := d.CreateContainer(ctx, spec)

@@ -13,7 +13,7 @@ import (
 
 // Logs returns a container's stdout and stderr, demultiplexed.
 func (d *Driver) Logs(ctx context.Context, id string, opts driver.LogOptions) (io.ReadCloser, error) {
-	lo := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: opts.Follow}
+	lo := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: opts.Follow, Timestamps: opts.Timestamps}
 	if !opts.Since.IsZero() {
 		lo.Since = opts.Since.UTC().Format(time.RFC3339Nano)
 	}
