@@ -551,6 +551,9 @@ def run_services(s, seed):
     c = s.call
     c(ecs, "create_cluster", clusterName="wire-svc")
     seed = dict(seed, family="wire-svc")
+    # No secrets: the service's tasks must run whatever the secret stores
+    # hold.
+    seed["containerDefinitions"] = [{k: v for k, v in cd.items() if k != "secrets"} for cd in seed["containerDefinitions"]]
     td1 = c(ecs, "register_task_definition", **seed)
     td2 = c(ecs, "register_task_definition", **seed)
     if not td1 or not td2:
