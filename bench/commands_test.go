@@ -21,10 +21,11 @@ var tiny = map[string]string{
 	"./bench/startlatency": "-n 1",
 	"./bench/elbproxy":     "-duration 200ms -rounds 1 -conc 4 -idle 50",
 	"./bench/logs":         "-events 20000 -streams 2 -batch 1000",
+	"./bench/exec":         "-n 1 -mb 1",
 }
 
 // needsDocker lists the programs that start containers.
-var needsDocker = map[string]bool{"./bench/startlatency": true}
+var needsDocker = map[string]bool{"./bench/startlatency": true, "./bench/exec": true}
 
 var (
 	// fence matches a fenced code block; codeSpan a code span outside one

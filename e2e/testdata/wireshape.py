@@ -83,6 +83,9 @@ class Checker:
         self.calls = 0
         self.last = None  # (status, parsed raw body) of the last response
         self.dump = open(os.environ["WIRESHAPE_DUMP"], "w") if os.environ.get("WIRESHAPE_DUMP") else None
+        # The Content-Type of answers: awsJson1.1 here, application/json
+        # for restJson1 services (ekswire.py sets it).
+        self.content_type = "application/x-amz-json-1.1"
 
     def hook(self, client):
         client.meta.events.register("after-call", self.after_call)
@@ -106,8 +109,8 @@ class Checker:
         if self.dump:
             self.dump.write(json.dumps({"op": f"{svc}.{op}", "status": status, "body": body}) + "\n")
         ctype = http_response.headers.get("content-type", "")
-        if ctype.split(";")[0].strip() != "application/x-amz-json-1.1":
-            self.bad(svc, op, "$", f"Content-Type {ctype!r}, want application/x-amz-json-1.1")
+        if status != 204 and ctype.split(";")[0].strip() != self.content_type:
+            self.bad(svc, op, "$", f"Content-Type {ctype!r}, want {self.content_type}")
         if not http_response.headers.get("x-amzn-requestid"):
             self.bad(svc, op, "$", "no x-amzn-RequestId header (the SDKs' ResponseMetadata.RequestId)")
         if status >= 300:

@@ -110,7 +110,12 @@ func jsonContentType(p Protocol) string {
 func (rt *Router) serveJSON(w http.ResponseWriter, ctx context.Context, svc *Service, c *Call, body []byte) {
 	out, err := rt.invoke(ctx, svc, c, jsonDecoder{body})
 	if err != nil {
-		writeJSONError(w, svc.Protocol, asError(err, svc))
+		e := asError(err, svc)
+		key := "message"
+		if svc.ErrorMessageKey != nil {
+			key = svc.ErrorMessageKey(e.Code)
+		}
+		writeJSONErrorKey(w, svc.Protocol, e, key)
 		return
 	}
 	writeJSON(w, jsonContentType(svc.Protocol), http.StatusOK, out)
@@ -135,10 +140,18 @@ func writeJSON(w http.ResponseWriter, contentType string, status int, out any) {
 }
 
 func writeJSONError(w http.ResponseWriter, p Protocol, e *Error) {
-	b, _ := json.Marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}{e.Code, e.Message})
+	writeJSONErrorKey(w, p, e, "message")
+}
+
+// writeJSONErrorKey writes an awsJson error whose message member is named
+// key (services differ: "message", "Message"); an empty key leaves the
+// message out, for error shapes that have none.
+func writeJSONErrorKey(w http.ResponseWriter, p Protocol, e *Error, key string) {
+	body := map[string]string{"__type": e.Code}
+	if key != "" {
+		body[key] = e.Message
+	}
+	b, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", jsonContentType(p))
 	w.Header().Set("X-Amzn-Errortype", e.Code)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))

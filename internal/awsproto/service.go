@@ -82,6 +82,9 @@ type Service struct {
 	Ops map[string]Op
 	// Routes lists restJson1 routes (RestJSON only).
 	Routes []Route
+	// ErrorMessageKey names the message member of an awsJson error body
+	// by exception code ("message" when nil; "" leaves it out).
+	ErrorMessageKey func(code string) string
 	// MapError turns a non-*Error error (usually a fault.Error) into the
 	// service's AWS exception. Nil means every such error is InternalFailure.
 	MapError func(error) *Error

@@ -18,12 +18,18 @@ import (
 	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/ecsexec"
 	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/eksapi"
+	"github.com/berth-dev/berth/internal/ekscp"
+	"github.com/berth-dev/berth/internal/eksstore"
 	"github.com/berth-dev/berth/internal/elbapi"
 	"github.com/berth-dev/berth/internal/elbcp"
 	"github.com/berth-dev/berth/internal/elbstore"
 	"github.com/berth-dev/berth/internal/iamapi"
 	"github.com/berth-dev/berth/internal/iamcp"
 	"github.com/berth-dev/berth/internal/iamstore"
+	"github.com/berth-dev/berth/internal/secretsapi"
+	"github.com/berth-dev/berth/internal/secretscp"
+	"github.com/berth-dev/berth/internal/secretstore"
 	"github.com/berth-dev/berth/internal/placement"
 	"github.com/berth-dev/berth/internal/registry/peer"
 )
@@ -103,6 +109,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// wire to it.
 	elbPlane := elbcp.New(elbcp.Config{Repo: elbstore.New(st), Logger: log.With("subsystem", "elb"), Ports: bindProbe{}})
 	_, elbSvc := elbapi.New(elbapi.Config{Plane: elbPlane, Logger: log.With("subsystem", "elb"), DefaultAccount: cfg.Account})
+	// EKS: the control plane over its own records; the lifecycle
+	// controller (below) moves clusters through their states.
+	eksPlane := ekscp.New(ekscp.Config{Repo: eksstore.New(st), Logger: log.With("subsystem", "eks")})
+	_, eksSvc := eksapi.New(eksapi.Config{Plane: eksPlane, Logger: log.With("subsystem", "eks"), DefaultAccount: cfg.Account})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		st.Close()
@@ -123,11 +133,24 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("logs: %w", err)
 	}
+	// Secrets Manager and SSM Parameter Store: values sealed with a key
+	// of the data directory (or of the shared store).
+	sealer, err := loadSecretsSealer(context.Background(), st, sole, cfg.DataDir)
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
+	secretsPlane := secretscp.New(secretscp.Config{Repo: secretstore.New(st, sealer), Logger: log.With("subsystem", "secrets")})
+	_, smSvc, ssmSvc := secretsapi.New(secretsapi.Config{Plane: secretsPlane, Logger: log.With("subsystem", "secrets")})
+	// Application Auto Scaling: scales ECS services' desired counts
+	// through the ECS control plane.
+	scaling := newAppScaling(st, plane, cfg.Account, 0, log.With("subsystem", "appscaling"))
 	rc := awsproto.RouterConfig{Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region}
 	if cfg.EnforceIAM {
 		rc.Authz = newIAMAuthorizer(iamPlane)
 	}
-	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, iamSvc, stsSvc, logsSub.service)
+	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
@@ -143,6 +166,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// A server alone on its store knows that no other server holds an
 	// agent's session.
 	rt := newRuntime(s, cache, plane, st, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
+	rt.fleet.secrets = planeSecrets{plane: secretsPlane}
 	rt.serveExec(execBroker, mux)
 	// The ECS service scheduler (leader-only), registering tasks with the
 	// ELBv2 target groups.
@@ -150,8 +174,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// The ELBv2 data plane: a leader-only controller of the runtime's
 	// manager serves the load balancers' listeners.
 	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, log.With("subsystem", "elb-dataplane")))
+	// The EKS cluster lifecycle (leader-only). This berth links no
+	// Kubernetes control plane, so new clusters go to FAILED saying so.
+	rt.manager.Add("eks-lifecycle", ekscp.NewLifecycle(ekscp.LifecycleConfig{Plane: eksPlane, Logger: log.With("subsystem", "eks-lifecycle")}))
 	// CloudWatch Logs retention: every server expires its own log data.
 	rt.manager.Add("logs-retention", logsSub.retention)
+	// Scheduled scaling actions (leader-only).
+	rt.manager.Add("appscaling-scheduler", scaling.scheduler)
 
 	return &Server{
 		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer, logs: logsSub,

@@ -29,6 +29,18 @@
 //     die and destroy events are reported with TaskNetwork set: its task
 //     has lost its network.
 //
+// What the awsvpc network costs: Docker gives every container on a
+// user-defined network its embedded DNS resolver, set up at start by a
+// re-exec of dockerd that installs iptables rules in the container's
+// namespace (the default bridge and "none" skip it, and Engine 20.10 has
+// no option to). On the 2-core development VM under load (7-12) a sandbox
+// started on a user-defined network took a median 531 and 629 ms against
+// 342 and 444 ms on the default bridge (two interleaved sets of 8), and
+// the resolver set-up alone a median 76 ms (8-356 ms). The default bridge
+// would avoid it but cannot give the awsvpc subnet; plumbing the sandbox's
+// interface without Docker (a "none" sandbox, a veth into a berth bridge,
+// berth's own address allocation and port publishing) would keep it.
+//
 // The sandbox image ("berth/sandbox:latest" by default) is built offline on
 // first use: from the host's static busybox (/usr/bin/busybox) if present,
 // otherwise from the running executable, which must then be statically

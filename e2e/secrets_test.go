@@ -1,0 +1,181 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
+)
+
+// TestSecretsBoto3WireShapes drives every Secrets Manager and SSM
+// Parameter Store operation berth serves with boto3
+// (testdata/secretswire.py) and checks every raw JSON answer against
+// botocore's models.
+func TestSecretsBoto3WireShapes(t *testing.T) {
+	requireBoto3(t)
+	p := startBerth(t, t.TempDir(), "--driver", "fake")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "python3", "testdata/secretswire.py", "--endpoint", p.URL)
+	cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "WIRESHAPE_DUMP=")
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.Contains(string(out), "VIOLATION") || !strings.Contains(string(out), "secrets wire ok") {
+		t.Fatalf("secretsmanager/ssm with boto3 (%v):\n%s", err, out)
+	}
+	t.Logf("%s", firstLine(string(out)))
+}
+
+// TestSecretsWithAWSCLIEncryptedAtRest runs the issue's commands with the
+// aws CLI v1, then stops the server and reads every file of its data
+// directory: neither value appears in clear. After a restart both values
+// read back.
+func TestSecretsWithAWSCLIEncryptedAtRest(t *testing.T) {
+	requireAWSCLI(t)
+	dir := t.TempDir()
+	p := startBerth(t, dir, "--driver", "fake")
+	const secret, key = "s3cr3t-Zq81-value", "k3y-Xw55-value"
+	mustAWS(t, p, nil, "secretsmanager", "create-secret", "--name", "prod/db-password", "--secret-string", secret)
+	mustAWS(t, p, nil, "ssm", "put-parameter", "--name", "/prod/api-key", "--type", "SecureString", "--value", key)
+	if v := mustAWS(t, p, nil, "secretsmanager", "get-secret-value", "--secret-id", "prod/db-password"); str(v, "SecretString") != secret {
+		t.Fatalf("get-secret-value: %v", v)
+	}
+	if _, err := p.awsAs(t, nil, "ssm", "put-parameter", "--name", "/prod/api-key", "--type", "SecureString", "--value", "x"); err == nil ||
+		!strings.Contains(err.Error(), "(ParameterAlreadyExists)") {
+		t.Fatalf("put-parameter over an existing one: %v", err)
+	}
+	p.stop()
+	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, v := range []string{secret, key} {
+			if strings.Contains(string(b), v) {
+				t.Errorf("%s holds the value %q in clear", path, v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2 := startBerth(t, dir, "--driver", "fake")
+	if v := mustAWS(t, p2, nil, "ssm", "get-parameter", "--name", "/prod/api-key", "--with-decryption"); str(v, "Parameter", "Value") != key {
+		t.Fatalf("after a restart: %v", v)
+	}
+	if v := mustAWS(t, p2, nil, "secretsmanager", "get-secret-value", "--secret-id", "prod/db-password"); str(v, "SecretString") != secret {
+		t.Fatalf("after a restart: %v", v)
+	}
+}
+
+// TestTaskSecretsInjected runs a Fargate task (a real Docker container)
+// whose definition takes secrets from Secrets Manager (by name, by ARN and
+// a JSON key of a secret) and from SSM (a SecureString by name and a
+// parameter by ARN): the container checks its environment and keeps
+// running only if every value is right. The values appear neither in
+// DescribeTasks nor in the labels of the container. A task naming a
+// secret that does not exist stops with ECS's reason.
+func TestTaskSecretsInjected(t *testing.T) {
+	requireAWSCLI(t)
+	d := dockertest.New(t)
+	image := dockertest.Busybox(t, d)
+	p := startBerth(t, t.TempDir())
+	mustAWS(t, p, nil, "secretsmanager", "create-secret", "--name", "prod/db-password", "--secret-string", "s3cr3t-inject")
+	js := mustAWS(t, p, nil, "secretsmanager", "create-secret", "--name", "prod/db", "--secret-string", `{"user":"admin-inject","port":5432}`)
+	mustAWS(t, p, nil, "ssm", "put-parameter", "--name", "/prod/api-key", "--type", "SecureString", "--value", "k3y-inject")
+	mustAWS(t, p, nil, "ssm", "put-parameter", "--name", "/prod/region", "--type", "String", "--value", "eu-inject")
+
+	mustAWS(t, p, nil, "iam", "create-role", "--role-name", "ecsTaskExecutionRole", "--assume-role-policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
+	mustAWS(t, p, nil, "iam", "put-role-policy", "--role-name", "ecsTaskExecutionRole", "--policy-name", "secrets", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue","ssm:GetParameters"],"Resource":"*"}]}`)
+	mustAWS(t, p, nil, "iam", "attach-role-policy", "--role-name", "ecsTaskExecutionRole", "--policy-arn",
+		"arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
+	c := ecsClient(p.URL)
+	ctx := t.Context()
+	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod-cluster")}); err != nil {
+		t.Fatal(err)
+	}
+	check := `[ "$DB_PASSWORD" = s3cr3t-inject ] && [ "$DB_USER" = admin-inject ] && [ "$DB_PORT" = 5432 ] && [ "$API_KEY" = k3y-inject ] && [ "$REGION_NAME" = eu-inject ] || exit 3; exec sleep 3600`
+	def := func(family string, secrets []types.Secret) *ecs.RegisterTaskDefinitionInput {
+		return &ecs.RegisterTaskDefinitionInput{
+			Family: aws.String(family), NetworkMode: types.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"),
+			RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
+			ExecutionRoleArn:        aws.String("arn:aws:iam::123456789012:role/ecsTaskExecutionRole"),
+			ContainerDefinitions: []types.ContainerDefinition{{
+				Name: aws.String("web"), Image: aws.String(image), StopTimeout: aws.Int32(2),
+				Command: []string{"sh", "-c", check}, Secrets: secrets,
+			}},
+		}
+	}
+	dbARN := str(js, "ARN")
+	good := []types.Secret{
+		{Name: aws.String("DB_PASSWORD"), ValueFrom: aws.String("prod/db-password")},
+		{Name: aws.String("DB_USER"), ValueFrom: aws.String(dbARN + ":user::")},
+		{Name: aws.String("DB_PORT"), ValueFrom: aws.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db:port:AWSCURRENT:")},
+		{Name: aws.String("API_KEY"), ValueFrom: aws.String("/prod/api-key")},
+		{Name: aws.String("REGION_NAME"), ValueFrom: aws.String("arn:aws:ssm:eu-west-1:123456789012:parameter/prod/region")},
+	}
+	run := func(family string) string {
+		t.Helper()
+		out, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("prod-cluster"), TaskDefinition: aws.String(family), LaunchType: types.LaunchTypeFargate,
+			NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}})
+		if err != nil || len(out.Tasks) != 1 {
+			t.Fatalf("RunTask %s: %+v %v", family, out, err)
+		}
+		arn := aws.ToString(out.Tasks[0].TaskArn)
+		t.Cleanup(func() { cleanupTask(d, arn) })
+		return arn
+	}
+	if _, err := c.RegisterTaskDefinition(ctx, def("with-secrets", good)); err != nil {
+		t.Fatal(err)
+	}
+	arn := run("with-secrets")
+	task := waitStatus(t, c, "prod-cluster", arn, "RUNNING", p.log.String)
+	raw, _ := json.Marshal(task)
+	for _, v := range []string{"s3cr3t-inject", "admin-inject", "k3y-inject", "eu-inject"} {
+		if strings.Contains(string(raw), v) {
+			t.Errorf("DescribeTasks shows the secret value %q", v)
+		}
+		if strings.Contains(p.log.String(), v) {
+			t.Errorf("the server log shows the secret value %q", v)
+		}
+	}
+	cs := containersOf(t, d, arn)
+	if len(cs) != 1 {
+		t.Fatalf("containers: %+v", cs)
+	}
+	labels, err := exec.Command("docker", "inspect", "--format", "{{json .Config.Labels}}", cs[0].ID).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(labels), "inject") {
+		t.Errorf("docker labels show a secret value: %s", labels)
+	}
+	if _, err := c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("prod-cluster"), Task: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+
+	missing := append([]types.Secret{}, good...)
+	missing[0] = types.Secret{Name: aws.String("DB_PASSWORD"), ValueFrom: aws.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/nope")}
+	if _, err := c.RegisterTaskDefinition(ctx, def("missing-secret", missing)); err != nil {
+		t.Fatal(err)
+	}
+	bad := waitStatus(t, c, "prod-cluster", run("missing-secret"), "STOPPED", p.log.String)
+	if r := aws.ToString(bad.StoppedReason); !strings.HasPrefix(r, "ResourceInitializationError: unable to pull secrets or registry auth: ") || !strings.Contains(r, "prod/nope") {
+		t.Fatalf("stopped reason %q", r)
+	}
+}
