@@ -21,6 +21,7 @@ var tiny = map[string]string{
 	"./bench/startlatency": "-n 1",
 	"./bench/elbproxy":     "-duration 200ms -rounds 1 -conc 4 -idle 50",
 	"./bench/exec":         "-n 1 -mb 1",
+	"./bench/cloudwatch":   "-metrics 10 -days 1 -queries 5",
 }
 
 // needsDocker lists the programs that start containers.
