@@ -20,10 +20,11 @@ var tiny = map[string]string{
 	"./bench/registry":     "-reps 1 -sizes 1 -conc 1",
 	"./bench/startlatency": "-n 1",
 	"./bench/elbproxy":     "-duration 200ms -rounds 1 -conc 4 -idle 50",
+	"./bench/exec":         "-n 1 -mb 1",
 }
 
 // needsDocker lists the programs that start containers.
-var needsDocker = map[string]bool{"./bench/startlatency": true}
+var needsDocker = map[string]bool{"./bench/startlatency": true, "./bench/exec": true}
 
 var (
 	// fence matches a fenced code block; codeSpan a code span outside one

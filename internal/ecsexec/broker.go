@@ -118,10 +118,22 @@ func (b *Broker) OpenExec(ctx context.Context, t ecscp.ExecTarget) (ecscp.ExecSe
 	}, nil
 }
 
+// forget drops a session whose channel ended, with an agent connection
+// that came too late.
 func (b *Broker) forget(id string) {
+	var late *websocket.Conn
 	b.mu.Lock()
+	if s := b.sessions[id]; s != nil {
+		select {
+		case late = <-s.agent:
+		default:
+		}
+	}
 	delete(b.sessions, id)
 	b.mu.Unlock()
+	if late != nil {
+		_ = late.Close(websocket.StatusGoingAway, "the session has ended")
+	}
 }
 
 // ServeDataChannel serves GET /v1/data-channel/{id}: the client's side.
@@ -232,13 +244,19 @@ func (b *Broker) ServeAgent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn.SetReadLimit(1 << 20)
-	select {
-	case s.agent <- conn:
-	default:
-		_ = conn.Close(websocket.StatusPolicyViolation, "already connected")
-		return
+	b.mu.Lock()
+	handed := false
+	if b.sessions[id] == s {
+		select {
+		case s.agent <- conn:
+			handed = true // the data channel owns the connection now
+		default:
+		}
 	}
-	// The data channel owns the hijacked connection now.
+	b.mu.Unlock()
+	if !handed {
+		_ = conn.Close(websocket.StatusGoingAway, "the session has ended or has an agent already")
+	}
 }
 
 // linkProcess is the command as the agent relays it.

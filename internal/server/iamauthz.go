@@ -30,6 +30,9 @@ func newIAMAuthorizer(plane *iamcp.Plane) *iamAuthorizer {
 		"sts":                  stsResource,
 		"iam":                  iamResource,
 		"elasticloadbalancing": elbResource,
+		// Application Auto Scaling authorizes scalable targets by ARN on
+		// the tag operations; the others are on "*", as on AWS.
+		"application-autoscaling": func(_ *awsproto.Call, p awsproto.Params) string { return p.Get("ResourceARN") },
 	}}
 }
 

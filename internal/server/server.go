@@ -144,11 +144,14 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	secretsPlane := secretscp.New(secretscp.Config{Repo: secretstore.New(st, sealer), Logger: log.With("subsystem", "secrets")})
 	_, smSvc, ssmSvc := secretsapi.New(secretsapi.Config{Plane: secretsPlane, Logger: log.With("subsystem", "secrets")})
+	// Application Auto Scaling: scales ECS services' desired counts
+	// through the ECS control plane.
+	scaling := newAppScaling(st, plane, cfg.Account, 0, log.With("subsystem", "appscaling"))
 	rc := awsproto.RouterConfig{Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region}
 	if cfg.EnforceIAM {
 		rc.Authz = newIAMAuthorizer(iamPlane)
 	}
-	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc)
+	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
@@ -182,6 +185,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	rt.manager.Add("eks-lifecycle", ekscp.NewLifecycle(ekscp.LifecycleConfig{Plane: eksPlane, Logger: log.With("subsystem", "eks-lifecycle")}))
 	// CloudWatch Logs retention: every server expires its own log data.
 	rt.manager.Add("logs-retention", logsSub.retention)
+	// Scheduled scaling actions (leader-only).
+	rt.manager.Add("appscaling-scheduler", scaling.scheduler)
 
 	return &Server{
 		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer, logs: logsSub,

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -389,7 +391,9 @@ func (c *channel) resendLoop(ctx context.Context, cancel context.CancelCauseFunc
 		now := time.Now()
 		var due [][]byte
 		c.mu.Lock()
-		for _, p := range c.unacked {
+		seqs := slices.Sorted(maps.Keys(c.unacked))
+		for _, seq := range seqs {
+			p := c.unacked[seq]
 			if now.Sub(p.firstAt) > c.cfg.GiveUpAfter {
 				c.mu.Unlock()
 				cancel(errors.New("ssmchannel: the client acknowledges nothing"))
