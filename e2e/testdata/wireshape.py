@@ -551,6 +551,9 @@ def run_services(s, seed):
     c = s.call
     c(ecs, "create_cluster", clusterName="wire-svc")
     seed = dict(seed, family="wire-svc")
+    # No secrets: the service's tasks must run whatever the secret stores
+    # hold.
+    seed["containerDefinitions"] = [{k: v for k, v in cd.items() if k != "secrets"} for cd in seed["containerDefinitions"]]
     td1 = c(ecs, "register_task_definition", **seed)
     td2 = c(ecs, "register_task_definition", **seed)
     if not td1 or not td2:
@@ -591,7 +594,17 @@ def run_services(s, seed):
         c(ecs, "list_services", cluster="wire-svc", nextToken=page["nextToken"])
     c(ecs, "list_services", cluster="wire-svc", launchType="FARGATE", schedulingStrategy="REPLICA")
     c(ecs, "list_services", cluster="missing", expect="ClusterNotFoundException")
-    c(ecs, "list_tasks", cluster="wire-svc", serviceName="web")
+    lt = c(ecs, "list_tasks", cluster="wire-svc", serviceName="web")
+    svc_tasks = (lt or {}).get("taskArns", [])
+    if svc_tasks:
+        c(ecs, "update_task_protection", cluster="wire-svc", tasks=svc_tasks[:1] + ["0123456789abcdef0123456789abcdef"],
+          protectionEnabled=True, expiresInMinutes=60)
+        c(ecs, "get_task_protection", cluster="wire-svc", tasks=svc_tasks[:1])
+        c(ecs, "get_task_protection", cluster="wire-svc")
+        c(ecs, "update_task_protection", cluster="wire-svc", tasks=svc_tasks[:1], protectionEnabled=False)
+    c(ecs, "update_task_protection", cluster="wire-svc", tasks=["x"], protectionEnabled=True, expiresInMinutes=0,
+      expect="InvalidParameterException")
+    c(ecs, "get_task_protection", cluster="missing", expect="ClusterNotFoundException")
     c(ecs, "update_service", cluster="wire-svc", service="web", desiredCount=3)
     c(ecs, "update_service", cluster="wire-svc", service="web", taskDefinition="wire-svc:2",
       deploymentConfiguration={"maximumPercent": 150}, healthCheckGracePeriodSeconds=5,

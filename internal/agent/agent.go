@@ -198,6 +198,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		rc.Driver, rc.Cluster, rc.InstanceARN = a.cfg.Driver, a.cfg.Cluster, a.InstanceARN()
 		rc.Logger = a.cfg.Logger
 		rc.OnChange = a.report
+		if rc.Secrets == nil {
+			rc.Secrets = apiSecrets{api: a.api}.resolve
+		}
 		if rc.ImageRewrite == nil && rc.RegistryAuth == nil {
 			ecr := &ecrAuth{api: a.api}
 			rc.ImageRewrite, rc.RegistryAuth = ecr.rewrite, ecr.auth

@@ -107,7 +107,7 @@ func jsonContentType(p Protocol) string {
 	return "application/x-amz-json-1.1"
 }
 
-func (rt *Router) serveJSON(w http.ResponseWriter, ctx context.Context, svc *Service, c *Call, body []byte) {
+func (rt *Router) serveJSON(w http.ResponseWriter, ctx context.Context, svc *Service, p Protocol, c *Call, body []byte) {
 	out, err := rt.invoke(ctx, svc, c, jsonDecoder{body})
 	if err != nil {
 		e := asError(err, svc)
@@ -115,10 +115,10 @@ func (rt *Router) serveJSON(w http.ResponseWriter, ctx context.Context, svc *Ser
 		if svc.ErrorMessageKey != nil {
 			key = svc.ErrorMessageKey(e.Code)
 		}
-		writeJSONErrorKey(w, svc.Protocol, e, key)
+		writeJSONErrorKey(w, p, e, key, svc)
 		return
 	}
-	writeJSON(w, jsonContentType(svc.Protocol), http.StatusOK, out)
+	writeJSON(w, jsonContentType(p), http.StatusOK, out)
 }
 
 func writeJSON(w http.ResponseWriter, contentType string, status int, out any) {
@@ -129,7 +129,7 @@ func writeJSON(w http.ResponseWriter, contentType string, status int, out any) {
 		var err error
 		b, err = json.Marshal(out)
 		if err != nil {
-			writeJSONError(w, JSON11, errInternal("could not encode response: "+err.Error()))
+			writeJSONError(w, JSON11, errInternal("could not encode response: "+err.Error()), nil)
 			return
 		}
 	}
@@ -139,21 +139,22 @@ func writeJSON(w http.ResponseWriter, contentType string, status int, out any) {
 	_, _ = w.Write(b)
 }
 
-func writeJSONError(w http.ResponseWriter, p Protocol, e *Error) {
-	writeJSONErrorKey(w, p, e, "message")
+func writeJSONError(w http.ResponseWriter, p Protocol, e *Error, svc *Service) {
+	writeJSONErrorKey(w, p, e, "message", svc)
 }
 
 // writeJSONErrorKey writes an awsJson error whose message member is named
 // key (services differ: "message", "Message"); an empty key leaves the
 // message out, for error shapes that have none.
-func writeJSONErrorKey(w http.ResponseWriter, p Protocol, e *Error, key string) {
-	body := map[string]string{"__type": e.Code}
+func writeJSONErrorKey(w http.ResponseWriter, p Protocol, e *Error, key string, svc *Service) {
+	typ := errorType(w, e, svc)
+	body := map[string]string{"__type": typ}
 	if key != "" {
 		body[key] = e.Message
 	}
 	b, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", jsonContentType(p))
-	w.Header().Set("X-Amzn-Errortype", e.Code)
+	w.Header().Set("X-Amzn-Errortype", typ)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(b)
@@ -203,4 +204,22 @@ func (t *EpochTime) UnmarshalJSON(b []byte) error {
 	}
 	t.Time = time.UnixMilli(int64(f * 1000)).UTC()
 	return nil
+}
+
+// errorType is the __type of e in a JSON or CBOR error body. For an
+// awsQueryCompatible service it is the error's shape name, and the awsQuery
+// code goes in the x-amzn-query-error header.
+func errorType(w http.ResponseWriter, e *Error, svc *Service) string {
+	if svc == nil || svc.ErrorShapes == nil {
+		return e.Code
+	}
+	fault := "Sender"
+	if !e.sender() {
+		fault = "Receiver"
+	}
+	w.Header().Set("x-amzn-query-error", e.Code+";"+fault)
+	if shape, ok := svc.ErrorShapes[e.Code]; ok {
+		return shape
+	}
+	return e.Code
 }

@@ -1,6 +1,8 @@
 package awsproto
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -66,6 +68,7 @@ type Router struct {
 	maxBody        int64
 	byTarget       map[string]*Service // JSON: X-Amz-Target prefix
 	bySigning      map[string]*Service
+	byRPCv2        map[string]*Service // smithy-rpc-v2-cbor: service shape name
 	rest           map[*Service]*http.ServeMux
 }
 
@@ -98,7 +101,7 @@ func NewRouter(cfg RouterConfig, services ...*Service) *Router {
 	}
 	rt := &Router{
 		auth: cfg.Auth, authz: cfg.Authz, log: cfg.Logger, defaultRegion: cfg.DefaultRegion, defaultAccount: cfg.DefaultAccount, maxBody: cfg.MaxBodyBytes,
-		byTarget: map[string]*Service{}, bySigning: map[string]*Service{}, rest: map[*Service]*http.ServeMux{},
+		byTarget: map[string]*Service{}, bySigning: map[string]*Service{}, byRPCv2: map[string]*Service{}, rest: map[*Service]*http.ServeMux{},
 	}
 	for _, s := range services {
 		if _, dup := rt.bySigning[s.SigningName]; dup {
@@ -110,6 +113,9 @@ func NewRouter(cfg RouterConfig, services ...*Service) *Router {
 		}
 		if s.Protocol == RestJSON {
 			rt.rest[s] = restMux(s)
+		}
+		if s.RPCv2Service != "" {
+			rt.byRPCv2[s.RPCv2Service] = s
 		}
 	}
 	return rt
@@ -148,10 +154,16 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, proto, reqID, aerr.forProtocol(proto), guess)
 		return
 	}
+	// The signature covers the body as sent; the operation reads it
+	// decompressed (botocore gzips large PutMetricData bodies).
+	if body, berr = rt.decompress(r, body); berr != nil {
+		writeError(w, proto, reqID, berr, guess)
+		return
+	}
 	in := &inbound{r: r, body: body}
 	svc, op, perr := rt.resolve(in, id)
 	if svc != nil {
-		proto, guess = svc.Protocol, svc // also for the panic handler
+		proto, guess = requestProtocol(svc, r), svc // also for the panic handler
 	}
 	if perr != nil {
 		writeError(w, proto, reqID, perr, svc)
@@ -167,9 +179,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	switch svc.Protocol {
+	switch proto {
 	case JSON10, JSON11:
-		rt.serveJSON(w, r.Context(), svc, c, body)
+		rt.serveJSON(w, r.Context(), svc, proto, c, body)
+	case RPCv2CBOR:
+		rt.serveCBOR(w, r.Context(), svc, c, body)
 	case Query:
 		rt.serveQuery(w, r.Context(), svc, c, in)
 	case RestJSON:
@@ -206,6 +220,32 @@ func (rt *Router) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Err
 	return body, nil
 }
 
+// decompress returns the body without its Content-Encoding (gzip), within
+// the body limit.
+func (rt *Router) decompress(r *http.Request, body []byte) ([]byte, *Error) {
+	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	switch enc {
+	case "", "identity":
+		return body, nil
+	case "gzip":
+	default:
+		return nil, errSerialization("Unsupported Content-Encoding %q.", enc)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, errSerialization("The gzip request body is not valid: %v", err)
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, rt.maxBody+1))
+	if err != nil {
+		return nil, errSerialization("The gzip request body is not valid: %v", err)
+	}
+	if int64(len(out)) > rt.maxBody {
+		return nil, Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
+			"Request body exceeds the limit of %d bytes once decompressed.", rt.maxBody)
+	}
+	return out, nil
+}
+
 // authenticate verifies the request and fills in the defaults.
 func (rt *Router) authenticate(r *http.Request, body []byte) (Identity, *Error) {
 	id := Identity{}
@@ -228,10 +268,14 @@ func (rt *Router) authenticate(r *http.Request, body []byte) (Identity, *Error) 
 // guessProtocol picks the error encoding before the service is resolved,
 // and the service when it can already tell.
 func (rt *Router) guessProtocol(r *http.Request) (Protocol, *Service) {
+	if isRPCv2(r) {
+		name, _ := rpcv2Path(r.URL.Path)
+		return RPCv2CBOR, rt.byRPCv2[name]
+	}
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
 		prefix, _, _ := strings.Cut(t, ".")
 		if svc := rt.byTarget[prefix]; svc != nil {
-			return svc.Protocol, svc
+			return requestProtocol(svc, r), svc
 		}
 		return JSON11, nil
 	}
@@ -248,6 +292,17 @@ func (rt *Router) guessProtocol(r *http.Request) (Protocol, *Service) {
 // operations are resolved later, by the service's routes.
 func (rt *Router) resolve(in *inbound, id Identity) (*Service, string, *Error) {
 	r := in.r
+	if isRPCv2(r) {
+		name, op := rpcv2Path(r.URL.Path)
+		svc := rt.byRPCv2[name]
+		if svc == nil {
+			return nil, "", errUnknownOperation(r.URL.Path)
+		}
+		if _, ok := svc.Ops[op]; !ok {
+			return svc, "", errUnknownOperation(op)
+		}
+		return svc, op, nil
+	}
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
 		prefix, op, ok := strings.Cut(t, ".")
 		if !ok {
@@ -343,9 +398,24 @@ func writeError(w http.ResponseWriter, p Protocol, reqID string, e *Error, svc *
 		writeQueryError(w, ns, reqID, e)
 	case RestJSON:
 		writeRestError(w, e)
+	case RPCv2CBOR:
+		writeCBORError(w, e, svc)
 	default:
-		writeJSONError(w, p, e)
+		writeJSONError(w, p, e, svc)
 	}
+}
+
+// requestProtocol is the protocol a request to svc speaks: smithy-rpc-v2-cbor
+// by its header, awsJson when an awsQuery service is called with
+// X-Amz-Target, else the service's own.
+func requestProtocol(svc *Service, r *http.Request) Protocol {
+	switch {
+	case svc.RPCv2Service != "" && isRPCv2(r):
+		return RPCv2CBOR
+	case svc.Protocol == Query && svc.TargetPrefix != "" && r.Header.Get("X-Amz-Target") != "":
+		return JSON10
+	}
+	return svc.Protocol
 }
 
 // paramsOf returns the top-level input members of a request for an

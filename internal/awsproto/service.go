@@ -9,10 +9,11 @@ import (
 type Protocol int
 
 const (
-	JSON10   Protocol = iota + 1 // awsJson1.0 (application/x-amz-json-1.0)
-	JSON11                       // awsJson1.1 (application/x-amz-json-1.1)
-	Query                        // awsQuery (form in, XML out)
-	RestJSON                     // restJson1
+	JSON10    Protocol = iota + 1 // awsJson1.0 (application/x-amz-json-1.0)
+	JSON11                        // awsJson1.1 (application/x-amz-json-1.1)
+	Query                         // awsQuery (form in, XML out)
+	RestJSON                      // restJson1
+	RPCv2CBOR                     // smithy-rpc-v2-cbor (application/cbor)
 )
 
 // Call is what an operation learns about its request beyond its input.
@@ -74,7 +75,8 @@ type Service struct {
 	SigningName string
 	Protocol    Protocol
 	// TargetPrefix is the X-Amz-Target prefix for JSON protocols
-	// ("AmazonEC2ContainerServiceV20141113").
+	// ("AmazonEC2ContainerServiceV20141113"). An awsQuery service with a
+	// TargetPrefix also speaks awsJson1.0 (as CloudWatch and SQS do).
 	TargetPrefix string
 	// XMLNamespace is the namespace of awsQuery response documents.
 	XMLNamespace string
@@ -82,6 +84,17 @@ type Service struct {
 	Ops map[string]Op
 	// Routes lists restJson1 routes (RestJSON only).
 	Routes []Route
+	// RPCv2Service is the Smithy service shape name ("GraniteServiceVersion20100801")
+	// under which the service also speaks smithy-rpc-v2-cbor at
+	// POST /service/<RPCv2Service>/operation/<Op>; "" means it does not.
+	RPCv2Service string
+	// ErrorShapes makes an awsQuery service "awsQueryCompatible" over its
+	// JSON and CBOR protocols: it maps an awsQuery error code
+	// ("InvalidParameterValue") to the error shape name sent as __type
+	// ("InvalidParameterValueException"); the query code travels in the
+	// x-amzn-query-error header ("Code;Sender"), as AWS sends it. A code
+	// absent from the map is sent as is.
+	ErrorShapes map[string]string
 	// ErrorMessageKey names the message member of an awsJson error body
 	// by exception code ("message" when nil; "" leaves it out).
 	ErrorMessageKey func(code string) string

@@ -62,6 +62,11 @@ type Config struct {
 	// TaskRetention is how long STOPPED tasks stay visible (a Go
 	// duration, "1h" when empty).
 	TaskRetention string `json:"task_retention"`
+	// MetricTimeScale divides CloudWatch's metric periods and alarm
+	// evaluation intervals for local testing: "60" makes a 60-second
+	// period last one second (the arithmetic is AWS's). "" or "1" is
+	// AWS's time.
+	MetricTimeScale string `json:"metric_time_scale"`
 }
 
 // Defaults returns the embedded defaults: no setup needed.
@@ -121,6 +126,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str("BERTH_DRIVER", &c.Driver)
 	str("BERTH_AGENT_DISCONNECT_TIMEOUT", &c.AgentDisconnectTimeout)
 	str("BERTH_TASK_RETENTION", &c.TaskRetention)
+	str("BERTH_METRIC_TIME_SCALE", &c.MetricTimeScale)
 	str("BERTH_STORE", &c.Store)
 	str("BERTH_ADVERTISE_ADDR", &c.AdvertiseAddr)
 	str("BERTH_ETCD_CA", &c.EtcdCA)

@@ -28,11 +28,11 @@ import (
 	"github.com/berth-dev/berth/internal/iamapi"
 	"github.com/berth-dev/berth/internal/iamcp"
 	"github.com/berth-dev/berth/internal/iamstore"
+	"github.com/berth-dev/berth/internal/placement"
+	"github.com/berth-dev/berth/internal/registry/peer"
 	"github.com/berth-dev/berth/internal/secretsapi"
 	"github.com/berth-dev/berth/internal/secretscp"
 	"github.com/berth-dev/berth/internal/secretstore"
-	"github.com/berth-dev/berth/internal/placement"
-	"github.com/berth-dev/berth/internal/registry/peer"
 )
 
 // Server is a berth server: the composition of its subsystems. New builds
@@ -50,6 +50,7 @@ type Server struct {
 	runtime *taskRuntime
 	placer  *placement.Placer
 	logs    *logsSubsystem
+	cw      *cloudWatchSubsystem
 }
 
 // New builds a server from cfg: it parses the whole configuration, opens
@@ -144,6 +145,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	secretsPlane := secretscp.New(secretscp.Config{Repo: secretstore.New(st, sealer), Logger: log.With("subsystem", "secrets")})
 	_, smSvc, ssmSvc := secretsapi.New(secretsapi.Config{Plane: secretsPlane, Logger: log.With("subsystem", "secrets")})
+	cwSub, err := newCloudWatch(cfg.DataDir, cfg.Account, s.metricScale, st, log.With("subsystem", "cloudwatch"))
+	if err != nil {
+		logsSub.store.Close()
+		ln.Close()
+		st.Close()
+		return nil, fmt.Errorf("cloudwatch: %w", err)
+	}
 	// Application Auto Scaling: scales ECS services' desired counts
 	// through the ECS control plane.
 	scaling := newAppScaling(st, plane, cfg.Account, 0, log.With("subsystem", "appscaling"))
@@ -151,7 +159,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.EnforceIAM {
 		rc.Authz = newIAMAuthorizer(iamPlane)
 	}
-	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service)
+	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
@@ -185,11 +193,15 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	rt.manager.Add("eks-lifecycle", ekscp.NewLifecycle(ekscp.LifecycleConfig{Plane: eksPlane, Logger: log.With("subsystem", "eks-lifecycle")}))
 	// CloudWatch Logs retention: every server expires its own log data.
 	rt.manager.Add("logs-retention", logsSub.retention)
+	// CloudWatch: alarms are evaluated by the leader; every server
+	// expires its own metric data.
+	rt.manager.Add("alarm-evaluator", cwSub.evaluator)
+	rt.manager.Add("metric-retention", cwSub.retention)
 	// Scheduled scaling actions (leader-only).
 	rt.manager.Add("appscaling-scheduler", scaling.scheduler)
 
 	return &Server{
-		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer, logs: logsSub,
+		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer, logs: logsSub, cw: cwSub,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second},
 	}, nil
 }
@@ -242,6 +254,7 @@ func (s *Server) Run(ctx context.Context) error {
 		<-errc
 	}
 	s.logs.store.Close()
+	s.cw.metrics.Close()
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}

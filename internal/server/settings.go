@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/berth-dev/berth/internal/awsproto"
@@ -23,6 +24,7 @@ type settings struct {
 	disconnectTimeout time.Duration // 0: controller's default
 	taskRetention     time.Duration // 0: controller's default
 	driver            string
+	metricScale       float64 // >= 1
 	// etcdTLS is the etcd client's TLS configuration (etcds:// stores;
 	// nil otherwise), its files read once.
 	etcdTLS *tls.Config
@@ -56,6 +58,14 @@ func parseSettings(cfg Config, drivers *driver.Registry) (settings, error) {
 		if *d.dst, err = optDuration(d.name, d.v); err != nil {
 			return s, err
 		}
+	}
+	s.metricScale = 1
+	if cfg.MetricTimeScale != "" {
+		f, err := strconv.ParseFloat(cfg.MetricTimeScale, 64)
+		if err != nil || f < 1 || f > 3600 {
+			return s, fmt.Errorf("metric_time_scale %q: must be a number from 1 to 3600", cfg.MetricTimeScale)
+		}
+		s.metricScale = f
 	}
 	if cfg.CredentialsFile != "" {
 		f, err := os.Open(cfg.CredentialsFile)

@@ -1,0 +1,315 @@
+package cw
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Alarm states.
+const (
+	StateOK           = "OK"
+	StateAlarm        = "ALARM"
+	StateInsufficient = "INSUFFICIENT_DATA"
+)
+
+// Missing-data treatments.
+const (
+	MissingMissing      = "missing"
+	MissingIgnore       = "ignore"
+	MissingBreaching    = "breaching"
+	MissingNotBreaching = "notBreaching"
+)
+
+// comparisons maps each ComparisonOperator to its test and AWS's wording.
+var comparisons = map[string]struct {
+	test  func(v, t float64) bool
+	words string
+}{
+	"GreaterThanOrEqualToThreshold": {func(v, t float64) bool { return v >= t }, "greater than or equal to"},
+	"GreaterThanThreshold":          {func(v, t float64) bool { return v > t }, "greater than"},
+	"LessThanThreshold":             {func(v, t float64) bool { return v < t }, "less than"},
+	"LessThanOrEqualToThreshold":    {func(v, t float64) bool { return v <= t }, "less than or equal to"},
+}
+
+// IsComparison reports whether op is a supported ComparisonOperator.
+func IsComparison(op string) bool { _, ok := comparisons[op]; return ok }
+
+// Query is one entry of an alarm's or GetMetricData's Metrics: a metric
+// statistic or a math expression.
+type Query struct {
+	ID         string
+	Expression string
+	Stat       *MetricStat
+	Label      string
+	ReturnData bool
+	Period     int // seconds (expressions)
+	AccountID  string
+}
+
+// MetricStat is a metric, its statistic and period.
+type MetricStat struct {
+	Metric Metric
+	Period int // seconds
+	Stat   string
+	Unit   string
+}
+
+// Alarm is a metric alarm.
+type Alarm struct {
+	Name        string
+	ARN         string
+	Description string
+
+	ActionsEnabled          bool
+	OKActions               []string
+	AlarmActions            []string
+	InsufficientDataActions []string
+
+	// Single-metric alarms.
+	Metric            Metric
+	Statistic         string
+	ExtendedStatistic string
+	Period            int // seconds
+	Unit              string
+	// Metric-math alarms.
+	Queries []Query
+
+	EvaluationPeriods  int
+	DatapointsToAlarm  int // 0 means EvaluationPeriods
+	Threshold          float64
+	ComparisonOperator string
+	TreatMissingData   string
+
+	State             string
+	StateReason       string
+	StateReasonData   string
+	StateUpdated      time.Time
+	StateTransitioned time.Time
+	ConfigUpdated     time.Time
+	Tags              map[string]string
+}
+
+// M is the number of breaching datapoints that set ALARM.
+func (a *Alarm) M() int {
+	if a.DatapointsToAlarm > 0 {
+		return a.DatapointsToAlarm
+	}
+	return a.EvaluationPeriods
+}
+
+// Missing is the alarm's missing-data treatment (default "missing").
+func (a *Alarm) Missing() string {
+	if a.TreatMissingData == "" {
+		return MissingMissing
+	}
+	return a.TreatMissingData
+}
+
+// EvalPeriod is the period of the datapoints the alarm evaluates, seconds.
+func (a *Alarm) EvalPeriod() int {
+	if len(a.Queries) == 0 {
+		return a.Period
+	}
+	for _, q := range a.Queries {
+		if q.ReturnData {
+			if q.Stat != nil {
+				return q.Stat.Period
+			}
+			if q.Period > 0 {
+				return q.Period
+			}
+		}
+	}
+	for _, q := range a.Queries {
+		if q.Stat != nil {
+			return q.Stat.Period
+		}
+	}
+	return 60
+}
+
+// StatName is the statistic named in reason data.
+func (a *Alarm) StatName() string {
+	if a.ExtendedStatistic != "" {
+		return a.ExtendedStatistic
+	}
+	return a.Statistic
+}
+
+// Slot is one period of an alarm's evaluation range: its start and value
+// (Present false when the period has no datapoint).
+type Slot struct {
+	Time        time.Time
+	Value       float64
+	SampleCount float64
+	Present     bool
+}
+
+// Evaluation is the outcome of evaluating an alarm once.
+type Evaluation struct {
+	State      string
+	Reason     string
+	ReasonData string
+	// Changed is set when State differs from the alarm's state.
+	Changed bool
+}
+
+// Evaluate applies the alarm's rule to its evaluation range (the last
+// EvaluationPeriods periods, oldest first) as CloudWatch does: a datapoint
+// breaches when it compares true against the threshold; missing datapoints
+// count per TreatMissingData (breaching, notBreaching), or do not count
+// (missing, ignore). ALARM when at least DatapointsToAlarm datapoints
+// breach. When every datapoint is missing, "missing" goes to
+// INSUFFICIENT_DATA and "ignore" keeps the state; otherwise fewer than M
+// breaching datapoints make the alarm OK.
+func Evaluate(a *Alarm, slots []Slot, now time.Time) Evaluation {
+	cmp := comparisons[a.ComparisonOperator]
+	m := a.M()
+	var breaching, missing int
+	for _, s := range slots {
+		switch {
+		case !s.Present && a.Missing() == MissingBreaching:
+			breaching++
+		case !s.Present && a.Missing() == MissingNotBreaching:
+		case !s.Present:
+			missing++
+		case cmp.test(s.Value, a.Threshold):
+			breaching++
+		}
+	}
+	keep := Evaluation{State: a.State, Reason: a.StateReason, ReasonData: a.StateReasonData}
+	var state string
+	switch {
+	case missing == len(slots) && a.Missing() == MissingIgnore:
+		return keep
+	case missing == len(slots):
+		state = StateInsufficient
+	case breaching >= m:
+		state = StateAlarm
+	case len(slots)-missing < m:
+		// Fewer datapoints than M exist: not enough to decide.
+		return keep
+	default:
+		state = StateOK
+	}
+	ev := Evaluation{State: state, Changed: state != a.State}
+	if state == StateInsufficient {
+		ev.Reason = fmt.Sprintf("Insufficient Data: %d datapoint%s unknown.", len(slots), plural(len(slots), " was", "s were"))
+	} else {
+		ev.Reason = thresholdReason(a, slots, state, m, cmp.words, cmp.test)
+	}
+	ev.ReasonData = reasonData(a, slots, now)
+	return ev
+}
+
+// thresholdReason is AWS's "Threshold Crossed: ..." sentence.
+func thresholdReason(a *Alarm, slots []Slot, state string, m int, words string, test func(v, t float64) bool) string {
+	var shown []string
+	for i := len(slots) - 1; i >= 0; i-- { // most recent first: the datapoints that led to the state
+		if slots[i].Present && test(slots[i].Value, a.Threshold) == (state == StateAlarm) {
+			shown = append(shown, fmt.Sprintf("%s (%s)", JavaDouble(slots[i].Value), slots[i].Time.UTC().Format("02/01/06 15:04:05")))
+		}
+	}
+	verb := words
+	if state == StateOK {
+		verb = "not " + words
+	}
+	n := len(slots)
+	list := "[" + strings.Join(shown, ", ") + "]"
+	if n == 1 {
+		return fmt.Sprintf("Threshold Crossed: 1 datapoint %s was %s the threshold (%s).", list, verb, JavaDouble(a.Threshold))
+	}
+	from, to := StateOK, StateAlarm
+	if state == StateOK {
+		from, to = StateAlarm, StateOK
+	}
+	need := m
+	if state == StateOK {
+		need = n - m + 1
+	}
+	count := len(shown)
+	return fmt.Sprintf("Threshold Crossed: %d out of the last %d datapoints %s were %s the threshold (%s) (minimum %d datapoint%s for %s -> %s transition).",
+		count, n, list, verb, JavaDouble(a.Threshold), need, plural(need, "", "s"), from, to)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// awsTime is the timestamp format of reason data.
+const awsTime = "2006-01-02T15:04:05.000-0700"
+
+func reasonData(a *Alarm, slots []Slot, now time.Time) string {
+	type evaluated struct {
+		Timestamp   string   `json:"timestamp"`
+		SampleCount *float64 `json:"sampleCount,omitempty"`
+		Value       *float64 `json:"value,omitempty"`
+	}
+	d := struct {
+		Version             string      `json:"version"`
+		QueryDate           string      `json:"queryDate"`
+		StartDate           string      `json:"startDate,omitempty"`
+		Statistic           string      `json:"statistic,omitempty"`
+		Period              int         `json:"period"`
+		RecentDatapoints    []float64   `json:"recentDatapoints"`
+		Threshold           float64     `json:"threshold"`
+		EvaluatedDatapoints []evaluated `json:"evaluatedDatapoints,omitempty"`
+	}{Version: "1.0", QueryDate: now.UTC().Format(awsTime), Statistic: a.StatName(), Period: a.EvalPeriod(),
+		RecentDatapoints: []float64{}, Threshold: a.Threshold}
+	if len(slots) > 0 {
+		d.StartDate = slots[0].Time.UTC().Format(awsTime)
+	}
+	for i := len(slots) - 1; i >= 0; i-- {
+		s := slots[i]
+		e := evaluated{Timestamp: s.Time.UTC().Format(awsTime)}
+		if s.Present {
+			v, c := s.Value, s.SampleCount
+			e.Value = &v
+			if c > 0 {
+				e.SampleCount = &c
+			}
+		}
+		d.EvaluatedDatapoints = append(d.EvaluatedDatapoints, e)
+	}
+	for _, s := range slots {
+		if s.Present {
+			d.RecentDatapoints = append(d.RecentDatapoints, s.Value)
+		}
+	}
+	b, _ := json.Marshal(d)
+	return string(b)
+}
+
+// JavaDouble formats v as Java's Double.toString does for ordinary values
+// ("60.0", "72.5"), which AWS's messages use.
+func JavaDouble(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+// TimeScale divides CloudWatch's periods and evaluation intervals for
+// local testing: with scale 60 a 60-second period lasts one real second.
+// The arithmetic (periods, M of N, statistics) is unchanged. 1 is AWS's
+// time.
+type TimeScale float64
+
+// Real is the real duration of awsSeconds CloudWatch seconds.
+func (s TimeScale) Real(awsSeconds int) time.Duration {
+	if s <= 1 {
+		return time.Duration(awsSeconds) * time.Second
+	}
+	return time.Duration(float64(awsSeconds) * float64(time.Second) / float64(s))
+}

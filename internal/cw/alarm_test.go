@@ -1,0 +1,116 @@
+package cw
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
+
+// row builds an evaluation range from AWS's notation: 0 a datapoint
+// within the threshold, X a breaching one, - a missing one.
+func row(s string) []Slot {
+	var out []Slot
+	for i, c := range strings.Fields(s) {
+		sl := Slot{Time: t0.Add(time.Duration(i) * time.Minute)}
+		switch c {
+		case "0":
+			sl.Value, sl.Present, sl.SampleCount = 10, true, 1
+		case "X":
+			sl.Value, sl.Present, sl.SampleCount = 90, true, 1
+		}
+		out = append(out, sl)
+	}
+	return out
+}
+
+// TestMissingDataTable follows the missing-data table of AWS's "Configuring
+// how CloudWatch alarms treat missing data" (3 datapoints to alarm out of
+// 5 evaluation periods).
+func TestMissingDataTable(t *testing.T) {
+	for _, tc := range []struct {
+		points                                   string
+		missing, ignore, breaching, notBreaching string
+	}{
+		{"0 - X - X", StateOK, StateOK, StateAlarm, StateOK},
+		{"- - - - -", StateInsufficient, "retain", StateAlarm, StateOK},
+		{"0 X X - X", StateAlarm, StateAlarm, StateAlarm, StateAlarm},
+		// Fewer datapoints than DatapointsToAlarm: missing and ignore keep the state.
+		{"- - - X 0", "retain", "retain", StateAlarm, StateOK},
+		{"0 0 X 0 X", StateOK, StateOK, StateOK, StateOK},
+	} {
+		for treat, want := range map[string]string{MissingMissing: tc.missing, MissingIgnore: tc.ignore, MissingBreaching: tc.breaching, MissingNotBreaching: tc.notBreaching} {
+			for _, prior := range []string{StateOK, StateAlarm} {
+				a := &Alarm{Name: "a", EvaluationPeriods: 5, DatapointsToAlarm: 3, Threshold: 50,
+					ComparisonOperator: "GreaterThanThreshold", TreatMissingData: treat, State: prior, Statistic: "Average", Period: 60}
+				got := Evaluate(a, row(tc.points), t0.Add(5*time.Minute)).State
+				w := want
+				if w == "retain" {
+					w = prior
+				}
+				if got != w {
+					t.Errorf("%s treat=%s prior=%s: got %s, want %s", tc.points, treat, prior, got, w)
+				}
+			}
+		}
+	}
+}
+
+// TestMOfN: an alarm with DatapointsToAlarm 3 of EvaluationPeriods 5 goes
+// to ALARM when any 3 of the last 5 breach, not necessarily in a row.
+func TestMOfN(t *testing.T) {
+	a := &Alarm{EvaluationPeriods: 5, DatapointsToAlarm: 3, Threshold: 50, ComparisonOperator: "GreaterThanOrEqualToThreshold", State: StateOK}
+	for points, want := range map[string]string{
+		"X 0 X 0 X": StateAlarm, "X X 0 0 0": StateOK, "0 0 X X X": StateAlarm, "X X X X X": StateAlarm, "0 X 0 X 0": StateOK,
+	} {
+		if got := Evaluate(a, row(points), t0).State; got != want {
+			t.Errorf("%s: got %s, want %s", points, got, want)
+		}
+	}
+	// Without DatapointsToAlarm, M is N.
+	b := &Alarm{EvaluationPeriods: 3, Threshold: 50, ComparisonOperator: "GreaterThanThreshold", State: StateOK}
+	if got := Evaluate(b, row("X X 0"), t0).State; got != StateOK {
+		t.Errorf("2 of 3 with M=N: %s", got)
+	}
+	if got := Evaluate(b, row("X X X"), t0).State; got != StateAlarm {
+		t.Errorf("3 of 3: %s", got)
+	}
+}
+
+func TestReasons(t *testing.T) {
+	a := &Alarm{Name: "a", EvaluationPeriods: 1, Threshold: 60, ComparisonOperator: "GreaterThanThreshold", State: StateInsufficient, Statistic: "Average", Period: 60}
+	ev := Evaluate(a, []Slot{{Time: t0, Value: 72.5, Present: true, SampleCount: 3}}, t0.Add(90*time.Second))
+	want := "Threshold Crossed: 1 datapoint [72.5 (07/12/26 05:00:00)] was greater than the threshold (60.0)."
+	if ev.State != StateAlarm || !ev.Changed || ev.Reason != want {
+		t.Fatalf("%+v\nwant %s", ev, want)
+	}
+	var rd map[string]any
+	if err := json.Unmarshal([]byte(ev.ReasonData), &rd); err != nil {
+		t.Fatal(err)
+	}
+	if rd["version"] != "1.0" || rd["statistic"] != "Average" || rd["period"] != 60.0 || rd["startDate"] != "2026-12-07T05:00:00.000+0000" {
+		t.Fatalf("reason data %s", ev.ReasonData)
+	}
+	a.State = StateAlarm
+	ev = Evaluate(a, []Slot{{Time: t0, Value: 12, Present: true}}, t0)
+	if ev.Reason != "Threshold Crossed: 1 datapoint [12.0 (07/12/26 05:00:00)] was not greater than the threshold (60.0)." {
+		t.Fatal(ev.Reason)
+	}
+	m := &Alarm{EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 80, ComparisonOperator: "GreaterThanOrEqualToThreshold", State: StateOK}
+	ev = Evaluate(m, row("0 X X"), t0)
+	if want := "Threshold Crossed: 2 out of the last 3 datapoints [90.0 (07/12/26 05:02:00), 90.0 (07/12/26 05:01:00)] were greater than or equal to the threshold (80.0) (minimum 2 datapoints for OK -> ALARM transition)."; ev.Reason != want {
+		t.Fatalf("got  %s\nwant %s", ev.Reason, want)
+	}
+	ev = Evaluate(&Alarm{EvaluationPeriods: 2, Threshold: 1, ComparisonOperator: "LessThanThreshold", State: StateOK}, row("- -"), t0)
+	if ev.State != StateInsufficient || ev.Reason != "Insufficient Data: 2 datapoints were unknown." {
+		t.Fatalf("%+v", ev)
+	}
+}
+
+func TestTimeScale(t *testing.T) {
+	if TimeScale(60).Real(60) != time.Second || TimeScale(1).Real(300) != 5*time.Minute || TimeScale(0).Real(60) != time.Minute {
+		t.Fatal("scale")
+	}
+}

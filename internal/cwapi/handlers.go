@@ -1,0 +1,363 @@
+package cwapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/berth-dev/berth/internal/awsproto"
+	"github.com/berth-dev/berth/internal/cw"
+	"github.com/berth-dev/berth/internal/cwcp"
+)
+
+func (a *API) putMetricData(ctx context.Context, c *awsproto.Call, in *putMetricDataIn) (any, error) {
+	data := make([]cw.Datum, 0, len(in.MetricData))
+	for i, d := range in.MetricData {
+		agg, err := datumAgg(i, d)
+		if err != nil {
+			return nil, err
+		}
+		var ts time.Time
+		if d.Timestamp != nil {
+			ts = d.Timestamp.Time
+		}
+		data = append(data, cw.Datum{Metric: cw.Metric{Name: d.MetricName, Dimensions: dims(d.Dimensions)},
+			Time: ts, Agg: agg, Unit: d.Unit, StorageResolution: d.StorageResolution})
+	}
+	return nil, a.plane.PutMetricData(ctx, a.scope(c), in.Namespace, data)
+}
+
+// datumAgg turns one MetricDatum (Value, StatisticValues or Values with
+// Counts) into an aggregate.
+func datumAgg(i int, d wMetricDatum) (cw.Agg, error) {
+	set := 0
+	for _, b := range []bool{d.Value != nil, d.StatisticValues != nil, len(d.Values) > 0} {
+		if b {
+			set++
+		}
+	}
+	if set > 1 {
+		return cw.Agg{}, cw.Combinationf("The parameters MetricData.member.%d.Value, MetricData.member.%d.StatisticValues and MetricData.member.%d.Values are mutually exclusive and you have specified more than one.", i+1, i+1, i+1)
+	}
+	switch {
+	case d.Value != nil:
+		return cw.Agg{Count: 1, Sum: *d.Value, Min: *d.Value, Max: *d.Value}, nil
+	case d.StatisticValues != nil:
+		s := d.StatisticValues
+		if s.SampleCount <= 0 || s.Minimum > s.Maximum {
+			return cw.Agg{}, cw.Invalidf("The parameter MetricData.member.%d.StatisticValues is invalid: SampleCount must be positive and Minimum at most Maximum.", i+1)
+		}
+		return cw.Agg{Count: s.SampleCount, Sum: s.Sum, Min: s.Minimum, Max: s.Maximum}, nil
+	case len(d.Values) > 0:
+		if len(d.Counts) > 0 && len(d.Counts) != len(d.Values) {
+			return cw.Agg{}, cw.Combinationf("The parameters MetricData.member.%d.Values and MetricData.member.%d.Counts must be of the same size.", i+1, i+1)
+		}
+		if len(d.Values) > 150 {
+			return cw.Agg{}, cw.Invalidf("The collection MetricData.member.%d.Values must not have a size greater than 150.", i+1)
+		}
+		var agg cw.Agg
+		for k, v := range d.Values {
+			n := 1.0
+			if len(d.Counts) > 0 {
+				n = d.Counts[k]
+			}
+			if n <= 0 {
+				continue
+			}
+			agg.Add(cw.Agg{Count: n, Sum: v * n, Min: v, Max: v})
+		}
+		return agg, nil
+	}
+	return cw.Agg{}, cw.Missingf("The parameter MetricData.member.%d.Value, StatisticValues or Values is required.", i+1)
+}
+
+func dims(ds []wDimension) []cw.Dimension {
+	out := make([]cw.Dimension, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, cw.Dimension{Name: d.Name, Value: d.Value})
+	}
+	return out
+}
+
+func wdims(ds []cw.Dimension) []wDimension {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make([]wDimension, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, wDimension{Name: d.Name, Value: d.Value})
+	}
+	return out
+}
+
+func (a *API) getMetricStatistics(ctx context.Context, c *awsproto.Call, in *getMetricStatisticsIn) (any, error) {
+	if len(in.ExtendedStatistics) > 0 {
+		return nil, cw.Invalidf("berth does not keep the value distributions that ExtendedStatistics (%s) need; use Statistics.", in.ExtendedStatistics[0])
+	}
+	m := cw.Metric{Namespace: in.Namespace, Name: in.MetricName, Dimensions: dims(in.Dimensions)}
+	pts, err := a.plane.GetMetricStatistics(ctx, a.scope(c), m, in.StartTime.Time, in.EndTime.Time, in.Period, in.Statistics, in.Unit)
+	if err != nil {
+		return nil, err
+	}
+	out := &getMetricStatisticsOut{Label: in.MetricName, Datapoints: []wDatapoint{}}
+	for _, p := range pts {
+		dp := wDatapoint{Timestamp: awsproto.EpochTime{Time: p.Time}, Unit: p.Unit}
+		for s, v := range p.Values {
+			v := v
+			switch s {
+			case "SampleCount":
+				dp.SampleCount = &v
+			case "Average":
+				dp.Average = &v
+			case "Sum":
+				dp.Sum = &v
+			case "Minimum":
+				dp.Minimum = &v
+			case "Maximum":
+				dp.Maximum = &v
+			}
+		}
+		out.Datapoints = append(out.Datapoints, dp)
+	}
+	return out, nil
+}
+
+func queries(in []wMetricDataQuery) []cw.Query {
+	out := make([]cw.Query, 0, len(in))
+	for _, q := range in {
+		dq := cw.Query{ID: q.Id, Expression: q.Expression, Label: q.Label, ReturnData: q.ReturnData == nil || *q.ReturnData, Period: q.Period, AccountID: q.AccountId}
+		if q.MetricStat != nil {
+			dq.Stat = &cw.MetricStat{
+				Metric: cw.Metric{Namespace: q.MetricStat.Metric.Namespace, Name: q.MetricStat.Metric.MetricName, Dimensions: dims(q.MetricStat.Metric.Dimensions)}.Normalize(),
+				Period: q.MetricStat.Period, Stat: q.MetricStat.Stat, Unit: q.MetricStat.Unit,
+			}
+		}
+		out = append(out, dq)
+	}
+	return out
+}
+
+func wqueries(qs []cw.Query) []wMetricDataQuery {
+	var out []wMetricDataQuery
+	for _, q := range qs {
+		rd := q.ReturnData
+		w := wMetricDataQuery{Id: q.ID, Expression: q.Expression, Label: q.Label, ReturnData: &rd, Period: q.Period, AccountId: q.AccountID}
+		if q.Stat != nil {
+			w.Period = 0
+			w.MetricStat = &wMetricStat{Metric: wMetric{Namespace: q.Stat.Metric.Namespace, MetricName: q.Stat.Metric.Name, Dimensions: wdims(q.Stat.Metric.Dimensions)},
+				Period: q.Stat.Period, Stat: q.Stat.Stat, Unit: q.Stat.Unit}
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func (a *API) getMetricData(ctx context.Context, c *awsproto.Call, in *getMetricDataIn) (any, error) {
+	desc := true
+	switch in.ScanBy {
+	case "", "TimestampDescending":
+	case "TimestampAscending":
+		desc = false
+	default:
+		return nil, cw.Invalidf("The value %s for parameter ScanBy is invalid.", in.ScanBy)
+	}
+	if in.NextToken != "" {
+		return nil, cw.Invalidf("The NextToken %q is not valid: berth returns every datapoint in one page.", in.NextToken)
+	}
+	res, err := a.plane.GetMetricData(ctx, a.scope(c), queries(in.MetricDataQueries), in.StartTime.Time, in.EndTime.Time, desc)
+	if err != nil {
+		return nil, err
+	}
+	out := &getMetricDataOut{MetricDataResults: []wMetricDataResult{}}
+	for _, r := range res {
+		w := wMetricDataResult{Id: r.ID, Label: r.Label, StatusCode: "Complete", Timestamps: []awsproto.EpochTime{}, Values: []float64{}}
+		for i, t := range r.Times {
+			if in.MaxDatapoints > 0 && i >= in.MaxDatapoints {
+				w.StatusCode = "PartialData"
+				break
+			}
+			w.Timestamps = append(w.Timestamps, awsproto.EpochTime{Time: t})
+			w.Values = append(w.Values, r.Values[i])
+		}
+		out.MetricDataResults = append(out.MetricDataResults, w)
+	}
+	return out, nil
+}
+
+func (a *API) listMetrics(ctx context.Context, c *awsproto.Call, in *listMetricsIn) (any, error) {
+	ms, err := a.plane.ListMetrics(ctx, a.scope(c), cwcp.MetricFilter{Namespace: in.Namespace, Name: in.MetricName, Dimensions: dims(in.Dimensions), RecentlyActive: in.RecentlyActive})
+	if err != nil {
+		return nil, err
+	}
+	pg, next, err := page(ms, in.NextToken, 500)
+	if err != nil {
+		return nil, err
+	}
+	out := &listMetricsOut{Metrics: []wMetric{}, NextToken: next}
+	for _, m := range pg {
+		out.Metrics = append(out.Metrics, wMetric{Namespace: m.Namespace, MetricName: m.Name, Dimensions: orEmpty(wdims(m.Dimensions))})
+	}
+	return out, nil
+}
+
+func orEmpty(d []wDimension) []wDimension {
+	if d == nil {
+		return []wDimension{}
+	}
+	return d
+}
+
+func (a *API) putMetricAlarm(ctx context.Context, c *awsproto.Call, in *putMetricAlarmIn) (any, error) {
+	if in.Threshold == nil {
+		return nil, cw.Missingf("The parameter Threshold is required.")
+	}
+	if in.ThresholdMetricId != "" {
+		return nil, cw.Invalidf("berth does not support anomaly detection alarms (ThresholdMetricId).")
+	}
+	al := &cw.Alarm{
+		Name: in.AlarmName, Description: in.AlarmDescription, ActionsEnabled: in.ActionsEnabled == nil || *in.ActionsEnabled,
+		OKActions: in.OKActions, AlarmActions: in.AlarmActions, InsufficientDataActions: in.InsufficientDataActions,
+		Metric:    cw.Metric{Namespace: in.Namespace, Name: in.MetricName, Dimensions: dims(in.Dimensions)},
+		Statistic: in.Statistic, ExtendedStatistic: in.ExtendedStatistic, Period: in.Period, Unit: in.Unit,
+		EvaluationPeriods: in.EvaluationPeriods, DatapointsToAlarm: in.DatapointsToAlarm, Threshold: *in.Threshold,
+		ComparisonOperator: in.ComparisonOperator, TreatMissingData: in.TreatMissingData, Queries: nil,
+	}
+	if len(in.Metrics) > 0 {
+		al.Queries = queries(in.Metrics)
+	}
+	if len(in.Tags) > 0 {
+		al.Tags = map[string]string{}
+		for _, t := range in.Tags {
+			al.Tags[t.Key] = t.Value
+		}
+	}
+	return nil, a.plane.PutAlarm(ctx, a.scope(c), al)
+}
+
+func walarm(al *cw.Alarm) wMetricAlarm {
+	w := wMetricAlarm{
+		AlarmName: al.Name, AlarmArn: al.ARN, AlarmDescription: al.Description,
+		AlarmConfigurationUpdatedTimestamp: awsproto.Epoch(al.ConfigUpdated), ActionsEnabled: al.ActionsEnabled,
+		OKActions: orNone(al.OKActions), AlarmActions: orNone(al.AlarmActions), InsufficientDataActions: orNone(al.InsufficientDataActions),
+		StateValue: al.State, StateReason: al.StateReason, StateReasonData: al.StateReasonData,
+		StateUpdatedTimestamp: awsproto.Epoch(al.StateUpdated), MetricName: al.Metric.Name, Namespace: al.Metric.Namespace,
+		Statistic: al.Statistic, Dimensions: wdims(al.Metric.Dimensions), Period: al.Period, Unit: al.Unit,
+		EvaluationPeriods: al.EvaluationPeriods, DatapointsToAlarm: al.DatapointsToAlarm, Threshold: al.Threshold,
+		ComparisonOperator: al.ComparisonOperator, TreatMissingData: al.TreatMissingData, Metrics: wqueries(al.Queries),
+		StateTransitionedTimestamp: awsproto.Epoch(al.StateTransitioned),
+	}
+	if len(al.Queries) == 0 && w.Dimensions == nil {
+		w.Dimensions = []wDimension{}
+	}
+	return w
+}
+
+func orNone(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (a *API) describeAlarms(ctx context.Context, c *awsproto.Call, in *describeAlarmsIn) (any, error) {
+	size := 50
+	if in.MaxRecords != 0 {
+		if in.MaxRecords < 1 || in.MaxRecords > 100 {
+			return nil, cw.Invalidf("The parameter MaxRecords must be from 1 to 100.")
+		}
+		size = in.MaxRecords
+	}
+	wantMetric := len(in.AlarmTypes) == 0
+	for _, t := range in.AlarmTypes {
+		switch t {
+		case "MetricAlarm":
+			wantMetric = true
+		case "CompositeAlarm":
+		default:
+			return nil, cw.Invalidf("The value %s for parameter AlarmTypes is invalid.", t)
+		}
+	}
+	out := &describeAlarmsOut{MetricAlarms: []wMetricAlarm{}}
+	if !wantMetric {
+		return out, nil
+	}
+	als, err := a.plane.DescribeAlarms(ctx, a.scope(c), cwcp.AlarmFilter{Names: in.AlarmNames, NamePrefix: in.AlarmNamePrefix, State: in.StateValue, ActionPrefix: in.ActionPrefix})
+	if err != nil {
+		return nil, err
+	}
+	pg, next, err := page(als, in.NextToken, size)
+	if err != nil {
+		return nil, err
+	}
+	out.NextToken = next
+	for _, al := range pg {
+		out.MetricAlarms = append(out.MetricAlarms, walarm(al))
+	}
+	return out, nil
+}
+
+func (a *API) describeAlarmsForMetric(ctx context.Context, c *awsproto.Call, in *describeAlarmsForMetricIn) (any, error) {
+	m := cw.Metric{Namespace: in.Namespace, Name: in.MetricName, Dimensions: dims(in.Dimensions)}
+	als, err := a.plane.DescribeAlarmsForMetric(ctx, a.scope(c), m, in.Statistic, in.Period, in.Unit)
+	if err != nil {
+		return nil, err
+	}
+	out := &describeAlarmsForMetricOut{MetricAlarms: []wMetricAlarm{}}
+	for _, al := range als {
+		out.MetricAlarms = append(out.MetricAlarms, walarm(al))
+	}
+	return out, nil
+}
+
+func (a *API) describeAlarmHistory(ctx context.Context, c *awsproto.Call, in *describeAlarmHistoryIn) (any, error) {
+	size := 100
+	if in.MaxRecords != 0 {
+		if in.MaxRecords < 1 || in.MaxRecords > 100 {
+			return nil, cw.Invalidf("The parameter MaxRecords must be from 1 to 100.")
+		}
+		size = in.MaxRecords
+	}
+	f := cwcp.HistoryFilter{Name: in.AlarmName, Type: in.HistoryItemType}
+	switch in.ScanBy {
+	case "", "TimestampDescending":
+	case "TimestampAscending":
+		f.Ascending = true
+	default:
+		return nil, cw.Invalidf("The value %s for parameter ScanBy is invalid.", in.ScanBy)
+	}
+	if in.StartDate != nil {
+		f.Start = in.StartDate.Time
+	}
+	if in.EndDate != nil {
+		f.End = in.EndDate.Time
+	}
+	items, err := a.plane.History(ctx, a.scope(c), f)
+	if err != nil {
+		return nil, err
+	}
+	pg, next, err := page(items, in.NextToken, size)
+	if err != nil {
+		return nil, err
+	}
+	out := &describeAlarmHistoryOut{AlarmHistoryItems: []wAlarmHistoryItem{}, NextToken: next}
+	for _, h := range pg {
+		out.AlarmHistoryItems = append(out.AlarmHistoryItems, wAlarmHistoryItem{AlarmName: h.AlarmName, AlarmType: h.AlarmType,
+			Timestamp: awsproto.EpochTime{Time: h.Time}, HistoryItemType: h.Type, HistorySummary: h.Summary, HistoryData: h.Data})
+	}
+	return out, nil
+}
+
+func (a *API) deleteAlarms(ctx context.Context, c *awsproto.Call, in *alarmNamesIn) (any, error) {
+	return nil, a.plane.DeleteAlarms(ctx, a.scope(c), in.AlarmNames)
+}
+
+func (a *API) enableAlarmActions(ctx context.Context, c *awsproto.Call, in *alarmNamesIn) (any, error) {
+	return nil, a.plane.SetActionsEnabled(ctx, a.scope(c), in.AlarmNames, true)
+}
+
+func (a *API) disableAlarmActions(ctx context.Context, c *awsproto.Call, in *alarmNamesIn) (any, error) {
+	return nil, a.plane.SetActionsEnabled(ctx, a.scope(c), in.AlarmNames, false)
+}
+
+func (a *API) setAlarmState(ctx context.Context, c *awsproto.Call, in *setAlarmStateIn) (any, error) {
+	return nil, a.plane.SetAlarmState(ctx, a.scope(c), in.AlarmName, in.StateValue, in.StateReason, in.StateReasonData)
+}
