@@ -61,6 +61,10 @@ type Config struct {
 	Tags           []ecs.Tag
 	// Heartbeat is the ACS heartbeat interval (acs.DefaultHeartbeat).
 	Heartbeat time.Duration
+	// MetricsInterval is how often containers' CPU and memory are sampled
+	// and published on the telemetry session (DefaultMetricsInterval when
+	// 0; negative turns metrics off).
+	MetricsInterval time.Duration
 	// Runner tunes the task runner (Driver, Cluster, InstanceARN, Logger
 	// and OnChange are set by the agent).
 	Runner runner.Config
@@ -227,6 +231,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		wg.Add(1)
 		go func() { defer wg.Done(); a.runRunner(ctx) }()
+		if a.cfg.MetricsInterval >= 0 {
+			wg.Go(func() { a.telemetryLoop(ctx) })
+		}
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); a.reportLoop(ctx) }()
