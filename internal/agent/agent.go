@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -82,6 +83,9 @@ type Agent struct {
 	// shipper ships awslogs containers' output (nil without a driver
 	// that reads logs); defs are the definitions of the tasks it ships.
 	shipper *awslogs.Shipper
+	// metadata serves the task metadata endpoint v4 (nil if it could
+	// not listen).
+	metadata *metadataServer
 
 	mu          sync.Mutex
 	instanceARN string
@@ -220,6 +224,29 @@ func (a *Agent) Run(ctx context.Context) error {
 				rc.LogSetup = a.shipper.Prepare
 			}
 			wg.Go(func() { _ = a.shipper.Run(ctx) })
+		}
+		// The task metadata endpoint v4, its URI in every container.
+		mdPath := ""
+		switch {
+		case a.cfg.DataDir != "":
+			mdPath = filepath.Join(a.cfg.DataDir, "metadata.state")
+		case a.cfg.AwslogsDir != "":
+			mdPath = filepath.Join(a.cfg.AwslogsDir, "metadata.state")
+			_ = os.MkdirAll(a.cfg.AwslogsDir, 0o755)
+		}
+		if md, ln, err := a.startMetadata(mdPath); err != nil {
+			a.log.Warn("task metadata endpoint unavailable", "err", err)
+		} else {
+			a.metadata = md
+			wg.Go(func() { md.serve(ctx, ln) })
+			extra := rc.ExtraEnv
+			rc.ExtraEnv = func(task *ecs.Task, container string) map[string]string {
+				env := md.env(task, container)
+				if extra != nil {
+					maps.Copy(env, extra(task, container))
+				}
+				return env
+			}
 		}
 		a.runner = runner.New(rc)
 		adopted, err := a.runner.Adopt(ctx)
