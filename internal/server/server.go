@@ -174,6 +174,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// A server alone on its store knows that no other server holds an
 	// agent's session.
 	rt := newRuntime(s, cache, plane, st, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
+	// AWS/ECS metrics from the task metrics agents publish on telemetry.
+	rt.tcs.OnMetrics = (&ecsMetrics{cache: cache, cw: cwSub.plane, now: time.Now}).onMetrics
 	rt.fleet.secrets = planeSecrets{plane: secretsPlane}
 	rt.serveExec(execBroker, mux)
 	// The ECS service scheduler (leader-only), registering tasks with the
