@@ -29,6 +29,7 @@ import (
 	"github.com/berth-dev/berth/internal/iamstore"
 	"github.com/berth-dev/berth/internal/placement"
 	"github.com/berth-dev/berth/internal/registry/peer"
+	"github.com/berth-dev/berth/internal/secrets"
 	"github.com/berth-dev/berth/internal/secretsapi"
 	"github.com/berth-dev/berth/internal/secretscp"
 	"github.com/berth-dev/berth/internal/secretstore"
@@ -156,7 +157,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	scaling := newAppScaling(st, plane, cfg.Account, 0, log.With("subsystem", "appscaling"))
 	rc := awsproto.RouterConfig{Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region}
 	if cfg.EnforceIAM {
-		rc.Authz = newIAMAuthorizer(iamPlane)
+		rc.Authz = newIAMAuthorizer(iamPlane, func(ctx context.Context, account, region, id string) string {
+			sec, err := secretsPlane.DescribeSecret(ctx, secrets.Scope{Account: account, Region: region}, id)
+			if err != nil {
+				return ""
+			}
+			return sec.ARN
+		})
 	}
 	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service)
 
