@@ -85,7 +85,10 @@ func TestSeedTaskDefinitionRunsFromBerthECR(t *testing.T) {
 	p.awsOK(t, "ecs", "create-cluster", "--cluster-name", "prod-cluster")
 	// The awslogs group the definition names (no awslogs-create-group).
 	p.awsOK(t, "logs", "create-log-group", "--log-group-name", "/ecs/web-app")
-	p.awsOK(t, "ecs", "register-task-definition", "--cli-input-json", "file://task-def.json")
+	seedDir := seedAccount(t, p)
+	if out, err := p.aws(t, seedDir, "ecs", "register-task-definition", "--cli-input-json", "file://task-def.json"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
 	out := p.awsOK(t, "ecs", "run-task", "--cluster", "prod-cluster", "--task-definition", "web-app:1", "--launch-type", "FARGATE",
 		"--network-configuration", "awsvpcConfiguration={subnets=[subnet-a],assignPublicIp=DISABLED}",
 		"--overrides", `{"containerOverrides":[{"name":"web","command":["serve","--port","8080"]}]}`)
@@ -160,4 +163,44 @@ func TestSeedTaskDefinitionRunsFromBerthECR(t *testing.T) {
 	if tk.StopCode != "UserInitiated" || tk.StoppedReason != "done" || tk.Containers[0].ExitCode == nil {
 		t.Errorf("stopped task: %+v", tk)
 	}
+}
+
+// seedTrust lets ECS tasks assume the seed's roles.
+const seedTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+// seedAccount sets up with the aws CLI what the tutorial's account has
+// before it runs the seed, as its reader would: the execution and task
+// roles (trusting ecs-tasks.amazonaws.com) and the secret db-password. It
+// returns a directory holding the seed's task-def.json with the secret's
+// real ARN in place of the tutorial's placeholder
+// ("arn:aws:secretsmanager:...:secret:db-password"), which berth, like AWS,
+// cannot resolve: the task would stop with ResourceInitializationError.
+func seedAccount(t *testing.T, p *proc) string {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/seed/task-def.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := string(b)
+	for _, role := range []string{"ecs-task-execution-role", "web-app-task-role"} {
+		var out struct{ Role struct{ Arn string } }
+		if err := json.Unmarshal([]byte(p.awsOK(t, "iam", "create-role", "--role-name", role, "--assume-role-policy-document", seedTrust)), &out); err != nil || out.Role.Arn == "" {
+			t.Fatalf("create-role %s: %v %+v", role, err, out)
+		}
+		def = strings.ReplaceAll(def, "arn:aws:iam::123456789012:role/"+role, out.Role.Arn)
+	}
+	var secret struct{ ARN string }
+	if err := json.Unmarshal([]byte(p.awsOK(t, "secretsmanager", "create-secret", "--name", "db-password", "--secret-string", "seed-db-password")), &secret); err != nil || secret.ARN == "" {
+		t.Fatalf("create-secret db-password: %v %+v", err, secret)
+	}
+	const placeholder = "arn:aws:secretsmanager:...:secret:db-password"
+	if !strings.Contains(def, placeholder) {
+		t.Fatalf("the seed's task definition no longer names %s", placeholder)
+	}
+	def = strings.ReplaceAll(def, placeholder, secret.ARN)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "task-def.json"), []byte(def), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

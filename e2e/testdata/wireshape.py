@@ -1054,6 +1054,39 @@ def compare_moto(berth_url, moto_url, seed):
         print(f"{label}: only berth {sorted(b - m)}; only moto {sorted(m - b)}")
 
 
+SEED_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+def prepare_account(kw, seed):
+    """Sets up what the tutorial's account has before it runs the seed, as
+    its reader would: the execution and task roles (trusting
+    ecs-tasks.amazonaws.com) and the secret, whose real ARN replaces the
+    tutorial's placeholder "arn:aws:secretsmanager:...:secret:db-password"
+    (a task whose secret cannot be resolved stops, as on AWS)."""
+    iam = boto3.client("iam", **kw)
+    for key in ("executionRoleArn", "taskRoleArn"):
+        if not seed.get(key):
+            continue
+        name = seed[key].rsplit("/", 1)[1]
+        try:
+            seed[key] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=SEED_TRUST)["Role"]["Arn"]
+        except iam.exceptions.EntityAlreadyExistsException:
+            seed[key] = iam.get_role(RoleName=name)["Role"]["Arn"]
+    sm = boto3.client("secretsmanager", **kw)
+    for cd in seed.get("containerDefinitions", []):
+        for sec in cd.get("secrets") or []:
+            vf = sec["valueFrom"]
+            if ":secret:" not in vf:
+                continue
+            name = vf.split(":secret:", 1)[1].split(":", 1)[0]
+            try:
+                arn = sm.create_secret(Name=name, SecretString="wireshape-" + name)["ARN"]
+            except sm.exceptions.ResourceExistsException:
+                arn = sm.describe_secret(SecretId=name)["ARN"]
+            sec["valueFrom"] = arn
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--endpoint", required=True)
@@ -1086,6 +1119,7 @@ def main():
                 lg.create_log_group(logGroupName=o["awslogs-group"])
             except lg.exceptions.ResourceAlreadyExistsException:
                 pass
+    prepare_account(kw, seed)
     run_ecs(s, copy.deepcopy(seed))
     run_services(s, copy.deepcopy(seed))
     run_ecr(s)

@@ -62,7 +62,9 @@ func TestFargateTaskRunsInDocker(t *testing.T) {
 	c := ecs.NewFromConfig(srv.AWSConfig("eu-west-1"))
 	ctx := t.Context()
 	createCluster(t, c, "prod-cluster")
-	if _, err := c.RegisterTaskDefinition(ctx, busyboxSeed(t, image)); err != nil {
+	in := busyboxSeed(t, image)
+	prepareSeedAccount(t, srv, in)
+	if _, err := c.RegisterTaskDefinition(ctx, in); err != nil {
 		t.Fatal(err)
 	}
 	run, err := c.RunTask(ctx, &ecs.RunTaskInput{

@@ -74,10 +74,12 @@ func status(s string) func(types.Task) bool {
 }
 
 func TestRunTaskFargateLifecycle(t *testing.T) {
-	c, _ := startFake(t)
+	c, srv := startFake(t)
 	ctx := t.Context()
 	createCluster(t, c, "prod-cluster")
-	if _, err := c.RegisterTaskDefinition(ctx, seedInput(t)); err != nil {
+	in := seedInput(t)
+	prepareSeedAccount(t, srv, in)
+	if _, err := c.RegisterTaskDefinition(ctx, in); err != nil {
 		t.Fatal(err)
 	}
 	run, err := c.RunTask(ctx, &ecs.RunTaskInput{
