@@ -118,3 +118,82 @@ func TestAppScalingCLIAndRestart(t *testing.T) {
 	}
 	aas("deregister-scalable-target", key...)
 }
+
+// TestScaleInRespectsTaskProtection protects two of a service's three
+// tasks with the aws CLI (update-task-protection), then lets a scheduled
+// action scale the service to one: only the unprotected task stops and
+// the service stays at two; when one task's protection is removed, it
+// stops too and the one still protected is left.
+func TestScaleInRespectsTaskProtection(t *testing.T) {
+	requireAWSCLI(t)
+	p := startBerth(t, t.TempDir(), "--driver", "fake")
+	work := t.TempDir()
+	run := func(args ...string) map[string]any {
+		t.Helper()
+		out, err := p.aws(t, work, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v map[string]any
+		if strings.TrimSpace(out) != "" {
+			if err := json.Unmarshal([]byte(out), &v); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+		}
+		return v
+	}
+	run("ecs", "create-cluster", "--cluster-name", "prod-cluster")
+	run("ecs", "register-task-definition", "--family", "web-app", "--requires-compatibilities", "FARGATE",
+		"--network-mode", "awsvpc", "--cpu", "256", "--memory", "512",
+		"--container-definitions", `[{"name":"web","image":"busybox","essential":true}]`)
+	run("ecs", "create-service", "--cluster", "prod-cluster", "--service-name", "web-service", "--task-definition", "web-app",
+		"--desired-count", "3", "--launch-type", "FARGATE", "--network-configuration", "awsvpcConfiguration={subnets=[subnet-1]}")
+	running := func() []string {
+		out, _ := p.aws(t, work, "ecs", "list-tasks", "--cluster", "prod-cluster", "--service-name", "web-service",
+			"--desired-status", "RUNNING", "--query", "taskArns", "--output", "text")
+		return strings.Fields(out)
+	}
+	eventually(t, 30*time.Second, func() (bool, string) {
+		n := running()
+		return len(n) == 3, "running: " + strings.Join(n, " ")
+	})
+	tasks := running()
+	protected, free := tasks[:2], tasks[2]
+	r := run(append([]string{"ecs", "update-task-protection", "--cluster", "prod-cluster", "--protection-enabled",
+		"--expires-in-minutes", "60", "--tasks"}, protected...)...)
+	if pt := r["protectedTasks"].([]any); len(pt) != 2 || pt[0].(map[string]any)["protectionEnabled"] != true ||
+		pt[0].(map[string]any)["expirationDate"] == nil {
+		t.Fatalf("update-task-protection: %v", r)
+	}
+	r = run(append([]string{"ecs", "get-task-protection", "--cluster", "prod-cluster", "--tasks", free}, protected...)...)
+	if pt := r["protectedTasks"].([]any); len(pt) != 3 || pt[0].(map[string]any)["protectionEnabled"] != false {
+		t.Fatalf("get-task-protection: %v", r)
+	}
+	if _, err := p.aws(t, work, "ecs", "update-task-protection", "--cluster", "prod-cluster", "--protection-enabled",
+		"--expires-in-minutes", "5000", "--tasks", free); err == nil || !strings.Contains(err.Error(), "InvalidParameterException") {
+		t.Fatalf("expires-in-minutes 5000: %v", err)
+	}
+
+	key := []string{"--service-namespace", "ecs", "--resource-id", "service/prod-cluster/web-service", "--scalable-dimension", "ecs:service:DesiredCount"}
+	run(append([]string{"application-autoscaling", "register-scalable-target"}, append(key, "--min-capacity", "1", "--max-capacity", "3")...)...)
+	at := time.Now().UTC().Add(3 * time.Second).Format("2006-01-02T15:04:05")
+	run(append([]string{"application-autoscaling", "put-scheduled-action"}, append(key, "--scheduled-action-name", "night",
+		"--schedule", "at("+at+")", "--scalable-target-action", "MinCapacity=1,MaxCapacity=1")...)...)
+	eventually(t, 30*time.Second, func() (bool, string) {
+		n := running()
+		return len(n) == 2, "running: " + strings.Join(n, " ")
+	})
+	if got := running(); !(strings.Contains(strings.Join(got, " "), protected[0]) && strings.Contains(strings.Join(got, " "), protected[1])) {
+		t.Fatalf("scale-in to 1 stopped a protected task: running %v, protected %v", got, protected)
+	}
+	out, _ := p.aws(t, work, "ecs", "describe-services", "--cluster", "prod-cluster", "--services", "web-service",
+		"--query", "services[0].desiredCount", "--output", "text")
+	if strings.TrimSpace(out) != "1" {
+		t.Fatalf("desired count %q, want 1", out)
+	}
+	run("ecs", "update-task-protection", "--cluster", "prod-cluster", "--no-protection-enabled", "--tasks", protected[0])
+	eventually(t, 30*time.Second, func() (bool, string) {
+		n := running()
+		return len(n) == 1 && n[0] == protected[1], "running: " + strings.Join(n, " ")
+	})
+}

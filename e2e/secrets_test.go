@@ -168,6 +168,12 @@ func TestTaskSecretsInjected(t *testing.T) {
 	if _, err := c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("prod-cluster"), Task: aws.String(arn)}); err != nil {
 		t.Fatal(err)
 	}
+	// The check exits 3 when a value is wrong; stopped by StopTask, the
+	// sleep it execs ends by signal instead.
+	stopped := waitStatus(t, c, "prod-cluster", arn, "STOPPED", p.log.String)
+	if ec := stopped.Containers[0].ExitCode; ec == nil || *ec == 3 {
+		t.Fatalf("the container's check of its secrets: exit code %d (nil: %v), reason %q", aws.ToInt32(ec), ec == nil, aws.ToString(stopped.StoppedReason))
+	}
 
 	missing := append([]types.Secret{}, good...)
 	missing[0] = types.Secret{Name: aws.String("DB_PASSWORD"), ValueFrom: aws.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/nope")}
@@ -177,5 +183,58 @@ func TestTaskSecretsInjected(t *testing.T) {
 	bad := waitStatus(t, c, "prod-cluster", run("missing-secret"), "STOPPED", p.log.String)
 	if r := aws.ToString(bad.StoppedReason); !strings.HasPrefix(r, "ResourceInitializationError: unable to pull secrets or registry auth: ") || !strings.Contains(r, "prod/nope") {
 		t.Fatalf("stopped reason %q", r)
+	}
+}
+
+// TestAgentTaskSecretsInjected runs an EC2 task on a `berth agent`
+// process: the agent reads the task's secrets through the server's
+// Secrets Manager and SSM APIs (signed with its own credentials) and the
+// container finds them in its environment.
+func TestAgentTaskSecretsInjected(t *testing.T) {
+	requireAWSCLI(t)
+	d := dockertest.New(t)
+	image := dockertest.Busybox(t, d)
+	p := startBerth(t, t.TempDir())
+	mustAWS(t, p, nil, "secretsmanager", "create-secret", "--name", "prod/db", "--secret-string", `{"password":"pw-agent"}`)
+	mustAWS(t, p, nil, "ssm", "put-parameter", "--name", "/prod/api-key", "--type", "SecureString", "--value", "k3y-agent")
+	c := ecsClient(p.URL)
+	ctx := t.Context()
+	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("ec2-cluster")}); err != nil {
+		t.Fatal(err)
+	}
+	a := startAgent(t, p.URL, "ec2-cluster", t.TempDir(), nil)
+	logs := func() string { return "agent:\n" + a.log.String() + "\nserver:\n" + p.log.String() }
+	waitInstance(t, c, "ec2-cluster", true, logs)
+	_, err := c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("ec2-secrets"), NetworkMode: types.NetworkModeBridge,
+		RequiresCompatibilities: []types.Compatibility{types.CompatibilityEc2},
+		ContainerDefinitions: []types.ContainerDefinition{{
+			Name: aws.String("app"), Image: aws.String(image), Memory: aws.Int32(128), StopTimeout: aws.Int32(2),
+			Command: []string{"sh", "-c", `[ "$DB_PASSWORD" = pw-agent ] && [ "$API_KEY" = k3y-agent ] || exit 3; exec sleep 3600`},
+			Secrets: []types.Secret{
+				{Name: aws.String("DB_PASSWORD"), ValueFrom: aws.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db:password::")},
+				{Name: aws.String("API_KEY"), ValueFrom: aws.String("/prod/api-key")},
+			},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ec2-cluster"), TaskDefinition: aws.String("ec2-secrets"), LaunchType: types.LaunchTypeEc2})
+	if err != nil || len(run.Tasks) != 1 {
+		t.Fatalf("RunTask: %+v %v", run, err)
+	}
+	arn := aws.ToString(run.Tasks[0].TaskArn)
+	t.Cleanup(func() { cleanupTask(d, arn) })
+	waitStatus(t, c, "ec2-cluster", arn, "RUNNING", logs)
+	if strings.Contains(a.log.String(), "k3y-agent") || strings.Contains(a.log.String(), "pw-agent") {
+		t.Error("the agent's log shows a secret value")
+	}
+	if _, err := c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("ec2-cluster"), Task: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	stopped := waitStatus(t, c, "ec2-cluster", arn, "STOPPED", logs)
+	if ec := stopped.Containers[0].ExitCode; ec == nil || *ec == 3 {
+		t.Fatalf("the container's check of its secrets: exit code %d (nil: %v), reason %q", aws.ToInt32(ec), ec == nil, aws.ToString(stopped.StoppedReason))
 	}
 }

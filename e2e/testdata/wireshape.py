@@ -423,7 +423,7 @@ def run_ecs(s, seed):
     # Fargate-style tasks on the managed capacity (berth runs with --driver fake).
     run = c(ecs, "run_task", cluster="wire-a", taskDefinition=f"{seed_family}:1", count=2,
             launchType="FARGATE", startedBy="wireshape", group="family:web", tags=[{"key": "t", "value": "1"}],
-            enableECSManagedTags=True, propagateTags="TASK_DEFINITION", enableExecuteCommand=True,
+            enableECSManagedTags=True, propagateTags="TASK_DEFINITION", enableExecuteCommand=False,
             networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"],
                                                           "assignPublicIp": "ENABLED"}},
             overrides={"containerOverrides": [{"name": "web", "environment": [{"name": "X", "value": "y"}],
@@ -439,16 +439,6 @@ def run_ecs(s, seed):
         s.poll(lambda: c(ecs, "describe_tasks", cluster="wire-a", tasks=arns, include=["TAGS"]),
                lambda o: all(t.get("lastStatus") == "RUNNING" for t in o["tasks"]))
         c(ecs, "describe_tasks", cluster="wire-a", tasks=arns + ["0123456789abcdef0123456789abcdef"])
-        # ECS Exec: a session for a running task started with
-        # enableExecuteCommand (its containers show the ExecuteCommandAgent).
-        c(ecs, "execute_command", cluster="wire-a", task=arns[0], container="web", interactive=True,
-          command="/bin/sh")
-        c(ecs, "execute_command", cluster="wire-a", task=arns[0], container="web", interactive=False,
-          command="/bin/sh", expect="InvalidParameterException")
-        c(ecs, "execute_command", cluster="wire-a", task=arns[0], container="nope", interactive=True,
-          command="/bin/sh", expect="InvalidParameterException")
-        c(ecs, "execute_command", cluster="missing", task=arns[0], interactive=True, command="/bin/sh",
-          expect="ClusterNotFoundException")
         # The agent-facing reports, as the managed agent already sent them
         # (a repeated report changes nothing).
         c(ecs, "submit_container_state_change", cluster="wire-a", task=arns[0], containerName="web", status="RUNNING")
@@ -472,9 +462,34 @@ def run_ecs(s, seed):
                lambda o: all(t.get("lastStatus") == "STOPPED" for t in o["tasks"]))
         c(ecs, "list_tasks", cluster="wire-a", desiredStatus="STOPPED")
     c(ecs, "stop_task", cluster="wire-a", task="0123456789abcdef0123456789abcdef", expect="InvalidParameterException")
-    if arns:
+
+    # ECS Exec, on a cluster and task definition of its own: a session for
+    # a running task started with enableExecuteCommand (its containers show
+    # the ExecuteCommandAgent), ECS's refusals.
+    c(ecs, "create_cluster", clusterName="wire-exec")
+    c(ecs, "register_task_definition", family="wire-exec", networkMode="awsvpc", cpu="256", memory="512",
+      requiresCompatibilities=["FARGATE"],
+      containerDefinitions=[{"name": "web", "image": "busybox", "essential": True, "command": ["sleep", "600"]}])
+    xrun = c(ecs, "run_task", cluster="wire-exec", taskDefinition="wire-exec", launchType="FARGATE",
+             enableExecuteCommand=True,
+             networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"]}})
+    xarns = [t["taskArn"] for t in (xrun or {}).get("tasks", [])]
+    if xarns:
+        s.poll(lambda: c(ecs, "describe_tasks", cluster="wire-exec", tasks=xarns),
+               lambda o: all(t.get("lastStatus") == "RUNNING" for t in o["tasks"]))
+        c(ecs, "execute_command", cluster="wire-exec", task=xarns[0], container="web", interactive=True,
+          command="/bin/sh")
+        c(ecs, "execute_command", cluster="wire-exec", task=xarns[0], interactive=False,
+          command="/bin/sh", expect="InvalidParameterException")
+        c(ecs, "execute_command", cluster="wire-exec", task=xarns[0], container="nope", interactive=True,
+          command="/bin/sh", expect="InvalidParameterException")
+        c(ecs, "execute_command", cluster="missing", task=xarns[0], interactive=True, command="/bin/sh",
+          expect="ClusterNotFoundException")
+        c(ecs, "stop_task", cluster="wire-exec", task=xarns[0])
+        s.poll(lambda: c(ecs, "describe_tasks", cluster="wire-exec", tasks=xarns),
+               lambda o: all(t.get("lastStatus") == "STOPPED" for t in o["tasks"]))
         # A stopped task takes no exec: ECS's refusal.
-        c(ecs, "execute_command", cluster="wire-a", task=arns[0], container="web", interactive=True,
+        c(ecs, "execute_command", cluster="wire-exec", task=xarns[0], container="web", interactive=True,
           command="/bin/sh", expect="InvalidParameterException")
 
     # A container instance registered through the API, as an agent does.
@@ -551,6 +566,9 @@ def run_services(s, seed):
     c = s.call
     c(ecs, "create_cluster", clusterName="wire-svc")
     seed = dict(seed, family="wire-svc")
+    # No secrets: the service's tasks must run whatever the secret stores
+    # hold.
+    seed["containerDefinitions"] = [{k: v for k, v in cd.items() if k != "secrets"} for cd in seed["containerDefinitions"]]
     td1 = c(ecs, "register_task_definition", **seed)
     td2 = c(ecs, "register_task_definition", **seed)
     if not td1 or not td2:
@@ -591,7 +609,17 @@ def run_services(s, seed):
         c(ecs, "list_services", cluster="wire-svc", nextToken=page["nextToken"])
     c(ecs, "list_services", cluster="wire-svc", launchType="FARGATE", schedulingStrategy="REPLICA")
     c(ecs, "list_services", cluster="missing", expect="ClusterNotFoundException")
-    c(ecs, "list_tasks", cluster="wire-svc", serviceName="web")
+    lt = c(ecs, "list_tasks", cluster="wire-svc", serviceName="web")
+    svc_tasks = (lt or {}).get("taskArns", [])
+    if svc_tasks:
+        c(ecs, "update_task_protection", cluster="wire-svc", tasks=svc_tasks[:1] + ["0123456789abcdef0123456789abcdef"],
+          protectionEnabled=True, expiresInMinutes=60)
+        c(ecs, "get_task_protection", cluster="wire-svc", tasks=svc_tasks[:1])
+        c(ecs, "get_task_protection", cluster="wire-svc")
+        c(ecs, "update_task_protection", cluster="wire-svc", tasks=svc_tasks[:1], protectionEnabled=False)
+    c(ecs, "update_task_protection", cluster="wire-svc", tasks=["x"], protectionEnabled=True, expiresInMinutes=0,
+      expect="InvalidParameterException")
+    c(ecs, "get_task_protection", cluster="missing", expect="ClusterNotFoundException")
     c(ecs, "update_service", cluster="wire-svc", service="web", desiredCount=3)
     c(ecs, "update_service", cluster="wire-svc", service="web", taskDefinition="wire-svc:2",
       deploymentConfiguration={"maximumPercent": 150}, healthCheckGracePeriodSeconds=5,

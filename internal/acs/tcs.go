@@ -90,6 +90,8 @@ type TelemetryServer struct {
 	// is the publishing container instance, as the session's query names
 	// it.
 	OnHealth func(ctx context.Context, account, instance string, h *PublishHealthRequest) error
+	// OnMetrics records published task metrics (optional).
+	OnMetrics func(ctx context.Context, account, instance string, m *PublishMetricsRequest) error
 	// Heartbeat is the heartbeat interval; 0 means TelemetryHeartbeat.
 	Heartbeat time.Duration
 	Logger    *slog.Logger
@@ -201,6 +203,16 @@ func (srv *TelemetryServer) serve(ctx context.Context, conn *websocket.Conn, acc
 		switch env.Type {
 		case TypePublishMetrics:
 			ack = TypeAckPublishMetric
+			if srv.OnMetrics != nil {
+				m, err := decodeMetrics(env.Message)
+				if err != nil {
+					log.Warn("tcs: undecodable metrics", "error", err)
+					continue
+				}
+				if err := srv.OnMetrics(ctx, account, instance, m); err != nil {
+					log.Warn("tcs: metrics not recorded", "error", err)
+				}
+			}
 		case TypePublishInstanceStatus:
 			ack = TypeAckPublishInstanceState
 		case TypePublishHealth:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -61,6 +62,10 @@ type Config struct {
 	Tags           []ecs.Tag
 	// Heartbeat is the ACS heartbeat interval (acs.DefaultHeartbeat).
 	Heartbeat time.Duration
+	// MetricsInterval is how often containers' CPU and memory are sampled
+	// and published on the telemetry session (DefaultMetricsInterval when
+	// 0; negative turns metrics off).
+	MetricsInterval time.Duration
 	// Runner tunes the task runner (Driver, Cluster, InstanceARN, Logger
 	// and OnChange are set by the agent).
 	Runner runner.Config
@@ -78,6 +83,9 @@ type Agent struct {
 	// shipper ships awslogs containers' output (nil without a driver
 	// that reads logs); defs are the definitions of the tasks it ships.
 	shipper *awslogs.Shipper
+	// metadata serves the task metadata endpoint v4 (nil if it could
+	// not listen).
+	metadata *metadataServer
 
 	mu          sync.Mutex
 	instanceARN string
@@ -198,6 +206,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		rc.Driver, rc.Cluster, rc.InstanceARN = a.cfg.Driver, a.cfg.Cluster, a.InstanceARN()
 		rc.Logger = a.cfg.Logger
 		rc.OnChange = a.report
+		if rc.Secrets == nil {
+			rc.Secrets = apiSecrets{api: a.api}.resolve
+		}
 		if rc.ImageRewrite == nil && rc.RegistryAuth == nil {
 			ecr := &ecrAuth{api: a.api}
 			rc.ImageRewrite, rc.RegistryAuth = ecr.rewrite, ecr.auth
@@ -214,6 +225,29 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 			wg.Go(func() { _ = a.shipper.Run(ctx) })
 		}
+		// The task metadata endpoint v4, its URI in every container.
+		mdPath := ""
+		switch {
+		case a.cfg.DataDir != "":
+			mdPath = filepath.Join(a.cfg.DataDir, "metadata.state")
+		case a.cfg.AwslogsDir != "":
+			mdPath = filepath.Join(a.cfg.AwslogsDir, "metadata.state")
+			_ = os.MkdirAll(a.cfg.AwslogsDir, 0o755)
+		}
+		if md, ln, err := a.startMetadata(mdPath); err != nil {
+			a.log.Warn("task metadata endpoint unavailable", "err", err)
+		} else {
+			a.metadata = md
+			wg.Go(func() { md.serve(ctx, ln) })
+			extra := rc.ExtraEnv
+			rc.ExtraEnv = func(task *ecs.Task, container string) map[string]string {
+				env := md.env(task, container)
+				if extra != nil {
+					maps.Copy(env, extra(task, container))
+				}
+				return env
+			}
+		}
 		a.runner = runner.New(rc)
 		adopted, err := a.runner.Adopt(ctx)
 		if err != nil {
@@ -224,6 +258,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		wg.Add(1)
 		go func() { defer wg.Done(); a.runRunner(ctx) }()
+		if a.cfg.MetricsInterval >= 0 {
+			wg.Go(func() { a.telemetryLoop(ctx) })
+		}
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); a.reportLoop(ctx) }()

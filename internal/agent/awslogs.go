@@ -70,16 +70,16 @@ type taskDef struct {
 // the awslogs driver (level-based: the shipper ignores containers it
 // already follows).
 func (a *Agent) shipLogs(ch runner.TaskChange) {
-	if a.shipper == nil {
-		return
-	}
 	a.mu.Lock()
 	td, ok := a.defs[ch.TaskARN]
 	if ok && ch.LastStatus == ecs.TaskStopped {
 		delete(a.defs, ch.TaskARN)
 	}
 	a.mu.Unlock()
-	if !ok {
+	if ch.LastStatus == ecs.TaskStopped && a.metadata != nil {
+		a.metadata.forget(ch.TaskARN)
+	}
+	if !ok || a.shipper == nil {
 		return
 	}
 	for _, c := range ch.Containers {

@@ -86,10 +86,14 @@ func (c *apiClient) callServiceIn(ctx context.Context, region, service, target, 
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
-			Type    string `json:"__type"`
-			Message string `json:"message"`
+			Type     string `json:"__type"`
+			Message  string `json:"message"`
+			MessageC string `json:"Message"` // Secrets Manager's spelling
 		}
 		_ = json.Unmarshal(b, &e)
+		if e.Message == "" {
+			e.Message = e.MessageC
+		}
 		if e.Type == "" {
 			e.Type = resp.Header.Get("X-Amzn-Errortype")
 		}

@@ -61,6 +61,12 @@ func observe(svc *ecs.Service, tasks []*ecs.Task, now time.Time) observation {
 			o.pending[dep]++
 		}
 		pt := ecs.PlanTask{ID: t.ID, Deployment: dep, Running: running, CreatedAt: t.CreatedAt.UnixNano()}
+		if t.ProtectedUntil.After(now) {
+			pt.Protected = true
+			if o.wakeAt.IsZero() || t.ProtectedUntil.Before(o.wakeAt) {
+				o.wakeAt = t.ProtectedUntil // look again when it ends
+			}
+		}
 		checked := hasHealthCheck(t)
 		pt.Healthy = running && (!checked || t.HealthStatus == ecs.HealthHealthy)
 		if running && t.HealthStatus == ecs.HealthUnhealthy {

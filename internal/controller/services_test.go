@@ -536,3 +536,41 @@ func TestServicesReplaceTasksOfDrainingInstanceFirst(t *testing.T) {
 		}
 	})
 }
+
+func TestServicesScaleInSparesProtectedTasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeServices(testService(t, 3, false))
+		runScheduler(t, f)
+		f.agent("")
+		synctest.Wait()
+		// The newest task (scale-in's first pick) is protected for an hour.
+		f.mu.Lock()
+		f.tasks["t003"].ProtectedUntil = time.Now().Add(time.Hour)
+		f.svc.DesiredCount = 1
+		f.mu.Unlock()
+		f.changed()
+		synctest.Wait()
+		f.agent("")
+		synctest.Wait()
+		f.mu.Lock()
+		kept := f.tasks["t003"].DesiredStatus == ecs.TaskRunning
+		f.mu.Unlock()
+		if !kept || f.live("") != 1 {
+			t.Fatalf("protected task stopped (kept %v), %d live", kept, f.live(""))
+		}
+		// Scaled to 0: the protected task stays until its protection ends.
+		f.mu.Lock()
+		f.svc.DesiredCount = 0
+		f.mu.Unlock()
+		f.changed()
+		synctest.Wait()
+		if f.live("") != 1 {
+			t.Fatal("the protected task stopped before its protection ended")
+		}
+		time.Sleep(time.Hour + time.Second)
+		synctest.Wait()
+		if f.live("") != 0 {
+			t.Fatal("the task outlived its protection")
+		}
+	})
+}

@@ -552,3 +552,10 @@ type ExecProcess interface {
 	// Close ends the attachment (with a terminal the command gets SIGHUP).
 	Close() error
 }
+
+// RawStatsReader is an optional capability: one sample of a container's
+// resource usage in the runtime's own JSON (Docker's stats response), as
+// the ECS task metadata endpoint serves it.
+type RawStatsReader interface {
+	RawStats(ctx context.Context, id string) ([]byte, error)
+}

@@ -34,6 +34,10 @@ type PlanTask struct {
 	// Unhealthy: failing its health checks past the grace period; it is
 	// replaced.
 	Unhealthy bool
+	// Protected: scale-in protection (UpdateTaskProtection) is on; the
+	// task is not stopped for a scale-in or a deployment (only when it
+	// fails its health checks).
+	Protected bool
 	CreatedAt int64 // for ordering: newer tasks are stopped first on scale-in
 }
 
@@ -100,7 +104,7 @@ func PlanRolling(b PlanBounds, primary string, tasks []PlanTask) Plan {
 	budget := healthy - b.MinHealthy() // healthy tasks that may stop
 	stopped := map[string]bool{}
 	stop := func(t PlanTask, reason string) bool {
-		if stopped[t.ID] {
+		if stopped[t.ID] || t.Protected && reason != StopReasonUnhealthy {
 			return false
 		}
 		if t.Healthy {
@@ -142,8 +146,10 @@ func PlanRolling(b PlanBounds, primary string, tasks []PlanTask) Plan {
 		}
 		return cmp.Compare(y.CreatedAt, x.CreatedAt)
 	})
-	for i := 0; len(prim)-i > b.Desired && i < len(prim); i++ {
-		stop(prim[i], StopReasonScaleIn)
+	for i, excess := 0, len(prim)-b.Desired; excess > 0 && i < len(prim); i++ {
+		if stop(prim[i], StopReasonScaleIn) {
+			excess--
+		}
 	}
 	primLive := 0
 	for _, t := range prim {
@@ -161,8 +167,8 @@ func PlanRolling(b PlanBounds, primary string, tasks []PlanTask) Plan {
 	}
 	slices.SortStableFunc(old, func(x, y PlanTask) int { return cmp.Compare(x.CreatedAt, y.CreatedAt) })
 	for _, t := range old {
-		if !stop(t, StopReasonDeployment) {
-			break
+		if !t.Protected && !stop(t, StopReasonDeployment) {
+			break // the healthy minimum is reached
 		}
 	}
 	total := len(live) - len(stopped)

@@ -152,6 +152,11 @@ type Task struct {
 	AvailabilityZone     string            `json:"availabilityZone,omitempty"`
 	Connectivity         string            `json:"connectivity,omitempty"`
 	EphemeralStorage     *EphemeralStorage `json:"ephemeralStorage,omitempty"`
+	// ProtectedUntil is when the task's scale-in protection
+	// (UpdateTaskProtection) ends; zero: not protected. The service
+	// scheduler does not stop a protected task for a scale-in or a
+	// deployment.
+	ProtectedUntil time.Time `json:"protectedUntil,omitzero"`
 }
 
 // UnmarshalJSON decodes a task and derives its ID from the ARN.

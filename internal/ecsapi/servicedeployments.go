@@ -215,3 +215,50 @@ func (a *API) stopServiceDeployment(ctx context.Context, c *awsproto.Call, in *s
 	}
 	return &stopServiceDeploymentOut{ServiceDeploymentARN: arn}, nil
 }
+
+type updateTaskProtectionIn struct {
+	Cluster           string   `json:"cluster"`
+	Tasks             []string `json:"tasks"`
+	ProtectionEnabled bool     `json:"protectionEnabled"`
+	ExpiresInMinutes  *int     `json:"expiresInMinutes"`
+}
+
+type getTaskProtectionIn struct {
+	Cluster string   `json:"cluster"`
+	Tasks   []string `json:"tasks"`
+}
+
+type protectedTaskOut struct {
+	TaskARN           string              `json:"taskArn"`
+	ProtectionEnabled bool                `json:"protectionEnabled"`
+	ExpirationDate    *awsproto.EpochTime `json:"expirationDate,omitempty"`
+}
+
+type taskProtectionOut struct {
+	ProtectedTasks []protectedTaskOut `json:"protectedTasks"`
+	Failures       []failure          `json:"failures"`
+}
+
+func toTaskProtectionOut(pts []ecscp.ProtectedTask, fs []ecscp.Failure) *taskProtectionOut {
+	out := &taskProtectionOut{ProtectedTasks: make([]protectedTaskOut, 0, len(pts)), Failures: toFailures(fs)}
+	for _, p := range pts {
+		out.ProtectedTasks = append(out.ProtectedTasks, protectedTaskOut{TaskARN: p.TaskARN, ProtectionEnabled: p.Enabled, ExpirationDate: awsproto.Epoch(p.ExpirationDate)})
+	}
+	return out
+}
+
+func (a *API) updateTaskProtection(ctx context.Context, c *awsproto.Call, in *updateTaskProtectionIn) (any, error) {
+	pts, fs, err := a.plane.UpdateTaskProtection(ctx, a.scope(c), in.Cluster, in.Tasks, in.ProtectionEnabled, in.ExpiresInMinutes)
+	if err != nil {
+		return nil, err
+	}
+	return toTaskProtectionOut(pts, fs), nil
+}
+
+func (a *API) getTaskProtection(ctx context.Context, c *awsproto.Call, in *getTaskProtectionIn) (any, error) {
+	pts, fs, err := a.plane.GetTaskProtection(ctx, a.scope(c), in.Cluster, in.Tasks)
+	if err != nil {
+		return nil, err
+	}
+	return toTaskProtectionOut(pts, fs), nil
+}

@@ -20,6 +20,8 @@ func (a *API) addServiceOps(ops map[string]awsproto.Op) {
 	ops["ListServiceDeployments"] = awsproto.Handle(a.listServiceDeployments)
 	ops["DescribeServiceDeployments"] = awsproto.Handle(a.describeServiceDeployments)
 	ops["StopServiceDeployment"] = awsproto.Handle(a.stopServiceDeployment)
+	ops["UpdateTaskProtection"] = awsproto.Handle(a.updateTaskProtection)
+	ops["GetTaskProtection"] = awsproto.Handle(a.getTaskProtection)
 }
 
 type createServiceIn struct {

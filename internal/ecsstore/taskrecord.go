@@ -48,6 +48,7 @@ type taskRecord struct {
 	AvailabilityZone     string                  `json:"availabilityZone,omitempty"`
 	Connectivity         string                  `json:"connectivity,omitempty"`
 	EphemeralStorage     *ephemeralStorageRecord `json:"ephemeralStorage,omitempty"`
+	ProtectedUntil       time.Time               `json:"protectedUntil,omitzero"`
 }
 
 func taskRecordOf(v *ecs.Task) taskRecord {
@@ -86,6 +87,7 @@ func taskRecordOf(v *ecs.Task) taskRecord {
 		AvailabilityZone:     v.AvailabilityZone,
 		Connectivity:         v.Connectivity,
 		EphemeralStorage:     mapPtr(v.EphemeralStorage, ephemeralStorageRecordOf),
+		ProtectedUntil:       v.ProtectedUntil,
 	}
 }
 
@@ -125,6 +127,7 @@ func (r *taskRecord) domain() ecs.Task {
 		AvailabilityZone:     r.AvailabilityZone,
 		Connectivity:         r.Connectivity,
 		EphemeralStorage:     mapPtr(r.EphemeralStorage, (*ephemeralStorageRecord).domain),
+		ProtectedUntil:       r.ProtectedUntil,
 	}
 }
 

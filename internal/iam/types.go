@@ -41,6 +41,10 @@ type AccessKey struct {
 	User    string
 	Status  string // Active or Inactive
 	Created time.Time
+	// UserARN and UserID identify the owner to the SigV4 verifier
+	// without a read of the account (a user with keys cannot be deleted).
+	UserARN string
+	UserID  string
 }
 
 // PolicyVersion is one version of a managed policy.

@@ -169,6 +169,9 @@ func (p *Plane) LookupKey(ctx context.Context, id string) (awsproto.Credential, 
 		if k == nil { // deleted: refused, not unknown
 			return awsproto.Credential{Account: account, Disabled: true}, true, nil
 		}
+		if k.UserARN != "" {
+			return awsproto.Credential{SecretKey: k.Secret, Account: account, Principal: k.UserARN, PrincipalID: k.UserID, Disabled: k.Status != "Active"}, true, nil
+		}
 		st, err := p.repo.Read(ctx, account)
 		if err != nil {
 			return awsproto.Credential{}, false, err

@@ -187,7 +187,8 @@ func (p *Plane) DetachUserPolicy(ctx context.Context, account, user, arn string)
 func (p *Plane) CreateAccessKey(ctx context.Context, account, user string) (*iam.AccessKey, error) {
 	var out *iam.AccessKey
 	err := p.repo.Update(ctx, account, func(st *iamstore.State, tx *iamstore.Tx) error {
-		if _, err := userOf(st, user); err != nil {
+		u, err := userOf(st, user)
+		if err != nil {
 			return err
 		}
 		n := 0
@@ -199,7 +200,8 @@ func (p *Plane) CreateAccessKey(ctx context.Context, account, user string) (*iam
 		if n >= maxAccessKeysPerUser {
 			return iam.Limit("Cannot exceed quota for AccessKeysPerUser: %d", maxAccessKeysPerUser)
 		}
-		out = &iam.AccessKey{ID: iam.NewID("AKIA"), Secret: iam.NewSecret(), User: user, Status: "Active", Created: p.clock()}
+		out = &iam.AccessKey{ID: iam.NewID("AKIA"), Secret: iam.NewSecret(), User: user, Status: "Active", Created: p.clock(),
+			UserARN: u.ARN, UserID: u.ID}
 		tx.PutKey(out)
 		return nil
 	})

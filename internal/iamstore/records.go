@@ -44,6 +44,8 @@ type keyRec struct {
 	User    string    `json:"user"`
 	Status  string    `json:"status"`
 	Created time.Time `json:"created"`
+	UserARN string    `json:"userArn,omitempty"`
+	UserID  string    `json:"userId,omitempty"`
 }
 
 type policyRec struct {

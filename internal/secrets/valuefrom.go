@@ -1,6 +1,8 @@
 package secrets
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -84,4 +86,31 @@ func scopeOf(task Scope, regionAccount string) Scope {
 		sc.Account = account
 	}
 	return sc
+}
+
+// JSONKey returns the member key of a secret's JSON value, as ECS's
+// json-key selector reads it (a string member as is, others as JSON).
+func JSONKey(secretString, key string) (string, error) {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(secretString), &m); err != nil {
+		return "", fmt.Errorf("the secret value is not a JSON object, so json key %s cannot be read", key)
+	}
+	val, ok := m[key]
+	if !ok {
+		return "", fmt.Errorf("json key %s not found in the secret value", key)
+	}
+	if s, ok := val.(string); ok {
+		return s, nil
+	}
+	b, _ := json.Marshal(val)
+	return string(b), nil
+}
+
+// ParameterNames returns the names a parameter reference may mean: a
+// parameter ARN's ".../parameter/name" is "/name" or "name".
+func ParameterNames(id string) []string {
+	if strings.HasPrefix(id, "/") && !strings.Contains(id[1:], "/") {
+		return []string{id, id[1:]}
+	}
+	return []string{id}
 }

@@ -2,9 +2,7 @@ package secretscp
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/secrets"
@@ -38,17 +36,17 @@ func (p *Plane) Resolve(ctx context.Context, task secrets.Scope, valueFrom strin
 }
 
 func (p *Plane) resolveParam(ctx context.Context, ref secrets.Ref) (string, error) {
-	sel, err := p.GetParameter(ctx, ref.Scope, ref.ID)
-	if fault.Is(err, fault.NotFound) && strings.HasPrefix(ref.ID, "/") && !strings.Contains(ref.ID[1:], "/") {
-		sel, err = p.GetParameter(ctx, ref.Scope, ref.ID[1:])
-	}
-	if err != nil {
-		if fault.Is(err, fault.NotFound) {
-			return "", fault.NotFoundf("parameter", "ssm parameter %s not found in %s: invalid parameters: %s", ref.ID, ref.Scope.Region, ref.ID)
+	var err error
+	for _, name := range secrets.ParameterNames(ref.ID) {
+		var sel Selected
+		if sel, err = p.GetParameter(ctx, ref.Scope, name); err == nil {
+			return sel.Version.Value, nil
 		}
-		return "", err
+		if !fault.Is(err, fault.NotFound) {
+			return "", err
+		}
 	}
-	return sel.Version.Value, nil
+	return "", fault.NotFoundf("parameter", "ssm parameter %s not found in %s: invalid parameters: %s", ref.ID, ref.Scope.Region, ref.ID)
 }
 
 func (p *Plane) resolveSecret(ctx context.Context, ref secrets.Ref, valueFrom string) (string, error) {
@@ -65,17 +63,9 @@ func (p *Plane) resolveSecret(ctx context.Context, ref secrets.Ref, valueFrom st
 	if v.String == nil {
 		return "", fault.New(fault.Invalid, "secret %s: the json key %s cannot be read from a binary secret", valueFrom, ref.JSONKey)
 	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(*v.String), &m); err != nil {
-		return "", fault.New(fault.Invalid, "secret %s: the secret value is not a JSON object, so json key %s cannot be read", valueFrom, ref.JSONKey)
+	val, err := secrets.JSONKey(*v.String, ref.JSONKey)
+	if err != nil {
+		return "", fault.New(fault.Invalid, "secret %s: %v", valueFrom, err)
 	}
-	val, ok := m[ref.JSONKey]
-	if !ok {
-		return "", fault.NotFoundf("secret", "secret %s: json key %s not found in the secret value", valueFrom, ref.JSONKey)
-	}
-	if s, ok := val.(string); ok {
-		return s, nil
-	}
-	b, _ := json.Marshal(val)
-	return string(b), nil
+	return val, nil
 }

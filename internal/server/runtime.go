@@ -55,6 +55,7 @@ func newRuntime(s settings, cache *ecscache.Cache, plane *ecscp.Plane, kv store.
 	fleet := &managedFleet{
 		url: "http://" + addr, keys: auth.managed, driver: drv, owner: owner,
 		log: log.With("subsystem", "managed-agent"), agents: map[string]*managedAgent{},
+		metricsInterval: max(time.Second, time.Duration(float64(agent.DefaultMetricsInterval)/max(s.metricScale, 1))),
 	}
 	if drvErr != nil {
 		fleet.driverErr = drvErr.Error()
@@ -218,6 +219,10 @@ type managedFleet struct {
 	driverErr string
 	owner     string // the data directory's identity (driver.LabelOwner)
 	stateDir  string // runner.Config.StateDir (empty: nothing recorded)
+	// metricsInterval is the managed agents' metrics sampling interval
+	// (agent.DefaultMetricsInterval divided by the metric time scale,
+	// at least a second).
+	metricsInterval time.Duration
 	// ledger, when set, keeps the runners' ledgers in the shared store
 	// instead of stateDir (runner.Config.Ledger).
 	ledger func(scope string) runner.Ledger
@@ -263,8 +268,9 @@ func (f *managedFleet) Set(ctx context.Context, key string, m controller.Managed
 	a := agent.New(agent.Config{
 		ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key2[0], SecretKey: key2[1],
 		Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true, AwslogsDir: f.awslogsDir(m.InstanceARN),
-		Runner: runner.Config{Owner: f.owner, StateDir: f.stateDir, Ledger: f.ledger, Secrets: f.resolveSecrets()},
-		Logger: f.log, // the agent adds the cluster
+		MetricsInterval: f.metricsInterval,
+		Runner:          runner.Config{Owner: f.owner, StateDir: f.stateDir, Ledger: f.ledger, Secrets: f.resolveSecrets()},
+		Logger:          f.log, // the agent adds the cluster
 	})
 	ma := &managedAgent{cluster: m.Cluster, instanceARN: m.InstanceARN, cancel: cancel, done: make(chan struct{})}
 	f.agents[key] = ma

@@ -47,3 +47,19 @@ func memoryUsage(m container.MemoryStats) uint64 {
 	}
 	return m.Usage
 }
+
+var _ driver.RawStatsReader = (*Driver)(nil)
+
+// RawStats returns one sample of Docker's stats JSON for a container.
+func (d *Driver) RawStats(ctx context.Context, id string) ([]byte, error) {
+	res, err := d.cli.ContainerStats(ctx, id, client.ContainerStatsOptions{})
+	if err != nil {
+		return nil, wrap("stats "+id, err)
+	}
+	defer res.Body.Close()
+	var raw json.RawMessage
+	if err := json.NewDecoder(res.Body).Decode(&raw); err != nil {
+		return nil, fmt.Errorf("docker: stats %s: %w", id, err)
+	}
+	return raw, nil
+}
