@@ -22,6 +22,7 @@ var tiny = map[string]string{
 	"./bench/elbproxy":     "-duration 200ms -rounds 1 -conc 4 -idle 50",
 	"./bench/logs":         "-events 20000 -streams 2 -batch 1000",
 	"./bench/exec":         "-n 1 -mb 1",
+	"./bench/cloudwatch":   "-metrics 10 -days 1 -queries 5",
 }
 
 // needsDocker lists the programs that start containers.

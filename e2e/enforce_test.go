@@ -21,7 +21,7 @@ func TestEnforceIAM(t *testing.T) {
 	mustAWS(t, p, nil, "iam", "create-user", "--user-name", "dev")
 	mustAWS(t, p, nil, "iam", "put-user-policy", "--user-name", "dev", "--policy-name", "dev", "--policy-document", `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":["ecs:ListClusters","ecr:DescribeRepositories","logs:DescribeLogGroups","elasticloadbalancing:Describe*","iam:GetUser"],"Resource":"*"},
-		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:*:*:secret:app/*"},
+		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:*:*:secret:app/config-??????"},
 		{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:eu-west-1:`+acct+`:parameter/app/*","Condition":{"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}},
 		{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::`+acct+`:role/deployer"}]}`)
 	key := mustAWS(t, p, nil, "iam", "create-access-key", "--user-name", "dev")
@@ -33,7 +33,7 @@ func TestEnforceIAM(t *testing.T) {
 	mustAWS(t, p, nil, "iam", "put-role-policy", "--role-name", "deployer", "--policy-name", "ecs", "--policy-document",
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:*","Resource":"*"},{"Effect":"Deny","Action":"ecs:DeleteCluster","Resource":"*"}]}`)
 	mustAWS(t, p, nil, "secretsmanager", "create-secret", "--name", "app/config", "--secret-string", "ok")
-	mustAWS(t, p, nil, "secretsmanager", "create-secret", "--name", "prod/db", "--secret-string", "no")
+	prodDB := str(mustAWS(t, p, nil, "secretsmanager", "create-secret", "--name", "prod/db", "--secret-string", "no"), "ARN")
 	mustAWS(t, p, nil, "ssm", "put-parameter", "--name", "/app/flag", "--type", "String", "--value", "on")
 	mustAWS(t, p, nil, "ssm", "put-parameter", "--name", "/prod/flag", "--type", "String", "--value", "off")
 	mustAWS(t, p, nil, "ecs", "create-cluster", "--cluster-name", "prod-cluster")
@@ -67,7 +67,9 @@ func TestEnforceIAM(t *testing.T) {
 	if v := allowed(dev, "secretsmanager", "get-secret-value", "--secret-id", "app/config"); str(v, "SecretString") != "ok" {
 		t.Fatalf("get-secret-value: %v", v)
 	}
-	denied(dev, "AccessDeniedException", userARN, "secretsmanager:GetSecretValue", "arn:aws:secretsmanager:eu-west-1:"+acct+":secret:prod/db",
+	// Policies name secrets with AWS's random suffix ("-??????"): a call
+	// by name is authorized on the secret's full ARN.
+	denied(dev, "AccessDeniedException", userARN, "secretsmanager:GetSecretValue", prodDB,
 		"secretsmanager", "get-secret-value", "--secret-id", "prod/db")
 	allowed(dev, "ssm", "get-parameter", "--name", "/app/flag")
 	denied(dev, "AccessDeniedException", userARN, "ssm:GetParameter", "arn:aws:ssm:eu-west-1:"+acct+":parameter/prod/flag", "ssm", "get-parameter", "--name", "/prod/flag")

@@ -354,3 +354,73 @@ func TestECSExec(t *testing.T) {
 		}
 	})
 }
+
+// TestECSExecClientLeaves: a client that goes away mid-session ends the
+// command in the container (nothing is left running there).
+func TestECSExecClientLeaves(t *testing.T) {
+	d := dockertest.New(t)
+	image := dockertest.Busybox(t, d)
+	p := startBerth(t, t.TempDir())
+	c := ecsClient(p.URL)
+	ctx := t.Context()
+	cluster := uniqueName("exec-leave")
+	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RegisterTaskDefinition(ctx, ec2AndFargateDefinition(image)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.RunTask(ctx, &ecs.RunTaskInput{
+		Cluster: aws.String(cluster), TaskDefinition: aws.String("web-app"), LaunchType: types.LaunchTypeFargate,
+		EnableExecuteCommand: true,
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
+	})
+	if err != nil || len(out.Tasks) != 1 {
+		t.Fatalf("RunTask: %+v %v", out, err)
+	}
+	arn := aws.ToString(out.Tasks[0].TaskArn)
+	t.Cleanup(func() { cleanupTask(d, arn) })
+	tk := waitStatus(t, c, cluster, arn, "RUNNING", p.log.String)
+	ctr := aws.ToString(tk.Containers[0].RuntimeId)
+	for _, interactive := range []bool{true, false} {
+		args := []string{"exec", "--server", p.URL, "--region", "eu-west-1", "--cluster", cluster, "--task", arn,
+			"--command", "sleep 4242"}
+		if interactive {
+			args = append(args, "--interactive")
+		}
+		cmd := exec.Command(berthBin, args...)
+		var sh *ptyProc
+		if interactive {
+			sh = startOnPTY(t, cmd, 24, 80)
+		} else if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		running := func() bool {
+			b, err := exec.Command("docker", "exec", ctr, "ps").Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.Contains(string(b), "sleep 4242")
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for !running() {
+			if time.Now().After(deadline) {
+				t.Fatalf("the command never ran (interactive %v)", interactive)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		_ = cmd.Process.Kill()
+		if sh != nil {
+			sh.wait(t, 10*time.Second)
+		} else {
+			_ = cmd.Wait()
+		}
+		deadline = time.Now().Add(20 * time.Second)
+		for running() {
+			if time.Now().After(deadline) {
+				t.Fatalf("sleep 4242 still runs in the container after its client left (interactive %v)", interactive)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}

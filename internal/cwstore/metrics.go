@@ -300,8 +300,14 @@ func (m *Metrics) Samples(sc cw.Scope, metric cw.Metric, start, end time.Time) (
 	lo, hi := start.UnixMilli(), end.UnixMilli()
 	stop := lo - s.maxLag
 	const chunk = 4096 * recordSize
-	var out []cw.Sample
-	buf := make([]byte, chunk)
+	// Records in order are one a datapoint: size the result for the
+	// range's share of the file when the file spans more than the range.
+	records := (s.size - s.dataAt) / recordSize
+	if span := s.maxTS - s.oldest; span > 0 && records > 0 {
+		records = min(records, records*max(0, min(hi, s.maxTS+1)-max(lo, s.oldest))/span+16)
+	}
+	out := make([]cw.Sample, 0, max(records, 0))
+	buf := make([]byte, min(chunk, max(s.size-s.dataAt, recordSize)))
 	for pos := s.size; pos > s.dataAt; {
 		from := max(s.dataAt, pos-chunk)
 		b := buf[:pos-from]

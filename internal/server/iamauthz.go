@@ -20,13 +20,23 @@ type iamAuthorizer struct {
 	resolvers map[string]func(c *awsproto.Call, p awsproto.Params) string
 }
 
-func newIAMAuthorizer(plane *iamcp.Plane) *iamAuthorizer {
+func newIAMAuthorizer(plane *iamcp.Plane, secretARN func(ctx context.Context, account, region, id string) string) *iamAuthorizer {
 	return &iamAuthorizer{plane: plane, resolvers: map[string]func(*awsproto.Call, awsproto.Params) string{
-		"ecs":                  ecsResource,
-		"ecr":                  ecrResource,
-		"logs":                 logsResource,
-		"ssm":                  ssmResource,
-		"secretsmanager":       secretResource,
+		"ecs":  ecsResource,
+		"ecr":  ecrResource,
+		"logs": logsResource,
+		"ssm":  ssmResource,
+		"secretsmanager": func(c *awsproto.Call, p awsproto.Params) string {
+			res := secretResource(c, p)
+			if id := p.Get("SecretId"); id != "" && secretARN != nil {
+				// A secret's ARN has a random suffix that policies
+				// match ("secret:prod/db-??????"): name it exactly.
+				if arn := secretARN(c.HTTP.Context(), c.Account, c.Region, id); arn != "" {
+					res = arn
+				}
+			}
+			return res
+		},
 		"sts":                  stsResource,
 		"iam":                  iamResource,
 		"elasticloadbalancing": elbResource,
@@ -84,10 +94,28 @@ func ecsResource(c *awsproto.Call, p awsproto.Params) string {
 		return orARN(p.Get("cluster"), func(v string) string { return regional(c, "ecs", "cluster/"+v) })
 	case "DescribeTaskDefinition", "DeregisterTaskDefinition":
 		return orARN(p.Get("taskDefinition"), func(v string) string { return regional(c, "ecs", "task-definition/"+v) })
-	case "StopTask":
-		return p.Get("task")
+	case "StopTask", "DescribeTaskProtection", "UpdateTaskProtection":
+		return orARN(p.Get("task"), func(v string) string { return regional(c, "ecs", "task/"+clusterName(p)+"/"+v) })
+	case "CreateService":
+		return regional(c, "ecs", "service/"+clusterName(p)+"/"+p.Get("serviceName"))
+	case "UpdateService", "DeleteService":
+		return orARN(p.Get("service"), func(v string) string { return regional(c, "ecs", "service/"+clusterName(p)+"/"+v) })
+	case "ExecuteCommand":
+		return orARN(p.Get("task"), func(v string) string { return regional(c, "ecs", "task/"+clusterName(p)+"/"+v) })
 	}
 	return ""
+}
+
+// clusterName is the name of a call's cluster ("default" when absent).
+func clusterName(p awsproto.Params) string {
+	c := p.Get("cluster")
+	if c == "" {
+		return "default"
+	}
+	if i := strings.LastIndex(c, "/"); strings.HasPrefix(c, "arn:") && i >= 0 {
+		return c[i+1:]
+	}
+	return c
 }
 
 func ecrResource(c *awsproto.Call, p awsproto.Params) string {
