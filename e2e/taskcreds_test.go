@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -119,4 +124,89 @@ func taskOutput(t *testing.T, p *proc, arn, group, key string) map[string]string
 	}
 	t.Fatalf("no %s line in %s; log:\n%s", key, stream, p.log.String())
 	return nil
+}
+
+// TestTaskRoleSDKInContainer runs a static Go binary (testdata/credprobe,
+// aws-sdk-go-v2's container credentials provider and STS client) in a
+// task with a task role: STS, which berth serves on 169.254.170.2 here so
+// that the container reaches it, answers GetCallerIdentity with the
+// assumed role. The probe then times 200 GETs of the credentials endpoint
+// and of the metadata endpoint's /task (the peer), logged as p50/p99.
+func TestTaskRoleSDKInContainer(t *testing.T) {
+	requireAWSCLI(t)
+	requireDocker(t)
+	if out, err := exec.Command("ip", "addr", "add", "169.254.170.2/32", "dev", "lo").CombinedOutput(); err != nil &&
+		!strings.Contains(string(out), "File exists") && !strings.Contains(string(out), "already assigned") {
+		t.Skipf("SKIP: cannot add 169.254.170.2 to lo: %s", out)
+	}
+	bin := filepath.Join(t.TempDir(), "credprobe")
+	build := exec.Command("go", "build", "-o", bin, "./testdata/credprobe")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build credprobe: %v\n%s", err, out)
+	}
+	dd := dockertest.New(t)
+	d := newDockerCLI(t)
+	image := "berth-e2e-credprobe:" + strconv.Itoa(os.Getpid())
+	d.importBinary(image, bin)
+	ln, err := net.Listen("tcp", "169.254.170.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	p := startBerthAt(t, addr, t.TempDir())
+	work := t.TempDir()
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	os.WriteFile(filepath.Join(work, "trust.json"), []byte(trust), 0o644)
+	if _, err := p.aws(t, work, "iam", "create-role", "--role-name", "sdkRole", "--assume-role-policy-document", "file://trust.json"); err != nil {
+		t.Fatal(err)
+	}
+	c := ecsClient(p.URL)
+	ctx := t.Context()
+	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod-cluster")}); err != nil {
+		t.Fatal(err)
+	}
+	def := awslogsDefinition(image, "sdk", "/ecs/sdk", "", true)
+	def.TaskRoleArn = aws.String("arn:aws:iam::123456789012:role/sdkRole")
+	def.ContainerDefinitions[0].Command = nil
+	def.ContainerDefinitions[0].Environment = []types.KeyValuePair{
+		{Name: aws.String("AWS_ENDPOINT_URL"), Value: aws.String(p.URL)}, {Name: aws.String("AWS_REGION"), Value: aws.String("eu-west-1")},
+		{Name: aws.String("PROBE_N"), Value: aws.String("200")}}
+	if _, err := c.RegisterTaskDefinition(ctx, def); err != nil {
+		t.Fatal(err)
+	}
+	arn := runAwslogsTask(t, c, "sdk")
+	t.Cleanup(func() { cleanupTask(dd, arn) })
+	got := taskOutput(t, p, arn, "/ecs/sdk", "LATENCY")
+	taskID := arn[strings.LastIndexByte(arn, '/')+1:]
+	if got["ARN"] != "arn:aws:sts::123456789012:assumed-role/sdkRole/"+taskID {
+		t.Fatalf("GetCallerIdentity inside the container: %q (output %q)", got["ARN"], got)
+	}
+	f := strings.Fields(got["LATENCY"])
+	if len(f) == 4 {
+		t.Logf("credentials endpoint p50 %sµs p99 %sµs; metadata /task p50 %sµs p99 %sµs (200 sequential GETs from the container)", f[0], f[1], f[2], f[3])
+	}
+}
+
+// importBinary makes an image holding one static binary as its entrypoint.
+func (d *dockerCLI) importBinary(name, bin string) {
+	d.t.Helper()
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: filepath.Base(bin), Mode: 0o755, Size: int64(len(b)), ModTime: time.Now()}); err != nil {
+		d.t.Fatal(err)
+	}
+	tw.Write(b)
+	tw.Close()
+	file := filepath.Join(d.t.TempDir(), "rootfs.tar")
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		d.t.Fatal(err)
+	}
+	d.images = append(d.images, name)
+	d.must("import", "--change", `ENTRYPOINT ["/`+filepath.Base(bin)+`"]`, file, name)
 }
