@@ -17,6 +17,7 @@ type tokenReviewStatus struct {
 		User          struct {
 			Username string
 			Groups   []string
+			Extra    map[string][]string
 		}
 	}
 }
@@ -105,5 +106,32 @@ func TestEKSTokenAuthenticator(t *testing.T) {
 	if !r.Status.Authenticated || r.Status.User.Username != "arn:aws:iam::123456789012:user/dev" ||
 		len(r.Status.User.Groups) != 1 || r.Status.User.Groups[0] != "devs" {
 		t.Fatalf("user with an access entry: %+v", r.Status)
+	}
+
+	// The access policies decide through the authorizer webhook: none yet
+	// (no opinion: RBAC decides), then the view policy in one namespace.
+	authorize := func(verb, ns string) bool {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+			"spec": map[string]any{"user": r.Status.User.Username, "groups": r.Status.User.Groups, "extra": r.Status.User.Extra,
+				"resourceAttributes": map[string]string{"verb": verb, "resource": "pods", "namespace": ns}}})
+		resp, err := http.Post(p.URL+"/_berth/eks/123456789012/eu-west-1/c1/authorize", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var sar struct{ Status struct{ Allowed bool } }
+		if err := json.NewDecoder(resp.Body).Decode(&sar); err != nil {
+			t.Fatal(err)
+		}
+		return sar.Status.Allowed
+	}
+	if authorize("list", "web") {
+		t.Fatal("allowed without an access policy")
+	}
+	run(nil, ep, "eks", "associate-access-policy", "--cluster-name", "c1", "--principal-arn", "arn:aws:iam::123456789012:user/dev",
+		"--policy-arn", "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", "--access-scope", "type=namespace,namespaces=web")
+	if !authorize("list", "web") || authorize("create", "web") || authorize("list", "db") {
+		t.Fatal("the view policy in namespace web is not applied as scoped")
 	}
 }

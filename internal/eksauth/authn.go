@@ -111,7 +111,8 @@ type tokenReview struct {
 }
 
 // Handler serves TokenReview webhooks at
-// POST {prefix}{account}/{region}/{cluster}/authenticate.
+// POST {prefix}{account}/{region}/{cluster}/authenticate and
+// SubjectAccessReview webhooks (access policies) at .../authorize.
 func (a *Authenticator) Handler(prefix string) http.Handler {
 	log := a.Logger
 	if log == nil {
@@ -144,5 +145,6 @@ func (a *Authenticator) Handler(prefix string) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(tr)
 	})
+	mux.HandleFunc("POST "+prefix+"{account}/{region}/{cluster}/authorize", a.serveAuthorize)
 	return mux
 }

@@ -155,7 +155,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	// Application Auto Scaling: scales ECS services' desired counts
 	// through the ECS control plane.
-	scaling := newAppScaling(st, plane, cfg.Account, 0, log.With("subsystem", "appscaling"))
+	// Its cooldowns shrink with the metric time scale; target tracking
+	// keeps its alarms in CloudWatch, whose alarm actions run the policies.
+	scaling := newAppScaling(st, plane, cfg.Account, 1/s.metricScale, log.With("subsystem", "appscaling"))
+	scaling.plane.SetAlarms(cwAlarms{cwSub.plane})
+	cwSub.plane.RegisterActionHandler("arn:aws:autoscaling:", scalingAction(cwSub.plane, scaling.plane, log.With("subsystem", "appscaling")))
 	rc := awsproto.RouterConfig{Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region}
 	if cfg.EnforceIAM {
 		rc.Authz = newIAMAuthorizer(iamPlane, func(ctx context.Context, account, region, id string) string {
@@ -166,7 +170,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			return sec.ARN
 		})
 	}
-	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service)
+	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service,
+		newTaskCredsService(plane, iamPlane))
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
