@@ -269,7 +269,7 @@ func TestECSExec(t *testing.T) {
 	for name, awsBin := range clis {
 		t.Run(name+" execute-command with the plugin", func(t *testing.T) {
 			// --endpoint-url: CLI v2 before 2.13 ignores AWS_ENDPOINT_URL.
-		cmd := exec.Command(awsBin, "--endpoint-url", p.URL, "ecs", "execute-command", "--cluster", cluster, "--task", enabled,
+			cmd := exec.Command(awsBin, "--endpoint-url", p.URL, "ecs", "execute-command", "--cluster", cluster, "--task", enabled,
 				"--container", "web", "--interactive", "--command", "/bin/sh")
 			cmd.Env = append(os.Environ(),
 				"PATH="+pluginDir+string(os.PathListSeparator)+os.Getenv("PATH"),

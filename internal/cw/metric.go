@@ -23,6 +23,9 @@ type Metric struct {
 
 // Normalize sorts the dimensions by name.
 func (m Metric) Normalize() Metric {
+	if sort.SliceIsSorted(m.Dimensions, func(i, j int) bool { return m.Dimensions[i].Name < m.Dimensions[j].Name }) {
+		return m
+	}
 	d := append([]Dimension(nil), m.Dimensions...)
 	sort.Slice(d, func(i, j int) bool { return d[i].Name < d[j].Name })
 	m.Dimensions = d

@@ -175,7 +175,10 @@ func (m *Metrics) Close() error {
 }
 
 func (m *Metrics) series(sc cw.Scope, metric cw.Metric, create bool, unit string) (*series, error) {
-	key := metric.Key()
+	return m.seriesByKey(sc, metric.Key(), metric, create, unit)
+}
+
+func (m *Metrics) seriesByKey(sc cw.Scope, key string, metric cw.Metric, create bool, unit string) (*series, error) {
 	m.mu.RLock()
 	s := m.bySc[sc][key]
 	m.mu.RUnlock()
@@ -252,7 +255,7 @@ func (m *Metrics) Put(sc cw.Scope, data []cw.Datum) error {
 	}
 	for _, k := range order {
 		ds := byMetric[k]
-		s, err := m.series(sc, ds[0].Metric, true, ds[0].Unit)
+		s, err := m.seriesByKey(sc, k, ds[0].Metric, true, ds[0].Unit)
 		if err != nil {
 			return err
 		}
