@@ -37,7 +37,9 @@ func buildSessionManagerPlugin(t *testing.T) string {
 	t.Helper()
 	fail := t.Fatalf
 	if os.Getenv("CI") != "true" {
-		fail = func(format string, args ...any) { t.Skipf("SKIP: cannot build session-manager-plugin: "+format, args...) }
+		fail = func(format string, args ...any) {
+			t.Skipf("SKIP: cannot build session-manager-plugin: "+format, args...)
+		}
 	}
 	run := func(dir string, name string, args ...string) string {
 		cmd := exec.Command(name, args...)
@@ -166,6 +168,7 @@ func (p *ptyProc) wait(t *testing.T, within time.Duration) int {
 }
 
 // TestECSExec runs ECS Exec end to end with real containers: the aws CLI
+// (v1, and v2 when /usr/bin/aws is Debian's v2)
 // with AWS's session-manager-plugin gives an interactive shell through a
 // pseudo-terminal (input, output, window resize, Ctrl-C, exit); berth exec
 // returns the command's exit code; a task run without
@@ -258,59 +261,67 @@ func TestECSExec(t *testing.T) {
 		}
 	})
 
-	t.Run("aws ecs execute-command with the plugin", func(t *testing.T) {
-		cmd := exec.Command("aws", "ecs", "execute-command", "--cluster", cluster, "--task", enabled,
-			"--container", "web", "--interactive", "--command", "/bin/sh")
-		cmd.Env = append(os.Environ(),
-			"PATH="+pluginDir+string(os.PathListSeparator)+os.Getenv("PATH"),
-			"AWS_ENDPOINT_URL="+p.URL, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-			"AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1", "AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null",
-			"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		)
-		sh := startOnPTY(t, cmd, 40, 120)
-		at := sh.expect(t, 0, "Starting session with SessionId", 30*time.Second)
-		at = sh.expect(t, at, "# ", 30*time.Second)
-		// Input and output: the shell computes what the test checks.
-		sh.send(t, "echo sum-$((6*7))\r")
-		at = sh.expect(t, at, "sum-42", 10*time.Second)
-		// The terminal's size, then a resize (the plugin polls it).
-		sh.send(t, "stty size\r")
-		at = sh.expect(t, at, "40 120", 10*time.Second)
-		if err := pty.Setsize(sh.tty, &pty.Winsize{Rows: 33, Cols: 101}); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+	// The aws CLI v1 on PATH, and v2 where Debian's is installed.
+	clis := map[string]string{"aws CLI v1": "aws"}
+	if out, err := exec.Command("/usr/bin/aws", "--version").CombinedOutput(); err == nil && strings.HasPrefix(string(out), "aws-cli/2.") {
+		clis["aws CLI v2"] = "/usr/bin/aws"
+	}
+	for name, awsBin := range clis {
+		t.Run(name+" execute-command with the plugin", func(t *testing.T) {
+			// --endpoint-url: CLI v2 before 2.13 ignores AWS_ENDPOINT_URL.
+			cmd := exec.Command(awsBin, "--endpoint-url", p.URL, "ecs", "execute-command", "--cluster", cluster, "--task", enabled,
+				"--container", "web", "--interactive", "--command", "/bin/sh")
+			cmd.Env = append(os.Environ(),
+				"PATH="+pluginDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+				"AWS_ENDPOINT_URL="+p.URL, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+				"AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1", "AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null",
+				"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+			)
+			sh := startOnPTY(t, cmd, 40, 120)
+			at := sh.expect(t, 0, "Starting session with SessionId", 30*time.Second)
+			at = sh.expect(t, at, "# ", 30*time.Second)
+			// Input and output: the shell computes what the test checks.
+			sh.send(t, "echo sum-$((6*7))\r")
+			at = sh.expect(t, at, "sum-42", 10*time.Second)
+			// The terminal's size, then a resize (the plugin polls it).
 			sh.send(t, "stty size\r")
-			time.Sleep(700 * time.Millisecond)
-			if strings.Contains(sh.output()[at:], "33 101") {
-				at = len(sh.output())
-				break
+			at = sh.expect(t, at, "40 120", 10*time.Second)
+			if err := pty.Setsize(sh.tty, &pty.Winsize{Rows: 33, Cols: 101}); err != nil {
+				t.Fatal(err)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the resize did not reach the container; the terminal shows:\n%s", sh.output()[at:])
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				sh.send(t, "stty size\r")
+				time.Sleep(700 * time.Millisecond)
+				if strings.Contains(sh.output()[at:], "33 101") {
+					at = len(sh.output())
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the resize did not reach the container; the terminal shows:\n%s", sh.output()[at:])
+				}
 			}
-		}
-		// Ctrl-C interrupts the foreground command, not the session.
-		sh.send(t, "sleep 60; echo not-interrupted\r")
-		at = sh.expect(t, at, "sleep 60; echo not-interrupted", 10*time.Second)
-		time.Sleep(500 * time.Millisecond)
-		sh.send(t, "\x03")
-		at = sh.expect(t, at, "# ", 10*time.Second)
-		sh.send(t, "echo after-$((1+1))\r")
-		at = sh.expect(t, at, "after-2", 10*time.Second)
-		// after-2 came within seconds, so sleep 60 was interrupted, and
-		// with it the rest of its line.
-		if regexp.MustCompile(`(?m)^not-interrupted\r?$`).MatchString(sh.output()) {
-			t.Fatalf("Ctrl-C did not interrupt the command line; the terminal shows:\n%s", sh.output())
-		}
-		// exit ends the session and the plugin.
-		sh.send(t, "exit\r")
-		sh.expect(t, at, "Exiting session with sessionId", 15*time.Second)
-		if code := sh.wait(t, 15*time.Second); code != 0 {
-			t.Fatalf("aws ecs execute-command exited %d", code)
-		}
-	})
+			// Ctrl-C interrupts the foreground command, not the session.
+			sh.send(t, "sleep 60; echo not-interrupted\r")
+			at = sh.expect(t, at, "sleep 60; echo not-interrupted", 10*time.Second)
+			time.Sleep(500 * time.Millisecond)
+			sh.send(t, "\x03")
+			at = sh.expect(t, at, "# ", 10*time.Second)
+			sh.send(t, "echo after-$((1+1))\r")
+			at = sh.expect(t, at, "after-2", 10*time.Second)
+			// after-2 came within seconds, so sleep 60 was interrupted, and
+			// with it the rest of its line.
+			if regexp.MustCompile(`(?m)^not-interrupted\r?$`).MatchString(sh.output()) {
+				t.Fatalf("Ctrl-C did not interrupt the command line; the terminal shows:\n%s", sh.output())
+			}
+			// exit ends the session and the plugin.
+			sh.send(t, "exit\r")
+			sh.expect(t, at, "Exiting session with sessionId", 15*time.Second)
+			if code := sh.wait(t, 15*time.Second); code != 0 {
+				t.Fatalf("aws ecs execute-command exited %d", code)
+			}
+		})
+	}
 
 	t.Run("berth exec interactive", func(t *testing.T) {
 		cmd := exec.Command(berthBin, "exec", "--server", p.URL, "--region", "eu-west-1", "--cluster", cluster,
@@ -353,4 +364,74 @@ func TestECSExec(t *testing.T) {
 			t.Fatalf("berth exec on an EC2 task: %v %q\n%s", err, b, logs())
 		}
 	})
+}
+
+// TestECSExecClientLeaves: a client that goes away mid-session ends the
+// command in the container (nothing is left running there).
+func TestECSExecClientLeaves(t *testing.T) {
+	d := dockertest.New(t)
+	image := dockertest.Busybox(t, d)
+	p := startBerth(t, t.TempDir())
+	c := ecsClient(p.URL)
+	ctx := t.Context()
+	cluster := uniqueName("exec-leave")
+	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RegisterTaskDefinition(ctx, ec2AndFargateDefinition(image)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.RunTask(ctx, &ecs.RunTaskInput{
+		Cluster: aws.String(cluster), TaskDefinition: aws.String("web-app"), LaunchType: types.LaunchTypeFargate,
+		EnableExecuteCommand: true,
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
+	})
+	if err != nil || len(out.Tasks) != 1 {
+		t.Fatalf("RunTask: %+v %v", out, err)
+	}
+	arn := aws.ToString(out.Tasks[0].TaskArn)
+	t.Cleanup(func() { cleanupTask(d, arn) })
+	tk := waitStatus(t, c, cluster, arn, "RUNNING", p.log.String)
+	ctr := aws.ToString(tk.Containers[0].RuntimeId)
+	for _, interactive := range []bool{true, false} {
+		args := []string{"exec", "--server", p.URL, "--region", "eu-west-1", "--cluster", cluster, "--task", arn,
+			"--command", "sleep 4242"}
+		if interactive {
+			args = append(args, "--interactive")
+		}
+		cmd := exec.Command(berthBin, args...)
+		var sh *ptyProc
+		if interactive {
+			sh = startOnPTY(t, cmd, 24, 80)
+		} else if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		running := func() bool {
+			b, err := exec.Command("docker", "exec", ctr, "ps").Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.Contains(string(b), "sleep 4242")
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for !running() {
+			if time.Now().After(deadline) {
+				t.Fatalf("the command never ran (interactive %v)", interactive)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		_ = cmd.Process.Kill()
+		if sh != nil {
+			sh.wait(t, 10*time.Second)
+		} else {
+			_ = cmd.Wait()
+		}
+		deadline = time.Now().Add(20 * time.Second)
+		for running() {
+			if time.Now().After(deadline) {
+				t.Fatalf("sleep 4242 still runs in the container after its client left (interactive %v)", interactive)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 }

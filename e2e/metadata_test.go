@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
 )
@@ -100,5 +101,51 @@ func TestTaskMetadataV4FromContainer(t *testing.T) {
 	var taskStats map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(got["TASKSTATS"]), &taskStats); err != nil || len(taskStats[root.DockerId]) == 0 {
 		t.Fatalf("task stats %q: %v", got["TASKSTATS"], err)
+	}
+}
+
+// TestTaskMetadataV4BridgeAndHost runs the metadata-reading container as
+// EC2 tasks on a `berth agent` process, in bridge and in host network
+// mode: the endpoint answers in both, with the task's network mode.
+func TestTaskMetadataV4BridgeAndHost(t *testing.T) {
+	requireAWSCLI(t)
+	d := dockertest.New(t)
+	image := dockertest.Busybox(t, d)
+	p := startBerth(t, t.TempDir())
+	c := ecsClient(p.URL)
+	ctx := t.Context()
+	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("ec2-cluster")}); err != nil {
+		t.Fatal(err)
+	}
+	a := startAgent(t, p.URL, "ec2-cluster", t.TempDir(), nil)
+	logs := func() string { return "agent:\n" + a.log.String() + "\nserver:\n" + p.log.String() }
+	waitInstance(t, c, "ec2-cluster", true, logs)
+	for _, mode := range []types.NetworkMode{types.NetworkModeBridge, types.NetworkModeHost} {
+		family := "meta-" + string(mode)
+		def := awslogsDefinition(image, family, "/ecs/meta-ec2", metadataScript, true)
+		def.NetworkMode, def.Cpu, def.Memory = mode, nil, nil
+		def.RequiresCompatibilities = []types.Compatibility{types.CompatibilityEc2}
+		def.ContainerDefinitions[0].Memory = aws.Int32(128)
+		if _, err := c.RegisterTaskDefinition(ctx, def); err != nil {
+			t.Fatal(err)
+		}
+		run, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ec2-cluster"), TaskDefinition: aws.String(family), LaunchType: types.LaunchTypeEc2})
+		if err != nil || len(run.Tasks) != 1 {
+			t.Fatalf("RunTask %s: %+v %v", mode, run, err)
+		}
+		arn := aws.ToString(run.Tasks[0].TaskArn)
+		t.Cleanup(func() { cleanupTask(d, arn) })
+		got := taskOutput(t, p, arn, "/ecs/meta-ec2", "TASK")
+		var root struct {
+			Name     string
+			Networks []struct{ NetworkMode string }
+		}
+		if err := json.Unmarshal([]byte(got["ROOT"]), &root); err != nil || root.Name != "web" || len(root.Networks) != 1 || root.Networks[0].NetworkMode != string(mode) {
+			t.Fatalf("%s: container metadata %q: %v; %s", mode, got["ROOT"], err, logs())
+		}
+		var task struct{ TaskARN, LaunchType string }
+		if err := json.Unmarshal([]byte(got["TASK"]), &task); err != nil || task.TaskARN != arn || task.LaunchType != "EC2" {
+			t.Fatalf("%s: task metadata %q: %v", mode, got["TASK"], err)
+		}
 	}
 }

@@ -40,7 +40,7 @@ func (t *Task) Definition() (*ecs.Task, *ecs.TaskDefinition, error) {
 	}
 	td := &ecs.TaskDefinition{
 		Family: t.Family, Revision: rev, Status: ecs.TaskDefActive,
-		NetworkMode: t.NetworkMode, PidMode: t.PidMode, IpcMode: t.IpcMode,
+		NetworkMode: t.NetworkMode, PidMode: t.PidMode, IpcMode: t.IpcMode, TaskRoleARN: t.TaskRoleARN,
 	}
 	if p, ok := ecs.ParseARN(t.ARN); ok {
 		td.ARN = ecs.Scope{Account: p.Account, Region: p.Region}.TaskDefinitionARN(t.Family, rev)

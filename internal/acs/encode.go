@@ -34,6 +34,10 @@ func NewTask(t *ecs.Task, td *ecs.TaskDefinition) Task {
 		return out
 	}
 	out.Family, out.Version = td.Family, strconv.Itoa(td.Revision)
+	out.TaskRoleARN = td.TaskRoleARN
+	if t.Overrides.TaskRoleARN != "" {
+		out.TaskRoleARN = t.Overrides.TaskRoleARN
+	}
 	out.NetworkMode, out.PidMode, out.IpcMode = td.NetworkMode, td.PidMode, td.IpcMode
 	cpu, mem := taskSize(td, &t.Overrides)
 	if cpu > 0 {

@@ -106,6 +106,9 @@ type Task struct {
 	ServiceName              string                    `json:"serviceName,omitempty"`
 	PidMode                  string                    `json:"pidMode,omitempty"`
 	IpcMode                  string                    `json:"ipcMode,omitempty"`
+	// TaskRoleARN is the task's role (the definition's or the override):
+	// the agent gets its credentials with GetTaskRoleCredentials.
+	TaskRoleARN string `json:"taskRoleArn,omitempty"`
 }
 
 // Container is a container of an ACS task. What ACS has no member for

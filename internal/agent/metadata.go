@@ -38,9 +38,14 @@ type metadataServer struct {
 	path string // saved state; "" keeps none
 	host string // "169.254.170.2:PORT" (or 127.0.0.1 without the address)
 
-	mu     sync.Mutex
-	tokens map[string]ctrRef // token → container
-	byCtr  map[ctrRef]string
+	ln80   net.Listener
+	port80 bool // also listening on 169.254.170.2:80 (credentials' relative URI)
+
+	mu         sync.Mutex
+	tokens     map[string]ctrRef // token → container
+	byCtr      map[ctrRef]string
+	creds      map[string]*credsEntry // credentials ID → task
+	credByTask map[string]string
 }
 
 type ctrRef struct {
@@ -49,8 +54,9 @@ type ctrRef struct {
 }
 
 type metadataState struct {
-	Port   int                `json:"port"`
+	Port   int               `json:"port"`
 	Tokens map[string]ctrRef `json:"tokens"`
+	Creds  map[string]string `json:"creds"` // credentials ID → task ARN
 }
 
 // ensureLinkLocal puts 169.254.170.2/32 on lo (needs CAP_NET_ADMIN).
@@ -67,7 +73,8 @@ func ensureLinkLocal() error {
 
 // startMetadata binds the endpoint; Serve runs it.
 func (a *Agent) startMetadata(path string) (*metadataServer, net.Listener, error) {
-	m := &metadataServer{a: a, path: path, tokens: map[string]ctrRef{}, byCtr: map[ctrRef]string{}}
+	m := &metadataServer{a: a, path: path, tokens: map[string]ctrRef{}, byCtr: map[ctrRef]string{},
+		creds: map[string]*credsEntry{}, credByTask: map[string]string{}}
 	var st metadataState
 	if path != "" {
 		if b, err := os.ReadFile(path); err == nil {
@@ -76,6 +83,9 @@ func (a *Agent) startMetadata(path string) (*metadataServer, net.Listener, error
 	}
 	for t, r := range st.Tokens {
 		m.tokens[t], m.byCtr[r] = r, t
+	}
+	for id, task := range st.Creds {
+		m.creds[id], m.credByTask[task] = &credsEntry{task: task}, id
 	}
 	ip := MetadataAddress
 	if err := ensureLinkLocal(); err != nil {
@@ -93,6 +103,13 @@ func (a *Agent) startMetadata(path string) (*metadataServer, net.Listener, error
 		}
 	}
 	m.host = ln.Addr().String()
+	if ip == MetadataAddress {
+		// The credentials' relative URI needs port 80; the first agent
+		// on the host gets it, the others hand out the full URI.
+		if l80, err := net.Listen("tcp", net.JoinHostPort(ip, "80")); err == nil {
+			m.ln80, m.port80 = l80, true
+		}
+	}
 	m.save()
 	return m, ln, nil
 }
@@ -104,7 +121,11 @@ func (m *metadataServer) save() {
 	_, port, _ := net.SplitHostPort(m.host)
 	p, _ := strconv.Atoi(port)
 	m.mu.Lock()
-	b, _ := json.Marshal(metadataState{Port: p, Tokens: m.tokens})
+	creds := map[string]string{}
+	for id, e := range m.creds {
+		creds[id] = e.task
+	}
+	b, _ := json.Marshal(metadataState{Port: p, Tokens: m.tokens, Creds: creds})
 	m.mu.Unlock()
 	tmp := m.path + ".tmp"
 	if os.WriteFile(tmp, b, 0o600) == nil {
@@ -112,8 +133,22 @@ func (m *metadataServer) save() {
 	}
 }
 
-// env returns the container's metadata variables (the runner's ExtraEnv).
+// env returns the container's metadata variables (the runner's ExtraEnv),
+// and its task role's credentials variables.
 func (m *metadataServer) env(task *ecs.Task, container string) map[string]string {
+	env := m.metadataEnv(task, container)
+	m.a.mu.Lock()
+	td, ok := m.a.defs[task.ARN]
+	m.a.mu.Unlock()
+	if ok && taskRole(task, td.def) != "" {
+		for k, v := range m.credsEnv(task) {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+func (m *metadataServer) metadataEnv(task *ecs.Task, container string) map[string]string {
 	ref := ctrRef{task.ARN, container}
 	m.mu.Lock()
 	tok, ok := m.byCtr[ref]
@@ -134,6 +169,10 @@ func (m *metadataServer) env(task *ecs.Task, container string) map[string]string
 // forget drops the tokens of a stopped task.
 func (m *metadataServer) forget(taskARN string) {
 	m.mu.Lock()
+	if id, ok := m.credByTask[taskARN]; ok {
+		delete(m.creds, id)
+		delete(m.credByTask, taskARN)
+	}
 	changed := false
 	for t, r := range m.tokens {
 		if r.Task == taskARN {
@@ -151,6 +190,7 @@ func (m *metadataServer) forget(taskARN string) {
 // serve answers until ctx ends.
 func (m *metadataServer) serve(ctx context.Context, ln net.Listener) {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v2/credentials/{id}", m.credentials)
 	for _, v := range []string{"v4", "v3"} {
 		mux.HandleFunc("GET /"+v+"/{token}", m.handle(m.container))
 		mux.HandleFunc("GET /"+v+"/{token}/task", m.handle(m.task))
@@ -158,6 +198,11 @@ func (m *metadataServer) serve(ctx context.Context, ln net.Listener) {
 		mux.HandleFunc("GET /"+v+"/{token}/task/stats", m.handle(m.taskStats))
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if m.ln80 != nil {
+		wg.Go(func() { _ = srv.Serve(m.ln80) })
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

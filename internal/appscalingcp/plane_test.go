@@ -140,8 +140,11 @@ func TestTargetTrackingScalesAndOwnsAlarms(t *testing.T) {
 	if _, err := p.Execute(ctx, sc, pol.ARN(sc), Trigger{Alarm: high, State: "ALARM", Metric: 300}); err != nil || ecs.get() != 20 {
 		t.Fatalf("max bound: count %d, %v", ecs.get(), err)
 	}
-	// Scale-in after the cooldown, bounded by min.
+	// Scale-in after the cooldown, bounded by min, only from the low alarm.
 	clock = clock.Add(2 * time.Minute)
+	if res, _ := p.Execute(ctx, sc, pol.ARN(sc), Trigger{Alarm: high, State: "ALARM", Metric: 1}); res.Activity != nil || ecs.get() != 20 {
+		t.Fatalf("the high alarm scaled in: %+v, count %d", res, ecs.get())
+	}
 	if _, err := p.Execute(ctx, sc, pol.ARN(sc), Trigger{Alarm: pol.Alarms[1].Name, State: "ALARM", Metric: 1}); err != nil || ecs.get() != 2 {
 		t.Fatalf("min bound: count %d, %v", ecs.get(), err)
 	}

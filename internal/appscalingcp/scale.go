@@ -3,6 +3,7 @@ package appscalingcp
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/appscaling"
@@ -48,6 +49,18 @@ func (p *Plane) Execute(ctx context.Context, sc appscaling.Scope, policyARN stri
 		proposed = appscaling.TrackingCapacity(current, tr.Metric, c.TargetValue)
 		if proposed < current && c.DisableScaleIn {
 			return Result{NotScaled: "scale-in is disabled by the policy"}, nil
+		}
+		// The high alarm only scales out, the low one only in (a high
+		// alarm still in ALARM may run the policy once the load fell).
+		switch alarmSide(pol, tr.Alarm) {
+		case "high":
+			if proposed < current {
+				return Result{NotScaled: "the high alarm does not scale in"}, nil
+			}
+		case "low":
+			if proposed > current {
+				return Result{NotScaled: "the low alarm does not scale out"}, nil
+			}
 		}
 	default:
 		step, ok := appscaling.StepFor(pol.Step.Steps, tr.Metric-tr.Threshold)
@@ -131,3 +144,20 @@ func errMessage(err error) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// alarmSide says whether alarm is the target tracking policy's high or
+// low alarm ("" if neither).
+func alarmSide(pol *appscaling.Policy, alarm string) string {
+	for _, a := range pol.Alarms {
+		if a.Name != alarm {
+			continue
+		}
+		switch {
+		case strings.Contains(a.Name, "-AlarmHigh-"):
+			return "high"
+		case strings.Contains(a.Name, "-AlarmLow-"):
+			return "low"
+		}
+	}
+	return ""
+}

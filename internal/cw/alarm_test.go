@@ -114,3 +114,19 @@ func TestTimeScale(t *testing.T) {
 		t.Fatal("scale")
 	}
 }
+
+func TestBucket(t *testing.T) {
+	s := []Sample{
+		{Time: t0.Add(10 * time.Second), Agg: Agg{Count: 1, Sum: 1, Min: 1, Max: 1}},
+		{Time: t0.Add(70 * time.Second), Agg: Agg{Count: 2, Sum: 10, Min: 4, Max: 6}},
+		{Time: t0.Add(80 * time.Second), Agg: Agg{Count: 1, Sum: 7, Min: 7, Max: 7}},
+		{Time: t0.Add(-time.Second), Agg: Agg{Count: 1, Sum: 100, Min: 100, Max: 100}},
+		{Time: t0.Add(3 * time.Minute), Agg: Agg{Count: 1, Sum: 100, Min: 100, Max: 100}},
+	}
+	for _, f := range []func([]Sample, time.Time, time.Time, time.Duration) []Point{Bucket, bucketSparse} {
+		got := f(s, t0, t0.Add(3*time.Minute), time.Minute)
+		if len(got) != 2 || got[0].Agg != (Agg{1, 1, 1, 1}) || !got[1].Time.Equal(t0.Add(time.Minute)) || got[1].Agg != (Agg{3, 17, 4, 7}) {
+			t.Fatalf("%+v", got)
+		}
+	}
+}

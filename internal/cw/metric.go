@@ -23,6 +23,9 @@ type Metric struct {
 
 // Normalize sorts the dimensions by name.
 func (m Metric) Normalize() Metric {
+	if sort.SliceIsSorted(m.Dimensions, func(i, j int) bool { return m.Dimensions[i].Name < m.Dimensions[j].Name }) {
+		return m
+	}
 	d := append([]Dimension(nil), m.Dimensions...)
 	sort.Slice(d, func(i, j int) bool { return d[i].Name < d[j].Name })
 	m.Dimensions = d
@@ -147,9 +150,31 @@ type Point struct {
 // Bucket groups samples into periods of length period starting at start
 // (aligned), returning the periods that have data, oldest first.
 func Bucket(samples []Sample, start, end time.Time, period time.Duration) []Point {
-	if period <= 0 {
+	if period <= 0 || !end.After(start) {
 		return nil
 	}
+	n := int64((end.Sub(start) + period - 1) / period)
+	if n > 1<<20 {
+		return bucketSparse(samples, start, end, period)
+	}
+	aggs := make([]Agg, n)
+	for _, s := range samples {
+		if s.Time.Before(start) || !s.Time.Before(end) {
+			continue
+		}
+		aggs[s.Time.Sub(start)/period].Add(s.Agg)
+	}
+	var out []Point
+	for i, a := range aggs {
+		if a.Count > 0 {
+			out = append(out, Point{Time: start.Add(time.Duration(i) * period), Agg: a})
+		}
+	}
+	return out
+}
+
+// bucketSparse is Bucket for ranges of very many periods.
+func bucketSparse(samples []Sample, start, end time.Time, period time.Duration) []Point {
 	byIdx := map[int64]*Agg{}
 	for _, s := range samples {
 		if s.Time.Before(start) || !s.Time.Before(end) {

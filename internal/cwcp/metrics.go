@@ -141,9 +141,14 @@ func (p *Plane) GetMetricStatistics(ctx context.Context, sc cw.Scope, m cw.Metri
 	if err != nil {
 		return nil, fault.Wrap(err, fault.Internal, "reading metric data")
 	}
-	if unit == "" {
-		unit = p.metrics.Unit(sc, m)
+	// The store keeps a metric's latest unit, not one per datapoint: a
+	// Unit filter that differs from it selects nothing (as AWS answers
+	// for a unit the data was not put with).
+	stored := p.metrics.Unit(sc, m)
+	if unit != "" && unit != stored {
+		return nil, nil
 	}
+	unit = stored
 	var out []StatPoint
 	for _, pt := range cw.Bucket(samples, start, end, rp) {
 		sp := StatPoint{Time: pt.Time, Values: map[string]float64{}, Unit: unit}

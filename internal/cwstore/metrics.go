@@ -175,7 +175,10 @@ func (m *Metrics) Close() error {
 }
 
 func (m *Metrics) series(sc cw.Scope, metric cw.Metric, create bool, unit string) (*series, error) {
-	key := metric.Key()
+	return m.seriesByKey(sc, metric.Key(), metric, create, unit)
+}
+
+func (m *Metrics) seriesByKey(sc cw.Scope, key string, metric cw.Metric, create bool, unit string) (*series, error) {
 	m.mu.RLock()
 	s := m.bySc[sc][key]
 	m.mu.RUnlock()
@@ -252,7 +255,7 @@ func (m *Metrics) Put(sc cw.Scope, data []cw.Datum) error {
 	}
 	for _, k := range order {
 		ds := byMetric[k]
-		s, err := m.series(sc, ds[0].Metric, true, ds[0].Unit)
+		s, err := m.seriesByKey(sc, k, ds[0].Metric, true, ds[0].Unit)
 		if err != nil {
 			return err
 		}
@@ -300,8 +303,14 @@ func (m *Metrics) Samples(sc cw.Scope, metric cw.Metric, start, end time.Time) (
 	lo, hi := start.UnixMilli(), end.UnixMilli()
 	stop := lo - s.maxLag
 	const chunk = 4096 * recordSize
-	var out []cw.Sample
-	buf := make([]byte, chunk)
+	// Records in order are one a datapoint: size the result for the
+	// range's share of the file when the file spans more than the range.
+	records := (s.size - s.dataAt) / recordSize
+	if span := s.maxTS - s.oldest; span > 0 && records > 0 {
+		records = min(records, records*max(0, min(hi, s.maxTS+1)-max(lo, s.oldest))/span+16)
+	}
+	out := make([]cw.Sample, 0, max(records, 0))
+	buf := make([]byte, min(chunk, max(s.size-s.dataAt, recordSize)))
 	for pos := s.size; pos > s.dataAt; {
 		from := max(s.dataAt, pos-chunk)
 		b := buf[:pos-from]

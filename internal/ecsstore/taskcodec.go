@@ -201,11 +201,17 @@ type TaskHeader struct {
 	ID string `json:"-"`
 }
 
-// DecodeTaskHeader decodes the header of a tasks/ record. A record whose
-// header decodes may still fail DecodeTask (a malformed field outside the
-// header); the input is checked to be well-formed JSON either way.
+// DecodeTaskHeader decodes the header of a tasks/ record, through
+// scanTaskHeader (taskheader.go) when the record is as berth writes it,
+// else through encoding/json. A record whose header decodes may still
+// fail DecodeTask (a malformed field outside the header).
 func DecodeTaskHeader(kv store.KV) (TaskHeader, error) {
 	var h TaskHeader
+	if scanTaskHeader(kv.Value, &h) {
+		h.ID = ecs.TaskIDFromARN(h.ARN)
+		return h, nil
+	}
+	h = TaskHeader{}
 	if err := json.Unmarshal(kv.Value, &h); err != nil {
 		return TaskHeader{}, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
 	}

@@ -217,3 +217,37 @@ func ParseARN(arn string) (Scope, string, string, bool) {
 	name, _, _ := strings.Cut(rest, "/")
 	return Scope{Account: parts[4], Region: parts[3]}, typ, name, true
 }
+
+// RootARN is the ARN of an account's root user.
+func RootARN(account string) string { return "arn:aws:iam::" + account + ":root" }
+
+var assumedRoleRE = regexp.MustCompile(`^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/([\w+=,.@-]+)$`)
+
+// CanonicalPrincipal maps an STS assumed-role session ARN to its role's
+// IAM ARN (arn:aws:iam::<account>:role/<name>, without a path, as EKS's
+// authenticator reports it); other ARNs are returned unchanged.
+func CanonicalPrincipal(arn string) string {
+	if m := assumedRoleRE.FindStringSubmatch(arn); m != nil {
+		return "arn:" + m[1] + ":iam::" + m[2] + ":role/" + m[3]
+	}
+	return arn
+}
+
+// SessionName returns the session name of an assumed-role ARN ("" for
+// other ARNs).
+func SessionName(arn string) string {
+	if m := assumedRoleRE.FindStringSubmatch(arn); m != nil {
+		return m[4]
+	}
+	return ""
+}
+
+// StripPath returns an IAM role or user ARN without its path
+// (arn:aws:iam::1:role/a/b/name -> arn:aws:iam::1:role/name).
+func StripPath(arn string) string {
+	p, err := ParsePrincipal(arn)
+	if err != nil {
+		return arn
+	}
+	return "arn:aws:iam::" + p.Account + ":" + p.Kind + "/" + p.Name()
+}

@@ -174,13 +174,17 @@ func (p *Plane) newCluster(sc eks.Scope, in CreateInput) (*eks.Cluster, error) {
 // policy (when the creator is an IAM role or user; the account root gets
 // cluster-admin through the authenticator instead).
 func (p *Plane) bootstrapAdmin(sc eks.Scope, c *eks.Cluster, creator string, now time.Time) error {
+	creator = eks.CanonicalPrincipal(creator)
 	pr, err := eks.ParsePrincipal(creator)
+	if creator == eks.RootARN(sc.Account) {
+		pr, err = eks.Principal{Account: sc.Account, Kind: "root", Path: "root"}, nil
+	}
 	if err != nil {
-		return nil // root or an unsigned caller: no entry to create
+		return nil // an unsigned caller: no entry to create
 	}
 	c.Access[creator] = &eks.AccessEntry{
 		PrincipalARN: creator, ARN: eks.AccessEntryARN(sc, c.Name, pr, p.newID()), Username: eks.DefaultUsername(pr, creator),
-		Type: "STANDARD", CreatedAt: now, ModifiedAt: now,
+		Type:             "STANDARD", CreatedAt: now, ModifiedAt: now,
 		Policies: []*eks.AssociatedPolicy{{PolicyARN: eks.ClusterAdminPolicy, ScopeType: eks.ScopeCluster, AssociatedAt: now, ModifiedAt: now}},
 	}
 	return nil

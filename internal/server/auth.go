@@ -41,3 +41,17 @@ func newServerAuth(s settings, source awsproto.KeySource) *serverAuth {
 	}
 	return &serverAuth{verifier: awsproto.NewSigV4(sc), managed: managed}
 }
+
+// newTokenVerifier returns a strict verifier over the same keys as the
+// server's (the public test/test pair too, unless strict): EKS tokens
+// signed with an unknown access key are refused, not taken on trust.
+func newTokenVerifier(s settings, source awsproto.KeySource) awsproto.Authenticator {
+	keys := maps.Clone(s.keys)
+	if keys == nil {
+		keys = map[string]awsproto.Credential{}
+	}
+	if !s.StrictAuth {
+		keys[awsproto.DefaultAccessKeyID] = awsproto.Credential{SecretKey: awsproto.DefaultSecretKey}
+	}
+	return awsproto.NewSigV4(awsproto.SigV4Config{DefaultAccount: s.Account, Strict: true, Keys: keys, Source: source})
+}

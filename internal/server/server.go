@@ -19,6 +19,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecsexec"
 	"github.com/berth-dev/berth/internal/ecsstore"
 	"github.com/berth-dev/berth/internal/eksapi"
+	"github.com/berth-dev/berth/internal/eksauth"
 	"github.com/berth-dev/berth/internal/ekscp"
 	"github.com/berth-dev/berth/internal/eksstore"
 	"github.com/berth-dev/berth/internal/elbapi"
@@ -154,7 +155,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	// Application Auto Scaling: scales ECS services' desired counts
 	// through the ECS control plane.
-	scaling := newAppScaling(st, plane, cfg.Account, 0, log.With("subsystem", "appscaling"))
+	// Its cooldowns shrink with the metric time scale; target tracking
+	// keeps its alarms in CloudWatch, whose alarm actions run the policies.
+	scaling := newAppScaling(st, plane, cfg.Account, 1/s.metricScale, log.With("subsystem", "appscaling"))
+	scaling.plane.SetAlarms(cwAlarms{cwSub.plane})
+	cwSub.plane.RegisterActionHandler("arn:aws:autoscaling:", scalingAction(cwSub.plane, scaling.plane, log.With("subsystem", "appscaling")))
 	rc := awsproto.RouterConfig{Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region}
 	if cfg.EnforceIAM {
 		rc.Authz = newIAMAuthorizer(iamPlane, func(ctx context.Context, account, region, id string) string {
@@ -165,7 +170,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			return sec.ARN
 		})
 	}
-	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service)
+	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service,
+		newTaskCredsService(plane, iamPlane))
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_berth/health", func(w http.ResponseWriter, r *http.Request) {
@@ -177,6 +183,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if ecrSub.Peer != nil {
 		mux.Handle(peer.PathPrefix, ecrSub.Peer)
 	}
+	// The EKS clusters' webhook token authenticator (TokenReview), for
+	// their API servers.
+	eksAuthn := &eksauth.Authenticator{Verifier: newTokenVerifier(s, iamPlane), Clusters: eksPlane, Logger: log.With("subsystem", "eks-auth"),
+		BerthHosts: berthHosts(ln.Addr().String(), cfg.AdvertiseAddr)}
+	mux.Handle("POST "+EKSAuthPrefix, eksAuthn.Handler(EKSAuthPrefix))
 	mux.Handle("/", router)
 	// A server alone on its store knows that no other server holds an
 	// agent's session.
@@ -187,7 +198,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	rt.serveExec(execBroker, mux)
 	// The ECS service scheduler (leader-only), registering tasks with the
 	// ELBv2 target groups.
-	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, log.With("subsystem", "controller")))
+	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, cwAlarmStates{cwSub.plane}, log.With("subsystem", "controller")))
 	// The ELBv2 data plane: a leader-only controller of the runtime's
 	// manager serves the load balancers' listeners.
 	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, log.With("subsystem", "elb-dataplane")))
@@ -208,6 +219,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second},
 	}, nil
 }
+
+// EKSAuthPrefix is the path prefix of the EKS token authenticator:
+// POST /_berth/eks/<account>/<region>/<cluster>/authenticate.
+const EKSAuthPrefix = "/_berth/eks/"
 
 // Addr returns the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
@@ -262,4 +277,19 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("berth server stopped")
 	return err
+}
+
+// berthHosts lists the host:port names clients reach this server by (its
+// listen address, localhost for a loopback one, the advertised address).
+func berthHosts(listen, advertise string) []string {
+	hosts := []string{listen}
+	if host, port, err := net.SplitHostPort(listen); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			hosts = append(hosts, net.JoinHostPort("localhost", port))
+		}
+	}
+	if advertise != "" {
+		hosts = append(hosts, advertise)
+	}
+	return hosts
 }

@@ -1,10 +1,15 @@
 package docker
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
@@ -84,8 +89,69 @@ func (p *execProcess) Wait(ctx context.Context) (int, error) {
 	}
 }
 
+// Close ends the attachment and, if the command still runs, the command:
+// the Engine neither kills an exec when its client leaves nor has an API
+// to, so its processes (the exec's session: a command on a terminal is a
+// session leader, and what it starts stays in its session) get SIGHUP, as
+// from a terminal hanging up, then SIGKILL a second later. This needs the
+// daemon's PID namespace (an agent on the Docker host, as berth's are).
 func (p *execProcess) Close() error {
-	p.once.Do(func() { p.att.Close() })
+	p.once.Do(func() {
+		p.att.Close()
+		p.end()
+	})
 	p.demux.Wait()
 	return nil
+}
+
+func (p *execProcess) end() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	running := func() int {
+		res, err := p.cli.ExecInspect(ctx, p.id, client.ExecInspectOptions{})
+		if err != nil || !res.Running || res.PID <= 0 {
+			return 0
+		}
+		return res.PID
+	}
+	pid := running()
+	if pid == 0 {
+		return
+	}
+	signalSession(pid, syscall.SIGHUP)
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) && running() != 0 {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if running() != 0 {
+		signalSession(pid, syscall.SIGKILL)
+	}
+}
+
+// signalSession signals pid and every process of the session it leads.
+func signalSession(pid int, sig syscall.Signal) {
+	_ = syscall.Kill(pid, sig)
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		other, err := strconv.Atoi(e.Name())
+		if err != nil || other == pid {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// After the parenthesised command: state ppid pgrp session ...
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 3 && f[3] == strconv.Itoa(pid) {
+			_ = syscall.Kill(other, sig)
+		}
+	}
 }
