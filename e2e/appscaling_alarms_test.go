@@ -153,3 +153,53 @@ func TestTargetTrackingScalesOnMetrics(t *testing.T) {
 		t.Fatalf("alarms left after delete-scaling-policy: %s", out)
 	}
 }
+
+// TestDeploymentAlarmRollsBack gives a service deploymentConfiguration
+// alarms with rollback (aws CLI), puts the named alarm in ALARM
+// (set-alarm-state) and deploys a new revision: the deployment fails
+// saying which alarm, and the service rolls back to the first revision.
+func TestDeploymentAlarmRollsBack(t *testing.T) {
+	requireAWSCLI(t)
+	p := startBerth(t, t.TempDir(), "--driver", "fake")
+	work := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := p.aws(t, work, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	run("ecs", "create-cluster", "--cluster-name", "prod-cluster")
+	for range 2 {
+		run("ecs", "register-task-definition", "--family", "web-app", "--requires-compatibilities", "FARGATE",
+			"--network-mode", "awsvpc", "--cpu", "256", "--memory", "512",
+			"--container-definitions", `[{"name":"web","image":"busybox","essential":true}]`)
+	}
+	run("cloudwatch", "put-metric-alarm", "--alarm-name", "deploy-guard", "--namespace", "MyApp", "--metric-name", "Errors",
+		"--statistic", "Sum", "--period", "60", "--evaluation-periods", "1", "--threshold", "1", "--comparison-operator", "GreaterThanThreshold")
+	run("ecs", "create-service", "--cluster", "prod-cluster", "--service-name", "web-service", "--task-definition", "web-app:1",
+		"--desired-count", "2", "--launch-type", "FARGATE", "--network-configuration", "awsvpcConfiguration={subnets=[subnet-1]}",
+		"--deployment-configuration", `{"alarms": {"alarmNames": ["deploy-guard"], "enable": true, "rollback": true}}`)
+	state := func() string {
+		out, _ := p.aws(t, work, "ecs", "describe-services", "--cluster", "prod-cluster", "--services", "web-service",
+			"--query", "services[0].[taskDefinition,deployments[0].rolloutState,runningCount]", "--output", "text")
+		return strings.Join(strings.Fields(out), " ")
+	}
+	eventually(t, 30*time.Second, func() (bool, string) {
+		s := state()
+		return strings.HasSuffix(s, "web-app:1 COMPLETED 2"), "service: " + s
+	})
+	run("cloudwatch", "set-alarm-state", "--alarm-name", "deploy-guard", "--state-value", "ALARM", "--state-reason", "errors in the canary")
+	run("ecs", "update-service", "--cluster", "prod-cluster", "--service", "web-service", "--task-definition", "web-app:2")
+	eventually(t, 30*time.Second, func() (bool, string) {
+		out, _ := p.aws(t, work, "ecs", "describe-services", "--cluster", "prod-cluster", "--services", "web-service",
+			"--query", "services[0].events[].message", "--output", "text")
+		return strings.Contains(out, "deployment failed: alarm(s) detected: deploy-guard.") && strings.Contains(out, "rolling back to deployment"),
+			"events: " + out + " service: " + state()
+	})
+	eventually(t, 30*time.Second, func() (bool, string) {
+		s := state()
+		return strings.Contains(s, "web-app:1 COMPLETED 2"), "service after the rollback: " + s
+	})
+}

@@ -48,6 +48,9 @@ type ServicesConfig struct {
 	// looked at again (30 s if zero) without a change to tell of it.
 	Retry  time.Duration
 	Logger *slog.Logger
+	// Alarms reads CloudWatch alarm states for deployment alarms
+	// (deploymentConfiguration.alarms); nil: they are stored, not watched.
+	Alarms AlarmStates
 }
 
 // TargetRegistry is how the scheduler registers its tasks with load
@@ -116,8 +119,24 @@ func (s *Services) Run(ctx context.Context) error {
 	return nil
 }
 
-// Reconcile brings one service one step closer to what it asks for.
+// Reconcile brings one service one step closer to what it asks for; a
+// deployment watched by alarms is looked at again within alarmPoll.
 func (s *Services) Reconcile(ctx context.Context, key string) (time.Duration, error) {
+	wait, err := s.reconcile(ctx, key)
+	if err != nil {
+		return wait, err
+	}
+	if ref, ok := parseServiceKey(key); ok {
+		if svc, ok := s.cfg.Source.Service(ref); ok && svc.Status == ecs.ServiceActive {
+			if p := svc.Primary(); p != nil && s.watchesAlarms(svc, p) && (wait == 0 || wait > alarmPoll) {
+				wait = alarmPoll
+			}
+		}
+	}
+	return wait, nil
+}
+
+func (s *Services) reconcile(ctx context.Context, key string) (time.Duration, error) {
 	ref, ok := parseServiceKey(key)
 	if !ok {
 		return 0, nil
@@ -143,6 +162,9 @@ func (s *Services) Reconcile(ctx context.Context, key string) (time.Duration, er
 		return 0, nil
 	}
 	if tripped, err := s.circuitBreaker(ctx, ref, svc, primary, o, now); tripped || err != nil {
+		return 0, err
+	}
+	if failed, err := s.deploymentAlarms(ctx, ref, svc, primary, now); failed || err != nil {
 		return 0, err
 	}
 	if svc.SchedulingStrategy == ecs.SchedulingDaemon {

@@ -183,7 +183,8 @@ type DeploymentCircuitBreaker struct {
 	Rollback bool `json:"rollback"`
 }
 
-// DeploymentAlarms are CloudWatch alarms (stored; berth has no CloudWatch).
+// DeploymentAlarms are CloudWatch alarms: one in ALARM fails a deployment
+// in progress (and rolls it back if Rollback).
 type DeploymentAlarms struct {
 	AlarmNames []string `json:"alarmNames"`
 	Enable     bool     `json:"enable"`

@@ -8,8 +8,10 @@ import (
 
 	"github.com/berth-dev/berth/internal/appscaling"
 	"github.com/berth-dev/berth/internal/appscalingcp"
+	"github.com/berth-dev/berth/internal/controller"
 	"github.com/berth-dev/berth/internal/cw"
 	"github.com/berth-dev/berth/internal/cwcp"
+	"github.com/berth-dev/berth/internal/ecs"
 )
 
 // Target tracking's alarms, as AWS creates them: one-minute periods; the
@@ -195,4 +197,22 @@ func aggregate(slots []cw.Slot, how string) (float64, bool) {
 		sum += v
 	}
 	return sum / float64(len(vals)), true
+}
+
+// cwAlarmStates tells the service scheduler which of a deployment's
+// alarms are in ALARM (deploymentConfiguration.alarms).
+type cwAlarmStates struct{ cw *cwcp.Plane }
+
+var _ controller.AlarmStates = cwAlarmStates{}
+
+func (a cwAlarmStates) InAlarm(ctx context.Context, sc ecs.Scope, names []string) ([]string, error) {
+	got, err := a.cw.DescribeAlarms(ctx, cw.Scope{Account: sc.Account, Region: sc.Region}, cwcp.AlarmFilter{Names: names, State: cw.StateAlarm})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, al := range got {
+		out = append(out, al.Name)
+	}
+	return out, nil
 }
