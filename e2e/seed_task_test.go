@@ -85,6 +85,8 @@ func TestSeedTaskDefinitionRunsFromBerthECR(t *testing.T) {
 	p.awsOK(t, "ecs", "create-cluster", "--cluster-name", "prod-cluster")
 	// The awslogs group the definition names (no awslogs-create-group).
 	p.awsOK(t, "logs", "create-log-group", "--log-group-name", "/ecs/web-app")
+	// The secret the definition names (arn:aws:secretsmanager:...:secret:db-password).
+	p.awsOK(t, "secretsmanager", "create-secret", "--name", "db-password", "--secret-string", "s3cr3t")
 	p.awsOK(t, "ecs", "register-task-definition", "--cli-input-json", "file://task-def.json")
 	out := p.awsOK(t, "ecs", "run-task", "--cluster", "prod-cluster", "--task-definition", "web-app:1", "--launch-type", "FARGATE",
 		"--network-configuration", "awsvpcConfiguration={subnets=[subnet-a],assignPublicIp=DISABLED}",

@@ -1086,6 +1086,18 @@ def main():
                 lg.create_log_group(logGroupName=o["awslogs-group"])
             except lg.exceptions.ResourceAlreadyExistsException:
                 pass
+    # The seed's secret exists too: ECS stops a task whose secret cannot be
+    # read ("arn:aws:secretsmanager:...:secret:db-password" names the secret
+    # db-password in the task's account and region).
+    sm = boto3.client("secretsmanager", **kw)
+    for cd in seed.get("containerDefinitions", []):
+        for sec in cd.get("secrets") or []:
+            vf = sec.get("valueFrom", "")
+            if ":secret:" in vf:
+                try:
+                    sm.create_secret(Name=vf.split(":secret:", 1)[1].split(":")[0], SecretString="wireshape")
+                except sm.exceptions.ResourceExistsException:
+                    pass
     run_ecs(s, copy.deepcopy(seed))
     run_services(s, copy.deepcopy(seed))
     run_ecr(s)
