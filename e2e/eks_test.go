@@ -34,8 +34,10 @@ func TestEKSBoto3WireShapes(t *testing.T) {
 type eksCluster struct {
 	Cluster struct {
 		Name, Status, Endpoint, Version string
-		Health                          struct{ Issues []struct{ Code, Message string } }
-		AccessConfig                    struct{ AuthenticationMode string }
+		Health                          struct {
+			Issues []struct{ Code, Message string }
+		}
+		AccessConfig struct{ AuthenticationMode string }
 	}
 }
 

@@ -130,7 +130,9 @@ func TestLogsCLIAndRestart(t *testing.T) {
 	if len(got.Events) != len(lines) || got.Events[6].Message != lines[6] {
 		t.Fatalf("after restart get-log-events = %+v", got.Events)
 	}
-	var groups struct{ LogGroups []struct{ RetentionInDays int } }
+	var groups struct {
+		LogGroups []struct{ RetentionInDays int }
+	}
 	json.Unmarshal([]byte(run(p, "describe-log-groups")), &groups)
 	if len(groups.LogGroups) != 1 || groups.LogGroups[0].RetentionInDays != 7 {
 		t.Fatalf("after restart describe-log-groups = %+v", groups)

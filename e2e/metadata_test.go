@@ -57,10 +57,10 @@ func TestTaskMetadataV4FromContainer(t *testing.T) {
 	}
 	var root struct {
 		DockerId, Name, Image, KnownStatus, ContainerARN, Type string
-		Limits                                            struct{ CPU float64 }
-		Labels                                            map[string]string
-		LogOptions                                        map[string]string
-		Networks                                          []struct {
+		Limits                                                 struct{ CPU float64 }
+		Labels                                                 map[string]string
+		LogOptions                                             map[string]string
+		Networks                                               []struct {
 			NetworkMode   string
 			IPv4Addresses []string
 		}
@@ -75,7 +75,7 @@ func TestTaskMetadataV4FromContainer(t *testing.T) {
 	}
 	var task struct {
 		Cluster, TaskARN, Family, Revision, DesiredStatus, KnownStatus, LaunchType string
-		Limits                                                                    struct {
+		Limits                                                                     struct {
 			CPU    float64
 			Memory int
 		}

@@ -265,4 +265,3 @@ func (m *metadataServer) taskStats(ctx context.Context, v view) (any, error) {
 	}
 	return out, nil
 }
-

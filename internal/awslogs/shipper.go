@@ -48,11 +48,11 @@ type Shipper struct {
 	cfg Config
 	log *slog.Logger
 
-	mu      sync.Mutex
-	ctx     context.Context // Run's; nil before Run
-	active  map[string]bool // runtime IDs followed now
-	pos     map[string]position // the latest saved position per runtime ID
-	wg      sync.WaitGroup
+	mu     sync.Mutex
+	ctx    context.Context     // Run's; nil before Run
+	active map[string]bool     // runtime IDs followed now
+	pos    map[string]position // the latest saved position per runtime ID
+	wg     sync.WaitGroup
 }
 
 // New returns a Shipper; Run starts it.

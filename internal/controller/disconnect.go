@@ -40,7 +40,7 @@ type DisconnectConfig struct {
 	// it unset: the agents were away because it was down, so each gets
 	// the full timeout from its start.
 	Recorded bool
-	Logger  *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Disconnect stops the tasks of an instance whose agent stayed away

@@ -36,7 +36,7 @@ type InstanceInfo struct {
 	// DisconnectedAt is when the store recorded the agent's
 	// disconnection (zero if connected or unknown).
 	DisconnectedAt time.Time
-	Managed   bool // the cluster's hidden managed (Fargate) capacity instance
+	Managed        bool // the cluster's hidden managed (Fargate) capacity instance
 }
 
 // ClusterInfo is what the controllers know of a cluster.

@@ -68,17 +68,17 @@ var DefaultReservedPorts = []int{22, 2375, 2376, 51678, 51679}
 // ports that are taken (the registered reserved ports plus every task's
 // static host ports), not the ports still free.
 type ContainerInstance struct {
-	ARN                  string      `json:"containerInstanceArn"`
-	ID                   string      `json:"-"`
-	EC2InstanceID        string      `json:"ec2InstanceId"`
-	ClusterARN           string      `json:"clusterArn"`
-	Status               string      `json:"status"`
-	StatusReason         string      `json:"statusReason,omitempty"`
-	AgentConnected       bool        `json:"agentConnected"`
+	ARN            string `json:"containerInstanceArn"`
+	ID             string `json:"-"`
+	EC2InstanceID  string `json:"ec2InstanceId"`
+	ClusterARN     string `json:"clusterArn"`
+	Status         string `json:"status"`
+	StatusReason   string `json:"statusReason,omitempty"`
+	AgentConnected bool   `json:"agentConnected"`
 	// AgentDisconnectedAt is when agentConnected last became false (zero
 	// while connected): the disconnect timeout counts from it, whichever
 	// server leads (not an ECS field; never on the wire).
-	AgentDisconnectedAt time.Time `json:"agentDisconnectedAt,omitzero"`
+	AgentDisconnectedAt  time.Time   `json:"agentDisconnectedAt,omitzero"`
 	AgentUpdateStatus    string      `json:"agentUpdateStatus,omitempty"`
 	RegisteredResources  []Resource  `json:"registeredResources"`
 	RemainingResources   []Resource  `json:"remainingResources"`

@@ -11,7 +11,9 @@ func entryWith(policy, scope string, ns ...string) *eks.AccessEntry {
 }
 
 func TestDecide(t *testing.T) {
-	pods := func(verb, ns string) *ResourceRequest { return &ResourceRequest{Verb: verb, Resource: "pods", Namespace: ns} }
+	pods := func(verb, ns string) *ResourceRequest {
+		return &ResourceRequest{Verb: verb, Resource: "pods", Namespace: ns}
+	}
 	secrets := &ResourceRequest{Verb: "get", Resource: "secrets", Namespace: "web"}
 	roles := &ResourceRequest{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "roles", Namespace: "web"}
 	for _, tc := range []struct {

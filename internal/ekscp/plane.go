@@ -184,7 +184,7 @@ func (p *Plane) bootstrapAdmin(sc eks.Scope, c *eks.Cluster, creator string, now
 	}
 	c.Access[creator] = &eks.AccessEntry{
 		PrincipalARN: creator, ARN: eks.AccessEntryARN(sc, c.Name, pr, p.newID()), Username: eks.DefaultUsername(pr, creator),
-		Type:             "STANDARD", CreatedAt: now, ModifiedAt: now,
+		Type: "STANDARD", CreatedAt: now, ModifiedAt: now,
 		Policies: []*eks.AssociatedPolicy{{PolicyARN: eks.ClusterAdminPolicy, ScopeType: eks.ScopeCluster, AssociatedAt: now, ModifiedAt: now}},
 	}
 	return nil

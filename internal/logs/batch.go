@@ -6,13 +6,13 @@ import (
 
 // AWS's PutLogEvents limits.
 const (
-	MaxBatchEvents   = 10000
-	MaxBatchBytes    = 1048576
-	EventOverhead    = 26
-	MaxEventBytes    = 1048576 - EventOverhead
-	MaxBatchSpan     = 24 * time.Hour
-	MaxFutureSkew    = 2 * time.Hour
-	MaxPastAge       = 14 * 24 * time.Hour
+	MaxBatchEvents = 10000
+	MaxBatchBytes  = 1048576
+	EventOverhead  = 26
+	MaxEventBytes  = 1048576 - EventOverhead
+	MaxBatchSpan   = 24 * time.Hour
+	MaxFutureSkew  = 2 * time.Hour
+	MaxPastAge     = 14 * 24 * time.Hour
 )
 
 // InputEvent is one event of a PutLogEvents call.
