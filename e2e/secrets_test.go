@@ -110,11 +110,12 @@ func TestTaskSecretsInjected(t *testing.T) {
 		t.Fatal(err)
 	}
 	check := `[ "$DB_PASSWORD" = s3cr3t-inject ] && [ "$DB_USER" = admin-inject ] && [ "$DB_PORT" = 5432 ] && [ "$API_KEY" = k3y-inject ] && [ "$REGION_NAME" = eu-inject ] || exit 3; exec sleep 3600`
+	execRole := "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
 	def := func(family string, secrets []types.Secret) *ecs.RegisterTaskDefinitionInput {
 		return &ecs.RegisterTaskDefinitionInput{
 			Family: aws.String(family), NetworkMode: types.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"),
 			RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
-			ExecutionRoleArn:        aws.String("arn:aws:iam::123456789012:role/ecsTaskExecutionRole"),
+			ExecutionRoleArn:        aws.String(execRole),
 			ContainerDefinitions: []types.ContainerDefinition{{
 				Name: aws.String("web"), Image: aws.String(image), StopTimeout: aws.Int32(2),
 				Command: []string{"sh", "-c", check}, Secrets: secrets,
@@ -183,6 +184,26 @@ func TestTaskSecretsInjected(t *testing.T) {
 	bad := waitStatus(t, c, "prod-cluster", run("missing-secret"), "STOPPED", p.log.String)
 	if r := aws.ToString(bad.StoppedReason); !strings.HasPrefix(r, "ResourceInitializationError: unable to pull secrets or registry auth: ") || !strings.Contains(r, "prod/nope") {
 		t.Fatalf("stopped reason %q", r)
+	}
+
+	// The secrets are fetched as the execution role: a role that does
+	// not exist, or that does not trust ecs-tasks.amazonaws.com, stops
+	// the task with ECS's reason.
+	mustAWS(t, p, nil, "iam", "create-role", "--role-name", "ec2OnlyRole", "--assume-role-policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
+	for family, role := range map[string]string{
+		"no-such-role":   "arn:aws:iam::123456789012:role/neverCreated",
+		"untrusted-role": "arn:aws:iam::123456789012:role/ec2OnlyRole",
+	} {
+		execRole = role
+		if _, err := c.RegisterTaskDefinition(ctx, def(family, good)); err != nil {
+			t.Fatal(err)
+		}
+		st := waitStatus(t, c, "prod-cluster", run(family), "STOPPED", p.log.String)
+		want := "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: ECS was unable to assume the role '" + role + "' that was provided for this task."
+		if r := aws.ToString(st.StoppedReason); !strings.HasPrefix(r, want) {
+			t.Errorf("%s: stopped reason %q, want it to begin %q", family, r, want)
+		}
 	}
 }
 

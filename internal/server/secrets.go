@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/ecscp"
+	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/iamcp"
 	"github.com/berth-dev/berth/internal/secrets"
 	"github.com/berth-dev/berth/internal/secretscp"
 	"github.com/berth-dev/berth/internal/secretstore"
@@ -72,8 +76,15 @@ type SecretsResolver interface {
 }
 
 // planeSecrets resolves through the Secrets Manager and SSM plane, in the
-// task's account and region.
-type planeSecrets struct{ plane *secretscp.Plane }
+// task's account and region, after assuming the task's execution role as
+// ecs-tasks.amazonaws.com (as the ECS agent fetches secrets with that
+// role's credentials): a task without one, or whose role does not trust
+// ECS tasks, stops with ECS's reason.
+type planeSecrets struct {
+	plane *secretscp.Plane
+	ecs   *ecscp.Plane
+	iam   *iamcp.Plane
+}
 
 // ResolveSecrets implements SecretsResolver. The error names the first
 // reference that could not be read; the runner prefixes ECS's reason.
@@ -81,6 +92,9 @@ func (p planeSecrets) ResolveSecrets(ctx context.Context, task *ecs.Task, _ stri
 	sc, ok := taskScope(task.ARN)
 	if !ok {
 		return nil, fmt.Errorf("task ARN %q names no account and region", task.ARN)
+	}
+	if err := p.assumeExecutionRole(ctx, task, sc); err != nil {
+		return nil, err
 	}
 	env := make(map[string]string, len(refs))
 	for _, r := range refs {
@@ -91,6 +105,52 @@ func (p planeSecrets) ResolveSecrets(ctx context.Context, task *ecs.Task, _ stri
 		env[r.Name] = v
 	}
 	return env, nil
+}
+
+// executionRoleSession is how long the execution role's session lasts.
+const executionRoleSession = time.Hour
+
+// assumeExecutionRole assumes the task's execution role (its override,
+// else its definition's) as ECS tasks do, or says in ECS's words why not.
+func (p planeSecrets) assumeExecutionRole(ctx context.Context, task *ecs.Task, sc secrets.Scope) error {
+	if p.iam == nil || p.ecs == nil {
+		return nil
+	}
+	// The agent's copy of a task may lack its definition's ARN: read the
+	// control plane's.
+	esc := ecs.Scope{Account: sc.Account, Region: sc.Region}
+	parts := strings.Split(task.ARN[strings.LastIndexByte(task.ARN, ':')+1:], "/")
+	if len(parts) != 3 {
+		return fmt.Errorf("task ARN %q names no cluster", task.ARN)
+	}
+	tasks, _, err := p.ecs.DescribeTasks(ctx, esc, parts[1], []string{task.ARN}, false)
+	if err != nil {
+		return fmt.Errorf("execution resource retrieval failed: %w", err)
+	}
+	if len(tasks) != 1 {
+		return fmt.Errorf("execution resource retrieval failed: task %s not found", task.ARN)
+	}
+	t := tasks[0].Task
+	role := t.Overrides.ExecutionRoleARN
+	if role == "" {
+		td, err := p.ecs.LookupTaskDefinition(ctx, esc, t.TaskDefinitionARN)
+		if err != nil {
+			return fmt.Errorf("execution resource retrieval failed: %w", err)
+		}
+		role = td.ExecutionRoleARN
+	}
+	if role == "" {
+		return errors.New("execution resource retrieval failed: the task has no execution role: secrets are fetched with the credentials of the task definition's executionRoleArn")
+	}
+	session := parts[2]
+	if _, _, err := p.iam.AssumeRoleForService(ctx, ecsTasksPrincipal, role, session, executionRoleSession); err != nil {
+		if fault.Is(err, fault.AccessDenied) || fault.Is(err, fault.InvalidParameter) {
+			return fmt.Errorf("execution resource retrieval failed: ECS was unable to assume the role '%s' that was provided for this task. "+
+				"Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.", role)
+		}
+		return fmt.Errorf("execution resource retrieval failed: %w", err)
+	}
+	return nil
 }
 
 // taskScope reads the account and region of a task ARN.
