@@ -226,19 +226,41 @@ func TestAgentTaskSecretsInjected(t *testing.T) {
 	a := startAgent(t, p.URL, "ec2-cluster", t.TempDir(), nil)
 	logs := func() string { return "agent:\n" + a.log.String() + "\nserver:\n" + p.log.String() }
 	waitInstance(t, c, "ec2-cluster", true, logs)
-	_, err := c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
-		Family: aws.String("ec2-secrets"), NetworkMode: types.NetworkModeBridge,
-		RequiresCompatibilities: []types.Compatibility{types.CompatibilityEc2},
-		ContainerDefinitions: []types.ContainerDefinition{{
-			Name: aws.String("app"), Image: aws.String(image), Memory: aws.Int32(128), StopTimeout: aws.Int32(2),
-			Command: []string{"sh", "-c", `[ "$DB_PASSWORD" = pw-agent ] && [ "$API_KEY" = k3y-agent ] || exit 3; exec sleep 3600`},
-			Secrets: []types.Secret{
-				{Name: aws.String("DB_PASSWORD"), ValueFrom: aws.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db:password::")},
-				{Name: aws.String("API_KEY"), ValueFrom: aws.String("/prod/api-key")},
-			},
-		}},
-	})
-	if err != nil {
+	mustAWS(t, p, nil, "iam", "create-role", "--role-name", "ecsTaskExecutionRole", "--assume-role-policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
+	def := func(family, role string) *ecs.RegisterTaskDefinitionInput {
+		in := &ecs.RegisterTaskDefinitionInput{
+			Family: aws.String(family), NetworkMode: types.NetworkModeBridge,
+			RequiresCompatibilities: []types.Compatibility{types.CompatibilityEc2},
+			ContainerDefinitions: []types.ContainerDefinition{{
+				Name: aws.String("app"), Image: aws.String(image), Memory: aws.Int32(128), StopTimeout: aws.Int32(2),
+				Command: []string{"sh", "-c", `[ "$DB_PASSWORD" = pw-agent ] && [ "$API_KEY" = k3y-agent ] || exit 3; exec sleep 3600`},
+				Secrets: []types.Secret{
+					{Name: aws.String("DB_PASSWORD"), ValueFrom: aws.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db:password::")},
+					{Name: aws.String("API_KEY"), ValueFrom: aws.String("/prod/api-key")},
+				},
+			}},
+		}
+		if role != "" {
+			in.ExecutionRoleArn = aws.String(role)
+		}
+		return in
+	}
+	// A task whose definition names no execution role cannot read its
+	// secrets: the agent fetches them as that role.
+	if _, err := c.RegisterTaskDefinition(ctx, def("ec2-no-role", "")); err != nil {
+		t.Fatal(err)
+	}
+	norole, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ec2-cluster"), TaskDefinition: aws.String("ec2-no-role"), LaunchType: types.LaunchTypeEc2})
+	if err != nil || len(norole.Tasks) != 1 {
+		t.Fatalf("RunTask: %+v %v", norole, err)
+	}
+	t.Cleanup(func() { cleanupTask(d, aws.ToString(norole.Tasks[0].TaskArn)) })
+	st := waitStatus(t, c, "ec2-cluster", aws.ToString(norole.Tasks[0].TaskArn), "STOPPED", logs)
+	if r, want := aws.ToString(st.StoppedReason), "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: the task has no execution role"; !strings.HasPrefix(r, want) {
+		t.Fatalf("stopped reason %q, want it to begin %q", r, want)
+	}
+	if _, err := c.RegisterTaskDefinition(ctx, def("ec2-secrets", "arn:aws:iam::123456789012:role/ecsTaskExecutionRole")); err != nil {
 		t.Fatal(err)
 	}
 	run, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ec2-cluster"), TaskDefinition: aws.String("ec2-secrets"), LaunchType: types.LaunchTypeEc2})

@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecscp"
-	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/iamcp"
 	"github.com/berth-dev/berth/internal/secrets"
 	"github.com/berth-dev/berth/internal/secretscp"
@@ -107,47 +105,14 @@ func (p planeSecrets) ResolveSecrets(ctx context.Context, task *ecs.Task, _ stri
 	return env, nil
 }
 
-// executionRoleSession is how long the execution role's session lasts.
-const executionRoleSession = time.Hour
-
-// assumeExecutionRole assumes the task's execution role (its override,
-// else its definition's) as ECS tasks do, or says in ECS's words why not.
-func (p planeSecrets) assumeExecutionRole(ctx context.Context, task *ecs.Task, sc secrets.Scope) error {
+// assumeExecutionRole assumes the task's execution role as ECS tasks do,
+// or says in ECS's words why not.
+func (p planeSecrets) assumeExecutionRole(ctx context.Context, task *ecs.Task, _ secrets.Scope) error {
 	if p.iam == nil || p.ecs == nil {
 		return nil
 	}
-	// The agent's copy of a task may lack its definition's ARN: read the
-	// control plane's.
-	esc := ecs.Scope{Account: sc.Account, Region: sc.Region}
-	parts := strings.Split(task.ARN[strings.LastIndexByte(task.ARN, ':')+1:], "/")
-	if len(parts) != 3 {
-		return fmt.Errorf("task ARN %q names no cluster", task.ARN)
-	}
-	tasks, _, err := p.ecs.DescribeTasks(ctx, esc, parts[1], []string{task.ARN}, false)
+	_, _, err := assumeExecutionRole(ctx, p.ecs, p.iam, task.ARN)
 	if err != nil {
-		return fmt.Errorf("execution resource retrieval failed: %w", err)
-	}
-	if len(tasks) != 1 {
-		return fmt.Errorf("execution resource retrieval failed: task %s not found", task.ARN)
-	}
-	t := tasks[0].Task
-	role := t.Overrides.ExecutionRoleARN
-	if role == "" {
-		td, err := p.ecs.LookupTaskDefinition(ctx, esc, t.TaskDefinitionARN)
-		if err != nil {
-			return fmt.Errorf("execution resource retrieval failed: %w", err)
-		}
-		role = td.ExecutionRoleARN
-	}
-	if role == "" {
-		return errors.New("execution resource retrieval failed: the task has no execution role: secrets are fetched with the credentials of the task definition's executionRoleArn")
-	}
-	session := parts[2]
-	if _, _, err := p.iam.AssumeRoleForService(ctx, ecsTasksPrincipal, role, session, executionRoleSession); err != nil {
-		if fault.Is(err, fault.AccessDenied) || fault.Is(err, fault.InvalidParameter) {
-			return fmt.Errorf("execution resource retrieval failed: ECS was unable to assume the role '%s' that was provided for this task. "+
-				"Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.", role)
-		}
 		return fmt.Errorf("execution resource retrieval failed: %w", err)
 	}
 	return nil

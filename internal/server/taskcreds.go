@@ -9,6 +9,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/iam"
 	"github.com/berth-dev/berth/internal/iamcp"
 )
 
@@ -39,7 +40,8 @@ func newTaskCredsService(plane *ecscp.Plane, iam *iamcp.Plane) *awsproto.Service
 	tc := &taskCreds{plane: plane, iam: iam}
 	return &awsproto.Service{
 		SigningName: "berthagent", Protocol: awsproto.JSON11, TargetPrefix: AgentTargetPrefix, MapError: agentFaults.Map,
-		Ops: map[string]awsproto.Op{"GetTaskRoleCredentials": awsproto.Handle(tc.get)},
+		Ops: map[string]awsproto.Op{"GetTaskRoleCredentials": awsproto.Handle(tc.get),
+			"GetExecutionRoleCredentials": awsproto.Handle(tc.getExecution)},
 	}
 }
 
@@ -93,4 +95,61 @@ func (tc *taskCreds) get(ctx context.Context, _ *awsproto.Call, in *taskCredsIn)
 	}
 	return &taskCredsOut{RoleArn: role, AccessKeyId: sess.AccessKeyID, SecretAccessKey: sess.Secret, Token: sess.Token,
 		Expiration: sess.Expires.UTC().Format(time.RFC3339)}, nil
+}
+
+// executionRoleSessionDuration is how long execution role sessions last.
+const executionRoleSessionDuration = time.Hour
+
+// getExecutionRole issues a task's execution role credentials, with which
+// an agent fetches the task's secrets.
+func (tc *taskCreds) getExecution(ctx context.Context, _ *awsproto.Call, in *taskCredsIn) (any, error) {
+	sess, role, err := assumeExecutionRole(ctx, tc.plane, tc.iam, in.TaskArn)
+	if err != nil {
+		return nil, err
+	}
+	return &taskCredsOut{RoleArn: role, AccessKeyId: sess.AccessKeyID, SecretAccessKey: sess.Secret, Token: sess.Token,
+		Expiration: sess.Expires.UTC().Format(time.RFC3339)}, nil
+}
+
+// assumeExecutionRole assumes a task's execution role (its override, else
+// its definition's) as ecs-tasks.amazonaws.com. Its errors carry ECS's
+// words for a task without one or whose role cannot be assumed.
+func assumeExecutionRole(ctx context.Context, plane *ecscp.Plane, ip *iamcp.Plane, taskARN string) (*iam.Session, string, error) {
+	p, ok := ecs.ParseARN(taskARN)
+	parts := strings.Split(p.Resource, "/")
+	if !ok || len(parts) != 3 || parts[0] != "task" {
+		return nil, "", fault.New(fault.InvalidParameter, "taskArn %q is not a task ARN", taskARN)
+	}
+	sc := ecs.Scope{Account: p.Account, Region: p.Region}
+	tasks, _, err := plane.DescribeTasks(ctx, sc, parts[1], []string{taskARN}, false)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(tasks) != 1 {
+		return nil, "", fault.New(fault.NotFound, "task %s not found", taskARN)
+	}
+	t := tasks[0].Task
+	if t.LastStatus == ecs.TaskStopped {
+		return nil, "", fault.New(fault.AccessDenied, "task %s has stopped: its credentials are no longer issued", taskARN)
+	}
+	role := t.Overrides.ExecutionRoleARN
+	if role == "" {
+		td, err := plane.LookupTaskDefinition(ctx, sc, t.TaskDefinitionARN)
+		if err != nil {
+			return nil, "", err
+		}
+		role = td.ExecutionRoleARN
+	}
+	if role == "" {
+		return nil, "", fault.New(fault.InvalidParameter, "the task has no execution role: secrets, ECR images and the awslogs driver need the task definition's executionRoleArn")
+	}
+	sess, _, err := ip.AssumeRoleForService(ctx, ecsTasksPrincipal, role, parts[2], executionRoleSessionDuration)
+	if err != nil {
+		if fault.Is(err, fault.AccessDenied) || fault.Is(err, fault.InvalidParameter) {
+			return nil, "", fault.New(fault.AccessDenied, "ECS was unable to assume the role '%s' that was provided for this task. "+
+				"Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.", role)
+		}
+		return nil, "", err
+	}
+	return sess, role, nil
 }
