@@ -29,6 +29,7 @@ const (
 type albRoutes struct {
 	port  int
 	rules []albRule
+	stats *counters // the load balancer's; nil for a moment after opening
 }
 
 // albServer is one ALB listener: an HTTP server whose handler evaluates
@@ -47,6 +48,8 @@ type fwdKey struct{}
 
 type fwdInfo struct {
 	t      *target
+	lb     *counters // nil when the listener has no counters yet
+	start  time.Time // when the request was handed to the proxy
 	client netip.Addr
 	port   int
 }
@@ -64,11 +67,12 @@ func newALBServer(p *Proxy, idle time.Duration) *albServer {
 	}
 	s.tr = newDirectTransport(fallback, idle)
 	s.rp = &httputil.ReverseProxy{
-		Rewrite:      s.rewrite,
-		Transport:    s.tr,
-		ErrorHandler: s.proxyError,
-		BufferPool:   p.bufs,
-		ErrorLog:     log.New(io.Discard, "", 0),
+		Rewrite:        s.rewrite,
+		ModifyResponse: s.onResponse,
+		Transport:      s.tr,
+		ErrorHandler:   s.proxyError,
+		BufferPool:     p.bufs,
+		ErrorLog:       log.New(io.Discard, "", 0),
 	}
 	s.srv = &http.Server{
 		Handler:           s,
@@ -88,6 +92,9 @@ func (s *albServer) close() {
 
 func (s *albServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := s.routes.Load()
+	if rt.stats != nil {
+		rt.stats.requests.Add(1)
+	}
 	client := clientAddr(r)
 	var act *albAction
 	for _, rule := range rt.rules {
@@ -98,17 +105,28 @@ func (s *albServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case act == nil || (act.typ == ActionFixedResponse && act.fixed == nil):
+		rt.elb5xx()
 		errorPage(w, http.StatusServiceUnavailable)
 	case act.typ == ActionFixedResponse:
+		if act.fixed.StatusCode >= 500 && act.fixed.StatusCode <= 599 {
+			rt.elb5xx()
+		}
 		fixedResponse(w, act.fixed)
 	case act.typ == ActionRedirect:
 		redirect(w, r, act.redirect, rt.port)
 	default:
-		s.forward(w, r, act.fwd, client, rt.port)
+		s.forward(w, r, act.fwd, client, rt)
 	}
 }
 
-func (s *albServer) forward(w http.ResponseWriter, r *http.Request, f *forwardAction, client netip.Addr, port int) {
+// elb5xx counts an error the load balancer answers itself.
+func (rt *albRoutes) elb5xx() {
+	if rt.stats != nil {
+		rt.stats.elb5.Add(1)
+	}
+}
+
+func (s *albServer) forward(w http.ResponseWriter, r *http.Request, f *forwardAction, client netip.Addr, rt *albRoutes) {
 	stickyGroup := ""
 	if f.stickiness > 0 {
 		if c, err := r.Cookie(cookieGroup); err == nil {
@@ -117,9 +135,11 @@ func (s *albServer) forward(w http.ResponseWriter, r *http.Request, f *forwardAc
 	}
 	g := f.pickGroup(stickyGroup)
 	if g == nil {
+		rt.elb5xx()
 		errorPage(w, http.StatusServiceUnavailable)
 		return
 	}
+	g.stats.requests.Add(1)
 	stick := g.stickiness()
 	var want TargetKey
 	if stick.Enabled {
@@ -127,6 +147,7 @@ func (s *albServer) forward(w http.ResponseWriter, r *http.Request, f *forwardAc
 	}
 	t := g.pick(want)
 	if t == nil {
+		rt.elb5xx()
 		errorPage(w, http.StatusServiceUnavailable)
 		return
 	}
@@ -147,7 +168,7 @@ func (s *albServer) forward(w http.ResponseWriter, r *http.Request, f *forwardAc
 	defer cancel()
 	stop := context.AfterFunc(t.ctx, cancel)
 	defer stop()
-	ctx = context.WithValue(ctx, fwdKey{}, &fwdInfo{t: t, client: client, port: port})
+	ctx = context.WithValue(ctx, fwdKey{}, &fwdInfo{t: t, lb: rt.stats, start: now, client: client, port: rt.port})
 	s.rp.ServeHTTP(w, r.WithContext(ctx))
 }
 
@@ -171,6 +192,21 @@ func (s *albServer) rewrite(pr *httputil.ProxyRequest) {
 	h["X-Amzn-Trace-Id"] = []string{trace}
 }
 
+// onResponse counts a target's response (its status class and the time to
+// its headers) for its group and load balancer.
+func (s *albServer) onResponse(resp *http.Response) error {
+	fi, _ := resp.Request.Context().Value(fwdKey{}).(*fwdInfo)
+	if fi == nil {
+		return nil
+	}
+	took := time.Since(fi.start)
+	fi.t.g.stats.targetResponse(resp.StatusCode, took)
+	if fi.lb != nil {
+		fi.lb.targetResponse(resp.StatusCode, took)
+	}
+	return nil
+}
+
 // proxyError answers as ALB does when the target cannot: 504 when it
 // timed out (connect or idle timeout), 502 otherwise (refused, reset,
 // closed, cut by the drain deadline). Nothing is written to a client that
@@ -183,9 +219,17 @@ func (s *albServer) proxyError(w http.ResponseWriter, r *http.Request, err error
 		// The client went away (ALB logs 460); no one to answer.
 		return
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		fi.countELB5xx()
 		errorPage(w, http.StatusGatewayTimeout)
 	default:
+		fi.countELB5xx()
 		errorPage(w, http.StatusBadGateway)
+	}
+}
+
+func (fi *fwdInfo) countELB5xx() {
+	if fi != nil && fi.lb != nil {
+		fi.lb.elb5.Add(1)
 	}
 }
 

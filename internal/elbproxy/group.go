@@ -18,6 +18,9 @@ type group struct {
 	id  string // short stable id for cookies
 	p   *Proxy
 
+	stats counters // requests forwarded to the group (atomics)
+	lbs   []string // ARNs of the ALBs forwarding here; p.mu
+
 	mu       sync.Mutex
 	settings TargetGroup // without Targets
 	used     bool

@@ -47,7 +47,7 @@ func (l *listener) setRoutes(p *Proxy, lb LoadBalancer, spec Listener) {
 		if cur := l.alb.routes.Load(); cur != nil {
 			prev = cur.rules
 		}
-		l.alb.routes.Store(&albRoutes{port: spec.Port, rules: compileRules(p.groups, spec, prev)})
+		l.alb.routes.Store(&albRoutes{port: spec.Port, rules: compileRules(p.groups, spec, prev), stats: p.lbStats[lb.ARN]})
 		return
 	}
 	l.nlb.routes.Store(nlbRoutesFor(p.groups, lb, spec))

@@ -44,6 +44,7 @@ type Proxy struct {
 	groups    map[string]*group    // by target group ARN
 	listeners map[string]*listener // by listener ARN
 	fronts    map[int]*front       // by port
+	lbStats   map[string]*counters // ALBs' request counters, by ARN
 
 	repMu   sync.Mutex // guards reports
 	reports []HealthReport
@@ -63,7 +64,7 @@ func New(cfg Config) *Proxy {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Proxy{
 		cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
-		groups: map[string]*group{}, listeners: map[string]*listener{}, fronts: map[int]*front{},
+		groups: map[string]*group{}, listeners: map[string]*listener{}, fronts: map[int]*front{}, lbStats: map[string]*counters{},
 		repWake: make(chan struct{}, 1), bufs: newBufPool(),
 	}
 }
@@ -154,6 +155,7 @@ func (p *Proxy) Apply(spec Spec) []ListenerStatus {
 		return out
 	}
 	p.applyGroups(spec)
+	p.applyStats(spec)
 
 	want := map[string]bool{}
 	for _, lb := range spec.LoadBalancers {

@@ -41,6 +41,16 @@ type Config struct {
 	Now      func() time.Time
 	// Retry is the pause after a failed pass (1s if zero).
 	Retry time.Duration
+	// OnMetrics, when set, receives the proxy's counters every
+	// MetricPeriod (a minute if zero), if the proxy has them
+	// (*elbproxy.Proxy does).
+	OnMetrics    func(elbproxy.Metrics)
+	MetricPeriod time.Duration
+}
+
+// MetricsSource is a proxy that counts its requests (*elbproxy.Proxy).
+type MetricsSource interface {
+	Metrics() elbproxy.Metrics
 }
 
 // Controller keeps the data plane in step with the store.
@@ -68,6 +78,9 @@ func New(cfg Config) *Controller {
 	}
 	if cfg.Retry <= 0 {
 		cfg.Retry = time.Second
+	}
+	if cfg.MetricPeriod <= 0 {
+		cfg.MetricPeriod = time.Minute
 	}
 	return &Controller{cfg: cfg, log: cfg.Logger, pending: map[reportKey]elbproxy.HealthReport{}, wake: make(chan struct{}, 1)}
 }
@@ -100,6 +113,9 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { c.storeReports(ctx) })
+	if src, ok := proxy.(MetricsSource); ok && c.cfg.OnMetrics != nil {
+		wg.Go(func() { c.publishMetrics(ctx, src) })
+	}
 	c.reconcileLoop(ctx, proxy)
 	cancel()
 	wg.Wait()
@@ -218,6 +234,21 @@ func (c *Controller) storeReports(ctx context.Context) {
 				c.log.Warn("elb: storing target health", "target_group", r.TargetGroupARN, "target", r.Target.ID, "err", err)
 			}
 		}
+	}
+}
+
+// publishMetrics hands the proxy's counters to OnMetrics every
+// MetricPeriod until ctx ends.
+func (c *Controller) publishMetrics(ctx context.Context, src MetricsSource) {
+	tick := time.NewTicker(c.cfg.MetricPeriod)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		c.cfg.OnMetrics(src.Metrics())
 	}
 }
 

@@ -201,7 +201,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, cwAlarmStates{cwSub.plane}, log.With("subsystem", "controller")))
 	// The ELBv2 data plane: a leader-only controller of the runtime's
 	// manager serves the load balancers' listeners.
-	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, log.With("subsystem", "elb-dataplane")))
+	// It publishes the AWS/ApplicationELB metrics once a (scaled) minute.
+	albm := newALBMetrics(cwSub.plane, log.With("subsystem", "elb-metrics"))
+	metricPeriod := max(10*time.Millisecond, time.Duration(float64(time.Minute)/s.metricScale))
+	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, albm.onMetrics, metricPeriod, log.With("subsystem", "elb-dataplane")))
 	// The EKS cluster lifecycle (leader-only). This berth links no
 	// Kubernetes control plane, so new clusters go to FAILED saying so.
 	rt.manager.Add("eks-lifecycle", ekscp.NewLifecycle(ekscp.LifecycleConfig{Plane: eksPlane, Logger: log.With("subsystem", "eks-lifecycle")}))

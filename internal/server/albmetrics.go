@@ -1,0 +1,157 @@
+package server
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/internal/cw"
+	"github.com/berth-dev/berth/internal/cwcp"
+	"github.com/berth-dev/berth/internal/elb"
+	"github.com/berth-dev/berth/internal/elbproxy"
+)
+
+// albMetrics publishes the AWS/ApplicationELB metrics from the ELBv2 data
+// plane's counters, which it receives once a (scaled) minute: each
+// period's datapoint is the difference from the previous snapshot.
+// Dimensions are AWS's: LoadBalancer=app/<name>/<id> for the load
+// balancer's metrics; TargetGroup=targetgroup/<name>/<id>, alone and with
+// LoadBalancer, for a target group's. RequestCount and
+// RequestCountPerTarget (RequestCount over the group's serving targets)
+// are published every period, zero included, so that alarms on them see
+// an idle load balancer; the HTTP code counts and TargetResponseTime
+// only when there were any. TargetResponseTime's Minimum and Maximum are
+// the period's average (the data plane sums, it does not keep extremes).
+// Only the onMetrics caller (the data plane controller's goroutine) uses it.
+type albMetrics struct {
+	cw     *cwcp.Plane
+	now    func() time.Time
+	log    *slog.Logger
+	prevLB map[string]elbproxy.Counters
+	prevTG map[string]elbproxy.Counters
+}
+
+func newALBMetrics(plane *cwcp.Plane, log *slog.Logger) *albMetrics {
+	return &albMetrics{cw: plane, now: time.Now, log: log,
+		prevLB: map[string]elbproxy.Counters{}, prevTG: map[string]elbproxy.Counters{}}
+}
+
+func (a *albMetrics) onMetrics(m elbproxy.Metrics) {
+	now := a.now()
+	byScope := map[cw.Scope][]cw.Datum{}
+	nextLB := map[string]elbproxy.Counters{}
+	for _, lb := range m.LoadBalancers {
+		nextLB[lb.ARN] = lb.Counters
+		sc, dim, ok := lbDimension(lb.ARN)
+		if !ok {
+			continue
+		}
+		d := delta(lb.Counters, a.prevLB[lb.ARN])
+		dims := []cw.Dimension{{Name: "LoadBalancer", Value: dim}}
+		data := countData(now, dims, d)
+		if d.ELB5XX > 0 {
+			data = append(data, count(now, "HTTPCode_ELB_5XX_Count", dims, float64(d.ELB5XX)))
+		}
+		byScope[sc] = append(byScope[sc], data...)
+	}
+	nextTG := map[string]elbproxy.Counters{}
+	for _, g := range m.TargetGroups {
+		nextTG[g.ARN] = g.Counters
+		sc, tgDim, ok := tgDimension(g.ARN)
+		if !ok {
+			continue
+		}
+		d := delta(g.Counters, a.prevTG[g.ARN])
+		dimSets := [][]cw.Dimension{{{Name: "TargetGroup", Value: tgDim}}}
+		for _, lbARN := range g.LoadBalancerARNs {
+			if _, lbDim, ok := lbDimension(lbARN); ok {
+				dimSets = append(dimSets, []cw.Dimension{{Name: "LoadBalancer", Value: lbDim}, {Name: "TargetGroup", Value: tgDim}})
+			}
+		}
+		for _, dims := range dimSets {
+			data := countData(now, dims, d)
+			data = append(data,
+				count(now, "HealthyHostCount", dims, float64(g.Healthy)),
+				count(now, "UnHealthyHostCount", dims, float64(g.Unhealthy)))
+			per := float64(d.Requests)
+			if g.Serving > 0 {
+				per /= float64(g.Serving)
+			}
+			data = append(data, count(now, "RequestCountPerTarget", dims, per))
+			byScope[sc] = append(byScope[sc], data...)
+		}
+	}
+	a.prevLB, a.prevTG = nextLB, nextTG
+	for sc, data := range byScope {
+		for len(data) > 0 {
+			n := min(len(data), 1000)
+			if err := a.cw.PublishServiceMetrics(sc, "AWS/ApplicationELB", data[:n]); err != nil {
+				a.log.Warn("publishing AWS/ApplicationELB metrics", "account", sc.Account, "region", sc.Region, "err", err)
+			}
+			data = data[n:]
+		}
+	}
+}
+
+// countData is RequestCount, the target HTTP code counts and
+// TargetResponseTime of one period.
+func countData(now time.Time, dims []cw.Dimension, d elbproxy.Counters) []cw.Datum {
+	out := []cw.Datum{count(now, "RequestCount", dims, float64(d.Requests))}
+	for _, c := range []struct {
+		name string
+		n    int64
+	}{
+		{"HTTPCode_Target_2XX_Count", d.Target2XX}, {"HTTPCode_Target_3XX_Count", d.Target3XX},
+		{"HTTPCode_Target_4XX_Count", d.Target4XX}, {"HTTPCode_Target_5XX_Count", d.Target5XX},
+	} {
+		if c.n > 0 {
+			out = append(out, count(now, c.name, dims, float64(c.n)))
+		}
+	}
+	if d.TargetResponses > 0 {
+		avg := d.TargetResponseTime.Seconds() / float64(d.TargetResponses)
+		out = append(out, cw.Datum{Metric: cw.Metric{Name: "TargetResponseTime", Dimensions: dims}, Time: now, Unit: "Seconds",
+			Agg: cw.Agg{Count: float64(d.TargetResponses), Sum: d.TargetResponseTime.Seconds(), Min: avg, Max: avg}})
+	}
+	return out
+}
+
+func count(now time.Time, name string, dims []cw.Dimension, v float64) cw.Datum {
+	return cw.Datum{Metric: cw.Metric{Name: name, Dimensions: dims}, Time: now, Unit: "Count",
+		Agg: cw.Agg{Count: 1, Sum: v, Min: v, Max: v}}
+}
+
+// delta is cur - prev, or cur when the counters restarted (a new proxy).
+func delta(cur, prev elbproxy.Counters) elbproxy.Counters {
+	if cur.Requests < prev.Requests || cur.TargetResponses < prev.TargetResponses {
+		return cur
+	}
+	return elbproxy.Counters{
+		Requests: cur.Requests - prev.Requests, Target2XX: cur.Target2XX - prev.Target2XX,
+		Target3XX: cur.Target3XX - prev.Target3XX, Target4XX: cur.Target4XX - prev.Target4XX,
+		Target5XX: cur.Target5XX - prev.Target5XX, ELB5XX: cur.ELB5XX - prev.ELB5XX,
+		TargetResponseTime: cur.TargetResponseTime - prev.TargetResponseTime,
+		TargetResponses:    cur.TargetResponses - prev.TargetResponses,
+	}
+}
+
+// lbDimension is an application load balancer's scope and its
+// LoadBalancer dimension (app/<name>/<id>).
+func lbDimension(arn string) (cw.Scope, string, bool) {
+	a, err := elb.ParseARN(arn, elb.KindLoadBalancer)
+	if err != nil || a.LBType != "app" {
+		return cw.Scope{}, "", false
+	}
+	_, res, _ := strings.Cut(strings.SplitN(arn, ":", 6)[5], "loadbalancer/")
+	return cw.Scope{Account: a.Scope.Account, Region: a.Scope.Region}, res, true
+}
+
+// tgDimension is a target group's scope and its TargetGroup dimension
+// (targetgroup/<name>/<id>).
+func tgDimension(arn string) (cw.Scope, string, bool) {
+	a, err := elb.ParseARN(arn, elb.KindTargetGroup)
+	if err != nil {
+		return cw.Scope{}, "", false
+	}
+	return cw.Scope{Account: a.Scope.Account, Region: a.Scope.Region}, strings.SplitN(arn, ":", 6)[5], true
+}
