@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
 // TestALBMetrics sends counted requests through a berth ALB to two real
@@ -139,4 +141,91 @@ func dimString(dims []cwtypes.Dimension) string {
 		s = append(s, aws.ToString(d.Name)+"="+aws.ToString(d.Value))
 	}
 	return strings.Join(s, ",")
+}
+
+// TestALBRequestCountPerTargetScales runs an ALBRequestCountPerTarget
+// target tracking policy on the metric berth's ALB publishes (fake
+// driver, metric time scaled by 60). The target group's targets are two
+// loopback HTTP servers of the test, not the service's tasks (fake tasks
+// serve nothing), so the load per target does not fall as the service
+// grows: bounded load above the target scales the service out to its
+// maximum, no load scales it back in to its minimum.
+func TestALBRequestCountPerTargetScales(t *testing.T) {
+	requireAWSCLI(t)
+	e := &elbEnv{t: t, p: startBerth(t, t.TempDir(), "--driver", "fake", "--metric-time-scale", "60"), work: t.TempDir()}
+	a, b := startBackend(t, "A", "127.0.0.73"), startBackend(t, "B", "127.0.0.74")
+	dns, port, lbARN, tgs := e.albSetup("rcpt", [][]*backend{{a, b}})
+	e.waitHealth(tgs[0], a.ip, "healthy", 40*time.Second)
+	e.waitHealth(tgs[0], b.ip, "healthy", 40*time.Second)
+	label := lbARN[strings.Index(lbARN, ":loadbalancer/")+len(":loadbalancer/"):] + "/" + tgs[0][strings.LastIndex(tgs[0], ":")+1:]
+
+	run := func(args ...string) map[string]any {
+		t.Helper()
+		out, err := e.p.aws(t, e.work, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v map[string]any
+		if strings.TrimSpace(out) != "" {
+			if err := json.Unmarshal([]byte(out), &v); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+		}
+		return v
+	}
+	run("ecs", "create-cluster", "--cluster-name", "alb-cluster")
+	run("ecs", "register-task-definition", "--family", "web-app", "--requires-compatibilities", "FARGATE",
+		"--network-mode", "awsvpc", "--cpu", "256", "--memory", "512",
+		"--container-definitions", `[{"name":"web","image":"busybox","essential":true}]`)
+	run("ecs", "create-service", "--cluster", "alb-cluster", "--service-name", "web", "--task-definition", "web-app",
+		"--desired-count", "1", "--launch-type", "FARGATE", "--network-configuration", "awsvpcConfiguration={subnets=[subnet-1]}")
+	key := []string{"--service-namespace", "ecs", "--resource-id", "service/alb-cluster/web", "--scalable-dimension", "ecs:service:DesiredCount"}
+	run(append([]string{"application-autoscaling", "register-scalable-target"}, append(key, "--min-capacity", "1", "--max-capacity", "4")...)...)
+	run(append([]string{"application-autoscaling", "put-scaling-policy"}, append(key, "--policy-name", "alb-requests",
+		"--policy-type", "TargetTrackingScaling", "--target-tracking-scaling-policy-configuration", `{"TargetValue": 10.0,
+		  "PredefinedMetricSpecification": {"PredefinedMetricType": "ALBRequestCountPerTarget", "ResourceLabel": "`+label+`"},
+		  "ScaleOutCooldown": 60, "ScaleInCooldown": 60}`)...)...)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ec := ecsClient(e.p.URL)
+	counts := func() (desired, running int) {
+		out, err := ec.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("alb-cluster"), Services: []string{"web"}})
+		if err != nil || len(out.Services) != 1 {
+			return 0, 0
+		}
+		return int(out.Services[0].DesiredCount), int(out.Services[0].RunningCount)
+	}
+	// About 40 requests a second (20 per target per scaled minute, twice
+	// the target), bounded in count and time.
+	c := &http.Client{Timeout: 10 * time.Second}
+	maxSeen, sent := 0, 0
+	start := time.Now()
+	for d, r := counts(); !(d == 4 && r == 4); d, r = counts() {
+		maxSeen = max(maxSeen, d)
+		if sent >= 4000 || time.Since(start) > 90*time.Second {
+			t.Fatalf("no scale-out to 4 after %d requests in %v: desired %d running %d", sent, time.Since(start), d, r)
+		}
+		for range 10 {
+			if code, body := albGet(t, c, dns, port, "/load"); code != http.StatusOK {
+				t.Fatalf("request: %d %s", code, body)
+			}
+			sent++
+			time.Sleep(25 * time.Millisecond)
+		}
+	}
+	t.Logf("scaled out to 4 after %d requests in %v", sent, time.Since(start))
+	eventually(t, 90*time.Second, func() (bool, string) {
+		d, r := counts()
+		maxSeen = max(maxSeen, d)
+		return d == 1 && r == 1, fmt.Sprintf("scale-in: desired %d running %d", d, r)
+	})
+	if maxSeen > 4 {
+		t.Fatalf("desired count reached %d, above the maximum 4", maxSeen)
+	}
+	acts := run("application-autoscaling", "describe-scaling-activities", "--service-namespace", "ecs")["ScalingActivities"].([]any)
+	if len(acts) < 2 || !strings.Contains(acts[0].(map[string]any)["Cause"].(string), "AlarmLow") ||
+		!strings.Contains(acts[len(acts)-1].(map[string]any)["Cause"].(string), "AlarmHigh") {
+		t.Fatalf("activities: %v", acts)
+	}
 }

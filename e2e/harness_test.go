@@ -77,7 +77,7 @@ func startBerthAt(t *testing.T, addr, dataDir string, extra ...string) *proc {
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { removeOwnerCgroups(dataDir) }) // after the stop below
+	t.Cleanup(func() { removeOwnerLeftovers(t, dataDir) }) // after the stop below
 	t.Cleanup(func() { p.stop() })
 	eventually(t, 20*time.Second, func() (bool, string) {
 		resp, err := http.Get(p.URL + "/_berth/health")
@@ -189,16 +189,55 @@ func requireAWSCLI(t *testing.T) {
 	}
 }
 
-// removeOwnerCgroups removes the empty task cgroups of data directory
-// dir's owner, and its parent (/berth/<owner>), as a killed server or one
-// stopped before its cleanup leaves them. rmdir fails on a cgroup still in
-// use, which is then left alone.
-func removeOwnerCgroups(dir string) {
-	b, err := os.ReadFile(filepath.Join(dir, "berth-id"))
-	owner := strings.TrimSpace(string(b))
-	if err != nil || owner == "" || strings.ContainsAny(owner, "/.") {
+// removeOwnerLeftovers removes what the runner of data directory dir's
+// owner (driver.LabelOwner) left on the Docker daemon: a server or agent
+// killed with SIGKILL, or stopped while a service scheduler was starting
+// replacements, leaves its task containers running, and these would eat
+// the machine's CPUs for the rest of the run. It removes only containers,
+// networks and volumes carrying this owner's label, so servers of other
+// tests (or other runs) sharing the daemon keep theirs; then the owner's
+// task cgroups. It runs after the process is stopped (cleanups run last
+// registered first), and does nothing when dir has no identity or Docker
+// is not on PATH.
+func removeOwnerLeftovers(t *testing.T, dir string) {
+	owner := ownerOf(dir)
+	if owner == "" {
 		return
 	}
+	if _, err := exec.LookPath("docker"); err == nil {
+		filter := "label=berth.owner=" + owner
+		for _, kind := range [][]string{{"container", "rm", "-f", "-v"}, {"network", "rm"}, {"volume", "rm", "-f"}} {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			list := []string{kind[0], "ls", "-q", "--filter", filter}
+			if kind[0] == "container" {
+				list = append(list, "-a")
+			}
+			ids, err := exec.CommandContext(ctx, "docker", list...).Output()
+			if err == nil && len(strings.Fields(string(ids))) > 0 {
+				out, err := exec.CommandContext(ctx, "docker", append(kind, strings.Fields(string(ids))...)...).CombinedOutput()
+				t.Logf("removed leftover %ss of owner %s: %s (err=%v)", kind[0], owner, strings.Join(strings.Fields(string(out)), " "), err)
+			}
+			cancel()
+		}
+	}
+	removeOwnerCgroups(owner)
+}
+
+// ownerOf returns the owner identity of data directory dir, or "".
+func ownerOf(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "berth-id"))
+	owner := strings.TrimSpace(string(b))
+	if err != nil || owner == "" || strings.ContainsAny(owner, "/. ") {
+		return ""
+	}
+	return owner
+}
+
+// removeOwnerCgroups removes the empty task cgroups of data directory
+// owner, and its parent (/berth/<owner>), as a killed server or one
+// stopped before its cleanup leaves them. rmdir fails on a cgroup still in
+// use, which is then left alone.
+func removeOwnerCgroups(owner string) {
 	roots, _ := filepath.Glob("/sys/fs/cgroup/*/berth/" + owner)
 	roots = append(roots, "/sys/fs/cgroup/berth/"+owner)
 	for _, root := range roots {

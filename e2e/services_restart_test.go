@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -181,10 +182,13 @@ func TestServiceFinishesDeploymentAfterKill9(t *testing.T) {
 			t.Fatalf("%d containers of replaced tasks still run", runningServiceContainers(t, d, others))
 		}
 	}
-	s := describeService(t, p2)
-	if s.RunningCount != 4 || len(s.Deployments) != 1 || s.Deployments[0].RolloutState != "COMPLETED" {
-		t.Fatalf("service after the restart: %+v", s)
-	}
+	// services-stable returns on the counts; the rollout state follows
+	// when the deployment controller next reconciles.
+	eventually(t, 30*time.Second, func() (bool, string) {
+		s := describeService(t, p2)
+		done := s.RunningCount == 4 && len(s.Deployments) == 1 && s.Deployments[0].RolloutState == "COMPLETED"
+		return done, fmt.Sprintf("service after the restart: %+v", s)
+	})
 	// Every task the service ever started: 4 of each revision, no more
 	// (a duplicate start across the restart would show here).
 	out := run(p2, "ecs", "list-tasks", "--cluster", "prod-cluster", "--service-name", "web-service", "--desired-status", "STOPPED")

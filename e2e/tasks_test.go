@@ -68,6 +68,7 @@ func startAgent(t *testing.T, serverURL, cluster, dataDir string, wrap []string,
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { removeOwnerLeftovers(t, dataDir) }) // after the kill below
 	t.Cleanup(a.kill)
 	return a
 }

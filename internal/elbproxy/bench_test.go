@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 )
 
 // BenchmarkALBForward sends GET / through an ALB listener to one target
@@ -26,6 +27,25 @@ func BenchmarkALBForward(b *testing.B) {
 			}
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
+		}
+	})
+}
+
+// BenchmarkRequestCounters is the counter work one forwarded request adds
+// on the hot path (the load balancer's and the group's request count,
+// status class and response time), from parallel goroutines sharing the
+// counters as a listener's connections do. Compare with
+// BenchmarkALBForward's time per request.
+func BenchmarkRequestCounters(b *testing.B) {
+	var lb, g counters
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			start := time.Now()
+			lb.requests.Add(1)
+			g.requests.Add(1)
+			took := time.Since(start)
+			g.targetResponse(200, took)
+			lb.targetResponse(200, took)
 		}
 	})
 }
