@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,11 +73,15 @@ func TestELBv2CLIAndRestart(t *testing.T) {
 		return s
 	}
 
+	// Listener ports free on this host now (another berth on the host may
+	// hold fixed ones: load balancer addresses are per data directory).
+	albPort := strconv.Itoa(freePortOn(t, "127.0.0.1"))
+	nlbPort := strconv.Itoa(freePortOn(t, "127.0.0.1"))
 	lb := first(run(p, "create-load-balancer", "--name", "web-alb", "--type", "application",
 		"--subnets", "subnet-private-1a", "subnet-private-1b", "--security-groups", "sg-alb"), "LoadBalancers", "LoadBalancerArn")
 	tg := first(run(p, "create-target-group", "--name", "web-tg", "--protocol", "HTTP", "--port", "8080", "--target-type", "ip",
 		"--vpc-id", "vpc-1", "--health-check-path", "/health", "--health-check-interval-seconds", "5"), "TargetGroups", "TargetGroupArn")
-	ln := first(run(p, "create-listener", "--load-balancer-arn", lb, "--protocol", "HTTP", "--port", "18780",
+	ln := first(run(p, "create-listener", "--load-balancer-arn", lb, "--protocol", "HTTP", "--port", albPort,
 		"--default-actions", "Type=forward,TargetGroupArn="+tg), "Listeners", "ListenerArn")
 	run(p, "register-targets", "--target-group-arn", tg, "--targets", "Id=172.31.0.7,Port=8080")
 	run(p, "create-rule", "--listener-arn", ln, "--priority", "5", "--conditions", "Field=path-pattern,Values=/api/*",
@@ -86,13 +91,13 @@ func TestELBv2CLIAndRestart(t *testing.T) {
 		"LoadBalancers", "LoadBalancerArn")
 	tcp := first(run(p, "create-target-group", "--name", "tcp-tg", "--protocol", "TCP", "--port", "9000", "--target-type", "ip",
 		"--vpc-id", "vpc-1"), "TargetGroups", "TargetGroupArn")
-	run(p, "create-listener", "--load-balancer-arn", nlb, "--protocol", "TCP", "--port", "18790", "--default-actions", "Type=forward,TargetGroupArn="+tcp)
+	run(p, "create-listener", "--load-balancer-arn", nlb, "--protocol", "TCP", "--port", nlbPort, "--default-actions", "Type=forward,TargetGroupArn="+tcp)
 
 	fails(p, "PriorityInUse", "create-rule", "--listener-arn", ln, "--priority", "5", "--conditions", "Field=path-pattern,Values=/x",
 		"--actions", "Type=forward,TargetGroupArn="+tg)
 	fails(p, "ResourceInUse", "delete-target-group", "--target-group-arn", tg)
 	fails(p, "InvalidTarget", "register-targets", "--target-group-arn", tg, "--targets", "Id=8.8.8.8")
-	fails(p, "DuplicateListener", "create-listener", "--load-balancer-arn", lb, "--protocol", "HTTP", "--port", "18780",
+	fails(p, "DuplicateListener", "create-listener", "--load-balancer-arn", lb, "--protocol", "HTTP", "--port", albPort,
 		"--default-actions", "Type=fixed-response,FixedResponseConfig={StatusCode=404}")
 
 	p.stop()
