@@ -240,7 +240,9 @@ func TestALBCurlHealthAndWeights(t *testing.T) {
 		}
 	})
 	e.waitHealth(tgs[0], a.ip, "unhealthy", 40*time.Second)
-	time.Sleep(time.Second) // the data plane has the new state
+	// The data plane decided the health it reports; a last second of load
+	// after the report must fail nothing either.
+	time.Sleep(time.Second)
 	close(stop)
 	wg.Wait()
 	before := a.hits.Load()
@@ -261,7 +263,11 @@ func TestALBCurlHealthAndWeights(t *testing.T) {
 		fmt.Sprintf(`Type=forward,ForwardConfig={TargetGroups=[{TargetGroupArn=%s,Weight=80},{TargetGroupArn=%s,Weight=20}]}`, tgs[0], tgs[1]))
 	e.waitHealth(tgs[0], a.ip, "healthy", 40*time.Second)
 	e.waitHealth(tgs[1], cb.ip, "healthy", 40*time.Second)
-	time.Sleep(time.Second) // the data plane has the new states
+	// The data plane serves the weighted forward once group 2 answers.
+	eventually(t, 10*time.Second, func() (bool, string) {
+		code, body := albGet(t, c, dns, port, "/probe")
+		return code == 200 && strings.HasPrefix(body, "C "), fmt.Sprintf("group 2 not answering: %d %s", code, body)
+	})
 	counts := map[string]int{}
 	for range 1000 {
 		code, body := albGet(t, c, dns, port, "/w")

@@ -42,13 +42,13 @@ func BenchmarkServiceSteadyState(b *testing.B) {
 				image = dockertest.Busybox(b, d)
 			}
 			for range b.N {
-				run := serviceBenchServer(b, c.driver, image, func(ctx context.Context, cl *ecs.Client) time.Duration {
+				run := serviceBenchServer(b, c.driver, image, func(ctx context.Context, cl *ecs.Client, srv *Server) time.Duration {
 					start := time.Now()
 					runTasks(b, ctx, cl, c.tasks)
 					waitClusterRunning(b, cl, c.tasks)
 					return time.Since(start)
 				})
-				svc := serviceBenchServer(b, c.driver, image, func(ctx context.Context, cl *ecs.Client) time.Duration {
+				svc := serviceBenchServer(b, c.driver, image, func(ctx context.Context, cl *ecs.Client, srv *Server) time.Duration {
 					start := time.Now()
 					if _, err := cl.CreateService(ctx, &ecs.CreateServiceInput{
 						Cluster: aws.String("bench"), ServiceName: aws.String("web"), TaskDefinition: aws.String("bench"),
@@ -75,13 +75,13 @@ func BenchmarkServiceIdle(b *testing.B) {
 	const services = 200
 	for range b.N {
 		var base, loaded idleCost
-		serviceBenchServer(b, "fake", "busybox", func(ctx context.Context, cl *ecs.Client) time.Duration {
+		serviceBenchServer(b, "fake", "busybox", func(ctx context.Context, cl *ecs.Client, srv *Server) time.Duration {
 			runTasks(b, ctx, cl, services)
 			waitClusterRunning(b, cl, services)
-			base = measureIdle(b, ctx, 5*time.Second)
+			base = measureIdle(b, ctx, srv, 5*time.Second)
 			return 0
 		})
-		serviceBenchServer(b, "fake", "busybox", func(ctx context.Context, cl *ecs.Client) time.Duration {
+		serviceBenchServer(b, "fake", "busybox", func(ctx context.Context, cl *ecs.Client, srv *Server) time.Duration {
 			for i := range services {
 				if _, err := cl.CreateService(ctx, &ecs.CreateServiceInput{
 					Cluster: aws.String("bench"), ServiceName: aws.String(fmt.Sprintf("s%03d", i)), TaskDefinition: aws.String("bench"),
@@ -91,8 +91,8 @@ func BenchmarkServiceIdle(b *testing.B) {
 				}
 			}
 			waitClusterRunning(b, cl, services)
-			time.Sleep(2 * time.Second) // the last status writes
-			loaded = measureIdle(b, ctx, 5*time.Second)
+			waitServicesSteady(b, ctx, cl, services)
+			loaded = measureIdle(b, ctx, srv, 5*time.Second)
 			return 0
 		})
 		b.ReportMetric(float64(loaded.revisions), "revisions-idle")
@@ -102,17 +102,43 @@ func BenchmarkServiceIdle(b *testing.B) {
 	}
 }
 
+// waitServicesSteady waits until services s000..s<n-1> of cluster bench
+// each run their desired count with a COMPLETED deployment (their last
+// status writes are done).
+func waitServicesSteady(b *testing.B, ctx context.Context, cl *ecs.Client, n int) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for i := 0; i < n; {
+		names := []string{}
+		for j := i; j < min(i+10, n); j++ {
+			names = append(names, fmt.Sprintf("s%03d", j))
+		}
+		out, err := cl.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("bench"), Services: names})
+		if err != nil {
+			b.Fatal(err)
+		}
+		steady := len(out.Services) == len(names)
+		for _, sv := range out.Services {
+			steady = steady && sv.RunningCount == sv.DesiredCount && sv.PendingCount == 0 &&
+				len(sv.Deployments) == 1 && sv.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted
+		}
+		if steady {
+			i += len(names)
+			continue
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("services %v not steady", names)
+		}
+		time.Sleep(100 * time.Millisecond) // poll interval
+	}
+}
+
 type idleCost struct {
 	revisions int64
 	cpu       time.Duration
 }
 
-// idleStore is the store of the server measureIdle looks at.
-var idleStore sync.Map // *testing.B → *Server
-
-func measureIdle(b *testing.B, ctx context.Context, window time.Duration) idleCost {
-	srv, _ := idleStore.Load(b)
-	s := srv.(*Server)
+// measureIdle measures s's store revisions and the process CPU over window.
+func measureIdle(b *testing.B, ctx context.Context, s *Server, window time.Duration) idleCost {
 	rev0, err := s.store.Revision(ctx)
 	if err != nil {
 		b.Fatal(err)
@@ -134,7 +160,7 @@ var benchNet = &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcCon
 // serviceBenchServer runs fn against a fresh server with a cluster and a
 // task definition, then stops the server (and its tasks) and returns
 // fn's duration.
-func serviceBenchServer(b *testing.B, drv, image string, fn func(context.Context, *ecs.Client) time.Duration) time.Duration {
+func serviceBenchServer(b *testing.B, drv, image string, fn func(context.Context, *ecs.Client, *Server) time.Duration) time.Duration {
 	b.Helper()
 	cfg := Defaults()
 	cfg.Listen, cfg.DataDir, cfg.Driver = "127.0.0.1:0", b.TempDir(), drv
@@ -142,7 +168,6 @@ func serviceBenchServer(b *testing.B, drv, image string, fn func(context.Context
 	if err != nil {
 		b.Fatal(err)
 	}
-	idleStore.Store(b, srv)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
@@ -176,7 +201,7 @@ func serviceBenchServer(b *testing.B, drv, image string, fn func(context.Context
 	}); err != nil {
 		b.Fatal(err)
 	}
-	return fn(ctx, cl)
+	return fn(ctx, cl, srv)
 }
 
 func benchClient(srv *Server) *ecs.Client {
