@@ -27,6 +27,7 @@ import (
 	"syscall"
 
 	"github.com/berth-dev/berth/internal/driver/pause"
+	"github.com/berth-dev/berth/internal/kubecp"
 	"github.com/berth-dev/berth/internal/server"
 )
 
@@ -59,6 +60,10 @@ func main() {
 	// The awsvpc sandbox image may run this binary as its pause process.
 	if pause.IsPause(os.Args) {
 		os.Exit(pause.Main())
+	}
+	// An EKS cluster's Kubernetes component, run by berth server (hidden).
+	if len(os.Args) > 1 && os.Args[1] == kubecp.Subcommand {
+		os.Exit(kubecp.Main(os.Args[2:], os.Stderr))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
@@ -228,6 +233,13 @@ environment variables, and these flags:
 	log, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return err
+	}
+	// EKS clusters' Kubernetes components run as child processes of this
+	// binary (berth kube-component ...).
+	if exe, err := os.Executable(); err == nil {
+		cfg.KubeCommand = []string{exe, kubecp.Subcommand}
+	} else {
+		log.Warn("EKS clusters get no Kubernetes control plane: berth cannot find its own executable", "err", err)
 	}
 	srv, err := server.New(cfg, log)
 	if err != nil {

@@ -46,6 +46,10 @@ type Cluster struct {
 	Tags               map[string]string
 	AuthMode           string
 	BootstrapAdmin     bool
+	// Creator is the IAM ARN that created the cluster: with
+	// BootstrapAdmin and the CONFIG_MAP mode it is a cluster admin that
+	// no access entry or aws-auth mapping shows, as on EKS.
+	Creator            string
 	SupportType        string
 	DeletionProtection bool
 	// Endpoint, CAData and OIDCIssuer are set by the control plane once it

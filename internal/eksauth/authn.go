@@ -54,10 +54,19 @@ func (a *Authenticator) Authenticate(ctx context.Context, sc eks.Scope, cluster,
 
 // Map maps a verified caller to a user through c's access entries.
 func Map(c *eks.Cluster, caller Caller) (User, error) {
-	if c.AuthMode == eks.AuthConfigMap {
-		return User{}, refused("cluster %s authenticates through the aws-auth ConfigMap only, which berth cannot read without the cluster's API server", c.Name)
-	}
 	want := eks.StripPath(caller.Canonical)
+	// The creator of a CONFIG_MAP cluster is an admin that neither an
+	// access entry nor aws-auth shows (with access entries, the creator
+	// has an entry instead).
+	if c.AuthMode == eks.AuthConfigMap && c.BootstrapAdmin && c.Creator != "" && eks.StripPath(c.Creator) == want {
+		return User{
+			Username: "kubernetes-admin", UID: "aws-iam-authenticator:" + caller.Account + ":" + caller.PrincipalID,
+			Groups: []string{"system:masters"}, Extra: callerExtra(caller),
+		}, nil
+	}
+	if c.AuthMode == eks.AuthConfigMap {
+		return User{}, refused("%s is not mapped by the aws-auth ConfigMap of cluster %s (berth reads no aws-auth mappings yet; the cluster creator is admin)", caller.ARN, c.Name)
+	}
 	var entry *eks.AccessEntry
 	for _, e := range c.Access {
 		if eks.StripPath(e.PrincipalARN) == want {
@@ -72,13 +81,7 @@ func Map(c *eks.Cluster, caller Caller) (User, error) {
 		Username: expand(entry.Username, caller),
 		UID:      "aws-iam-authenticator:" + caller.Account + ":" + caller.PrincipalID,
 		Groups:   append([]string{}, entry.KubernetesGroups...),
-		Extra: map[string][]string{
-			"arn": {caller.ARN}, "canonicalArn": {caller.Canonical}, "accountId": {caller.Account},
-			"accessKeyId": {caller.AccessKey}, "principalId": {caller.PrincipalID},
-		},
-	}
-	if caller.SessionName != "" {
-		u.Extra["sessionName"] = []string{caller.SessionName}
+		Extra:    callerExtra(caller),
 	}
 	switch entry.Type {
 	case "EC2_LINUX", "EC2_WINDOWS", "EC2", "HYBRID_LINUX", "HYPERPOD_LINUX":
@@ -87,6 +90,19 @@ func Map(c *eks.Cluster, caller Caller) (User, error) {
 		u.Groups = append(u.Groups, "system:bootstrappers", "system:nodes", "system:node-proxier")
 	}
 	return u, nil
+}
+
+// callerExtra is the user's extra information (the authorizer webhook
+// reads canonicalArn).
+func callerExtra(caller Caller) map[string][]string {
+	x := map[string][]string{
+		"arn": {caller.ARN}, "canonicalArn": {caller.Canonical}, "accountId": {caller.Account},
+		"accessKeyId": {caller.AccessKey}, "principalId": {caller.PrincipalID},
+	}
+	if caller.SessionName != "" {
+		x["sessionName"] = []string{caller.SessionName}
+	}
+	return x
 }
 
 // expand fills the username templates EKS documents.

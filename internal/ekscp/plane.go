@@ -161,6 +161,7 @@ func (p *Plane) newCluster(sc eks.Scope, in CreateInput) (*eks.Cluster, error) {
 		ClientRequestToken: in.ClientRequestToken, Tags: in.Tags, AuthMode: in.AuthMode,
 		BootstrapAdmin: in.BootstrapAdmin == nil || *in.BootstrapAdmin, SupportType: in.SupportType,
 		DeletionProtection: in.DeletionProtection, Access: map[string]*eks.AccessEntry{},
+		Creator: eks.CanonicalPrincipal(in.Creator),
 	}
 	if c.BootstrapAdmin && c.AuthMode != eks.AuthConfigMap {
 		if err := p.bootstrapAdmin(sc, c, in.Creator, now); err != nil {

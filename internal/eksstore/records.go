@@ -27,6 +27,7 @@ type clusterRec struct {
 	Tags               map[string]string `json:"tags,omitempty"`
 	AuthMode           string            `json:"authMode"`
 	BootstrapAdmin     bool              `json:"bootstrapAdmin"`
+	Creator            string            `json:"creator,omitempty"`
 	SupportType        string            `json:"supportType"`
 	DeletionProtection bool              `json:"deletionProtection"`
 	Endpoint           string            `json:"endpoint,omitempty"`
@@ -82,7 +83,7 @@ func toRec(c *eks.Cluster) *clusterRec {
 		SubnetIDs: c.VPC.SubnetIDs, SecurityGroupIDs: c.VPC.SecurityGroupIDs, PublicAccess: c.VPC.PublicAccess,
 		PrivateAccess: c.VPC.PrivateAccess, PublicCIDRs: c.VPC.PublicCIDRs, ServiceIPv4CIDR: c.ServiceIPv4CIDR,
 		IPFamily: c.IPFamily, Logging: c.Logging, Status: c.Status, ClientRequestToken: c.ClientRequestToken,
-		Tags: c.Tags, AuthMode: c.AuthMode, BootstrapAdmin: c.BootstrapAdmin, SupportType: c.SupportType,
+		Tags: c.Tags, AuthMode: c.AuthMode, BootstrapAdmin: c.BootstrapAdmin, Creator: c.Creator, SupportType: c.SupportType,
 		DeletionProtection: c.DeletionProtection, Endpoint: c.Endpoint, CAData: c.CAData, OIDCIssuer: c.OIDCIssuer,
 		ServedVersion: c.ServedVersion,
 	}
@@ -116,7 +117,7 @@ func (r *clusterRec) dom() *eks.Cluster {
 		VPC: eks.VPCConfig{SubnetIDs: r.SubnetIDs, SecurityGroupIDs: r.SecurityGroupIDs, PublicAccess: r.PublicAccess,
 			PrivateAccess: r.PrivateAccess, PublicCIDRs: r.PublicCIDRs},
 		ServiceIPv4CIDR: r.ServiceIPv4CIDR, IPFamily: r.IPFamily, Logging: r.Logging, Status: r.Status,
-		ClientRequestToken: r.ClientRequestToken, Tags: r.Tags, AuthMode: r.AuthMode, BootstrapAdmin: r.BootstrapAdmin,
+		ClientRequestToken: r.ClientRequestToken, Tags: r.Tags, AuthMode: r.AuthMode, BootstrapAdmin: r.BootstrapAdmin, Creator: r.Creator,
 		SupportType: r.SupportType, DeletionProtection: r.DeletionProtection, Endpoint: r.Endpoint, CAData: r.CAData,
 		OIDCIssuer: r.OIDCIssuer, ServedVersion: r.ServedVersion, Access: map[string]*eks.AccessEntry{},
 	}

@@ -67,6 +67,11 @@ type Config struct {
 	// period last one second (the arithmetic is AWS's). "" or "1" is
 	// AWS's time.
 	MetricTimeScale string `json:"metric_time_scale"`
+	// KubeCommand runs a Kubernetes control-plane component (the
+	// executable and its hidden subcommand; internal/kubeplane adds the
+	// component and its flags). cmd/berth sets it to its own binary; nil
+	// runs no Kubernetes control plane, so EKS clusters go to FAILED.
+	KubeCommand []string `json:"-"`
 }
 
 // Defaults returns the embedded defaults: no setup needed.

@@ -28,6 +28,7 @@ import (
 	"github.com/berth-dev/berth/internal/iamapi"
 	"github.com/berth-dev/berth/internal/iamcp"
 	"github.com/berth-dev/berth/internal/iamstore"
+	"github.com/berth-dev/berth/internal/kubeplane"
 	"github.com/berth-dev/berth/internal/placement"
 	"github.com/berth-dev/berth/internal/registry/peer"
 	"github.com/berth-dev/berth/internal/secrets"
@@ -52,6 +53,9 @@ type Server struct {
 	placer  *placement.Placer
 	logs    *logsSubsystem
 	cw      *cloudWatchSubsystem
+	// kube runs the EKS clusters' Kubernetes control planes (nil without
+	// cfg.KubeCommand).
+	kube *kubeplane.Manager
 }
 
 // New builds a server from cfg: it parses the whole configuration, opens
@@ -205,9 +209,19 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	albm := newALBMetrics(cwSub.plane, log.With("subsystem", "elb-metrics"))
 	metricPeriod := max(10*time.Millisecond, time.Duration(float64(time.Minute)/s.metricScale))
 	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, albm.onMetrics, metricPeriod, log.With("subsystem", "elb-dataplane")))
-	// The EKS cluster lifecycle (leader-only). This berth links no
-	// Kubernetes control plane, so new clusters go to FAILED saying so.
-	rt.manager.Add("eks-lifecycle", ekscp.NewLifecycle(ekscp.LifecycleConfig{Plane: eksPlane, Logger: log.With("subsystem", "eks-lifecycle")}))
+	// The EKS cluster lifecycle (leader-only): each cluster's Kubernetes
+	// control plane runs as child processes of berth (KubeCommand); a
+	// berth without one sends new clusters to FAILED, saying so.
+	var kube *kubeplane.Manager
+	lc := ekscp.LifecycleConfig{Plane: eksPlane, Logger: log.With("subsystem", "eks-lifecycle")}
+	if len(cfg.KubeCommand) > 0 {
+		kube = kubeplane.New(kubeplane.Config{
+			DataDir: cfg.DataDir, Command: cfg.KubeCommand, Logger: log.With("subsystem", "eks-kube"),
+			WebhookURL: "http://" + loopbackHostPort(ln.Addr().String()) + EKSAuthPrefix,
+		})
+		lc.ControlPlanes = kube
+	}
+	rt.manager.Add("eks-lifecycle", ekscp.NewLifecycle(lc))
 	// CloudWatch Logs retention: every server expires its own log data.
 	rt.manager.Add("logs-retention", logsSub.retention)
 	// CloudWatch: alarms are evaluated by the leader; every server
@@ -219,7 +233,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 
 	return &Server{
 		cfg: s, log: log, store: st, ln: ln, ecr: ecrSub, runtime: rt, placer: placer, logs: logsSub, cw: cwSub,
-		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second},
+		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}, kube: kube,
 	}, nil
 }
 
@@ -259,6 +273,12 @@ func (s *Server) Run(ctx context.Context) error {
 	// end before the listener closes.
 	stopBg()
 	bg.Wait()
+	// The clusters' control planes stop after the lifecycle controller
+	// (which runs in the runtime), before the listener that serves their
+	// webhooks.
+	if s.kube != nil {
+		_ = s.kube.Close()
+	}
 	if rerr := <-rtErr; rerr != nil && err == nil {
 		err = rerr
 	}
@@ -280,6 +300,19 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("berth server stopped")
 	return err
+}
+
+// loopbackHostPort is addr with an unspecified host (0.0.0.0, ::)
+// replaced by 127.0.0.1: where processes on this machine reach berth.
+func loopbackHostPort(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // berthHosts lists the host:port names clients reach this server by (its
