@@ -29,7 +29,7 @@ type tokenReviewStatus struct {
 // cluster and one signed with an unknown key are refused.
 func TestEKSTokenAuthenticator(t *testing.T) {
 	requireAWSCLI(t)
-	p := startBerth(t, t.TempDir(), "--driver", "fake")
+	p := startBerth(t, t.TempDir(), "--driver", "fake", "--eks-control-plane", "none")
 	work := t.TempDir()
 	run := func(env []string, args ...string) string {
 		t.Helper()

@@ -20,7 +20,7 @@ func TestEKSBoto3WireShapes(t *testing.T) {
 		}
 		t.Skip("SKIP: python3 with boto3 is not available")
 	}
-	p := startBerth(t, t.TempDir(), "--driver", "fake")
+	p := startBerth(t, t.TempDir(), "--driver", "fake", "--eks-control-plane", "none")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "python3", "testdata/ekswire.py", "--endpoint", p.URL)
@@ -43,14 +43,15 @@ type eksCluster struct {
 
 // TestEKSCLILifecycle runs the seed's EKS commands with the aws CLI v1:
 // create-cluster, wait cluster-active, describe-cluster, access entries;
-// this berth runs no Kubernetes control plane, so the cluster must end
+// this berth runs no Kubernetes control plane (--eks-control-plane none;
+// TestEKSKubernetes runs one), so the cluster must end
 // FAILED with a health issue (and the waiter must fail), never ACTIVE
 // without an endpoint. The cluster and its access entries survive a
 // restart; delete-cluster removes them.
 func TestEKSCLILifecycle(t *testing.T) {
 	requireAWSCLI(t)
 	dir := t.TempDir()
-	p := startBerth(t, dir, "--driver", "fake")
+	p := startBerth(t, dir, "--driver", "fake", "--eks-control-plane", "none")
 	work := t.TempDir()
 	run := func(p *proc, args ...string) string {
 		t.Helper()
@@ -86,7 +87,7 @@ func TestEKSCLILifecycle(t *testing.T) {
 		"--policy-arn", "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", "--access-scope", "type=cluster")
 
 	p.stop()
-	p = startBerth(t, dir, "--driver", "fake")
+	p = startBerth(t, dir, "--driver", "fake", "--eks-control-plane", "none")
 	if c := describe(p); c.Cluster.Status != "FAILED" || c.Cluster.Version != "1.29" || c.Cluster.AccessConfig.AuthenticationMode != "API_AND_CONFIG_MAP" {
 		t.Fatalf("after a restart: %+v", c.Cluster)
 	}

@@ -55,26 +55,29 @@ func (a *Authenticator) Authenticate(ctx context.Context, sc eks.Scope, cluster,
 // Map maps a verified caller to a user through c's access entries.
 func Map(c *eks.Cluster, caller Caller) (User, error) {
 	want := eks.StripPath(caller.Canonical)
-	// The creator of a CONFIG_MAP cluster is an admin that neither an
-	// access entry nor aws-auth shows (with access entries, the creator
-	// has an entry instead).
-	if c.AuthMode == eks.AuthConfigMap && c.BootstrapAdmin && c.Creator != "" && eks.StripPath(c.Creator) == want {
-		return User{
-			Username: "kubernetes-admin", UID: "aws-iam-authenticator:" + caller.Account + ":" + caller.PrincipalID,
-			Groups: []string{"system:masters"}, Extra: callerExtra(caller),
-		}, nil
-	}
-	if c.AuthMode == eks.AuthConfigMap {
-		return User{}, refused("%s is not mapped by the aws-auth ConfigMap of cluster %s (berth reads no aws-auth mappings yet; the cluster creator is admin)", caller.ARN, c.Name)
-	}
 	var entry *eks.AccessEntry
-	for _, e := range c.Access {
-		if eks.StripPath(e.PrincipalARN) == want {
-			entry = e
-			break
+	if c.AuthMode != eks.AuthConfigMap {
+		for _, e := range c.Access {
+			if eks.StripPath(e.PrincipalARN) == want {
+				entry = e
+				break
+			}
 		}
 	}
 	if entry == nil {
+		// The creator of a cluster made with the CONFIG_MAP mode is an
+		// admin that neither an access entry nor aws-auth shows; it stays
+		// one when the mode moves to API_AND_CONFIG_MAP (with access
+		// entries from the start, the creator gets an entry instead).
+		if c.AuthMode != eks.AuthAPI && c.BootstrapAdmin && c.Creator != "" && eks.StripPath(c.Creator) == want {
+			return User{
+				Username: "kubernetes-admin", UID: "aws-iam-authenticator:" + caller.Account + ":" + caller.PrincipalID,
+				Groups: []string{"system:masters"}, Extra: callerExtra(caller),
+			}, nil
+		}
+		if c.AuthMode == eks.AuthConfigMap {
+			return User{}, refused("%s is not mapped by the aws-auth ConfigMap of cluster %s (berth reads no aws-auth mappings yet; the cluster creator is admin)", caller.ARN, c.Name)
+		}
 		return User{}, refused("%s has no access entry in cluster %s", caller.ARN, c.Name)
 	}
 	u := User{

@@ -36,4 +36,19 @@ func TestMap(t *testing.T) {
 	if _, err := Map(c, session); !IsRefused(err) {
 		t.Fatalf("CONFIG_MAP cluster: %v", err)
 	}
+	// The creator of a CONFIG_MAP cluster is admin without an entry; it
+	// stays admin under API_AND_CONFIG_MAP, not under API, and not
+	// without bootstrapClusterCreatorAdminPermissions.
+	c.Creator, c.BootstrapAdmin = other.Canonical, true
+	for mode, admin := range map[string]bool{eks.AuthConfigMap: true, eks.AuthAPIAndConfigMap: true, eks.AuthAPI: false} {
+		c.AuthMode = mode
+		u, err := Map(c, other)
+		if got := err == nil && slices.Equal(u.Groups, []string{"system:masters"}); got != admin {
+			t.Fatalf("creator under %s: %+v %v", mode, u, err)
+		}
+	}
+	c.AuthMode, c.BootstrapAdmin = eks.AuthConfigMap, false
+	if _, err := Map(c, other); !IsRefused(err) {
+		t.Fatalf("creator without bootstrap admin: %v", err)
+	}
 }

@@ -119,7 +119,7 @@ func (p *proc) runOnce(ctx context.Context) error {
 	// a grace period.
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	stdin.Close()
-	t := time.NewTimer(15 * time.Second)
+	t := time.NewTimer(10 * time.Second)
 	defer t.Stop()
 	select {
 	case err := <-exited:

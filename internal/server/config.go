@@ -67,6 +67,11 @@ type Config struct {
 	// period last one second (the arithmetic is AWS's). "" or "1" is
 	// AWS's time.
 	MetricTimeScale string `json:"metric_time_scale"`
+	// EKSControlPlane is what serves EKS clusters' Kubernetes API:
+	// "kubernetes" (default: kube-apiserver, kube-controller-manager and
+	// kube-scheduler per cluster, as child processes through KubeCommand)
+	// or "none" (clusters go to FAILED; for tests of the EKS API alone).
+	EKSControlPlane string `json:"eks_control_plane"`
 	// KubeCommand runs a Kubernetes control-plane component (the
 	// executable and its hidden subcommand; internal/kubeplane adds the
 	// component and its flags). cmd/berth sets it to its own binary; nil
@@ -132,6 +137,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str("BERTH_AGENT_DISCONNECT_TIMEOUT", &c.AgentDisconnectTimeout)
 	str("BERTH_TASK_RETENTION", &c.TaskRetention)
 	str("BERTH_METRIC_TIME_SCALE", &c.MetricTimeScale)
+	str("BERTH_EKS_CONTROL_PLANE", &c.EKSControlPlane)
 	str("BERTH_STORE", &c.Store)
 	str("BERTH_ADVERTISE_ADDR", &c.AdvertiseAddr)
 	str("BERTH_ETCD_CA", &c.EtcdCA)

@@ -214,7 +214,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// berth without one sends new clusters to FAILED, saying so.
 	var kube *kubeplane.Manager
 	lc := ekscp.LifecycleConfig{Plane: eksPlane, Logger: log.With("subsystem", "eks-lifecycle")}
-	if len(cfg.KubeCommand) > 0 {
+	if len(cfg.KubeCommand) > 0 && cfg.EKSControlPlane != "none" {
 		kube = kubeplane.New(kubeplane.Config{
 			DataDir: cfg.DataDir, Command: cfg.KubeCommand, Logger: log.With("subsystem", "eks-kube"),
 			WebhookURL: "http://" + loopbackHostPort(ln.Addr().String()) + EKSAuthPrefix,

@@ -60,6 +60,11 @@ func parseSettings(cfg Config, drivers *driver.Registry) (settings, error) {
 		}
 	}
 	s.metricScale = 1
+	switch cfg.EKSControlPlane {
+	case "", "kubernetes", "none":
+	default:
+		return s, fmt.Errorf("eks_control_plane %q: must be kubernetes or none", cfg.EKSControlPlane)
+	}
 	if cfg.MetricTimeScale != "" {
 		f, err := strconv.ParseFloat(cfg.MetricTimeScale, 64)
 		if err != nil || f < 1 || f > 3600 {
