@@ -2,7 +2,13 @@ package e2e
 
 import (
 	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"math/big"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,7 +32,9 @@ type eksKubeCluster struct {
 		Name, Status, Endpoint string
 		CertificateAuthority   struct{ Data string }
 		Identity               struct{ OIDC struct{ Issuer string } }
-		Health                 struct{ Issues []struct{ Code, Message string } }
+		Health                 struct {
+			Issues []struct{ Code, Message string }
+		}
 	}
 }
 
@@ -142,6 +150,12 @@ func TestEKSKubernetes(t *testing.T) {
 	}
 	admin.must(t, "get", "pods", "--all-namespaces")
 
+	// The OIDC issuer berth serves: a service-account token the API server
+	// signs names the issuer and verifies with a key of its JWKS.
+	id := c.Cluster.Identity.OIDC.Issuer[strings.LastIndex(c.Cluster.Identity.OIDC.Issuer, "/")+1:]
+	checkOIDC(t, p.URL+"/_berth/eks-oidc/eu-west-1/id/"+id, c.Cluster.Identity.OIDC.Issuer,
+		strings.TrimSpace(admin.must(t, "create", "token", "default")))
+
 	// The seed's workload: the controller manager makes the ReplicaSet
 	// and its pods, which stay Pending (no nodes yet).
 	admin.must(t, "create", "deployment", "web", "--image=localhost:4566/web-app:latest", "--replicas=3")
@@ -180,7 +194,9 @@ spec:
 	// access entry (authenticationMode API_AND_CONFIG_MAP) but no policy,
 	// 403; with AmazonEKSViewPolicy on namespace default, reads there and
 	// nothing else.
-	var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	var key struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
 	if _, err := p.aws(t, work, "iam", "create-user", "--user-name", "dev"); err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +242,6 @@ spec:
 	}
 
 	// delete-cluster stops the control plane and removes its data.
-	id := c.Cluster.Identity.OIDC.Issuer[strings.LastIndex(c.Cluster.Identity.OIDC.Issuer, "/")+1:]
 	clusterDir := filepath.Join(dir, "eks", "clusters", id)
 	if _, err := os.Stat(clusterDir); err != nil {
 		t.Fatalf("cluster directory: %v", err)
@@ -242,4 +257,68 @@ spec:
 	if out, err := admin.run(t, "get", "nodes", "--request-timeout=5s"); err == nil {
 		t.Fatalf("API server still serves after delete-cluster: %s", out)
 	}
+}
+
+// checkOIDC fetches an issuer's discovery document and JWKS from base and
+// verifies token (RS256) with the key its header names.
+func checkOIDC(t *testing.T, base, issuer, token string) {
+	t.Helper()
+	get := func(url string, v any) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %s", url, resp.Status)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var disc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	get(base+"/.well-known/openid-configuration", &disc)
+	if disc.Issuer != issuer || disc.JWKSURI != issuer+"/keys" {
+		t.Fatalf("discovery: %+v, want issuer %s", disc, issuer)
+	}
+	var jwks struct {
+		Keys []struct{ Kid, Kty, Alg, N, E string }
+	}
+	get(base+"/keys", &jwks)
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token %q", token)
+	}
+	var hdr struct{ Alg, Kid string }
+	var claims struct {
+		Iss string `json:"iss"`
+	}
+	for i, v := range []any{&hdr, &claims} {
+		b, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil || json.Unmarshal(b, v) != nil {
+			t.Fatalf("token part %d: %v", i, err)
+		}
+	}
+	if claims.Iss != issuer || hdr.Alg != "RS256" {
+		t.Fatalf("token header %+v, issuer %q", hdr, claims.Iss)
+	}
+	for _, k := range jwks.Keys {
+		if k.Kid != hdr.Kid {
+			continue
+		}
+		n, _ := base64.RawURLEncoding.DecodeString(k.N)
+		e, _ := base64.RawURLEncoding.DecodeString(k.E)
+		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+		sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+		sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
+			t.Fatalf("token signature with the JWKS key: %v", err)
+		}
+		return
+	}
+	t.Fatalf("no JWKS key has the token's kid %q: %+v", hdr.Kid, jwks)
 }

@@ -220,6 +220,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			WebhookURL: "http://" + loopbackHostPort(ln.Addr().String()) + EKSAuthPrefix,
 		})
 		lc.ControlPlanes = kube
+		// The clusters' OIDC issuers (discovery and JWKS).
+		mux.Handle("GET "+kubeplane.OIDCPrefix, kube.OIDCHandler())
 	}
 	rt.manager.Add("eks-lifecycle", ekscp.NewLifecycle(lc))
 	// CloudWatch Logs retention: every server expires its own log data.
