@@ -24,13 +24,14 @@ const Subcommand = "kube-component"
 // Kubernetes, and this package needs nothing else of it).
 const parentPipeEnv = "BERTH_KUBE_PARENT_PIPE"
 
-// Kubernetes' build scripts set these with -ldflags -X; a plain `go build`
-// of berth leaves the placeholders, which Kubernetes cannot parse as a
-// version, so Main sets them from the module version berth links.
+// Kubernetes' build scripts set its version variables with -ldflags -X;
+// a plain `go build` of berth leaves placeholders. Main fills the major
+// and minor version and the tree state from the k8s.io/kubernetes module
+// version berth links. gitVersion itself cannot be set here (the
+// compiler folds its initial value into the code that reads it): build
+// with -ldflags "-X k8s.io/component-base/version.gitVersion=v1.37.2"
+// to have /version (kubectl version) say it.
 //
-//go:linkname gitVersion k8s.io/component-base/version.gitVersion
-var gitVersion string
-
 //go:linkname gitMajor k8s.io/component-base/version.gitMajor
 var gitMajor string
 
@@ -81,23 +82,23 @@ func watchParent() {
 	_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
 }
 
-// setVersion fills Kubernetes' version variables from the version of the
-// k8s.io/kubernetes module in the build.
+// setVersion fills Kubernetes' major and minor version from the version
+// of the k8s.io/kubernetes module in the build.
 func setVersion() {
-	if !strings.HasPrefix(gitVersion, "v0.0.0-master") {
+	if gitMajor != "" {
 		return // set at link time
 	}
-	v := "v0.0.0"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == "k8s.io/kubernetes" {
-				v = d.Version
-			}
-		}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
 	}
-	gitVersion, gitTreeState = v, "clean"
-	parts := strings.SplitN(strings.TrimPrefix(v, "v"), ".", 3)
-	if len(parts) >= 2 {
-		gitMajor, gitMinor = parts[0], parts[1]
+	for _, d := range bi.Deps {
+		if d.Path != "k8s.io/kubernetes" {
+			continue
+		}
+		parts := strings.SplitN(strings.TrimPrefix(d.Version, "v"), ".", 3)
+		if len(parts) >= 2 {
+			gitMajor, gitMinor, gitTreeState = parts[0], parts[1], "clean"
+		}
 	}
 }

@@ -269,7 +269,8 @@ func (m *Manager) waitReady(ctx context.Context, cl *cluster) (ekscp.Endpoint, e
 		}
 	}
 	var v struct {
-		GitVersion string `json:"gitVersion"`
+		GitVersion   string `json:"gitVersion"`
+		Major, Minor string
 	}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/version", nil)
 	resp, err := cl.client.Do(req)
@@ -279,6 +280,11 @@ func (m *Manager) waitReady(ctx context.Context, cl *cluster) (ekscp.Endpoint, e
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
 		return ekscp.Endpoint{}, fmt.Errorf("/version: %w", err)
+	}
+	if strings.HasPrefix(v.GitVersion, "v0.0.0-") && v.Major != "" {
+		// A build without Kubernetes' version ldflags: the major and
+		// minor version still tell.
+		v.GitVersion = "v" + v.Major + "." + v.Minor
 	}
 	ca, err := loadCA(cl.dir)
 	if err != nil {
