@@ -36,6 +36,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,15 +57,16 @@ func main() {
 	conc := flag.Int("conc", 32, "keep-alive connections of the load generator")
 	rounds := flag.Int("rounds", 3, "interleaved rounds")
 	idle := flag.Int("idle", 2000, "idle connections for the memory measure (0: skip)")
+	profile := flag.String("alb-profile", "", "write the ALB process's CPU and allocation profiles to this path prefix (.cpu, .allocs)")
 	flag.Parse()
 	var err error
 	switch *role {
 	case "target":
 		err = serveTarget(*addr)
 	case "alb":
-		err = serveALB(*addr, *target)
+		err = serveALB(*addr, *target, *profile)
 	case "":
-		err = run(config{duration: *duration, maxReq: *maxReq, conc: *conc, rounds: *rounds, idle: *idle})
+		err = run(config{duration: *duration, maxReq: *maxReq, conc: *conc, rounds: *rounds, idle: *idle, profile: *profile})
 	default:
 		err = fmt.Errorf("unknown role %q", *role)
 	}
@@ -77,6 +80,7 @@ type config struct {
 	duration     time.Duration
 	maxReq, conc int
 	rounds, idle int
+	profile      string // the ALB's profiles' path prefix, or ""
 }
 
 // body is the target's answer: 128 bytes.
@@ -102,7 +106,7 @@ func serveTarget(addr string) error {
 
 // serveALB runs the data plane with one ALB listener on addr forwarding to
 // target, and prints "ready" once the target is healthy.
-func serveALB(addr, target string) error {
+func serveALB(addr, target, profile string) error {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		return err
@@ -143,8 +147,25 @@ func serveALB(addr, target string) error {
 		cancel()
 		return errors.New("the target did not turn healthy in 10s")
 	}
+	if profile != "" {
+		f, err := os.Create(profile + ".cpu")
+		if err != nil {
+			cancel()
+			return err
+		}
+		defer f.Close()
+		runtime.MemProfileRate = 64 << 10
+		pprof.StartCPUProfile(f)
+	}
 	fmt.Println("ready")
 	waitSignal()
+	if profile != "" {
+		pprof.StopCPUProfile()
+		if f, err := os.Create(profile + ".allocs"); err == nil {
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	cancel()
 	return <-done
 }

@@ -59,7 +59,7 @@ func run(cfg config) error {
 		return err
 	}
 	albAddr := net.JoinHostPort(albIP, fmt.Sprint(aport))
-	ap, err := start("berth ALB", true, exe, "-role", "alb", "-addr", albAddr, "-target", target)
+	ap, err := start("berth ALB", true, exe, "-role", "alb", "-addr", albAddr, "-target", target, "-alb-profile", cfg.profile)
 	if err != nil {
 		return err
 	}
