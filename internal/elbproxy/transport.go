@@ -35,7 +35,7 @@ type pconn struct {
 	t    *target
 	br   *bufio.Reader
 	bw   *bufio.Writer
-	used time.Time    // when it went idle
+	used time.Time   // when it went idle
 	stop func() bool // stops the close on the target's end
 }
 
