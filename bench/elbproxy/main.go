@@ -38,7 +38,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -231,6 +230,30 @@ func (c *child) pids() []int {
 	return out
 }
 
+// cpu is the CPU time (user and system) the child and its children have
+// used so far (from /proc/PID/stat, in clock ticks of 10ms).
+func (c *child) cpu() time.Duration {
+	var ticks int64
+	for _, pid := range c.pids() {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// The fields after the command name (which may hold spaces), from field 3.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
+			s, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
+			ticks += u + s
+		}
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
+}
+
 // rss is the resident memory of the child and its children, in bytes.
 func (c *child) rss() int64 {
 	var total int64
@@ -272,21 +295,6 @@ func waitListening(addr string) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// lastByName returns the results of one case, sorted by rps.
-func sortedRPS(rs []result) []result {
-	out := slices.Clone(rs)
-	slices.SortFunc(out, func(a, b result) int {
-		switch {
-		case a.rps < b.rps:
-			return -1
-		case a.rps > b.rps:
-			return 1
-		}
-		return 0
-	})
-	return out
 }
 
 func tempDir() (string, error) { return os.MkdirTemp("", "berth-elb-bench-") }
