@@ -26,8 +26,8 @@ const (
 // not state-cache events.
 const targetPoll = time.Second
 
-// targetsOf returns a task's target in each of the service's target
-// groups (by target group ARN): its ENI address and the load balancer's
+// targetsOf returns a task's target in each of the service's (or its
+// task set's) target groups (by target group ARN): its ENI address and the load balancer's
 // container port. A task without an address yet has none.
 func targetsOf(svc *ecs.Service, t *ecs.Task) map[string]Target {
 	ip := taskIP(t)
@@ -35,7 +35,7 @@ func targetsOf(svc *ecs.Service, t *ecs.Task) map[string]Target {
 		return nil
 	}
 	out := map[string]Target{}
-	for _, lb := range svc.LoadBalancers {
+	for _, lb := range svc.TaskLoadBalancers(t.StartedBy) { // a task set's, under EXTERNAL
 		if lb.TargetGroupARN != "" && lb.ContainerPort != nil {
 			out[lb.TargetGroupARN] = Target{ID: ip, Port: *lb.ContainerPort}
 		}
@@ -81,10 +81,11 @@ var targetRank = map[string]int{TargetHealthy: 0, TargetUnused: 0, TargetInitial
 // nothing.
 func (s *Services) readTargets(ctx context.Context, ref ServiceRef, svc *ecs.Service, tasks []*ecs.Task, o *observation, now time.Time) lbView {
 	v := lbView{state: map[string]string{}, groups: map[string]map[Target]string{}}
-	if s.cfg.Targets == nil || len(svc.LoadBalancers) == 0 {
+	lbs := svc.TargetLoadBalancers() // the task sets' too, under EXTERNAL
+	if s.cfg.Targets == nil || len(lbs) == 0 {
 		return v
 	}
-	for _, lb := range svc.LoadBalancers {
+	for _, lb := range lbs {
 		tg := lb.TargetGroupARN
 		if tg == "" {
 			continue
