@@ -183,19 +183,19 @@ func newExternalService(sc Scope, cl *Cluster, spec ServiceSpec, now time.Time) 
 	}
 	switch {
 	case spec.TaskDefinition != nil:
-		return nil, invalidParam(externalParam("taskDefinition"))
+		return nil, invalidParam("%s", externalParam("taskDefinition"))
 	case spec.LaunchType != "":
-		return nil, invalidParam(externalParam("launchType"))
+		return nil, invalidParam("%s", externalParam("launchType"))
 	case len(spec.CapacityProviderStrategy) > 0:
-		return nil, invalidParam(externalParam("capacityProviderStrategy"))
+		return nil, invalidParam("%s", externalParam("capacityProviderStrategy"))
 	case spec.PlatformVersion != "":
-		return nil, invalidParam(externalParam("platformVersion"))
+		return nil, invalidParam("%s", externalParam("platformVersion"))
 	case len(spec.LoadBalancers) > 0:
-		return nil, invalidParam(externalParam("loadBalancers"))
+		return nil, invalidParam("%s", externalParam("loadBalancers"))
 	case spec.NetworkConfiguration != nil:
-		return nil, invalidParam(externalParam("networkConfiguration"))
+		return nil, invalidParam("%s", externalParam("networkConfiguration"))
 	case len(spec.ServiceRegistries) > 0:
-		return nil, invalidParam(externalParam("serviceRegistries"))
+		return nil, invalidParam("%s", externalParam("serviceRegistries"))
 	}
 	desired := 0
 	if spec.DesiredCount != nil {

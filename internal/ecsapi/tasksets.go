@@ -98,7 +98,7 @@ type taskSetResult struct {
 	TaskSet taskSetOut `json:"taskSet"`
 }
 
-// withService describes a task set with its service's ARNs.
+// taskSetResult describes a task set with its service's ARNs.
 func (a *API) taskSetResult(ctx context.Context, c *awsproto.Call, in ecscp.TaskSetInput, ts *ecs.TaskSet, withTags bool) (any, error) {
 	cluster, err := ecs.ClusterName(in.Cluster)
 	if err != nil {
