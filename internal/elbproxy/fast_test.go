@@ -13,7 +13,10 @@ import (
 // rawALB is an ALB forwarding to one echoing target (it answers the
 // method, the request's X-Drop, Proxy-Authorization and X-Keep fields
 // and its body), reached over raw TCP.
-func rawALB(t *testing.T) string {
+func rawALB(t *testing.T) string { return rawALBIdle(t, 0) }
+
+// rawALBIdle is rawALB with the load balancer's idle timeout (0: the default).
+func rawALBIdle(t *testing.T, idle time.Duration) string {
 	t.Helper()
 	h := newHarness(t)
 	b := newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) {
@@ -33,6 +36,7 @@ func rawALB(t *testing.T) string {
 			" keep="+r.Header.Get("X-Keep")+" body="+string(body))
 	})
 	lb, url := alb(t, forwardTo("tg"))
+	lb.IdleTimeout = idle
 	g := tg("tg", b)
 	g.HealthCheck.Enabled = false
 	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{g}})
@@ -176,6 +180,19 @@ func TestFastPathIdleConnection(t *testing.T) {
 		// The state under test is "idle for longer than quickIdle": a
 		// duration, so this waits one.
 		time.Sleep(3 * quickIdle)
+	}
+	// Idle past the load balancer's idle timeout: closed by the proxy.
+	rc = dialRaw(t, rawALBIdle(t, 300*time.Millisecond))
+	rc.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, _ := rc.read("GET"); resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	start := time.Now()
+	if _, err := rc.br.ReadByte(); err != io.EOF {
+		t.Fatalf("an idle connection past the idle timeout: %v, want EOF", err)
+	}
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Fatalf("closed after %v, before the idle timeout", took)
 	}
 }
 
