@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
 	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
 )
 
@@ -53,22 +56,29 @@ func TestTaskSetsWithAWSCLI(t *testing.T) {
 	type taskSet struct {
 		ID, TaskSetArn, Status, StabilityStatus, TaskDefinition string
 		ComputedDesiredCount, RunningCount, PendingCount        int
-		Scale                                                   struct{ Value float64 }
 	}
+	// The polls go through the SDK (an aws CLI start costs seconds on a
+	// loaded host); the steps themselves through the CLI.
 	describe := func(ids ...string) []taskSet {
 		t.Helper()
-		var out struct{ TaskSets []taskSet }
-		args := []string{"ecs", "describe-task-sets", "--cluster", "prod-cluster", "--service", "web"}
-		if len(ids) > 0 {
-			args = append(append(args, "--task-sets"), ids...)
+		out, err := c.DescribeTaskSets(ctx, &ecs.DescribeTaskSetsInput{Cluster: aws.String("prod-cluster"), Service: aws.String("web"), TaskSets: ids})
+		if err != nil {
+			t.Fatal(err)
 		}
-		decode(run(args...), &out)
-		return out.TaskSets
+		var sets []taskSet
+		for _, ts := range out.TaskSets {
+			sets = append(sets, taskSet{ID: aws.ToString(ts.Id), TaskSetArn: aws.ToString(ts.TaskSetArn), Status: aws.ToString(ts.Status),
+				StabilityStatus: string(ts.StabilityStatus), TaskDefinition: aws.ToString(ts.TaskDefinition),
+				ComputedDesiredCount: int(ts.ComputedDesiredCount), RunningCount: int(ts.RunningCount), PendingCount: int(ts.PendingCount)})
+		}
+		return sets
 	}
 	tasksOf := func(id string) []string {
 		t.Helper()
-		var out struct{ TaskArns []string }
-		decode(run("ecs", "list-tasks", "--cluster", "prod-cluster", "--started-by", id), &out)
+		out, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("prod-cluster"), StartedBy: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, a := range out.TaskArns {
 			if !slices.Contains(seen, a) {
 				seen = append(seen, a)
@@ -108,10 +118,14 @@ func TestTaskSetsWithAWSCLI(t *testing.T) {
 		}
 	}
 	_, portStr, _ := net.SplitHostPort(freeAddr(t))
-	var lb struct{ LoadBalancers []struct{ LoadBalancerArn, DNSName string } }
+	var lb struct {
+		LoadBalancers []struct{ LoadBalancerArn, DNSName string }
+	}
 	decode(run("elbv2", "create-load-balancer", "--name", "web-alb", "--type", "application", "--subnets", "subnet-private-1a", "subnet-private-1b"), &lb)
 	group := func(name string) string {
-		var out struct{ TargetGroups []struct{ TargetGroupArn string } }
+		var out struct {
+			TargetGroups []struct{ TargetGroupArn string }
+		}
 		decode(run("elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port", "8080", "--target-type", "ip",
 			"--vpc-id", "vpc-1", "--health-check-path", "/health", "--health-check-interval-seconds", "5",
 			"--healthy-threshold-count", "2"), &out)
@@ -120,7 +134,9 @@ func TestTaskSetsWithAWSCLI(t *testing.T) {
 		return arn
 	}
 	blueTG, greenTG := group("blue-tg"), group("green-tg")
-	var listener struct{ Listeners []struct{ ListenerArn string } }
+	var listener struct {
+		Listeners []struct{ ListenerArn string }
+	}
 	decode(run("elbv2", "create-listener", "--load-balancer-arn", lb.LoadBalancers[0].LoadBalancerArn, "--protocol", "HTTP", "--port", portStr,
 		"--default-actions", "Type=forward,TargetGroupArn="+blueTG), &listener)
 	// A test listener on green's target group, as a blue/green
@@ -160,8 +176,10 @@ func TestTaskSetsWithAWSCLI(t *testing.T) {
 		"--load-balancers", "targetGroupArn="+blueTG+",containerName=web,containerPort=8080",
 		"--scale", "value=100,unit=PERCENT", "--tags", "key=color,value=blue"), &blue)
 	run("ecs", "update-service-primary-task-set", "--cluster", "prod-cluster", "--service", "web", "--primary-task-set", blue.TaskSet.ID)
+	begin := time.Now()
 	steady(blue.TaskSet.ID, 2)
 	healthy(blueTG, 2)
+	t.Logf("blue steady and healthy after %v", time.Since(begin))
 	if body := get(); body != "v1" {
 		t.Fatalf("blue answers %q", body)
 	}
@@ -172,6 +190,7 @@ func TestTaskSetsWithAWSCLI(t *testing.T) {
 		"--load-balancers", "targetGroupArn="+greenTG+",containerName=web,containerPort=8080"), &green)
 	steady(green.TaskSet.ID, 2)
 	healthy(greenTG, 2)
+	t.Logf("green steady and healthy after %v", time.Since(begin))
 	if body := getOn(testPort); body != "v2" {
 		t.Fatalf("green through the test listener answers %q", body)
 	}
@@ -234,6 +253,7 @@ func TestTaskSetsWithAWSCLI(t *testing.T) {
 		ts, live := describe(), tasksOf(green.TaskSet.ID)
 		return len(ts) == 0 && len(live) == 0, "task sets: " + mustJSON(ts) + ", green tasks " + strings.Join(live, " ")
 	})
+	t.Logf("both task sets deleted after %v", time.Since(begin))
 	run("ecs", "delete-service", "--cluster", "prod-cluster", "--service", "web", "--force")
 	run("ecs", "wait", "services-inactive", "--cluster", "prod-cluster", "--services", "web")
 	for _, tg := range []string{blueTG, greenTG} {
