@@ -122,6 +122,22 @@ func TestTaskSetRules(t *testing.T) {
 		t.Fatalf("describe: %+v %+v %v", sets, failures, err)
 	}
 
+	// A task set's tags: TagResource, ListTagsForResource, UntagResource.
+	if err := plane.TagResource(ctx, sc, a.ARN, []ecs.Tag{{Key: "color", Value: "blue"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := plane.UntagResource(ctx, sc, a.ARN, []string{"nope"}); err != nil {
+		t.Fatal(err)
+	}
+	if tags, err := plane.ResourceTags(ctx, sc, a.ARN); err != nil || len(tags) != 1 || tags[0].Value != "blue" {
+		t.Fatalf("task set tags: %+v %v", tags, err)
+	}
+	if err := plane.TagResource(ctx, sc, sc.TaskSetARN("c", "web", "ecs-svc/1234567890123456789"), []ecs.Tag{{Key: "a"}}); err == nil {
+		t.Fatal("tagged a missing task set")
+	} else if m, ok := ecscp.AsMissingResource(err); !ok || m.Kind != "task-set" {
+		t.Fatalf("tag a missing task set: %v", err)
+	}
+
 	// Namespaces: only a cluster's default one exists, without services.
 	if _, err := plane.ListServicesByNamespace(ctx, sc, "ns"); code(err) != "NamespaceNotFoundException" {
 		t.Fatalf("an unknown namespace: %v", err)
