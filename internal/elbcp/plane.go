@@ -32,6 +32,9 @@ type Config struct {
 	// AddressBase is the first loopback address given to load balancers
 	// (default 127.77.0.1, as elbproxy.NextAddress).
 	AddressBase netip.Addr
+	// Certificates checks listener certificates (nil: any well-formed
+	// ARN is taken).
+	Certificates CertificateChecker
 }
 
 // Plane is the ELBv2 control plane.
@@ -41,6 +44,7 @@ type Plane struct {
 	now   func() time.Time
 	ports PortChecker
 	base  netip.Addr
+	certs CertificateChecker
 }
 
 // New returns a Plane.
@@ -54,7 +58,7 @@ func New(cfg Config) *Plane {
 	if !cfg.AddressBase.IsValid() {
 		cfg.AddressBase = netip.AddrFrom4([4]byte{127, 77, 0, 1})
 	}
-	return &Plane{repo: cfg.Repo, log: cfg.Logger, now: cfg.Now, ports: cfg.Ports, base: cfg.AddressBase}
+	return &Plane{repo: cfg.Repo, log: cfg.Logger, now: cfg.Now, ports: cfg.Ports, base: cfg.AddressBase, certs: cfg.Certificates}
 }
 
 func randomHex(n int) string {

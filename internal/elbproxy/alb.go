@@ -183,7 +183,11 @@ func (s *albServer) rewrite(pr *httputil.ProxyRequest) {
 		ip = strings.Join(prior, ", ") + ", " + ip
 	}
 	h["X-Forwarded-For"] = []string{ip}
-	h["X-Forwarded-Proto"] = []string{"http"}
+	if pr.In.TLS != nil {
+		h["X-Forwarded-Proto"] = []string{"https"}
+	} else {
+		h["X-Forwarded-Proto"] = []string{"http"}
+	}
 	h["X-Forwarded-Port"] = []string{strconv.Itoa(fi.port)}
 	trace := traceID()
 	if prior := pr.In.Header.Get("X-Amzn-Trace-Id"); strings.Contains(prior, "Root=") {
