@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -197,4 +198,26 @@ func selfSigned(t *testing.T, name string) (certPEM, keyPEM []byte, pool *x509.C
 	pool = x509.NewCertPool()
 	pool.AddCert(c)
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), pool
+}
+
+// TestACMAndELBTLSBoto3WireShapes drives every ACM operation berth serves
+// and ELBv2's TLS operations with boto3 (testdata/acmwire.py), with their
+// error paths, checking every raw answer against botocore's models.
+func TestACMAndELBTLSBoto3WireShapes(t *testing.T) {
+	if err := exec.Command("python3", "-c", "import boto3, cryptography").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("python3 with boto3 and cryptography is required in CI")
+		}
+		t.Skip("SKIP: python3 with boto3 and cryptography is not available")
+	}
+	p := startBerth(t, t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "python3", "testdata/acmwire.py", "--endpoint", p.URL)
+	cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.Contains(string(out), "VIOLATION") || !strings.Contains(string(out), "acm wire ok") {
+		t.Fatalf("acm with boto3 (%v):\n%s\nserver log:\n%s", err, out, p.log.String())
+	}
+	t.Logf("%s", firstLine(string(out)))
 }
