@@ -27,8 +27,8 @@ const (
 // not state-cache events.
 const targetPoll = time.Second
 
-// targetsOf returns a task's target in each of the service's target
-// groups (by target group ARN): an awsvpc task's ENI address and the load
+// targetsOf returns a task's target in each of the service's (or, under
+// EXTERNAL, its task set's) target groups (by target group ARN): an awsvpc task's ENI address and the load
 // balancer's container port (target type ip); a bridge or host task's
 // container instance (its EC2 instance ID) and the host port the
 // container port is published on (target type instance), as ECS
@@ -41,7 +41,7 @@ func targetsOf(svc *ecs.Service, t *ecs.Task, hosts map[string]string) map[strin
 		return nil
 	}
 	out := map[string]Target{}
-	for _, lb := range svc.LoadBalancers {
+	for _, lb := range svc.TaskLoadBalancers(t.StartedBy) { // a task set's, under EXTERNAL
 		if lb.TargetGroupARN == "" || lb.ContainerPort == nil {
 			continue
 		}
@@ -128,11 +128,12 @@ var targetRank = map[string]int{TargetHealthy: 0, TargetUnused: 0, TargetInitial
 // nothing.
 func (s *Services) readTargets(ctx context.Context, ref ServiceRef, svc *ecs.Service, tasks []*ecs.Task, o *observation, now time.Time) lbView {
 	v := lbView{state: map[string]string{}, groups: map[string]map[Target]string{}}
-	if s.cfg.Targets == nil || len(svc.LoadBalancers) == 0 {
+	lbs := svc.TargetLoadBalancers() // the task sets' too, under EXTERNAL
+	if s.cfg.Targets == nil || len(lbs) == 0 {
 		return v
 	}
 	hosts := s.instanceHosts(ref)
-	for _, lb := range svc.LoadBalancers {
+	for _, lb := range lbs {
 		tg := lb.TargetGroupARN
 		if tg == "" {
 			continue
