@@ -36,7 +36,7 @@ func (p *Proxy) openListener(lb LoadBalancer, l Listener, ident string) (*listen
 		ln = tls.NewListener(ln, out.tls.config())
 	}
 	if lb.Type == Application {
-		out.alb = newALBServer(p, idleTimeout(lb))
+		out.alb = newALBServer(p, idleTimeout(lb), ln.Addr())
 		out.alb.routes.Store(&albRoutes{port: l.Port})
 		p.goroutine(func() { out.alb.serve(ln) })
 	} else {
