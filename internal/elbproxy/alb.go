@@ -44,6 +44,9 @@ type albServer struct {
 	srv     *http.Server
 	handoff *handoff // srv's listener
 	pools   fastPools
+	// secure: an HTTPS listener (its connections are *tls.Conn; those
+	// handed over to srv are wrapped, so r.TLS does not tell).
+	secure bool
 
 	connMu sync.Mutex // guards ln, conns and closed
 	ln     net.Listener
@@ -191,7 +194,7 @@ func (s *albServer) rewrite(pr *httputil.ProxyRequest) {
 		ip = strings.Join(prior, ", ") + ", " + ip
 	}
 	h["X-Forwarded-For"] = []string{ip}
-	if pr.In.TLS != nil {
+	if pr.In.TLS != nil || s.secure {
 		h["X-Forwarded-Proto"] = []string{"https"}
 	} else {
 		h["X-Forwarded-Proto"] = []string{"http"}

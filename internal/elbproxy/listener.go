@@ -37,6 +37,7 @@ func (p *Proxy) openListener(lb LoadBalancer, l Listener, ident string) (*listen
 	}
 	if lb.Type == Application {
 		out.alb = newALBServer(p, idleTimeout(lb), ln.Addr())
+		out.alb.secure = l.TLS != nil
 		out.alb.routes.Store(&albRoutes{port: l.Port})
 		p.goroutine(func() { out.alb.serve(ln) })
 	} else {
