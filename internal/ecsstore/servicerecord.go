@@ -46,6 +46,7 @@ type serviceRecord struct {
 	Stable                        *deploymentRecord                `json:"stable,omitempty"`
 	Noted                         []string                         `json:"noted,omitempty"`
 	Steady                        bool                             `json:"steady,omitempty"`
+	Traffic                       *trafficShiftRecord              `json:"traffic,omitempty"`
 }
 
 func serviceRecordOf(v *ecs.Service) serviceRecord {
@@ -84,6 +85,7 @@ func serviceRecordOf(v *ecs.Service) serviceRecord {
 		Stable:                        mapPtr(v.Stable, deploymentRecordOf),
 		Noted:                         v.Noted,
 		Steady:                        v.Steady,
+		Traffic:                       mapPtr(v.Traffic, trafficShiftRecordOf),
 	}
 }
 
@@ -123,6 +125,7 @@ func (r *serviceRecord) domain() ecs.Service {
 		Stable:                        mapPtr(r.Stable, (*deploymentRecord).domain),
 		Noted:                         r.Noted,
 		Steady:                        r.Steady,
+		Traffic:                       mapPtr(r.Traffic, (*trafficShiftRecord).domain),
 	}
 }
 
@@ -132,23 +135,27 @@ type loadBalancerRecord struct {
 	LoadBalancerName string `json:"loadBalancerName,omitempty"`
 	ContainerName    string `json:"containerName,omitempty"`
 	ContainerPort    *int   `json:"containerPort,omitempty"`
+	// AdvancedConfiguration: bluegreenrecord.go.
+	AdvancedConfiguration *advancedConfigurationRecord `json:"advancedConfiguration,omitempty"`
 }
 
 func loadBalancerRecordOf(v *ecs.LoadBalancer) loadBalancerRecord {
 	return loadBalancerRecord{
-		TargetGroupARN:   v.TargetGroupARN,
-		LoadBalancerName: v.LoadBalancerName,
-		ContainerName:    v.ContainerName,
-		ContainerPort:    v.ContainerPort,
+		TargetGroupARN:        v.TargetGroupARN,
+		LoadBalancerName:      v.LoadBalancerName,
+		ContainerName:         v.ContainerName,
+		ContainerPort:         v.ContainerPort,
+		AdvancedConfiguration: mapPtr(v.AdvancedConfiguration, advancedConfigurationRecordOf),
 	}
 }
 
 func (r *loadBalancerRecord) domain() ecs.LoadBalancer {
 	return ecs.LoadBalancer{
-		TargetGroupARN:   r.TargetGroupARN,
-		LoadBalancerName: r.LoadBalancerName,
-		ContainerName:    r.ContainerName,
-		ContainerPort:    r.ContainerPort,
+		TargetGroupARN:        r.TargetGroupARN,
+		LoadBalancerName:      r.LoadBalancerName,
+		ContainerName:         r.ContainerName,
+		ContainerPort:         r.ContainerPort,
+		AdvancedConfiguration: mapPtr(r.AdvancedConfiguration, (*advancedConfigurationRecord).domain),
 	}
 }
 
@@ -187,6 +194,8 @@ type deploymentConfigurationRecord struct {
 	Strategy                 string                          `json:"strategy,omitempty"`
 	BakeTimeInMinutes        *int                            `json:"bakeTimeInMinutes,omitempty"`
 	LifecycleHooks           []map[string]any                `json:"lifecycleHooks,omitempty"`
+	LinearConfiguration      *linearConfigurationRecord      `json:"linearConfiguration,omitempty"`
+	CanaryConfiguration      *canaryConfigurationRecord      `json:"canaryConfiguration,omitempty"`
 }
 
 func deploymentConfigurationRecordOf(v *ecs.DeploymentConfiguration) deploymentConfigurationRecord {
@@ -198,6 +207,8 @@ func deploymentConfigurationRecordOf(v *ecs.DeploymentConfiguration) deploymentC
 		Strategy:                 v.Strategy,
 		BakeTimeInMinutes:        v.BakeTimeInMinutes,
 		LifecycleHooks:           v.LifecycleHooks,
+		LinearConfiguration:      mapPtr(v.LinearConfiguration, linearConfigurationRecordOf),
+		CanaryConfiguration:      mapPtr(v.CanaryConfiguration, canaryConfigurationRecordOf),
 	}
 }
 
@@ -210,6 +221,8 @@ func (r *deploymentConfigurationRecord) domain() ecs.DeploymentConfiguration {
 		Strategy:                 r.Strategy,
 		BakeTimeInMinutes:        r.BakeTimeInMinutes,
 		LifecycleHooks:           r.LifecycleHooks,
+		LinearConfiguration:      mapPtr(r.LinearConfiguration, (*linearConfigurationRecord).domain),
+		CanaryConfiguration:      mapPtr(r.CanaryConfiguration, (*canaryConfigurationRecord).domain),
 	}
 }
 
@@ -274,6 +287,7 @@ type deploymentRecord struct {
 	NetworkConfiguration     *networkConfigurationRecord      `json:"networkConfiguration,omitempty"`
 	RolloutState             string                           `json:"rolloutState,omitempty"`
 	RolloutStateReason       string                           `json:"rolloutStateReason,omitempty"`
+	TargetGroups             []string                         `json:"targetGroups,omitempty"`
 }
 
 func deploymentRecordOf(v *ecs.Deployment) deploymentRecord {
@@ -294,6 +308,7 @@ func deploymentRecordOf(v *ecs.Deployment) deploymentRecord {
 		NetworkConfiguration:     mapPtr(v.NetworkConfiguration, networkConfigurationRecordOf),
 		RolloutState:             v.RolloutState,
 		RolloutStateReason:       v.RolloutStateReason,
+		TargetGroups:             v.TargetGroups,
 	}
 }
 
@@ -315,6 +330,7 @@ func (r *deploymentRecord) domain() ecs.Deployment {
 		NetworkConfiguration:     mapPtr(r.NetworkConfiguration, (*networkConfigurationRecord).domain),
 		RolloutState:             r.RolloutState,
 		RolloutStateReason:       r.RolloutStateReason,
+		TargetGroups:             r.TargetGroups,
 	}
 }
 
