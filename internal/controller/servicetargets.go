@@ -35,9 +35,10 @@ func targetsOf(svc *ecs.Service, t *ecs.Task) map[string]Target {
 		return nil
 	}
 	out := map[string]Target{}
-	for _, lb := range svc.LoadBalancers {
+	dep := svc.Deployment(t.StartedBy) // its blue/green group, if any
+	for i, lb := range svc.LoadBalancers {
 		if lb.TargetGroupARN != "" && lb.ContainerPort != nil {
-			out[lb.TargetGroupARN] = Target{ID: ip, Port: *lb.ContainerPort}
+			out[svc.TargetGroupOf(dep, i)] = Target{ID: ip, Port: *lb.ContainerPort}
 		}
 	}
 	return out
@@ -84,11 +85,7 @@ func (s *Services) readTargets(ctx context.Context, ref ServiceRef, svc *ecs.Ser
 	if s.cfg.Targets == nil || len(svc.LoadBalancers) == 0 {
 		return v
 	}
-	for _, lb := range svc.LoadBalancers {
-		tg := lb.TargetGroupARN
-		if tg == "" {
-			continue
-		}
+	for _, tg := range serviceTargetGroups(svc) {
 		var targets []Target
 		owner := map[Target][]string{}
 		for _, t := range tasks {
