@@ -269,3 +269,58 @@ func TestShiftConfigurationValidation(t *testing.T) {
 		t.Error("BLUE_GREEN accepted for a DAEMON service")
 	}
 }
+
+// TestShiftTargetGroupsTakeTurns: each blue/green deployment's tasks go to
+// the group production traffic is not on, a completed shift makes the new
+// one production, and a rollback keeps the old.
+func TestShiftTargetGroupsTakeTurns(t *testing.T) {
+	sc := Scope{Account: "123456789012", Region: "eu-west-1"}
+	cl := &Cluster{Name: "prod", ARN: sc.ClusterARN("prod")}
+	port := 8080
+	td := &TaskDefinition{ARN: sc.TaskDefinitionARN("web", 1), Family: "web", Revision: 1, NetworkMode: NetworkAwsvpc, CPU: "256", Memory: "512",
+		Compatibilities:      []string{LaunchFargate},
+		ContainerDefinitions: []ContainerDefinition{{Name: "web", PortMappings: []PortMapping{{ContainerPort: &port}}}}}
+	two := 2
+	blue, green := "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/blue/1", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/green/2"
+	s, err := NewService(sc, cl, ServiceSpec{Name: "web", TaskDefinition: td, DesiredCount: &two, LaunchType: LaunchFargate,
+		NetworkConfiguration:    &NetworkConfiguration{AwsvpcConfiguration: &AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
+		DeploymentConfiguration: &DeploymentConfiguration{Strategy: DeploymentStrategyBlueGreen},
+		LoadBalancers: []LoadBalancer{{TargetGroupARN: blue, ContainerName: "web", ContainerPort: &port, AdvancedConfiguration: &AdvancedConfiguration{
+			AlternateTargetGroupARN: green, ProductionListenerRule: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/a/1/2/3",
+			RoleARN: "arn:aws:iam::123456789012:role/ecs-elb"}}},
+	}, "ecs-svc/1", time.Unix(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Traffic != nil || s.TargetGroupOf(s.Primary(), 0) != blue {
+		t.Fatalf("first deployment: traffic %+v, group %s", s.Traffic, s.TargetGroupOf(s.Primary(), 0))
+	}
+	s.Stable = s.Primary()
+	complete := func() {
+		p := *s.Primary()
+		s.Deployments = []Deployment{p}
+		s.Traffic, s.Stable = nil, &p
+	}
+	s.StartDeployment("ecs-svc/2", time.Unix(2, 0))
+	if tg := s.TargetGroupOf(s.Primary(), 0); tg != green || s.Traffic == nil || s.Traffic.Blue != "ecs-svc/1" || s.Traffic.Green != "ecs-svc/2" {
+		t.Fatalf("second deployment: group %s, traffic %+v", tg, s.Traffic)
+	}
+	complete()
+	s.StartDeployment("ecs-svc/3", time.Unix(3, 0))
+	if tg := s.TargetGroupOf(s.Primary(), 0); tg != blue {
+		t.Fatalf("third deployment: group %s, want %s", tg, blue)
+	}
+	// Rolled back during its bake: ecs-svc/2 (green group) serves again.
+	s.Traffic.Stage, s.Traffic.Production = StageBakeTime, 100
+	if to := s.RollBack("stopped", "ecs-svc/x", time.Unix(4, 0)); to != "ecs-svc/2" {
+		t.Fatalf("rolled back to %q", to)
+	}
+	if s.Primary().ID != "ecs-svc/2" || s.Traffic.Green != "ecs-svc/2" || s.Traffic.Blue != "ecs-svc/2" || s.TargetGroupOf(s.Primary(), 0) != green {
+		t.Fatalf("after the rollback: primary %s, traffic %+v", s.Primary().ID, s.Traffic)
+	}
+	complete()
+	s.StartDeployment("ecs-svc/4", time.Unix(5, 0))
+	if tg := s.TargetGroupOf(s.Primary(), 0); tg != blue {
+		t.Fatalf("deployment after the rollback: group %s, want %s", tg, blue)
+	}
+}
