@@ -25,7 +25,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/moby/moby/client"
 
+	"github.com/berth-dev/berth/bench/stats"
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
 )
@@ -133,18 +133,18 @@ func run(ctx context.Context, n, mb int) error {
 			thr[k] = append(thr[k], float64(size)/(1<<20)/d.Seconds())
 		}
 	}
-	fmt.Printf("ECS Exec, %d runs per case, load average %s, %d CPUs\n", n, loadavg(), numCPU())
+	fmt.Printf("ECS Exec, %d runs per case, load average %s, %d CPUs\n", n, stats.LoadAvg(), numCPU())
 	fmt.Printf("%-34s %10s %10s\n", "latency of `true` (whole CLI run)", "p50 ms", "p99 ms")
 	names := []string{"berth exec", "docker exec"}
 	for k := range lat {
-		fmt.Printf("%-34s %10.1f %10.1f\n", names[k], ms(pct(lat[k], 50)), ms(pct(lat[k], 99)))
+		fmt.Printf("%-34s %10.1f %10.1f\n", names[k], stats.Ms(stats.Percentile(lat[k], 50)), stats.Ms(stats.Percentile(lat[k], 99)))
 	}
-	fmt.Printf("ratio berth/docker (p50)            %10.2f\n", ms(pct(lat[0], 50))/ms(pct(lat[1], 50)))
+	fmt.Printf("ratio berth/docker (p50)            %10.2f\n", stats.Ms(stats.Percentile(lat[0], 50))/stats.Ms(stats.Percentile(lat[1], 50)))
 	fmt.Printf("%-34s %10s\n", fmt.Sprintf("output throughput (%d MiB)", mb), "MiB/s p50")
 	for k := range thr {
-		fmt.Printf("%-34s %10.1f\n", names[k], median(thr[k]))
+		fmt.Printf("%-34s %10.1f\n", names[k], stats.Median(thr[k]))
 	}
-	fmt.Printf("ratio berth/docker                  %10.2f\n", median(thr[0])/median(thr[1]))
+	fmt.Printf("ratio berth/docker                  %10.2f\n", stats.Median(thr[0])/stats.Median(thr[1]))
 	return nil
 }
 
@@ -257,40 +257,7 @@ func waitUp(ctx context.Context, url string) error {
 	return errors.New("not up within 30s")
 }
 
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 func numCPU() int {
 	b, _ := os.ReadFile("/proc/cpuinfo")
 	return strings.Count(string(b), "\nprocessor") + 1
 }
-
-func pct(ds []time.Duration, p int) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := (p*len(s)+99)/100 - 1
-	return s[max(0, min(i, len(s)-1))]
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
