@@ -153,6 +153,9 @@ func (s *Service) beginShift(d *Deployment, prod *Deployment, now time.Time) {
 		d.TargetGroups = make([]string, len(s.LoadBalancers))
 		for i := range s.LoadBalancers {
 			tg := s.TargetGroupOf(prod, i)
+			if lb := s.LoadBalancers[i]; tg != lb.TargetGroupARN && (lb.AdvancedConfiguration == nil || tg != lb.AdvancedConfiguration.AlternateTargetGroupARN) {
+				tg = lb.TargetGroupARN // the load balancers changed: production's group is not theirs
+			}
 			if prod != nil && IsShiftStrategy(s.DeploymentConfiguration.Strategy) && s.SchedulingStrategy != SchedulingDaemon {
 				if other := s.OtherTargetGroup(i, tg); other != "" {
 					tg = other

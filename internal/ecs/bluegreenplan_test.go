@@ -324,3 +324,18 @@ func TestShiftTargetGroupsTakeTurns(t *testing.T) {
 		t.Fatalf("deployment after the rollback: group %s, want %s", tg, blue)
 	}
 }
+
+// TestRollingDeploymentTakesNewTargetGroup: a ROLLING deployment after
+// the load balancers changed registers with the new target group.
+func TestRollingDeploymentTakesNewTargetGroup(t *testing.T) {
+	port := 8080
+	s := &Service{Name: "web", DesiredCount: 1, DeploymentConfiguration: DeploymentConfiguration{Strategy: DeploymentStrategyRolling},
+		LoadBalancers: []LoadBalancer{{TargetGroupARN: "tg-old", ContainerName: "web", ContainerPort: &port}}}
+	s.Deployments = []Deployment{s.newDeployment("ecs-svc/1", time.Unix(1, 0))}
+	s.beginShift(&s.Deployments[0], nil, time.Unix(1, 0))
+	s.LoadBalancers[0].TargetGroupARN = "tg-new"
+	s.StartDeployment("ecs-svc/2", time.Unix(2, 0))
+	if tg := s.TargetGroupOf(s.Primary(), 0); tg != "tg-new" || s.Traffic != nil {
+		t.Fatalf("new deployment's group %s, traffic %+v", tg, s.Traffic)
+	}
+}
