@@ -20,24 +20,21 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/moby/moby/client"
 
+	"github.com/berth-dev/berth/bench/harness"
 	"github.com/berth-dev/berth/bench/stats"
 	"github.com/berth-dev/berth/internal/driver"
-	"github.com/berth-dev/berth/internal/driver/docker"
 )
 
 const image = "berth-test/busybox:latest"
@@ -62,21 +59,15 @@ func run(ctx context.Context, n, mb int) error {
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "berth")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/berth").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
+	if err := harness.BuildBerth(ctx, bin); err != nil {
+		return err
 	}
-	d, err := docker.New(docker.Options{})
+	d, err := harness.Docker(ctx, image)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if err := d.Ping(ctx); err != nil {
-		return fmt.Errorf("docker: %w", err)
-	}
-	if err := d.EnsureBusyboxImage(ctx, image, []string{"sh"}); err != nil {
-		return err
-	}
-	addr := freeAddr()
+	addr := harness.FreeAddr()
 	url := "http://" + addr
 	var srvLog bytes.Buffer
 	srv := exec.Command(bin, "server", "--listen", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn")
@@ -86,10 +77,12 @@ func run(ctx context.Context, n, mb int) error {
 	}
 	cluster := fmt.Sprintf("execbench-%d", time.Now().UnixNano()%1_000_000)
 	defer func() {
-		stopProcess(srv)
-		removeByLabel(d.Client(), driver.LabelCluster+"="+cluster)
+		harness.StopProcess(srv)
+		rctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		harness.RemoveByLabel(rctx, d.Client(), driver.LabelCluster+"="+cluster)
 	}()
-	if err := waitUp(ctx, url); err != nil {
+	if err := harness.WaitUp(ctx, url); err != nil {
 		return fmt.Errorf("server: %w\n%s", err, srvLog.String())
 	}
 	c := ecs.NewFromConfig(aws.Config{
@@ -205,57 +198,6 @@ type countWriter struct{ n int64 }
 func (w *countWriter) Write(b []byte) (int, error) { w.n += int64(len(b)); return len(b), nil }
 
 var _ io.Writer = (*countWriter)(nil)
-
-func removeByLabel(cli *client.Client, label string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", label)})
-	if err != nil {
-		return
-	}
-	for _, c := range res.Items {
-		_, _ = cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true})
-	}
-}
-
-func stopProcess(c *exec.Cmd) {
-	if c.Process == nil {
-		return
-	}
-	_ = c.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = c.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = c.Process.Kill()
-		<-done
-	}
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitUp(ctx context.Context, url string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		resp, err := http.Get(url + "/_berth/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return errors.New("not up within 30s")
-}
 
 func numCPU() int {
 	b, _ := os.ReadFile("/proc/cpuinfo")

@@ -44,7 +44,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -53,7 +52,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -63,6 +61,7 @@ import (
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
 
+	"github.com/berth-dev/berth/bench/harness"
 	"github.com/berth-dev/berth/bench/stats"
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
@@ -137,21 +136,15 @@ func run(ctx context.Context, n int, poll time.Duration, cpu int, bin, baseBin s
 	if bin == "" {
 		// Not tmp/berth: that is the berth deployment's directory below.
 		bin = filepath.Join(tmp, "bin", "berth")
-		if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/berth").CombinedOutput(); err != nil {
-			return fmt.Errorf("build: %v\n%s", err, out)
+		if err := harness.BuildBerth(ctx, bin); err != nil {
+			return err
 		}
 	}
-	d, err := docker.New(docker.Options{})
+	d, err := harness.Docker(ctx, image)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if err := d.Ping(ctx); err != nil {
-		return fmt.Errorf("docker: %w", err)
-	}
-	if err := d.EnsureBusyboxImage(ctx, image, []string{"sh"}); err != nil {
-		return err
-	}
 
 	ev, err := watchEvents(ctx, d.Client())
 	if err != nil {
@@ -382,7 +375,7 @@ type deployment struct {
 
 func (dep *deployment) start(ctx context.Context, dir string, env []string, cpu int) error {
 	b := dep.b
-	addr := freeAddr()
+	addr := harness.FreeAddr()
 	url := "http://" + addr
 	dep.srv = exec.Command(dep.bin, "server", "--listen", addr, "--data-dir", filepath.Join(dir, "server"), "--log-level", "warn")
 	dep.srv.Stdout, dep.srv.Stderr, dep.srv.Env = &dep.serverLog, &dep.serverLog, env
@@ -390,7 +383,7 @@ func (dep *deployment) start(ctx context.Context, dir string, env []string, cpu 
 		return err
 	}
 	b.procs[dep.name+" server"] = dep.srv.Process.Pid
-	if err := waitUp(ctx, url); err != nil {
+	if err := harness.WaitUp(ctx, url); err != nil {
 		return fmt.Errorf("server: %w\n%s", err, dep.serverLog.String())
 	}
 	dep.ecs = ecs.NewFromConfig(aws.Config{
@@ -431,10 +424,10 @@ func (dep *deployment) start(ctx context.Context, dir string, env []string, cpu 
 // removes them).
 func (dep *deployment) stop() {
 	if dep.agent != nil {
-		stopProcess(dep.agent)
+		harness.StopProcess(dep.agent)
 	}
 	if dep.srv != nil {
-		stopProcess(dep.srv)
+		harness.StopProcess(dep.srv)
 	}
 }
 
@@ -530,7 +523,7 @@ func (dep *deployment) task(ctx context.Context, cluster, td string, lt types.La
 	}
 	// The runner keeps stopped containers for two minutes; remove them
 	// now, so that no removal runs during a later measurement.
-	removeByLabel(ctx, b.docker, driver.LabelTaskARN+"="+arn)
+	harness.RemoveByLabel(ctx, b.docker, driver.LabelTaskARN+"="+arn)
 	time.Sleep(100 * time.Millisecond)
 	return s, nil
 }
@@ -668,63 +661,14 @@ func (l *eventLog) marksOf(labels map[string]string, want int) []mark {
 	}
 }
 
-func removeByLabel(ctx context.Context, cli *client.Client, label string) {
-	res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", label)})
-	if err != nil {
-		return
-	}
-	for _, c := range res.Items {
-		_, _ = cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true})
-	}
-}
-
 // cleanupContainers removes what a run leaves: berth's containers of the
 // bench clusters (the server and agent leave them running) and the
 // baselines'.
 func cleanupContainers(cli *client.Client, suffix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	removeByLabel(ctx, cli, runLabel+"="+suffix)
+	harness.RemoveByLabel(ctx, cli, runLabel+"="+suffix)
 	for _, c := range []string{"startlat-fargate-" + suffix, "startlat-ec2-" + suffix, "startlat-fargate-" + suffix + "b", "startlat-ec2-" + suffix + "b"} {
-		removeByLabel(ctx, cli, driver.LabelCluster+"="+c)
+		harness.RemoveByLabel(ctx, cli, driver.LabelCluster+"="+c)
 	}
-}
-
-func stopProcess(c *exec.Cmd) {
-	if c.Process == nil {
-		return
-	}
-	_ = c.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = c.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = c.Process.Kill()
-		<-done
-	}
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitUp(ctx context.Context, url string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		resp, err := http.Get(url + "/_berth/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return errors.New("not up within 30s")
 }

@@ -75,11 +75,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 }
 
 func (a *API) scope(c *awsproto.Call) appscaling.Scope {
-	acct := c.Account
-	if acct == "" {
-		acct = a.defaultAccount
-	}
-	return appscaling.Scope{Account: acct, Region: c.Region}
+	return appscaling.Scope{Account: c.AccountOr(a.defaultAccount), Region: c.Region}
 }
 
 // page returns one page of items (MaxResults 1-50, default 50) and the

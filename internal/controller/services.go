@@ -163,6 +163,9 @@ func (s *Services) reconcile(ctx context.Context, key string) (time.Duration, er
 	if svc.Status == ecs.ServiceDraining {
 		return s.drain(ctx, ref, svc, tasks, o, now)
 	}
+	if svc.IsExternal() {
+		return s.reconcileTaskSets(ctx, ref, svc, tasks, o, now) // servicetasksets.go
+	}
 	primary := svc.Primary()
 	if primary == nil {
 		return 0, nil

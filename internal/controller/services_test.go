@@ -117,6 +117,9 @@ func (f *fakeServices) StartServiceTasks(_ context.Context, _ ecs.Scope, svc *ec
 		return out, nil
 	}
 	d := svc.Deployment(dep)
+	if d == nil {
+		d = svc.TaskSetDeployment(dep)
+	}
 	for range n {
 		f.next++
 		id := fmt.Sprintf("t%03d", f.next)

@@ -185,14 +185,18 @@ func (s *Services) route(ctx context.Context, ref ServiceRef, svc *ecs.Service, 
 }
 
 // serviceTargetGroups returns every target group a service's tasks may
-// register with: its load balancers' and their alternates.
+// register with: its load balancers' and their blue/green alternates (its
+// task sets' under the EXTERNAL controller).
 func serviceTargetGroups(svc *ecs.Service) []string {
 	var out []string
-	for i, lb := range svc.LoadBalancers {
+	for i, lb := range svc.TargetLoadBalancers() {
 		if lb.TargetGroupARN == "" {
 			continue
 		}
 		out = append(out, lb.TargetGroupARN)
+		if svc.IsExternal() {
+			continue
+		}
 		if other := svc.OtherTargetGroup(i, lb.TargetGroupARN); other != "" {
 			out = append(out, other)
 		}

@@ -27,8 +27,9 @@ const (
 // not state-cache events.
 const targetPoll = time.Second
 
-// targetsOf returns a task's target in each of the service's target
-// groups (by target group ARN): an awsvpc task's ENI address and the load
+// targetsOf returns a task's target in each of its target groups (by
+// target group ARN; its deployment's blue/green group, or under EXTERNAL
+// its task set's): an awsvpc task's ENI address and the load
 // balancer's container port (target type ip); a bridge or host task's
 // container instance (its EC2 instance ID) and the host port the
 // container port is published on (target type instance), as ECS
@@ -41,12 +42,15 @@ func targetsOf(svc *ecs.Service, t *ecs.Task, hosts map[string]string) map[strin
 		return nil
 	}
 	out := map[string]Target{}
-	dep := svc.Deployment(t.StartedBy) // its blue/green group, if any
-	for i, lb := range svc.LoadBalancers {
+	dep := svc.Deployment(t.StartedBy)
+	for i, lb := range svc.TaskLoadBalancers(t.StartedBy) {
 		if lb.TargetGroupARN == "" || lb.ContainerPort == nil {
 			continue
 		}
-		tg := svc.TargetGroupOf(dep, i)
+		tg := lb.TargetGroupARN
+		if !svc.IsExternal() {
+			tg = svc.TargetGroupOf(dep, i)
+		}
 		if ip != "" {
 			out[tg] = Target{ID: ip, Port: *lb.ContainerPort}
 		} else if port := hostPort(t, lb.ContainerName, *lb.ContainerPort); port != 0 {
@@ -130,7 +134,8 @@ var targetRank = map[string]int{TargetHealthy: 0, TargetUnused: 0, TargetInitial
 // nothing.
 func (s *Services) readTargets(ctx context.Context, ref ServiceRef, svc *ecs.Service, tasks []*ecs.Task, o *observation, now time.Time) lbView {
 	v := lbView{state: map[string]string{}, groups: map[string]map[Target]string{}}
-	if s.cfg.Targets == nil || len(svc.LoadBalancers) == 0 {
+	lbs := svc.TargetLoadBalancers() // the task sets' too, under EXTERNAL
+	if s.cfg.Targets == nil || len(lbs) == 0 {
 		return v
 	}
 	hosts := s.instanceHosts(ref)

@@ -100,11 +100,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 }
 
 func (a *API) scope(c *awsproto.Call) cw.Scope {
-	acct := c.Account
-	if acct == "" {
-		acct = a.defaultAccount
-	}
-	return cw.Scope{Account: acct, Region: c.Region}
+	return cw.Scope{Account: c.AccountOr(a.defaultAccount), Region: c.Region}
 }
 
 // page returns one page of items and the NextToken of the next.

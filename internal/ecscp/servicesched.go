@@ -30,6 +30,9 @@ func (p *Plane) StartServiceTasks(ctx context.Context, sc ecs.Scope, svc *ecs.Se
 	var out ServiceStart
 	dep := svc.Deployment(deploymentID)
 	if dep == nil {
+		dep = svc.TaskSetDeployment(deploymentID) // EXTERNAL: a task set
+	}
+	if dep == nil {
 		return out, fault.New(fault.Invalid, "deployment %s of service %s not found", deploymentID, svc.Name)
 	}
 	var tags []ecs.Tag

@@ -103,11 +103,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 }
 
 func (a *API) scope(c *awsproto.Call) eks.Scope {
-	acct := c.Account
-	if acct == "" {
-		acct = a.defaultAccount
-	}
-	return eks.Scope{Account: acct, Region: c.Region}
+	return eks.Scope{Account: c.AccountOr(a.defaultAccount), Region: c.Region}
 }
 
 // page returns one page of items (maxResults 1-100, default 100) and the

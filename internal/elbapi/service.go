@@ -84,11 +84,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 }
 
 func (a *API) scope(c *awsproto.Call) elb.Scope {
-	acct := c.Account
-	if acct == "" {
-		acct = a.defaultAccount
-	}
-	return elb.Scope{Account: acct, Region: c.Region}
+	return elb.Scope{Account: c.AccountOr(a.defaultAccount), Region: c.Region}
 }
 
 // page returns the items of one Describe page (PageSize 1-400, default

@@ -86,12 +86,26 @@
 //
 // # Forwarding
 //
-// An ALB listener is a net/http server and an httputil.ReverseProxy. A
-// request without a body and without Upgrade goes to its target on the
-// handler's own goroutine over a pooled keep-alive connection
-// (directTransport: no hand-off to http.Transport's connection
-// goroutines; a pooled connection the target has closed is replaced for
-// idempotent methods); the others go through an http.Transport. The
-// response header timeout is the load balancer's idle timeout (504).
-// bench/elbproxy measures it against direct, nginx and haproxy.
+// An ALB listener's connections are served first by the fast path
+// (fast.go, fastfwd.go): a plain HTTP/1.1 request without a body or
+// Upgrade whose rule forwards it (most requests) is read with
+// http.ReadRequest, written to a pooled keep-alive connection to its
+// target (hop-by-hop fields dropped, X-Forwarded-*, X-Amzn-Trace-Id
+// added) and the answer relayed back (known length copied, unknown length
+// re-chunked and flushed as it arrives), all on the connection's own
+// goroutine: no per-request goroutine, context, request clone or header
+// map copy. Any other request (a body, Upgrade, Expect, HTTP/1.0, a
+// redirect or fixed response, a header net/http would refuse or one
+// larger than 4 KiB) hands the connection, with the bytes read so far, to
+// the listener's net/http server and httputil.ReverseProxy, which serve it
+// from then on (bodies through an http.Transport; body-less requests
+// there on the same pooled connections). A connection idle for 100ms
+// gives its buffers back and waits for its next request on a fresh
+// (small-stack) goroutine without a buffer. The fast path does not notice
+// a client that goes away while its target is answering (the answer is
+// dropped when written); the net/http path cancels the target request.
+// Pooled target connections belong to their target and close when it
+// ends (removed, or its drain deadline). The response header timeout is
+// the load balancer's idle timeout (504). The shared front serves through
+// net/http. bench/elbproxy measures it against direct, nginx and haproxy.
 package elbproxy

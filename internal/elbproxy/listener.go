@@ -26,7 +26,7 @@ func (p *Proxy) openListener(lb LoadBalancer, l Listener, ident string) (*listen
 	}
 	out := &listener{arn: l.ARN, ident: ident, lbType: lb.Type, port: l.Port}
 	if lb.Type == Application {
-		out.alb = newALBServer(p, idleTimeout(lb))
+		out.alb = newALBServer(p, idleTimeout(lb), ln.Addr())
 		out.alb.routes.Store(&albRoutes{port: l.Port})
 		p.goroutine(func() { out.alb.serve(ln) })
 	} else {

@@ -78,11 +78,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 }
 
 func (a *API) scope(c *awsproto.Call) logs.Scope {
-	acct := c.Account
-	if acct == "" {
-		acct = a.defaultAccount
-	}
-	return logs.Scope{Account: acct, Region: c.Region}
+	return logs.Scope{Account: c.AccountOr(a.defaultAccount), Region: c.Region}
 }
 
 // missing is AWS's error for a required member left out.

@@ -25,6 +25,7 @@ import (
 	"github.com/berth-dev/berth/internal/elbapi"
 	"github.com/berth-dev/berth/internal/elbcp"
 	"github.com/berth-dev/berth/internal/elbstore"
+	"github.com/berth-dev/berth/internal/hostaddr"
 	"github.com/berth-dev/berth/internal/iamapi"
 	"github.com/berth-dev/berth/internal/iamcp"
 	"github.com/berth-dev/berth/internal/iamstore"
@@ -110,7 +111,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	})
 	// ELBv2: the control plane over its own records; the API maps the
 	// wire to it.
-	elbPlane := elbcp.New(elbcp.Config{Repo: elbstore.New(st), Logger: log.With("subsystem", "elb"), Ports: bindProbe{}})
+	// Load balancer addresses are reserved host-wide: another berth on
+	// this host (its own data directory) never gets the same one.
+	elbPlane := elbcp.New(elbcp.Config{Repo: elbstore.New(st), Logger: log.With("subsystem", "elb"), Ports: bindProbe{},
+		Addresses: hostaddr.New(hostaddr.Config{Owner: owner, DataDir: cfg.DataDir})})
 	_, elbSvc := elbapi.New(elbapi.Config{Plane: elbPlane, Logger: log.With("subsystem", "elb"), DefaultAccount: cfg.Account})
 	// EKS: the control plane over its own records; the lifecycle
 	// controller (below) moves clusters through their states.
