@@ -291,9 +291,13 @@ func (s *Services) drain(ctx context.Context, ref ServiceRef, svc *ecs.Service, 
 			return s.cfg.NoChange
 		}
 		changed := applyStatus(cur, ch)
+		if cur.IsExternal() {
+			changed = drainTaskSetCounts(cur, ch.obs) || changed // servicetasksets.go
+		}
 		if left == 0 && len(ch.stopped) == 0 && !lb.busy {
 			cur.Status = ecs.ServiceInactive
 			cur.RunningCount, cur.PendingCount = 0, 0
+			cur.TaskSets = nil
 			changed = true
 		}
 		if !changed {

@@ -432,6 +432,7 @@ func (p *Plane) DeleteService(ctx context.Context, sc ecs.Scope, cluster, ref st
 		if pd := s.Primary(); pd != nil {
 			pd.DesiredCount = 0
 		}
+		s.DrainTaskSets(p.now()) // EXTERNAL: its task sets go with it
 		s.Steady = false
 		return nil
 	})
