@@ -50,6 +50,11 @@ def run_task_sets(s, seed):
     c(ecs, "describe_task_sets", cluster="wire-ts", service="ext", taskSets=["not-a-task-set"],
       expect="InvalidParameterException")
     c(ecs, "describe_task_sets", cluster="wire-ts", service="ecs", expect="InvalidParameterException")
+    c(ecs, "tag_resource", resourceArn=g["taskSetArn"], tags=[{"key": "color", "value": "green"}])
+    c(ecs, "list_tags_for_resource", resourceArn=g["taskSetArn"])
+    c(ecs, "untag_resource", resourceArn=g["taskSetArn"], tagKeys=["color"])
+    c(ecs, "list_tags_for_resource", resourceArn=g["taskSetArn"].rsplit("/", 1)[0] + "/1234567890123456789",
+      expect="InvalidParameterException")
     c(ecs, "update_service_primary_task_set", cluster="wire-ts", service="ext", primaryTaskSet=g["id"])
     c(ecs, "update_service_primary_task_set", cluster="wire-ts", service="ext", primaryTaskSet="ecs-svc/1234567890123456789",
       expect="TaskSetNotFoundException")
