@@ -28,9 +28,11 @@ import (
 // so far, to the listener's net/http server (handoff), which serves it
 // from then on.
 //
-// An idle connection holds no buffers: after quickIdle without a request
-// its reader and writer go back to their pools and a fresh goroutine
-// (small stack) waits for the socket to turn readable.
+// An idle connection holds no buffers and no goroutine: after quickIdle
+// without a request its reader and writer go back to their pools and the
+// proxy's idle poller (one goroutine in epoll_wait for all of them) waits
+// for the socket to turn readable; without epoll a fresh goroutine
+// (small stack) waits.
 
 // quickIdle is how long a connection waits for its next request with its
 // buffers before it gives them back.
@@ -69,6 +71,9 @@ type fastConn struct {
 	br     *bufio.Reader // nil while idle
 	bw     *bufio.Writer // nil while idle
 	head   []byte        // the current request's header bytes (for a hand-over)
+
+	fd       int32     // the socket, while the idle poller has it
+	deadline time.Time // when the idle poller closes it
 }
 
 // serveConns accepts connections on ln until it is closed.
@@ -131,6 +136,9 @@ func (fc *fastConn) serve(idle bool) {
 				var ne net.Error
 				if errors.As(err, &ne) && ne.Timeout() && s.idle > quickIdle {
 					fc.release()
+					if s.p.idle.add(fc, time.Now().Add(s.idle-quickIdle)) {
+						return // the poller serves it when it turns readable
+					}
 					s.p.goroutine(func() { fc.serve(true) })
 					return
 				}

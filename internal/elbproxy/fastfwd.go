@@ -25,7 +25,18 @@ func (fc *fastConn) forward(req *http.Request, f *forwardAction, rt *albRoutes) 
 	}
 	t.outstanding.Add(1)
 	defer t.outstanding.Add(-1)
-	resp, pc, err := fc.s.tr.fastExchange(t, req, fc.client, rt.port)
+	pc, err := fc.s.tr.fastExchange(t, req, fc.client, rt.port)
+	var h rawHead
+	var resp *http.Response
+	if err == nil {
+		var ok bool
+		if h, ok, err = readHead(pc.br); err == nil && !ok {
+			resp, err = readResponse(pc.br, req) // a head the fast parser leaves to net/http
+		}
+		if err != nil {
+			pc.close()
+		}
+	}
 	if err != nil {
 		rt.elb5xx()
 		if isTimeout(err) {
@@ -33,12 +44,19 @@ func (fc *fastConn) forward(req *http.Request, f *forwardAction, rt *albRoutes) 
 		}
 		return fc.errorPage(req, http.StatusBadGateway)
 	}
-	took := time.Since(start)
-	t.g.stats.targetResponse(resp.StatusCode, took)
-	if rt.stats != nil {
-		rt.stats.targetResponse(resp.StatusCode, took)
+	code := h.code
+	if resp != nil {
+		code = resp.StatusCode
 	}
-	return fc.relay(req, resp, pc, cookies)
+	took := time.Since(start)
+	t.g.stats.targetResponse(code, took)
+	if rt.stats != nil {
+		rt.stats.targetResponse(code, took)
+	}
+	if resp != nil {
+		return fc.relay(req, resp, pc, cookies)
+	}
+	return fc.relayRaw(req, &h, pc, cookies)
 }
 
 // choose picks the target of a forward and the stickiness cookies to set;
@@ -78,41 +96,46 @@ func (s *albServer) choose(r *http.Request, f *forwardAction, now time.Time) (*t
 	return t, cookies
 }
 
-// fastExchange writes req to a pooled connection to tg and reads the
-// answer's header (1xx answers skipped). A pooled connection the target
-// closed while idle is replaced once for an idempotent method.
-func (t *directTransport) fastExchange(tg *target, req *http.Request, client netip.Addr, port int) (*http.Response, *pconn, error) {
+// fastExchange writes req to a pooled connection to tg and waits for the
+// first byte of the answer. A pooled connection the target closed while
+// idle is replaced once for an idempotent method.
+func (t *directTransport) fastExchange(tg *target, req *http.Request, client netip.Addr, port int) (*pconn, error) {
 	for attempt := 0; ; attempt++ {
 		pc, reused, err := t.get(tg.ctx, tg)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		resp, err := t.fastOnce(pc, req, client, port)
+		err = t.fastSend(pc, req, client, port)
 		if err == nil {
-			return resp, pc, nil
+			return pc, nil
 		}
 		pc.close()
 		if reused && attempt == 0 && idempotent(req.Method) && tg.ctx.Err() == nil && errors.Is(err, errStale) {
 			continue
 		}
-		return nil, nil, unwrapStale(err)
+		return nil, unwrapStale(err)
 	}
 }
 
-func (t *directTransport) fastOnce(pc *pconn, req *http.Request, client netip.Addr, port int) (*http.Response, error) {
-	pc.conn.SetDeadline(time.Now().Add(t.timeout))
+func (t *directTransport) fastSend(pc *pconn, req *http.Request, client netip.Addr, port int) error {
+	pc.conn.SetReadDeadline(time.Now().Add(t.timeout)) // a small request's write does not block
 	writeTargetRequest(pc.bw, req, client, port)
 	if err := pc.bw.Flush(); err != nil {
-		return nil, staleError{err}
+		return staleError{err}
 	}
 	if _, err := pc.br.Peek(1); err != nil {
 		if isTimeout(err) {
-			return nil, err
+			return err
 		}
-		return nil, staleError{err}
+		return staleError{err}
 	}
+	return nil
+}
+
+// readResponse reads an answer's header with net/http, 1xx answers skipped.
+func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
 	for {
-		resp, err := http.ReadResponse(pc.br, req)
+		resp, err := http.ReadResponse(br, req)
 		if err != nil {
 			return nil, err
 		}

@@ -50,7 +50,8 @@ type Proxy struct {
 	reports []HealthReport
 	repWake chan struct{} // one slot: reports has news
 
-	bufs bufPool // copy buffers shared by every listener
+	bufs bufPool     // copy buffers shared by every listener
+	idle *idlePoller // the fast path's idle connections
 }
 
 // New returns a Proxy serving nothing until Apply.
@@ -62,11 +63,13 @@ func New(cfg Config) *Proxy {
 		cfg.FrontAddr = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Proxy{
+	p := &Proxy{
 		cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
 		groups: map[string]*group{}, listeners: map[string]*listener{}, fronts: map[int]*front{}, lbStats: map[string]*counters{},
 		repWake: make(chan struct{}, 1), bufs: newBufPool(),
 	}
+	p.idle = &idlePoller{p: p}
+	return p
 }
 
 // Run serves until ctx ends, then closes every listener and connection,

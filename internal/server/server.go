@@ -202,7 +202,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	rt.serveExec(execBroker, mux)
 	// The ECS service scheduler (leader-only), registering tasks with the
 	// ELBv2 target groups.
-	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, cwAlarmStates{cwSub.plane}, log.With("subsystem", "controller")))
+	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, cwAlarmStates{cwSub.plane}, time.Duration(float64(time.Minute)/s.deployScale), log.With("subsystem", "controller")))
 	// The ELBv2 data plane: a leader-only controller of the runtime's
 	// manager serves the load balancers' listeners.
 	// It publishes the AWS/ApplicationELB metrics once a (scaled) minute.
