@@ -193,14 +193,19 @@ func writeTargetRequest(bw *bufio.Writer, req *http.Request, client netip.Addr, 
 		bw.WriteString(v)
 		bw.WriteString(", ")
 	}
-	writeAdded(bw, client, port, req.Header.Get("X-Amzn-Trace-Id"))
+	writeAdded(bw, client, port, req.TLS != nil, req.Header.Get("X-Amzn-Trace-Id"))
 }
 
 // writeAdded ends a forwarded request's header with the fields the ALB
-// adds, after "X-Forwarded-For: " and the prior values.
-func writeAdded(bw *bufio.Writer, client netip.Addr, port int, priorTrace string) {
+// adds, after "X-Forwarded-For: " and the prior values; secure: the
+// client came over TLS.
+func writeAdded(bw *bufio.Writer, client netip.Addr, port int, secure bool, priorTrace string) {
 	bw.Write(client.AppendTo(bw.AvailableBuffer()))
-	bw.WriteString("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ")
+	if secure {
+		bw.WriteString("\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: ")
+	} else {
+		bw.WriteString("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ")
+	}
 	bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(port), 10))
 	bw.WriteString("\r\nX-Amzn-Trace-Id: ")
 	if strings.Contains(priorTrace, "Root=") {

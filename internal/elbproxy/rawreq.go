@@ -27,6 +27,7 @@ type rawReq struct {
 	xff    bool   // has X-Forwarded-For
 	te     bool   // TE names trailers
 	cookie bool   // has Cookie
+	secure bool   // came over TLS (an HTTPS listener)
 }
 
 // parseRequest parses a request header the way net/http would accept it
@@ -191,5 +192,5 @@ func (r *rawReq) write(bw *bufio.Writer, client netip.Addr, port int) {
 			}
 		}
 	}
-	writeAdded(bw, client, port, string(r.trace))
+	writeAdded(bw, client, port, r.secure, string(r.trace))
 }
