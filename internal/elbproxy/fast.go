@@ -3,6 +3,7 @@ package elbproxy
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -131,10 +132,16 @@ func (fc *fastConn) serve(idle bool) {
 	}
 	for {
 		if fc.br.Buffered() == 0 {
-			fc.c.SetReadDeadline(time.Now().Add(min(quickIdle, s.idle)))
+			// A TLS connection cannot be waited on without its buffers
+			// (waitReadable needs the socket): it keeps them while idle.
+			wait := min(quickIdle, s.idle)
+			if s.secure {
+				wait = s.idle
+			}
+			fc.c.SetReadDeadline(time.Now().Add(wait))
 			if _, err := fc.br.Peek(1); err != nil {
 				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() && s.idle > quickIdle {
+				if errors.As(err, &ne) && ne.Timeout() && s.idle > quickIdle && !s.secure {
 					fc.release()
 					if s.p.idle.add(fc, time.Now().Add(s.idle-quickIdle)) {
 						return // the poller serves it when it turns readable
@@ -243,6 +250,10 @@ func (fc *fastConn) readRequest() (*http.Request, bool, error) {
 	}
 	if err != nil {
 		return nil, false, nil
+	}
+	if tc, ok := fc.c.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		req.TLS = &st
 	}
 	if !fastEligible(req, fc.head) {
 		return nil, false, nil

@@ -182,7 +182,11 @@ func writeTargetRequest(bw *bufio.Writer, req *http.Request, client netip.Addr, 
 		bw.WriteString(", ")
 	}
 	bw.Write(client.AppendTo(bw.AvailableBuffer()))
-	bw.WriteString("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ")
+	if req.TLS != nil {
+		bw.WriteString("\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: ")
+	} else {
+		bw.WriteString("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ")
+	}
 	bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(port), 10))
 	bw.WriteString("\r\nX-Amzn-Trace-Id: ")
 	if prior := req.Header.Get("X-Amzn-Trace-Id"); strings.Contains(prior, "Root=") {
