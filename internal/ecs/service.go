@@ -55,35 +55,38 @@ const MaxServiceLoadBalancers = 5
 // TaskDefinition running (REPLICA) and rolls deployments. Its JSON form uses
 // ECS's names; Noted and Steady are the scheduler's bookkeeping.
 type Service struct {
-	ARN                           string                     `json:"serviceArn"`
-	Name                          string                     `json:"serviceName"`
-	ClusterARN                    string                     `json:"clusterArn"`
-	LoadBalancers                 []LoadBalancer             `json:"loadBalancers,omitempty"`
-	ServiceRegistries             []ServiceRegistry          `json:"serviceRegistries,omitempty"`
-	Status                        string                     `json:"status"`
-	DesiredCount                  int                        `json:"desiredCount"`
-	RunningCount                  int                        `json:"runningCount"`
-	PendingCount                  int                        `json:"pendingCount"`
-	LaunchType                    string                     `json:"launchType,omitempty"`
-	CapacityProviderStrategy      []CapacityProviderStrategy `json:"capacityProviderStrategy,omitempty"`
-	PlatformVersion               string                     `json:"platformVersion,omitempty"`
-	PlatformFamily                string                     `json:"platformFamily,omitempty"`
-	TaskDefinition                string                     `json:"taskDefinition"`
-	DeploymentConfiguration       DeploymentConfiguration    `json:"deploymentConfiguration"`
-	Deployments                   []Deployment               `json:"deployments"`
-	RoleARN                       string                     `json:"roleArn,omitempty"`
-	Events                        []ServiceEvent             `json:"events"`
-	CreatedAt                     time.Time                  `json:"createdAt"`
-	PlacementConstraints          []PlacementConstraint      `json:"placementConstraints,omitempty"`
-	PlacementStrategy             []PlacementStrategy        `json:"placementStrategy,omitempty"`
-	NetworkConfiguration          *NetworkConfiguration      `json:"networkConfiguration,omitempty"`
-	HealthCheckGracePeriodSeconds *int                       `json:"healthCheckGracePeriodSeconds,omitempty"`
-	SchedulingStrategy            string                     `json:"schedulingStrategy"`
-	DeploymentController          DeploymentController       `json:"deploymentController"`
-	CreatedBy                     string                     `json:"createdBy,omitempty"`
-	EnableECSManagedTags          bool                       `json:"enableECSManagedTags"`
-	PropagateTags                 string                     `json:"propagateTags,omitempty"`
-	EnableExecuteCommand          bool                       `json:"enableExecuteCommand"`
+	ARN                      string                     `json:"serviceArn"`
+	Name                     string                     `json:"serviceName"`
+	ClusterARN               string                     `json:"clusterArn"`
+	LoadBalancers            []LoadBalancer             `json:"loadBalancers,omitempty"`
+	ServiceRegistries        []ServiceRegistry          `json:"serviceRegistries,omitempty"`
+	Status                   string                     `json:"status"`
+	DesiredCount             int                        `json:"desiredCount"`
+	RunningCount             int                        `json:"runningCount"`
+	PendingCount             int                        `json:"pendingCount"`
+	LaunchType               string                     `json:"launchType,omitempty"`
+	CapacityProviderStrategy []CapacityProviderStrategy `json:"capacityProviderStrategy,omitempty"`
+	PlatformVersion          string                     `json:"platformVersion,omitempty"`
+	PlatformFamily           string                     `json:"platformFamily,omitempty"`
+	TaskDefinition           string                     `json:"taskDefinition"`
+	DeploymentConfiguration  DeploymentConfiguration    `json:"deploymentConfiguration"`
+	Deployments              []Deployment               `json:"deployments"`
+	// TaskSets are the EXTERNAL deployment controller's task sets
+	// (taskset.go).
+	TaskSets                      []TaskSet             `json:"taskSets,omitempty"`
+	RoleARN                       string                `json:"roleArn,omitempty"`
+	Events                        []ServiceEvent        `json:"events"`
+	CreatedAt                     time.Time             `json:"createdAt"`
+	PlacementConstraints          []PlacementConstraint `json:"placementConstraints,omitempty"`
+	PlacementStrategy             []PlacementStrategy   `json:"placementStrategy,omitempty"`
+	NetworkConfiguration          *NetworkConfiguration `json:"networkConfiguration,omitempty"`
+	HealthCheckGracePeriodSeconds *int                  `json:"healthCheckGracePeriodSeconds,omitempty"`
+	SchedulingStrategy            string                `json:"schedulingStrategy"`
+	DeploymentController          DeploymentController  `json:"deploymentController"`
+	CreatedBy                     string                `json:"createdBy,omitempty"`
+	EnableECSManagedTags          bool                  `json:"enableECSManagedTags"`
+	PropagateTags                 string                `json:"propagateTags,omitempty"`
+	EnableExecuteCommand          bool                  `json:"enableExecuteCommand"`
 	// ClientToken is CreateService's idempotency token.
 	ClientToken string `json:"clientToken,omitempty"`
 
@@ -98,6 +101,9 @@ type Service struct {
 	// it again); Steady is whether the last event said steady state.
 	Noted  []string `json:"noted,omitempty"`
 	Steady bool     `json:"steady,omitempty"`
+	// Traffic is the BLUE_GREEN, LINEAR or CANARY deployment in flight
+	// (nil: none; bluegreen.go).
+	Traffic *TrafficShift `json:"traffic,omitempty"`
 }
 
 // ClusterName returns the name of the service's cluster.
@@ -141,9 +147,14 @@ func (s *Service) AddEvent(id, message string, at time.Time) {
 func (s *Service) Copy() *Service {
 	c := *s
 	c.Deployments = slices.Clone(s.Deployments)
+	c.TaskSets = slices.Clone(s.TaskSets)
 	c.Events = slices.Clone(s.Events)
 	c.Noted = slices.Clone(s.Noted)
 	c.ServiceDeployments = slices.Clone(s.ServiceDeployments)
+	if s.Traffic != nil {
+		t := *s.Traffic
+		c.Traffic = &t
+	}
 	return &c
 }
 
@@ -154,6 +165,8 @@ type LoadBalancer struct {
 	LoadBalancerName string `json:"loadBalancerName,omitempty"`
 	ContainerName    string `json:"containerName,omitempty"`
 	ContainerPort    *int   `json:"containerPort,omitempty"`
+	// AdvancedConfiguration is the blue/green pair and listener rules.
+	AdvancedConfiguration *AdvancedConfiguration `json:"advancedConfiguration,omitempty"`
 }
 
 // ServiceRegistry is a Cloud Map registry (stored and described; berth has
@@ -174,7 +187,9 @@ type DeploymentConfiguration struct {
 	Strategy                 string                    `json:"strategy,omitempty"`
 	BakeTimeInMinutes        *int                      `json:"bakeTimeInMinutes,omitempty"`
 	// LifecycleHooks is kept only to refuse it (berth has no Lambda).
-	LifecycleHooks []map[string]any `json:"lifecycleHooks,omitempty"`
+	LifecycleHooks      []map[string]any     `json:"lifecycleHooks,omitempty"`
+	LinearConfiguration *LinearConfiguration `json:"linearConfiguration,omitempty"`
+	CanaryConfiguration *CanaryConfiguration `json:"canaryConfiguration,omitempty"`
 }
 
 // DeploymentCircuitBreaker stops (and may roll back) a failing deployment.
@@ -215,6 +230,10 @@ type Deployment struct {
 	NetworkConfiguration     *NetworkConfiguration      `json:"networkConfiguration,omitempty"`
 	RolloutState             string                     `json:"rolloutState,omitempty"`
 	RolloutStateReason       string                     `json:"rolloutStateReason,omitempty"`
+	// TargetGroups are, for each of the service's load balancers, the
+	// target group this deployment's tasks register with (a blue/green
+	// pair's groups take turns); empty: the load balancers' own.
+	TargetGroups []string `json:"targetGroups,omitempty"`
 }
 
 // ServiceEvent is one line of a service's event log.

@@ -19,9 +19,11 @@ func (a *API) addServiceOps(ops map[string]awsproto.Op) {
 	ops["DeleteService"] = awsproto.Handle(a.deleteService)
 	ops["ListServiceDeployments"] = awsproto.Handle(a.listServiceDeployments)
 	ops["DescribeServiceDeployments"] = awsproto.Handle(a.describeServiceDeployments)
+	ops["DescribeServiceRevisions"] = awsproto.Handle(a.describeServiceRevisions)
 	ops["StopServiceDeployment"] = awsproto.Handle(a.stopServiceDeployment)
 	ops["UpdateTaskProtection"] = awsproto.Handle(a.updateTaskProtection)
 	ops["GetTaskProtection"] = awsproto.Handle(a.getTaskProtection)
+	a.addTaskSetOps(ops) // tasksets.go
 }
 
 type createServiceIn struct {

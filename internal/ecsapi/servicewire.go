@@ -20,8 +20,9 @@ type serviceOut struct {
 	CapacityProviderStrategy      []ecs.CapacityProviderStrategy `json:"capacityProviderStrategy,omitempty"`
 	PlatformVersion               string                         `json:"platformVersion,omitempty"`
 	PlatformFamily                string                         `json:"platformFamily,omitempty"`
-	TaskDefinition                string                         `json:"taskDefinition"`
+	TaskDefinition                string                         `json:"taskDefinition,omitempty"`
 	DeploymentConfiguration       deploymentConfigurationOut     `json:"deploymentConfiguration"`
+	TaskSets                      []taskSetOut                   `json:"taskSets,omitempty"`
 	Deployments                   []deploymentOut                `json:"deployments"`
 	RoleARN                       string                         `json:"roleArn,omitempty"`
 	Events                        []serviceEventOut              `json:"events"`
@@ -49,6 +50,8 @@ type deploymentConfigurationOut struct {
 	Alarms                   *ecs.DeploymentAlarms         `json:"alarms,omitempty"`
 	Strategy                 string                        `json:"strategy,omitempty"`
 	BakeTimeInMinutes        *int                          `json:"bakeTimeInMinutes,omitempty"`
+	LinearConfiguration      *ecs.LinearConfiguration      `json:"linearConfiguration,omitempty"`
+	CanaryConfiguration      *ecs.CanaryConfiguration      `json:"canaryConfiguration,omitempty"`
 }
 
 type deploymentOut struct {
@@ -84,18 +87,15 @@ func toServiceOut(s *ecs.Service, tags []ecs.Tag, withTags bool) *serviceOut {
 		Status: s.Status, DesiredCount: s.DesiredCount, RunningCount: s.RunningCount, PendingCount: s.PendingCount,
 		LaunchType: s.LaunchType, CapacityProviderStrategy: s.CapacityProviderStrategy,
 		PlatformVersion: s.PlatformVersion, PlatformFamily: s.PlatformFamily, TaskDefinition: s.TaskDefinition,
-		DeploymentConfiguration: deploymentConfigurationOut{
-			DeploymentCircuitBreaker: dc.DeploymentCircuitBreaker, MaximumPercent: dc.MaximumPercent,
-			MinimumHealthyPercent: dc.MinimumHealthyPercent, Alarms: dc.Alarms, Strategy: dc.Strategy,
-			BakeTimeInMinutes: dc.BakeTimeInMinutes,
-		},
-		Deployments: make([]deploymentOut, 0, len(s.Deployments)), RoleARN: s.RoleARN,
+		DeploymentConfiguration: toDeploymentConfigurationOut(dc),
+		Deployments:             make([]deploymentOut, 0, len(s.Deployments)), RoleARN: s.RoleARN,
 		Events: make([]serviceEventOut, 0, len(s.Events)), CreatedAt: awsproto.Epoch(s.CreatedAt),
 		PlacementConstraints: nonNil(s.PlacementConstraints), PlacementStrategy: nonNil(s.PlacementStrategy),
 		NetworkConfiguration: s.NetworkConfiguration, HealthCheckGracePeriodSeconds: s.HealthCheckGracePeriodSeconds,
 		SchedulingStrategy: s.SchedulingStrategy, DeploymentController: s.DeploymentController,
 		CreatedBy: s.CreatedBy, EnableECSManagedTags: s.EnableECSManagedTags, PropagateTags: s.PropagateTags,
 		EnableExecuteCommand: s.EnableExecuteCommand, AvailabilityZoneRebalancing: "DISABLED",
+		TaskSets: taskSetsOut(s),
 	}
 	for _, d := range s.Deployments {
 		out.Deployments = append(out.Deployments, deploymentOut{

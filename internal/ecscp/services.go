@@ -50,6 +50,9 @@ func (p *Plane) CreateService(ctx context.Context, sc ecs.Scope, in CreateServic
 		return nil, err
 	}
 	spec := in.Spec
+	if isExternal(spec) {
+		return p.createExternalService(ctx, sc, cl, in) // tasksets.go
+	}
 	if in.TaskDefinition == "" {
 		return nil, fault.New(fault.InvalidParameter, "taskDefinition is required.")
 	}
@@ -247,6 +250,9 @@ func (p *Plane) UpdateService(ctx context.Context, sc ecs.Scope, in UpdateServic
 	if err != nil {
 		return nil, err
 	}
+	if cur.IsExternal() {
+		return p.updateExternalService(ctx, sc, cluster, name, in) // tasksets.go
+	}
 	if td == nil {
 		// The current definition, to validate the new settings against.
 		if td, err = p.LookupTaskDefinition(ctx, sc, cur.TaskDefinition); err != nil {
@@ -340,6 +346,9 @@ func applyServiceUpdate(s *ecs.Service, td *ecs.TaskDefinition, in UpdateService
 	if err := ecs.ValidateLoadBalancers(td, s.LoadBalancers); err != nil {
 		return err
 	}
+	if err := ecs.ValidateShiftLoadBalancers(s.DeploymentConfiguration.Strategy, s.LoadBalancers); err != nil {
+		return err
+	}
 	if redeploy {
 		s.StartDeployment(depID, now)
 	}
@@ -373,8 +382,16 @@ func mergeDeploymentConfiguration(cur, in ecs.DeploymentConfiguration) ecs.Deplo
 	if in.Alarms != nil {
 		out.Alarms = in.Alarms
 	}
-	if in.Strategy != "" {
+	if in.Strategy != "" && in.Strategy != out.Strategy {
 		out.Strategy = in.Strategy
+		// The other strategy's settings do not carry over.
+		out.LinearConfiguration, out.CanaryConfiguration = nil, nil
+	}
+	if in.LinearConfiguration != nil {
+		out.LinearConfiguration = in.LinearConfiguration
+	}
+	if in.CanaryConfiguration != nil {
+		out.CanaryConfiguration = in.CanaryConfiguration
 	}
 	if in.BakeTimeInMinutes != nil {
 		out.BakeTimeInMinutes = in.BakeTimeInMinutes
@@ -415,6 +432,7 @@ func (p *Plane) DeleteService(ctx context.Context, sc ecs.Scope, cluster, ref st
 		if pd := s.Primary(); pd != nil {
 			pd.DesiredCount = 0
 		}
+		s.DrainTaskSets(p.now()) // EXTERNAL: its task sets go with it
 		s.Steady = false
 		return nil
 	})

@@ -28,6 +28,7 @@ type serviceRecord struct {
 	TaskDefinition                string                           `json:"taskDefinition,omitempty"`
 	DeploymentConfiguration       deploymentConfigurationRecord    `json:"deploymentConfiguration"`
 	Deployments                   []deploymentRecord               `json:"deployments"`
+	TaskSets                      []taskSetRecord                  `json:"taskSets,omitempty"`
 	RoleARN                       string                           `json:"roleArn,omitempty"`
 	Events                        []serviceEventRecord             `json:"events"`
 	CreatedAt                     time.Time                        `json:"createdAt,omitzero"`
@@ -46,6 +47,7 @@ type serviceRecord struct {
 	Stable                        *deploymentRecord                `json:"stable,omitempty"`
 	Noted                         []string                         `json:"noted,omitempty"`
 	Steady                        bool                             `json:"steady,omitempty"`
+	Traffic                       *trafficShiftRecord              `json:"traffic,omitempty"`
 }
 
 func serviceRecordOf(v *ecs.Service) serviceRecord {
@@ -66,6 +68,7 @@ func serviceRecordOf(v *ecs.Service) serviceRecord {
 		TaskDefinition:                v.TaskDefinition,
 		DeploymentConfiguration:       deploymentConfigurationRecordOf(&v.DeploymentConfiguration),
 		Deployments:                   mapSlice(v.Deployments, deploymentRecordOf),
+		TaskSets:                      mapSlice(v.TaskSets, taskSetRecordOf),
 		RoleARN:                       v.RoleARN,
 		Events:                        mapSlice(v.Events, serviceEventRecordOf),
 		CreatedAt:                     v.CreatedAt,
@@ -84,6 +87,7 @@ func serviceRecordOf(v *ecs.Service) serviceRecord {
 		Stable:                        mapPtr(v.Stable, deploymentRecordOf),
 		Noted:                         v.Noted,
 		Steady:                        v.Steady,
+		Traffic:                       mapPtr(v.Traffic, trafficShiftRecordOf),
 	}
 }
 
@@ -105,6 +109,7 @@ func (r *serviceRecord) domain() ecs.Service {
 		TaskDefinition:                r.TaskDefinition,
 		DeploymentConfiguration:       r.DeploymentConfiguration.domain(),
 		Deployments:                   mapSlice(r.Deployments, (*deploymentRecord).domain),
+		TaskSets:                      mapSlice(r.TaskSets, (*taskSetRecord).domain),
 		RoleARN:                       r.RoleARN,
 		Events:                        mapSlice(r.Events, (*serviceEventRecord).domain),
 		CreatedAt:                     r.CreatedAt,
@@ -123,6 +128,7 @@ func (r *serviceRecord) domain() ecs.Service {
 		Stable:                        mapPtr(r.Stable, (*deploymentRecord).domain),
 		Noted:                         r.Noted,
 		Steady:                        r.Steady,
+		Traffic:                       mapPtr(r.Traffic, (*trafficShiftRecord).domain),
 	}
 }
 
@@ -132,23 +138,27 @@ type loadBalancerRecord struct {
 	LoadBalancerName string `json:"loadBalancerName,omitempty"`
 	ContainerName    string `json:"containerName,omitempty"`
 	ContainerPort    *int   `json:"containerPort,omitempty"`
+	// AdvancedConfiguration: bluegreenrecord.go.
+	AdvancedConfiguration *advancedConfigurationRecord `json:"advancedConfiguration,omitempty"`
 }
 
 func loadBalancerRecordOf(v *ecs.LoadBalancer) loadBalancerRecord {
 	return loadBalancerRecord{
-		TargetGroupARN:   v.TargetGroupARN,
-		LoadBalancerName: v.LoadBalancerName,
-		ContainerName:    v.ContainerName,
-		ContainerPort:    v.ContainerPort,
+		TargetGroupARN:        v.TargetGroupARN,
+		LoadBalancerName:      v.LoadBalancerName,
+		ContainerName:         v.ContainerName,
+		ContainerPort:         v.ContainerPort,
+		AdvancedConfiguration: mapPtr(v.AdvancedConfiguration, advancedConfigurationRecordOf),
 	}
 }
 
 func (r *loadBalancerRecord) domain() ecs.LoadBalancer {
 	return ecs.LoadBalancer{
-		TargetGroupARN:   r.TargetGroupARN,
-		LoadBalancerName: r.LoadBalancerName,
-		ContainerName:    r.ContainerName,
-		ContainerPort:    r.ContainerPort,
+		TargetGroupARN:        r.TargetGroupARN,
+		LoadBalancerName:      r.LoadBalancerName,
+		ContainerName:         r.ContainerName,
+		ContainerPort:         r.ContainerPort,
+		AdvancedConfiguration: mapPtr(r.AdvancedConfiguration, (*advancedConfigurationRecord).domain),
 	}
 }
 
@@ -187,6 +197,8 @@ type deploymentConfigurationRecord struct {
 	Strategy                 string                          `json:"strategy,omitempty"`
 	BakeTimeInMinutes        *int                            `json:"bakeTimeInMinutes,omitempty"`
 	LifecycleHooks           []map[string]any                `json:"lifecycleHooks,omitempty"`
+	LinearConfiguration      *linearConfigurationRecord      `json:"linearConfiguration,omitempty"`
+	CanaryConfiguration      *canaryConfigurationRecord      `json:"canaryConfiguration,omitempty"`
 }
 
 func deploymentConfigurationRecordOf(v *ecs.DeploymentConfiguration) deploymentConfigurationRecord {
@@ -198,6 +210,8 @@ func deploymentConfigurationRecordOf(v *ecs.DeploymentConfiguration) deploymentC
 		Strategy:                 v.Strategy,
 		BakeTimeInMinutes:        v.BakeTimeInMinutes,
 		LifecycleHooks:           v.LifecycleHooks,
+		LinearConfiguration:      mapPtr(v.LinearConfiguration, linearConfigurationRecordOf),
+		CanaryConfiguration:      mapPtr(v.CanaryConfiguration, canaryConfigurationRecordOf),
 	}
 }
 
@@ -210,6 +224,8 @@ func (r *deploymentConfigurationRecord) domain() ecs.DeploymentConfiguration {
 		Strategy:                 r.Strategy,
 		BakeTimeInMinutes:        r.BakeTimeInMinutes,
 		LifecycleHooks:           r.LifecycleHooks,
+		LinearConfiguration:      mapPtr(r.LinearConfiguration, (*linearConfigurationRecord).domain),
+		CanaryConfiguration:      mapPtr(r.CanaryConfiguration, (*canaryConfigurationRecord).domain),
 	}
 }
 
@@ -274,6 +290,7 @@ type deploymentRecord struct {
 	NetworkConfiguration     *networkConfigurationRecord      `json:"networkConfiguration,omitempty"`
 	RolloutState             string                           `json:"rolloutState,omitempty"`
 	RolloutStateReason       string                           `json:"rolloutStateReason,omitempty"`
+	TargetGroups             []string                         `json:"targetGroups,omitempty"`
 }
 
 func deploymentRecordOf(v *ecs.Deployment) deploymentRecord {
@@ -294,6 +311,7 @@ func deploymentRecordOf(v *ecs.Deployment) deploymentRecord {
 		NetworkConfiguration:     mapPtr(v.NetworkConfiguration, networkConfigurationRecordOf),
 		RolloutState:             v.RolloutState,
 		RolloutStateReason:       v.RolloutStateReason,
+		TargetGroups:             v.TargetGroups,
 	}
 }
 
@@ -315,6 +333,7 @@ func (r *deploymentRecord) domain() ecs.Deployment {
 		NetworkConfiguration:     mapPtr(r.NetworkConfiguration, (*networkConfigurationRecord).domain),
 		RolloutState:             r.RolloutState,
 		RolloutStateReason:       r.RolloutStateReason,
+		TargetGroups:             r.TargetGroups,
 	}
 }
 

@@ -46,6 +46,14 @@ type Config struct {
 	// (*elbproxy.Proxy does).
 	OnMetrics    func(elbproxy.Metrics)
 	MetricPeriod time.Duration
+	// Instances resolves instance targets to their hosts' addresses; nil:
+	// no instance target carries traffic. A target it cannot resolve is
+	// reported unused (Target.InvalidState) and looked up again every
+	// Retry.
+	Instances InstanceAddresses
+	// Certificates reads TLS listeners' certificates (nil: TLS
+	// listeners are not served).
+	Certificates Certificates
 }
 
 // MetricsSource is a proxy that counts its requests (*elbproxy.Proxy).
@@ -178,7 +186,27 @@ func (c *Controller) pass(ctx context.Context, proxy Proxy) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	statuses := proxy.Apply(BuildSpec(states))
+	spec, unresolved := BuildSpec(states, c.cfg.Instances)
+	if err := fillCertificates(ctx, &spec, c.cfg.Certificates); err != nil {
+		if ctx.Err() != nil {
+			return time.Time{}, err
+		}
+		c.log.Warn("elb data plane: reading certificates", "err", err)
+	}
+	statuses := proxy.Apply(spec)
+	if len(unresolved) > 0 {
+		for _, u := range unresolved {
+			if u.Target.Draining() || u.Target.Health == elb.InvalidState {
+				continue
+			}
+			if err := c.cfg.Plane.ReportHealth(ctx, u.Scope, u.TGID, u.Target.ID, u.Target.Port, elb.InvalidState); err != nil {
+				return time.Time{}, err
+			}
+		}
+		if retry := c.cfg.Now().Add(c.cfg.Retry); next.IsZero() || retry.Before(next) {
+			next = retry
+		}
+	}
 	failed := map[string]bool{} // listener ARNs not served
 	for _, s := range statuses {
 		if s.Err != nil {

@@ -77,6 +77,10 @@ type Config struct {
 	// component and its flags). cmd/berth sets it to its own binary; nil
 	// runs no Kubernetes control plane, so EKS clusters go to FAILED.
 	KubeCommand []string `json:"-"`
+	// DeploymentTimeScale divides the bake times of blue/green, linear
+	// and canary deployments for local testing: "60" makes a
+	// bakeTimeInMinutes of 1 last one second. "" or "1" is AWS's time.
+	DeploymentTimeScale string `json:"deployment_time_scale"`
 }
 
 // Defaults returns the embedded defaults: no setup needed.
@@ -138,6 +142,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str("BERTH_TASK_RETENTION", &c.TaskRetention)
 	str("BERTH_METRIC_TIME_SCALE", &c.MetricTimeScale)
 	str("BERTH_EKS_CONTROL_PLANE", &c.EKSControlPlane)
+	str("BERTH_DEPLOYMENT_TIME_SCALE", &c.DeploymentTimeScale)
 	str("BERTH_STORE", &c.Store)
 	str("BERTH_ADVERTISE_ADDR", &c.AdvertiseAddr)
 	str("BERTH_ETCD_CA", &c.EtcdCA)
