@@ -13,7 +13,10 @@ import (
 // rawALB is an ALB forwarding to one echoing target (it answers the
 // method, the request's X-Drop, Proxy-Authorization and X-Keep fields
 // and its body), reached over raw TCP.
-func rawALB(t *testing.T) string {
+func rawALB(t *testing.T) string { return rawALBIdle(t, 0) }
+
+// rawALBIdle is rawALB with the load balancer's idle timeout (0: the default).
+func rawALBIdle(t *testing.T, idle time.Duration) string {
 	t.Helper()
 	h := newHarness(t)
 	b := newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) {
@@ -33,6 +36,7 @@ func rawALB(t *testing.T) string {
 			" keep="+r.Header.Get("X-Keep")+" body="+string(body))
 	})
 	lb, url := alb(t, forwardTo("tg"))
+	lb.IdleTimeout = idle
 	g := tg("tg", b)
 	g.HealthCheck.Enabled = false
 	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{g}})
@@ -176,5 +180,110 @@ func TestFastPathIdleConnection(t *testing.T) {
 		// The state under test is "idle for longer than quickIdle": a
 		// duration, so this waits one.
 		time.Sleep(3 * quickIdle)
+	}
+	// Idle past the load balancer's idle timeout: closed by the proxy.
+	rc = dialRaw(t, rawALBIdle(t, 300*time.Millisecond))
+	rc.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, _ := rc.read("GET"); resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	start := time.Now()
+	if _, err := rc.br.ReadByte(); err != io.EOF {
+		t.Fatalf("an idle connection past the idle timeout: %v, want EOF", err)
+	}
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Fatalf("closed after %v, before the idle timeout", took)
+	}
+}
+
+// TestFastPathAnswers: answers from a hand-written target, relayed as
+// they should be: informational answers skipped, a body delimited by the
+// target's close re-chunked, chunked with trailers, a Connection-listed
+// field dropped, a folded field (left to net/http's parser), and a body
+// cut short (the client's connection closes).
+func TestFastPathAnswers(t *testing.T) {
+	h := newHarness(t)
+	answers := map[string]string{
+		"/early":   "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+		"/eof":     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end",
+		"/trailer": "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nX-Sum: 5\r\n\r\n",
+		"/listed":  "HTTP/1.1 200 OK\r\nConnection: x-secret\r\nX-Secret: s\r\nx-shown: y\r\nContent-Length: 1\r\n\r\n1",
+		"/folded":  "HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 1\r\n\r\nf",
+		"/cut":     "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+	}
+	ln, err := net.Listen("tcp", testAddr(t).String()+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	defer func() { ln.Close(); <-done }()
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				io.WriteString(c, answers[req.URL.Path]) // then close: one answer per connection
+			}()
+		}
+	}()
+	ap := ln.Addr().(*net.TCPAddr)
+	lb, url := alb(t, forwardTo("tg"))
+	g := TargetGroup{ARN: "tg", Protocol: ProtoHTTP, Port: ap.Port, Targets: []Target{{ID: ap.IP.String()}}}
+	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{g}})
+	h.waitState("tg", TargetKey{ap.IP.String(), ap.Port}, StateUnavailable)
+	rc := dialRaw(t, strings.TrimPrefix(url, "http://"))
+	ask := func(path string) (*http.Response, string) {
+		t.Helper()
+		rc.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")
+		return rc.read("GET")
+	}
+	if resp, body := ask("/early"); resp.StatusCode != 200 || body != "ok" {
+		t.Fatalf("/early: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := ask("/eof"); resp.StatusCode != 200 || body != "until the end" || resp.ContentLength != -1 {
+		t.Fatalf("/eof: %d %q length %d", resp.StatusCode, body, resp.ContentLength)
+	}
+	if resp, body := ask("/trailer"); resp.StatusCode != 200 || body != "abcde" || resp.Trailer.Get("X-Sum") != "5" {
+		t.Fatalf("/trailer: %d %q trailer %v", resp.StatusCode, body, resp.Trailer)
+	}
+	if resp, body := ask("/listed"); body != "1" || resp.Header.Get("X-Secret") != "" || resp.Header.Get("X-Shown") != "y" {
+		t.Fatalf("/listed: %q %v", body, resp.Header)
+	}
+	if resp, body := ask("/folded"); resp.StatusCode != 200 || body != "f" || resp.Header.Get("X-Folded") != "a b" {
+		t.Fatalf("/folded: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	rc.send("GET /cut HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(rc.br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, err := io.ReadAll(resp.Body); err == nil {
+		t.Fatalf("/cut: the short body %q ended without an error", body)
+	}
+}
+
+// TestFastPathNoTarget: a forward to a group without targets answers 503
+// on the fast path, request after request on one connection.
+func TestFastPathNoTarget(t *testing.T) {
+	h := newHarness(t)
+	lb, url := alb(t, forwardTo("tg-empty"))
+	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{tg("tg-empty")}})
+	rc := dialRaw(t, strings.TrimPrefix(url, "http://"))
+	get, head := "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
+	rc.send(get + head + get)
+	for i, method := range []string{"GET", "HEAD", "GET"} {
+		resp, body := rc.read(method)
+		if resp.StatusCode != 503 || resp.Header.Get("Server") != "awselb/2.0" ||
+			(method == "GET") != strings.Contains(body, "503 Service Temporarily Unavailable") {
+			t.Fatalf("request %d (%s): %d %q", i, method, resp.StatusCode, body)
+		}
 	}
 }
