@@ -130,7 +130,7 @@ func logsResource(c *awsproto.Call, p awsproto.Params) string {
 	if g == "" {
 		return ""
 	}
-	if s := p.Get("logStreamName"); s != "" && (c.Operation == "PutLogEvents" || c.Operation == "GetLogEvents") {
+	if s := p.Get("logStreamName"); s != "" && (c.Operation == "PutLogEvents" || c.Operation == "GetLogEvents" || c.Operation == "CreateLogStream") {
 		return regional(c, "logs", "log-group:"+g+":log-stream:"+s)
 	}
 	return regional(c, "logs", "log-group:"+g)

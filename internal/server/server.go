@@ -124,7 +124,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// A server alone on its store (bolt, embedded etcd) shares nothing
 	// with another server.
 	sole := spec.Kind != StoreEtcd
-	ecrSub, err := newECR(s, st, !sole, st.Elector.Identity(), ln.Addr().String(), log.With("subsystem", "ecr"))
+	ecrSub, err := newECR(s, st, !sole, st.Elector.Identity(), ln.Addr().String(), iamPlane, log.With("subsystem", "ecr"))
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -194,7 +194,6 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	rt := newRuntime(s, cache, plane, st, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
 	// AWS/ECS metrics from the task metrics agents publish on telemetry.
 	rt.tcs.OnMetrics = (&ecsMetrics{cache: cache, cw: cwSub.plane, now: time.Now}).onMetrics
-	rt.fleet.secrets = planeSecrets{plane: secretsPlane, ecs: plane, iam: iamPlane}
 	rt.serveExec(execBroker, mux)
 	// The ECS service scheduler (leader-only), registering tasks with the
 	// ELBv2 target groups.
