@@ -77,7 +77,7 @@ type Config struct {
 	// repository's ARN. Its error's text is the registry's DENIED message.
 	IdentityPolicies func(ctx context.Context, accessKey, action, resource string) error
 	Logger           *slog.Logger
-	Now       func() time.Time
+	Now              func() time.Time
 }
 
 // scope is one account and region: one registry.
