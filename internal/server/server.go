@@ -162,12 +162,12 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	cwSub.plane.RegisterActionHandler("arn:aws:autoscaling:", scalingAction(cwSub.plane, scaling.plane, log.With("subsystem", "appscaling")))
 	rc := awsproto.RouterConfig{Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region}
 	if cfg.EnforceIAM {
-		rc.Authz = newIAMAuthorizer(iamPlane, func(ctx context.Context, account, region, id string) string {
+		rc.Authz = newIAMAuthorizer(iamPlane, func(ctx context.Context, account, region, id string) (secretInfo, bool) {
 			sec, err := secretsPlane.DescribeSecret(ctx, secrets.Scope{Account: account, Region: region}, id)
 			if err != nil {
-				return ""
+				return secretInfo{}, false
 			}
-			return sec.ARN
+			return secretInfo{ARN: sec.ARN, Account: account, Policy: sec.ResourcePolicy}, true
 		})
 	}
 	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service,
