@@ -29,11 +29,11 @@ type secretInfo struct{ ARN, Account, Policy string }
 
 func newIAMAuthorizer(plane *iamcp.Plane, secret func(ctx context.Context, account, region, id string) (secretInfo, bool)) *iamAuthorizer {
 	return &iamAuthorizer{plane: plane, secret: secret, resolvers: map[string]func(*awsproto.Call, awsproto.Params) string{
-		"ecs":            ecsResource,
-		"ecr":            ecrResource,
-		"logs":           logsResource,
-		"ssm":            ssmResource,
-		"secretsmanager": secretResource,
+		"ecs":                  ecsResource,
+		"ecr":                  ecrResource,
+		"logs":                 logsResource,
+		"ssm":                  ssmResource,
+		"secretsmanager":       secretResource,
 		"sts":                  stsResource,
 		"iam":                  iamResource,
 		"elasticloadbalancing": elbResource,
