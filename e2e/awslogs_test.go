@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/berth-dev/berth/internal/driver"
+	"github.com/berth-dev/berth/internal/driver/docker"
 	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
 )
 
@@ -212,18 +215,26 @@ func TestAwslogsResumesAcrossRestart(t *testing.T) {
 	waitStatus(t, c, "prod-cluster", arn, "RUNNING", p.log.String)
 	stream := "app/web/" + arn[strings.LastIndexByte(arn, '/')+1:]
 	// Kill once some lines have been shipped.
-	deadline := time.Now().Add(30 * time.Second)
-	for len(streamMessages(t, p, "/ecs/counter", stream)) < 10 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no lines shipped; log:\n%s", p.log.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	shipped := 0
+	eventually(t, 30*time.Second, func() (bool, string) {
+		shipped = len(streamMessages(t, p, "/ecs/counter", stream))
+		return shipped >= 10, fmt.Sprintf("%d lines shipped; log:\n%s", shipped, p.log.String())
+	})
 	p.kill()
-	time.Sleep(time.Second) // the container keeps printing meanwhile
+	// The container keeps printing meanwhile: wait until it printed ten
+	// lines more than were shipped (or all of them), which the restarted
+	// agent must ship.
+	cs := containersOf(t, d, arn)
+	if len(cs) != 1 {
+		t.Fatalf("%d containers of the task", len(cs))
+	}
+	eventually(t, 30*time.Second, func() (bool, string) {
+		printed := printedLines(t, d, cs[0].ID)
+		return printed >= min(shipped+10, n+1), fmt.Sprintf("the container printed %d lines, %d were shipped", printed, shipped)
+	})
 	p2 := startBerthAt(t, p.Addr, dir, "--agent-disconnect-timeout", "1m")
 	var msgs []string
-	deadline = time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if msgs = streamMessages(t, p2, "/ecs/counter", stream); last(msgs) == "done" {
 			break
@@ -238,4 +249,19 @@ func TestAwslogsResumesAcrossRestart(t *testing.T) {
 			t.Fatalf("event %d = %q", i, msgs[i])
 		}
 	}
+}
+
+// printedLines counts the lines a container wrote to its output so far.
+func printedLines(t *testing.T, d *docker.Driver, id string) int {
+	t.Helper()
+	rc, err := d.Logs(t.Context(), id, driver.LogOptions{})
+	if err != nil {
+		t.Fatalf("container logs: %v", err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("container logs: %v", err)
+	}
+	return strings.Count(string(b), "\n")
 }

@@ -84,7 +84,9 @@ type backend struct {
 	srv     *http.Server
 	healthy atomic.Bool
 	hits    atomic.Int64
-	slow    atomic.Int64 // /slow requests in flight
+	slow    atomic.Int64  // /slow requests in flight
+	slowIn  atomic.Int64  // /slow requests that arrived
+	release chan struct{} // closed: /slow requests answer
 }
 
 func startBackend(t *testing.T, name, ip string) *backend {
@@ -93,7 +95,7 @@ func startBackend(t *testing.T, name, ip string) *backend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &backend{name: name, ip: ip, port: ln.Addr().(*net.TCPAddr).Port}
+	b := &backend{name: name, ip: ip, port: ln.Addr().(*net.TCPAddr).Port, release: make(chan struct{})}
 	b.healthy.Store(true)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
@@ -104,9 +106,14 @@ func startBackend(t *testing.T, name, ip string) *backend {
 		fmt.Fprint(w, "ok")
 	})
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		b.slowIn.Add(1)
 		b.slow.Add(1)
 		defer b.slow.Add(-1)
-		time.Sleep(3 * time.Second)
+		select {
+		case <-b.release:
+		case <-r.Context().Done():
+			return
+		}
 		fmt.Fprintf(w, "%s slow done", name)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -240,9 +247,13 @@ func TestALBCurlHealthAndWeights(t *testing.T) {
 		}
 	})
 	e.waitHealth(tgs[0], a.ip, "unhealthy", 40*time.Second)
-	// The data plane decided the health it reports; a last second of load
-	// after the report must fail nothing either.
-	time.Sleep(time.Second)
+	// The data plane decided the health it reports; a hundred requests of
+	// load after the report must fail nothing either.
+	after := sent.Load() + 100
+	eventually(t, 30*time.Second, func() (bool, string) {
+		n := sent.Load()
+		return n >= after, fmt.Sprintf("%d of %d requests sent", n, after)
+	})
 	close(stop)
 	wg.Wait()
 	before := a.hits.Load()
@@ -318,7 +329,9 @@ func TestALBDrainingAndRestart(t *testing.T) {
 	e.waitHealth(tgs[0], a.ip, "healthy", 40*time.Second)
 	e.waitHealth(tgs[0], b.ip, "healthy", 40*time.Second)
 
-	// Start slow requests until one is in flight on A.
+	// Start slow requests until one is in flight on A (which holds them
+	// until released; B answers them at once).
+	close(b.release)
 	type result struct {
 		code int
 		body string
@@ -329,9 +342,12 @@ func TestALBDrainingAndRestart(t *testing.T) {
 			t.Fatal("no slow request landed on A")
 		}
 		ch := make(chan result, 1)
+		onA, onB := a.slowIn.Load(), b.slowIn.Load()
 		go func() { code, body := albGet(t, c, dns, port, "/slow"); ch <- result{code, body} }()
-		time.Sleep(300 * time.Millisecond)
-		if a.slow.Load() == 1 {
+		eventually(t, 10*time.Second, func() (bool, string) {
+			return a.slowIn.Load() > onA || b.slowIn.Load() > onB, "the slow request reached neither A nor B"
+		})
+		if a.slowIn.Load() > onA {
 			slow = ch
 		} else {
 			<-ch
@@ -348,6 +364,7 @@ func TestALBDrainingAndRestart(t *testing.T) {
 	if a.hits.Load() != before {
 		t.Fatal("a draining target got new requests")
 	}
+	close(a.release)
 	r := <-slow
 	if r.code != 200 || !strings.Contains(r.body, "slow done") {
 		t.Fatalf("in-flight request during draining: %d %s", r.code, r.body)

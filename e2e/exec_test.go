@@ -205,6 +205,7 @@ func TestECSExec(t *testing.T) {
 	}
 	enabled, disabled := runTask(true), runTask(false)
 	te := waitStatus(t, c, cluster, enabled, "RUNNING", p.log.String)
+	webCtr := aws.ToString(te.Containers[0].RuntimeId)
 	td2 := waitStatus(t, c, cluster, disabled, "RUNNING", p.log.String)
 	if !te.EnableExecuteCommand || len(te.Containers[0].ManagedAgents) != 1 ||
 		aws.ToString(te.Containers[0].ManagedAgents[0].LastStatus) != "RUNNING" ||
@@ -289,22 +290,26 @@ func TestECSExec(t *testing.T) {
 			if err := pty.Setsize(sh.tty, &pty.Winsize{Rows: 33, Cols: 101}); err != nil {
 				t.Fatal(err)
 			}
+			// Ask until the size shows, each time waiting for the answer
+			// (the marker's sum is not in the echoed command line).
 			deadline := time.Now().Add(10 * time.Second)
 			for {
-				sh.send(t, "stty size\r")
-				time.Sleep(700 * time.Millisecond)
-				if strings.Contains(sh.output()[at:], "33 101") {
-					at = len(sh.output())
+				from := at
+				sh.send(t, "stty size; echo size-$((1+2))\r")
+				at = sh.expect(t, at, "size-3", 10*time.Second)
+				if strings.Contains(sh.output()[from:at], "33 101") {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("the resize did not reach the container; the terminal shows:\n%s", sh.output()[at:])
+					t.Fatalf("the resize did not reach the container; the terminal shows:\n%s", sh.output()[from:])
 				}
 			}
 			// Ctrl-C interrupts the foreground command, not the session.
 			sh.send(t, "sleep 60; echo not-interrupted\r")
 			at = sh.expect(t, at, "sleep 60; echo not-interrupted", 10*time.Second)
-			time.Sleep(500 * time.Millisecond)
+			eventually(t, 10*time.Second, func() (bool, string) {
+				return runsIn(t, webCtr, "sleep 60"), "sleep 60 does not run in the container"
+			})
 			sh.send(t, "\x03")
 			at = sh.expect(t, at, "# ", 10*time.Second)
 			sh.send(t, "echo after-$((1+1))\r")
@@ -406,13 +411,7 @@ func TestECSExecClientLeaves(t *testing.T) {
 		} else if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		running := func() bool {
-			b, err := exec.Command("docker", "exec", ctr, "ps").Output()
-			if err != nil {
-				t.Fatal(err)
-			}
-			return strings.Contains(string(b), "sleep 4242")
-		}
+		running := func() bool { return runsIn(t, ctr, "sleep 4242") }
 		deadline := time.Now().Add(20 * time.Second)
 		for !running() {
 			if time.Now().After(deadline) {
@@ -434,4 +433,14 @@ func TestECSExecClientLeaves(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+}
+
+// runsIn reports whether a process of container ctr has command line cmd.
+func runsIn(t *testing.T, ctr, cmd string) bool {
+	t.Helper()
+	b, err := exec.Command("docker", "exec", ctr, "ps").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(b), cmd)
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -180,7 +181,12 @@ func TestServiceRollingDeployThroughLoadBalancer(t *testing.T) {
 	start = time.Now()
 	run("ecs", "wait", "services-stable", "--cluster", "prod-cluster", "--services", "web-service")
 	took := time.Since(start)
-	time.Sleep(time.Second) // a last second of load on the new revision only
+	// Fifty more requests of load, now on the new revision only.
+	after := sent.Load() + 50
+	eventually(t, 30*time.Second, func() (bool, string) {
+		n := sent.Load()
+		return n >= after, fmt.Sprintf("%d of %d requests sent", n, after)
+	})
 	stopLoad()
 	<-loadDone
 	failMu.Lock()

@@ -24,6 +24,7 @@ import (
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
 	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
+	"github.com/berth-dev/berth/internal/runner"
 )
 
 func ecsClient(url string) *ecs.Client {
@@ -243,7 +244,8 @@ func ec2AndFargateDefinition(image string) *ecs.RegisterTaskDefinitionInput {
 
 // TestAgentProcessRunsEC2Tasks runs `berth agent` as its own process: it
 // registers, runs an EC2 task, survives a kill -9 and restart without a
-// duplicate container, and when it stays away its tasks are stopped.
+// duplicate container, and when it stays away its tasks are stopped; when
+// it returns after that, their containers are stopped at once.
 func TestAgentProcessRunsEC2Tasks(t *testing.T) {
 	d := dockertest.New(t)
 	image := dockertest.Busybox(t, d)
@@ -301,5 +303,27 @@ func TestAgentProcessRunsEC2Tasks(t *testing.T) {
 	stopped := waitStatus(t, c, "ec2-cluster", arn, "STOPPED", logs)
 	if !strings.Contains(aws.ToString(stopped.StoppedReason), "agent disconnected") {
 		t.Errorf("stopped reason %q", aws.ToString(stopped.StoppedReason))
+	}
+
+	// Its container kept running meanwhile (nothing on the host stopped
+	// it). When the agent returns, the server sends the task's desired
+	// STOPPED at once (issue 8, fault 4): the container stops now, not
+	// when the agent's orphan grace (runner.DefaultOrphanGrace) ends.
+	if cs := containersOf(t, d, arn); len(cs) != 1 || cs[0].Status != driver.StatusRunning {
+		t.Fatalf("the task's container while its agent is away: %+v, want it still running", cs)
+	}
+	back := time.Now()
+	a = startAgent(t, p.URL, "ec2-cluster", agentDir, nil)
+	eventually(t, runner.DefaultOrphanGrace, func() (bool, string) {
+		cs := containersOf(t, d, arn)
+		return len(cs) == 0 || cs[0].Status != driver.StatusRunning,
+			fmt.Sprintf("the returning agent did not stop the task's container: %+v; log:\n%s", cs, logs())
+	})
+	if strings.Contains(a.log.String(), "orphan task") {
+		t.Fatalf("the container was stopped as an orphan, after the grace, not as the server asked; log:\n%s", logs())
+	}
+	t.Logf("the returning agent stopped the container %v after it was started", time.Since(back).Round(time.Millisecond))
+	if tk := describeTask(t, c, "ec2-cluster", arn); aws.ToString(tk.LastStatus) != "STOPPED" || aws.ToString(tk.StoppedReason) != aws.ToString(stopped.StoppedReason) {
+		t.Errorf("after the agent's return the task is %s (%q), want it STOPPED as before (%q)", aws.ToString(tk.LastStatus), aws.ToString(tk.StoppedReason), aws.ToString(stopped.StoppedReason))
 	}
 }

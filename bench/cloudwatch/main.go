@@ -22,9 +22,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
+	"github.com/berth-dev/berth/bench/stats"
 	"github.com/berth-dev/berth/internal/cw"
 	"github.com/berth-dev/berth/internal/cwcp"
 	"github.com/berth-dev/berth/internal/cwstore"
@@ -134,8 +134,8 @@ func run(nMetrics, days, nQueries int) error {
 			}
 			peer = append(peer, time.Since(t))
 		}
-		p50, p99 := pct(lat, 50), pct(lat, 99)
-		q50 := pct(peer, 50)
+		p50, p99 := stats.Percentile(lat, 50), stats.Percentile(lat, 99)
+		q50 := stats.Percentile(peer, 50)
 		fmt.Printf("GetMetricData %s: %d datapoints, p50 %v p99 %v; read-whole-file peer p50 %v; berth/peer %.2f\n",
 			c.name, points, p50, p99, q50, float64(p50)/float64(q50))
 	}
@@ -202,10 +202,4 @@ func readAll(path string, start time.Time, period time.Duration) (map[int64]floa
 		sum[k] /= n[k]
 	}
 	return sum, nil
-}
-
-func pct(d []time.Duration, p int) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[min(len(s)-1, len(s)*p/100)]
 }

@@ -20,22 +20,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/moby/moby/client"
 
+	"github.com/berth-dev/berth/bench/harness"
+	"github.com/berth-dev/berth/bench/stats"
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
 )
@@ -76,7 +74,7 @@ func run(ctx context.Context, n, mb int) error {
 	if err := d.EnsureBusyboxImage(ctx, image, []string{"sh"}); err != nil {
 		return err
 	}
-	addr := freeAddr()
+	addr := harness.FreeAddr()
 	url := "http://" + addr
 	var srvLog bytes.Buffer
 	srv := exec.Command(bin, "server", "--listen", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn")
@@ -86,10 +84,12 @@ func run(ctx context.Context, n, mb int) error {
 	}
 	cluster := fmt.Sprintf("execbench-%d", time.Now().UnixNano()%1_000_000)
 	defer func() {
-		stopProcess(srv)
-		removeByLabel(d.Client(), driver.LabelCluster+"="+cluster)
+		harness.StopProcess(srv)
+		rctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		harness.RemoveByLabel(rctx, d.Client(), driver.LabelCluster+"="+cluster)
 	}()
-	if err := waitUp(ctx, url); err != nil {
+	if err := harness.WaitUp(ctx, url); err != nil {
 		return fmt.Errorf("server: %w\n%s", err, srvLog.String())
 	}
 	c := ecs.NewFromConfig(aws.Config{
@@ -133,18 +133,18 @@ func run(ctx context.Context, n, mb int) error {
 			thr[k] = append(thr[k], float64(size)/(1<<20)/d.Seconds())
 		}
 	}
-	fmt.Printf("ECS Exec, %d runs per case, load average %s, %d CPUs\n", n, loadavg(), numCPU())
+	fmt.Printf("ECS Exec, %d runs per case, load average %s, %d CPUs\n", n, stats.LoadAvg(), numCPU())
 	fmt.Printf("%-34s %10s %10s\n", "latency of `true` (whole CLI run)", "p50 ms", "p99 ms")
 	names := []string{"berth exec", "docker exec"}
 	for k := range lat {
-		fmt.Printf("%-34s %10.1f %10.1f\n", names[k], ms(pct(lat[k], 50)), ms(pct(lat[k], 99)))
+		fmt.Printf("%-34s %10.1f %10.1f\n", names[k], stats.Ms(stats.Percentile(lat[k], 50)), stats.Ms(stats.Percentile(lat[k], 99)))
 	}
-	fmt.Printf("ratio berth/docker (p50)            %10.2f\n", ms(pct(lat[0], 50))/ms(pct(lat[1], 50)))
+	fmt.Printf("ratio berth/docker (p50)            %10.2f\n", stats.Ms(stats.Percentile(lat[0], 50))/stats.Ms(stats.Percentile(lat[1], 50)))
 	fmt.Printf("%-34s %10s\n", fmt.Sprintf("output throughput (%d MiB)", mb), "MiB/s p50")
 	for k := range thr {
-		fmt.Printf("%-34s %10.1f\n", names[k], median(thr[k]))
+		fmt.Printf("%-34s %10.1f\n", names[k], stats.Median(thr[k]))
 	}
-	fmt.Printf("ratio berth/docker                  %10.2f\n", median(thr[0])/median(thr[1]))
+	fmt.Printf("ratio berth/docker                  %10.2f\n", stats.Median(thr[0])/stats.Median(thr[1]))
 	return nil
 }
 
@@ -206,91 +206,7 @@ func (w *countWriter) Write(b []byte) (int, error) { w.n += int64(len(b)); retur
 
 var _ io.Writer = (*countWriter)(nil)
 
-func removeByLabel(cli *client.Client, label string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", label)})
-	if err != nil {
-		return
-	}
-	for _, c := range res.Items {
-		_, _ = cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true})
-	}
-}
-
-func stopProcess(c *exec.Cmd) {
-	if c.Process == nil {
-		return
-	}
-	_ = c.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = c.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = c.Process.Kill()
-		<-done
-	}
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitUp(ctx context.Context, url string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		resp, err := http.Get(url + "/_berth/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return errors.New("not up within 30s")
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 func numCPU() int {
 	b, _ := os.ReadFile("/proc/cpuinfo")
 	return strings.Count(string(b), "\nprocessor") + 1
 }
-
-func pct(ds []time.Duration, p int) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := (p*len(s)+99)/100 - 1
-	return s[max(0, min(i, len(s)-1))]
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

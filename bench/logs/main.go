@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-dev/berth/bench/stats"
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/logsapi"
 	"github.com/berth-dev/berth/internal/logscp"
@@ -42,7 +43,7 @@ func main() {
 	batch := flag.Int("batch", 8000, "events per PutLogEvents")
 	pattern := flag.String("pattern", "ERROR", "filter pattern (a term, so that grep matches the same lines)")
 	flag.Parse()
-	fmt.Printf("load average before: %s\n", loadavg())
+	fmt.Printf("load average before: %s\n", stats.LoadAvg())
 
 	dir, err := os.MkdirTemp("", "berth-bench-logs-")
 	if err != nil {
@@ -154,7 +155,7 @@ func main() {
 		fmt.Printf("MISMATCH: FilterLogEvents found %d, grep %s\n", matches, strings.TrimSpace(string(gout)))
 		os.Exit(1)
 	}
-	fmt.Printf("load average after: %s\n", loadavg())
+	fmt.Printf("load average after: %s\n", stats.LoadAvg())
 }
 
 // line is an access-log-like line; 1 in 100 is an ERROR.
@@ -199,13 +200,4 @@ func (c *client) post(op string, body []byte, out any) error {
 		return json.Unmarshal(b, out)
 	}
 	return nil
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	return strings.Join(f[:3], " ")
 }

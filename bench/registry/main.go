@@ -50,6 +50,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berth-dev/berth/bench/stats"
 	"github.com/berth-dev/berth/internal/registry"
 	"github.com/berth-dev/berth/internal/store/bolt"
 )
@@ -155,7 +156,7 @@ func run(sizes []int, modes []string, concs []int, reps, rounds int, refBin stri
 		return measure(url, size, chunked, conc, reps)
 	}
 
-	load0 := loadavg()
+	load0 := stats.LoadAvg()
 	type caseKey struct {
 		size, conc int
 		mode       string
@@ -164,7 +165,7 @@ func run(sizes []int, modes []string, concs []int, reps, rounds int, refBin stri
 	all := map[caseKey][]map[string]result{} // per round: target name -> result
 	for round := range rounds {
 		if rounds > 1 {
-			fmt.Printf("\nround %d/%d (load average %s)", round+1, rounds, loadavg())
+			fmt.Printf("\nround %d/%d (load average %s)", round+1, rounds, stats.LoadAvg())
 		}
 		order := targets
 		if round%2 == 1 && len(targets) == 2 {
@@ -208,7 +209,7 @@ func run(sizes []int, modes []string, concs []int, reps, rounds int, refBin stri
 	if rounds == 1 {
 		return nil
 	}
-	fmt.Printf("\nmedians over %d rounds (load average before %s, after %s)\n", rounds, load0, loadavg())
+	fmt.Printf("\nmedians over %d rounds (load average before %s, after %s)\n", rounds, load0, stats.LoadAvg())
 	fmt.Printf("%-5s %-9s %-4s %11s %11s %11s %11s %10s %10s  %s\n", "MB", "mode", "conc", "berth push", "ref push", "berth pull", "ref pull", "push x", "pull x", "pull ratio per round")
 	for _, k := range keys {
 		var bPush, rPush, bPull, rPull, xPush, xPull []float64
@@ -225,33 +226,9 @@ func run(sizes []int, modes []string, concs []int, reps, rounds int, refBin stri
 			perRound[i] = fmt.Sprintf("%.2f", x)
 		}
 		fmt.Printf("%-5d %-9s %-4d %11.0f %11.0f %11.0f %11.0f %9.2fx %9.2fx  %s\n", k.size, k.mode, k.conc,
-			median(bPush), median(rPush), median(bPull), median(rPull), median(xPush), median(xPull), strings.Join(perRound, " "))
+			stats.Median(bPush), stats.Median(rPush), stats.Median(bPull), stats.Median(rPull), stats.Median(xPush), stats.Median(xPull), strings.Join(perRound, " "))
 	}
 	return nil
-}
-
-// median returns the median of xs (the mean of the middle two for an even
-// count), or 0 for none.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 0 {
-		return (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return s[len(s)/2]
-}
-
-// loadavg returns the 1, 5 and 15 minute load averages ("?" where
-// /proc/loadavg cannot be read).
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
-		return strings.Join(f[:3], " ")
-	}
-	return "?"
 }
 
 // settle lets the previous case's writes reach the disk before the next

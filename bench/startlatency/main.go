@@ -44,7 +44,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -53,7 +52,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -63,6 +61,8 @@ import (
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
 
+	"github.com/berth-dev/berth/bench/harness"
+	"github.com/berth-dev/berth/bench/stats"
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
 )
@@ -231,7 +231,7 @@ func run(ctx context.Context, n int, poll time.Duration, cpu int, bin, baseBin s
 			return fmt.Errorf("warm-up %s: %w\n%s", c.name, err, logs())
 		}
 	}
-	load := loadavg()
+	load := stats.LoadAvg()
 	results := make([][]sample, len(cases))
 	for i := range n {
 		// Rotate the order, so that no case always follows another.
@@ -243,13 +243,13 @@ func run(ctx context.Context, n int, poll time.Duration, cpu int, bin, baseBin s
 			}
 			results[k] = append(results[k], s)
 			if verbose {
-				fmt.Printf("%-22s run %2d  %7.1f ms\n", cases[k].name, i, ms(s.wall))
+				fmt.Printf("%-22s run %2d  %7.1f ms\n", cases[k].name, i, stats.Ms(s.wall))
 			}
 		}
 	}
 
 	fmt.Printf("start latency, image present, %d starts per case, interleaved; DescribeTasks polled every %s; Fargate task cpu %d (--cpus %s)\n", n, poll, cpu, b.cpus)
-	fmt.Printf("load average before: %s, after: %s (2 CPUs shared: figures are noisy)\n\n", load, loadavg())
+	fmt.Printf("load average before: %s, after: %s (2 CPUs shared: figures are noisy)\n\n", load, stats.LoadAvg())
 	fmt.Printf("%-22s %9s %9s %9s %9s\n", "case", "p50 ms", "p90 ms", "min ms", "srv p50")
 	walls := map[string][]time.Duration{}
 	for k, c := range cases {
@@ -263,15 +263,15 @@ func run(ctx context.Context, n int, poll time.Duration, cpu int, bin, baseBin s
 		walls[c.name] = w
 		srvCol := "-"
 		if len(srvd) > 0 {
-			srvCol = fmt.Sprintf("%.1f", ms(pct(srvd, 50)))
+			srvCol = fmt.Sprintf("%.1f", stats.Ms(stats.Percentile(srvd, 50)))
 		}
-		fmt.Printf("%-22s %9.1f %9.1f %9.1f %9s\n", c.name, ms(pct(w, 50)), ms(pct(w, 90)), ms(pct(w, 0)), srvCol)
+		fmt.Printf("%-22s %9.1f %9.1f %9.1f %9s\n", c.name, stats.Ms(stats.Percentile(w, 50)), stats.Ms(stats.Percentile(w, 90)), stats.Ms(stats.Percentile(w, 0)), srvCol)
 	}
 	fmt.Println("\n(srv: the task's startedAt − createdAt as DescribeTasks reports them)")
 	fmt.Println()
 	ratio := func(a, b string) {
 		x, y := walls[a], walls[b]
-		fmt.Printf("ratio %-22s / %-20s p50 %.2fx  p90 %.2fx\n", a, b, ms(pct(x, 50))/ms(pct(y, 50)), ms(pct(x, 90))/ms(pct(y, 90)))
+		fmt.Printf("ratio %-22s / %-20s p50 %.2fx  p90 %.2fx\n", a, b, stats.Ms(stats.Percentile(x, 50))/stats.Ms(stats.Percentile(y, 50)), stats.Ms(stats.Percentile(x, 90))/stats.Ms(stats.Percentile(y, 90)))
 	}
 	for _, dep := range deps {
 		ratio(dep.name+" FARGATE awsvpc", "docker none+join")
@@ -302,7 +302,7 @@ func run(ctx context.Context, n int, poll time.Duration, cpu int, bin, baseBin s
 				}
 				sum += s.cpu[key]
 			}
-			fmt.Printf(" %12.1f", ms(sum)/float64(max(len(results[k]), 1)))
+			fmt.Printf(" %12.1f", stats.Ms(sum)/float64(max(len(results[k]), 1)))
 		}
 		fmt.Println()
 	}
@@ -358,7 +358,7 @@ func breakdown(name string, ss []sample) {
 	}
 	fmt.Printf("%s: where the time goes (medians of each step; daemon event times)\n", name)
 	for _, st := range steps {
-		fmt.Printf("  %-46s %7.1f ms  (n=%d)\n", st.label, ms(pct(st.vals, 50)), len(st.vals))
+		fmt.Printf("  %-46s %7.1f ms  (n=%d)\n", st.label, stats.Ms(stats.Percentile(st.vals, 50)), len(st.vals))
 	}
 	fmt.Println()
 }
@@ -381,7 +381,7 @@ type deployment struct {
 
 func (dep *deployment) start(ctx context.Context, dir string, env []string, cpu int) error {
 	b := dep.b
-	addr := freeAddr()
+	addr := harness.FreeAddr()
 	url := "http://" + addr
 	dep.srv = exec.Command(dep.bin, "server", "--listen", addr, "--data-dir", filepath.Join(dir, "server"), "--log-level", "warn")
 	dep.srv.Stdout, dep.srv.Stderr, dep.srv.Env = &dep.serverLog, &dep.serverLog, env
@@ -389,7 +389,7 @@ func (dep *deployment) start(ctx context.Context, dir string, env []string, cpu 
 		return err
 	}
 	b.procs[dep.name+" server"] = dep.srv.Process.Pid
-	if err := waitUp(ctx, url); err != nil {
+	if err := harness.WaitUp(ctx, url); err != nil {
 		return fmt.Errorf("server: %w\n%s", err, dep.serverLog.String())
 	}
 	dep.ecs = ecs.NewFromConfig(aws.Config{
@@ -430,10 +430,10 @@ func (dep *deployment) start(ctx context.Context, dir string, env []string, cpu 
 // removes them).
 func (dep *deployment) stop() {
 	if dep.agent != nil {
-		stopProcess(dep.agent)
+		harness.StopProcess(dep.agent)
 	}
 	if dep.srv != nil {
-		stopProcess(dep.srv)
+		harness.StopProcess(dep.srv)
 	}
 }
 
@@ -529,7 +529,7 @@ func (dep *deployment) task(ctx context.Context, cluster, td string, lt types.La
 	}
 	// The runner keeps stopped containers for two minutes; remove them
 	// now, so that no removal runs during a later measurement.
-	removeByLabel(ctx, b.docker, driver.LabelTaskARN+"="+arn)
+	harness.RemoveByLabel(ctx, b.docker, driver.LabelTaskARN+"="+arn)
 	time.Sleep(100 * time.Millisecond)
 	return s, nil
 }
@@ -667,88 +667,14 @@ func (l *eventLog) marksOf(labels map[string]string, want int) []mark {
 	}
 }
 
-func removeByLabel(ctx context.Context, cli *client.Client, label string) {
-	res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", label)})
-	if err != nil {
-		return
-	}
-	for _, c := range res.Items {
-		_, _ = cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true})
-	}
-}
-
 // cleanupContainers removes what a run leaves: berth's containers of the
 // bench clusters (the server and agent leave them running) and the
 // baselines'.
 func cleanupContainers(cli *client.Client, suffix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	removeByLabel(ctx, cli, runLabel+"="+suffix)
+	harness.RemoveByLabel(ctx, cli, runLabel+"="+suffix)
 	for _, c := range []string{"startlat-fargate-" + suffix, "startlat-ec2-" + suffix, "startlat-fargate-" + suffix + "b", "startlat-ec2-" + suffix + "b"} {
-		removeByLabel(ctx, cli, driver.LabelCluster+"="+c)
+		harness.RemoveByLabel(ctx, cli, driver.LabelCluster+"="+c)
 	}
 }
-
-func stopProcess(c *exec.Cmd) {
-	if c.Process == nil {
-		return
-	}
-	_ = c.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = c.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = c.Process.Kill()
-		<-done
-	}
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitUp(ctx context.Context, url string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		resp, err := http.Get(url + "/_berth/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return errors.New("not up within 30s")
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-// pct returns the p-th percentile (nearest rank; 0 is the minimum).
-func pct(ds []time.Duration, p int) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := (p*len(s)+99)/100 - 1
-	return s[max(0, min(i, len(s)-1))]
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/berth-dev/berth/bench/stats"
 )
 
 // tracer is a logging proxy in front of the Docker socket: berth's server
@@ -155,7 +157,7 @@ func timeline(name string, ss []sample) {
 			rows[i].dur = append(rows[i].dur, c.end.Sub(c.start))
 		}
 	}
-	slices.SortStableFunc(rows, func(a, b *row) int { return cmp.Compare(pct(a.start, 50), pct(b.start, 50)) })
+	slices.SortStableFunc(rows, func(a, b *row) int { return cmp.Compare(stats.Percentile(a.start, 50), stats.Percentile(b.start, 50)) })
 	// berth's own share: the start minus the daemon's container create
 	// and start calls (the rest is berth, and the client's polling).
 	var outside []time.Duration
@@ -173,10 +175,10 @@ func timeline(name string, ss []sample) {
 		outside = append(outside, d)
 	}
 	fmt.Printf("%s: outside the daemon's create/start calls: p50 %.1f ms, p90 %.1f ms; %.1f SubmitTaskStateChange per start (EC2 agent)\n",
-		name, ms(pct(outside, 50)), ms(pct(outside, 90)), float64(submits)/float64(max(len(ss), 1)))
+		name, stats.Ms(stats.Percentile(outside, 50)), stats.Ms(stats.Percentile(outside, 90)), float64(submits)/float64(max(len(ss), 1)))
 	fmt.Printf("%s: berth's Docker API calls (median start after RunTask was sent, median duration)\n", name)
 	for _, r := range rows {
-		fmt.Printf("  %8.1f ms  %7.1f ms  %-52s (n=%d)\n", ms(pct(r.start, 50)), ms(pct(r.dur, 50)), r.label, len(r.start))
+		fmt.Printf("  %8.1f ms  %7.1f ms  %-52s (n=%d)\n", stats.Ms(stats.Percentile(r.start, 50)), stats.Ms(stats.Percentile(r.dur, 50)), r.label, len(r.start))
 	}
 	// The run of median wall time, call by call.
 	if len(ss) > 0 {
@@ -186,17 +188,17 @@ func timeline(name string, ss []sample) {
 		}
 		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(ss[a].wall, ss[b].wall) })
 		s := ss[order[len(order)/2]]
-		fmt.Printf("  the median run (%.1f ms), call by call:\n", ms(s.wall))
+		fmt.Printf("  the median run (%.1f ms), call by call:\n", stats.Ms(s.wall))
 		for _, c := range s.calls {
-			fmt.Printf("  %8.1f → %8.1f ms  %s\n", ms(c.start.Sub(s.t0)), ms(c.end.Sub(s.t0)), c.label)
+			fmt.Printf("  %8.1f → %8.1f ms  %s\n", stats.Ms(c.start.Sub(s.t0)), stats.Ms(c.end.Sub(s.t0)), c.label)
 		}
 		for _, m := range s.marks {
-			fmt.Printf("  %8.1f ms            event: %s %s\n", ms(m.at.Sub(s.t0)), m.role, m.action)
+			fmt.Printf("  %8.1f ms            event: %s %s\n", stats.Ms(m.at.Sub(s.t0)), m.role, m.action)
 		}
 		if !s.startedAt.IsZero() {
-			fmt.Printf("  %8.1f ms            startedAt (agent, ms precision)\n", ms(s.startedAt.Sub(s.t0)))
+			fmt.Printf("  %8.1f ms            startedAt (agent, ms precision)\n", stats.Ms(s.startedAt.Sub(s.t0)))
 		}
-		fmt.Printf("  %8.1f ms            RUNNING seen\n", ms(s.wall))
+		fmt.Printf("  %8.1f ms            RUNNING seen\n", stats.Ms(s.wall))
 	}
 	fmt.Println()
 }

@@ -31,6 +31,10 @@ func TestHelpAndExitStatus(t *testing.T) {
 		{args: []string{"agent", "--bogus"}, code: 2, stderrHas: "flag provided but not defined: -bogus", errorCount: 1},
 		{args: []string{"server", "extra"}, code: 2, stderrHas: "takes no arguments", errorCount: 1},
 		{args: []string{"bogus"}, code: 2, stderrHas: `unknown command "bogus"`, errorCount: 1},
+		{args: []string{"--bogus"}, code: 2, stderrHas: `unknown command "--bogus"`, errorCount: 1},
+		{args: []string{"help", "--bogus"}, code: 2, stderrHas: `unknown command "--bogus"`, errorCount: 1},
+		{args: []string{"exec", "--bogus"}, code: 2, stderrHas: "flag provided but not defined: -bogus", errorCount: 1},
+		{args: []string{"exec", "--help"}, code: 0, stdoutHas: "-task"},
 		{args: []string{"help", "bogus"}, code: 2, stderrHas: `unknown command "bogus"`, errorCount: 1},
 		{args: nil, code: 2, stderrHas: "Commands:", errorCount: 1},
 	}

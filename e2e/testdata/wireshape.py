@@ -50,6 +50,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from wireshape_tasksets import run_task_sets  # the script's directory is on sys.path
+
 REGION = "eu-west-1"
 
 # Errors any AWS JSON service may answer with, whether or not the operation
@@ -1122,6 +1124,7 @@ def main():
     prepare_account(kw, seed)
     run_ecs(s, copy.deepcopy(seed))
     run_services(s, copy.deepcopy(seed))
+    run_task_sets(s, copy.deepcopy(seed))
     run_ecr(s)
     run_errors(s, pecs, pecr)
     implemented = probe(ck, [pecs, pecr])

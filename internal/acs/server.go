@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,6 +72,10 @@ type Session struct {
 	DockerVersion string
 	Account       string
 	ConnectedAt   time.Time
+	// RemoteIP is the address the agent connected from (no port): berth's
+	// idea of the instance's host address, where its bridge and host
+	// network ports are reached (load balancer instance targets).
+	RemoteIP string
 
 	conn   *websocket.Conn
 	ctx    context.Context
@@ -223,7 +228,8 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := &Session{
 		ClusterARN: cluster, InstanceARN: instance, Account: account,
 		AgentVersion: q.Get("agentVersion"), AgentHash: q.Get("agentHash"), DockerVersion: q.Get("dockerVersion"), ConnectedAt: time.Now(),
-		conn: conn, ctx: ctx, cancel: cancel, log: log.With("instance", instance),
+		RemoteIP: remoteIP(r.RemoteAddr),
+		conn:     conn, ctx: ctx, cancel: cancel, log: log.With("instance", instance),
 	}
 	if seq, err := strconv.Atoi(q.Get("seqNum")); err == nil {
 		s.seq.Store(int64(seq))
@@ -322,4 +328,14 @@ func (srv *Server) serve(s *Session) {
 			s.log.Debug("acs: ignoring agent message", "type", env.Type)
 		}
 	}
+}
+
+// remoteIP is the host part of a request's RemoteAddr ("" when it has
+// none, as on an in-memory connection).
+func remoteIP(addr string) string {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return ""
+	}
+	return ap.Addr().Unmap().String()
 }

@@ -1,9 +1,7 @@
 package appscalingapi
 
 import (
-	"encoding/base64"
 	"log/slog"
-	"strconv"
 
 	"github.com/berth-dev/berth/internal/appscaling"
 	"github.com/berth-dev/berth/internal/appscalingcp"
@@ -77,36 +75,19 @@ func New(cfg Config) (*API, *awsproto.Service) {
 }
 
 func (a *API) scope(c *awsproto.Call) appscaling.Scope {
-	acct := c.Account
-	if acct == "" {
-		acct = a.defaultAccount
-	}
-	return appscaling.Scope{Account: acct, Region: c.Region}
+	return appscaling.Scope{Account: c.AccountOr(a.defaultAccount), Region: c.Region}
 }
 
-// page returns one page of items: NextToken is the opaque position after
-// the last item returned, MaxResults 1-50 (default 50).
+// page returns one page of items (MaxResults 1-50, default 50) and the
+// NextToken of the next.
 func page[T any](items []T, token string, maxResults *int) ([]T, string, error) {
-	n := 50
-	if maxResults != nil {
-		if *maxResults < 1 || *maxResults > 50 {
-			return nil, "", appscaling.Validationf("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50", *maxResults)
-		}
-		n = *maxResults
+	n, ok := awsproto.PageSize(maxResults, 50, 50)
+	if !ok {
+		return nil, "", appscaling.Validationf("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50", *maxResults)
 	}
-	start := 0
-	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		i, err2 := strconv.Atoi(string(raw))
-		if err != nil || err2 != nil || i < 0 || i > len(items) {
-			return nil, "", appscaling.Validationf("Invalid NextToken %s; pass the NextToken of the previous page", token)
-		}
-		start = i
+	out, next, ok := awsproto.Page(items, token, n)
+	if !ok {
+		return nil, "", appscaling.Validationf("Invalid NextToken %s; pass the NextToken of the previous page", token)
 	}
-	end := min(start+n, len(items))
-	next := ""
-	if end < len(items) {
-		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
-	}
-	return items[start:end], next, nil
+	return out, next, nil
 }

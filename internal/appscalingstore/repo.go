@@ -2,21 +2,18 @@ package appscalingstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/berth-dev/berth/internal/appscaling"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
-
-const maxRetries = 64
 
 // Prefix is the key prefix of every scope's records.
 const Prefix = "/appscaling/"
@@ -61,7 +58,7 @@ func (st *State) Target(k appscaling.Key) *appscaling.Target { return st.Targets
 func (r *Repo) Read(ctx context.Context, sc appscaling.Scope) (*State, error) {
 	kvs, _, err := r.s.List(ctx, scopePrefix(sc), store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	st := newState(sc)
 	for _, kv := range kvs {
@@ -76,7 +73,7 @@ func (r *Repo) Read(ctx context.Context, sc appscaling.Scope) (*State, error) {
 func (r *Repo) Scopes(ctx context.Context) ([]appscaling.Scope, error) {
 	kvs, _, err := r.s.List(ctx, Prefix, store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	seen := map[appscaling.Scope]bool{}
 	var out []appscaling.Scope
@@ -101,13 +98,13 @@ func (st *State) add(rel string, kv store.KV) error {
 	case "gen":
 		st.gen = kv.ModRevision
 	case "targets":
-		v, err := decode[targetRec](kv)
+		v, err := storeutil.Decode[targetRec](kv)
 		if err != nil {
 			return err
 		}
 		st.Targets[tk] = v.dom()
 	case "policies":
-		v, err := decode[policyRec](kv)
+		v, err := storeutil.Decode[policyRec](kv)
 		if err != nil {
 			return err
 		}
@@ -116,7 +113,7 @@ func (st *State) add(rel string, kv store.KV) error {
 		}
 		st.Policies[tk][v.Name] = v.dom()
 	case "scheduled":
-		v, err := decode[scheduledRec](kv)
+		v, err := storeutil.Decode[scheduledRec](kv)
 		if err != nil {
 			return err
 		}
@@ -125,7 +122,7 @@ func (st *State) add(rel string, kv store.KV) error {
 		}
 		st.Scheduled[tk][v.Name] = v.dom()
 	case "activities":
-		v, err := decode[activityRec](kv)
+		v, err := storeutil.Decode[activityRec](kv)
 		if err != nil {
 			return err
 		}
@@ -141,8 +138,10 @@ type Tx struct {
 	ops []store.Op
 }
 
-func (tx *Tx) put(key string, v any) { tx.ops = append(tx.ops, store.Op{Key: key, Value: mustJSON(v)}) }
-func (tx *Tx) del(key string)        { tx.ops = append(tx.ops, store.Op{Key: key, Delete: true}) }
+func (tx *Tx) put(key string, v any) {
+	tx.ops = append(tx.ops, store.Op{Key: key, Value: storeutil.MustJSON(v)})
+}
+func (tx *Tx) del(key string) { tx.ops = append(tx.ops, store.Op{Key: key, Delete: true}) }
 
 func (tx *Tx) key(kind string, parts ...string) string {
 	return scopePrefix(tx.st.Scope) + kind + "/" + strings.Join(parts, "/")
@@ -208,7 +207,7 @@ func (tx *Tx) AddActivity(a *appscaling.Activity) {
 // transaction that fails if anything in the scope changed meanwhile; it
 // retries on such conflicts. fn must not keep st.
 func (r *Repo) Update(ctx context.Context, sc appscaling.Scope, fn func(st *State, tx *Tx) error) error {
-	for range maxRetries {
+	err := storeutil.Retry(ctx, func() error {
 		st, err := r.Read(ctx, sc)
 		if err != nil {
 			return err
@@ -217,47 +216,10 @@ func (r *Repo) Update(ctx context.Context, sc appscaling.Scope, fn func(st *Stat
 		if err := fn(st, tx); err != nil {
 			return err
 		}
-		if len(tx.ops) == 0 {
-			return nil
-		}
-		genKey := scopePrefix(sc) + "gen"
-		ops := append(slices.Clone(tx.ops), store.Op{Key: genKey, Value: []byte("g")})
-		_, err = r.s.Txn(ctx, []store.Compare{{Key: genKey, ModRevision: st.gen}}, ops)
-		if !errors.Is(err, store.ErrConflict) {
-			return storeErr(err)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+		return storeutil.CommitGen(ctx, r.s, scopePrefix(sc)+"gen", st.gen, nil, tx.ops)
+	})
+	if fe, ok := fault.As(err); ok && errors.Is(err, storeutil.ErrContention) {
+		return fe.WithCode(appscaling.CodeConcurrentUpdate)
 	}
-	return fault.New(fault.Unavailable, "too much contention on the state store; retry the request").WithCode(appscaling.CodeConcurrentUpdate)
-}
-
-func decode[T any](kv store.KV) (*T, error) {
-	v := new(T)
-	if err := json.Unmarshal(kv.Value, v); err != nil {
-		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
-	}
-	return v, nil
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("appscalingstore: encode %T: %v", v, err)) // only plain data types are stored
-	}
-	return b
-}
-
-func storeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := fault.As(err); ok {
-		return err
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return fault.Wrap(err, fault.Internal, "state store")
+	return err
 }

@@ -36,6 +36,15 @@ type Call struct {
 	HTTP *http.Request
 }
 
+// AccountOr returns the caller's account, or def for a call that names
+// none (an unsigned call, or a key without an account).
+func (c *Call) AccountOr(def string) string {
+	if c.Account == "" {
+		return def
+	}
+	return c.Account
+}
+
 // Decoder decodes an operation's input into v (a pointer to a struct whose
 // fields carry `json` tags for JSON protocols, and the same tags for awsQuery
 // members). Type errors come back as *Error (SerializationException, ...).

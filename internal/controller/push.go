@@ -96,7 +96,13 @@ func NewPush(cfg PushConfig) *Push {
 }
 
 func (p *Push) onTask(old, cur *TaskInfo) {
-	if cur == nil || cur.Instance == "" {
+	if cur == nil {
+		if old != nil {
+			p.forget(old.Instance, old.Key)
+		}
+		return
+	}
+	if cur.Instance == "" {
 		return
 	}
 	if old == nil || old.Desired != cur.Desired || old.Instance != cur.Instance {
@@ -126,6 +132,25 @@ func (p *Push) SessionStarted(instanceARN string, s Session) {
 	p.state[s] = &sessionState{sent: map[string]string{}}
 	p.mu.Unlock()
 	p.loop.add(instanceARN)
+}
+
+// forget drops a deleted task from what the session of its instance was
+// sent: a session lives as long as its agent's connection (the managed
+// capacity's, as long as the server), and would otherwise remember every
+// task it was ever sent.
+func (p *Push) forget(instanceARN, key string) {
+	if instanceARN == "" {
+		return
+	}
+	s := p.cfg.Sessions.Session(instanceARN)
+	if s == nil {
+		return
+	}
+	p.mu.Lock()
+	if st := p.state[s]; st != nil {
+		delete(st.sent, key)
+	}
+	p.mu.Unlock()
 }
 
 // SessionEnded forgets a session.

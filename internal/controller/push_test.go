@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -186,6 +187,43 @@ func TestPushIgnoresInstancesWithoutSession(t *testing.T) {
 		src.putTask(task("t1", ecs.TaskRunning, ecs.TaskPending))
 		if after, err := p.Reconcile(t.Context(), instARN); after != 0 || err != nil || loads != 0 {
 			t.Fatalf("Reconcile = %v, %v after %d loads; want nothing done", after, err, loads)
+		}
+	})
+}
+
+// A session remembers what it was sent only of tasks that still exist:
+// those deleted (after the task retention) are forgotten, so a long-lived
+// session, such as the managed capacity's, does not grow with every task
+// it ever ran (issue 8, fault 7).
+func TestPushForgetsDeletedTasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := newFakeSource()
+		s := &fakeSession{}
+		p := runPush(t, src, &fakeSessions{m: map[string]*fakeSession{instARN: s}})
+		p.SessionStarted(instARN, s)
+		const n = 100
+		for i := range n {
+			src.putTask(task(fmt.Sprint("t", i), ecs.TaskRunning, ecs.TaskPending))
+		}
+		synctest.Wait()
+		sent := func() int {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return len(p.state[s].sent)
+		}
+		if got := sent(); got != n {
+			t.Fatalf("the session remembers %d tasks sent, want %d", got, n)
+		}
+		for i := range n {
+			src.putTask(task(fmt.Sprint("t", i), ecs.TaskStopped, ecs.TaskStopped))
+		}
+		synctest.Wait()
+		for i := range n {
+			src.deleteTask(task(fmt.Sprint("t", i), "", "").Key)
+		}
+		synctest.Wait()
+		if got := sent(); got != 0 {
+			t.Fatalf("the session still remembers %d deleted tasks", got)
 		}
 	})
 }

@@ -2,6 +2,8 @@ package controller
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
@@ -48,7 +50,9 @@ func (s *Services) reconcileDaemon(ctx context.Context, ref ServiceRef, svc *ecs
 	s.writeTargets(ctx, ref, svc, tasks, &lb, stopping)
 	ch.notices = lb.errs
 	if len(plan.StartOn) > 0 {
-		res, err := s.cfg.Plane.StartServiceTasksOn(ctx, ref.Scope, svc, primary.ID, plan.StartOn)
+		// The token names the decision (the deployment, the instances
+		// and the tasks it was taken over), as a REPLICA start's does.
+		res, err := s.cfg.Plane.StartServiceTasksOn(ctx, ref.Scope, svc, primary.ID, plan.StartOn, daemonStartToken(primary.ID, plan.StartOn, tasks))
 		if err != nil {
 			return 0, err
 		}
@@ -81,4 +85,12 @@ func daemonFits(svc *ecs.Service, ci *ecs.ContainerInstance) bool {
 		}
 	}
 	return true
+}
+
+// daemonStartToken is startToken with the instances a DAEMON start chose:
+// two schedulers deciding on the same tasks and instances start once.
+func daemonStartToken(deployment string, instances []string, tasks []*ecs.Task) string {
+	on := slices.Clone(instances)
+	slices.Sort(on)
+	return startToken(deployment+"\n"+strings.Join(on, ","), tasks)
 }

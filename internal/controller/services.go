@@ -17,8 +17,9 @@ import (
 // service record's compare-and-swap.
 type ServicePlane interface {
 	StartServiceTasks(ctx context.Context, sc ecs.Scope, svc *ecs.Service, deploymentID string, count int, token string) (ServiceStart, error)
-	// StartServiceTasksOn starts one task on each instance (DAEMON).
-	StartServiceTasksOn(ctx context.Context, sc ecs.Scope, svc *ecs.Service, deploymentID string, instanceARNs []string) (ServiceStart, error)
+	// StartServiceTasksOn starts one task on each instance (DAEMON);
+	// token makes it idempotent as for StartServiceTasks.
+	StartServiceTasksOn(ctx context.Context, sc ecs.Scope, svc *ecs.Service, deploymentID string, instanceARNs []string, token string) (ServiceStart, error)
 	StopServiceTask(ctx context.Context, sc ecs.Scope, cluster, taskID, reason string) error
 	// UpdateServiceState changes the service with fn; fn returns
 	// ErrNoChange (ecsstore's) to write nothing.
@@ -156,6 +157,9 @@ func (s *Services) reconcile(ctx context.Context, key string) (time.Duration, er
 	o := observe(svc, tasks, now)
 	if svc.Status == ecs.ServiceDraining {
 		return s.drain(ctx, ref, svc, tasks, o, now)
+	}
+	if svc.IsExternal() {
+		return s.reconcileTaskSets(ctx, ref, svc, tasks, o, now) // servicetasksets.go
 	}
 	primary := svc.Primary()
 	if primary == nil {

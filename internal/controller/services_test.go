@@ -41,9 +41,16 @@ func (f *fakeServices) ClusterInstances(ServiceRef) []*ecs.ContainerInstance {
 	return out
 }
 
-func (f *fakeServices) StartServiceTasksOn(_ context.Context, _ ecs.Scope, svc *ecs.Service, dep string, insts []string) (ServiceStart, error) {
+// StartServiceTasksOn starts one task on each instance; like placement,
+// a token seen before returns that start's tasks and starts nothing.
+func (f *fakeServices) StartServiceTasksOn(_ context.Context, _ ecs.Scope, svc *ecs.Service, dep string, insts []string, token string) (ServiceStart, error) {
 	f.mu.Lock()
 	var out ServiceStart
+	if ids, ok := f.tokens[token]; ok && token != "" {
+		f.mu.Unlock()
+		out.TaskIDs = ids
+		return out, nil
+	}
 	d := svc.Deployment(dep)
 	for _, in := range insts {
 		f.next++
@@ -51,6 +58,9 @@ func (f *fakeServices) StartServiceTasksOn(_ context.Context, _ ecs.Scope, svc *
 		f.tasks[id] = &ecs.Task{ID: id, StartedBy: dep, Group: svc.Group(), TaskDefinitionARN: d.TaskDefinition,
 			ContainerInstanceARN: in, LastStatus: ecs.TaskPending, DesiredStatus: ecs.TaskRunning, CreatedAt: time.Now()}
 		out.TaskIDs = append(out.TaskIDs, id)
+	}
+	if token != "" {
+		f.tokens[token] = out.TaskIDs
 	}
 	f.runs++
 	f.mu.Unlock()
@@ -107,6 +117,9 @@ func (f *fakeServices) StartServiceTasks(_ context.Context, _ ecs.Scope, svc *ec
 		return out, nil
 	}
 	d := svc.Deployment(dep)
+	if d == nil {
+		d = svc.TaskSetDeployment(dep)
+	}
 	for range n {
 		f.next++
 		id := fmt.Sprintf("t%03d", f.next)
@@ -491,6 +504,50 @@ func TestServicesDaemonOneTaskPerInstance(t *testing.T) {
 			t.Fatalf("deployments %+v", s.Deployments)
 		}
 	})
+}
+
+// staleView is a fakeServices whose scheduler sees the tasks of an older
+// moment: a successor leader whose cache has not yet caught up.
+type staleView struct {
+	*fakeServices
+	tasks []*ecs.Task
+}
+
+func (v *staleView) ServiceTasks(ServiceRef) []*ecs.Task { return v.tasks }
+
+// TestServicesDaemonStartsSurviveLeaderHandover: two schedulers (a leader
+// and the successor that takes over before it sees the first one's
+// starts) decide a DAEMON service's starts on the same state: their
+// StartTask client tokens are the same, so each instance gets one task,
+// not two.
+func TestServicesDaemonStartsSurviveLeaderHandover(t *testing.T) {
+	svc := testService(t, 0, false)
+	svc.SchedulingStrategy = ecs.SchedulingDaemon
+	zero, hundred := 0, 100
+	svc.DeploymentConfiguration.MaximumPercent, svc.DeploymentConfiguration.MinimumHealthyPercent = &hundred, &zero
+	f := newFakeServices(svc)
+	for i := range 2 {
+		f.insts = append(f.insts, &ecs.ContainerInstance{ARN: fmt.Sprintf("ci-%d", i), Status: ecs.InstanceActive, AgentConnected: true})
+	}
+	view := &staleView{fakeServices: f}
+	for _, leader := range []string{"old", "new"} {
+		s := NewServices(ServicesConfig{Source: view, Plane: f, NoChange: errNoChange,
+			NewID: func() string { return "e" }, NewDeploymentID: func() string { return "ecs-svc/rb" }})
+		if _, err := s.Reconcile(t.Context(), svcRef.Key()); err != nil {
+			t.Fatalf("%s leader: %v", leader, err)
+		}
+	}
+	per := map[string]int{}
+	for _, task := range f.ServiceTasks(svcRef) {
+		per[task.ContainerInstanceARN]++
+	}
+	if len(per) != 2 || per["ci-0"] != 1 || per["ci-1"] != 1 {
+		t.Fatalf("tasks per instance after the handover: %v; want one on each", per)
+	}
+	if daemonStartToken("d", []string{"a", "b"}, nil) != daemonStartToken("d", []string{"b", "a"}, nil) ||
+		daemonStartToken("d", []string{"a"}, nil) == daemonStartToken("d", []string{"b"}, nil) {
+		t.Error("the DAEMON token does not name the instances regardless of order")
+	}
 }
 
 func TestServicesReplaceTasksOfDrainingInstanceFirst(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
@@ -26,18 +27,64 @@ const (
 // not state-cache events.
 const targetPoll = time.Second
 
-// targetsOf returns a task's target in each of the service's target
-// groups (by target group ARN): its ENI address and the load balancer's
-// container port. A task without an address yet has none.
-func targetsOf(svc *ecs.Service, t *ecs.Task) map[string]Target {
+// targetsOf returns a task's target in each of the service's (or, under
+// EXTERNAL, its task set's) target groups (by target group ARN): an awsvpc task's ENI address and the load
+// balancer's container port (target type ip); a bridge or host task's
+// container instance (its EC2 instance ID) and the host port the
+// container port is published on (target type instance), as ECS
+// registers them. hosts maps container instance ARNs to EC2 instance
+// IDs. A task without an address or binding yet has none.
+func targetsOf(svc *ecs.Service, t *ecs.Task, hosts map[string]string) map[string]Target {
 	ip := taskIP(t)
-	if ip == "" {
+	host := hosts[t.ContainerInstanceARN]
+	if ip == "" && host == "" {
 		return nil
 	}
 	out := map[string]Target{}
-	for _, lb := range svc.LoadBalancers {
-		if lb.TargetGroupARN != "" && lb.ContainerPort != nil {
+	for _, lb := range svc.TaskLoadBalancers(t.StartedBy) { // a task set's, under EXTERNAL
+		if lb.TargetGroupARN == "" || lb.ContainerPort == nil {
+			continue
+		}
+		if ip != "" {
 			out[lb.TargetGroupARN] = Target{ID: ip, Port: *lb.ContainerPort}
+		} else if port := hostPort(t, lb.ContainerName, *lb.ContainerPort); port != 0 {
+			out[lb.TargetGroupARN] = Target{ID: host, Port: port}
+		}
+	}
+	return out
+}
+
+// hostPort is the host port a container's TCP port is published on (0:
+// none yet). An IPv4 binding wins: Docker may publish the IPv6 side on
+// another port, and load balancers reach hosts over IPv4.
+func hostPort(t *ecs.Task, container string, port int) int {
+	found := 0
+	for _, c := range t.Containers {
+		if container != "" && c.Name != container {
+			continue
+		}
+		for _, b := range c.NetworkBindings {
+			if b.ContainerPort != port || b.HostPort == 0 || b.Protocol != "" && b.Protocol != "tcp" {
+				continue
+			}
+			if !strings.Contains(b.BindIP, ":") {
+				return b.HostPort
+			}
+			if found == 0 {
+				found = b.HostPort
+			}
+		}
+	}
+	return found
+}
+
+// instanceHosts maps the service's cluster's container instance ARNs to
+// their EC2 instance IDs, for instance targets.
+func (s *Services) instanceHosts(ref ServiceRef) map[string]string {
+	out := map[string]string{}
+	for _, ci := range s.cfg.Source.ClusterInstances(ref) {
+		if ci.EC2InstanceID != "" {
+			out[ci.ARN] = ci.EC2InstanceID
 		}
 	}
 	return out
@@ -81,10 +128,12 @@ var targetRank = map[string]int{TargetHealthy: 0, TargetUnused: 0, TargetInitial
 // nothing.
 func (s *Services) readTargets(ctx context.Context, ref ServiceRef, svc *ecs.Service, tasks []*ecs.Task, o *observation, now time.Time) lbView {
 	v := lbView{state: map[string]string{}, groups: map[string]map[Target]string{}}
-	if s.cfg.Targets == nil || len(svc.LoadBalancers) == 0 {
+	lbs := svc.TargetLoadBalancers() // the task sets' too, under EXTERNAL
+	if s.cfg.Targets == nil || len(lbs) == 0 {
 		return v
 	}
-	for _, lb := range svc.LoadBalancers {
+	hosts := s.instanceHosts(ref)
+	for _, lb := range lbs {
 		tg := lb.TargetGroupARN
 		if tg == "" {
 			continue
@@ -92,7 +141,7 @@ func (s *Services) readTargets(ctx context.Context, ref ServiceRef, svc *ecs.Ser
 		var targets []Target
 		owner := map[Target][]string{}
 		for _, t := range tasks {
-			tt, ok := targetsOf(svc, t)[tg]
+			tt, ok := targetsOf(svc, t, hosts)[tg]
 			if !ok || t.LastStatus != ecs.TaskRunning && t.LastStatus != ecs.TaskStopped && t.DesiredStatus == ecs.TaskRunning {
 				continue // not running yet: nothing to register
 			}
@@ -166,6 +215,7 @@ func (v lbView) drained(taskID string) bool {
 // deregisters those of the tasks that stop (stopping: the tasks this step
 // stops or holds until drained) or have stopped.
 func (s *Services) writeTargets(ctx context.Context, ref ServiceRef, svc *ecs.Service, tasks []*ecs.Task, v *lbView, stopping map[string]bool) {
+	hosts := s.instanceHosts(ref)
 	for tg, g := range v.groups {
 		var reg, dereg []Target
 		leaving := func(t *ecs.Task) bool {
@@ -175,12 +225,12 @@ func (s *Services) writeTargets(ctx context.Context, ref ServiceRef, svc *ecs.Se
 		// target that a staying task holds is never deregistered.
 		keep := map[Target]bool{}
 		for _, t := range tasks {
-			if tt, ok := targetsOf(svc, t)[tg]; ok && !leaving(t) {
+			if tt, ok := targetsOf(svc, t, hosts)[tg]; ok && !leaving(t) {
 				keep[tt] = true
 			}
 		}
 		for _, t := range tasks {
-			tt, ok := targetsOf(svc, t)[tg]
+			tt, ok := targetsOf(svc, t, hosts)[tg]
 			if !ok {
 				continue
 			}

@@ -11,6 +11,13 @@ import (
 	"github.com/berth-dev/berth/internal/fault"
 )
 
+// HostAddressRecorder is an InstanceStore that also records the address
+// an instance's agent connects from (ecscp.Plane is one): load balancers
+// reach the instance's targets there.
+type HostAddressRecorder interface {
+	SetHostAddress(ctx context.Context, arn, addr string) error
+}
+
 // InstanceStore is what the session hooks read and write of clusters and
 // instances (ecscp.Plane implements it).
 type InstanceStore interface {
@@ -160,6 +167,11 @@ func (h *SessionHooks) Connect(ctx context.Context, s *acs.Session) error {
 		return err
 	}
 	h.setConnected(ctx, s.InstanceARN, true)
+	if rec, ok := h.cfg.Instances.(HostAddressRecorder); ok && s.RemoteIP != "" {
+		if err := rec.SetHostAddress(ctx, s.InstanceARN, s.RemoteIP); err != nil && ctx.Err() == nil {
+			h.cfg.Logger.Warn("cannot record the instance's host address", "instance", s.InstanceARN, "address", s.RemoteIP, "error", err)
+		}
+	}
 	if h.cfg.Registry != nil {
 		if err := h.cfg.Registry.Claim(ctx, s.InstanceARN); err != nil {
 			h.cfg.Logger.Warn("cannot record which server holds the agent's session", "instance", s.InstanceARN, "error", err)

@@ -1,10 +1,8 @@
 package cwapi
 
 import (
-	"encoding/base64"
 	"log/slog"
 	"net/http"
-	"strconv"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/cw"
@@ -102,29 +100,14 @@ func New(cfg Config) (*API, *awsproto.Service) {
 }
 
 func (a *API) scope(c *awsproto.Call) cw.Scope {
-	acct := c.Account
-	if acct == "" {
-		acct = a.defaultAccount
-	}
-	return cw.Scope{Account: acct, Region: c.Region}
+	return cw.Scope{Account: c.AccountOr(a.defaultAccount), Region: c.Region}
 }
 
-// page returns one page of items: token is the opaque position after the
-// last item returned.
+// page returns one page of items and the NextToken of the next.
 func page[T any](items []T, token string, size int) ([]T, string, error) {
-	start := 0
-	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		i, err2 := strconv.Atoi(string(raw))
-		if err != nil || err2 != nil || i < 0 || i > len(items) {
-			return nil, "", fault.New(fault.InvalidParameter, "The NextToken %q is not valid; pass the NextToken of the previous page.", token).WithCode(cw.CodeInvalidNextToken)
-		}
-		start = i
+	out, next, ok := awsproto.Page(items, token, size)
+	if !ok {
+		return nil, "", fault.New(fault.InvalidParameter, "The NextToken %q is not valid; pass the NextToken of the previous page.", token).WithCode(cw.CodeInvalidNextToken)
 	}
-	end := min(start+size, len(items))
-	next := ""
-	if end < len(items) {
-		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
-	}
-	return items[start:end], next, nil
+	return out, next, nil
 }

@@ -1,10 +1,6 @@
 package ecrapi
 
-import (
-	"encoding/base64"
-	"sort"
-	"strings"
-)
+import "github.com/berth-dev/berth/internal/awsproto"
 
 // pageTokenPrefix marks berth's opaque page tokens (and versions them).
 const pageTokenPrefix = "ecr1\x00"
@@ -13,34 +9,18 @@ const pageTokenPrefix = "ecr1\x00"
 // and the token of the next page ("" at the end). A token holds the last
 // key returned, so that a page is stable when items before it are deleted.
 func page(keys []string, token string, n int) ([]string, string, error) {
-	start := 0
-	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		last, ok := strings.CutPrefix(string(raw), pageTokenPrefix)
-		if err != nil || !ok {
-			return nil, "", errInvalidParam("Invalid parameter at 'nextToken' failed to satisfy constraint: 'the token is malformed or was not issued by this operation'")
-		}
-		start = sort.SearchStrings(keys, last)
-		if start < len(keys) && keys[start] == last {
-			start++
-		}
-	}
-	end := min(start+n, len(keys))
-	out := keys[start:end]
-	next := ""
-	if end < len(keys) && len(out) > 0 {
-		next = base64.RawURLEncoding.EncodeToString([]byte(pageTokenPrefix + out[len(out)-1]))
+	out, next, ok := awsproto.PageAfter(keys, token, pageTokenPrefix, n)
+	if !ok {
+		return nil, "", errInvalidParam("Invalid parameter at 'nextToken' failed to satisfy constraint: 'the token is malformed or was not issued by this operation'")
 	}
 	return out, next, nil
 }
 
 // pageSize validates maxResults (nil: def) against ECR's 1..limit range.
 func pageSize(max *int, def, limit int) (int, error) {
-	if max == nil {
-		return def, nil
-	}
-	if *max < 1 || *max > limit {
+	n, ok := awsproto.PageSize(max, def, limit)
+	if !ok {
 		return 0, errInvalidParam("Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value between 1 and %d'", limit)
 	}
-	return *max, nil
+	return n, nil
 }

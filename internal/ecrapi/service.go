@@ -263,15 +263,11 @@ func (a *API) Close() error {
 
 // callScope is the caller's own account and region.
 func (a *API) callScope(c *awsproto.Call) scope {
-	acct := c.Account
-	if acct == "" {
-		acct = a.cfg.DefaultAccount
-	}
 	region := c.Region
 	if region == "" {
 		region = a.cfg.DefaultRegion
 	}
-	return scope{acct, region}
+	return scope{c.AccountOr(a.cfg.DefaultAccount), region}
 }
 
 func validAccount(s string) bool {

@@ -78,7 +78,12 @@ type ContainerInstance struct {
 	// AgentDisconnectedAt is when agentConnected last became false (zero
 	// while connected): the disconnect timeout counts from it, whichever
 	// server leads (not an ECS field; never on the wire).
-	AgentDisconnectedAt  time.Time   `json:"agentDisconnectedAt,omitzero"`
+	AgentDisconnectedAt time.Time `json:"agentDisconnectedAt,omitzero"`
+	// HostAddress is the address the instance's agent last connected
+	// from: where a load balancer reaches the instance's bridge and host
+	// network ports (target type instance). Not an ECS field; never on
+	// the wire.
+	HostAddress          string      `json:"hostAddress,omitempty"`
 	AgentUpdateStatus    string      `json:"agentUpdateStatus,omitempty"`
 	RegisteredResources  []Resource  `json:"registeredResources"`
 	RemainingResources   []Resource  `json:"remainingResources"`

@@ -55,35 +55,38 @@ const MaxServiceLoadBalancers = 5
 // TaskDefinition running (REPLICA) and rolls deployments. Its JSON form uses
 // ECS's names; Noted and Steady are the scheduler's bookkeeping.
 type Service struct {
-	ARN                           string                     `json:"serviceArn"`
-	Name                          string                     `json:"serviceName"`
-	ClusterARN                    string                     `json:"clusterArn"`
-	LoadBalancers                 []LoadBalancer             `json:"loadBalancers,omitempty"`
-	ServiceRegistries             []ServiceRegistry          `json:"serviceRegistries,omitempty"`
-	Status                        string                     `json:"status"`
-	DesiredCount                  int                        `json:"desiredCount"`
-	RunningCount                  int                        `json:"runningCount"`
-	PendingCount                  int                        `json:"pendingCount"`
-	LaunchType                    string                     `json:"launchType,omitempty"`
-	CapacityProviderStrategy      []CapacityProviderStrategy `json:"capacityProviderStrategy,omitempty"`
-	PlatformVersion               string                     `json:"platformVersion,omitempty"`
-	PlatformFamily                string                     `json:"platformFamily,omitempty"`
-	TaskDefinition                string                     `json:"taskDefinition"`
-	DeploymentConfiguration       DeploymentConfiguration    `json:"deploymentConfiguration"`
-	Deployments                   []Deployment               `json:"deployments"`
-	RoleARN                       string                     `json:"roleArn,omitempty"`
-	Events                        []ServiceEvent             `json:"events"`
-	CreatedAt                     time.Time                  `json:"createdAt"`
-	PlacementConstraints          []PlacementConstraint      `json:"placementConstraints,omitempty"`
-	PlacementStrategy             []PlacementStrategy        `json:"placementStrategy,omitempty"`
-	NetworkConfiguration          *NetworkConfiguration      `json:"networkConfiguration,omitempty"`
-	HealthCheckGracePeriodSeconds *int                       `json:"healthCheckGracePeriodSeconds,omitempty"`
-	SchedulingStrategy            string                     `json:"schedulingStrategy"`
-	DeploymentController          DeploymentController       `json:"deploymentController"`
-	CreatedBy                     string                     `json:"createdBy,omitempty"`
-	EnableECSManagedTags          bool                       `json:"enableECSManagedTags"`
-	PropagateTags                 string                     `json:"propagateTags,omitempty"`
-	EnableExecuteCommand          bool                       `json:"enableExecuteCommand"`
+	ARN                      string                     `json:"serviceArn"`
+	Name                     string                     `json:"serviceName"`
+	ClusterARN               string                     `json:"clusterArn"`
+	LoadBalancers            []LoadBalancer             `json:"loadBalancers,omitempty"`
+	ServiceRegistries        []ServiceRegistry          `json:"serviceRegistries,omitempty"`
+	Status                   string                     `json:"status"`
+	DesiredCount             int                        `json:"desiredCount"`
+	RunningCount             int                        `json:"runningCount"`
+	PendingCount             int                        `json:"pendingCount"`
+	LaunchType               string                     `json:"launchType,omitempty"`
+	CapacityProviderStrategy []CapacityProviderStrategy `json:"capacityProviderStrategy,omitempty"`
+	PlatformVersion          string                     `json:"platformVersion,omitempty"`
+	PlatformFamily           string                     `json:"platformFamily,omitempty"`
+	TaskDefinition           string                     `json:"taskDefinition"`
+	DeploymentConfiguration  DeploymentConfiguration    `json:"deploymentConfiguration"`
+	Deployments              []Deployment               `json:"deployments"`
+	// TaskSets are the EXTERNAL deployment controller's task sets
+	// (taskset.go).
+	TaskSets                      []TaskSet             `json:"taskSets,omitempty"`
+	RoleARN                       string                `json:"roleArn,omitempty"`
+	Events                        []ServiceEvent        `json:"events"`
+	CreatedAt                     time.Time             `json:"createdAt"`
+	PlacementConstraints          []PlacementConstraint `json:"placementConstraints,omitempty"`
+	PlacementStrategy             []PlacementStrategy   `json:"placementStrategy,omitempty"`
+	NetworkConfiguration          *NetworkConfiguration `json:"networkConfiguration,omitempty"`
+	HealthCheckGracePeriodSeconds *int                  `json:"healthCheckGracePeriodSeconds,omitempty"`
+	SchedulingStrategy            string                `json:"schedulingStrategy"`
+	DeploymentController          DeploymentController  `json:"deploymentController"`
+	CreatedBy                     string                `json:"createdBy,omitempty"`
+	EnableECSManagedTags          bool                  `json:"enableECSManagedTags"`
+	PropagateTags                 string                `json:"propagateTags,omitempty"`
+	EnableExecuteCommand          bool                  `json:"enableExecuteCommand"`
 	// ClientToken is CreateService's idempotency token.
 	ClientToken string `json:"clientToken,omitempty"`
 
@@ -141,6 +144,7 @@ func (s *Service) AddEvent(id, message string, at time.Time) {
 func (s *Service) Copy() *Service {
 	c := *s
 	c.Deployments = slices.Clone(s.Deployments)
+	c.TaskSets = slices.Clone(s.TaskSets)
 	c.Events = slices.Clone(s.Events)
 	c.Noted = slices.Clone(s.Noted)
 	c.ServiceDeployments = slices.Clone(s.ServiceDeployments)

@@ -74,7 +74,7 @@ func NewService(sc Scope, cl *Cluster, spec ServiceSpec, deploymentID string, no
 	case DeploymentControllerCodeDeploy:
 		return nil, fault.New(fault.Unsupported, "The CODE_DEPLOY deployment controller is not supported: berth has no CodeDeploy. Use the ECS deployment controller.")
 	case DeploymentControllerExternal:
-		return nil, fault.New(fault.Unsupported, "The EXTERNAL deployment controller (task sets) is not supported by berth yet. Use the ECS deployment controller.")
+		return newExternalService(sc, cl, spec, now) // taskset.go
 	default:
 		return nil, invalidParam("Invalid deploymentController type %q. Valid values: ECS, CODE_DEPLOY, EXTERNAL.", ctl.Type)
 	}

@@ -5,58 +5,41 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/fault"
 )
 
 const tokenPrefix = "berth1:"
 
-// paginate returns the page of items after token, at most max long (max 0
-// means def), and the token of the next page ("" when none). Tokens are
-// opaque: the base64 of the last item returned.
+// paginate returns the page of items after token, at most max long (max
+// nil means def), and the token of the next page ("" when none). Tokens
+// are opaque: the base64 of the last item returned. Items are in ECS's
+// listing order; an item gone since the token was issued resumes at the
+// first item after it in sorted order.
 func paginate(items []string, token string, max *int, def, limit int) ([]string, string, error) {
-	n := def
-	if max != nil {
-		if *max < 1 || *max > limit {
-			return nil, "", fault.New(fault.InvalidParameter, "maxResults must be between 1 and %d.", limit)
+	return paginateBy(items, token, max, def, limit, func(last string) int {
+		if i := slices.Index(items, last); i >= 0 {
+			return i + 1
 		}
-		n = *max
-	}
-	start := 0
-	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		last, ok := strings.CutPrefix(string(raw), tokenPrefix)
-		if err != nil || !ok {
-			return nil, "", fault.New(fault.InvalidParameter, "Invalid nextToken: the token is malformed or from another request.")
-		}
-		i := slices.Index(items, last)
-		if i < 0 {
-			// The item was removed since; resume at the first item after it.
-			i, _ = slices.BinarySearch(items, last)
-			i--
-		}
-		start = i + 1
-	}
-	if start > len(items) {
-		start = len(items)
-	}
-	end := min(start+n, len(items))
-	page := items[start:end]
-	next := ""
-	if end < len(items) && len(page) > 0 {
-		next = base64.RawURLEncoding.EncodeToString([]byte(tokenPrefix + page[len(page)-1]))
-	}
-	return page, next, nil
+		i, _ := slices.BinarySearch(items, last)
+		return i
+	})
 }
 
 // paginateOrdered is paginate over items in their own order (not sorted):
-// a token names the last item returned, found again by position.
+// an item gone since the token was issued restarts from the first.
 func paginateOrdered(items []string, token string, max *int, def, limit int) ([]string, string, error) {
-	n := def
-	if max != nil {
-		if *max < 1 || *max > limit {
-			return nil, "", fault.New(fault.InvalidParameter, "maxResults must be between 1 and %d.", limit)
-		}
-		n = *max
+	return paginateBy(items, token, max, def, limit, func(last string) int {
+		return slices.Index(items, last) + 1
+	})
+}
+
+// paginateBy pages items from the position resume finds for the last item
+// of the previous page.
+func paginateBy(items []string, token string, max *int, def, limit int, resume func(last string) int) ([]string, string, error) {
+	n, ok := awsproto.PageSize(max, def, limit)
+	if !ok {
+		return nil, "", fault.New(fault.InvalidParameter, "maxResults must be between 1 and %d.", limit)
 	}
 	start := 0
 	if token != "" {
@@ -65,7 +48,7 @@ func paginateOrdered(items []string, token string, max *int, def, limit int) ([]
 		if err != nil || !ok {
 			return nil, "", fault.New(fault.InvalidParameter, "Invalid nextToken: the token is malformed or from another request.")
 		}
-		start = slices.Index(items, last) + 1 // an item gone since: from the start
+		start = min(resume(last), len(items))
 	}
 	end := min(start+n, len(items))
 	page := items[start:end]

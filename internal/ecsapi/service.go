@@ -75,11 +75,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 
 // scope returns the account and region a call acts in.
 func (a *API) scope(c *awsproto.Call) ecs.Scope {
-	acct := c.Account
-	if acct == "" {
-		acct = a.defaultAccount
-	}
-	return ecs.Scope{Account: acct, Region: c.Region}
+	return ecs.Scope{Account: c.AccountOr(a.defaultAccount), Region: c.Region}
 }
 
 // Ensure the handler signature matches awsproto.Handle's expectation.

@@ -22,6 +22,7 @@ func (a *API) addServiceOps(ops map[string]awsproto.Op) {
 	ops["StopServiceDeployment"] = awsproto.Handle(a.stopServiceDeployment)
 	ops["UpdateTaskProtection"] = awsproto.Handle(a.updateTaskProtection)
 	ops["GetTaskProtection"] = awsproto.Handle(a.getTaskProtection)
+	a.addTaskSetOps(ops) // tasksets.go
 }
 
 type createServiceIn struct {

@@ -20,8 +20,9 @@ type serviceOut struct {
 	CapacityProviderStrategy      []ecs.CapacityProviderStrategy `json:"capacityProviderStrategy,omitempty"`
 	PlatformVersion               string                         `json:"platformVersion,omitempty"`
 	PlatformFamily                string                         `json:"platformFamily,omitempty"`
-	TaskDefinition                string                         `json:"taskDefinition"`
+	TaskDefinition                string                         `json:"taskDefinition,omitempty"`
 	DeploymentConfiguration       deploymentConfigurationOut     `json:"deploymentConfiguration"`
+	TaskSets                      []taskSetOut                   `json:"taskSets,omitempty"`
 	Deployments                   []deploymentOut                `json:"deployments"`
 	RoleARN                       string                         `json:"roleArn,omitempty"`
 	Events                        []serviceEventOut              `json:"events"`
@@ -96,6 +97,7 @@ func toServiceOut(s *ecs.Service, tags []ecs.Tag, withTags bool) *serviceOut {
 		SchedulingStrategy: s.SchedulingStrategy, DeploymentController: s.DeploymentController,
 		CreatedBy: s.CreatedBy, EnableECSManagedTags: s.EnableECSManagedTags, PropagateTags: s.PropagateTags,
 		EnableExecuteCommand: s.EnableExecuteCommand, AvailabilityZoneRebalancing: "DISABLED",
+		TaskSets: taskSetsOut(s),
 	}
 	for _, d := range s.Deployments {
 		out.Deployments = append(out.Deployments, deploymentOut{

@@ -55,7 +55,9 @@ type RunInput struct {
 	EnableExecuteCommand bool
 	EnableECSManagedTags bool
 	PropagateTags        string // "", NONE, SERVICE or TASK_DEFINITION
-	// ClientToken makes RunTask idempotent (up to 64 characters).
+	// ClientToken makes RunTask idempotent (up to 64 characters); the
+	// service scheduler gives StartTask one too (the API's StartTask has
+	// none).
 	ClientToken string
 }
 
@@ -152,8 +154,11 @@ func (p *Plane) StartTask(ctx context.Context, sc ecs.Scope, in RunInput) (*RunR
 	if err != nil {
 		return nil, err
 	}
+	if len(in.ClientToken) > 64 {
+		return nil, fault.New(fault.InvalidParameter, "clientToken can be up to 64 characters.")
+	}
 	rr := runRequest{
-		cluster: cl, td: td, tags: tags, instances: refs,
+		cluster: cl, td: td, tags: tags, instances: refs, token: in.ClientToken,
 		req: ecs.RunRequest{
 			LaunchType: ecs.LaunchEC2, Group: in.Group, StartedBy: in.StartedBy, Count: len(refs),
 			Overrides: in.Overrides, NetworkConfiguration: in.NetworkConfiguration,

@@ -50,6 +50,9 @@ func (p *Plane) CreateService(ctx context.Context, sc ecs.Scope, in CreateServic
 		return nil, err
 	}
 	spec := in.Spec
+	if isExternal(spec) {
+		return p.createExternalService(ctx, sc, cl, in) // tasksets.go
+	}
 	if in.TaskDefinition == "" {
 		return nil, fault.New(fault.InvalidParameter, "taskDefinition is required.")
 	}
@@ -246,6 +249,9 @@ func (p *Plane) UpdateService(ctx context.Context, sc ecs.Scope, in UpdateServic
 	cur, err := p.repo.Service(ctx, sc, cluster, name)
 	if err != nil {
 		return nil, err
+	}
+	if cur.IsExternal() {
+		return p.updateExternalService(ctx, sc, cluster, name, in) // tasksets.go
 	}
 	if td == nil {
 		// The current definition, to validate the new settings against.

@@ -30,6 +30,9 @@ func (p *Plane) StartServiceTasks(ctx context.Context, sc ecs.Scope, svc *ecs.Se
 	var out ServiceStart
 	dep := svc.Deployment(deploymentID)
 	if dep == nil {
+		dep = svc.TaskSetDeployment(deploymentID) // EXTERNAL: a task set
+	}
+	if dep == nil {
 		return out, fault.New(fault.Invalid, "deployment %s of service %s not found", deploymentID, svc.Name)
 	}
 	var tags []ecs.Tag
@@ -141,8 +144,10 @@ func (p *Plane) SyncCache(ctx context.Context) error { return p.sync(ctx) }
 
 // StartServiceTasksOn starts one task of a deployment of a DAEMON service
 // on each of the given container instances (ARNs), through StartTask's
-// path (no scheduler: the instance is chosen).
-func (p *Plane) StartServiceTasksOn(ctx context.Context, sc ecs.Scope, svc *ecs.Service, deploymentID string, instances []string) (ServiceStart, error) {
+// path (no scheduler: the instance is chosen). token makes the starts
+// idempotent as for StartServiceTasks: a successor leader deciding on the
+// same state gets the first one's tasks back instead of starting more.
+func (p *Plane) StartServiceTasksOn(ctx context.Context, sc ecs.Scope, svc *ecs.Service, deploymentID string, instances []string, token string) (ServiceStart, error) {
 	var out ServiceStart
 	dep := svc.Deployment(deploymentID)
 	if dep == nil {
@@ -157,7 +162,7 @@ func (p *Plane) StartServiceTasksOn(ctx context.Context, sc ecs.Scope, svc *ecs.
 		}
 		propagate = "NONE"
 	}
-	for len(instances) > 0 {
+	for i := 0; len(instances) > 0; i++ {
 		n := min(len(instances), ecs.MaxRunCount)
 		batch := instances[:n]
 		instances = instances[n:]
@@ -165,6 +170,7 @@ func (p *Plane) StartServiceTasksOn(ctx context.Context, sc ecs.Scope, svc *ecs.
 			Cluster: svc.ClusterARN, TaskDefinition: dep.TaskDefinition, ContainerInstances: batch,
 			NetworkConfiguration: dep.NetworkConfiguration, StartedBy: dep.ID, Group: svc.Group(), Tags: tags,
 			EnableExecuteCommand: svc.EnableExecuteCommand, EnableECSManagedTags: svc.EnableECSManagedTags, PropagateTags: propagate,
+			ClientToken: clientToken(token, i),
 		})
 		if err != nil {
 			if fault.Is(err, fault.InvalidParameter) || fault.Is(err, fault.Invalid) {

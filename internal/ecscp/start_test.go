@@ -61,3 +61,28 @@ func TestStartTaskLaunchTypeOfTheInstances(t *testing.T) {
 		}
 	}
 }
+
+// TestStartTaskClientToken: the service scheduler's DAEMON starts go
+// through StartTask with a client token; the same token starts no second
+// task (a successor leader deciding on the same state gets the first
+// one's task back).
+func TestStartTaskClientToken(t *testing.T) {
+	ctx := t.Context()
+	plane, repo := newPlane(t)
+	ci := setup(t, plane, repo)
+	start := func(token string) string {
+		t.Helper()
+		res, err := plane.StartTask(ctx, sc, ecscp.RunInput{Cluster: "c", TaskDefinition: "web", ContainerInstances: []string{ci.ARN}, ClientToken: token})
+		if err != nil || len(res.Tasks) != 1 {
+			t.Fatalf("StartTask: %+v %v", res, err)
+		}
+		return res.Tasks[0].Task.ARN
+	}
+	first := start("daemon-tok")
+	if again := start("daemon-tok"); again != first {
+		t.Fatalf("the same token started a second task: %s, then %s", first, again)
+	}
+	if other := start("other-tok"); other == first {
+		t.Fatal("another token returned the first task")
+	}
+}

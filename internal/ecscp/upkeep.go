@@ -39,6 +39,31 @@ func (p *Plane) ContainerInstance(ctx context.Context, sc ecs.Scope, ref ecs.Ins
 	return p.repo.Instance(ctx, sc, ref)
 }
 
+// SetHostAddress records the address an instance's agent connects from
+// (ContainerInstance.HostAddress), where load balancers reach its bridge
+// and host network ports. An unknown or deregistered instance, or an
+// empty address, is no error (there is nothing to record).
+func (p *Plane) SetHostAddress(ctx context.Context, instanceARN, addr string) error {
+	pa, ok := ecs.ParseARN(instanceARN)
+	ref, err := ecs.ParseInstanceRef(instanceARN, "")
+	if !ok || err != nil || ref.Cluster == "" || addr == "" {
+		return nil
+	}
+	sc := ecs.Scope{Account: pa.Account, Region: pa.Region}
+	_, err = p.repo.UpdateInstance(ctx, sc, ref, func(ci *ecs.ContainerInstance) error {
+		if ci.HostAddress == addr {
+			return ecsstore.ErrNoChange
+		}
+		ci.HostAddress = addr
+		ci.Version++
+		return nil
+	})
+	if fault.Is(err, fault.NotFound) {
+		return nil
+	}
+	return err
+}
+
 // SetAgentConnected records whether an instance's agent is connected,
 // unless skip (called inside the compare-and-swap, so after any write
 // that raced it) says a newer session decided otherwise. A change bumps

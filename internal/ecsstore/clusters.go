@@ -7,6 +7,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 func clusterKey(sc ecs.Scope, name string) string { return prefix(sc, "clusters") + name }
@@ -21,7 +22,7 @@ func clusterNotFound(name string) error {
 func (r *Repo) CreateCluster(ctx context.Context, sc ecs.Scope, c *ecs.Cluster, tags []ecs.Tag) (*ecs.Cluster, bool, error) {
 	var out *ecs.Cluster
 	created := false
-	err := retry(ctx, func() error {
+	err := storeutil.Retry(ctx, func() error {
 		key := clusterKey(sc, c.Name)
 		cur, rev, err := getDecoded(ctx, r.s, key, decodeCluster)
 		switch {
@@ -41,7 +42,7 @@ func (r *Repo) CreateCluster(ctx context.Context, sc ecs.Scope, c *ecs.Cluster, 
 		out, created = c, true
 		return nil
 	})
-	return out, created, storeErr(err)
+	return out, created, storeutil.Err(err)
 }
 
 // Cluster returns a cluster (ACTIVE or INACTIVE) or a NotFound fault.
@@ -50,7 +51,7 @@ func (r *Repo) Cluster(ctx context.Context, sc ecs.Scope, name string) (*ecs.Clu
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, clusterNotFound(name)
 	}
-	return c, storeErr(err)
+	return c, storeutil.Err(err)
 }
 
 // ActiveCluster returns an ACTIVE cluster or a NotFound fault.
@@ -68,7 +69,7 @@ func (r *Repo) ActiveCluster(ctx context.Context, sc ecs.Scope, name string) (*e
 // UpdateCluster changes an ACTIVE cluster with fn, atomically.
 func (r *Repo) UpdateCluster(ctx context.Context, sc ecs.Scope, name string, fn func(*ecs.Cluster) error) (*ecs.Cluster, error) {
 	var out *ecs.Cluster
-	err := retry(ctx, func() error {
+	err := storeutil.Retry(ctx, func() error {
 		key := clusterKey(sc, name)
 		c, rev, err := getDecoded(ctx, r.s, key, decodeCluster)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != ecs.ClusterActive) {
@@ -86,14 +87,14 @@ func (r *Repo) UpdateCluster(ctx context.Context, sc ecs.Scope, name string, fn 
 		out = c
 		return nil
 	})
-	return out, storeErr(err)
+	return out, storeutil.Err(err)
 }
 
 // Clusters returns every ACTIVE cluster, ordered by name.
 func (r *Repo) Clusters(ctx context.Context, sc ecs.Scope) ([]*ecs.Cluster, error) {
 	kvs, _, err := r.s.List(ctx, prefix(sc, "clusters"), store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	out := make([]*ecs.Cluster, 0, len(kvs))
 	for _, kv := range kvs {
@@ -147,14 +148,14 @@ var clusterChildren = []string{"instances", "tasks", KindService}
 
 func (r *Repo) countKeys(ctx context.Context, p string) (int, error) {
 	kvs, _, err := r.s.List(ctx, p, store.ListOptions{})
-	return len(kvs), storeErr(err)
+	return len(kvs), storeutil.Err(err)
 }
 
 // DeleteCluster marks a cluster INACTIVE. check runs inside the retry loop
 // with the cluster's counts and may refuse the delete.
 func (r *Repo) DeleteCluster(ctx context.Context, sc ecs.Scope, name string, check func(ClusterCounts) error) (*ecs.Cluster, error) {
 	var out *ecs.Cluster
-	err := retry(ctx, func() error {
+	err := storeutil.Retry(ctx, func() error {
 		key := clusterKey(sc, name)
 		c, rev, err := getDecoded(ctx, r.s, key, decodeCluster)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != ecs.ClusterActive) {
@@ -189,5 +190,5 @@ func (r *Repo) DeleteCluster(ctx context.Context, sc ecs.Scope, name string, che
 		out = c
 		return nil
 	})
-	return out, storeErr(err)
+	return out, storeutil.Err(err)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 // TestDeleteClusterRacesTaskCreation puts a task into the cluster after
@@ -30,7 +31,7 @@ func TestDeleteClusterRacesTaskCreation(t *testing.T) {
 		}
 		if checks == 1 {
 			// the racing RunTask commits now
-			if _, err := st.Txn(ctx, []store.Compare{{Key: taskKey(sc, "c", "0123456789abcdef")}}, []store.Op{{Key: taskKey(sc, "c", "0123456789abcdef"), Value: mustJSON(task)}}); err != nil {
+			if _, err := st.Txn(ctx, []store.Compare{{Key: taskKey(sc, "c", "0123456789abcdef")}}, []store.Op{{Key: taskKey(sc, "c", "0123456789abcdef"), Value: storeutil.MustJSON(task)}}); err != nil {
 				t.Fatal(err)
 			}
 		}

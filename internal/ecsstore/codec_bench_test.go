@@ -7,6 +7,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 // BenchmarkRecordCodec encodes and decodes the records of the kinds a
@@ -23,7 +24,7 @@ func BenchmarkRecordCodec(b *testing.B) {
 	taskKV := store.KV{Key: "k", Value: encodeTask(task)}
 	instKV := store.KV{Key: "k", Value: encodeInstance(inst)}
 	tdKV := store.KV{Key: "k", Value: encodeTaskDefinition(td)}
-	taskJSON, instJSON, tdJSON := mustJSON(task), mustJSON(inst), mustJSON(td)
+	taskJSON, instJSON, tdJSON := storeutil.MustJSON(task), storeutil.MustJSON(inst), storeutil.MustJSON(td)
 	for _, c := range []struct {
 		name      string
 		op, peer  func() error

@@ -2,7 +2,6 @@ package ecsstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"maps"
 	"path/filepath"
@@ -10,9 +9,9 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/bolt"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 var testScope = ecs.Scope{Account: "123456789012", Region: "eu-west-1"}
@@ -50,7 +49,7 @@ func newCluster(t *testing.T, r *Repo, mem int) *ecs.ContainerInstance {
 // instance, the way a placement does.
 func placeOne(ctx context.Context, r *Repo, id, g string, res ecs.TaskResources) (*ecs.Task, error) {
 	var task *ecs.Task
-	err := Retry(ctx, func() error {
+	err := storeutil.Retry(ctx, func() error {
 		_, crev, err := r.ActiveClusterRev(ctx, testScope, "c")
 		if err != nil {
 			return err
@@ -135,13 +134,4 @@ func TestPlacementCommitAndRelease(t *testing.T) {
 	if cpu, _ := got.Remaining(); cpu != 768+1 { // setStatus releases 1 CPU unit
 		t.Fatalf("after stop: %d CPU", cpu)
 	}
-}
-
-// decode decodes a JSON value into a T.
-func decode[T any](kv store.KV) (*T, error) {
-	v := new(T)
-	if err := json.Unmarshal(kv.Value, v); err != nil {
-		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
-	}
-	return v, nil
 }

@@ -25,6 +25,7 @@ type containerInstanceRecord struct {
 	StatusReason         string            `json:"statusReason,omitempty"`
 	AgentConnected       bool              `json:"agentConnected,omitempty"`
 	AgentDisconnectedAt  time.Time         `json:"agentDisconnectedAt,omitzero"`
+	HostAddress          string            `json:"hostAddress,omitempty"`
 	AgentUpdateStatus    string            `json:"agentUpdateStatus,omitempty"`
 	RegisteredResources  []resourceRecord  `json:"registeredResources"`
 	RemainingResources   []resourceRecord  `json:"remainingResources"`
@@ -47,6 +48,7 @@ func containerInstanceRecordOf(v *ecs.ContainerInstance) containerInstanceRecord
 		StatusReason:         v.StatusReason,
 		AgentConnected:       v.AgentConnected,
 		AgentDisconnectedAt:  v.AgentDisconnectedAt,
+		HostAddress:          v.HostAddress,
 		AgentUpdateStatus:    v.AgentUpdateStatus,
 		RegisteredResources:  mapSlice(v.RegisteredResources, resourceRecordOf),
 		RemainingResources:   mapSlice(v.RemainingResources, resourceRecordOf),
@@ -70,6 +72,7 @@ func (r *containerInstanceRecord) domain() ecs.ContainerInstance {
 		StatusReason:         r.StatusReason,
 		AgentConnected:       r.AgentConnected,
 		AgentDisconnectedAt:  r.AgentDisconnectedAt,
+		HostAddress:          r.HostAddress,
 		AgentUpdateStatus:    r.AgentUpdateStatus,
 		RegisteredResources:  mapSlice(r.RegisteredResources, (*resourceRecord).domain),
 		RemainingResources:   mapSlice(r.RemainingResources, (*resourceRecord).domain),

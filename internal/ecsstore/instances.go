@@ -12,6 +12,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 // Container instances use these keys:
@@ -215,7 +216,7 @@ func (r *Repo) RegisterInstance(ctx context.Context, sc ecs.Scope, ci *ecs.Conta
 	if err != nil {
 		return err
 	}
-	return storeErr(retry(ctx, func() error {
+	return storeutil.Err(storeutil.Retry(ctx, func() error {
 		ck := clusterKey(sc, ref.Cluster)
 		cl, crev, err := getDecoded(ctx, r.s, ck, decodeCluster)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
@@ -279,7 +280,7 @@ func (l *located) save(groups GroupCounts, withBase bool) ([]store.Compare, []st
 func (r *Repo) Instance(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef) (*ecs.ContainerInstance, error) {
 	l, err := r.locate(ctx, sc, ref)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	return l.ci, nil
 }
@@ -288,7 +289,7 @@ func (r *Repo) Instance(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef) 
 func (r *Repo) IsManaged(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef) (bool, error) {
 	l, err := r.locate(ctx, sc, ref)
 	if err != nil {
-		return false, storeErr(err)
+		return false, storeutil.Err(err)
 	}
 	return l.managed, nil
 }
@@ -299,7 +300,7 @@ func (r *Repo) IsManaged(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef)
 func (r *Repo) Instances(ctx context.Context, sc ecs.Scope, cluster string) ([]*ecs.ContainerInstance, error) {
 	kvs, _, err := r.s.List(ctx, prefix(sc, "instances")+cluster+"/", store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	states, err := r.states(ctx, sc, cluster)
 	if err != nil {
@@ -321,7 +322,7 @@ func (r *Repo) states(ctx context.Context, sc ecs.Scope, cluster string) (map[st
 	p := prefix(sc, kindState) + cluster + "/"
 	kvs, _, err := r.s.List(ctx, p, store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	states := make(map[string]*StateRecord, len(kvs))
 	for _, kv := range kvs {
@@ -341,14 +342,14 @@ func (r *Repo) ManagedInstance(ctx context.Context, sc ecs.Scope, cluster string
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, instanceNotFound("managed/" + cluster)
 	}
-	return ci, storeErr(err)
+	return ci, storeutil.Err(err)
 }
 
 // UpdateInstance changes an instance (registered or managed) with fn,
 // atomically. fn may return ErrNoChange to write nothing.
 func (r *Repo) UpdateInstance(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef, fn func(*ecs.ContainerInstance) error) (*ecs.ContainerInstance, error) {
 	var out *ecs.ContainerInstance
-	err := retry(ctx, func() error {
+	err := storeutil.Retry(ctx, func() error {
 		l, err := r.locate(ctx, sc, ref)
 		if err != nil {
 			return err
@@ -367,7 +368,7 @@ func (r *Repo) UpdateInstance(ctx context.Context, sc ecs.Scope, ref ecs.Instanc
 		out = l.ci
 		return nil
 	})
-	return out, storeErr(err)
+	return out, storeutil.Err(err)
 }
 
 // ErrNoChange, returned by an update function, makes the update a no-op.
@@ -377,7 +378,7 @@ var ErrNoChange = errors.New("ecsstore: no change")
 // instance and may refuse. The returned instance is INACTIVE.
 func (r *Repo) DeregisterInstance(ctx context.Context, sc ecs.Scope, ref ecs.InstanceRef, check func(*ecs.ContainerInstance) error) (*ecs.ContainerInstance, error) {
 	var out *ecs.ContainerInstance
-	err := retry(ctx, func() error {
+	err := storeutil.Retry(ctx, func() error {
 		l, err := r.locate(ctx, sc, ref)
 		if err != nil {
 			return err
@@ -405,7 +406,7 @@ func (r *Repo) DeregisterInstance(ctx context.Context, sc ecs.Scope, ref ecs.Ins
 		out = ci
 		return nil
 	})
-	return out, storeErr(err)
+	return out, storeutil.Err(err)
 }
 
 // InstanceGroups returns, per registered instance ID of the cluster, the

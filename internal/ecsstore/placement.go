@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 // What a placement (internal/placement) reads and writes. It decides on
@@ -56,7 +56,7 @@ func (e *EncodedTasks) EncodeTasks(sc ecs.Scope, cluster string, tasks []NewTask
 	if token != nil {
 		key := tokenKey(sc, cluster, token.Token)
 		e.cmps = append(e.cmps, store.Compare{Key: key})
-		e.ops = append(e.ops, store.Op{Key: key, Value: mustJSON(tokenRecord{TaskARNs: token.TaskARNs, CreatedAt: token.CreatedAt})})
+		e.ops = append(e.ops, store.Op{Key: key, Value: storeutil.MustJSON(tokenRecord{TaskARNs: token.TaskARNs, CreatedAt: token.CreatedAt})})
 	}
 }
 
@@ -109,7 +109,7 @@ func (r *Repo) CommitPlacement(ctx context.Context, sc ecs.Scope, pc *PlacementC
 	if errors.Is(err, store.ErrConflict) {
 		return 0, err
 	}
-	return rev, storeErr(err)
+	return rev, storeutil.Err(err)
 }
 
 // RunTokenTasks returns the tasks a client token created (found false if
@@ -120,10 +120,10 @@ func (r *Repo) RunTokenTasks(ctx context.Context, sc ecs.Scope, cluster, token s
 	case errors.Is(err, store.ErrNotFound):
 		return nil, false, nil
 	case err != nil:
-		return nil, false, storeErr(err)
+		return nil, false, storeutil.Err(err)
 	}
 	tasks, err = r.tasksByARN(ctx, sc, rec.TaskARNs)
-	return tasks, err == nil, storeErr(err)
+	return tasks, err == nil, storeutil.Err(err)
 }
 
 // ActiveClusterRev returns an ACTIVE cluster and its revision, or a
@@ -133,7 +133,7 @@ func (r *Repo) ActiveClusterRev(ctx context.Context, sc ecs.Scope, name string) 
 	if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
 		return nil, 0, clusterNotFound(name)
 	}
-	return cl, rev, storeErr(err)
+	return cl, rev, storeutil.Err(err)
 }
 
 // ManagedInstanceRev returns a cluster's managed instance and its
@@ -144,13 +144,7 @@ func (r *Repo) ManagedInstanceRev(ctx context.Context, sc ecs.Scope, cluster str
 		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, 0, storeErr(err)
+		return nil, 0, storeutil.Err(err)
 	}
 	return ci, rev, nil
 }
-
-// Retry runs fn until it does not lose a compare-and-swap (ErrConflict),
-// at most a bounded number of times.
-func Retry(ctx context.Context, fn func() error) error { return retry(ctx, fn) }
-
-var _ = fault.Internal

@@ -7,6 +7,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 // Kinds of the ECS keys (the segment after /ecs/<account>/<region>/), as
@@ -48,7 +49,7 @@ func Compose(base *ecs.ContainerInstance, st *StateRecord) *ecs.ContainerInstanc
 
 func encodeInstance(ci *ecs.ContainerInstance) []byte {
 	rec := containerInstanceRecordOf(ci)
-	return mustJSON(&rec)
+	return storeutil.MustJSON(&rec)
 }
 
 func decodeInstance(kv store.KV) (*ecs.ContainerInstance, error) {
@@ -62,7 +63,7 @@ func decodeInstance(kv store.KV) (*ecs.ContainerInstance, error) {
 
 func encodeCluster(c *ecs.Cluster) []byte {
 	rec := clusterRecordOf(c)
-	return mustJSON(&rec)
+	return storeutil.MustJSON(&rec)
 }
 
 func decodeCluster(kv store.KV) (*ecs.Cluster, error) {
@@ -71,7 +72,7 @@ func decodeCluster(kv store.KV) (*ecs.Cluster, error) {
 
 func encodeTaskDefinition(td *ecs.TaskDefinition) []byte {
 	rec := taskDefinitionRecordOf(td)
-	return mustJSON(&rec)
+	return storeutil.MustJSON(&rec)
 }
 
 func decodeTaskDefinition(kv store.KV) (*ecs.TaskDefinition, error) {
@@ -81,7 +82,7 @@ func decodeTaskDefinition(kv store.KV) (*ecs.TaskDefinition, error) {
 // encodeTags returns the stored form of a resource's tags: a JSON array of
 // tag records.
 func encodeTags(tags []ecs.Tag) []byte {
-	return mustJSON(mapSlice(tags, tagRecordOf))
+	return storeutil.MustJSON(mapSlice(tags, tagRecordOf))
 }
 
 func decodeTags(kv store.KV) (*[]ecs.Tag, error) {

@@ -4,16 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
-
-// maxRetries bounds compare-and-swap retry loops under contention.
-const maxRetries = 64
 
 // Repo reads and writes ECS objects.
 type Repo struct {
@@ -52,38 +49,6 @@ func getJSON[T any](ctx context.Context, s store.Store, key string) (*T, int64, 
 	return v, kv.ModRevision, nil
 }
 
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("ecsstore: encode %T: %v", v, err)) // only plain data types are stored
-	}
-	return b
-}
-
-// retry runs fn until it does not lose a compare-and-swap.
-func retry(ctx context.Context, fn func() error) error {
-	for range maxRetries {
-		err := fn()
-		if !errors.Is(err, store.ErrConflict) {
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	return fault.New(fault.Unavailable, "too much contention on the state store; retry the request")
-}
-
-func storeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := fault.As(err); ok {
-		return err
-	}
-	return fault.Wrap(err, fault.Internal, "state store")
-}
-
 // tagKey returns the key of a resource's tags.
 func tagKey(arn string) string { return "/tags/" + arn }
 
@@ -94,14 +59,14 @@ func (r *Repo) Tags(ctx context.Context, arn string) ([]ecs.Tag, error) {
 		return []ecs.Tag{}, nil
 	}
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	return *tags, nil
 }
 
 // UpdateTags changes a resource's tags with fn, atomically.
 func (r *Repo) UpdateTags(ctx context.Context, arn string, fn func([]ecs.Tag) ([]ecs.Tag, error)) error {
-	return storeErr(retry(ctx, func() error {
+	return storeutil.Err(storeutil.Retry(ctx, func() error {
 		cur, rev, err := getDecoded(ctx, r.s, tagKey(arn), decodeTags)
 		var tags []ecs.Tag
 		switch {

@@ -28,6 +28,7 @@ type serviceRecord struct {
 	TaskDefinition                string                           `json:"taskDefinition,omitempty"`
 	DeploymentConfiguration       deploymentConfigurationRecord    `json:"deploymentConfiguration"`
 	Deployments                   []deploymentRecord               `json:"deployments"`
+	TaskSets                      []taskSetRecord                  `json:"taskSets,omitempty"`
 	RoleARN                       string                           `json:"roleArn,omitempty"`
 	Events                        []serviceEventRecord             `json:"events"`
 	CreatedAt                     time.Time                        `json:"createdAt,omitzero"`
@@ -66,6 +67,7 @@ func serviceRecordOf(v *ecs.Service) serviceRecord {
 		TaskDefinition:                v.TaskDefinition,
 		DeploymentConfiguration:       deploymentConfigurationRecordOf(&v.DeploymentConfiguration),
 		Deployments:                   mapSlice(v.Deployments, deploymentRecordOf),
+		TaskSets:                      mapSlice(v.TaskSets, taskSetRecordOf),
 		RoleARN:                       v.RoleARN,
 		Events:                        mapSlice(v.Events, serviceEventRecordOf),
 		CreatedAt:                     v.CreatedAt,
@@ -105,6 +107,7 @@ func (r *serviceRecord) domain() ecs.Service {
 		TaskDefinition:                r.TaskDefinition,
 		DeploymentConfiguration:       r.DeploymentConfiguration.domain(),
 		Deployments:                   mapSlice(r.Deployments, (*deploymentRecord).domain),
+		TaskSets:                      mapSlice(r.TaskSets, (*taskSetRecord).domain),
 		RoleARN:                       r.RoleARN,
 		Events:                        mapSlice(r.Events, (*serviceEventRecord).domain),
 		CreatedAt:                     r.CreatedAt,

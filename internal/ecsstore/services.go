@@ -7,6 +7,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 // Services are one record each:
@@ -25,7 +26,7 @@ func serviceKey(sc ecs.Scope, cluster, name string) string {
 
 func encodeService(s *ecs.Service) []byte {
 	rec := serviceRecordOf(s)
-	return mustJSON(&rec)
+	return storeutil.MustJSON(&rec)
 }
 
 // DecodeService decodes a services/ record (servicerecord.go).
@@ -61,7 +62,7 @@ func (r *Repo) CreateService(ctx context.Context, sc ecs.Scope, s *ecs.Service, 
 	cluster := s.ClusterName()
 	var out *ecs.Service
 	created := false
-	err := retry(ctx, func() error {
+	err := storeutil.Retry(ctx, func() error {
 		ckey := clusterKey(sc, cluster)
 		cl, crev, err := getDecoded(ctx, r.s, ckey, decodeCluster)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
@@ -104,7 +105,7 @@ func (r *Repo) CreateService(ctx context.Context, sc ecs.Scope, s *ecs.Service, 
 		out, created = s, true
 		return nil
 	})
-	return out, created, storeErr(err)
+	return out, created, storeutil.Err(err)
 }
 
 // Service returns a service (any status) or ServiceNotFound.
@@ -114,7 +115,7 @@ func (r *Repo) Service(ctx context.Context, sc ecs.Scope, cluster, name string) 
 		return nil, ServiceNotFound()
 	}
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	return DecodeService(kv)
 }
@@ -124,7 +125,7 @@ func (r *Repo) Service(ctx context.Context, sc ecs.Scope, cluster, name string) 
 func (r *Repo) UpdateService(ctx context.Context, sc ecs.Scope, cluster, name string, fn func(*ecs.Service) error) (*ecs.Service, int64, error) {
 	var out *ecs.Service
 	var outRev int64
-	err := retry(ctx, func() error {
+	err := storeutil.Retry(ctx, func() error {
 		key := serviceKey(sc, cluster, name)
 		kv, err := r.s.Get(ctx, key)
 		if errors.Is(err, store.ErrNotFound) {
@@ -151,14 +152,14 @@ func (r *Repo) UpdateService(ctx context.Context, sc ecs.Scope, cluster, name st
 		out, outRev = s, rev
 		return nil
 	})
-	return out, outRev, storeErr(err)
+	return out, outRev, storeutil.Err(err)
 }
 
 // Services returns the services of a cluster (any status), by name.
 func (r *Repo) Services(ctx context.Context, sc ecs.Scope, cluster string) ([]*ecs.Service, error) {
 	kvs, _, err := r.s.List(ctx, prefix(sc, KindService)+cluster+"/", store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	out := make([]*ecs.Service, 0, len(kvs))
 	for _, kv := range kvs {

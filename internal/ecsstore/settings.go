@@ -6,6 +6,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 func settingKey(sc ecs.Scope, principal, name string) string {
@@ -20,7 +21,7 @@ func (r *Repo) AccountSetting(ctx context.Context, sc ecs.Scope, principal, name
 		return "", nil
 	}
 	if err != nil {
-		return "", storeErr(err)
+		return "", storeutil.Err(err)
 	}
 	return string(kv.Value), nil
 }
@@ -28,11 +29,11 @@ func (r *Repo) AccountSetting(ctx context.Context, sc ecs.Scope, principal, name
 // PutAccountSetting sets a setting for a principal.
 func (r *Repo) PutAccountSetting(ctx context.Context, sc ecs.Scope, principal, name, value string) error {
 	_, err := r.s.Txn(ctx, nil, []store.Op{{Key: settingKey(sc, principal, name), Value: []byte(value)}})
-	return storeErr(err)
+	return storeutil.Err(err)
 }
 
 // DeleteAccountSetting removes a principal's setting.
 func (r *Repo) DeleteAccountSetting(ctx context.Context, sc ecs.Scope, principal, name string) error {
 	_, err := r.s.Txn(ctx, nil, []store.Op{{Key: settingKey(sc, principal, name), Delete: true}})
-	return storeErr(err)
+	return storeutil.Err(err)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 func TestStateCodec(t *testing.T) {
@@ -33,7 +34,7 @@ func TestStateCodec(t *testing.T) {
 			t.Fatalf("decode %+v: %v", st, err)
 		}
 		// The binary form reads back as the JSON form does.
-		want, err := decode[StateRecord](store.KV{Key: "k", Value: mustJSON(st)})
+		want, err := storeutil.Decode[StateRecord](store.KV{Key: "k", Value: storeutil.MustJSON(st)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +55,7 @@ func TestStateCodec(t *testing.T) {
 		}
 	}
 	st := &StateRecord{Remaining: defaults, Version: 2, Groups: GroupCounts{"family:bench": 1}}
-	if n, j := len(encodeState(st)), len(mustJSON(st)); n > j/5 {
+	if n, j := len(encodeState(st)), len(storeutil.MustJSON(st)); n > j/5 {
 		t.Errorf("binary form %d bytes, JSON %d", n, j)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 // A task is stored as its taskRecord (taskrecord.go) without what its ARN
@@ -42,7 +43,7 @@ func encodeTask(t *ecs.Task) []byte {
 	rec := taskRecordOf(t)
 	head, rest, ok := taskARNParts(t.ARN)
 	if !ok {
-		return mustJSON(&rec)
+		return storeutil.MustJSON(&rec)
 	}
 	if rec.ClusterARN == head+"cluster/"+rest[:strings.LastIndexByte(rest, '/')] {
 		rec.ClusterARN = ""
@@ -57,7 +58,7 @@ func encodeTask(t *ecs.Task) []byte {
 			ct.ContainerARN = short
 		}
 	}
-	return mustJSON(&rec)
+	return storeutil.MustJSON(&rec)
 }
 
 // decodeTask decodes a stored task.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 func sampleTask(sc ecs.Scope, cluster, id string) *ecs.Task {
@@ -38,9 +39,9 @@ func TestTaskCodec(t *testing.T) {
 		{ARN: testScope.TaskARN("c", ""), ClusterARN: testScope.ClusterARN("c")},
 		{ARN: testScope.TaskARN("c", "t"), ClusterARN: "arn:elsewhere"},
 	} {
-		before := mustJSON(tk)
+		before := storeutil.MustJSON(tk)
 		stored := encodeTask(tk)
-		if string(mustJSON(tk)) != string(before) {
+		if string(storeutil.MustJSON(tk)) != string(before) {
 			t.Errorf("encodeTask modified the task")
 		}
 		got, err := decodeTask(store.KV{Key: "k", Value: stored})
@@ -71,7 +72,7 @@ func TestTaskCodec(t *testing.T) {
 	// Not stored: the cluster ARN, the container's task ARN and the
 	// container ARN's prefix.
 	if strings.Contains(stored, tk.ClusterARN) || strings.Count(stored, tk.ARN) != 1 || !strings.Contains(stored, `"containerArn":"/c-1"`) {
-		t.Errorf("stored form %d bytes (domain JSON %d): %s", len(stored), len(mustJSON(tk)), stored)
+		t.Errorf("stored form %d bytes (domain JSON %d): %s", len(stored), len(storeutil.MustJSON(tk)), stored)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 // Task definitions use three kinds of keys (see internal/store's layout):
@@ -35,7 +36,7 @@ type familyRecord struct {
 // RegisterTaskDefinition stores td as the next revision of its family. fill
 // is called with the revision number to finish the definition.
 func (r *Repo) RegisterTaskDefinition(ctx context.Context, sc ecs.Scope, td *ecs.TaskDefinition, tags []ecs.Tag, fill func(rev int)) error {
-	return storeErr(retry(ctx, func() error {
+	return storeutil.Err(storeutil.Retry(ctx, func() error {
 		fk := familyKey(sc, td.Family)
 		fam, rev, err := getJSON[familyRecord](ctx, r.s, fk)
 		if errors.Is(err, store.ErrNotFound) {
@@ -47,7 +48,7 @@ func (r *Repo) RegisterTaskDefinition(ctx context.Context, sc ecs.Scope, td *ecs
 		fam.Last++
 		fill(fam.Last)
 		ops := []store.Op{
-			{Key: fk, Value: mustJSON(fam)},
+			{Key: fk, Value: storeutil.MustJSON(fam)},
 			{Key: tdKey(sc, td.Family, td.Revision), Value: encodeTaskDefinition(td)},
 			{Key: tdIndexKey(sc, td.Family, td.Revision), Value: []byte(td.Status)},
 		}
@@ -86,10 +87,10 @@ func (r *Repo) TaskDefinition(ctx context.Context, sc ecs.Scope, ref ecs.TaskDef
 		return nil, tdNotFound()
 	}
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	td, err := r.taskDefs.shared(kv, decodeTaskDefinition)
-	return td, storeErr(err)
+	return td, storeutil.Err(err)
 }
 
 type tdEntry struct {
@@ -107,7 +108,7 @@ func (r *Repo) tdIndex(ctx context.Context, sc ecs.Scope, family string, exact b
 	}
 	kvs, _, err := r.s.List(ctx, p, store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	out := make([]tdEntry, 0, len(kvs))
 	base := len(prefix(sc, "taskdef-index"))
@@ -169,7 +170,7 @@ func (r *Repo) Families(ctx context.Context, sc ecs.Scope, familyPrefix, status 
 // UpdateTaskDefinition changes one revision with fn, atomically.
 func (r *Repo) UpdateTaskDefinition(ctx context.Context, sc ecs.Scope, family string, rev int, fn func(*ecs.TaskDefinition) error) (*ecs.TaskDefinition, error) {
 	var out *ecs.TaskDefinition
-	err := retry(ctx, func() error {
+	err := storeutil.Retry(ctx, func() error {
 		key := tdKey(sc, family, rev)
 		td, mod, err := getDecoded(ctx, r.s, key, decodeTaskDefinition)
 		if errors.Is(err, store.ErrNotFound) {
@@ -188,7 +189,7 @@ func (r *Repo) UpdateTaskDefinition(ctx context.Context, sc ecs.Scope, family st
 		out = td
 		return err
 	})
-	return out, storeErr(err)
+	return out, storeutil.Err(err)
 }
 
 // DeregisterTaskDefinition marks a revision INACTIVE.

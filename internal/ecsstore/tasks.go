@@ -11,6 +11,7 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 // Tasks use two kinds of keys:
@@ -65,7 +66,7 @@ func (r *Repo) Task(ctx context.Context, sc ecs.Scope, cluster, id string) (*ecs
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, taskNotFound(id)
 	}
-	return t, storeErr(err)
+	return t, storeutil.Err(err)
 }
 
 // SharedTask is Task for a caller that only reads the task: it is shared
@@ -77,7 +78,7 @@ func (r *Repo) SharedTask(ctx context.Context, sc ecs.Scope, cluster, id string)
 		return nil, taskNotFound(id)
 	}
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	return r.sharedTask(kv)
 }
@@ -87,7 +88,7 @@ func (r *Repo) SharedTask(ctx context.Context, sc ecs.Scope, cluster, id string)
 func (r *Repo) Tasks(ctx context.Context, sc ecs.Scope, cluster string) ([]*ecs.Task, error) {
 	kvs, _, err := r.s.List(ctx, prefix(sc, "tasks")+cluster+"/", store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	out := make([]*ecs.Task, 0, len(kvs))
 	for _, kv := range kvs {
@@ -124,7 +125,7 @@ func (r *Repo) tasksByARN(ctx context.Context, sc ecs.Scope, arns []string) ([]*
 // instance (resources reports it) is released in the same transaction.
 func (r *Repo) UpdateTask(ctx context.Context, sc ecs.Scope, cluster, id string, fn func(*ecs.Task) error, resources func(context.Context, *ecs.Task) (ecs.TaskResources, error)) (*ecs.Task, error) {
 	var out *ecs.Task
-	err := retry(ctx, func() error {
+	err := storeutil.Retry(ctx, func() error {
 		key := taskKey(sc, cluster, id)
 		t, rev, err := getTask(ctx, r.s, key)
 		if errors.Is(err, store.ErrNotFound) {
@@ -156,7 +157,7 @@ func (r *Repo) UpdateTask(ctx context.Context, sc ecs.Scope, cluster, id string,
 		out = t
 		return nil
 	})
-	return out, storeErr(err)
+	return out, storeutil.Err(err)
 }
 
 // releaseOps returns the compares and writes that give a stopped task's
@@ -198,7 +199,7 @@ func (r *Repo) DeleteTask(ctx context.Context, sc ecs.Scope, cluster, id string)
 		return nil
 	}
 	if err != nil {
-		return storeErr(err)
+		return storeutil.Err(err)
 	}
 	if t.LastStatus != ecs.TaskStopped {
 		return nil
@@ -210,7 +211,7 @@ func (r *Repo) DeleteTask(ctx context.Context, sc ecs.Scope, cluster, id string)
 	if err == nil {
 		r.tasks.drop(key)
 	}
-	return storeErr(err)
+	return storeutil.Err(err)
 }
 
 // DeleteRunTokens removes the client tokens of a cluster recorded before
@@ -218,7 +219,7 @@ func (r *Repo) DeleteTask(ctx context.Context, sc ecs.Scope, cluster, id string)
 func (r *Repo) DeleteRunTokens(ctx context.Context, sc ecs.Scope, cluster string, cutoff time.Time) error {
 	kvs, _, err := r.s.List(ctx, prefix(sc, "run-tokens")+cluster+"/", store.ListOptions{})
 	if err != nil {
-		return storeErr(err)
+		return storeutil.Err(err)
 	}
 	var ops []store.Op
 	for _, kv := range kvs {
@@ -231,5 +232,5 @@ func (r *Repo) DeleteRunTokens(ctx context.Context, sc ecs.Scope, cluster string
 		return nil
 	}
 	_, err = r.s.Txn(ctx, nil, ops)
-	return storeErr(err)
+	return storeutil.Err(err)
 }

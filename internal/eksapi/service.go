@@ -1,10 +1,8 @@
 package eksapi
 
 import (
-	"encoding/base64"
 	"log/slog"
 	"net/http"
-	"strconv"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/eks"
@@ -105,36 +103,22 @@ func New(cfg Config) (*API, *awsproto.Service) {
 }
 
 func (a *API) scope(c *awsproto.Call) eks.Scope {
-	acct := c.Account
-	if acct == "" {
-		acct = a.defaultAccount
-	}
-	return eks.Scope{Account: acct, Region: c.Region}
+	return eks.Scope{Account: c.AccountOr(a.defaultAccount), Region: c.Region}
 }
 
-// page returns one page of items: nextToken is the opaque position after
-// the previous page, maxResults 1-100 (default 100).
+// page returns one page of items (maxResults 1-100, default 100) and the
+// nextToken of the next, nil after the last.
 func page[T any](items []T, token string, maxResults *int) ([]T, *string, error) {
-	n := 100
-	if maxResults != nil {
-		if *maxResults < 1 || *maxResults > 100 {
-			return nil, nil, eks.InvalidParameterf("maxResults %d is not valid; it must be from 1 to 100", *maxResults)
-		}
-		n = *maxResults
+	n, ok := awsproto.PageSize(maxResults, 100, 100)
+	if !ok {
+		return nil, nil, eks.InvalidParameterf("maxResults %d is not valid; it must be from 1 to 100", *maxResults)
 	}
-	start := 0
-	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		i, err2 := strconv.Atoi(string(raw))
-		if err != nil || err2 != nil || i < 0 || i > len(items) {
-			return nil, nil, eks.InvalidParameterf("The nextToken %q is not valid; pass the nextToken of the previous page", token)
-		}
-		start = i
+	out, next, ok := awsproto.Page(items, token, n)
+	if !ok {
+		return nil, nil, eks.InvalidParameterf("The nextToken %q is not valid; pass the nextToken of the previous page", token)
 	}
-	end := min(start+n, len(items))
-	if end < len(items) {
-		next := base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
-		return items[start:end], &next, nil
+	if next == "" {
+		return out, nil, nil
 	}
-	return items[start:end], nil, nil
+	return out, &next, nil
 }

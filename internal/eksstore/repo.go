@@ -2,21 +2,17 @@ package eksstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/berth-dev/berth/internal/eks"
-	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 // Prefix is the key prefix of every EKS record.
 const Prefix = "/eks/"
-
-const maxRetries = 64
 
 // Repo reads and writes EKS clusters.
 type Repo struct{ s store.Store }
@@ -41,7 +37,7 @@ func (r *Repo) get(ctx context.Context, sc eks.Scope, name string) (*eks.Cluster
 		return nil, 0, eks.ClusterNotFound(name)
 	}
 	if err != nil {
-		return nil, 0, storeErr(err)
+		return nil, 0, storeutil.Err(err)
 	}
 	c, err := decode(kv)
 	return c, kv.ModRevision, err
@@ -51,7 +47,7 @@ func (r *Repo) get(ctx context.Context, sc eks.Scope, name string) (*eks.Cluster
 func (r *Repo) List(ctx context.Context, sc eks.Scope) ([]*eks.Cluster, error) {
 	kvs, _, err := r.s.List(ctx, Prefix+sc.Account+"/"+sc.Region+"/", store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	out := make([]*eks.Cluster, 0, len(kvs))
 	for _, kv := range kvs {
@@ -74,7 +70,7 @@ type Stored struct {
 func (r *Repo) All(ctx context.Context) ([]Stored, int64, error) {
 	kvs, rev, err := r.s.List(ctx, Prefix, store.ListOptions{})
 	if err != nil {
-		return nil, 0, storeErr(err)
+		return nil, 0, storeutil.Err(err)
 	}
 	var out []Stored
 	for _, kv := range kvs {
@@ -99,65 +95,49 @@ func (r *Repo) Create(ctx context.Context, sc eks.Scope, c *eks.Cluster) error {
 	if errors.Is(err, store.ErrConflict) {
 		return eks.InUsef("Cluster already exists with name: %s", c.Name)
 	}
-	return storeErr(err)
+	return storeutil.Err(err)
 }
 
 // Update reads a cluster, lets fn change its copy and writes it back with
 // a compare-and-swap, retrying on conflict. fn returning an error writes
 // nothing; fn returning (nil, nil) deletes the cluster.
 func (r *Repo) Update(ctx context.Context, sc eks.Scope, name string, fn func(c *eks.Cluster) (*eks.Cluster, error)) (*eks.Cluster, error) {
-	for range maxRetries {
+	var out *eks.Cluster
+	err := storeutil.Retry(ctx, func() error {
 		c, rev, err := r.get(ctx, sc, name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		next, err := fn(c)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		op := store.Op{Key: key(sc, name), Delete: true}
 		if next != nil {
 			op = store.Op{Key: key(sc, name), Value: encode(next)}
 		}
-		_, err = r.s.Txn(ctx, []store.Compare{{Key: key(sc, name), ModRevision: rev}}, []store.Op{op})
-		if errors.Is(err, store.ErrConflict) {
-			continue
+		if _, err := r.s.Txn(ctx, []store.Compare{{Key: key(sc, name), ModRevision: rev}}, []store.Op{op}); err != nil {
+			return storeutil.Err(err)
 		}
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		return next, nil
+		out = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, fault.New(fault.Unavailable, "too much contention on the state store")
+	return out, nil
 }
 
 func encode(c *eks.Cluster) []byte {
 	r := toRec(c)
 	slices.SortFunc(r.Access, func(a, b accessRec) int { return strings.Compare(a.PrincipalARN, b.PrincipalARN) })
-	b, err := json.Marshal(r)
-	if err != nil {
-		panic(fmt.Sprintf("eksstore: encode: %v", err)) // only plain data types are stored
-	}
-	return b
+	return storeutil.MustJSON(r)
 }
 
 func decode(kv store.KV) (*eks.Cluster, error) {
-	var r clusterRec
-	if err := json.Unmarshal(kv.Value, &r); err != nil {
-		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
+	r, err := storeutil.Decode[clusterRec](kv)
+	if err != nil {
+		return nil, err
 	}
 	return r.dom(), nil
-}
-
-func storeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := fault.As(err); ok {
-		return err
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return fault.Wrap(err, fault.Internal, "state store")
 }

@@ -30,6 +30,7 @@ const (
 	ReasonDeregistrationInProgress = "Target.DeregistrationInProgress"
 	ReasonHealthCheckDisabled      = "Target.HealthCheckDisabled"
 	ReasonInternalError            = "Elb.InternalError"
+	ReasonInvalidState             = "Target.InvalidState"
 )
 
 // Health is a target's health as DescribeTargetHealth reports it.
@@ -52,6 +53,11 @@ var Draining = Health{HealthDraining, ReasonDeregistrationInProgress, "Target de
 // NotRegistered is the health of a target DescribeTargetHealth was asked
 // about that is not in the group.
 var NotRegistered = Health{HealthUnavailable, ReasonNotRegistered, "Target is not registered to the target group"}
+
+// InvalidState is the health of an instance target whose instance cannot
+// take traffic: on berth, no registered container instance has its ID
+// (or its agent never connected, so its address is unknown).
+var InvalidState = Health{HealthUnused, ReasonInvalidState, "Target is in the stopped state"}
 
 // Target is a registered target: an IP address or instance and a port.
 // Health is the last state the data plane reported (initial until then);
@@ -86,6 +92,8 @@ func (t Target) EffectiveHealth(inUse bool) Health {
 		return Draining
 	case !inUse:
 		return NotInUse
+	case t.Health == InvalidState:
+		return InvalidState
 	case t.Health.State == "" || t.Health.State == HealthUnused:
 		return Registered
 	}

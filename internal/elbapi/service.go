@@ -1,9 +1,7 @@
 package elbapi
 
 import (
-	"encoding/base64"
 	"log/slog"
-	"strconv"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/elb"
@@ -86,36 +84,19 @@ func New(cfg Config) (*API, *awsproto.Service) {
 }
 
 func (a *API) scope(c *awsproto.Call) elb.Scope {
-	acct := c.Account
-	if acct == "" {
-		acct = a.defaultAccount
-	}
-	return elb.Scope{Account: acct, Region: c.Region}
+	return elb.Scope{Account: c.AccountOr(a.defaultAccount), Region: c.Region}
 }
 
-// page returns the items of one Describe page: Marker is the opaque
-// position after the last item returned, PageSize 1-400 (default 400).
+// page returns the items of one Describe page (PageSize 1-400, default
+// 400) and the NextMarker.
 func page[T any](items []T, marker string, pageSize *int) ([]T, string, error) {
-	n := 400
-	if pageSize != nil {
-		if *pageSize < 1 || *pageSize > 400 {
-			return nil, "", elb.Validationf("Page size %d is not valid; it must be from 1 to 400", *pageSize)
-		}
-		n = *pageSize
+	n, ok := awsproto.PageSize(pageSize, 400, 400)
+	if !ok {
+		return nil, "", elb.Validationf("Page size %d is not valid; it must be from 1 to 400", *pageSize)
 	}
-	start := 0
-	if marker != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(marker)
-		i, err2 := strconv.Atoi(string(raw))
-		if err != nil || err2 != nil || i < 0 || i > len(items) {
-			return nil, "", elb.Validationf("The marker '%s' is not valid; pass the NextMarker of the previous page", marker)
-		}
-		start = i
+	out, next, ok := awsproto.Page(items, marker, n)
+	if !ok {
+		return nil, "", elb.Validationf("The marker '%s' is not valid; pass the NextMarker of the previous page", marker)
 	}
-	end := min(start+n, len(items))
-	next := ""
-	if end < len(items) {
-		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
-	}
-	return items[start:end], next, nil
+	return out, next, nil
 }

@@ -2,9 +2,11 @@ package elbproxy
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -132,13 +134,19 @@ func TestNLBFrontAndIdleTimeout(t *testing.T) {
 	}
 	defer c.Close()
 	buf := make([]byte, 5)
-	for range 3 { // activity keeps it open past the idle timeout
+	// Activity keeps it open past the idle timeout: an echo, then a read
+	// that must time out (not end: the front did not close it) before the
+	// next, for twice the timeout.
+	for opened := time.Now(); time.Since(opened) < 2*lb.IdleTimeout; {
 		io.WriteString(c, "hello")
 		c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "hello" {
 			t.Fatalf("echo through the front: %q %v", buf, err)
 		}
-		time.Sleep(300 * time.Millisecond)
+		c.SetReadDeadline(time.Now().Add(lb.IdleTimeout / 3))
+		if n, err := c.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("quiet connection within the idle timeout: read %d bytes, %v; want a read timeout", n, err)
+		}
 	}
 	start := time.Now()
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))

@@ -2,17 +2,13 @@ package elbstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/berth-dev/berth/internal/elb"
-	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
-
-const maxRetries = 64
 
 // Prefix is the key prefix of every scope's ELB records; AddressPrefix
 // that of the host-wide address claims.
@@ -54,7 +50,7 @@ func newState(sc elb.Scope) *State {
 func (r *Repo) Read(ctx context.Context, sc elb.Scope) (*State, error) {
 	kvs, _, err := r.s.List(ctx, scopePrefix(sc), store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	st := newState(sc)
 	for _, kv := range kvs {
@@ -72,31 +68,31 @@ func (st *State) add(rel string, kv store.KV) error {
 	case "gen":
 		st.gen = kv.ModRevision
 	case "loadbalancers":
-		v, err := decode[lbRec](kv)
+		v, err := storeutil.Decode[lbRec](kv)
 		if err != nil {
 			return err
 		}
 		st.LoadBalancers[v.Name] = v.dom()
 	case "targetgroups":
-		v, err := decode[tgRec](kv)
+		v, err := storeutil.Decode[tgRec](kv)
 		if err != nil {
 			return err
 		}
 		st.TargetGroups[v.Name] = v.dom()
 	case "listeners":
-		v, err := decode[listenerRec](kv)
+		v, err := storeutil.Decode[listenerRec](kv)
 		if err != nil {
 			return err
 		}
 		st.Listeners[v.ARN] = v.dom()
 	case "rules":
-		v, err := decode[ruleRec](kv)
+		v, err := storeutil.Decode[ruleRec](kv)
 		if err != nil {
 			return err
 		}
 		st.Rules[v.ARN] = v.dom()
 	case "targets":
-		v, err := decode[targetRec](kv)
+		v, err := storeutil.Decode[targetRec](kv)
 		if err != nil {
 			return err
 		}
@@ -115,7 +111,7 @@ func (st *State) add(rel string, kv store.KV) error {
 func (r *Repo) ReadAll(ctx context.Context) ([]*State, int64, error) {
 	kvs, rev, err := r.s.List(ctx, Prefix, store.ListOptions{})
 	if err != nil {
-		return nil, 0, storeErr(err)
+		return nil, 0, storeutil.Err(err)
 	}
 	byScope := map[elb.Scope]*State{}
 	var out []*State
@@ -146,7 +142,7 @@ type Tx struct {
 }
 
 func (tx *Tx) put(key string, v any) {
-	tx.ops = append(tx.ops, store.Op{Key: key, Value: mustJSON(v)})
+	tx.ops = append(tx.ops, store.Op{Key: key, Value: storeutil.MustJSON(v)})
 }
 
 func (tx *Tx) del(key string) { tx.ops = append(tx.ops, store.Op{Key: key, Delete: true}) }
@@ -221,7 +217,7 @@ func (tx *Tx) DeleteTarget(tgID string, t *elb.Target) {
 // transaction that fails if anything in the scope's configuration changed
 // meanwhile; it retries on such conflicts. fn must not keep st.
 func (r *Repo) Update(ctx context.Context, sc elb.Scope, fn func(st *State, tx *Tx) error) error {
-	for range maxRetries {
+	return storeutil.Retry(ctx, func() error {
 		st, err := r.Read(ctx, sc)
 		if err != nil {
 			return err
@@ -230,21 +226,8 @@ func (r *Repo) Update(ctx context.Context, sc elb.Scope, fn func(st *State, tx *
 		if err := fn(st, tx); err != nil {
 			return err
 		}
-		if len(tx.ops) == 0 {
-			return nil
-		}
-		genKey := scopePrefix(sc) + "gen"
-		cmps := append([]store.Compare{{Key: genKey, ModRevision: st.gen}}, tx.cmps...)
-		ops := append(tx.ops, store.Op{Key: genKey, Value: []byte("g")})
-		_, err = r.s.Txn(ctx, cmps, ops)
-		if !errors.Is(err, store.ErrConflict) {
-			return storeErr(err)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	return fault.New(fault.Unavailable, "too much contention on the state store; retry the request")
+		return storeutil.CommitGen(ctx, r.s, scopePrefix(sc)+"gen", st.gen, tx.cmps, tx.ops)
+	})
 }
 
 // AddressTaken reports whether a loopback address is claimed.
@@ -253,14 +236,14 @@ func (r *Repo) AddressTaken(ctx context.Context, addr string) (bool, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
-	return err == nil, storeErr(err)
+	return err == nil, storeutil.Err(err)
 }
 
 // Addresses returns every claimed loopback address.
 func (r *Repo) Addresses(ctx context.Context) (map[string]bool, error) {
 	kvs, _, err := r.s.List(ctx, AddressPrefix, store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	out := make(map[string]bool, len(kvs))
 	for _, kv := range kvs {
@@ -273,15 +256,15 @@ func (r *Repo) Addresses(ctx context.Context) (map[string]bool, error) {
 // it; a target no longer registered (or draining) is left alone.
 func (r *Repo) SetTargetHealth(ctx context.Context, sc elb.Scope, tgID, targetKey string, h elb.Health) error {
 	key := scopePrefix(sc) + "targets/" + tgID + "/" + targetKey
-	for range maxRetries {
+	return storeutil.Retry(ctx, func() error {
 		kv, err := r.s.Get(ctx, key)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
-			return storeErr(err)
+			return storeutil.Err(err)
 		}
-		rec, err := decode[targetRec](kv)
+		rec, err := storeutil.Decode[targetRec](kv)
 		if err != nil {
 			return err
 		}
@@ -289,39 +272,7 @@ func (r *Repo) SetTargetHealth(ctx context.Context, sc elb.Scope, tgID, targetKe
 			return nil
 		}
 		rec.State, rec.Reason, rec.Description = h.State, h.Reason, h.Description
-		_, err = r.s.Txn(ctx, []store.Compare{{Key: key, ModRevision: kv.ModRevision}}, []store.Op{{Key: key, Value: mustJSON(rec)}})
-		if !errors.Is(err, store.ErrConflict) {
-			return storeErr(err)
-		}
-	}
-	return fault.New(fault.Unavailable, "too much contention on the state store")
-}
-
-func decode[T any](kv store.KV) (*T, error) {
-	v := new(T)
-	if err := json.Unmarshal(kv.Value, v); err != nil {
-		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
-	}
-	return v, nil
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("elbstore: encode %T: %v", v, err)) // only plain data types are stored
-	}
-	return b
-}
-
-func storeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := fault.As(err); ok {
-		return err
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return fault.Wrap(err, fault.Internal, "state store")
+		_, err = r.s.Txn(ctx, []store.Compare{{Key: key, ModRevision: kv.ModRevision}}, []store.Op{{Key: key, Value: storeutil.MustJSON(rec)}})
+		return storeutil.Err(err)
+	})
 }

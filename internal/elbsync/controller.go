@@ -46,6 +46,11 @@ type Config struct {
 	// (*elbproxy.Proxy does).
 	OnMetrics    func(elbproxy.Metrics)
 	MetricPeriod time.Duration
+	// Instances resolves instance targets to their hosts' addresses; nil:
+	// no instance target carries traffic. A target it cannot resolve is
+	// reported unused (Target.InvalidState) and looked up again every
+	// Retry.
+	Instances InstanceAddresses
 }
 
 // MetricsSource is a proxy that counts its requests (*elbproxy.Proxy).
@@ -178,7 +183,21 @@ func (c *Controller) pass(ctx context.Context, proxy Proxy) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	statuses := proxy.Apply(BuildSpec(states))
+	spec, unresolved := BuildSpec(states, c.cfg.Instances)
+	statuses := proxy.Apply(spec)
+	if len(unresolved) > 0 {
+		for _, u := range unresolved {
+			if u.Target.Draining() || u.Target.Health == elb.InvalidState {
+				continue
+			}
+			if err := c.cfg.Plane.ReportHealth(ctx, u.Scope, u.TGID, u.Target.ID, u.Target.Port, elb.InvalidState); err != nil {
+				return time.Time{}, err
+			}
+		}
+		if retry := c.cfg.Now().Add(c.cfg.Retry); next.IsZero() || retry.Before(next) {
+			next = retry
+		}
+	}
 	failed := map[string]bool{} // listener ARNs not served
 	for _, s := range statuses {
 		if s.Err != nil {

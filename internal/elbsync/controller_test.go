@@ -185,7 +185,7 @@ func TestBuildSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := elbsync.BuildSpec(states)
+	spec, _ := elbsync.BuildSpec(states, nil)
 	if len(spec.LoadBalancers) != 1 || len(spec.TargetGroups) != 2 {
 		t.Fatalf("%+v", spec)
 	}

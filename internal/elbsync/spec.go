@@ -11,11 +11,32 @@ import (
 	"github.com/berth-dev/berth/internal/elbstore"
 )
 
+// InstanceAddresses resolves instance targets (target type instance):
+// the address of the host whose EC2 instance ID is id in scope sc; ok is
+// false when no registered container instance has that ID or its address
+// is not known.
+type InstanceAddresses interface {
+	InstanceAddress(sc elb.Scope, id string) (addr string, ok bool)
+}
+
+// Unresolved is an instance target that BuildSpec left out of the Spec:
+// its instance is not a registered container instance with a known
+// address.
+type Unresolved struct {
+	Scope  elb.Scope
+	TGID   string
+	Target *elb.Target
+}
+
 // BuildSpec converts the stored state of every scope to the data plane's
 // Spec: load balancers with their listeners and rules (by priority), and
-// every target group with its settings and targets.
-func BuildSpec(states []*elbstore.State) elbproxy.Spec {
+// every target group with its settings and targets. Instance targets are
+// dialled at their host's address (instances); those it cannot resolve
+// are left out and returned (with a nil instances, every instance target
+// is).
+func BuildSpec(states []*elbstore.State, instances InstanceAddresses) (elbproxy.Spec, []Unresolved) {
 	var spec elbproxy.Spec
+	var unresolved []Unresolved
 	for _, st := range states {
 		lbs := make([]*elb.LoadBalancer, 0, len(st.LoadBalancers))
 		for _, lb := range st.LoadBalancers {
@@ -31,10 +52,12 @@ func BuildSpec(states []*elbstore.State) elbproxy.Spec {
 		}
 		sort.Slice(tgs, func(i, j int) bool { return tgs[i].Name < tgs[j].Name })
 		for _, tg := range tgs {
-			spec.TargetGroups = append(spec.TargetGroups, tgSpec(tg, st.Targets[tg.ID]))
+			pt, un := tgSpec(st.Scope, tg, st.Targets[tg.ID], instances)
+			spec.TargetGroups = append(spec.TargetGroups, pt)
+			unresolved = append(unresolved, un...)
 		}
 	}
-	return spec
+	return spec, unresolved
 }
 
 func lbSpec(st *elbstore.State, lb *elb.LoadBalancer) elbproxy.LoadBalancer {
@@ -109,7 +132,7 @@ func actions(in []elb.Action) []elbproxy.Action {
 	return out
 }
 
-func tgSpec(tg *elb.TargetGroup, targets map[string]*elb.Target) elbproxy.TargetGroup {
+func tgSpec(sc elb.Scope, tg *elb.TargetGroup, targets map[string]*elb.Target, instances InstanceAddresses) (elbproxy.TargetGroup, []Unresolved) {
 	h := tg.HealthCheck
 	port := 0
 	if h.Port != elb.TrafficPort {
@@ -133,16 +156,28 @@ func tgSpec(tg *elb.TargetGroup, targets map[string]*elb.Target) elbproxy.Target
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var unresolved []Unresolved
 	for _, k := range keys {
 		t := targets[k]
 		pt := elbproxy.Target{ID: t.ID, Port: t.Port, Health: elbproxy.Health{State: elbproxy.State(t.Health.State),
 			Reason: t.Health.Reason, Description: t.Health.Description}}
+		if tg.TargetType == elb.TargetTypeInstance {
+			addr, ok := "", false
+			if instances != nil {
+				addr, ok = instances.InstanceAddress(sc, t.ID)
+			}
+			if !ok {
+				unresolved = append(unresolved, Unresolved{Scope: sc, TGID: tg.ID, Target: t})
+				continue
+			}
+			pt.Address = addr
+		}
 		if t.Draining() {
 			pt.Draining, pt.DrainDeadline = true, t.DrainingSince.Add(delay)
 		}
 		out.Targets = append(out.Targets, pt)
 	}
-	return out
+	return out, unresolved
 }
 
 func seconds(v string) time.Duration {

@@ -1,9 +1,7 @@
 package iamapi
 
 import (
-	"encoding/base64"
 	"log/slog"
-	"strconv"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/fault"
@@ -79,31 +77,18 @@ func caller(c *awsproto.Call) iamcp.Caller {
 	return iamcp.Caller{Account: c.Account, Principal: c.Principal, PrincipalID: c.PrincipalID, AccessKey: c.AccessKey}
 }
 
-// page returns one page of items: Marker is the opaque position after the
-// last item returned, MaxItems 1-1000 (default 100).
+// page returns one page of items (MaxItems 1-1000, default 100) and the
+// Marker of the next.
 func page[T any](items []T, marker string, maxItems *int) ([]T, string, error) {
-	n := 100
-	if maxItems != nil {
-		if *maxItems < 1 || *maxItems > 1000 {
-			return nil, "", iam.Validation("1 validation error detected: Value '%d' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000", *maxItems)
-		}
-		n = *maxItems
+	n, ok := awsproto.PageSize(maxItems, 100, 1000)
+	if !ok {
+		return nil, "", iam.Validation("1 validation error detected: Value '%d' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000", *maxItems)
 	}
-	start := 0
-	if marker != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(marker)
-		i, err2 := strconv.Atoi(string(raw))
-		if err != nil || err2 != nil || i < 0 || i > len(items) {
-			return nil, "", iam.Validation("Invalid Marker %q: pass the Marker of the previous page.", marker)
-		}
-		start = i
+	out, next, ok := awsproto.Page(items, marker, n)
+	if !ok {
+		return nil, "", iam.Validation("Invalid Marker %q: pass the Marker of the previous page.", marker)
 	}
-	end := min(start+n, len(items))
-	next := ""
-	if end < len(items) {
-		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
-	}
-	return items[start:end], next, nil
+	return out, next, nil
 }
 
 type pageIn struct {

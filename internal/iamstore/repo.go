@@ -2,18 +2,14 @@ package iamstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 
-	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/iam"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
-
-const maxRetries = 64
 
 // Key prefixes (see doc.go).
 const (
@@ -46,7 +42,7 @@ type State struct {
 func (r *Repo) Read(ctx context.Context, account string) (*State, error) {
 	kvs, _, err := r.s.List(ctx, accountPrefix(account), store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	st := &State{Account: account, Roles: map[string]*iam.Role{}, Users: map[string]*iam.User{},
 		Policies: map[string]*iam.Policy{}, Profiles: map[string]*iam.InstanceProfile{},
@@ -65,42 +61,42 @@ func (st *State) add(kind string, kv store.KV) error {
 	case "gen":
 		st.gen = kv.ModRevision
 	case "roles":
-		v, err := decode[roleRec](kv)
+		v, err := storeutil.Decode[roleRec](kv)
 		if err != nil {
 			return err
 		}
 		d := iam.Role(*v)
 		st.Roles[d.Name] = &d
 	case "users":
-		v, err := decode[userRec](kv)
+		v, err := storeutil.Decode[userRec](kv)
 		if err != nil {
 			return err
 		}
 		d := iam.User(*v)
 		st.Users[d.Name] = &d
 	case "policies":
-		v, err := decode[policyRec](kv)
+		v, err := storeutil.Decode[policyRec](kv)
 		if err != nil {
 			return err
 		}
 		d := iam.Policy(*v)
 		st.Policies[d.ARN] = &d
 	case "profiles":
-		v, err := decode[profileRec](kv)
+		v, err := storeutil.Decode[profileRec](kv)
 		if err != nil {
 			return err
 		}
 		d := iam.InstanceProfile(*v)
 		st.Profiles[d.Name] = &d
 	case "oidc":
-		v, err := decode[oidcRec](kv)
+		v, err := storeutil.Decode[oidcRec](kv)
 		if err != nil {
 			return err
 		}
 		d := iam.OIDCProvider(*v)
 		st.OIDC[d.ARN] = &d
 	case "keys":
-		v, err := decode[keyRec](kv)
+		v, err := storeutil.Decode[keyRec](kv)
 		if err != nil {
 			return err
 		}
@@ -117,7 +113,7 @@ type Tx struct {
 }
 
 func (tx *Tx) put(kind, name string, v any) {
-	tx.ops = append(tx.ops, store.Op{Key: accountPrefix(tx.st.Account) + kind + "/" + name, Value: mustJSON(v)})
+	tx.ops = append(tx.ops, store.Op{Key: accountPrefix(tx.st.Account) + kind + "/" + name, Value: storeutil.MustJSON(v)})
 }
 
 func (tx *Tx) del(kind, name string) {
@@ -157,7 +153,7 @@ func (tx *Tx) DeleteKey(id string) {
 // transaction that fails if anything in the account changed meanwhile; it
 // retries on such conflicts. fn must not keep st.
 func (r *Repo) Update(ctx context.Context, account string, fn func(st *State, tx *Tx) error) error {
-	for range maxRetries {
+	return storeutil.Retry(ctx, func() error {
 		st, err := r.Read(ctx, account)
 		if err != nil {
 			return err
@@ -166,20 +162,8 @@ func (r *Repo) Update(ctx context.Context, account string, fn func(st *State, tx
 		if err := fn(st, tx); err != nil {
 			return err
 		}
-		if len(tx.ops) == 0 {
-			return nil
-		}
-		genKey := accountPrefix(account) + "gen"
-		ops := append(tx.ops, store.Op{Key: genKey, Value: []byte("g")})
-		_, err = r.s.Txn(ctx, []store.Compare{{Key: genKey, ModRevision: st.gen}}, ops)
-		if !errors.Is(err, store.ErrConflict) {
-			return storeErr(err)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	return fault.New(fault.Unavailable, "too much contention on the state store; retry the request")
+		return storeutil.CommitGen(ctx, r.s, accountPrefix(account)+"gen", st.gen, nil, tx.ops)
+	})
 }
 
 // KeyOwner returns the account and the key of an IAM user's access key
@@ -190,7 +174,7 @@ func (r *Repo) KeyOwner(ctx context.Context, id string) (account string, key *ia
 		return "", nil, false, nil
 	}
 	if err != nil {
-		return "", nil, false, storeErr(err)
+		return "", nil, false, storeutil.Err(err)
 	}
 	account = string(kv.Value)
 	if deleted, ok := strings.CutPrefix(account, "-"); ok {
@@ -201,9 +185,9 @@ func (r *Repo) KeyOwner(ctx context.Context, id string) (account string, key *ia
 		return account, nil, true, nil
 	}
 	if err != nil {
-		return "", nil, false, storeErr(err)
+		return "", nil, false, storeutil.Err(err)
 	}
-	v, err := decode[keyRec](kv)
+	v, err := storeutil.Decode[keyRec](kv)
 	if err != nil {
 		return "", nil, false, err
 	}
@@ -214,8 +198,8 @@ func (r *Repo) KeyOwner(ctx context.Context, id string) (account string, key *ia
 // PutSession stores temporary credentials (a new access key ID).
 func (r *Repo) PutSession(ctx context.Context, s *iam.Session) error {
 	key := SessionPrefix + s.AccessKeyID
-	_, err := r.s.Txn(ctx, []store.Compare{{Key: key}}, []store.Op{{Key: key, Value: mustJSON(sessionRec(*s))}})
-	return storeErr(err)
+	_, err := r.s.Txn(ctx, []store.Compare{{Key: key}}, []store.Op{{Key: key, Value: storeutil.MustJSON(sessionRec(*s))}})
+	return storeutil.Err(err)
 }
 
 // Session returns the temporary credentials of an access key ID.
@@ -225,9 +209,9 @@ func (r *Repo) Session(ctx context.Context, id string) (*iam.Session, bool, erro
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, storeErr(err)
+		return nil, false, storeutil.Err(err)
 	}
-	v, err := decode[sessionRec](kv)
+	v, err := storeutil.Decode[sessionRec](kv)
 	if err != nil {
 		return nil, false, err
 	}
@@ -239,11 +223,11 @@ func (r *Repo) Session(ctx context.Context, id string) (*iam.Session, bool, erro
 func (r *Repo) Sessions(ctx context.Context) ([]*iam.Session, error) {
 	kvs, _, err := r.s.List(ctx, SessionPrefix, store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	out := make([]*iam.Session, 0, len(kvs))
 	for _, kv := range kvs {
-		v, err := decode[sessionRec](kv)
+		v, err := storeutil.Decode[sessionRec](kv)
 		if err != nil {
 			return nil, err
 		}
@@ -256,34 +240,5 @@ func (r *Repo) Sessions(ctx context.Context) ([]*iam.Session, error) {
 // DeleteSession removes temporary credentials.
 func (r *Repo) DeleteSession(ctx context.Context, id string) error {
 	_, err := r.s.Txn(ctx, nil, []store.Op{{Key: SessionPrefix + id, Delete: true}})
-	return storeErr(err)
-}
-
-func decode[T any](kv store.KV) (*T, error) {
-	v := new(T)
-	if err := json.Unmarshal(kv.Value, v); err != nil {
-		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
-	}
-	return v, nil
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("iamstore: encode %T: %v", v, err)) // only plain data types are stored
-	}
-	return b
-}
-
-func storeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := fault.As(err); ok {
-		return err
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return fault.Wrap(err, fault.Internal, "state store")
+	return storeutil.Err(err)
 }

@@ -1,9 +1,7 @@
 package logsapi
 
 import (
-	"encoding/base64"
 	"log/slog"
-	"strconv"
 	"strings"
 
 	"github.com/berth-dev/berth/internal/awsproto"
@@ -81,11 +79,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 }
 
 func (a *API) scope(c *awsproto.Call) logs.Scope {
-	acct := c.Account
-	if acct == "" {
-		acct = a.defaultAccount
-	}
-	return logs.Scope{Account: acct, Region: c.Region}
+	return logs.Scope{Account: c.AccountOr(a.defaultAccount), Region: c.Region}
 }
 
 // missing is AWS's error for a required member left out.
@@ -120,28 +114,19 @@ func groupFromARN(s string) string {
 	return strings.TrimSuffix(parts[6], ":*")
 }
 
-// page returns one page of a list (limit 1-50, default 50).
+// page returns one page of a list (limit 1-50, default 50) and the
+// nextToken of the next, nil after the last.
 func page[T any](items []T, token string, limit *int) ([]T, *string, error) {
-	n := 50
-	if limit != nil {
-		if *limit < 1 || *limit > 50 {
-			return nil, nil, logs.Invalidf("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value between 1 and 50", *limit)
-		}
-		n = *limit
+	n, ok := awsproto.PageSize(limit, 50, 50)
+	if !ok {
+		return nil, nil, logs.Invalidf("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value between 1 and 50", *limit)
 	}
-	start := 0
-	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		i, err2 := strconv.Atoi(string(raw))
-		if err != nil || err2 != nil || i < 0 || i > len(items) {
-			return nil, nil, logs.Invalidf("The specified nextToken is invalid.")
-		}
-		start = i
+	out, next, ok := awsproto.Page(items, token, n)
+	if !ok {
+		return nil, nil, logs.Invalidf("The specified nextToken is invalid.")
 	}
-	end := min(start+n, len(items))
-	if end < len(items) {
-		next := base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
-		return items[start:end], &next, nil
+	if next == "" {
+		return out, nil, nil
 	}
-	return items[start:end], nil, nil
+	return out, &next, nil
 }

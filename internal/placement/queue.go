@@ -15,6 +15,7 @@ import (
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/scheduler"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
 
 // maxBatchCalls caps how many CreateTasks calls one placement transaction
@@ -370,7 +371,7 @@ func (e batchTxnError) Unwrap() error { return e.err }
 // place places a batch, with nothing in flight, and sets every call's
 // outcome.
 func (q *placementQueue) place(ctx context.Context, batch []*createCall) {
-	err := ecsstore.Retry(ctx, func() error { return q.try(ctx, batch) })
+	err := storeutil.Retry(ctx, func() error { return q.try(ctx, batch) })
 	var txnErr batchTxnError
 	switch {
 	case err == nil:

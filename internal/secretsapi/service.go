@@ -1,9 +1,7 @@
 package secretsapi
 
 import (
-	"encoding/base64"
 	"log/slog"
-	"strconv"
 	"strings"
 
 	"github.com/berth-dev/berth/internal/awsproto"
@@ -144,26 +142,16 @@ func tagsOut(in []secrets.Tag) []wTag {
 	return out
 }
 
-// page returns one page: tokens are opaque positions; max is the
+// page returns one page and the token of the next; max is the
 // operation's limit when maxResults is 0.
 func page[T any](items []T, token string, maxResults, max int, invalidToken func() error) ([]T, string, error) {
 	n := max
 	if maxResults > 0 {
 		n = min(maxResults, max)
 	}
-	start := 0
-	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		i, err2 := strconv.Atoi(string(raw))
-		if err != nil || err2 != nil || i < 0 || i > len(items) {
-			return nil, "", invalidToken()
-		}
-		start = i
+	out, next, ok := awsproto.Page(items, token, n)
+	if !ok {
+		return nil, "", invalidToken()
 	}
-	end := min(start+n, len(items))
-	next := ""
-	if end < len(items) {
-		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
-	}
-	return items[start:end], next, nil
+	return out, next, nil
 }

@@ -2,18 +2,16 @@ package secretstore
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/berth-dev/berth/internal/fault"
 	"github.com/berth-dev/berth/internal/secrets"
 	"github.com/berth-dev/berth/internal/store"
+	"github.com/berth-dev/berth/internal/store/storeutil"
 )
-
-const maxRetries = 64
 
 // Prefix is the key prefix of every scope's records.
 const Prefix = "/secrets/"
@@ -41,7 +39,7 @@ type State struct {
 func (r *Repo) Read(ctx context.Context, sc secrets.Scope) (*State, error) {
 	kvs, _, err := r.s.List(ctx, scopePrefix(sc), store.ListOptions{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeutil.Err(err)
 	}
 	st := &State{Scope: sc, Secrets: map[string]*secrets.Secret{}, Params: map[string]*secrets.Parameter{}}
 	for _, kv := range kvs {
@@ -50,7 +48,7 @@ func (r *Repo) Read(ctx context.Context, sc secrets.Scope) (*State, error) {
 		case "gen":
 			st.gen = kv.ModRevision
 		case "secret":
-			rec, err := decode[secretRec](kv)
+			rec, err := storeutil.Decode[secretRec](kv)
 			if err != nil {
 				return nil, err
 			}
@@ -60,7 +58,7 @@ func (r *Repo) Read(ctx context.Context, sc secrets.Scope) (*State, error) {
 			}
 			st.Secrets[x.Name] = x
 		case "param":
-			rec, err := decode[paramRec](kv)
+			rec, err := storeutil.Decode[paramRec](kv)
 			if err != nil {
 				return nil, err
 			}
@@ -86,7 +84,7 @@ func (tx *Tx) key(kind, name string) string { return scopePrefix(tx.st.Scope) + 
 // PutSecret writes a secret; DeleteSecret deletes it.
 func (tx *Tx) PutSecret(x *secrets.Secret) {
 	k := tx.key("secret", x.Name)
-	tx.ops[k] = store.Op{Key: k, Value: mustJSON(tx.r.toSecretRec(x))}
+	tx.ops[k] = store.Op{Key: k, Value: storeutil.MustJSON(tx.r.toSecretRec(x))}
 }
 
 func (tx *Tx) DeleteSecret(name string) {
@@ -97,7 +95,7 @@ func (tx *Tx) DeleteSecret(name string) {
 // PutParam writes a parameter; DeleteParam deletes it.
 func (tx *Tx) PutParam(p *secrets.Parameter) {
 	k := tx.key("param", p.Name)
-	tx.ops[k] = store.Op{Key: k, Value: mustJSON(tx.r.toParamRec(tx.st.Scope, p))}
+	tx.ops[k] = store.Op{Key: k, Value: storeutil.MustJSON(tx.r.toParamRec(tx.st.Scope, p))}
 }
 
 func (tx *Tx) DeleteParam(name string) {
@@ -108,7 +106,7 @@ func (tx *Tx) DeleteParam(name string) {
 // Update reads the scope, runs fn and commits its writes in one
 // transaction guarded by the scope's generation; it retries on conflict.
 func (r *Repo) Update(ctx context.Context, sc secrets.Scope, fn func(st *State, tx *Tx) error) error {
-	for range maxRetries {
+	return storeutil.Retry(ctx, func() error {
 		st, err := r.Read(ctx, sc)
 		if err != nil {
 			return err
@@ -117,52 +115,9 @@ func (r *Repo) Update(ctx context.Context, sc secrets.Scope, fn func(st *State, 
 		if err := fn(st, tx); err != nil {
 			return err
 		}
-		if len(tx.ops) == 0 {
-			return nil
-		}
-		genKey := scopePrefix(sc) + "gen"
-		ops := []store.Op{{Key: genKey, Value: []byte("g")}}
-		for _, op := range tx.ops {
-			ops = append(ops, op)
-		}
-		_, err = r.s.Txn(ctx, []store.Compare{{Key: genKey, ModRevision: st.gen}}, ops)
-		if !errors.Is(err, store.ErrConflict) {
-			return storeErr(err)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	return fault.New(fault.Unavailable, "too much contention on the state store; retry the request")
+		ops := slices.Collect(maps.Values(tx.ops))
+		return storeutil.CommitGen(ctx, r.s, scopePrefix(sc)+"gen", st.gen, nil, ops)
+	})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-func decode[T any](kv store.KV) (*T, error) {
-	v := new(T)
-	if err := json.Unmarshal(kv.Value, v); err != nil {
-		return nil, fault.Wrap(err, fault.Internal, "corrupt record %s", kv.Key)
-	}
-	return v, nil
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("secretstore: encode %T: %v", v, err)) // only plain data types are stored
-	}
-	return b
-}
-
-func storeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := fault.As(err); ok {
-		return err
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return fault.Wrap(err, fault.Internal, "state store")
-}

@@ -193,7 +193,8 @@ func submitHealth(plane *ecscp.Plane) func(context.Context, string, string, *acs
 }
 
 // openManagedDriver opens the container driver of the managed capacity. A
-// Docker daemon that cannot be reached is reported but not fatal.
+// runtime that cannot be reached (a Docker daemon that is not running) is
+// reported, in the words of the driver it is, but not fatal.
 func openManagedDriver(drivers *driver.Registry, name, owner string, log *slog.Logger) (driver.Driver, error) {
 	d, err := drivers.Open(name, driver.Config{Logger: log.With("subsystem", "driver"), Params: map[string]string{"owner": owner}})
 	if err != nil {
@@ -203,10 +204,19 @@ func openManagedDriver(drivers *driver.Registry, name, owner string, log *slog.L
 		pctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := p.Ping(pctx); err != nil {
-			return d, fmt.Errorf("Docker is unreachable: %w", err)
+			return d, unreachable(name, err)
 		}
 	}
 	return d, nil
+}
+
+// unreachable says that driver name's runtime did not answer: Docker's
+// daemon for the docker driver, the driver itself for any other.
+func unreachable(name string, err error) error {
+	if name == "docker" {
+		return fmt.Errorf("Docker is unreachable: %w", err)
+	}
+	return fmt.Errorf("the %s container driver is unreachable: %w", name, err)
 }
 
 // managedFleet runs one in-process agent per cluster with managed

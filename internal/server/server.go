@@ -203,7 +203,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// It publishes the AWS/ApplicationELB metrics once a (scaled) minute.
 	albm := newALBMetrics(cwSub.plane, log.With("subsystem", "elb-metrics"))
 	metricPeriod := max(10*time.Millisecond, time.Duration(float64(time.Minute)/s.metricScale))
-	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, albm.onMetrics, metricPeriod, log.With("subsystem", "elb-dataplane")))
+	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, instanceAddresses{cache}, albm.onMetrics, metricPeriod, log.With("subsystem", "elb-dataplane")))
 	// The EKS cluster lifecycle (leader-only). This berth links no
 	// Kubernetes control plane, so new clusters go to FAILED saying so.
 	rt.manager.Add("eks-lifecycle", ekscp.NewLifecycle(ekscp.LifecycleConfig{Plane: eksPlane, Logger: log.With("subsystem", "eks-lifecycle")}))

@@ -341,6 +341,7 @@ func (d *Driver) RemoveContainer(ctx context.Context, id string) error {
 	if err != nil && !cerrdefs.IsNotFound(err) {
 		return wrap("remove container "+id, err)
 	}
+	d.ooms.forget(id)
 	d.log.DebugContext(ctx, "container removed", "id", id)
 	return nil
 }
@@ -410,6 +411,11 @@ func (d *Driver) toState(ctx context.Context, c container.InspectResponse, sandb
 		}
 		st.ExitCode = s.ExitCode
 		st.OOMKilled = s.OOMKilled
+		if st.Status == driver.StatusExited && !st.OOMKilled && memoryLimited(c) {
+			if started := parseTime(s.StartedAt); !started.IsZero() {
+				st.OOMKilled = d.lateOOM(ctx, c.ID, started, parseTime(s.FinishedAt))
+			}
+		}
 		st.Error = s.Error
 		st.StartedAt = parseTime(s.StartedAt)
 		st.FinishedAt = parseTime(s.FinishedAt)

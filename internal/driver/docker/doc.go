@@ -75,6 +75,9 @@
 // A process of the task that takes it over its memory is OOM-killed, and
 // the container reports OOMKilled (on cgroup v1, Docker also flags the
 // task's other running containers, which get the kernel's notification).
+// Docker 20.10 can miss the flag when containerd delivers the OOM after the
+// exit; the driver then finds the daemon's late "oom" event of the
+// container's run in its event log (oom.go).
 // [Driver.RemoveTaskResources] removes the directory from every hierarchy
 // once the task's containers are gone; while one still runs, the error
 // wraps ErrConflict. Containers carry their task's ID in a driver label,

@@ -92,6 +92,8 @@ type Driver struct {
 
 	cgMu sync.Mutex
 	cg   *taskCgroups // nil until detected
+
+	ooms oomAnswers // final answers of lateOOM
 }
 
 var (
