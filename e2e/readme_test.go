@@ -228,10 +228,35 @@ func ensureBusyboxBase(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "busybox:latest").Run() })
 }
 
+// readmeInstall runs the README's "Getting a `berth` binary" block as
+// written (`go install ./cmd/berth`), with GOBIN set to a directory of the
+// test's instead of the README's $(go env GOPATH)/bin, and returns that
+// directory: the berth there is the one the README's `berth agent` runs.
+func readmeInstall(t *testing.T) string {
+	t.Helper()
+	blocks := readmeSection(t, "Getting a `berth` binary")
+	if len(blocks) != 1 {
+		t.Fatalf("the README's \"Getting a `berth` binary\" has %d sh blocks, want 1 (the install)", len(blocks))
+	}
+	bin := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", "set -e\n"+blocks[0])
+	cmd.Dir, cmd.Env = "..", append(os.Environ(), "GOBIN="+bin)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the README's install (%q) failed: %v\n%s", strings.TrimSpace(blocks[0]), err, out)
+	}
+	if _, err := os.Stat(filepath.Join(bin, "berth")); err != nil {
+		t.Fatalf("the README's install (%q) left no berth binary: %v", strings.TrimSpace(blocks[0]), err)
+	}
+	return bin
+}
+
 // readmeAgent runs the `berth agent` line of the README's "Running tasks"
-// as written (the port aside), with `berth` on PATH and the variables the
-// "Now try it" block exports, and checks that it joins prod-cluster: in
-// eu-west-1, the region of those variables, and says so.
+// as written (the port aside), with the berth the README's install made on
+// PATH and the variables the "Now try it" block exports, and checks that it
+// joins prod-cluster: in eu-west-1, the region of those variables, and says
+// so.
 func readmeAgent(t *testing.T, p *proc, tryIt string, env []string) {
 	t.Helper()
 	var line string
@@ -253,7 +278,7 @@ func readmeAgent(t *testing.T, p *proc, tryIt string, env []string) {
 	}
 	_, port, _ := net.SplitHostPort(p.Addr)
 	script := strings.NewReplacer(":4566", ":"+port).Replace(export + "\nexec " + line)
-	env = append(env[:len(env):len(env)], "PATH="+filepath.Dir(berthBin)+":"+os.Getenv("PATH"))
+	env = append(env[:len(env):len(env)], "PATH="+readmeInstall(t)+":"+os.Getenv("PATH"))
 	var log syncBuffer
 	cmd := exec.Command("sh", "-c", script)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = "..", env, &log, &log

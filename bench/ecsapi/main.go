@@ -34,6 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/berth-dev/berth/bench/harness"
 )
 
 const defaultMoto = "moto_server"
@@ -70,19 +71,19 @@ func run(d time.Duration, conc, maxReq int, motoBin string, withEtcd bool) error
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "berth")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/berth").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
+	if err := harness.BuildBerth(context.Background(), bin); err != nil {
+		return err
 	}
-	addr := freeAddr()
+	addr := harness.FreeAddr()
 	berth := &target{name: "berth", url: "http://" + addr, cmd: exec.Command(bin, "server", "--listen", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn")}
 	targets := []*target{berth}
 	if withEtcd {
-		eaddr := freeAddr()
+		eaddr := harness.FreeAddr()
 		targets = append(targets, &target{name: "berth-etcd", url: "http://" + eaddr, cmd: exec.Command(bin, "server", "--listen", eaddr,
 			"--data-dir", filepath.Join(tmp, "data-etcd"), "--store", "embedded-etcd", "--log-level", "warn")})
 	}
 	if motoBin != "" {
-		maddr := freeAddr()
+		maddr := harness.FreeAddr()
 		host, port, _ := net.SplitHostPort(maddr)
 		targets = append(targets, &target{name: "moto", url: "http://" + maddr, cmd: exec.Command(motoBin, "-H", host, "-p", port)})
 	}
@@ -265,15 +266,6 @@ func load(c *ecs.Client, op string, d time.Duration, conc, maxReq int) stats {
 		return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds()) / 1000
 	}
 	return stats{rps: float64(len(lat)) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99), errors: errs, firstErr: firstErr}
-}
-
-func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func waitUp(url string) error {

@@ -36,7 +36,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"slices"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,15 +56,16 @@ func main() {
 	conc := flag.Int("conc", 32, "keep-alive connections of the load generator")
 	rounds := flag.Int("rounds", 3, "interleaved rounds")
 	idle := flag.Int("idle", 2000, "idle connections for the memory measure (0: skip)")
+	profile := flag.String("alb-profile", "", "write the ALB process's CPU and allocation profiles to this path prefix (.cpu, .allocs)")
 	flag.Parse()
 	var err error
 	switch *role {
 	case "target":
 		err = serveTarget(*addr)
 	case "alb":
-		err = serveALB(*addr, *target)
+		err = serveALB(*addr, *target, *profile)
 	case "":
-		err = run(config{duration: *duration, maxReq: *maxReq, conc: *conc, rounds: *rounds, idle: *idle})
+		err = run(config{duration: *duration, maxReq: *maxReq, conc: *conc, rounds: *rounds, idle: *idle, profile: *profile})
 	default:
 		err = fmt.Errorf("unknown role %q", *role)
 	}
@@ -77,6 +79,7 @@ type config struct {
 	duration     time.Duration
 	maxReq, conc int
 	rounds, idle int
+	profile      string // the ALB's profiles' path prefix, or ""
 }
 
 // body is the target's answer: 128 bytes.
@@ -102,7 +105,7 @@ func serveTarget(addr string) error {
 
 // serveALB runs the data plane with one ALB listener on addr forwarding to
 // target, and prints "ready" once the target is healthy.
-func serveALB(addr, target string) error {
+func serveALB(addr, target, profile string) error {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		return err
@@ -143,8 +146,25 @@ func serveALB(addr, target string) error {
 		cancel()
 		return errors.New("the target did not turn healthy in 10s")
 	}
+	if profile != "" {
+		f, err := os.Create(profile + ".cpu")
+		if err != nil {
+			cancel()
+			return err
+		}
+		defer f.Close()
+		runtime.MemProfileRate = 64 << 10
+		pprof.StartCPUProfile(f)
+	}
 	fmt.Println("ready")
 	waitSignal()
+	if profile != "" {
+		pprof.StopCPUProfile()
+		if f, err := os.Create(profile + ".allocs"); err == nil {
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	cancel()
 	return <-done
 }
@@ -210,6 +230,30 @@ func (c *child) pids() []int {
 	return out
 }
 
+// cpu is the CPU time (user and system) the child and its children have
+// used so far (from /proc/PID/stat, in clock ticks of 10ms).
+func (c *child) cpu() time.Duration {
+	var ticks int64
+	for _, pid := range c.pids() {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// The fields after the command name (which may hold spaces), from field 3.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
+			s, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
+			ticks += u + s
+		}
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
+}
+
 // rss is the resident memory of the child and its children, in bytes.
 func (c *child) rss() int64 {
 	var total int64
@@ -251,21 +295,6 @@ func waitListening(addr string) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// lastByName returns the results of one case, sorted by rps.
-func sortedRPS(rs []result) []result {
-	out := slices.Clone(rs)
-	slices.SortFunc(out, func(a, b result) int {
-		switch {
-		case a.rps < b.rps:
-			return -1
-		case a.rps > b.rps:
-			return 1
-		}
-		return 0
-	})
-	return out
 }
 
 func tempDir() (string, error) { return os.MkdirTemp("", "berth-elb-bench-") }

@@ -16,9 +16,11 @@ import (
 
 // result is one case's measure in one round.
 type result struct {
-	rps      float64
-	p50, p99 time.Duration
-	errors   int
+	rps       float64
+	p50, p99  time.Duration
+	errors    int
+	requests  int
+	cpuPerReq time.Duration // the proxy's CPU time (user+system) per request
 }
 
 // peer is one case: where the load goes and the process serving it.
@@ -59,7 +61,7 @@ func run(cfg config) error {
 		return err
 	}
 	albAddr := net.JoinHostPort(albIP, fmt.Sprint(aport))
-	ap, err := start("berth ALB", true, exe, "-role", "alb", "-addr", albAddr, "-target", target)
+	ap, err := start("berth ALB", true, exe, "-role", "alb", "-addr", albAddr, "-target", target, "-alb-profile", cfg.profile)
 	if err != nil {
 		return err
 	}
@@ -80,52 +82,19 @@ func run(cfg config) error {
 	}
 
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("elbproxy bench: GET / (128-byte answer), %d keep-alive connections, %s x %d rounds per case, %d CPUs, Go %s\n",
-		cfg.conc, cfg.duration, cfg.rounds, runtime.NumCPU(), runtime.Version())
+	fmt.Printf("elbproxy bench: GET / (128-byte answer), %s x %d interleaved rounds per case, %d CPUs, Go %s\n",
+		cfg.duration, cfg.rounds, runtime.NumCPU(), runtime.Version())
 	fmt.Printf("load average before: %s", load)
-	results := map[string][]result{}
-	for range cfg.rounds {
-		for _, p := range peers {
-			if p.note != "" {
-				continue
-			}
-			r, err := loadTest(p.addr, cfg.conc, cfg.duration, cfg.maxReq)
-			if err != nil {
-				return fmt.Errorf("%s: %v", p.name, err)
-			}
-			results[p.name] = append(results[p.name], r)
-		}
-	}
+	fmt.Printf("physical limit: the load generator, the target and the proxy share these %d CPUs (with whatever else runs: see\n"+
+		"the load average), so a proxy's extra hop takes CPU from the target and the load generator and no proxy gets near\n"+
+		"direct here; the ratio against nginx and haproxy, which pay the same hop in the same run, is the fair one.\n", runtime.NumCPU())
+	many := measure(peers, cfg.conc, cfg)
+	one := measure(peers, 1, cfg)
 	load, _ = os.ReadFile("/proc/loadavg")
-	fmt.Printf("load average after: %s\n", load)
-
-	median := func(name string) result {
-		rs := sortedRPS(results[name])
-		return rs[len(rs)/2]
-	}
-	direct := median("direct")
-	fmt.Printf("%-10s %10s %9s %9s %8s %12s %12s\n", "case", "rps", "p50", "p99", "errors", "rps/direct", "p99-direct")
-	for _, p := range peers {
-		if p.note != "" {
-			fmt.Printf("%-10s skipped: %s\n", p.name, p.note)
-			continue
-		}
-		r := median(p.name)
-		fmt.Printf("%-10s %10.0f %9s %9s %8d %11.2f%% %12s\n", p.name, r.rps, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond),
-			r.errors, 100*r.rps/direct.rps, (r.p99 - direct.p99).Round(time.Microsecond))
-	}
-	if alb, ok := results["berth ALB"]; ok && len(alb) > 0 {
-		r := median("berth ALB")
-		fmt.Printf("berth ALB vs direct: throughput loss %.1f%% (goal < 15%%), added p99 %s (goal < 1ms)\n",
-			100*(1-r.rps/direct.rps), (r.p99 - direct.p99).Round(time.Microsecond))
-		for _, name := range []string{"nginx", "haproxy"} {
-			if _, ok := results[name]; ok {
-				fmt.Printf("berth ALB vs %s: rps ratio %.2f, p99 %s vs %s\n", name, r.rps/median(name).rps,
-					r.p99.Round(time.Microsecond), median(name).p99.Round(time.Microsecond))
-			}
-		}
-	}
-
+	fmt.Printf("load average after: %s", load)
+	report(peers, cfg.conc, many)
+	report(peers, 1, one)
+	ratios(peers, cfg.conc, many, one)
 	if cfg.idle > 0 {
 		fmt.Printf("\nmemory per idle keep-alive connection (%d connections, each after one request; VmRSS growth):\n", cfg.idle)
 		for _, p := range peers {
@@ -209,7 +178,8 @@ func loadTest(addr string, conc int, d time.Duration, maxReq int) (result, error
 		return result{}, fmt.Errorf("no request succeeded: %v", firstErr)
 	}
 	slices.Sort(lat)
-	return result{rps: float64(len(lat)) / el.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], errors: errs}, nil
+	return result{rps: float64(len(lat)) / el.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], errors: errs,
+		requests: len(lat)}, nil
 }
 
 // roundTrip writes req and reads one 200 response with its body.
@@ -351,4 +321,113 @@ backend be
 		return nil, err
 	}
 	return &peer{name: "haproxy", addr: addr, proc: c}, nil
+}
+
+// measure runs every case cfg.rounds times, interleaved, on conc
+// connections, and returns the results by case name.
+func measure(peers []*peer, conc int, cfg config) map[string][]result {
+	out := map[string][]result{}
+	for range cfg.rounds {
+		for _, p := range peers {
+			if p.note != "" {
+				continue
+			}
+			var cpu0 time.Duration
+			if p.proc != nil {
+				cpu0 = p.proc.cpu()
+			}
+			r, err := loadTest(p.addr, conc, cfg.duration, cfg.maxReq)
+			if err != nil {
+				p.note = err.Error()
+				continue
+			}
+			if p.proc != nil && r.requests > 0 {
+				r.cpuPerReq = (p.proc.cpu() - cpu0) / time.Duration(r.requests)
+			}
+			out[p.name] = append(out[p.name], r)
+		}
+	}
+	return out
+}
+
+// summary is a case's medians over its rounds.
+type summary struct {
+	rps       float64
+	p50, p99  time.Duration
+	errors    int
+	cpuPerReq time.Duration
+}
+
+func medians(rs []result) summary {
+	med := func(f func(result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	errs := 0
+	for _, r := range rs {
+		errs += r.errors
+	}
+	return summary{
+		rps:       med(func(r result) float64 { return r.rps }),
+		p50:       time.Duration(med(func(r result) float64 { return float64(r.p50) })),
+		p99:       time.Duration(med(func(r result) float64 { return float64(r.p99) })),
+		cpuPerReq: time.Duration(med(func(r result) float64 { return float64(r.cpuPerReq) })),
+		errors:    errs,
+	}
+}
+
+func report(peers []*peer, conc int, res map[string][]result) {
+	fmt.Printf("\n%d keep-alive connection(s), medians of %d rounds:\n", conc, len(res["direct"]))
+	fmt.Printf("%-10s %10s %9s %9s %7s %11s %11s %14s\n", "case", "rps", "p50", "p99", "errors", "rps/direct", "p99-direct", "proxy CPU/req")
+	direct := medians(res["direct"])
+	for _, p := range peers {
+		if p.note != "" || len(res[p.name]) == 0 {
+			fmt.Printf("%-10s skipped: %s\n", p.name, p.note)
+			continue
+		}
+		r := medians(res[p.name])
+		cpu := "-"
+		if p.proc != nil {
+			cpu = r.cpuPerReq.Round(100 * time.Nanosecond).String()
+		}
+		fmt.Printf("%-10s %10.0f %9s %9s %7d %10.1f%% %11s %14s\n", p.name, r.rps, r.p50.Round(time.Microsecond),
+			r.p99.Round(time.Microsecond), r.errors, 100*r.rps/direct.rps, (r.p99 - direct.p99).Round(time.Microsecond), cpu)
+	}
+}
+
+// ratios prints berth against direct and against the peers, same run.
+func ratios(peers []*peer, conc int, many, one map[string][]result) {
+	if len(many["berth ALB"]) == 0 {
+		return
+	}
+	d, b := medians(many["direct"]), medians(many["berth ALB"])
+	d1, b1 := medians(one["direct"]), medians(one["berth ALB"])
+	fmt.Printf("\nsame run, medians: berth/direct %.2f", b.rps/d.rps)
+	for _, name := range []string{"nginx", "haproxy"} {
+		if len(many[name]) > 0 {
+			fmt.Printf(", %s/direct %.2f", name, medians(many[name]).rps/d.rps)
+		}
+	}
+	for _, name := range []string{"nginx", "haproxy"} {
+		if len(many[name]) > 0 {
+			fmt.Printf(", berth/%s %.2f", name, b.rps/medians(many[name]).rps)
+		}
+	}
+	fmt.Println(" (throughput)")
+	fmt.Printf("berth ALB vs direct: throughput loss %.1f%% at %d connections (goal < 15%%, see the physical limit above);\n",
+		100*(1-b.rps/d.rps), conc)
+	fmt.Printf("  added p99 %s at %d connections, %s at 1 connection (goal < 1ms)\n",
+		(b.p99 - d.p99).Round(time.Microsecond), conc, (b1.p99 - d1.p99).Round(time.Microsecond))
+	for _, name := range []string{"nginx", "haproxy"} {
+		if len(one[name]) > 0 {
+			n1, n := medians(one[name]), medians(many[name])
+			fmt.Printf("  %s: added p99 %s at %d connections, %s at 1 connection; proxy CPU per request berth %s, %s %s\n",
+				name, (n.p99 - d.p99).Round(time.Microsecond), conc, (n1.p99 - d1.p99).Round(time.Microsecond),
+				b.cpuPerReq.Round(100*time.Nanosecond), name, n.cpuPerReq.Round(100*time.Nanosecond))
+		}
+	}
 }

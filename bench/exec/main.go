@@ -35,7 +35,6 @@ import (
 	"github.com/berth-dev/berth/bench/harness"
 	"github.com/berth-dev/berth/bench/stats"
 	"github.com/berth-dev/berth/internal/driver"
-	"github.com/berth-dev/berth/internal/driver/docker"
 )
 
 const image = "berth-test/busybox:latest"
@@ -60,20 +59,14 @@ func run(ctx context.Context, n, mb int) error {
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "berth")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/berth").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
+	if err := harness.BuildBerth(ctx, bin); err != nil {
+		return err
 	}
-	d, err := docker.New(docker.Options{})
+	d, err := harness.Docker(ctx, image)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if err := d.Ping(ctx); err != nil {
-		return fmt.Errorf("docker: %w", err)
-	}
-	if err := d.EnsureBusyboxImage(ctx, image, []string{"sh"}); err != nil {
-		return err
-	}
 	addr := harness.FreeAddr()
 	url := "http://" + addr
 	var srvLog bytes.Buffer

@@ -3,12 +3,14 @@ package harness
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os/exec"
 	"syscall"
 	"time"
 
+	"github.com/berth-dev/berth/internal/driver/docker"
 	"github.com/moby/moby/client"
 )
 
@@ -70,4 +72,31 @@ func RemoveByLabel(ctx context.Context, cli *client.Client, label string) {
 	for _, c := range res.Items {
 		_, _ = cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true})
 	}
+}
+
+// BuildBerth builds berth's binary (./cmd/berth, from the repository
+// root) at path.
+func BuildBerth(ctx context.Context, path string) error {
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", path, "./cmd/berth").CombinedOutput(); err != nil {
+		return fmt.Errorf("build: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// Docker opens the local Docker daemon through berth's driver and makes
+// sure the busybox image the benchmarks run exists; the caller closes it.
+func Docker(ctx context.Context, image string) (*docker.Driver, error) {
+	d, err := docker.New(docker.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Ping(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("docker: %w", err)
+	}
+	if err := d.EnsureBusyboxImage(ctx, image, []string{"sh"}); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
 }

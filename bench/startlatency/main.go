@@ -136,21 +136,15 @@ func run(ctx context.Context, n int, poll time.Duration, cpu int, bin, baseBin s
 	if bin == "" {
 		// Not tmp/berth: that is the berth deployment's directory below.
 		bin = filepath.Join(tmp, "bin", "berth")
-		if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/berth").CombinedOutput(); err != nil {
-			return fmt.Errorf("build: %v\n%s", err, out)
+		if err := harness.BuildBerth(ctx, bin); err != nil {
+			return err
 		}
 	}
-	d, err := docker.New(docker.Options{})
+	d, err := harness.Docker(ctx, image)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if err := d.Ping(ctx); err != nil {
-		return fmt.Errorf("docker: %w", err)
-	}
-	if err := d.EnsureBusyboxImage(ctx, image, []string{"sh"}); err != nil {
-		return err
-	}
 
 	ev, err := watchEvents(ctx, d.Client())
 	if err != nil {

@@ -195,6 +195,7 @@ environment variables, and these flags:
 	str("driver", &cfg.Driver, "container `driver` of the managed (Fargate) capacity: docker or fake (env BERTH_DRIVER; default docker)")
 	str("agent-disconnect-timeout", &cfg.AgentDisconnectTimeout, "stop a container instance's tasks when its agent stays disconnected this long, a Go `duration` (env BERTH_AGENT_DISCONNECT_TIMEOUT; default 3m)")
 	str("task-retention", &cfg.TaskRetention, "how long STOPPED tasks stay visible, a Go `duration` (env BERTH_TASK_RETENTION; default 1h)")
+	str("deployment-time-scale", &cfg.DeploymentTimeScale, "divide the bake times of BLUE_GREEN, LINEAR and CANARY service deployments by this `factor` for local testing, e.g. 60 makes a one-minute bake one second (env BERTH_DEPLOYMENT_TIME_SCALE; default 1: AWS's time)")
 	str("metric-time-scale", &cfg.MetricTimeScale, "divide CloudWatch metric periods and alarm evaluation by this `factor` for local testing, e.g. 60 makes a one-minute period one second (env BERTH_METRIC_TIME_SCALE; default 1: AWS's time)")
 	str("store", &cfg.Store, "state `store`: bolt (embedded file), embedded-etcd (single-node etcd in the data dir) etcd://host:port[,host:port...][/namespace], or etcds://... for etcd over TLS (env BERTH_STORE; default bolt)")
 	str("etcd-ca", &cfg.EtcdCA, "PEM `file` of the CA that signs an etcds:// store's member certificates (env BERTH_ETCD_CA; default: the system's roots)")

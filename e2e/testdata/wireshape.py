@@ -1089,6 +1089,56 @@ def prepare_account(kw, seed):
             sec["valueFrom"] = arn
 
 
+def run_bluegreen(s, seed):
+    """Blue/green, linear and canary services: their deployment
+    configuration and advancedConfiguration described back, the
+    revisions (DescribeServiceRevisions), and the refusals (lifecycle
+    hooks, a missing alternate target group, out-of-range steps)."""
+    ecs = s.ecs
+    c = s.call
+    c(ecs, "create_cluster", clusterName="wire-bg")
+    seed = dict(seed, family="wire-bg")
+    seed["containerDefinitions"] = [{k: v for k, v in cd.items() if k != "secrets"} for cd in seed["containerDefinitions"]]
+    if not c(ecs, "register_task_definition", **seed):
+        return
+    net = {"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"]}}
+    base = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:"
+    lb = {"targetGroupArn": base + "targetgroup/blue/0123456789abcdef", "containerName": "web", "containerPort": 8080,
+          "advancedConfiguration": {"alternateTargetGroupArn": base + "targetgroup/green/0123456789abcdef",
+                                    "productionListenerRule": base + "listener-rule/app/web/1/2/3",
+                                    "testListenerRule": base + "listener-rule/app/web/1/4/5",
+                                    "roleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRoleForLoadBalancers"}}
+    for name, dc in (("bg", {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5}),
+                     ("linear", {"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 25.0, "stepBakeTimeInMinutes": 2}}),
+                     ("canary", {"strategy": "CANARY", "bakeTimeInMinutes": 1})):
+        c(ecs, "create_service", cluster="wire-bg", serviceName=name, taskDefinition="wire-bg:1", desiredCount=0,
+          launchType="FARGATE", networkConfiguration=net, loadBalancers=[lb], deploymentConfiguration=dc)
+    c(ecs, "describe_services", cluster="wire-bg", services=["bg", "linear", "canary"])
+    c(ecs, "update_service", cluster="wire-bg", service="canary",
+      deploymentConfiguration={"canaryConfiguration": {"canaryPercent": 10.5, "canaryBakeTimeInMinutes": 3}})
+    hooks = [{"hookTargetArn": "arn:aws:lambda:eu-west-1:123456789012:function:check", "roleArn": "arn:aws:iam::123456789012:role/hook",
+              "lifecycleStages": ["POST_SCALE_UP"]}]
+    c(ecs, "create_service", cluster="wire-bg", serviceName="hooks", taskDefinition="wire-bg:1", desiredCount=0,
+      launchType="FARGATE", networkConfiguration=net, loadBalancers=[lb],
+      deploymentConfiguration={"strategy": "BLUE_GREEN", "lifecycleHooks": hooks}, expect="InvalidParameterException")
+    c(ecs, "create_service", cluster="wire-bg", serviceName="noalt", taskDefinition="wire-bg:1", desiredCount=0,
+      launchType="FARGATE", networkConfiguration=net, loadBalancers=[{k: v for k, v in lb.items() if k != "advancedConfiguration"}],
+      deploymentConfiguration={"strategy": "BLUE_GREEN"}, expect="InvalidParameterException")
+    c(ecs, "update_service", cluster="wire-bg", service="linear",
+      deploymentConfiguration={"linearConfiguration": {"stepPercent": 1.0}}, expect="InvalidParameterException")
+    sds = c(ecs, "list_service_deployments", cluster="wire-bg", service="bg")
+    revs = [d["targetServiceRevisionArn"] for d in (sds or {}).get("serviceDeployments", [])]
+    if revs:
+        c(ecs, "describe_service_revisions", serviceRevisionArns=revs + [revs[0].rsplit("/", 1)[0] + "/1234567890123456789"])
+        c(ecs, "describe_service_deployments", serviceDeploymentArns=[d["serviceDeploymentArn"] for d in sds["serviceDeployments"]])
+    c(ecs, "describe_service_revisions", serviceRevisionArns=["nope"], expect="InvalidParameterException")
+    for name in ("bg", "linear", "canary"):
+        c(ecs, "delete_service", cluster="wire-bg", service=name, force=True)
+    s.poll(lambda: c(ecs, "describe_services", cluster="wire-bg", services=["bg", "linear", "canary"]),
+           lambda o: all(x["status"] == "INACTIVE" for x in o["services"]))
+    c(ecs, "delete_cluster", cluster="wire-bg")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--endpoint", required=True)
@@ -1124,6 +1174,7 @@ def main():
     prepare_account(kw, seed)
     run_ecs(s, copy.deepcopy(seed))
     run_services(s, copy.deepcopy(seed))
+    run_bluegreen(s, copy.deepcopy(seed))
     run_task_sets(s, copy.deepcopy(seed))
     run_ecr(s)
     run_errors(s, pecs, pecr)

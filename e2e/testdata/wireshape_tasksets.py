@@ -50,6 +50,11 @@ def run_task_sets(s, seed):
     c(ecs, "describe_task_sets", cluster="wire-ts", service="ext", taskSets=["not-a-task-set"],
       expect="InvalidParameterException")
     c(ecs, "describe_task_sets", cluster="wire-ts", service="ecs", expect="InvalidParameterException")
+    c(ecs, "tag_resource", resourceArn=g["taskSetArn"], tags=[{"key": "color", "value": "green"}])
+    c(ecs, "list_tags_for_resource", resourceArn=g["taskSetArn"])
+    c(ecs, "untag_resource", resourceArn=g["taskSetArn"], tagKeys=["color"])
+    c(ecs, "list_tags_for_resource", resourceArn=g["taskSetArn"].rsplit("/", 1)[0] + "/1234567890123456789",
+      expect="InvalidParameterException")
     c(ecs, "update_service_primary_task_set", cluster="wire-ts", service="ext", primaryTaskSet=g["id"])
     c(ecs, "update_service_primary_task_set", cluster="wire-ts", service="ext", primaryTaskSet="ecs-svc/1234567890123456789",
       expect="TaskSetNotFoundException")
@@ -67,9 +72,14 @@ def run_task_sets(s, seed):
     c(ecs, "delete_task_set", cluster="wire-ts", service="ext", taskSet="ecs-svc/1234567890123456789",
       expect="TaskSetNotFoundException")
     c(ecs, "delete_task_set", cluster="wire-ts", service="ext", taskSet=g["id"], force=True)
-    c(ecs, "update_service", cluster="wire-ts", service="ext", desiredCount=0)
-    c(ecs, "delete_service", cluster="wire-ts", service="ext")
+    c(ecs, "update_service", cluster="wire-ts", service="ext", desiredCount=1)
+    c(ecs, "create_task_set", cluster="wire-ts", service="ext", taskDefinition="wire-ts:2",
+      launchType="FARGATE", networkConfiguration=net)
+    # Deleting the service drains the task set it still has.
+    c(ecs, "delete_service", cluster="wire-ts", service="ext", force=True)
     c(ecs, "delete_service", cluster="wire-ts", service="ecs")
-    s.poll(lambda: c(ecs, "describe_services", cluster="wire-ts", services=["ext", "ecs"]),
-           lambda o: all(x["status"] == "INACTIVE" for x in o["services"]))
+    gone = s.poll(lambda: c(ecs, "describe_services", cluster="wire-ts", services=["ext", "ecs"]),
+                  lambda o: all(x["status"] == "INACTIVE" for x in o["services"]))
+    if not gone or any(x["status"] != "INACTIVE" or x.get("taskSets") for x in gone["services"]):
+        s.ck.bad("ecs", "DescribeServices", "$.services", f"the deleted EXTERNAL service did not drain its task set: {gone}")
     c(ecs, "delete_cluster", cluster="wire-ts")

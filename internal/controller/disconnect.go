@@ -21,8 +21,9 @@ const StopReasonAgentDisconnected = "Task stopped because the container instance
 type TaskStopper interface {
 	// StopAway records a task of an instance whose agent is away as
 	// STOPPED with the reason (releasing what it reserved), unless it is
-	// STOPPED already or no longer on that instance.
-	StopAway(ctx context.Context, t TaskInfo, reason string, now time.Time) error
+	// STOPPED already or no longer on that instance; it reports whether
+	// it stopped it.
+	StopAway(ctx context.Context, t TaskInfo, reason string, now time.Time) (bool, error)
 }
 
 // DisconnectConfig configures the disconnect reconciler.
@@ -178,15 +179,27 @@ func (d *Disconnect) Reconcile(ctx context.Context, arn string) (time.Duration, 
 	if wait > 0 || len(stop) == 0 {
 		return wait, nil
 	}
+	// The cache may lag behind the stops of a reconcile just done (the
+	// instance queued again meanwhile): only the tasks this one stopped
+	// are reported.
+	stopped := 0
+	defer func() {
+		if stopped > 0 {
+			d.cfg.Logger.Warn("agent disconnected too long: its tasks were stopped", "instance", arn, "tasks", stopped, "timeout", d.cfg.Timeout)
+		}
+	}()
 	for _, t := range stop {
 		// The agent may have come back meanwhile.
 		if cur, ok := d.cfg.Source.Instance(arn); !ok || cur.Connected {
 			return 0, nil
 		}
-		if err := d.cfg.Stopper.StopAway(ctx, t, StopReasonAgentDisconnected, now); err != nil {
+		done, err := d.cfg.Stopper.StopAway(ctx, t, StopReasonAgentDisconnected, now)
+		if err != nil {
 			return 0, err
 		}
+		if done {
+			stopped++
+		}
 	}
-	d.cfg.Logger.Warn("agent disconnected too long: its tasks were stopped", "instance", arn, "tasks", len(stop), "timeout", d.cfg.Timeout)
 	return 0, nil
 }

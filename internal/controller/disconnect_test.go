@@ -1,8 +1,11 @@
 package controller
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -63,7 +66,7 @@ func newDisconnectRig(t *testing.T, timeout time.Duration) (*disconnectRig, func
 
 func newDisconnectRigRecorded(t *testing.T, timeout time.Duration, recorded bool) (*disconnectRig, func()) {
 	r := &disconnectRig{src: newFakeSource(), stopped: map[string]time.Time{}}
-	d := NewDisconnect(DisconnectConfig{Source: r.src, Timeout: timeout, Recorded: recorded, Stopper: stopperFunc(func(_ context.Context, ti TaskInfo, reason string, now time.Time) error {
+	d := NewDisconnect(DisconnectConfig{Source: r.src, Timeout: timeout, Recorded: recorded, Stopper: stopperFunc(func(_ context.Context, ti TaskInfo, reason string, now time.Time) (bool, error) {
 		if reason != StopReasonAgentDisconnected {
 			t.Errorf("stopped with reason %q", reason)
 		}
@@ -72,7 +75,7 @@ func newDisconnectRigRecorded(t *testing.T, timeout time.Duration, recorded bool
 		r.mu.Unlock()
 		ti.Desired, ti.Last, ti.StoppedAt, ti.StoppedReason = ecs.TaskStopped, ecs.TaskStopped, now, reason
 		r.src.putTask(ti)
-		return nil
+		return true, nil
 	})})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -227,6 +230,36 @@ func TestDisconnectRecordedWhileLeading(t *testing.T) {
 		synctest.Wait()
 		if at, ok := r.stops()["t1"]; !ok || at.Sub(left) != time.Minute {
 			t.Fatalf("stops %v; want t1 stopped one timeout after the recorded disconnection", r.stops())
+		}
+	})
+}
+
+// A reconcile that finds nothing left to stop (its cache lagging behind
+// the stops of the one just before) does not report the tasks stopped
+// again: the log says once what happened.
+func TestDisconnectReportsOnlyWhatItStopped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var log bytes.Buffer
+		src := newFakeSource()
+		var calls int
+		d := NewDisconnect(DisconnectConfig{Source: src, Timeout: time.Second, Logger: slog.New(slog.NewTextHandler(&log, nil)),
+			Stopper: stopperFunc(func(context.Context, TaskInfo, string, time.Time) (bool, error) {
+				calls++
+				return calls == 1, nil // the second call finds it STOPPED already
+			})})
+		src.putInstance(InstanceInfo{ARN: instARN})
+		src.putTask(task("t1", ecs.TaskRunning, ecs.TaskRunning))
+		time.Sleep(2 * time.Second)
+		for range 2 {
+			if _, err := d.Reconcile(t.Context(), instARN); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if calls != 2 {
+			t.Fatalf("%d stops tried, want 2 (the cache still shows the task running)", calls)
+		}
+		if n := strings.Count(log.String(), "agent disconnected too long"); n != 1 {
+			t.Fatalf("the stop was reported %d times, want once:\n%s", n, log.String())
 		}
 	})
 }

@@ -256,9 +256,9 @@ func sourceLoader(src *fakeSource) TaskLoader {
 }
 
 // stopperFunc, deleterFunc and tokensFunc are the write-side fakes.
-type stopperFunc func(ctx context.Context, t TaskInfo, reason string, now time.Time) error
+type stopperFunc func(ctx context.Context, t TaskInfo, reason string, now time.Time) (bool, error)
 
-func (f stopperFunc) StopAway(ctx context.Context, t TaskInfo, reason string, now time.Time) error {
+func (f stopperFunc) StopAway(ctx context.Context, t TaskInfo, reason string, now time.Time) (bool, error) {
 	return f(ctx, t, reason, now)
 }
 

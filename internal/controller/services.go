@@ -52,6 +52,11 @@ type ServicesConfig struct {
 	// Alarms reads CloudWatch alarm states for deployment alarms
 	// (deploymentConfiguration.alarms); nil: they are stored, not watched.
 	Alarms AlarmStates
+	// Traffic moves blue/green services' traffic between target groups;
+	// nil: no listener rule is changed. ShiftMinute is how long a minute
+	// of their bake times lasts (a minute if zero; tests shorten it).
+	Traffic     TrafficRouter
+	ShiftMinute time.Duration
 }
 
 // TargetRegistry is how the scheduler registers its tasks with load
@@ -174,6 +179,9 @@ func (s *Services) reconcile(ctx context.Context, key string) (time.Duration, er
 	if svc.SchedulingStrategy == ecs.SchedulingDaemon {
 		return s.reconcileDaemon(ctx, ref, svc, tasks, o, now)
 	}
+	if svc.Traffic != nil {
+		return s.reconcileShift(ctx, ref, svc, tasks, o, now)
+	}
 	lb := s.readTargets(ctx, ref, svc, tasks, &o, now)
 	markDraining(&o, s.cfg.Source.ClusterInstances(ref))
 	dc := svc.DeploymentConfiguration
@@ -283,9 +291,13 @@ func (s *Services) drain(ctx context.Context, ref ServiceRef, svc *ecs.Service, 
 			return s.cfg.NoChange
 		}
 		changed := applyStatus(cur, ch)
+		if cur.IsExternal() {
+			changed = drainTaskSetCounts(cur, ch.obs) || changed // servicetasksets.go
+		}
 		if left == 0 && len(ch.stopped) == 0 && !lb.busy {
 			cur.Status = ecs.ServiceInactive
 			cur.RunningCount, cur.PendingCount = 0, 0
+			cur.TaskSets = nil
 			changed = true
 		}
 		if !changed {

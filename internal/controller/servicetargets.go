@@ -27,8 +27,9 @@ const (
 // not state-cache events.
 const targetPoll = time.Second
 
-// targetsOf returns a task's target in each of the service's (or, under
-// EXTERNAL, its task set's) target groups (by target group ARN): an awsvpc task's ENI address and the load
+// targetsOf returns a task's target in each of its target groups (by
+// target group ARN; its deployment's blue/green group, or under EXTERNAL
+// its task set's): an awsvpc task's ENI address and the load
 // balancer's container port (target type ip); a bridge or host task's
 // container instance (its EC2 instance ID) and the host port the
 // container port is published on (target type instance), as ECS
@@ -41,14 +42,19 @@ func targetsOf(svc *ecs.Service, t *ecs.Task, hosts map[string]string) map[strin
 		return nil
 	}
 	out := map[string]Target{}
-	for _, lb := range svc.TaskLoadBalancers(t.StartedBy) { // a task set's, under EXTERNAL
+	dep := svc.Deployment(t.StartedBy)
+	for i, lb := range svc.TaskLoadBalancers(t.StartedBy) {
 		if lb.TargetGroupARN == "" || lb.ContainerPort == nil {
 			continue
 		}
+		tg := lb.TargetGroupARN
+		if !svc.IsExternal() {
+			tg = svc.TargetGroupOf(dep, i)
+		}
 		if ip != "" {
-			out[lb.TargetGroupARN] = Target{ID: ip, Port: *lb.ContainerPort}
+			out[tg] = Target{ID: ip, Port: *lb.ContainerPort}
 		} else if port := hostPort(t, lb.ContainerName, *lb.ContainerPort); port != 0 {
-			out[lb.TargetGroupARN] = Target{ID: host, Port: port}
+			out[tg] = Target{ID: host, Port: port}
 		}
 	}
 	return out
@@ -133,11 +139,7 @@ func (s *Services) readTargets(ctx context.Context, ref ServiceRef, svc *ecs.Ser
 		return v
 	}
 	hosts := s.instanceHosts(ref)
-	for _, lb := range lbs {
-		tg := lb.TargetGroupARN
-		if tg == "" {
-			continue
-		}
+	for _, tg := range serviceTargetGroups(svc) {
 		var targets []Target
 		owner := map[Target][]string{}
 		for _, t := range tasks {

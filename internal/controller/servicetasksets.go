@@ -206,3 +206,23 @@ func applyTaskSetStatus(s *ecs.Service, ch taskSetChange) bool {
 	s.Steady = steady
 	return !reflect.DeepEqual(before, s)
 }
+
+// drainTaskSetCounts writes a DRAINING EXTERNAL service's counts from its
+// task sets' tasks (applyStatus counts deployments, which it has none
+// of); it reports whether anything changed.
+func drainTaskSetCounts(s *ecs.Service, o observation) bool {
+	run, pend := 0, 0
+	changed := false
+	for i := range s.TaskSets {
+		ts := &s.TaskSets[i]
+		r, p := o.running[ts.ID], o.pending[ts.ID]
+		if ts.RunningCount != r || ts.PendingCount != p {
+			ts.RunningCount, ts.PendingCount, changed = r, p, true
+		}
+		run, pend = run+r, pend+p
+	}
+	if s.RunningCount != run || s.PendingCount != pend {
+		s.RunningCount, s.PendingCount, changed = run, pend, true
+	}
+	return changed
+}

@@ -167,3 +167,53 @@ func TestComputedDesiredCountRoundsUp(t *testing.T) {
 		}
 	}
 }
+
+// TestServicesTaskSetsDrainWithTheService: deleting an EXTERNAL service
+// drains its task sets: their tasks stop, the counts follow, and the
+// INACTIVE service keeps no task set.
+func TestServicesTaskSetsDrainWithTheService(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeServices(externalService(t, 2))
+		runScheduler(t, f)
+		f.edit(t, func(s *ecs.Service) error {
+			_, err := s.AddTaskSet(ecs.Scope{Account: "1", Region: "r"}, "ecs-svc/1", ecs.TaskSetSpec{TaskDefinition: taskDef(1), LaunchType: ecs.LaunchEC2}, time.Now())
+			return err
+		})
+		f.settle()
+		if n := f.live(""); n != 2 {
+			t.Fatalf("%d tasks, want 2", n)
+		}
+		f.edit(t, func(s *ecs.Service) error {
+			s.Status, s.DesiredCount = ecs.ServiceDraining, 0
+			s.DrainTaskSets(time.Now())
+			return nil
+		})
+		f.settle()
+		if s := f.service(); s.Status != ecs.ServiceInactive || len(s.TaskSets) != 0 || f.live("") != 0 {
+			t.Fatalf("after the delete: status %s, task sets %+v, %d tasks live", s.Status, s.TaskSets, f.live(""))
+		}
+	})
+}
+
+// TestServicesTaskSetStartsSurviveLeaderHandover: a successor leader that
+// decides a task set's starts on the same (stale) state as its
+// predecessor gets the same client token, so the task set is not
+// started twice.
+func TestServicesTaskSetStartsSurviveLeaderHandover(t *testing.T) {
+	svc := externalService(t, 3)
+	if _, err := svc.AddTaskSet(ecs.Scope{Account: "1", Region: "r"}, "ecs-svc/1", ecs.TaskSetSpec{TaskDefinition: taskDef(1), LaunchType: ecs.LaunchEC2}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeServices(svc)
+	view := &staleView{fakeServices: f}
+	for _, leader := range []string{"old", "new"} {
+		s := NewServices(ServicesConfig{Source: view, Plane: f, NoChange: errNoChange,
+			NewID: func() string { return "e" }, NewDeploymentID: func() string { return "ecs-svc/rb" }})
+		if _, err := s.Reconcile(t.Context(), svcRef.Key()); err != nil {
+			t.Fatalf("%s leader: %v", leader, err)
+		}
+	}
+	if m := f.perSet(); m["ecs-svc/1"] != 3 {
+		t.Fatalf("tasks per task set after the handover: %v; want 3", m)
+	}
+}

@@ -101,6 +101,9 @@ type Service struct {
 	// it again); Steady is whether the last event said steady state.
 	Noted  []string `json:"noted,omitempty"`
 	Steady bool     `json:"steady,omitempty"`
+	// Traffic is the BLUE_GREEN, LINEAR or CANARY deployment in flight
+	// (nil: none; bluegreen.go).
+	Traffic *TrafficShift `json:"traffic,omitempty"`
 }
 
 // ClusterName returns the name of the service's cluster.
@@ -148,6 +151,10 @@ func (s *Service) Copy() *Service {
 	c.Events = slices.Clone(s.Events)
 	c.Noted = slices.Clone(s.Noted)
 	c.ServiceDeployments = slices.Clone(s.ServiceDeployments)
+	if s.Traffic != nil {
+		t := *s.Traffic
+		c.Traffic = &t
+	}
 	return &c
 }
 
@@ -158,6 +165,8 @@ type LoadBalancer struct {
 	LoadBalancerName string `json:"loadBalancerName,omitempty"`
 	ContainerName    string `json:"containerName,omitempty"`
 	ContainerPort    *int   `json:"containerPort,omitempty"`
+	// AdvancedConfiguration is the blue/green pair and listener rules.
+	AdvancedConfiguration *AdvancedConfiguration `json:"advancedConfiguration,omitempty"`
 }
 
 // ServiceRegistry is a Cloud Map registry (stored and described; berth has
@@ -178,7 +187,9 @@ type DeploymentConfiguration struct {
 	Strategy                 string                    `json:"strategy,omitempty"`
 	BakeTimeInMinutes        *int                      `json:"bakeTimeInMinutes,omitempty"`
 	// LifecycleHooks is kept only to refuse it (berth has no Lambda).
-	LifecycleHooks []map[string]any `json:"lifecycleHooks,omitempty"`
+	LifecycleHooks      []map[string]any     `json:"lifecycleHooks,omitempty"`
+	LinearConfiguration *LinearConfiguration `json:"linearConfiguration,omitempty"`
+	CanaryConfiguration *CanaryConfiguration `json:"canaryConfiguration,omitempty"`
 }
 
 // DeploymentCircuitBreaker stops (and may roll back) a failing deployment.
@@ -219,6 +230,10 @@ type Deployment struct {
 	NetworkConfiguration     *NetworkConfiguration      `json:"networkConfiguration,omitempty"`
 	RolloutState             string                     `json:"rolloutState,omitempty"`
 	RolloutStateReason       string                     `json:"rolloutStateReason,omitempty"`
+	// TargetGroups are, for each of the service's load balancers, the
+	// target group this deployment's tasks register with (a blue/green
+	// pair's groups take turns); empty: the load balancers' own.
+	TargetGroups []string `json:"targetGroups,omitempty"`
 }
 
 // ServiceEvent is one line of a service's event log.

@@ -46,6 +46,8 @@ type ServiceDeployment struct {
 	RollbackStartedAt       time.Time               `json:"rollbackStartedAt,omitzero"`
 	RollbackTo              string                  `json:"rollbackTo,omitempty"` // the deployment ID rolled back to
 	FailureCount            int                     `json:"failureCount,omitempty"`
+	// Revision is what the deployment deployed (bluegreen.go).
+	Revision *ServiceRevision `json:"revision,omitempty"`
 }
 
 // ID is the service deployment's ID: the digits of its deployment ID.
@@ -93,6 +95,7 @@ func (s *Service) recordDeployment(d Deployment, now time.Time) {
 	s.ServiceDeployments = slices.Insert(s.ServiceDeployments, 0, ServiceDeployment{
 		DeploymentID: d.ID, SourceTaskDefinitions: sources, TargetTaskDefinition: d.TaskDefinition,
 		Status: SDInProgress, CreatedAt: now, StartedAt: now, UpdatedAt: now, DeploymentConfiguration: s.DeploymentConfiguration,
+		Revision: s.revisionOf(d),
 	})
 	if len(s.ServiceDeployments) > MaxServiceDeploymentHistory {
 		s.ServiceDeployments = s.ServiceDeployments[:MaxServiceDeploymentHistory]
@@ -156,6 +159,7 @@ func (s *Service) RollBack(reason, newID string, now time.Time) string {
 		d := s.Deployments[i]
 		s.Deployments = slices.Insert(slices.Delete(s.Deployments, i, i+1), 0, d)
 		s.Steady = false
+		s.rollBackShift(to.ID, now)
 	} else {
 		s.StartDeployment(newID, now)
 		s.Primary().RolloutStateReason = rb

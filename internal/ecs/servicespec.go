@@ -112,6 +112,9 @@ func NewService(sc Scope, cl *Cluster, spec ServiceSpec, deploymentID string, no
 	if err := ValidateLoadBalancers(spec.TaskDefinition, spec.LoadBalancers); err != nil {
 		return nil, err
 	}
+	if err := ValidateShiftLoadBalancers(dc.Strategy, spec.LoadBalancers); err != nil {
+		return nil, err
+	}
 	s := &Service{
 		ARN: sc.ServiceARN(cl.Name, spec.Name), Name: spec.Name, ClusterARN: cl.ARN,
 		LoadBalancers: spec.LoadBalancers, ServiceRegistries: spec.ServiceRegistries,
@@ -135,6 +138,7 @@ func NewService(sc Scope, cl *Cluster, spec ServiceSpec, deploymentID string, no
 		s.PropagateTags = "NONE"
 	}
 	s.Deployments = []Deployment{s.newDeployment(deploymentID, now)}
+	s.beginShift(&s.Deployments[0], nil, now)
 	s.recordDeployment(s.Deployments[0], now)
 	return s, nil
 }
@@ -154,6 +158,11 @@ func (s *Service) newDeployment(id string, now time.Time) Deployment {
 // StartDeployment makes a new PRIMARY deployment of s's current settings;
 // the former primary becomes ACTIVE (its tasks are replaced).
 func (s *Service) StartDeployment(id string, now time.Time) {
+	var prod *Deployment
+	if p := s.productionDeployment(); p != nil {
+		c := *p
+		prod = &c
+	}
 	for i := range s.Deployments {
 		if s.Deployments[i].Status == DeploymentPrimary {
 			s.Deployments[i].Status = DeploymentActive
@@ -161,6 +170,7 @@ func (s *Service) StartDeployment(id string, now time.Time) {
 		}
 	}
 	s.Deployments = slices.Insert(s.Deployments, 0, s.newDeployment(id, now))
+	s.beginShift(&s.Deployments[0], prod, now)
 	s.recordDeployment(s.Deployments[0], now)
 	s.Steady = false
 }
@@ -205,14 +215,12 @@ func ServiceDeploymentConfiguration(sched string, dc *DeploymentConfiguration) (
 	switch out.Strategy {
 	case "":
 		out.Strategy = DeploymentStrategyRolling
-	case DeploymentStrategyRolling:
-	case "BLUE_GREEN", "LINEAR", "CANARY":
-		return out, fault.New(fault.Unsupported, "The %s deployment strategy is not supported by berth yet; use ROLLING.", out.Strategy)
+	case DeploymentStrategyRolling, DeploymentStrategyBlueGreen, DeploymentStrategyLinear, DeploymentStrategyCanary:
 	default:
 		return out, invalidParam("Invalid deployment strategy %q. Valid values: ROLLING, BLUE_GREEN, LINEAR, CANARY.", out.Strategy)
 	}
-	if len(out.LifecycleHooks) > 0 {
-		return out, fault.New(fault.Unsupported, "Deployment lifecycle hooks run Lambda functions, which berth does not have; remove lifecycleHooks.")
+	if err := validateShiftConfiguration(sched, &out); err != nil {
+		return out, err
 	}
 	if m := *out.MinimumHealthyPercent; m < 0 || m > 100 {
 		return out, invalidParam("minimumHealthyPercent must be between 0 and 100.")

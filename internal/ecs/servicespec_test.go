@@ -38,7 +38,21 @@ func TestNewServiceValidationAndDefaults(t *testing.T) {
 		{"no network", func(s *ServiceSpec) { s.NetworkConfiguration = nil }, "Network Configuration must be provided"},
 		{"daemon on fargate", func(s *ServiceSpec) { s.SchedulingStrategy = SchedulingDaemon }, "not supported with the FARGATE launch type"},
 		{"code deploy", func(s *ServiceSpec) { s.DeploymentController = &DeploymentController{Type: "CODE_DEPLOY"} }, "berth has no CodeDeploy"},
-		{"blue green", func(s *ServiceSpec) { s.DeploymentConfiguration = &DeploymentConfiguration{Strategy: "BLUE_GREEN"} }, "not supported by berth yet"},
+		{"linear without a load balancer", func(s *ServiceSpec) { s.DeploymentConfiguration = &DeploymentConfiguration{Strategy: "LINEAR"} }, "needs a load balancer with an advancedConfiguration"},
+		{"lifecycle hooks", func(s *ServiceSpec) {
+			s.DeploymentConfiguration = &DeploymentConfiguration{Strategy: "BLUE_GREEN", LifecycleHooks: []map[string]any{{"targetType": "AWS_LAMBDA"}}}
+		}, "berth has no AWS Lambda"},
+		{"blue green without advancedConfiguration", func(s *ServiceSpec) {
+			s.DeploymentConfiguration = &DeploymentConfiguration{Strategy: "BLUE_GREEN"}
+			s.LoadBalancers = []LoadBalancer{{TargetGroupARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/1", ContainerName: "web", ContainerPort: &port}}
+		}, "advancedConfiguration is required"},
+		{"blue green same groups", func(s *ServiceSpec) {
+			tg := "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/1"
+			s.DeploymentConfiguration = &DeploymentConfiguration{Strategy: "BLUE_GREEN"}
+			s.LoadBalancers = []LoadBalancer{{TargetGroupARN: tg, ContainerName: "web", ContainerPort: &port, AdvancedConfiguration: &AdvancedConfiguration{
+				AlternateTargetGroupARN: tg, ProductionListenerRule: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/a/1/2/3",
+				RoleARN: "arn:aws:iam::123456789012:role/ecs-elb"}}}
+		}, "must differ"},
 		{"min over 100", func(s *ServiceSpec) {
 			n := 150
 			s.DeploymentConfiguration = &DeploymentConfiguration{MinimumHealthyPercent: &n}

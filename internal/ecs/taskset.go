@@ -406,6 +406,18 @@ func (s *Service) DeleteTaskSet(id string, force bool, now time.Time) (*TaskSet,
 	return ts, nil
 }
 
+// DrainTaskSets makes every task set DRAINING (DeleteService of an
+// EXTERNAL service): the scheduler stops their tasks.
+func (s *Service) DrainTaskSets(now time.Time) {
+	for i := range s.TaskSets {
+		ts := &s.TaskSets[i]
+		if ts.Status != TaskSetDraining {
+			ts.Status, ts.ComputedDesiredCount, ts.UpdatedAt = TaskSetDraining, 0, now
+			ts.StabilityStatus, ts.StabilityStatusAt = StabilityStabilizing, now
+		}
+	}
+}
+
 // TaskSetNotFound is the error for a task set a service does not have.
 func TaskSetNotFound() error {
 	return fault.New(fault.NotFound, "The specified task set does not exist.").WithCode("TaskSetNotFoundException")

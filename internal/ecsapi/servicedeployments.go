@@ -91,10 +91,12 @@ type describeServiceDeploymentsIn struct {
 }
 
 type serviceRevisionSummaryOut struct {
-	ARN                string `json:"arn"`
-	RequestedTaskCount int    `json:"requestedTaskCount"`
-	RunningTaskCount   int    `json:"runningTaskCount"`
-	PendingTaskCount   int    `json:"pendingTaskCount"`
+	ARN                              string   `json:"arn"`
+	RequestedTaskCount               int      `json:"requestedTaskCount"`
+	RunningTaskCount                 int      `json:"runningTaskCount"`
+	PendingTaskCount                 int      `json:"pendingTaskCount"`
+	RequestedTestTrafficWeight       *float64 `json:"requestedTestTrafficWeight,omitempty"`
+	RequestedProductionTrafficWeight *float64 `json:"requestedProductionTrafficWeight,omitempty"`
 }
 
 type rollbackOut struct {
@@ -156,15 +158,13 @@ func toServiceDeploymentOut(v ecscp.ServiceDeploymentView) serviceDeploymentOut 
 		SourceServiceRevisions: []serviceRevisionSummaryOut{},
 		TargetServiceRevision:  serviceRevisionSummaryOut{ARN: rev},
 		Status:                 d.Status, StatusReason: d.StatusReason,
-		DeploymentConfiguration: deploymentConfigurationOut{
-			DeploymentCircuitBreaker: dc.DeploymentCircuitBreaker, MaximumPercent: dc.MaximumPercent,
-			MinimumHealthyPercent: dc.MinimumHealthyPercent, Alarms: dc.Alarms, Strategy: dc.Strategy, BakeTimeInMinutes: dc.BakeTimeInMinutes,
-		},
+		DeploymentConfiguration: toDeploymentConfigurationOut(dc),
 	}
 	// Counts of the revisions still in deployments[].
 	for _, dep := range s.Deployments {
 		sum := serviceRevisionSummaryOut{ARN: sc.ServiceRevisionARN(cl, s.Name, (&ecs.ServiceDeployment{DeploymentID: dep.ID}).ID()),
 			RequestedTaskCount: dep.DesiredCount, RunningTaskCount: dep.RunningCount, PendingTaskCount: dep.PendingCount}
+		sum.RequestedProductionTrafficWeight, sum.RequestedTestTrafficWeight = trafficWeights(s, dep.ID)
 		switch {
 		case dep.ID == d.DeploymentID:
 			out.TargetServiceRevision = sum
@@ -172,14 +172,7 @@ func toServiceDeploymentOut(v ecscp.ServiceDeploymentView) serviceDeploymentOut 
 			out.SourceServiceRevisions = append(out.SourceServiceRevisions, sum)
 		}
 	}
-	switch d.Status {
-	case ecs.SDInProgress:
-		out.LifecycleStage = "SCALE_UP"
-	case ecs.SDSuccessful, ecs.SDStopped, ecs.SDRollbackSuccessful:
-		out.LifecycleStage = "CLEAN_UP"
-	case ecs.SDRollbackInProgress:
-		out.LifecycleStage = "SCALE_UP"
-	}
+	out.LifecycleStage = shiftStage(s, d)
 	if d.RollbackTo != "" {
 		out.Rollback = &rollbackOut{Reason: d.RollbackReason, StartedAt: awsproto.Epoch(d.RollbackStartedAt),
 			ServiceRevisionARN: sc.ServiceRevisionARN(cl, s.Name, (&ecs.ServiceDeployment{DeploymentID: d.RollbackTo}).ID())}

@@ -19,6 +19,7 @@ func (a *API) addServiceOps(ops map[string]awsproto.Op) {
 	ops["DeleteService"] = awsproto.Handle(a.deleteService)
 	ops["ListServiceDeployments"] = awsproto.Handle(a.listServiceDeployments)
 	ops["DescribeServiceDeployments"] = awsproto.Handle(a.describeServiceDeployments)
+	ops["DescribeServiceRevisions"] = awsproto.Handle(a.describeServiceRevisions)
 	ops["StopServiceDeployment"] = awsproto.Handle(a.stopServiceDeployment)
 	ops["UpdateTaskProtection"] = awsproto.Handle(a.updateTaskProtection)
 	ops["GetTaskProtection"] = awsproto.Handle(a.getTaskProtection)

@@ -50,6 +50,8 @@ type deploymentConfigurationOut struct {
 	Alarms                   *ecs.DeploymentAlarms         `json:"alarms,omitempty"`
 	Strategy                 string                        `json:"strategy,omitempty"`
 	BakeTimeInMinutes        *int                          `json:"bakeTimeInMinutes,omitempty"`
+	LinearConfiguration      *ecs.LinearConfiguration      `json:"linearConfiguration,omitempty"`
+	CanaryConfiguration      *ecs.CanaryConfiguration      `json:"canaryConfiguration,omitempty"`
 }
 
 type deploymentOut struct {
@@ -85,12 +87,8 @@ func toServiceOut(s *ecs.Service, tags []ecs.Tag, withTags bool) *serviceOut {
 		Status: s.Status, DesiredCount: s.DesiredCount, RunningCount: s.RunningCount, PendingCount: s.PendingCount,
 		LaunchType: s.LaunchType, CapacityProviderStrategy: s.CapacityProviderStrategy,
 		PlatformVersion: s.PlatformVersion, PlatformFamily: s.PlatformFamily, TaskDefinition: s.TaskDefinition,
-		DeploymentConfiguration: deploymentConfigurationOut{
-			DeploymentCircuitBreaker: dc.DeploymentCircuitBreaker, MaximumPercent: dc.MaximumPercent,
-			MinimumHealthyPercent: dc.MinimumHealthyPercent, Alarms: dc.Alarms, Strategy: dc.Strategy,
-			BakeTimeInMinutes: dc.BakeTimeInMinutes,
-		},
-		Deployments: make([]deploymentOut, 0, len(s.Deployments)), RoleARN: s.RoleARN,
+		DeploymentConfiguration: toDeploymentConfigurationOut(dc),
+		Deployments:             make([]deploymentOut, 0, len(s.Deployments)), RoleARN: s.RoleARN,
 		Events: make([]serviceEventOut, 0, len(s.Events)), CreatedAt: awsproto.Epoch(s.CreatedAt),
 		PlacementConstraints: nonNil(s.PlacementConstraints), PlacementStrategy: nonNil(s.PlacementStrategy),
 		NetworkConfiguration: s.NetworkConfiguration, HealthCheckGracePeriodSeconds: s.HealthCheckGracePeriodSeconds,

@@ -20,14 +20,18 @@ func TestStopLostTask(t *testing.T) {
 		t.Fatalf("run: %+v %v", res, err)
 	}
 	a, b := res.Tasks[0].Task, res.Tasks[1].Task
-	if err := plane.StopLostTask(ctx, sc, "c", a.ID, ci.ARN, "TaskFailedToStart", "agent lost"); err != nil {
-		t.Fatal(err)
+	if stopped, err := plane.StopLostTask(ctx, sc, "c", a.ID, ci.ARN, "TaskFailedToStart", "agent lost"); err != nil || !stopped {
+		t.Fatalf("stopping a lost task: %v %v", stopped, err)
 	}
-	if err := plane.StopLostTask(ctx, sc, "c", b.ID, ci.ARN+"-other", "", "agent lost"); err != nil {
-		t.Fatal(err)
+	// Again (a reconciler whose cache lags): nothing to do, and it says so.
+	if stopped, err := plane.StopLostTask(ctx, sc, "c", a.ID, ci.ARN, "TaskFailedToStart", "agent lost"); err != nil || stopped {
+		t.Fatalf("stopping a STOPPED task again: %v %v, want false", stopped, err)
 	}
-	if err := plane.StopLostTask(ctx, sc, "c", "0123456789abcdef0123456789abcdef", ci.ARN, "", "agent lost"); err != nil {
-		t.Fatalf("missing task: %v", err)
+	if stopped, err := plane.StopLostTask(ctx, sc, "c", b.ID, ci.ARN+"-other", "", "agent lost"); err != nil || stopped {
+		t.Fatalf("a task of another instance: %v %v", stopped, err)
+	}
+	if stopped, err := plane.StopLostTask(ctx, sc, "c", "0123456789abcdef0123456789abcdef", ci.ARN, "", "agent lost"); err != nil || stopped {
+		t.Fatalf("missing task: %v %v", stopped, err)
 	}
 	got, _, err := plane.DescribeTasks(ctx, sc, "c", []string{a.ID, b.ID}, false)
 	if err != nil || len(got) != 2 {

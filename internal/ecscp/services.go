@@ -346,6 +346,9 @@ func applyServiceUpdate(s *ecs.Service, td *ecs.TaskDefinition, in UpdateService
 	if err := ecs.ValidateLoadBalancers(td, s.LoadBalancers); err != nil {
 		return err
 	}
+	if err := ecs.ValidateShiftLoadBalancers(s.DeploymentConfiguration.Strategy, s.LoadBalancers); err != nil {
+		return err
+	}
 	if redeploy {
 		s.StartDeployment(depID, now)
 	}
@@ -379,8 +382,16 @@ func mergeDeploymentConfiguration(cur, in ecs.DeploymentConfiguration) ecs.Deplo
 	if in.Alarms != nil {
 		out.Alarms = in.Alarms
 	}
-	if in.Strategy != "" {
+	if in.Strategy != "" && in.Strategy != out.Strategy {
 		out.Strategy = in.Strategy
+		// The other strategy's settings do not carry over.
+		out.LinearConfiguration, out.CanaryConfiguration = nil, nil
+	}
+	if in.LinearConfiguration != nil {
+		out.LinearConfiguration = in.LinearConfiguration
+	}
+	if in.CanaryConfiguration != nil {
+		out.CanaryConfiguration = in.CanaryConfiguration
 	}
 	if in.BakeTimeInMinutes != nil {
 		out.BakeTimeInMinutes = in.BakeTimeInMinutes
@@ -421,6 +432,7 @@ func (p *Plane) DeleteService(ctx context.Context, sc ecs.Scope, cluster, ref st
 		if pd := s.Primary(); pd != nil {
 			pd.DesiredCount = 0
 		}
+		s.DrainTaskSets(p.now()) // EXTERNAL: its task sets go with it
 		s.Steady = false
 		return nil
 	})

@@ -22,8 +22,19 @@ func (e *MissingResourceError) Error() string { return "resource " + e.ARN + " n
 func (e *MissingResourceError) Unwrap() error { return e.Err }
 
 // TagResource merges tags into those of the resource arn (a cluster, task
-// definition revision, task or container instance of the scope).
+// definition revision, task, container instance, service or task set of
+// the scope).
 func (p *Plane) TagResource(ctx context.Context, sc ecs.Scope, arn string, tags []ecs.Tag) error {
+	if _, _, _, ok := taskSetTagRef(arn); ok { // a task set's tags are in its service's record
+		if len(tags) == 0 {
+			return fault.New(fault.InvalidParameter, "tags must not be empty.")
+		}
+		_, err := p.taskSetTags(ctx, sc, arn, func(cur []ecs.Tag) ([]ecs.Tag, error) {
+			next := ecs.MergeTags(cur, tags)
+			return next, ecs.ValidateTags(next)
+		})
+		return err
+	}
 	if err := p.checkTaggable(ctx, sc, arn); err != nil {
 		return err
 	}
@@ -41,6 +52,13 @@ func (p *Plane) TagResource(ctx context.Context, sc ecs.Scope, arn string, tags 
 
 // UntagResource removes the tags with keys from the resource arn.
 func (p *Plane) UntagResource(ctx context.Context, sc ecs.Scope, arn string, keys []string) error {
+	if _, _, _, ok := taskSetTagRef(arn); ok {
+		if err := ecs.ValidateTagKeys(keys); err != nil {
+			return err
+		}
+		_, err := p.taskSetTags(ctx, sc, arn, func(cur []ecs.Tag) ([]ecs.Tag, error) { return ecs.RemoveTags(cur, keys), nil })
+		return err
+	}
 	if err := p.checkTaggable(ctx, sc, arn); err != nil {
 		return err
 	}
@@ -54,6 +72,9 @@ func (p *Plane) UntagResource(ctx context.Context, sc ecs.Scope, arn string, key
 
 // ResourceTags returns the tags of the resource arn, which must exist.
 func (p *Plane) ResourceTags(ctx context.Context, sc ecs.Scope, arn string) ([]ecs.Tag, error) {
+	if _, _, _, ok := taskSetTagRef(arn); ok {
+		return p.taskSetTags(ctx, sc, arn, nil)
+	}
 	if err := p.checkTaggable(ctx, sc, arn); err != nil {
 		return nil, err
 	}

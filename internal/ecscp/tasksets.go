@@ -3,6 +3,7 @@ package ecscp
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecsstore"
@@ -310,4 +311,47 @@ func (p *Plane) UpdateServicePrimaryTaskSet(ctx context.Context, sc ecs.Scope, i
 	return p.updateTaskSet(ctx, sc, in, ref, func(s *ecs.Service, id string) (*ecs.TaskSet, error) {
 		return s.SetPrimaryTaskSet(id, now)
 	})
+}
+
+// taskSetTagRef returns the cluster, service and task set ID of a task set
+// ARN (ok false: arn names no task set).
+func taskSetTagRef(arn string) (cluster, service, id string, ok bool) {
+	pa, parsed := ecs.ParseARN(arn)
+	rest, isTS := strings.CutPrefix(pa.Resource, "task-set/")
+	parts := strings.SplitN(rest, "/", 3)
+	if !parsed || pa.Service != "ecs" || !isTS || len(parts) != 3 {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}
+
+// taskSetTags reads or changes (fn non-nil) the tags of the task set arn,
+// kept in its service's record; a missing task set is a
+// *MissingResourceError.
+func (p *Plane) taskSetTags(ctx context.Context, sc ecs.Scope, arn string, fn func([]ecs.Tag) ([]ecs.Tag, error)) ([]ecs.Tag, error) {
+	cluster, service, id, _ := taskSetTagRef(arn)
+	if pa, _ := ecs.ParseARN(arn); pa.Account != sc.Account || pa.Region != sc.Region {
+		return nil, fault.New(fault.InvalidParameter, "The resource %s is not in this account and region (%s, %s).", arn, sc.Account, sc.Region)
+	}
+	var out []ecs.Tag
+	_, _, err := p.repo.UpdateService(ctx, sc, cluster, service, func(s *ecs.Service) error {
+		ts := s.TaskSet(id)
+		if ts == nil || s.Status == ecs.ServiceInactive {
+			return ecs.TaskSetNotFound()
+		}
+		out = ts.Tags
+		if fn == nil {
+			return ecsstore.ErrNoChange
+		}
+		next, err := fn(ts.Tags)
+		if err != nil {
+			return err
+		}
+		ts.Tags, out = next, next
+		return nil
+	})
+	if fault.Is(err, fault.NotFound) {
+		return nil, &MissingResourceError{Kind: "task-set", ARN: arn, Err: err}
+	}
+	return out, err
 }

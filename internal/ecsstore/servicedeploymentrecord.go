@@ -24,6 +24,7 @@ type serviceDeploymentRecord struct {
 	RollbackStartedAt       time.Time                     `json:"rollbackStartedAt,omitzero"`
 	RollbackTo              string                        `json:"rollbackTo,omitempty"`
 	FailureCount            int                           `json:"failureCount,omitempty"`
+	Revision                *serviceRevisionRecord        `json:"revision,omitempty"`
 }
 
 func serviceDeploymentRecordOf(v *ecs.ServiceDeployment) serviceDeploymentRecord {
@@ -33,7 +34,7 @@ func serviceDeploymentRecordOf(v *ecs.ServiceDeployment) serviceDeploymentRecord
 		FinishedAt: v.FinishedAt, StoppedAt: v.StoppedAt, UpdatedAt: v.UpdatedAt,
 		DeploymentConfiguration: deploymentConfigurationRecordOf(&v.DeploymentConfiguration),
 		RollbackReason:          v.RollbackReason, RollbackStartedAt: v.RollbackStartedAt, RollbackTo: v.RollbackTo,
-		FailureCount: v.FailureCount,
+		FailureCount: v.FailureCount, Revision: mapPtr(v.Revision, serviceRevisionRecordOf),
 	}
 }
 
@@ -44,6 +45,6 @@ func (r *serviceDeploymentRecord) domain() ecs.ServiceDeployment {
 		FinishedAt: r.FinishedAt, StoppedAt: r.StoppedAt, UpdatedAt: r.UpdatedAt,
 		DeploymentConfiguration: r.DeploymentConfiguration.domain(),
 		RollbackReason:          r.RollbackReason, RollbackStartedAt: r.RollbackStartedAt, RollbackTo: r.RollbackTo,
-		FailureCount: r.FailureCount,
+		FailureCount: r.FailureCount, Revision: mapPtr(r.Revision, (*serviceRevisionRecord).domain),
 	}
 }

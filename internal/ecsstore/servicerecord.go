@@ -47,6 +47,7 @@ type serviceRecord struct {
 	Stable                        *deploymentRecord                `json:"stable,omitempty"`
 	Noted                         []string                         `json:"noted,omitempty"`
 	Steady                        bool                             `json:"steady,omitempty"`
+	Traffic                       *trafficShiftRecord              `json:"traffic,omitempty"`
 }
 
 func serviceRecordOf(v *ecs.Service) serviceRecord {
@@ -86,6 +87,7 @@ func serviceRecordOf(v *ecs.Service) serviceRecord {
 		Stable:                        mapPtr(v.Stable, deploymentRecordOf),
 		Noted:                         v.Noted,
 		Steady:                        v.Steady,
+		Traffic:                       mapPtr(v.Traffic, trafficShiftRecordOf),
 	}
 }
 
@@ -126,6 +128,7 @@ func (r *serviceRecord) domain() ecs.Service {
 		Stable:                        mapPtr(r.Stable, (*deploymentRecord).domain),
 		Noted:                         r.Noted,
 		Steady:                        r.Steady,
+		Traffic:                       mapPtr(r.Traffic, (*trafficShiftRecord).domain),
 	}
 }
 
@@ -135,23 +138,27 @@ type loadBalancerRecord struct {
 	LoadBalancerName string `json:"loadBalancerName,omitempty"`
 	ContainerName    string `json:"containerName,omitempty"`
 	ContainerPort    *int   `json:"containerPort,omitempty"`
+	// AdvancedConfiguration: bluegreenrecord.go.
+	AdvancedConfiguration *advancedConfigurationRecord `json:"advancedConfiguration,omitempty"`
 }
 
 func loadBalancerRecordOf(v *ecs.LoadBalancer) loadBalancerRecord {
 	return loadBalancerRecord{
-		TargetGroupARN:   v.TargetGroupARN,
-		LoadBalancerName: v.LoadBalancerName,
-		ContainerName:    v.ContainerName,
-		ContainerPort:    v.ContainerPort,
+		TargetGroupARN:        v.TargetGroupARN,
+		LoadBalancerName:      v.LoadBalancerName,
+		ContainerName:         v.ContainerName,
+		ContainerPort:         v.ContainerPort,
+		AdvancedConfiguration: mapPtr(v.AdvancedConfiguration, advancedConfigurationRecordOf),
 	}
 }
 
 func (r *loadBalancerRecord) domain() ecs.LoadBalancer {
 	return ecs.LoadBalancer{
-		TargetGroupARN:   r.TargetGroupARN,
-		LoadBalancerName: r.LoadBalancerName,
-		ContainerName:    r.ContainerName,
-		ContainerPort:    r.ContainerPort,
+		TargetGroupARN:        r.TargetGroupARN,
+		LoadBalancerName:      r.LoadBalancerName,
+		ContainerName:         r.ContainerName,
+		ContainerPort:         r.ContainerPort,
+		AdvancedConfiguration: mapPtr(r.AdvancedConfiguration, (*advancedConfigurationRecord).domain),
 	}
 }
 
@@ -190,6 +197,8 @@ type deploymentConfigurationRecord struct {
 	Strategy                 string                          `json:"strategy,omitempty"`
 	BakeTimeInMinutes        *int                            `json:"bakeTimeInMinutes,omitempty"`
 	LifecycleHooks           []map[string]any                `json:"lifecycleHooks,omitempty"`
+	LinearConfiguration      *linearConfigurationRecord      `json:"linearConfiguration,omitempty"`
+	CanaryConfiguration      *canaryConfigurationRecord      `json:"canaryConfiguration,omitempty"`
 }
 
 func deploymentConfigurationRecordOf(v *ecs.DeploymentConfiguration) deploymentConfigurationRecord {
@@ -201,6 +210,8 @@ func deploymentConfigurationRecordOf(v *ecs.DeploymentConfiguration) deploymentC
 		Strategy:                 v.Strategy,
 		BakeTimeInMinutes:        v.BakeTimeInMinutes,
 		LifecycleHooks:           v.LifecycleHooks,
+		LinearConfiguration:      mapPtr(v.LinearConfiguration, linearConfigurationRecordOf),
+		CanaryConfiguration:      mapPtr(v.CanaryConfiguration, canaryConfigurationRecordOf),
 	}
 }
 
@@ -213,6 +224,8 @@ func (r *deploymentConfigurationRecord) domain() ecs.DeploymentConfiguration {
 		Strategy:                 r.Strategy,
 		BakeTimeInMinutes:        r.BakeTimeInMinutes,
 		LifecycleHooks:           r.LifecycleHooks,
+		LinearConfiguration:      mapPtr(r.LinearConfiguration, (*linearConfigurationRecord).domain),
+		CanaryConfiguration:      mapPtr(r.CanaryConfiguration, (*canaryConfigurationRecord).domain),
 	}
 }
 
@@ -277,6 +290,7 @@ type deploymentRecord struct {
 	NetworkConfiguration     *networkConfigurationRecord      `json:"networkConfiguration,omitempty"`
 	RolloutState             string                           `json:"rolloutState,omitempty"`
 	RolloutStateReason       string                           `json:"rolloutStateReason,omitempty"`
+	TargetGroups             []string                         `json:"targetGroups,omitempty"`
 }
 
 func deploymentRecordOf(v *ecs.Deployment) deploymentRecord {
@@ -297,6 +311,7 @@ func deploymentRecordOf(v *ecs.Deployment) deploymentRecord {
 		NetworkConfiguration:     mapPtr(v.NetworkConfiguration, networkConfigurationRecordOf),
 		RolloutState:             v.RolloutState,
 		RolloutStateReason:       v.RolloutStateReason,
+		TargetGroups:             v.TargetGroups,
 	}
 }
 
@@ -318,6 +333,7 @@ func (r *deploymentRecord) domain() ecs.Deployment {
 		NetworkConfiguration:     mapPtr(r.NetworkConfiguration, (*networkConfigurationRecord).domain),
 		RolloutState:             r.RolloutState,
 		RolloutStateReason:       r.RolloutStateReason,
+		TargetGroups:             r.TargetGroups,
 	}
 }
 

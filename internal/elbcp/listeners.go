@@ -3,6 +3,7 @@ package elbcp
 import (
 	"context"
 	"reflect"
+	"slices"
 	"sort"
 
 	"github.com/berth-dev/berth/internal/elb"
@@ -49,7 +50,14 @@ func (p *Plane) CreateListener(ctx context.Context, sc elb.Scope, lbARN string, 
 		if in.Port == nil {
 			return elb.Validationf("A port must be specified for the listener")
 		}
-		if err := elb.CheckListener(lb, *in.Port, in.Protocol, in.Certificates); err != nil {
+		if err := elb.CheckListener(lb, *in.Port, in.Protocol, len(in.Certificates)); err != nil {
+			return err
+		}
+		policy, err := elb.CheckSSLPolicy(lb, in.Protocol, in.SslPolicy)
+		if err != nil {
+			return err
+		}
+		if err := p.checkCertificates(ctx, sc, in.Certificates); err != nil {
 			return err
 		}
 		if err := elb.CheckTags(in.Tags); err != nil {
@@ -66,7 +74,7 @@ func (p *Plane) CreateListener(ctx context.Context, sc elb.Scope, lbARN string, 
 			}
 			n++
 			if l.Port == *in.Port {
-				if l.Protocol == in.Protocol && sameActions(l.DefaultActions, acts) {
+				if l.Protocol == in.Protocol && sameActions(l.DefaultActions, acts) && slices.Equal(l.Certificates, in.Certificates) && l.SslPolicy == policy {
 					out = l
 					return nil
 				}
@@ -80,7 +88,8 @@ func (p *Plane) CreateListener(ctx context.Context, sc elb.Scope, lbARN string, 
 			return err
 		}
 		l := &elb.Listener{ARN: elb.ListenerARN(a, id).String(), ID: id, LoadBalancerARN: lb.ARN, Port: *in.Port,
-			Protocol: in.Protocol, DefaultActions: acts, DefaultRuleID: ruleID, Tags: in.Tags}
+			Protocol: in.Protocol, DefaultActions: acts, DefaultRuleID: ruleID, Tags: in.Tags,
+			Certificates: in.Certificates, SslPolicy: policy}
 		tx.PutListener(lb.ID, l)
 		out = l
 		return nil
@@ -147,7 +156,22 @@ func (p *Plane) ModifyListener(ctx context.Context, sc elb.Scope, arn string, in
 		if in.Protocol != "" {
 			proto = in.Protocol
 		}
-		if err := elb.CheckListener(lb, port, proto, in.Certificates); err != nil {
+		certs, policy := l.Certificates, l.SslPolicy
+		if !elb.IsTLS(proto) {
+			certs, policy = nil, ""
+		}
+		if len(in.Certificates) > 0 {
+			certs = in.Certificates
+		}
+		if err := elb.CheckListener(lb, port, proto, len(certs)); err != nil {
+			return err
+		}
+		if in.SslPolicy != "" || policy == "" {
+			if policy, err = elb.CheckSSLPolicy(lb, proto, in.SslPolicy); err != nil {
+				return err
+			}
+		}
+		if err := p.checkCertificates(ctx, sc, in.Certificates); err != nil {
 			return err
 		}
 		if port != l.Port {
@@ -173,7 +197,10 @@ func (p *Plane) ModifyListener(ctx context.Context, sc elb.Scope, arn string, in
 				return err
 			}
 		}
-		l.Port, l.Protocol = port, proto
+		l.Port, l.Protocol, l.Certificates, l.SslPolicy = port, proto, certs, policy
+		if !elb.IsTLS(proto) {
+			l.ExtraCertificates = nil
+		}
 		tx.PutListener(lb.ID, l)
 		out = l
 		return nil

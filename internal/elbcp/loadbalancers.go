@@ -15,11 +15,18 @@ func (p *Plane) CreateLoadBalancer(ctx context.Context, sc elb.Scope, req elb.Cr
 	id := randomHex(16)
 	dnsID := randomDigits(10)
 	var out *elb.LoadBalancer
+	reserved := ""
+	p.creating.Lock()
+	defer p.creating.Unlock()
 	err := p.repo.Update(ctx, sc, func(st *elbstore.State, tx *elbstore.Tx) error {
 		addr, err := p.nextAddress(ctx)
 		if err != nil {
 			return err
 		}
+		if reserved != "" && reserved != addr {
+			p.releaseAddress(ctx, reserved) // an earlier attempt's
+		}
+		reserved = addr
 		lb, err := elb.NewLoadBalancer(sc, req, id, dnsID, addr, p.now())
 		if err != nil {
 			return err
@@ -39,6 +46,9 @@ func (p *Plane) CreateLoadBalancer(ctx context.Context, sc elb.Scope, req elb.Cr
 		out = lb
 		return nil
 	})
+	if err != nil || out.Address != reserved {
+		p.releaseAddress(ctx, reserved) // no load balancer was created with it
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +97,9 @@ func (p *Plane) LoadBalancers(ctx context.Context, sc elb.Scope, arns, names []s
 // Deleting one that does not exist succeeds (as on AWS); deletion
 // protection refuses.
 func (p *Plane) DeleteLoadBalancer(ctx context.Context, sc elb.Scope, arn string) error {
-	return p.repo.Update(ctx, sc, func(st *elbstore.State, tx *elbstore.Tx) error {
+	freed := ""
+	err := p.repo.Update(ctx, sc, func(st *elbstore.State, tx *elbstore.Tx) error {
+		freed = ""
 		lb, a, err := lbByARN(st, arn)
 		if err != nil {
 			if a.Kind != "" {
@@ -109,8 +121,13 @@ func (p *Plane) DeleteLoadBalancer(ctx context.Context, sc elb.Scope, arn string
 			}
 		}
 		tx.DeleteLoadBalancer(lb)
+		freed = lb.Address
 		return nil
 	})
+	if err == nil {
+		p.releaseAddress(ctx, freed)
+	}
+	return err
 }
 
 // LoadBalancerAttributes returns every attribute of a load balancer.

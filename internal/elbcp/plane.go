@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/elb"
@@ -21,6 +22,15 @@ type PortChecker interface {
 	CheckBind(ctx context.Context, at netip.AddrPort) error
 }
 
+// AddressReserver reserves load balancer addresses host-wide, so that two
+// berth servers on one host never hand out the same one (hostaddr).
+type AddressReserver interface {
+	// Reserve reports whether addr may be this server's (and reserves it).
+	Reserve(addr netip.Addr) (bool, error)
+	// Release gives addr up.
+	Release(addr netip.Addr) error
+}
+
 // Config configures a Plane.
 type Config struct {
 	Repo   *elbstore.Repo
@@ -32,6 +42,12 @@ type Config struct {
 	// AddressBase is the first loopback address given to load balancers
 	// (default 127.77.0.1, as elbproxy.NextAddress).
 	AddressBase netip.Addr
+	// Addresses reserves each new load balancer's address host-wide (nil:
+	// addresses are unique in this server's store only).
+	Addresses AddressReserver
+	// Certificates checks listener certificates (nil: any well-formed
+	// ARN is taken).
+	Certificates CertificateChecker
 }
 
 // Plane is the ELBv2 control plane.
@@ -41,6 +57,11 @@ type Plane struct {
 	now   func() time.Time
 	ports PortChecker
 	base  netip.Addr
+	certs CertificateChecker
+	hosts AddressReserver
+	// creating serializes CreateLoadBalancer's choice of an address with
+	// the release of an unused reservation.
+	creating sync.Mutex
 }
 
 // New returns a Plane.
@@ -54,7 +75,7 @@ func New(cfg Config) *Plane {
 	if !cfg.AddressBase.IsValid() {
 		cfg.AddressBase = netip.AddrFrom4([4]byte{127, 77, 0, 1})
 	}
-	return &Plane{repo: cfg.Repo, log: cfg.Logger, now: cfg.Now, ports: cfg.Ports, base: cfg.AddressBase}
+	return &Plane{repo: cfg.Repo, log: cfg.Logger, now: cfg.Now, ports: cfg.Ports, base: cfg.AddressBase, hosts: cfg.Addresses, certs: cfg.Certificates}
 }
 
 func randomHex(n int) string {
@@ -70,7 +91,9 @@ func randomDigits(n int) string {
 }
 
 // nextAddress returns the first loopback address from base that no load
-// balancer holds.
+// balancer of this store holds and that is reserved host-wide for this
+// server (p.hosts; the caller releases it if the load balancer is not
+// created).
 func (p *Plane) nextAddress(ctx context.Context) (string, error) {
 	taken, err := p.repo.Addresses(ctx)
 	if err != nil {
@@ -79,7 +102,16 @@ func (p *Plane) nextAddress(ctx context.Context) (string, error) {
 	a := p.base
 	for range 65000 {
 		if !taken[a.String()] && a.As4()[3] != 0 && a.As4()[3] != 255 {
-			return a.String(), nil
+			if p.hosts == nil {
+				return a.String(), nil
+			}
+			ok, err := p.hosts.Reserve(a)
+			if err != nil {
+				return "", fault.New(fault.Internal, "reserving a load balancer address: %v", err)
+			}
+			if ok {
+				return a.String(), nil
+			}
 		}
 		a = a.Next()
 		if !a.IsLoopback() {
@@ -87,6 +119,21 @@ func (p *Plane) nextAddress(ctx context.Context) (string, error) {
 		}
 	}
 	return "", fault.New(fault.LimitExceeded, "no free loopback address is left for a new load balancer").WithCode(elb.CodeTooManyLoadBalancers)
+}
+
+// releaseAddress gives up a host-wide reservation that no load balancer
+// of this store uses.
+func (p *Plane) releaseAddress(ctx context.Context, addr string) {
+	a, err := netip.ParseAddr(addr)
+	if p.hosts == nil || addr == "" || err != nil {
+		return
+	}
+	if taken, err := p.repo.AddressTaken(ctx, addr); err != nil || taken {
+		return
+	}
+	if err := p.hosts.Release(a); err != nil {
+		p.log.Warn("releasing a load balancer address", "addr", addr, "err", err)
+	}
 }
 
 // lbByARN finds a load balancer by ARN in st.

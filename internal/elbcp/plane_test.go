@@ -2,6 +2,7 @@ package elbcp_test
 
 import (
 	"context"
+	"net/netip"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/berth-dev/berth/internal/elbcp"
 	"github.com/berth-dev/berth/internal/elbstore"
 	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/hostaddr"
 	"github.com/berth-dev/berth/internal/store/bolt"
 )
 
@@ -242,5 +244,37 @@ func TestConcurrentListenersOnOnePort(t *testing.T) {
 	ls, _ := p.Listeners(ctx, sc, lb.ARN, nil)
 	if ok != 1 || len(ls) != 1 {
 		t.Fatalf("%d created, %d stored", ok, len(ls))
+	}
+}
+
+// TestAddressesUniquePerHost: two servers on one host, each with its own
+// store (data directory), give their load balancers different addresses.
+func TestAddressesUniquePerHost(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(owner string) *elbcp.Plane {
+		st, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"), bolt.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		hosts := hostaddr.New(hostaddr.Config{Dir: dir, Owner: owner, DataDir: t.TempDir()})
+		return elbcp.New(elbcp.Config{Repo: elbstore.New(st), Addresses: hosts, AddressBase: netip.MustParseAddr("127.77.250.1")})
+	}
+	one, two := mk("one"), mk("two")
+	a := mustLB(t, one, "a", "")
+	b := mustLB(t, two, "b", "")
+	if a.Address == b.Address {
+		t.Fatalf("two servers both gave %s", a.Address)
+	}
+	// A name taken in one's store: no address is kept for the failed create.
+	if _, err := one.CreateLoadBalancer(context.Background(), sc, elb.CreateLoadBalancer{Name: "a", Type: elb.TypeNetwork, Subnets: []string{"subnet-x"}}); code(err) != elb.CodeDuplicateLBName {
+		t.Fatalf("duplicate name: %v", err)
+	}
+	// Deleting a frees its address for the other server.
+	if err := one.DeleteLoadBalancer(context.Background(), sc, a.ARN); err != nil {
+		t.Fatal(err)
+	}
+	if c := mustLB(t, two, "c", ""); c.Address != a.Address {
+		t.Fatalf("after one deleted %s, two got %s", a.Address, c.Address)
 	}
 }

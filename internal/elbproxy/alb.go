@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -32,15 +31,27 @@ type albRoutes struct {
 	stats *counters // the load balancer's; nil for a moment after opening
 }
 
-// albServer is one ALB listener: an HTTP server whose handler evaluates
-// the rules and forwards through a reverse proxy.
+// albServer is one ALB listener: the fast path (fastConn) for most
+// requests, and an HTTP server whose handler evaluates the rules and
+// forwards through a reverse proxy for the connections the fast path
+// hands over (and for the shared front).
 type albServer struct {
-	p      *Proxy
-	idle   time.Duration
-	routes atomic.Pointer[albRoutes]
-	rp     *httputil.ReverseProxy
-	tr     *directTransport
-	srv    *http.Server
+	p       *Proxy
+	idle    time.Duration
+	routes  atomic.Pointer[albRoutes]
+	rp      *httputil.ReverseProxy
+	tr      *directTransport
+	srv     *http.Server
+	handoff *handoff // srv's listener
+	pools   fastPools
+	// secure: an HTTPS listener (its connections are *tls.Conn; those
+	// handed over to srv are wrapped, so r.TLS does not tell).
+	secure bool
+
+	connMu sync.Mutex // guards ln, conns and closed
+	ln     net.Listener
+	conns  map[net.Conn]struct{} // served by the fast path
+	closed bool
 }
 
 // fwdKey is the request context key of the chosen target.
@@ -54,8 +65,8 @@ type fwdInfo struct {
 	port   int
 }
 
-func newALBServer(p *Proxy, idle time.Duration) *albServer {
-	s := &albServer{p: p, idle: idle}
+func newALBServer(p *Proxy, idle time.Duration, addr net.Addr) *albServer {
+	s := &albServer{p: p, idle: idle, handoff: newHandoff(addr), conns: map[net.Conn]struct{}{}}
 	fallback := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -83,9 +94,34 @@ func newALBServer(p *Proxy, idle time.Duration) *albServer {
 	return s
 }
 
-func (s *albServer) serve(ln net.Listener) { s.srv.Serve(ln) }
+// serve serves ln until close: the fast path on this goroutine, the
+// handed-over connections on another.
+func (s *albServer) serve(ln net.Listener) {
+	s.connMu.Lock()
+	if s.closed {
+		s.connMu.Unlock()
+		ln.Close()
+		return
+	}
+	s.ln = ln
+	s.connMu.Unlock()
+	s.p.goroutine(func() { s.srv.Serve(s.handoff) })
+	s.serveConns(ln)
+}
 
 func (s *albServer) close() {
+	s.connMu.Lock()
+	s.closed = true
+	ln, conns := s.ln, s.conns
+	s.conns = map[net.Conn]struct{}{}
+	s.connMu.Unlock()
+	if ln != nil {
+		ln.Close()
+	}
+	for c := range conns {
+		c.Close()
+	}
+	s.handoff.Close()
 	s.srv.Close()
 	s.tr.CloseIdleConnections()
 }
@@ -127,40 +163,15 @@ func (rt *albRoutes) elb5xx() {
 }
 
 func (s *albServer) forward(w http.ResponseWriter, r *http.Request, f *forwardAction, client netip.Addr, rt *albRoutes) {
-	stickyGroup := ""
-	if f.stickiness > 0 {
-		if c, err := r.Cookie(cookieGroup); err == nil {
-			stickyGroup = c.Value
-		}
-	}
-	g := f.pickGroup(stickyGroup)
-	if g == nil {
-		rt.elb5xx()
-		errorPage(w, http.StatusServiceUnavailable)
-		return
-	}
-	g.stats.requests.Add(1)
-	stick := g.stickiness()
-	var want TargetKey
-	if stick.Enabled {
-		want = parseTargetCookie(r, g.id)
-	}
-	t := g.pick(want)
+	now := time.Now()
+	t, cookies := s.choose(r, f, now)
 	if t == nil {
 		rt.elb5xx()
 		errorPage(w, http.StatusServiceUnavailable)
 		return
 	}
-	now := time.Now()
-	if f.stickiness > 0 {
-		http.SetCookie(w, &http.Cookie{Name: cookieGroup, Value: g.id, Path: "/", Expires: now.Add(f.stickiness)})
-	}
-	if stick.Enabled {
-		d := stick.Duration
-		if d <= 0 {
-			d = 24 * time.Hour
-		}
-		http.SetCookie(w, &http.Cookie{Name: cookieTarget, Value: targetCookie(g.id, t.key), Path: "/", Expires: now.Add(d)})
+	for _, c := range cookies {
+		http.SetCookie(w, c)
 	}
 	t.outstanding.Add(1)
 	defer t.outstanding.Add(-1)
@@ -183,7 +194,11 @@ func (s *albServer) rewrite(pr *httputil.ProxyRequest) {
 		ip = strings.Join(prior, ", ") + ", " + ip
 	}
 	h["X-Forwarded-For"] = []string{ip}
-	h["X-Forwarded-Proto"] = []string{"http"}
+	if pr.In.TLS != nil || s.secure {
+		h["X-Forwarded-Proto"] = []string{"https"}
+	} else {
+		h["X-Forwarded-Proto"] = []string{"http"}
+	}
 	h["X-Forwarded-Port"] = []string{strconv.Itoa(fi.port)}
 	trace := traceID()
 	if prior := pr.In.Header.Get("X-Amzn-Trace-Id"); strings.Contains(prior, "Root=") {
@@ -233,8 +248,8 @@ func (fi *fwdInfo) countELB5xx() {
 	}
 }
 
-// errorPage writes ALB's own error page for code.
-func errorPage(w http.ResponseWriter, code int) {
+// errorBody is the body of ALB's own error page for code.
+func errorBody(code int) string {
 	var title string
 	switch code {
 	case http.StatusServiceUnavailable:
@@ -244,8 +259,13 @@ func errorPage(w http.ResponseWriter, code int) {
 	default:
 		title = fmt.Sprintf("%d %s", code, http.StatusText(code))
 	}
-	body := "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" +
+	return "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" +
 		title + "</h1></center>\r\n</body>\r\n</html>\r\n"
+}
+
+// errorPage writes ALB's own error page for code.
+func errorPage(w http.ResponseWriter, code int) {
+	body := errorBody(code)
 	h := w.Header()
 	h.Del("Set-Cookie")
 	h.Set("Server", "awselb/2.0")
@@ -318,12 +338,7 @@ func redirect(w http.ResponseWriter, r *http.Request, rd *Redirect, port int) {
 // traceID is a new X-Amzn-Trace-Id: Root=1-<epoch seconds, 8 hex>-<96 random bits, 24 hex>.
 func traceID() string {
 	var b [48]byte
-	out := append(b[:0], "Root=1-"...)
-	out = appendHex(out, uint64(time.Now().Unix()), 8)
-	out = append(out, '-')
-	out = appendHex(out, uint64(rand.Uint32()), 8)
-	out = appendHex(out, rand.Uint64(), 16)
-	return string(out)
+	return string(appendTraceID(append(b[:0], "Root="...)))
 }
 
 func appendHex(b []byte, v uint64, digits int) []byte {

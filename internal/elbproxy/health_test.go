@@ -85,6 +85,7 @@ func TestWildcard(t *testing.T) {
 		{"/api/*", "/api/x/y", false, true}, {"/api/*", "/apix", false, false}, {"*", "", false, true},
 		{"/v?/x", "/v1/x", false, true}, {"/v?/x", "/v12/x", false, false}, {"*.example.com", "A.EXAMPLE.COM", true, true},
 		{"a*b*c", "aXXbYYc", false, true}, {"a*b*c", "aXXbYY", false, false}, {"/A", "/a", false, false},
+		{"*.Example.COM", "a.example.com", true, true}, {"A?C", "abd", true, false},
 	} {
 		if got := wildcard(tc.p, tc.s, tc.fold); got != tc.want {
 			t.Errorf("wildcard(%q, %q) = %v", tc.p, tc.s, got)

@@ -1,6 +1,7 @@
 package elbproxy
 
 import (
+	"crypto/tls"
 	"net"
 	"strings"
 )
@@ -16,6 +17,7 @@ type listener struct {
 	onFront bool   // the listener's own address is not the front's
 	alb     *albServer
 	nlb     *nlbServer
+	tls     *tlsTerm // HTTPS and TLS listeners
 }
 
 // openListener binds the listener's socket and starts serving it. p.mu held.
@@ -25,8 +27,17 @@ func (p *Proxy) openListener(lb LoadBalancer, l Listener, ident string) (*listen
 		return nil, err
 	}
 	out := &listener{arn: l.ARN, ident: ident, lbType: lb.Type, port: l.Port}
+	if l.TLS != nil {
+		out.tls = &tlsTerm{}
+		if err := out.tls.set(l.TLS); err != nil {
+			ln.Close()
+			return nil, err
+		}
+		ln = tls.NewListener(ln, out.tls.config())
+	}
 	if lb.Type == Application {
-		out.alb = newALBServer(p, idleTimeout(lb))
+		out.alb = newALBServer(p, idleTimeout(lb), ln.Addr())
+		out.alb.secure = l.TLS != nil
 		out.alb.routes.Store(&albRoutes{port: l.Port})
 		p.goroutine(func() { out.alb.serve(ln) })
 	} else {
@@ -42,6 +53,11 @@ func (p *Proxy) openListener(lb LoadBalancer, l Listener, ident string) (*listen
 func (l *listener) setRoutes(p *Proxy, lb LoadBalancer, spec Listener) {
 	l.dnsName = strings.ToLower(strings.TrimSuffix(lb.DNSName, "."))
 	l.onFront = lb.Address != p.cfg.FrontAddr
+	if l.tls != nil {
+		if err := l.tls.set(spec.TLS); err != nil {
+			p.log.Warn("listener keeps its previous certificates", "listener", spec.ARN, "err", err)
+		}
+	}
 	if l.alb != nil {
 		var prev []albRule
 		if cur := l.alb.routes.Load(); cur != nil {

@@ -50,7 +50,8 @@ type Proxy struct {
 	reports []HealthReport
 	repWake chan struct{} // one slot: reports has news
 
-	bufs bufPool // copy buffers shared by every listener
+	bufs bufPool     // copy buffers shared by every listener
+	idle *idlePoller // the fast path's idle connections
 }
 
 // New returns a Proxy serving nothing until Apply.
@@ -62,11 +63,13 @@ func New(cfg Config) *Proxy {
 		cfg.FrontAddr = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Proxy{
+	p := &Proxy{
 		cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
 		groups: map[string]*group{}, listeners: map[string]*listener{}, fronts: map[int]*front{}, lbStats: map[string]*counters{},
 		repWake: make(chan struct{}, 1), bufs: newBufPool(),
 	}
+	p.idle = &idlePoller{p: p}
+	return p
 }
 
 // Run serves until ctx ends, then closes every listener and connection,
@@ -251,10 +254,14 @@ func checkProtocol(lb LoadBalancer, l Listener) error {
 	switch {
 	case lb.Type == Application && l.Protocol == ProtoHTTP:
 	case lb.Type == Network && l.Protocol == ProtoTCP:
+	case lb.Type == Application && l.Protocol == ProtoHTTPS, lb.Type == Network && l.Protocol == ProtoTLS:
+		if l.TLS == nil {
+			return fmt.Errorf("elbproxy: the %s listener has no certificate", l.Protocol)
+		}
 	case lb.Type != Application && lb.Type != Network:
 		return fmt.Errorf("elbproxy: load balancer type %q is not served (application or network)", lb.Type)
 	default:
-		return fmt.Errorf("elbproxy: a %s listener on a %s load balancer is not served by berth (HTTP on application, TCP on network)", l.Protocol, lb.Type)
+		return fmt.Errorf("elbproxy: a %s listener on a %s load balancer is not served by berth (HTTP or HTTPS on application, TCP or TLS on network)", l.Protocol, lb.Type)
 	}
 	if !lb.Address.Is4() || !lb.Address.IsLoopback() {
 		return fmt.Errorf("elbproxy: load balancer address %v is not in 127.0.0.0/8", lb.Address)

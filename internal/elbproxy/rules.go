@@ -198,9 +198,6 @@ func anyMatch(patterns []string, s string, fold bool) bool {
 // wildcard matches s against pattern, where * is any run of characters
 // and ? any one; fold makes it case-insensitive (ASCII).
 func wildcard(pattern, s string, fold bool) bool {
-	if fold {
-		pattern, s = strings.ToLower(pattern), strings.ToLower(s)
-	}
 	p, i := 0, 0
 	star, mark := -1, 0
 	for i < len(s) {
@@ -208,7 +205,7 @@ func wildcard(pattern, s string, fold bool) bool {
 		case p < len(pattern) && pattern[p] == '*':
 			star, mark = p, i
 			p++
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i] || fold && lowerASCII(pattern[p]) == lowerASCII(s[i])):
 			p++
 			i++
 		case star >= 0:
@@ -223,6 +220,13 @@ func wildcard(pattern, s string, fold bool) bool {
 		p++
 	}
 	return p == len(pattern)
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // hostOnly is host without a port.

@@ -24,16 +24,25 @@ type directTransport struct {
 	idleFor  time.Duration // how long a pooled connection may sit idle
 
 	mu     sync.Mutex // guards idle and closed
-	idle   map[string][]*pconn
+	idle   map[*target][]*pconn
 	closed bool
 }
 
-// pconn is one connection to a target.
+// pconn is one connection to a target. It is closed when the target's
+// context ends (removed, or its drain deadline passed), in flight or idle.
 type pconn struct {
 	conn net.Conn
+	t    *target
 	br   *bufio.Reader
 	bw   *bufio.Writer
-	used time.Time // when it went idle
+	used time.Time   // when it went idle
+	stop func() bool // stops the close on the target's end
+}
+
+// close closes the connection for good.
+func (pc *pconn) close() {
+	pc.stop()
+	pc.conn.Close()
 }
 
 const maxIdlePerTarget = 256
@@ -41,16 +50,19 @@ const maxIdlePerTarget = 256
 func newDirectTransport(fallback *http.Transport, timeout time.Duration) *directTransport {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &directTransport{fallback: fallback, dial: d.DialContext, timeout: timeout, idleFor: timeout,
-		idle: map[string][]*pconn{}}
+		idle: map[*target][]*pconn{}}
 }
 
 func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if (req.Body != nil && req.Body != http.NoBody) || req.Header.Get("Upgrade") != "" || req.URL.Scheme != "http" {
 		return t.fallback.RoundTrip(req)
 	}
-	addr := req.URL.Host
+	fi, _ := req.Context().Value(fwdKey{}).(*fwdInfo)
+	if fi == nil {
+		return t.fallback.RoundTrip(req)
+	}
 	for attempt := 0; ; attempt++ {
-		pc, reused, err := t.get(req.Context(), addr)
+		pc, reused, err := t.get(req.Context(), fi.t)
 		if err != nil {
 			return nil, err
 		}
@@ -58,11 +70,11 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
-		pc.conn.Close()
+		pc.close()
 		// A pooled connection the target closed while it was idle fails
 		// before any answer: an idempotent request tries once more on a
 		// new one (as http.Transport does).
-		if reused && attempt == 0 && idempotent(req.Method) && req.Context().Err() == nil && errors.Is(err, errStale) {
+		if reused && attempt == 0 && idempotent(req.Method) && req.Context().Err() == nil && fi.t.ctx.Err() == nil && errors.Is(err, errStale) {
 			continue
 		}
 		return nil, unwrapStale(err)
@@ -128,7 +140,7 @@ func (t *directTransport) exchange(pc *pconn, req *http.Request) (*http.Response
 	if ctx.Err() != nil { // canceled just before the line above cleared the poison
 		pc.conn.SetDeadline(time.Unix(1, 0))
 	}
-	resp.Body = &pbody{rc: resp.Body, pc: pc, t: t, addr: req.URL.Host, stop: stop,
+	resp.Body = &pbody{rc: resp.Body, pc: pc, t: t, stop: stop,
 		keep: !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols}
 	return resp, nil
 }
@@ -138,7 +150,6 @@ type pbody struct {
 	rc   io.ReadCloser
 	pc   *pconn
 	t    *directTransport
-	addr string
 	stop func() bool
 	keep bool
 	done bool
@@ -169,42 +180,63 @@ func (b *pbody) finish(eof bool) {
 	canceled := !b.stop() // the request's context ended: the deadline was poisoned
 	b.rc.Close()
 	if eof && b.keep && !canceled {
-		b.t.put(b.addr, b.pc)
+		b.t.put(b.pc)
 		return
 	}
-	b.pc.conn.Close()
+	b.pc.close()
 }
 
-// get returns an idle connection to addr, or a new one.
-func (t *directTransport) get(ctx context.Context, addr string) (*pconn, bool, error) {
+// get returns an idle connection to tg, or a new one.
+func (t *directTransport) get(ctx context.Context, tg *target) (*pconn, bool, error) {
 	now := time.Now()
 	t.mu.Lock()
-	for list := t.idle[addr]; len(list) > 0; list = t.idle[addr] {
+	for list := t.idle[tg]; len(list) > 0; list = t.idle[tg] {
 		pc := list[len(list)-1]
-		t.idle[addr] = list[:len(list)-1]
-		if now.Sub(pc.used) < t.idleFor {
+		list[len(list)-1] = nil
+		if len(list) == 1 {
+			delete(t.idle, tg)
+		} else {
+			t.idle[tg] = list[:len(list)-1]
+		}
+		if now.Sub(pc.used) < t.idleFor && tg.ctx.Err() == nil {
 			t.mu.Unlock()
 			return pc, true, nil
 		}
-		pc.conn.Close()
+		pc.close()
 	}
 	t.mu.Unlock()
-	c, err := t.dial(ctx, "tcp", addr)
+	if err := tg.ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	c, err := t.dial(ctx, "tcp", tg.addr)
 	if err != nil {
 		return nil, false, err
 	}
-	return &pconn{conn: c, br: bufio.NewReaderSize(c, 4096), bw: bufio.NewWriterSize(c, 4096)}, false, nil
+	pc := &pconn{conn: c, t: tg, br: bufio.NewReaderSize(c, 4096), bw: bufio.NewWriterSize(c, 4096)}
+	pc.stop = context.AfterFunc(tg.ctx, func() {
+		c.Close()
+		t.forget(tg)
+	})
+	return pc, false, nil
 }
 
-func (t *directTransport) put(addr string, pc *pconn) {
+// forget drops the pooled connections of a target that has ended (each
+// closes itself).
+func (t *directTransport) forget(tg *target) {
+	t.mu.Lock()
+	delete(t.idle, tg)
+	t.mu.Unlock()
+}
+
+func (t *directTransport) put(pc *pconn) {
 	pc.used = time.Now()
 	t.mu.Lock()
-	if t.closed || len(t.idle[addr]) >= maxIdlePerTarget || pc.br.Buffered() > 0 {
+	if t.closed || len(t.idle[pc.t]) >= maxIdlePerTarget || pc.br.Buffered() > 0 || pc.t.ctx.Err() != nil {
 		t.mu.Unlock()
-		pc.conn.Close()
+		pc.close()
 		return
 	}
-	t.idle[addr] = append(t.idle[addr], pc)
+	t.idle[pc.t] = append(t.idle[pc.t], pc)
 	t.mu.Unlock()
 }
 
@@ -212,12 +244,12 @@ func (t *directTransport) put(addr string, pc *pconn) {
 func (t *directTransport) CloseIdleConnections() {
 	t.mu.Lock()
 	idle := t.idle
-	t.idle = map[string][]*pconn{}
+	t.idle = map[*target][]*pconn{}
 	t.closed = true
 	t.mu.Unlock()
 	for _, list := range idle {
 		for _, pc := range list {
-			pc.conn.Close()
+			pc.close()
 		}
 	}
 	t.fallback.CloseIdleConnections()

@@ -51,6 +51,9 @@ type Config struct {
 	// reported unused (Target.InvalidState) and looked up again every
 	// Retry.
 	Instances InstanceAddresses
+	// Certificates reads TLS listeners' certificates (nil: TLS
+	// listeners are not served).
+	Certificates Certificates
 }
 
 // MetricsSource is a proxy that counts its requests (*elbproxy.Proxy).
@@ -184,6 +187,12 @@ func (c *Controller) pass(ctx context.Context, proxy Proxy) (time.Time, error) {
 		return time.Time{}, err
 	}
 	spec, unresolved := BuildSpec(states, c.cfg.Instances)
+	if err := fillCertificates(ctx, &spec, c.cfg.Certificates); err != nil {
+		if ctx.Err() != nil {
+			return time.Time{}, err
+		}
+		c.log.Warn("elb data plane: reading certificates", "err", err)
+	}
 	statuses := proxy.Apply(spec)
 	if len(unresolved) > 0 {
 		for _, u := range unresolved {

@@ -67,6 +67,10 @@ type Config struct {
 	// period last one second (the arithmetic is AWS's). "" or "1" is
 	// AWS's time.
 	MetricTimeScale string `json:"metric_time_scale"`
+	// DeploymentTimeScale divides the bake times of blue/green, linear
+	// and canary deployments for local testing: "60" makes a
+	// bakeTimeInMinutes of 1 last one second. "" or "1" is AWS's time.
+	DeploymentTimeScale string `json:"deployment_time_scale"`
 }
 
 // Defaults returns the embedded defaults: no setup needed.
@@ -127,6 +131,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str("BERTH_AGENT_DISCONNECT_TIMEOUT", &c.AgentDisconnectTimeout)
 	str("BERTH_TASK_RETENTION", &c.TaskRetention)
 	str("BERTH_METRIC_TIME_SCALE", &c.MetricTimeScale)
+	str("BERTH_DEPLOYMENT_TIME_SCALE", &c.DeploymentTimeScale)
 	str("BERTH_STORE", &c.Store)
 	str("BERTH_ADVERTISE_ADDR", &c.AdvertiseAddr)
 	str("BERTH_ETCD_CA", &c.EtcdCA)

@@ -169,7 +169,7 @@ func recordVersion(plane *ecscp.Plane, connect func(context.Context, *acs.Sessio
 // before), by the plane's clock.
 type lostTaskStopper struct{ plane *ecscp.Plane }
 
-func (s lostTaskStopper) StopAway(ctx context.Context, t controller.TaskInfo, reason string, _ time.Time) error {
+func (s lostTaskStopper) StopAway(ctx context.Context, t controller.TaskInfo, reason string, _ time.Time) (bool, error) {
 	return s.plane.StopLostTask(ctx, t.Scope, t.Cluster, t.ID, t.Instance, "", reason)
 }
 

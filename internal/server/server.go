@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/berth-dev/berth/internal/acmapi"
+	"github.com/berth-dev/berth/internal/acmcp"
+	"github.com/berth-dev/berth/internal/acmstore"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,6 +28,7 @@ import (
 	"github.com/berth-dev/berth/internal/elbapi"
 	"github.com/berth-dev/berth/internal/elbcp"
 	"github.com/berth-dev/berth/internal/elbstore"
+	"github.com/berth-dev/berth/internal/hostaddr"
 	"github.com/berth-dev/berth/internal/iamapi"
 	"github.com/berth-dev/berth/internal/iamcp"
 	"github.com/berth-dev/berth/internal/iamstore"
@@ -110,7 +114,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	})
 	// ELBv2: the control plane over its own records; the API maps the
 	// wire to it.
-	elbPlane := elbcp.New(elbcp.Config{Repo: elbstore.New(st), Logger: log.With("subsystem", "elb"), Ports: bindProbe{}})
+	// Load balancer addresses are reserved host-wide: another berth on
+	// this host (its own data directory) never gets the same one.
+	elbPlane := elbcp.New(elbcp.Config{Repo: elbstore.New(st), Logger: log.With("subsystem", "elb"), Ports: bindProbe{},
+		Addresses: hostaddr.New(hostaddr.Config{Owner: owner, DataDir: cfg.DataDir})})
 	_, elbSvc := elbapi.New(elbapi.Config{Plane: elbPlane, Logger: log.With("subsystem", "elb"), DefaultAccount: cfg.Account})
 	// EKS: the control plane over its own records; the lifecycle
 	// controller (below) moves clusters through their states.
@@ -146,6 +153,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	secretsPlane := secretscp.New(secretscp.Config{Repo: secretstore.New(st, sealer), Logger: log.With("subsystem", "secrets")})
 	_, smSvc, ssmSvc := secretsapi.New(secretsapi.Config{Plane: secretsPlane, Logger: log.With("subsystem", "secrets")})
+	// ACM: certificates for HTTPS and TLS listeners, keys sealed as
+	// secret values are.
+	acmPlane := acmcp.New(acmcp.Config{Repo: acmstore.New(st, sealer), InUse: certificateUsers(elbPlane)})
+	acmSvc := acmapi.New(acmPlane, log.With("subsystem", "acm"))
+	elbPlane.SetCertificates(listenerCertificates{acmPlane})
 	cwSub, err := newCloudWatch(cfg.DataDir, cfg.Account, s.metricScale, st, log.With("subsystem", "cloudwatch"))
 	if err != nil {
 		logsSub.store.Close()
@@ -170,7 +182,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			return secretInfo{ARN: sec.ARN, Account: account, Policy: sec.ResourcePolicy}, true
 		})
 	}
-	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service,
+	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service, acmSvc,
 		newTaskCredsService(plane, iamPlane))
 
 	mux := http.NewServeMux()
@@ -197,13 +209,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	rt.serveExec(execBroker, mux)
 	// The ECS service scheduler (leader-only), registering tasks with the
 	// ELBv2 target groups.
-	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, cwAlarmStates{cwSub.plane}, log.With("subsystem", "controller")))
+	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, cwAlarmStates{cwSub.plane}, time.Duration(float64(time.Minute)/s.deployScale), log.With("subsystem", "controller")))
 	// The ELBv2 data plane: a leader-only controller of the runtime's
 	// manager serves the load balancers' listeners.
 	// It publishes the AWS/ApplicationELB metrics once a (scaled) minute.
 	albm := newALBMetrics(cwSub.plane, log.With("subsystem", "elb-metrics"))
 	metricPeriod := max(10*time.Millisecond, time.Duration(float64(time.Minute)/s.metricScale))
-	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, instanceAddresses{cache}, albm.onMetrics, metricPeriod, log.With("subsystem", "elb-dataplane")))
+	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, instanceAddresses{cache}, listenerCertificates{acmPlane}, albm.onMetrics, metricPeriod, log.With("subsystem", "elb-dataplane")))
 	// The EKS cluster lifecycle (leader-only). This berth links no
 	// Kubernetes control plane, so new clusters go to FAILED saying so.
 	rt.manager.Add("eks-lifecycle", ekscp.NewLifecycle(ekscp.LifecycleConfig{Plane: eksPlane, Logger: log.With("subsystem", "eks-lifecycle")}))

@@ -25,6 +25,7 @@ type settings struct {
 	taskRetention     time.Duration // 0: controller's default
 	driver            string
 	metricScale       float64 // >= 1
+	deployScale       float64 // >= 1
 	// etcdTLS is the etcd client's TLS configuration (etcds:// stores;
 	// nil otherwise), its files read once.
 	etcdTLS *tls.Config
@@ -66,6 +67,14 @@ func parseSettings(cfg Config, drivers *driver.Registry) (settings, error) {
 			return s, fmt.Errorf("metric_time_scale %q: must be a number from 1 to 3600", cfg.MetricTimeScale)
 		}
 		s.metricScale = f
+	}
+	s.deployScale = 1
+	if cfg.DeploymentTimeScale != "" {
+		f, err := strconv.ParseFloat(cfg.DeploymentTimeScale, 64)
+		if err != nil || f < 1 || f > 3600 {
+			return s, fmt.Errorf("deployment_time_scale %q: must be a number from 1 to 3600", cfg.DeploymentTimeScale)
+		}
+		s.deployScale = f
 	}
 	if cfg.CredentialsFile != "" {
 		f, err := os.Open(cfg.CredentialsFile)

@@ -19,27 +19,55 @@
 //     NetworkBindings.
 //   - host: NetworkMode "host".
 //   - awsvpc: every task gets a sandbox container (a tiny "pause" process)
-//     attached to a berth-created bridge network ("berth-awsvpc",
-//     172.31.0.0/16 by default, created on first use). The sandbox's IP
-//     on that bridge is the task's private IP, reachable from the host. The
+//     whose network namespace is the task's; its address on the awsvpc
+//     bridge network ("berth-awsvpc", 172.31.0.0/16 by default, created on
+//     first use) is the task's private IP, reachable from the host. The
 //     task's containers join the sandbox's network namespace (NetworkMode
 //     "container:<sandbox>"), so they share localhost, exactly as in ECS.
-//     The task's ports are also published on 127.0.0.1 with dynamic host
-//     ports, so that a local load balancer can reach them. The sandbox's
-//     die and destroy events are reported with TaskNetwork set: its task
-//     has lost its network.
+//     The sandbox's die and destroy events are reported with TaskNetwork
+//     set: its task has lost its network.
 //
-// What the awsvpc network costs: Docker gives every container on a
+// A sandbox is attached in one of two ways:
+//
+//   - Plumbed by berth (tasks without port mappings, where berth runs as
+//     root on Linux next to the daemon, so that the network's bridge
+//     device is in its network namespace): the sandbox starts with network
+//     "none", and berth adds a veth pair whose host end joins the awsvpc
+//     network's bridge (br-<id>) and whose other end is the sandbox's
+//     eth0, with the task's address, a MAC derived from it and a default
+//     route through the bridge's gateway (netlink, in the sandbox's
+//     namespace). Docker's NAT and forwarding rules for that bridge apply
+//     as to its own containers, so the task reaches the host (169.254.170.2
+//     for metadata and credentials), other tasks and, through the host's
+//     NAT, the host's resolvers (/etc/resolv.conf is the host's, or the
+//     task's dnsServers; its hostname is in /etc/hosts with its address).
+//     Addresses come from the upper half of the subnet (Docker's IPAM keeps
+//     to the lower half: the network is created with that IP range, and an
+//     older network's sequential allocation stays low), picked at random
+//     and reserved by creating a file named after the address, exclusively,
+//     in Options.IPAMDir (/run/berth/awsvpc-ipam/<subnet>), shared by every
+//     berth process on the host; the sandbox carries its address and
+//     gateway in driver labels (so inspection and adoption after a restart
+//     need nothing else), and RemoveTaskNetwork frees the file.
+//     Reservations older than a minute that no sandbox carries are freed
+//     when the driver first sets up the network. When the sandbox dies, its
+//     namespace and the veth pair go with it.
+//   - Joined to the Docker network (tasks with port mappings, which Docker
+//     publishes on 127.0.0.1 with dynamic host ports so that a local load
+//     balancer can reach them; everywhere berth cannot plumb; and with
+//     Options.DockerSandboxNetwork, param awsvpc-plumbing=docker).
+//
+// What the Docker network costs: Docker gives every container on a
 // user-defined network its embedded DNS resolver, set up at start by a
 // re-exec of dockerd that installs iptables rules in the container's
 // namespace (the default bridge and "none" skip it, and Engine 20.10 has
 // no option to). On the 2-core development VM under load (7-12) a sandbox
 // started on a user-defined network took a median 531 and 629 ms against
 // 342 and 444 ms on the default bridge (two interleaved sets of 8), and
-// the resolver set-up alone a median 76 ms (8-356 ms). The default bridge
-// would avoid it but cannot give the awsvpc subnet; plumbing the sandbox's
-// interface without Docker (a "none" sandbox, a veth into a berth bridge,
-// berth's own address allocation and port publishing) would keep it.
+// the resolver set-up alone a median 76 ms (8-356 ms). A plumbed sandbox
+// skips it: a "none" start plus a few netlink calls. What it does not have
+// is the embedded resolver's names of the other containers on the network
+// (berth's tasks do not use them).
 //
 // The sandbox image ("berth/sandbox:latest" by default) is built offline on
 // first use: from the host's static busybox (/usr/bin/busybox) if present,

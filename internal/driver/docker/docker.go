@@ -73,6 +73,12 @@ type Options struct {
 	// applied to each container of the task (see the package
 	// documentation).
 	NoTaskCgroups bool
+	// DockerSandboxNetwork makes every awsvpc sandbox join the Docker
+	// network, even where berth could plumb it itself.
+	DockerSandboxNetwork bool
+	// IPAMDir is where the addresses of the sandboxes berth plumbs are
+	// reserved; empty means DefaultIPAMDir.
+	IPAMDir string
 }
 
 // Driver is the Docker implementation of [driver.Driver].
@@ -85,7 +91,8 @@ type Driver struct {
 	subnet netip.Prefix
 
 	netMu    sync.Mutex
-	netReady bool // the awsvpc network exists
+	netReady bool     // the awsvpc network exists
+	veth     *vethNet // how berth plumbs sandboxes; nil: Docker does
 
 	imgMu    sync.Mutex
 	imgReady bool // the sandbox image exists
@@ -105,7 +112,8 @@ var (
 // Open is the docker driver's [driver.Factory], for a [driver.Registry]
 // (the composition root registers it as "docker"). Params: host,
 // awsvpc-network, awsvpc-subnet, sandbox-image, busybox, cgroup-root,
-// owner and task-cgroups ("false" turns task cgroups off).
+// owner, task-cgroups ("false" turns task cgroups off) and awsvpc-plumbing
+// ("docker": sandboxes always join the Docker network).
 func Open(cfg driver.Config) (driver.Driver, error) {
 	return New(Options{
 		Logger:        cfg.Logger,
@@ -117,6 +125,8 @@ func Open(cfg driver.Config) (driver.Driver, error) {
 		CgroupRoot:    cfg.Params["cgroup-root"],
 		Owner:         cfg.Params["owner"],
 		NoTaskCgroups: cfg.Params["task-cgroups"] == "false",
+
+		DockerSandboxNetwork: cfg.Params["awsvpc-plumbing"] == "docker",
 	})
 }
 
@@ -137,6 +147,9 @@ func New(opts Options) (*Driver, error) {
 	}
 	if opts.Busybox == "" {
 		opts.Busybox = DefaultBusybox
+	}
+	if opts.IPAMDir == "" {
+		opts.IPAMDir = DefaultIPAMDir
 	}
 	if opts.CgroupRoot == "" {
 		opts.CgroupRoot = DefaultCgroupRoot

@@ -19,13 +19,17 @@ import (
 // loopback is where awsvpc task ports are published on the host.
 var loopback = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 
-// CreateTaskNetwork creates and starts an awsvpc task's sandbox container
-// on the awsvpc bridge network, publishing spec.PortMappings on 127.0.0.1.
+// CreateTaskNetwork creates and starts an awsvpc task's sandbox container.
+// Without port mappings, and where berth can (see setUpVeth), the sandbox
+// starts with network "none" and berth plumbs it onto the awsvpc bridge
+// itself; otherwise it joins the awsvpc Docker network, publishing
+// spec.PortMappings on 127.0.0.1.
 func (d *Driver) CreateTaskNetwork(ctx context.Context, spec driver.TaskNetworkSpec) (driver.TaskNetwork, error) {
 	if spec.Name == "" {
 		return driver.TaskNetwork{}, fmt.Errorf("docker: create task network: name is required")
 	}
-	if err := d.ensureAWSVPCNetwork(ctx); err != nil {
+	vn, err := d.ensureAWSVPCNetwork(ctx)
+	if err != nil {
 		return driver.TaskNetwork{}, err
 	}
 	if err := d.ensureSandboxImage(ctx); err != nil {
@@ -41,6 +45,7 @@ func (d *Driver) CreateTaskNetwork(ctx context.Context, spec driver.TaskNetworkS
 	labels[labelNetworkMode] = string(driver.NetworkModeAWSVPC)
 	if len(spec.PortMappings) > 0 {
 		labels[labelPorts] = formatPorts(spec.PortMappings)
+		vn = nil // Docker publishes the ports
 	}
 	exposed, bindings, err := portBindings(spec.PortMappings, loopback, false)
 	if err != nil {
@@ -50,6 +55,28 @@ func (d *Driver) CreateTaskNetwork(ctx context.Context, spec driver.TaskNetworkS
 	if err != nil {
 		return driver.TaskNetwork{}, fmt.Errorf("docker: create task network %s: %w", spec.Name, err)
 	}
+	hc := &container.HostConfig{
+		NetworkMode:   container.NetworkMode(d.opts.AWSVPCNetwork),
+		PortBindings:  bindings,
+		DNS:           dns,
+		ExtraHosts:    extraHosts(spec.ExtraHosts),
+		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled},
+	}
+	var addr netip.Prefix
+	if vn != nil {
+		ip, err := vn.reserve(spec.Name)
+		if err != nil {
+			return driver.TaskNetwork{}, fmt.Errorf("docker: create task network %s: %w", spec.Name, err)
+		}
+		addr = netip.PrefixFrom(ip, d.subnet.Bits())
+		labels[labelAddr] = addr.String()
+		labels[labelGateway] = vn.gateway.String()
+		hc.NetworkMode = network.NetworkNone
+		if spec.Hostname != "" {
+			// Docker writes the address of the hostname on its networks only.
+			hc.ExtraHosts = append(hc.ExtraHosts, spec.Hostname+":"+ip.String())
+		}
+	}
 	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Name: spec.Name,
 		Config: &container.Config{
@@ -58,16 +85,13 @@ func (d *Driver) CreateTaskNetwork(ctx context.Context, spec driver.TaskNetworkS
 			Labels:       labels,
 			ExposedPorts: exposed,
 		},
-		HostConfig: &container.HostConfig{
-			NetworkMode:   container.NetworkMode(d.opts.AWSVPCNetwork),
-			PortBindings:  bindings,
-			DNS:           dns,
-			ExtraHosts:    extraHosts(spec.ExtraHosts),
-			RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled},
-		},
+		HostConfig: hc,
 	})
 	id := res.ID
 	if err != nil {
+		if vn != nil {
+			vn.release(addr.Addr())
+		}
 		if !cerrdefs.IsConflict(err) {
 			return driver.TaskNetwork{}, wrap("create task network "+spec.Name, err)
 		}
@@ -82,16 +106,42 @@ func (d *Driver) CreateTaskNetwork(ctx context.Context, spec driver.TaskNetworkS
 		}
 		d.log.InfoContext(ctx, "task network already exists; adopting it", "name", spec.Name, "id", c.ID)
 		id = c.ID
+		addr, _ = netip.ParsePrefix(c.Config.Labels[labelAddr])
 	}
 	if _, err := d.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		return driver.TaskNetwork{}, wrap("start task network "+spec.Name, err)
 	}
-	tn, err := d.InspectTaskNetwork(ctx, id)
+	res2, err := d.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
-		return driver.TaskNetwork{}, err
+		return driver.TaskNetwork{}, wrap("inspect task network "+spec.Name, err)
 	}
+	c := res2.Container
+	if addr.IsValid() {
+		if err := d.plumbSandbox(ctx, c, addr); err != nil {
+			return driver.TaskNetwork{}, err
+		}
+	}
+	tn := d.toTaskNetwork(c)
 	d.log.InfoContext(ctx, "task network created", "name", spec.Name, "id", id, "ip", tn.IPv4Address)
 	return tn, nil
+}
+
+// plumbSandbox gives a started sandbox its interface (see vethNet.plumb).
+func (d *Driver) plumbSandbox(ctx context.Context, c container.InspectResponse, addr netip.Prefix) error {
+	vn, err := d.ensureAWSVPCNetwork(ctx)
+	if err != nil {
+		return err
+	}
+	if vn == nil {
+		return &opError{op: "plumb task network " + shortID(c.ID), err: fmt.Errorf("sandbox has address %s but berth cannot plumb sandboxes here", addr)}
+	}
+	if c.State == nil || !c.State.Running || c.State.Pid == 0 {
+		return &opError{op: "plumb task network " + shortID(c.ID), err: fmt.Errorf("sandbox is not running")}
+	}
+	if err := vn.plumb(c.ID, c.State.Pid, addr); err != nil {
+		return &opError{op: "plumb task network " + shortID(c.ID), err: err}
+	}
+	return nil
 }
 
 // InspectTaskNetwork returns a task network's state.
@@ -129,11 +179,21 @@ func (d *Driver) ListTaskNetworks(ctx context.Context, selector map[string]strin
 	return out, nil
 }
 
-// RemoveTaskNetwork force-removes a task's sandbox.
+// RemoveTaskNetwork force-removes a task's sandbox, and frees the address
+// of one that berth plumbed.
 func (d *Driver) RemoveTaskNetwork(ctx context.Context, id string) error {
+	var addr netip.Prefix
+	if res, err := d.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); err == nil && res.Container.Config != nil {
+		addr, _ = netip.ParsePrefix(res.Container.Config.Labels[labelAddr])
+	}
 	_, err := d.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 	if err != nil && !cerrdefs.IsNotFound(err) {
 		return wrap("remove task network "+id, err)
+	}
+	if addr.IsValid() {
+		if vn, err := d.ensureAWSVPCNetwork(ctx); err == nil && vn != nil {
+			vn.release(addr.Addr())
+		}
 	}
 	d.log.DebugContext(ctx, "task network removed", "id", id)
 	return nil
@@ -146,6 +206,13 @@ func (d *Driver) toTaskNetwork(c container.InspectResponse) driver.TaskNetwork {
 	}
 	if c.Config != nil {
 		tn.Labels = userLabels(c.Config.Labels)
+		if addr, err := netip.ParsePrefix(c.Config.Labels[labelAddr]); err == nil {
+			// Plumbed by berth: the address is the sandbox's while it runs.
+			tn.IPv4Address = addr.Addr().String()
+			tn.IPv4Subnet = addr.Masked().String()
+			tn.Gateway = c.Config.Labels[labelGateway]
+			tn.MACAddress = macOf(addr.Addr()).String()
+		}
 	}
 	if c.State != nil {
 		tn.Running = c.State.Running
@@ -166,36 +233,48 @@ func (d *Driver) toTaskNetwork(c container.InspectResponse) driver.TaskNetwork {
 	return tn
 }
 
-// ensureAWSVPCNetwork creates the awsvpc bridge network unless it exists.
-func (d *Driver) ensureAWSVPCNetwork(ctx context.Context) error {
+// ensureAWSVPCNetwork creates the awsvpc bridge network unless it exists
+// (Docker's IPAM confined to the lower half of the subnet, berth's own to
+// the upper half), and returns how berth plumbs sandboxes onto it: nil if
+// they join the Docker network instead.
+func (d *Driver) ensureAWSVPCNetwork(ctx context.Context) (*vethNet, error) {
 	d.netMu.Lock()
 	defer d.netMu.Unlock()
 	if d.netReady {
-		return nil
+		return d.veth, nil
 	}
 	name := d.opts.AWSVPCNetwork
-	_, err := d.cli.NetworkInspect(ctx, name, client.NetworkInspectOptions{})
-	if err == nil {
-		d.netReady = true
-		return nil
+	res, err := d.cli.NetworkInspect(ctx, name, client.NetworkInspectOptions{})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return nil, wrap("inspect network "+name, err)
 	}
-	if !cerrdefs.IsNotFound(err) {
-		return wrap("inspect network "+name, err)
-	}
-	_, err = d.cli.NetworkCreate(ctx, name, client.NetworkCreateOptions{
-		Driver: "bridge",
-		IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: d.subnet}}},
-		Labels: map[string]string{labelManaged: "true"},
-	})
 	if err != nil {
-		// Another process may have created it meanwhile.
-		if _, ierr := d.cli.NetworkInspect(ctx, name, client.NetworkInspectOptions{}); ierr == nil {
-			d.netReady = true
-			return nil
+		ipam := network.IPAMConfig{Subnet: d.subnet}
+		if d.subnet.Bits() <= 24 {
+			ipam.IPRange = lowerHalf(d.subnet)
 		}
-		return wrap("create network "+name, err)
+		_, err = d.cli.NetworkCreate(ctx, name, client.NetworkCreateOptions{
+			Driver: "bridge",
+			IPAM:   &network.IPAM{Config: []network.IPAMConfig{ipam}},
+			Labels: map[string]string{labelManaged: "true"},
+		})
+		if err == nil {
+			d.log.InfoContext(ctx, "awsvpc network created", "network", name, "subnet", d.subnet)
+		}
+		// Another process may have created it meanwhile.
+		var ierr error
+		res, ierr = d.cli.NetworkInspect(ctx, name, client.NetworkInspectOptions{})
+		if ierr != nil {
+			if err == nil {
+				err = ierr
+			}
+			return nil, wrap("create network "+name, err)
+		}
 	}
-	d.log.InfoContext(ctx, "awsvpc network created", "network", name, "subnet", d.subnet)
+	d.veth = d.setUpVeth(ctx, res.Network.ID, res.Network.Options)
+	if d.veth != nil {
+		d.sweepReservations(ctx, d.veth)
+	}
 	d.netReady = true
-	return nil
+	return d.veth, nil
 }

@@ -113,6 +113,9 @@ wait:
 			break wait
 		}
 	}
+	if killed {
+		d.log.InfoContext(ctx, "OOM kill found in the daemon's events after the exit", "id", id)
+	}
 	if killed || now.Sub(finished) > oomSettle {
 		d.ooms.put(id, finished, killed)
 	}

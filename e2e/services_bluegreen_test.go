@@ -1,0 +1,398 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
+)
+
+// splitLog is what the load generator saw: answers by version in each
+// lifecycle stage the poller had seen when the answer came, and the
+// failures. The poller sees a stage a little after the weights moved
+// (they move before the stage is written, and it polls every 100 ms), so
+// the split is counted from half a second after a stage was first seen
+// (settled); byStage has every answer.
+type splitLog struct {
+	mu       sync.Mutex
+	stage    string // "<deployment digits> <status> <stage>", set by the poller
+	since    time.Time
+	byStage  map[string]map[string]int
+	settled  map[string]map[string]int
+	failures []string
+	sent     int
+}
+
+const splitSettle = 500 * time.Millisecond
+
+func (l *splitLog) setStage(s string) {
+	l.mu.Lock()
+	if s != l.stage {
+		l.stage, l.since = s, time.Now()
+	}
+	l.mu.Unlock()
+}
+
+func (l *splitLog) record(version string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sent++
+	if err != nil {
+		if len(l.failures) < 10 {
+			l.failures = append(l.failures, l.stage+": "+err.Error())
+		} else {
+			l.failures = append(l.failures[:10], "...")
+		}
+		return
+	}
+	add := func(to map[string]map[string]int) {
+		if to[l.stage] == nil {
+			to[l.stage] = map[string]int{}
+		}
+		to[l.stage][version]++
+	}
+	add(l.byStage)
+	if time.Since(l.since) >= splitSettle {
+		add(l.settled)
+	}
+}
+
+// share returns version's share of the answers in a stage and their count.
+func (l *splitLog) share(stage, version string) (float64, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, c := range l.settled[stage] {
+		n += c
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return float64(l.settled[stage][version]) / float64(n), n
+}
+
+// TestServiceBlueGreenAndCanaryThroughLoadBalancer is the issue's
+// BLUE_GREEN and CANARY deployments under load, on Docker behind a berth
+// ALB whose production listener rule forwards to the service's target
+// group and its alternate by weight. A bounded load generator sends
+// requests through the ALB the whole time; no request may fail:
+//
+//  1. CANARY v1 → v2 (canaryPercent 20): green starts at full size in
+//     the alternate group, 20% of the requests go to it through the
+//     canary bake (measured), all of them through the bake, then blue
+//     leaves; the deployment is SUCCESSFUL.
+//  2. BLUE_GREEN v2 → v3, stopped (ROLLBACK) during the bake: every
+//     request goes back to v2 at once, v3 leaves, ROLLBACK_SUCCESSFUL.
+//
+// (That the groups take turns deployment after deployment is a unit test
+// of the domain, TestShiftTargetGroupsTakeTurns.)
+//
+// --deployment-time-scale 20 makes a minute of bake last 3 seconds.
+func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
+	requireAWSCLI(t)
+	d := dockertest.New(t)
+	image := dockertest.Busybox(t, d)
+	p := startBerth(t, t.TempDir(), "--deployment-time-scale", "20")
+	c := ecsClient(p.URL)
+	ctx := t.Context()
+	work := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := p.aws(t, work, args...)
+		if err != nil {
+			t.Fatalf("%v\nserver log:\n%s", err, p.log.String())
+		}
+		return out
+	}
+	query := func(q string, args ...string) string {
+		t.Helper()
+		return strings.TrimSpace(run(append(args, "--query", q, "--output", "text")...))
+	}
+
+	run("ecs", "create-cluster", "--cluster-name", "prod-cluster")
+	def := ec2AndFargateDefinition(image)
+	for _, v := range []string{"v1", "v2", "v3"} {
+		def.ContainerDefinitions[0].Command = []string{"sh", "-c", "mkdir -p /www && echo ok > /www/health && echo " + v + " > /www/index.html && exec httpd -f -p 8080 -h /www"}
+		if _, err := c.RegisterTaskDefinition(ctx, def); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, prodPort, _ := net.SplitHostPort(freeAddr(t))
+	_, testPort, _ := net.SplitHostPort(freeAddr(t))
+	lbARN := query("LoadBalancers[0].LoadBalancerArn", "elbv2", "create-load-balancer", "--name", "web-alb", "--type", "application",
+		"--subnets", "subnet-private-1a", "subnet-private-1b")
+	dns := query("LoadBalancers[0].DNSName", "elbv2", "describe-load-balancers", "--load-balancer-arns", lbARN)
+	tgs := map[string]string{}
+	for _, name := range []string{"web-blue", "web-green"} {
+		tgs[name] = query("TargetGroups[0].TargetGroupArn", "elbv2", "create-target-group", "--name", name, "--protocol", "HTTP",
+			"--port", "8080", "--target-type", "ip", "--vpc-id", "vpc-1", "--health-check-path", "/health",
+			"--health-check-interval-seconds", "5", "--healthy-threshold-count", "2")
+		run("elbv2", "modify-target-group-attributes", "--target-group-arn", tgs[name], "--attributes", "Key=deregistration_delay.timeout_seconds,Value=2")
+	}
+	blueTG, greenTG := tgs["web-blue"], tgs["web-green"]
+	prodListener := query("Listeners[0].ListenerArn", "elbv2", "create-listener", "--load-balancer-arn", lbARN, "--protocol", "HTTP",
+		"--port", prodPort, "--default-actions", "Type=fixed-response,FixedResponseConfig={StatusCode=404}")
+	forward := fmt.Sprintf(`[{"Type":"forward","ForwardConfig":{"TargetGroups":[{"TargetGroupArn":%q,"Weight":100},{"TargetGroupArn":%q,"Weight":0}]}}]`, blueTG, greenTG)
+	prodRule := query("Rules[0].RuleArn", "elbv2", "create-rule", "--listener-arn", prodListener, "--priority", "10",
+		"--conditions", "Field=path-pattern,Values=/*", "--actions", forward)
+	testListener := query("Listeners[0].ListenerArn", "elbv2", "create-listener", "--load-balancer-arn", lbARN, "--protocol", "HTTP",
+		"--port", testPort, "--default-actions", forward)
+	testRule := query("Rules[?IsDefault].RuleArn", "elbv2", "describe-rules", "--listener-arn", testListener)
+
+	lbs := []types.LoadBalancer{{
+		TargetGroupArn: aws.String(blueTG), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080),
+		AdvancedConfiguration: &types.AdvancedConfiguration{
+			AlternateTargetGroupArn: aws.String(greenTG), ProductionListenerRule: aws.String(prodRule),
+			TestListenerRule: aws.String(testRule), RoleArn: aws.String("arn:aws:iam::000000000000:role/ecsInfrastructureRoleForLoadBalancers"),
+		},
+	}}
+	_, err := c.CreateService(ctx, &ecs.CreateServiceInput{
+		Cluster: aws.String("prod-cluster"), ServiceName: aws.String("web-service"), TaskDefinition: aws.String("web-app:1"),
+		DesiredCount: aws.Int32(2), LaunchType: types.LaunchTypeFargate, LoadBalancers: lbs,
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{
+			Subnets: []string{"subnet-private-1a"}, SecurityGroups: []string{"sg-ecs-tasks"}}},
+		HealthCheckGracePeriodSeconds: aws.Int32(30),
+		DeploymentConfiguration: &types.DeploymentConfiguration{
+			Strategy: types.DeploymentStrategyCanary, BakeTimeInMinutes: aws.Int32(1),
+			CanaryConfiguration:      &types.CanaryConfiguration{CanaryPercent: aws.Float64(20), CanaryBakeTimeInMinutes: aws.Int32(1)},
+			DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true, Rollback: true},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// stable is services-stable's condition, polled faster than the
+	// CLI's waiter (every 15 s) would.
+	stable := func() {
+		t.Helper()
+		eventually(t, 90*time.Second, func() (bool, string) {
+			out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod-cluster"), Services: []string{"web-service"}})
+			if err != nil || len(out.Services) != 1 {
+				return false, fmt.Sprintf("describe-services: %v", err)
+			}
+			s := out.Services[0]
+			return len(s.Deployments) == 1 && s.RunningCount == s.DesiredCount,
+				fmt.Sprintf("%d deployments, %d running of %d", len(s.Deployments), s.RunningCount, s.DesiredCount)
+		})
+	}
+	stable()
+	healthyIn := func(tg string, n int) {
+		t.Helper()
+		eventually(t, 60*time.Second, func() (bool, string) {
+			th := query("TargetHealthDescriptions[].TargetHealth.State", "elbv2", "describe-target-health", "--target-group-arn", tg)
+			f := strings.Fields(th)
+			return len(f) == n && !slices.ContainsFunc(f, func(s string) bool { return s != "healthy" }), "target health " + th
+		})
+	}
+	healthyIn(blueTG, 2)
+
+	get := func(client *http.Client, port string) (string, error) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1:"+port+"/", nil)
+		req.Host = dns + ":" + port
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			return "", &statusError{resp.StatusCode, string(b)}
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	if body, err := get(client, prodPort); err != nil || body != "v1" {
+		t.Fatalf("before the deployments the load balancer answers %q %v", body, err)
+	}
+
+	// The poller: the newest service deployment's lifecycle stage, for
+	// the load generator to file its answers under.
+	log := &splitLog{byStage: map[string]map[string]int{}, settled: map[string]map[string]int{}}
+	latest := func() (types.ServiceDeployment, bool) {
+		ls, err := c.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("prod-cluster"), Service: aws.String("web-service")})
+		if err != nil || len(ls.ServiceDeployments) == 0 {
+			return types.ServiceDeployment{}, false
+		}
+		ds, err := c.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(ls.ServiceDeployments[0].ServiceDeploymentArn)}})
+		if err != nil || len(ds.ServiceDeployments) == 0 {
+			return types.ServiceDeployment{}, false
+		}
+		return ds.ServiceDeployments[0], true
+	}
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for loadCtx.Err() == nil {
+			if sd, ok := latest(); ok {
+				arn := aws.ToString(sd.ServiceDeploymentArn)
+				log.setStage(arn[strings.LastIndexByte(arn, '/')+1:] + " " + string(sd.Status) + " " + string(sd.LifecycleStage))
+			}
+			select {
+			case <-loadCtx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		lc := &http.Client{Timeout: 5 * time.Second}
+		deadline := time.Now().Add(4 * time.Minute)
+		for i := 0; i < 200000 && loadCtx.Err() == nil && time.Now().Before(deadline); i++ {
+			body, err := get(lc, prodPort)
+			if loadCtx.Err() != nil {
+				return
+			}
+			log.record(body, err)
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	defer func() {
+		stopLoad()
+		wg.Wait()
+	}()
+
+	// waitStage waits for the newest deployment to reach a stage (and
+	// status) and returns its digits.
+	waitStage := func(status types.ServiceDeploymentStatus, stage types.ServiceDeploymentLifecycleStage, within time.Duration) types.ServiceDeployment {
+		t.Helper()
+		var got types.ServiceDeployment
+		eventually(t, within, func() (bool, string) {
+			sd, ok := latest()
+			got = sd
+			return ok && sd.Status == status && (stage == "" || sd.LifecycleStage == stage),
+				fmt.Sprintf("newest deployment %s %s, want %s %s; events:\n%s", sd.Status, sd.LifecycleStage, status, stage,
+					query("services[0].events[:8].message", "ecs", "describe-services", "--cluster", "prod-cluster", "--services", "web-service"))
+		})
+		return got
+	}
+	digits := func(sd types.ServiceDeployment) string {
+		arn := aws.ToString(sd.ServiceDeploymentArn)
+		return arn[strings.LastIndexByte(arn, '/')+1:]
+	}
+
+	// 1. CANARY to v2.
+	began := time.Now()
+	run("ecs", "update-service", "--cluster", "prod-cluster", "--service", "web-service", "--task-definition", "web-app:2")
+	canary := waitStage(types.ServiceDeploymentStatusInProgress, types.ServiceDeploymentLifecycleStageProductionTrafficShift, 90*time.Second)
+	if w := canary.TargetServiceRevision.RequestedProductionTrafficWeight; w == nil || *w != 20 {
+		t.Errorf("requested production weight during the canary: %v", w)
+	}
+	done := waitStage(types.ServiceDeploymentStatusSuccessful, "", 90*time.Second)
+	id := digits(done)
+	canaryShare, canaryN := log.share(id+" IN_PROGRESS PRODUCTION_TRAFFIC_SHIFT", "v2")
+	bakeShare, bakeN := log.share(id+" IN_PROGRESS BAKE_TIME", "v2")
+	t.Logf("CANARY deployment done after %v", time.Since(began))
+	t.Logf("CANARY 20%%: v2 answered %.1f%% of %d requests in the canary bake, %.1f%% of %d in the bake", 100*canaryShare, canaryN, 100*bakeShare, bakeN)
+	if canaryN < 100 || canaryShare < 0.12 || canaryShare > 0.28 {
+		t.Errorf("canary split: v2 got %.3f of %d requests, want about 0.20", canaryShare, canaryN)
+	}
+	if bakeN < 100 || bakeShare < 0.98 {
+		t.Errorf("bake: v2 got %.3f of %d requests, want all", bakeShare, bakeN)
+	}
+	stable()
+	rev := query("serviceRevisions[0].[taskDefinition,resolvedConfiguration.loadBalancers[0].targetGroupArn]", "ecs", "describe-service-revisions",
+		"--service-revision-arns", aws.ToString(done.TargetServiceRevision.Arn))
+	if f := strings.Fields(rev); len(f) != 2 || !strings.HasSuffix(f[0], "web-app:2") || f[1] != greenTG {
+		t.Errorf("revision of the canary deployment: %q, want web-app:2 in %s", rev, greenTG)
+	}
+	healthyIn(greenTG, 2)
+
+	// 2. BLUE_GREEN to v3, rolled back during the bake.
+	began = time.Now()
+	_, err = c.UpdateService(ctx, &ecs.UpdateServiceInput{
+		Cluster: aws.String("prod-cluster"), Service: aws.String("web-service"), TaskDefinition: aws.String("web-app:3"),
+		DeploymentConfiguration: &types.DeploymentConfiguration{Strategy: types.DeploymentStrategyBlueGreen, BakeTimeInMinutes: aws.Int32(6)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	baking := waitStage(types.ServiceDeploymentStatusInProgress, types.ServiceDeploymentLifecycleStageBakeTime, 90*time.Second)
+	id = digits(baking)
+	// Test traffic went to green before production did.
+	if body, err := get(client, testPort); err != nil || body != "v3" {
+		t.Errorf("the test listener answers %q %v during the bake, want v3", body, err)
+	}
+	eventually(t, 10*time.Second, func() (bool, string) {
+		_, n := log.share(id+" IN_PROGRESS BAKE_TIME", "v3")
+		return n >= 200, fmt.Sprintf("%d requests in the bake", n)
+	})
+	run("ecs", "stop-service-deployment", "--service-deployment-arn", aws.ToString(baking.ServiceDeploymentArn), "--stop-type", "ROLLBACK")
+	rolled := waitStage(types.ServiceDeploymentStatusRollbackSuccessful, "", 60*time.Second)
+	bgShare, bgN := log.share(id+" IN_PROGRESS BAKE_TIME", "v3")
+	var backShare float64
+	var backN int
+	for _, st := range []string{"ROLLBACK_IN_PROGRESS CLEAN_UP", "ROLLBACK_SUCCESSFUL CLEAN_UP"} {
+		s, n := log.share(id+" "+st, "v2")
+		backShare, backN = (backShare*float64(backN)+s*float64(n))/float64(max(backN+n, 1)), backN+n
+	}
+	t.Logf("BLUE_GREEN rolled back after %v", time.Since(began))
+	t.Logf("BLUE_GREEN: v3 answered %.1f%% of %d requests in the bake; after the rollback v2 answered %.1f%% of %d",
+		100*bgShare, bgN, 100*backShare, backN)
+	if bgShare < 0.98 {
+		t.Errorf("blue/green bake: v3 got %.3f of %d requests, want all", bgShare, bgN)
+	}
+	if backN < 20 || backShare < 0.98 {
+		t.Errorf("after the rollback: v2 got %.3f of %d requests, want all", backShare, backN)
+	}
+	if rolled.Rollback == nil || !strings.Contains(aws.ToString(rolled.Rollback.Reason), "stopped by user request") {
+		t.Errorf("rollback: %+v", rolled.Rollback)
+	}
+	stable()
+
+	time.Sleep(time.Second) // a last second of load on v2 alone
+	stopLoad()
+	wg.Wait()
+
+	log.mu.Lock()
+	t.Logf("%d requests through the load balancer, %d failed; answers by stage: %v", log.sent, len(log.failures), log.byStage)
+	if len(log.failures) > 0 {
+		t.Errorf("failed requests: %v", log.failures)
+	}
+	if log.sent < 1000 {
+		t.Errorf("only %d requests sent", log.sent)
+	}
+	log.mu.Unlock()
+	for range 10 {
+		if body, err := get(client, prodPort); err != nil || body != "v2" {
+			t.Fatalf("after the deployments the load balancer answers %q %v", body, err)
+		}
+	}
+	out := query("services[0].[runningCount,length(deployments),deployments[0].rolloutState,taskDefinition]", "ecs", "describe-services",
+		"--cluster", "prod-cluster", "--services", "web-service")
+	if f := strings.Fields(out); len(f) != 4 || f[0] != "2" || f[1] != "1" || f[2] != "COMPLETED" || !strings.HasSuffix(f[3], "web-app:2") {
+		t.Fatalf("after the deployments: %q", out)
+	}
+	var hist struct {
+		ServiceDeployments []struct{ Status string }
+	}
+	if err := json.Unmarshal([]byte(run("ecs", "list-service-deployments", "--cluster", "prod-cluster", "--service", "web-service")), &hist); err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, h := range hist.ServiceDeployments {
+		statuses = append(statuses, h.Status)
+	}
+	if want := []string{"ROLLBACK_SUCCESSFUL", "SUCCESSFUL", "SUCCESSFUL"}; !slices.Equal(statuses, want) {
+		t.Errorf("deployment history %v, want %v", statuses, want)
+	}
+	// v2 stays in the alternate group; the rule sends it everything.
+	weights := query("Rules[0].Actions[0].ForwardConfig.TargetGroups[].[TargetGroupArn,Weight]", "elbv2", "describe-rules", "--rule-arns", prodRule)
+	if !strings.Contains(weights, greenTG+"\t1") || !strings.Contains(weights, blueTG+"\t0") {
+		t.Errorf("production rule after the deployments: %q", weights)
+	}
+}
