@@ -14,6 +14,9 @@ import (
 // plane). It reports whether the rule changed.
 type TrafficRouter interface {
 	SetForwardWeights(ctx context.Context, sc ecs.Scope, ruleARN string, groups []WeightedGroup) (bool, error)
+	// Settled reports whether the load balancers' data plane serves every
+	// change SetForwardWeights made so far.
+	Settled(ctx context.Context) bool
 }
 
 // WeightedGroup is a target group and its forward weight (0 to 999).
@@ -22,10 +25,11 @@ type WeightedGroup struct {
 	Weight int
 }
 
-// shiftSettle is how long the scheduler lets the load balancers' data
-// plane take new weights before it deregisters the targets that lost
-// their traffic: a request routed by the old weights to a group of
-// draining targets only would fail.
+// shiftSettle is how long, at least, the scheduler lets the load
+// balancers' data plane take new weights (TrafficShift.MovedAt; and until
+// TrafficRouter.Settled says it serves them) before it deregisters the
+// targets that lost their traffic: a request routed by the old weights to
+// a group of draining targets only would fail.
 const shiftSettle = time.Second
 
 // reconcileShift is reconcile for a service with a BLUE_GREEN, LINEAR or
@@ -52,8 +56,18 @@ func (s *Services) reconcileShift(ctx context.Context, ref ServiceRef, svc *ecs.
 		}
 		return s.cfg.Retry, nil
 	}
+	movedAt := cur.MovedAt
+	if moved {
+		movedAt = now
+	}
+	plan.State.MovedAt = movedAt
+	// The weights reach the data plane a moment after the rule changes:
+	// until then no target leaves (a request the old weights route to a
+	// group of draining targets would fail). Time, not a requeue, keeps
+	// it: this step's own write wakes the scheduler at once.
+	settling := now.Sub(movedAt) < shiftSettle || s.cfg.Traffic != nil && !s.cfg.Traffic.Settled(ctx)
 	stopping := map[string]bool{}
-	if !moved {
+	if !settling {
 		for _, st := range plan.Stop {
 			stopping[st.ID] = true
 			if !lb.drained(st.ID) {
@@ -74,13 +88,13 @@ func (s *Services) reconcileShift(ctx context.Context, ref ServiceRef, svc *ecs.
 		}
 		ch.started, ch.failures = res.TaskIDs, res.Failures
 	}
-	done := !moved && plan.Done && len(ch.stopped) == 0
+	done := !settling && plan.Done && len(ch.stopped) == 0
 	if err := s.writeShift(ctx, ref, ch, cur, &shiftResult{state: plan.State, done: done}); err != nil {
 		return 0, err
 	}
 	switch {
-	case moved:
-		return shiftSettle, nil
+	case settling:
+		return max(movedAt.Add(shiftSettle).Sub(now), 100*time.Millisecond), nil
 	case len(ch.failures) > 0 && len(ch.started) < plan.Start:
 		return s.cfg.Retry, nil
 	case lb.busy:

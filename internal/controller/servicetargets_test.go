@@ -17,6 +17,8 @@ type fakeTargets struct {
 	mu       sync.Mutex
 	state    map[Target]string
 	everHigh int // most targets registered (not draining) at once
+	// onDereg, if set, is told of each deregistration (f.mu held).
+	onDereg func(tg string, t Target)
 }
 
 func (f *fakeTargets) RegisterTargets(_ context.Context, _ ecs.Scope, tg string, ts []Target) error {
@@ -33,6 +35,9 @@ func (f *fakeTargets) DeregisterTargets(_ context.Context, _ ecs.Scope, tg strin
 	defer f.mu.Unlock()
 	for _, t := range ts {
 		f.state[t] = TargetDraining
+		if f.onDereg != nil {
+			f.onDereg(tg, t)
+		}
 	}
 	return nil
 }

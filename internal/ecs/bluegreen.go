@@ -81,7 +81,8 @@ type CanaryConfiguration struct {
 // (equal to Green after a rollback: every other revision is then cleaned
 // up). Production and Test are green's percent of each listener's
 // traffic; StageAt is when the stage, or the current linear or canary
-// step, began.
+// step, began; MovedAt when the scheduler last changed a listener rule's
+// weights (no target leaves a group until they had time to apply).
 type TrafficShift struct {
 	Green      string    `json:"green"`
 	Blue       string    `json:"blue,omitempty"`
@@ -89,6 +90,7 @@ type TrafficShift struct {
 	StageAt    time.Time `json:"stageAt"`
 	Production float64   `json:"production"`
 	Test       float64   `json:"test"`
+	MovedAt    time.Time `json:"movedAt,omitzero"`
 }
 
 // Weights returns the production (or test) traffic percent a deployment's

@@ -60,6 +60,7 @@ type trafficShiftRecord struct {
 	StageAt    time.Time `json:"stageAt,omitzero"`
 	Production float64   `json:"production,omitempty"`
 	Test       float64   `json:"test,omitempty"`
+	MovedAt    time.Time `json:"movedAt,omitzero"`
 }
 
 func trafficShiftRecordOf(v *ecs.TrafficShift) trafficShiftRecord { return trafficShiftRecord(*v) }

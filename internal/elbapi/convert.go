@@ -228,8 +228,12 @@ func tgOut(tg *elb.TargetGroup, lbs []string) wTargetGroup {
 }
 
 func listenerOut(l *elb.Listener) wListener {
-	return wListener{ListenerArn: l.ARN, LoadBalancerArn: l.LoadBalancerARN, Port: l.Port, Protocol: l.Protocol,
-		DefaultActions: actionsOut(l.DefaultActions)}
+	w := wListener{ListenerArn: l.ARN, LoadBalancerArn: l.LoadBalancerARN, Port: l.Port, Protocol: l.Protocol,
+		DefaultActions: actionsOut(l.DefaultActions), SslPolicy: l.SslPolicy}
+	for _, c := range l.Certificates {
+		w.Certificates = append(w.Certificates, wCertificate{CertificateArn: c})
+	}
+	return w
 }
 
 func ruleOut(r *elb.Rule) wRule {

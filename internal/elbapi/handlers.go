@@ -311,14 +311,14 @@ type listenerIn struct {
 	Port           *int
 	Protocol       string
 	DefaultActions []wActionIn
-	Certificates   []struct{ CertificateArn string }
+	Certificates   []wCertificateIn
 	SslPolicy      string
 	Tags           []wTagIn
 }
 
 func (l listenerIn) dom() elb.ListenerInput {
 	return elb.ListenerInput{Port: l.Port, Protocol: l.Protocol, DefaultActions: actionsIn(l.DefaultActions),
-		Certificates: len(l.Certificates), Tags: tagsIn(l.Tags)}
+		Certificates: certARNs(l.Certificates), SslPolicy: l.SslPolicy, Tags: tagsIn(l.Tags)}
 }
 
 type createListenerIn struct {

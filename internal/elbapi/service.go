@@ -78,6 +78,10 @@ func New(cfg Config) (*API, *awsproto.Service) {
 			"AddTags":                        awsproto.Handle(a.addTags),
 			"RemoveTags":                     awsproto.Handle(a.removeTags),
 			"DescribeTags":                   awsproto.Handle(a.describeTags),
+			"DescribeSSLPolicies":            awsproto.Handle(a.describeSSLPolicies),
+			"AddListenerCertificates":        awsproto.Handle(a.addListenerCertificates),
+			"RemoveListenerCertificates":     awsproto.Handle(a.removeListenerCertificates),
+			"DescribeListenerCertificates":   awsproto.Handle(a.describeListenerCertificates),
 		},
 	}
 	return a, svc

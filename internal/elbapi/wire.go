@@ -132,6 +132,8 @@ type wListener struct {
 	LoadBalancerArn string
 	Port            int
 	Protocol        string
+	Certificates    []wCertificate `json:",omitempty"`
+	SslPolicy       string         `json:",omitempty"`
 	DefaultActions  []wAction
 }
 

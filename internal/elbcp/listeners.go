@@ -3,6 +3,7 @@ package elbcp
 import (
 	"context"
 	"reflect"
+	"slices"
 	"sort"
 
 	"github.com/berth-dev/berth/internal/elb"
@@ -29,8 +30,25 @@ func checkActions(st *elbstore.State, lb *elb.LoadBalancer, in []elb.ActionInput
 	return acts, nil
 }
 
-func (p *Plane) checkPort(ctx context.Context, lb *elb.LoadBalancer, port int) error {
-	if p.ports == nil {
+// checkListenerGroups checks the protocols of the groups a network
+// listener forwards to.
+func checkListenerGroups(st *elbstore.State, protocol string, acts []elb.Action) error {
+	for _, arn := range elb.TargetGroupARNs(acts) {
+		tg, err := tgByARN(st, arn)
+		if err != nil {
+			return err
+		}
+		if err := elb.CheckListenerGroup(protocol, tg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkPort probes a listener's TCP port (a UDP listener's port is not
+// probed: the data plane reports a UDP port it cannot bind).
+func (p *Plane) checkPort(ctx context.Context, lb *elb.LoadBalancer, port int, protocol string) error {
+	if p.ports == nil || protocol == elb.ProtocolUDP {
 		return nil
 	}
 	return p.ports.CheckBind(ctx, elb.BindAddress(lb, port))
@@ -49,7 +67,14 @@ func (p *Plane) CreateListener(ctx context.Context, sc elb.Scope, lbARN string, 
 		if in.Port == nil {
 			return elb.Validationf("A port must be specified for the listener")
 		}
-		if err := elb.CheckListener(lb, *in.Port, in.Protocol, in.Certificates); err != nil {
+		if err := elb.CheckListener(lb, *in.Port, in.Protocol, len(in.Certificates)); err != nil {
+			return err
+		}
+		policy, err := elb.CheckSSLPolicy(lb, in.Protocol, in.SslPolicy)
+		if err != nil {
+			return err
+		}
+		if err := p.checkCertificates(ctx, sc, in.Certificates); err != nil {
 			return err
 		}
 		if err := elb.CheckTags(in.Tags); err != nil {
@@ -59,6 +84,9 @@ func (p *Plane) CreateListener(ctx context.Context, sc elb.Scope, lbARN string, 
 		if err != nil {
 			return err
 		}
+		if err := checkListenerGroups(st, in.Protocol, acts); err != nil {
+			return err
+		}
 		n := 0
 		for _, l := range st.Listeners {
 			if l.LoadBalancerARN != lb.ARN {
@@ -66,7 +94,7 @@ func (p *Plane) CreateListener(ctx context.Context, sc elb.Scope, lbARN string, 
 			}
 			n++
 			if l.Port == *in.Port {
-				if l.Protocol == in.Protocol && sameActions(l.DefaultActions, acts) {
+				if l.Protocol == in.Protocol && sameActions(l.DefaultActions, acts) && slices.Equal(l.Certificates, in.Certificates) && l.SslPolicy == policy {
 					out = l
 					return nil
 				}
@@ -76,11 +104,12 @@ func (p *Plane) CreateListener(ctx context.Context, sc elb.Scope, lbARN string, 
 		if n >= elb.MaxListenersPerLB {
 			return elb.Coded(elb.CodeTooManyListeners, "A load balancer can have at most %d listeners", elb.MaxListenersPerLB)
 		}
-		if err := p.checkPort(ctx, lb, *in.Port); err != nil {
+		if err := p.checkPort(ctx, lb, *in.Port, in.Protocol); err != nil {
 			return err
 		}
 		l := &elb.Listener{ARN: elb.ListenerARN(a, id).String(), ID: id, LoadBalancerARN: lb.ARN, Port: *in.Port,
-			Protocol: in.Protocol, DefaultActions: acts, DefaultRuleID: ruleID, Tags: in.Tags}
+			Protocol: in.Protocol, DefaultActions: acts, DefaultRuleID: ruleID, Tags: in.Tags,
+			Certificates: in.Certificates, SslPolicy: policy}
 		tx.PutListener(lb.ID, l)
 		out = l
 		return nil
@@ -147,7 +176,22 @@ func (p *Plane) ModifyListener(ctx context.Context, sc elb.Scope, arn string, in
 		if in.Protocol != "" {
 			proto = in.Protocol
 		}
-		if err := elb.CheckListener(lb, port, proto, in.Certificates); err != nil {
+		certs, policy := l.Certificates, l.SslPolicy
+		if !elb.IsTLS(proto) {
+			certs, policy = nil, ""
+		}
+		if len(in.Certificates) > 0 {
+			certs = in.Certificates
+		}
+		if err := elb.CheckListener(lb, port, proto, len(certs)); err != nil {
+			return err
+		}
+		if in.SslPolicy != "" || policy == "" {
+			if policy, err = elb.CheckSSLPolicy(lb, proto, in.SslPolicy); err != nil {
+				return err
+			}
+		}
+		if err := p.checkCertificates(ctx, sc, in.Certificates); err != nil {
 			return err
 		}
 		if port != l.Port {
@@ -168,12 +212,18 @@ func (p *Plane) ModifyListener(ctx context.Context, sc elb.Scope, arn string, in
 			}
 			l.DefaultActions = acts
 		}
+		if err := checkListenerGroups(st, proto, l.DefaultActions); err != nil {
+			return err
+		}
 		if port != l.Port {
-			if err := p.checkPort(ctx, lb, port); err != nil {
+			if err := p.checkPort(ctx, lb, port, proto); err != nil {
 				return err
 			}
 		}
-		l.Port, l.Protocol = port, proto
+		l.Port, l.Protocol, l.Certificates, l.SslPolicy = port, proto, certs, policy
+		if !elb.IsTLS(proto) {
+			l.ExtraCertificates = nil
+		}
 		tx.PutListener(lb.ID, l)
 		out = l
 		return nil

@@ -45,6 +45,9 @@ type Config struct {
 	// Addresses reserves each new load balancer's address host-wide (nil:
 	// addresses are unique in this server's store only).
 	Addresses AddressReserver
+	// Certificates checks listener certificates (nil: any well-formed
+	// ARN is taken).
+	Certificates CertificateChecker
 }
 
 // Plane is the ELBv2 control plane.
@@ -54,6 +57,7 @@ type Plane struct {
 	now   func() time.Time
 	ports PortChecker
 	base  netip.Addr
+	certs CertificateChecker
 	hosts AddressReserver
 	// creating serializes CreateLoadBalancer's choice of an address with
 	// the release of an unused reservation.
@@ -71,7 +75,7 @@ func New(cfg Config) *Plane {
 	if !cfg.AddressBase.IsValid() {
 		cfg.AddressBase = netip.AddrFrom4([4]byte{127, 77, 0, 1})
 	}
-	return &Plane{repo: cfg.Repo, log: cfg.Logger, now: cfg.Now, ports: cfg.Ports, base: cfg.AddressBase, hosts: cfg.Addresses}
+	return &Plane{repo: cfg.Repo, log: cfg.Logger, now: cfg.Now, ports: cfg.Ports, base: cfg.AddressBase, hosts: cfg.Addresses, certs: cfg.Certificates}
 }
 
 func randomHex(n int) string {

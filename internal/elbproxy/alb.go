@@ -44,6 +44,9 @@ type albServer struct {
 	srv     *http.Server
 	handoff *handoff // srv's listener
 	pools   fastPools
+	// secure: an HTTPS listener (its connections are *tls.Conn; those
+	// handed over to srv are wrapped, so r.TLS does not tell).
+	secure bool
 
 	connMu sync.Mutex // guards ln, conns and closed
 	ln     net.Listener
@@ -191,7 +194,11 @@ func (s *albServer) rewrite(pr *httputil.ProxyRequest) {
 		ip = strings.Join(prior, ", ") + ", " + ip
 	}
 	h["X-Forwarded-For"] = []string{ip}
-	h["X-Forwarded-Proto"] = []string{"http"}
+	if pr.In.TLS != nil || s.secure {
+		h["X-Forwarded-Proto"] = []string{"https"}
+	} else {
+		h["X-Forwarded-Proto"] = []string{"http"}
+	}
 	h["X-Forwarded-Port"] = []string{strconv.Itoa(fi.port)}
 	trace := traceID()
 	if prior := pr.In.Header.Get("X-Amzn-Trace-Id"); strings.Contains(prior, "Root=") {

@@ -87,21 +87,26 @@
 // # Forwarding
 //
 // An ALB listener's connections are served first by the fast path
-// (fast.go, fastfwd.go): a plain HTTP/1.1 request without a body or
-// Upgrade whose rule forwards it (most requests) is read with
-// http.ReadRequest, written to a pooled keep-alive connection to its
-// target (hop-by-hop fields dropped, X-Forwarded-*, X-Amzn-Trace-Id
-// added) and the answer relayed back (known length copied, unknown length
-// re-chunked and flushed as it arrives), all on the connection's own
-// goroutine: no per-request goroutine, context, request clone or header
-// map copy. Any other request (a body, Upgrade, Expect, HTTP/1.0, a
+// (fast.go, fastfwd.go, rawreq.go, rawhead.go): a plain HTTP/1.1 request
+// without a body or Upgrade whose rule forwards it (most requests) is
+// written to a pooled keep-alive connection to its target (hop-by-hop
+// fields dropped, X-Forwarded-*, X-Amzn-Trace-Id added) and the answer
+// relayed back (its header parsed in place and its fields copied through;
+// known length copied, unknown length re-chunked and flushed as it
+// arrives), all on the connection's own goroutine: no per-request
+// goroutine, context, request clone or header map. The request is read
+// with http.ReadRequest when rules need it; a listener with only a
+// default forward (no group stickiness) forwards it from its header in
+// place. Headers the in-place parsers do not take (folded, larger than
+// 4 KiB, unusual framing) go through net/http's parsers. Any other request (a body, Upgrade, Expect, HTTP/1.0, a
 // redirect or fixed response, a header net/http would refuse or one
 // larger than 4 KiB) hands the connection, with the bytes read so far, to
 // the listener's net/http server and httputil.ReverseProxy, which serve it
 // from then on (bodies through an http.Transport; body-less requests
 // there on the same pooled connections). A connection idle for 100ms
-// gives its buffers back and waits for its next request on a fresh
-// (small-stack) goroutine without a buffer. The fast path does not notice
+// gives its buffers back and its goroutine up: one epoll goroutine per
+// proxy (idlepoll.go) waits for all idle connections and closes them at
+// the idle timeout. The fast path does not notice
 // a client that goes away while its target is answering (the answer is
 // dropped when written); the net/http path cancels the target request.
 // Pooled target connections belong to their target and close when it

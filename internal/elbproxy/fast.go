@@ -3,6 +3,7 @@ package elbproxy
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -131,10 +132,16 @@ func (fc *fastConn) serve(idle bool) {
 	}
 	for {
 		if fc.br.Buffered() == 0 {
-			fc.c.SetReadDeadline(time.Now().Add(min(quickIdle, s.idle)))
+			// A TLS connection cannot be waited on without its buffers
+			// (waitReadable needs the socket): it keeps them while idle.
+			wait := min(quickIdle, s.idle)
+			if s.secure {
+				wait = s.idle
+			}
+			fc.c.SetReadDeadline(time.Now().Add(wait))
 			if _, err := fc.br.Peek(1); err != nil {
 				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() && s.idle > quickIdle {
+				if errors.As(err, &ne) && ne.Timeout() && s.idle > quickIdle && !s.secure {
 					fc.release()
 					if s.p.idle.add(fc, time.Now().Add(s.idle-quickIdle)) {
 						return // the poller serves it when it turns readable
@@ -146,16 +153,31 @@ func (fc *fastConn) serve(idle bool) {
 				return
 			}
 		}
-		req, ok, err := fc.readRequest()
+		end, err := fc.peekHead()
 		if err != nil {
 			fc.close()
 			return
 		}
+		rt := s.routes.Load()
+		if f := rt.onlyForward(); f != nil && end > 0 {
+			head, _ := fc.br.Peek(end)
+			if raw, ok := parseRequest(head); ok {
+				raw.size, raw.secure = end, s.secure
+				if rt.stats != nil {
+					rt.stats.requests.Add(1)
+				}
+				if !fc.forward(raw.request(), &raw, f, rt) {
+					fc.close()
+					return
+				}
+				continue
+			}
+		}
+		req, ok := fc.readRequest(end)
 		if !ok {
 			fc.handOver()
 			return
 		}
-		rt := s.routes.Load()
 		var act *albAction
 		for _, rule := range rt.rules {
 			if rule.matches(req, fc.client) {
@@ -170,7 +192,7 @@ func (fc *fastConn) serve(idle bool) {
 		if rt.stats != nil {
 			rt.stats.requests.Add(1)
 		}
-		if !fc.forward(req, act.fwd, rt) {
+		if !fc.forward(req, nil, act.fwd, rt) {
 			fc.close()
 			return
 		}
@@ -209,45 +231,69 @@ func (fc *fastConn) waitReadable() error {
 	return perr
 }
 
-// readRequest reads the next request's header. ok is false when the
-// request is not one for the fast path (or net/http should answer it,
-// e.g. with 400); its bytes are then in fc.head and fc.br. err is set
-// when the connection is done (closed, timed out).
-func (fc *fastConn) readRequest() (*http.Request, bool, error) {
+// peekHead waits until the buffer holds the whole next request header and
+// returns its length; 0 when it is larger than the buffer or the client
+// stopped short of its end (net/http then answers). err is set when the
+// connection is done (closed, timed out).
+func (fc *fastConn) peekHead() (int, error) {
 	br := fc.br
-	var end int
 	for {
 		buf, _ := br.Peek(br.Buffered())
-		if end = headerEnd(buf); end > 0 {
-			break
+		if end := headerEnd(buf); end > 0 {
+			return end, nil
 		}
 		if br.Buffered() >= br.Size() {
-			fc.head = fc.head[:0]
-			return nil, false, nil // a header larger than the buffer
+			return 0, nil
 		}
 		fc.c.SetReadDeadline(time.Now().Add(fc.s.idle))
 		if _, err := br.Peek(br.Buffered() + 1); err != nil {
 			if br.Buffered() > 0 && !isTimeout(err) {
-				fc.head = fc.head[:0]
-				return nil, false, nil // let net/http answer a truncated request
+				return 0, nil
 			}
-			return nil, false, err
+			return 0, err
 		}
 	}
+}
+
+// readRequest reads the request header of length end (peekHead) with
+// http.ReadRequest. ok is false when the request is not one for the fast
+// path (or net/http should answer it, e.g. with 400); its bytes are then
+// in fc.head and fc.br for the hand-over.
+func (fc *fastConn) readRequest(end int) (*http.Request, bool) {
+	fc.head = fc.head[:0]
+	if end == 0 {
+		return nil, false
+	}
+	br := fc.br
 	buf, _ := br.Peek(end)
-	fc.head = append(fc.head[:0], buf...)
+	fc.head = append(fc.head, buf...)
 	before := br.Buffered()
 	req, err := http.ReadRequest(br) // reads from the buffer only, up to end
 	if used := before - br.Buffered(); used < end {
 		br.Discard(end - used) // the header is in fc.head for the hand-over
 	}
-	if err != nil {
-		return nil, false, nil
+	if err != nil || !fastEligible(req, fc.head) {
+		return nil, false
 	}
-	if !fastEligible(req, fc.head) {
-		return nil, false, nil
+	if tc, ok := fc.c.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		req.TLS = &st
 	}
-	return req, true, nil
+	return req, true
+}
+
+// onlyForward is the listener's forward when it has no rule but the
+// default one and that forwards without group stickiness (the request is
+// then forwarded from its header in place, rawReq); else nil.
+func (rt *albRoutes) onlyForward() *forwardAction {
+	if len(rt.rules) != 1 || len(rt.rules[0].conds) > 0 {
+		return nil
+	}
+	a := rt.rules[0].action
+	if a == nil || a.typ != ActionForward || a.fwd == nil || a.fwd.stickiness > 0 {
+		return nil
+	}
+	return a.fwd
 }
 
 func isTimeout(err error) bool {

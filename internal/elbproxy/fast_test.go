@@ -269,3 +269,21 @@ func TestFastPathAnswers(t *testing.T) {
 		t.Fatalf("/cut: the short body %q ended without an error", body)
 	}
 }
+
+// TestFastPathNoTarget: a forward to a group without targets answers 503
+// on the fast path, request after request on one connection.
+func TestFastPathNoTarget(t *testing.T) {
+	h := newHarness(t)
+	lb, url := alb(t, forwardTo("tg-empty"))
+	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{tg("tg-empty")}})
+	rc := dialRaw(t, strings.TrimPrefix(url, "http://"))
+	get, head := "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
+	rc.send(get + head + get)
+	for i, method := range []string{"GET", "HEAD", "GET"} {
+		resp, body := rc.read(method)
+		if resp.StatusCode != 503 || resp.Header.Get("Server") != "awselb/2.0" ||
+			(method == "GET") != strings.Contains(body, "503 Service Temporarily Unavailable") {
+			t.Fatalf("request %d (%s): %d %q", i, method, resp.StatusCode, body)
+		}
+	}
+}

@@ -16,16 +16,24 @@ import (
 
 // forward sends req to a target of f and its answer to the client, on the
 // fast path. It returns false when the connection must close.
-func (fc *fastConn) forward(req *http.Request, f *forwardAction, rt *albRoutes) bool {
+// raw, when set, is req's header in place (req then carries only the
+// method, Close and the cookies).
+func (fc *fastConn) forward(req *http.Request, raw *rawReq, f *forwardAction, rt *albRoutes) bool {
 	start := time.Now()
 	t, cookies := fc.s.choose(req, f, start)
 	if t == nil {
+		if raw != nil {
+			fc.br.Discard(raw.size)
+		}
 		rt.elb5xx()
 		return fc.errorPage(req, http.StatusServiceUnavailable)
 	}
 	t.outstanding.Add(1)
 	defer t.outstanding.Add(-1)
-	pc, err := fc.s.tr.fastExchange(t, req, fc.client, rt.port)
+	pc, err := fc.s.tr.fastExchange(t, req, raw, fc.client, rt.port)
+	if raw != nil {
+		fc.br.Discard(raw.size) // written (or never will be): its bytes may go
+	}
 	var h rawHead
 	var resp *http.Response
 	if err == nil {
@@ -99,13 +107,13 @@ func (s *albServer) choose(r *http.Request, f *forwardAction, now time.Time) (*t
 // fastExchange writes req to a pooled connection to tg and waits for the
 // first byte of the answer. A pooled connection the target closed while
 // idle is replaced once for an idempotent method.
-func (t *directTransport) fastExchange(tg *target, req *http.Request, client netip.Addr, port int) (*pconn, error) {
+func (t *directTransport) fastExchange(tg *target, req *http.Request, raw *rawReq, client netip.Addr, port int) (*pconn, error) {
 	for attempt := 0; ; attempt++ {
 		pc, reused, err := t.get(tg.ctx, tg)
 		if err != nil {
 			return nil, err
 		}
-		err = t.fastSend(pc, req, client, port)
+		err = t.fastSend(pc, req, raw, client, port)
 		if err == nil {
 			return pc, nil
 		}
@@ -117,9 +125,13 @@ func (t *directTransport) fastExchange(tg *target, req *http.Request, client net
 	}
 }
 
-func (t *directTransport) fastSend(pc *pconn, req *http.Request, client netip.Addr, port int) error {
+func (t *directTransport) fastSend(pc *pconn, req *http.Request, raw *rawReq, client netip.Addr, port int) error {
 	pc.conn.SetReadDeadline(time.Now().Add(t.timeout)) // a small request's write does not block
-	writeTargetRequest(pc.bw, req, client, port)
+	if raw != nil {
+		raw.write(pc.bw, client, port)
+	} else {
+		writeTargetRequest(pc.bw, req, client, port)
+	}
 	if err := pc.bw.Flush(); err != nil {
 		return staleError{err}
 	}
@@ -181,15 +193,26 @@ func writeTargetRequest(bw *bufio.Writer, req *http.Request, client netip.Addr, 
 		bw.WriteString(v)
 		bw.WriteString(", ")
 	}
+	writeAdded(bw, client, port, req.TLS != nil, req.Header.Get("X-Amzn-Trace-Id"))
+}
+
+// writeAdded ends a forwarded request's header with the fields the ALB
+// adds, after "X-Forwarded-For: " and the prior values; secure: the
+// client came over TLS.
+func writeAdded(bw *bufio.Writer, client netip.Addr, port int, secure bool, priorTrace string) {
 	bw.Write(client.AppendTo(bw.AvailableBuffer()))
-	bw.WriteString("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ")
+	if secure {
+		bw.WriteString("\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: ")
+	} else {
+		bw.WriteString("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ")
+	}
 	bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(port), 10))
 	bw.WriteString("\r\nX-Amzn-Trace-Id: ")
-	if prior := req.Header.Get("X-Amzn-Trace-Id"); strings.Contains(prior, "Root=") {
+	if strings.Contains(priorTrace, "Root=") {
 		bw.WriteString("Self=")
 		bw.Write(appendTraceID(bw.AvailableBuffer()))
 		bw.WriteByte(';')
-		bw.WriteString(prior)
+		bw.WriteString(priorTrace)
 	} else {
 		bw.WriteString("Root=")
 		bw.Write(appendTraceID(bw.AvailableBuffer()))

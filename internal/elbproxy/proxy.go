@@ -254,10 +254,15 @@ func checkProtocol(lb LoadBalancer, l Listener) error {
 	switch {
 	case lb.Type == Application && l.Protocol == ProtoHTTP:
 	case lb.Type == Network && l.Protocol == ProtoTCP:
+	case lb.Type == Network && (l.Protocol == ProtoUDP || l.Protocol == ProtoTCPUDP):
+	case lb.Type == Application && l.Protocol == ProtoHTTPS, lb.Type == Network && l.Protocol == ProtoTLS:
+		if l.TLS == nil {
+			return fmt.Errorf("elbproxy: the %s listener has no certificate", l.Protocol)
+		}
 	case lb.Type != Application && lb.Type != Network:
 		return fmt.Errorf("elbproxy: load balancer type %q is not served (application or network)", lb.Type)
 	default:
-		return fmt.Errorf("elbproxy: a %s listener on a %s load balancer is not served by berth (HTTP on application, TCP on network)", l.Protocol, lb.Type)
+		return fmt.Errorf("elbproxy: a %s listener on a %s load balancer is not served by berth (HTTP or HTTPS on application, TCP, TLS, UDP or TCP_UDP on network)", l.Protocol, lb.Type)
 	}
 	if !lb.Address.Is4() || !lb.Address.IsLoopback() {
 		return fmt.Errorf("elbproxy: load balancer address %v is not in 127.0.0.0/8", lb.Address)

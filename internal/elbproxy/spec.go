@@ -51,8 +51,9 @@ const (
 	ProtoTCP  = "TCP"  // NLB listeners and target groups
 )
 
-// Listener is one listener. An ALB listener serves HTTP, an NLB listener TCP;
-// other protocols (HTTPS, TLS, UDP, TCP_UDP) are refused by Apply with an
+// Listener is one listener. An ALB listener serves HTTP or HTTPS, an NLB
+// listener TCP, TLS, UDP (a datagram relay per client flow) or TCP_UDP
+// (both on one port); other combinations are refused by Apply with an
 // error in the listener's ListenerStatus.
 type Listener struct {
 	ARN      string
@@ -62,6 +63,8 @@ type Listener struct {
 	// not among them: it is DefaultActions.
 	Rules          []Rule
 	DefaultActions []Action
+	// TLS terminates TLS (HTTPS and TLS listeners); nil for HTTP and TCP.
+	TLS *TLSSettings
 }
 
 // Rule is one listener rule: all its conditions must match (AND); within a

@@ -101,6 +101,9 @@ type listenerRec struct {
 	DefaultActions  []actionRec `json:"actions"`
 	DefaultRuleID   string      `json:"defaultRule"`
 	Tags            []tagRec    `json:"tags,omitempty"`
+	Certificates    []string    `json:"certs,omitempty"`
+	ExtraCerts      []string    `json:"extraCerts,omitempty"`
+	SslPolicy       string      `json:"sslPolicy,omitempty"`
 }
 
 type queryRec struct {
@@ -234,12 +237,14 @@ func actionsDom(in []actionRec) []elb.Action {
 
 func toListenerRec(l *elb.Listener) listenerRec {
 	return listenerRec{ARN: l.ARN, ID: l.ID, LoadBalancerARN: l.LoadBalancerARN, Port: l.Port, Protocol: l.Protocol,
-		DefaultActions: actionsRec(l.DefaultActions), DefaultRuleID: l.DefaultRuleID, Tags: tagsRec(l.Tags)}
+		DefaultActions: actionsRec(l.DefaultActions), DefaultRuleID: l.DefaultRuleID, Tags: tagsRec(l.Tags),
+		Certificates: l.Certificates, ExtraCerts: l.ExtraCertificates, SslPolicy: l.SslPolicy}
 }
 
 func (r listenerRec) dom() *elb.Listener {
 	return &elb.Listener{ARN: r.ARN, ID: r.ID, LoadBalancerARN: r.LoadBalancerARN, Port: r.Port, Protocol: r.Protocol,
-		DefaultActions: actionsDom(r.DefaultActions), DefaultRuleID: r.DefaultRuleID, Tags: tagsDom(r.Tags)}
+		DefaultActions: actionsDom(r.DefaultActions), DefaultRuleID: r.DefaultRuleID, Tags: tagsDom(r.Tags),
+		Certificates: r.Certificates, ExtraCertificates: r.ExtraCerts, SslPolicy: r.SslPolicy}
 }
 
 func toRuleRec(x *elb.Rule) ruleRec {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-dev/berth/internal/elb"
@@ -51,6 +52,9 @@ type Config struct {
 	// reported unused (Target.InvalidState) and looked up again every
 	// Retry.
 	Instances InstanceAddresses
+	// Certificates reads TLS listeners' certificates (nil: TLS
+	// listeners are not served).
+	Certificates Certificates
 }
 
 // MetricsSource is a proxy that counts its requests (*elbproxy.Proxy).
@@ -66,7 +70,14 @@ type Controller struct {
 	mu      sync.Mutex
 	pending map[reportKey]elbproxy.HealthReport // latest report per target, not yet stored
 	wake    chan struct{}                       // a report is pending
+	// applied is the store revision of the state the proxy serves.
+	applied atomic.Int64
 }
+
+// Applied returns the store revision of the ELB state the data plane
+// serves now: every write up to it (a listener rule's new weights, say)
+// reaches requests.
+func (c *Controller) Applied() int64 { return c.applied.Load() }
 
 type reportKey struct {
 	tg string
@@ -179,12 +190,19 @@ func (c *Controller) pass(ctx context.Context, proxy Proxy) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	states, _, err := c.cfg.Plane.Snapshot(ctx)
+	states, rev, err := c.cfg.Plane.Snapshot(ctx)
 	if err != nil {
 		return time.Time{}, err
 	}
 	spec, unresolved := BuildSpec(states, c.cfg.Instances)
+	if err := fillCertificates(ctx, &spec, c.cfg.Certificates); err != nil {
+		if ctx.Err() != nil {
+			return time.Time{}, err
+		}
+		c.log.Warn("elb data plane: reading certificates", "err", err)
+	}
 	statuses := proxy.Apply(spec)
+	c.applied.Store(rev)
 	if len(unresolved) > 0 {
 		for _, u := range unresolved {
 			if u.Target.Draining() || u.Target.Health == elb.InvalidState {

@@ -74,7 +74,7 @@ func lbSpec(st *elbstore.State, lb *elb.LoadBalancer) elbproxy.LoadBalancer {
 	}
 	sort.Slice(ls, func(i, j int) bool { return ls[i].Port < ls[j].Port })
 	for _, l := range ls {
-		pl := elbproxy.Listener{ARN: l.ARN, Protocol: l.Protocol, Port: l.Port, DefaultActions: actions(l.DefaultActions)}
+		pl := elbproxy.Listener{ARN: l.ARN, Protocol: l.Protocol, Port: l.Port, DefaultActions: actions(l.DefaultActions), TLS: tlsSpec(l)}
 		var rules []*elb.Rule
 		for _, r := range st.Rules {
 			if r.ListenerARN == l.ARN {

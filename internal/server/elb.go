@@ -46,9 +46,9 @@ func (bindProbe) CheckBind(ctx context.Context, at netip.AddrPort) error {
 // newELBDataPlane returns the controller that serves the load balancers'
 // listeners (leader-only) and hands the proxy's counters to onMetrics
 // every metricPeriod.
-func newELBDataPlane(plane *elbcp.Plane, kv store.Store, instances elbsync.InstanceAddresses, onMetrics func(elbproxy.Metrics), metricPeriod time.Duration, log *slog.Logger) *elbsync.Controller {
+func newELBDataPlane(plane *elbcp.Plane, kv store.Store, instances elbsync.InstanceAddresses, certs elbsync.Certificates, onMetrics func(elbproxy.Metrics), metricPeriod time.Duration, log *slog.Logger) *elbsync.Controller {
 	return elbsync.New(elbsync.Config{
-		Plane: plane, Store: kv, Logger: log, OnMetrics: onMetrics, MetricPeriod: metricPeriod, Instances: instances,
+		Plane: plane, Store: kv, Logger: log, OnMetrics: onMetrics, MetricPeriod: metricPeriod, Instances: instances, Certificates: certs,
 		NewProxy: func(onHealth func(elbproxy.HealthReport)) elbsync.Proxy {
 			return elbproxy.New(elbproxy.Config{Logger: log, OnHealth: onHealth})
 		},

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/berth-dev/berth/internal/acmapi"
+	"github.com/berth-dev/berth/internal/acmcp"
+	"github.com/berth-dev/berth/internal/acmstore"
 	"log/slog"
 	"net"
 	"net/http"
@@ -150,6 +153,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	secretsPlane := secretscp.New(secretscp.Config{Repo: secretstore.New(st, sealer), Logger: log.With("subsystem", "secrets")})
 	_, smSvc, ssmSvc := secretsapi.New(secretsapi.Config{Plane: secretsPlane, Logger: log.With("subsystem", "secrets")})
+	// ACM: certificates for HTTPS and TLS listeners, keys sealed as
+	// secret values are.
+	acmPlane := acmcp.New(acmcp.Config{Repo: acmstore.New(st, sealer), InUse: certificateUsers(elbPlane)})
+	acmSvc := acmapi.New(acmPlane, log.With("subsystem", "acm"))
+	elbPlane.SetCertificates(listenerCertificates{acmPlane})
 	cwSub, err := newCloudWatch(cfg.DataDir, cfg.Account, s.metricScale, st, log.With("subsystem", "cloudwatch"))
 	if err != nil {
 		logsSub.store.Close()
@@ -174,7 +182,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			return sec.ARN
 		})
 	}
-	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service,
+	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service, acmSvc,
 		newTaskCredsService(plane, iamPlane))
 
 	mux := http.NewServeMux()
@@ -200,15 +208,17 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	rt.tcs.OnMetrics = (&ecsMetrics{cache: cache, cw: cwSub.plane, now: time.Now}).onMetrics
 	rt.fleet.secrets = planeSecrets{plane: secretsPlane, ecs: plane, iam: iamPlane}
 	rt.serveExec(execBroker, mux)
-	// The ECS service scheduler (leader-only), registering tasks with the
-	// ELBv2 target groups.
-	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, cwAlarmStates{cwSub.plane}, time.Duration(float64(time.Minute)/s.deployScale), log.With("subsystem", "controller")))
 	// The ELBv2 data plane: a leader-only controller of the runtime's
 	// manager serves the load balancers' listeners.
 	// It publishes the AWS/ApplicationELB metrics once a (scaled) minute.
 	albm := newALBMetrics(cwSub.plane, log.With("subsystem", "elb-metrics"))
 	metricPeriod := max(10*time.Millisecond, time.Duration(float64(time.Minute)/s.metricScale))
-	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, instanceAddresses{cache}, albm.onMetrics, metricPeriod, log.With("subsystem", "elb-dataplane")))
+	dataPlane := newELBDataPlane(elbPlane, st, instanceAddresses{cache}, listenerCertificates{acmPlane}, albm.onMetrics, metricPeriod, log.With("subsystem", "elb-dataplane"))
+	// The ECS service scheduler (leader-only), registering tasks with the
+	// ELBv2 target groups; blue/green shifts wait for the data plane to
+	// serve their new weights.
+	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, cwAlarmStates{cwSub.plane}, time.Duration(float64(time.Minute)/s.deployScale), dataPlane.Applied, log.With("subsystem", "controller")))
+	rt.manager.Add("elb-dataplane", dataPlane)
 	// The EKS cluster lifecycle (leader-only). This berth links no
 	// Kubernetes control plane, so new clusters go to FAILED saying so.
 	rt.manager.Add("eks-lifecycle", ekscp.NewLifecycle(ekscp.LifecycleConfig{Plane: eksPlane, Logger: log.With("subsystem", "eks-lifecycle")}))
