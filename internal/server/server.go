@@ -7,6 +7,7 @@ import (
 	"github.com/berth-dev/berth/internal/acmapi"
 	"github.com/berth-dev/berth/internal/acmcp"
 	"github.com/berth-dev/berth/internal/acmstore"
+	"github.com/berth-dev/berth/internal/elbproxy"
 	"log/slog"
 	"net"
 	"net/http"
@@ -215,8 +216,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// manager serves the load balancers' listeners.
 	// It publishes the AWS/ApplicationELB metrics once a (scaled) minute.
 	albm := newALBMetrics(cwSub.plane, log.With("subsystem", "elb-metrics"))
+	nlbm := newNLBMetrics(cwSub.plane, log.With("subsystem", "elb-metrics"))
+	elbMetrics := func(m elbproxy.Metrics) { albm.onMetrics(m); nlbm.onMetrics(m) }
 	metricPeriod := max(10*time.Millisecond, time.Duration(float64(time.Minute)/s.metricScale))
-	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, instanceAddresses{cache}, listenerCertificates{acmPlane}, albm.onMetrics, metricPeriod, log.With("subsystem", "elb-dataplane")))
+	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, instanceAddresses{cache}, listenerCertificates{acmPlane}, elbMetrics, metricPeriod, log.With("subsystem", "elb-dataplane")))
 	// The EKS cluster lifecycle (leader-only). This berth links no
 	// Kubernetes control plane, so new clusters go to FAILED saying so.
 	rt.manager.Add("eks-lifecycle", ekscp.NewLifecycle(ekscp.LifecycleConfig{Plane: eksPlane, Logger: log.With("subsystem", "eks-lifecycle")}))
