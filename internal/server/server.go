@@ -209,9 +209,6 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	rt.tcs.OnMetrics = (&ecsMetrics{cache: cache, cw: cwSub.plane, now: time.Now}).onMetrics
 	rt.fleet.secrets = planeSecrets{plane: secretsPlane, ecs: plane, iam: iamPlane}
 	rt.serveExec(execBroker, mux)
-	// The ECS service scheduler (leader-only), registering tasks with the
-	// ELBv2 target groups.
-	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, cwAlarmStates{cwSub.plane}, time.Duration(float64(time.Minute)/s.deployScale), log.With("subsystem", "controller")))
 	// The ELBv2 data plane: a leader-only controller of the runtime's
 	// manager serves the load balancers' listeners.
 	// It publishes the AWS/ApplicationELB metrics once a (scaled) minute.
@@ -219,7 +216,12 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	nlbm := newNLBMetrics(cwSub.plane, log.With("subsystem", "elb-metrics"))
 	elbMetrics := func(m elbproxy.Metrics) { albm.onMetrics(m); nlbm.onMetrics(m) }
 	metricPeriod := max(10*time.Millisecond, time.Duration(float64(time.Minute)/s.metricScale))
-	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, instanceAddresses{cache}, listenerCertificates{acmPlane}, elbMetrics, metricPeriod, log.With("subsystem", "elb-dataplane")))
+	dataPlane := newELBDataPlane(elbPlane, st, instanceAddresses{cache}, listenerCertificates{acmPlane}, elbMetrics, metricPeriod, log.With("subsystem", "elb-dataplane"))
+	// The ECS service scheduler (leader-only), registering tasks with the
+	// ELBv2 target groups; blue/green shifts wait for the data plane to
+	// serve their new weights.
+	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, cwAlarmStates{cwSub.plane}, time.Duration(float64(time.Minute)/s.deployScale), dataPlane.Applied, log.With("subsystem", "controller")))
+	rt.manager.Add("elb-dataplane", dataPlane)
 	// The EKS cluster lifecycle (leader-only). This berth links no
 	// Kubernetes control plane, so new clusters go to FAILED saying so.
 	rt.manager.Add("eks-lifecycle", ekscp.NewLifecycle(ekscp.LifecycleConfig{Plane: eksPlane, Logger: log.With("subsystem", "eks-lifecycle")}))
