@@ -132,7 +132,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// A server alone on its store (bolt, embedded etcd) shares nothing
 	// with another server.
 	sole := spec.Kind != StoreEtcd
-	ecrSub, err := newECR(s, st, !sole, st.Elector.Identity(), ln.Addr().String(), log.With("subsystem", "ecr"))
+	ecrSub, err := newECR(s, st, !sole, st.Elector.Identity(), ln.Addr().String(), iamPlane, log.With("subsystem", "ecr"))
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -175,12 +175,12 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	cwSub.plane.RegisterActionHandler("arn:aws:autoscaling:", scalingAction(cwSub.plane, scaling.plane, log.With("subsystem", "appscaling")))
 	rc := awsproto.RouterConfig{Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region}
 	if cfg.EnforceIAM {
-		rc.Authz = newIAMAuthorizer(iamPlane, func(ctx context.Context, account, region, id string) string {
+		rc.Authz = newIAMAuthorizer(iamPlane, func(ctx context.Context, account, region, id string) (secretInfo, bool) {
 			sec, err := secretsPlane.DescribeSecret(ctx, secrets.Scope{Account: account, Region: region}, id)
 			if err != nil {
-				return ""
+				return secretInfo{}, false
 			}
-			return sec.ARN
+			return secretInfo{ARN: sec.ARN, Account: account, Policy: sec.ResourcePolicy}, true
 		})
 	}
 	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service, acmSvc,
@@ -207,7 +207,6 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	rt := newRuntime(s, cache, plane, st, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
 	// AWS/ECS metrics from the task metrics agents publish on telemetry.
 	rt.tcs.OnMetrics = (&ecsMetrics{cache: cache, cw: cwSub.plane, now: time.Now}).onMetrics
-	rt.fleet.secrets = planeSecrets{plane: secretsPlane, ecs: plane, iam: iamPlane}
 	rt.serveExec(execBroker, mux)
 	// The ELBv2 data plane: a leader-only controller of the runtime's
 	// manager serves the load balancers' listeners.
