@@ -130,16 +130,16 @@ func (s *scaleLoop) cli(args ...string) map[string]any {
 	return v
 }
 
-// counts reads the service's desired and running counts and the number
-// of healthy targets, and records the desired count's range.
-func (s *scaleLoop) counts() (desired, running, healthy int32, err error) {
+// counts reads the service's desired and running counts, and records
+// the desired count's range.
+func (s *scaleLoop) counts() (desired, running int32, err error) {
 	out, err := s.ecs.DescribeServices(s.t.Context(), &ecs.DescribeServicesInput{Cluster: aws.String("prod-cluster"), Services: []string{"web-service"}})
 	if err != nil || len(out.Services) != 1 {
-		return 0, 0, 0, fmt.Errorf("describe-services: %v", err)
+		return 0, 0, fmt.Errorf("describe-services: %v", err)
 	}
 	sv := out.Services[0]
 	s.lo, s.hi = min(s.lo, sv.DesiredCount), max(s.hi, sv.DesiredCount)
-	return sv.DesiredCount, sv.RunningCount, s.healthy(), nil
+	return sv.DesiredCount, sv.RunningCount, nil
 }
 
 // healthy counts the target group's healthy targets (aws CLI).
@@ -159,11 +159,17 @@ func (s *scaleLoop) waitCount(n int32, within time.Duration) time.Duration {
 	s.t.Helper()
 	start := time.Now()
 	eventually(s.t, within, func() (bool, string) {
-		d, r, h, err := s.counts()
+		d, r, err := s.counts()
 		if err != nil {
 			return false, err.Error()
 		}
-		return d == n && r == n && h == n, fmt.Sprintf("want %d: desired %d running %d healthy targets %d", n, d, r, h)
+		if d != n || r != n {
+			return false, fmt.Sprintf("want %d: desired %d running %d", n, d, r)
+		}
+		// The target group's view (the aws CLI, seconds a call on a busy
+		// host): only once the service's counts are there.
+		h := s.healthy()
+		return h == n, fmt.Sprintf("want %d: desired %d running %d healthy targets %d", n, d, r, h)
 	})
 	return time.Since(start)
 }
