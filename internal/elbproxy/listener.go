@@ -84,6 +84,7 @@ func (l *listener) setRoutes(p *Proxy, lb LoadBalancer, spec Listener) {
 		return
 	}
 	rt := nlbRoutesFor(p.groups, lb, spec)
+	rt.stats = p.nlbStats[lb.ARN]
 	if l.udp != nil {
 		l.udp.routes.Store(rt)
 	}

@@ -88,6 +88,11 @@ func (c *counters) snapshot() Counters {
 type Metrics struct {
 	LoadBalancers []LoadBalancerMetrics // application load balancers, by ARN
 	TargetGroups  []TargetGroupMetrics  // target groups an ALB forwards to, by ARN
+	// NetworkLoadBalancers and NetworkTargetGroups are the NLBs' flow
+	// counters and the host counts of the groups they forward to
+	// (LoadBalancerARNs: the NLBs), by ARN.
+	NetworkLoadBalancers []NetworkLoadBalancerMetrics
+	NetworkTargetGroups  []TargetGroupMetrics
 }
 
 // LoadBalancerMetrics are one ALB's counters.
@@ -139,6 +144,7 @@ func (p *Proxy) Metrics() Metrics {
 		g.mu.Unlock()
 		out.TargetGroups = append(out.TargetGroups, m)
 	}
+	p.networkMetrics(&out)
 	sort.Slice(out.LoadBalancers, func(i, j int) bool { return out.LoadBalancers[i].ARN < out.LoadBalancers[j].ARN })
 	sort.Slice(out.TargetGroups, func(i, j int) bool { return out.TargetGroups[i].ARN < out.TargetGroups[j].ARN })
 	return out

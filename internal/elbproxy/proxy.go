@@ -41,10 +41,11 @@ type Proxy struct {
 
 	mu        sync.Mutex // guards the fields below; Apply holds it throughout
 	stopped   bool
-	groups    map[string]*group    // by target group ARN
-	listeners map[string]*listener // by listener ARN
-	fronts    map[int]*front       // by port
-	lbStats   map[string]*counters // ALBs' request counters, by ARN
+	groups    map[string]*group        // by target group ARN
+	listeners map[string]*listener     // by listener ARN
+	fronts    map[int]*front           // by port
+	lbStats   map[string]*counters     // ALBs' request counters, by ARN
+	nlbStats  map[string]*flowCounters // NLBs' flow counters, by ARN
 
 	repMu   sync.Mutex // guards reports
 	reports []HealthReport
@@ -65,7 +66,7 @@ func New(cfg Config) *Proxy {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Proxy{
 		cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
-		groups: map[string]*group{}, listeners: map[string]*listener{}, fronts: map[int]*front{}, lbStats: map[string]*counters{},
+		groups: map[string]*group{}, listeners: map[string]*listener{}, fronts: map[int]*front{}, lbStats: map[string]*counters{}, nlbStats: map[string]*flowCounters{},
 		repWake: make(chan struct{}, 1), bufs: newBufPool(),
 	}
 	p.idle = &idlePoller{p: p}
@@ -159,6 +160,7 @@ func (p *Proxy) Apply(spec Spec) []ListenerStatus {
 	}
 	p.applyGroups(spec)
 	p.applyStats(spec)
+	p.applyFlowStats(spec)
 
 	want := map[string]bool{}
 	for _, lb := range spec.LoadBalancers {

@@ -73,6 +73,9 @@ func (s *udpServer) serve() {
 			continue // no target: dropped, as on AWS
 		}
 		f.last.Store(time.Now().UnixNano())
+		if st := s.routes.Load().stats; st != nil {
+			st.bytes.Add(int64(n))
+		}
 		_, _ = f.up.Write(buf[:n])
 	}
 }
@@ -116,6 +119,10 @@ func (s *udpServer) flow(from netip.AddrPort) *udpFlow {
 	f.last.Store(time.Now().UnixNano())
 	s.flows[from] = f
 	t.outstanding.Add(1)
+	if rt.stats != nil {
+		rt.stats.newFlows.Add(1)
+		rt.stats.active.Add(1)
+	}
 	s.p.goroutine(func() { s.relay(from, f) })
 	return f
 }
@@ -125,6 +132,10 @@ func (s *udpServer) flow(from netip.AddrPort) *udpFlow {
 // closes.
 func (s *udpServer) relay(client netip.AddrPort, f *udpFlow) {
 	defer f.t.outstanding.Add(-1)
+	stats := s.routes.Load().stats
+	if stats != nil {
+		defer stats.active.Add(-1)
+	}
 	defer func() {
 		s.mu.Lock()
 		if s.flows[client] == f {
@@ -154,6 +165,9 @@ func (s *udpServer) relay(client netip.AddrPort, f *udpFlow) {
 			continue // e.g. ICMP port unreachable: keep the flow
 		}
 		f.last.Store(time.Now().UnixNano())
+		if stats != nil {
+			stats.bytes.Add(int64(n))
+		}
 		if _, err := s.pc.WriteToUDPAddrPort(buf[:n], client); err != nil && errors.Is(err, net.ErrClosed) {
 			return
 		}

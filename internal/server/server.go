@@ -7,6 +7,7 @@ import (
 	"github.com/berth-dev/berth/internal/acmapi"
 	"github.com/berth-dev/berth/internal/acmcp"
 	"github.com/berth-dev/berth/internal/acmstore"
+	"github.com/berth-dev/berth/internal/elbproxy"
 	"log/slog"
 	"net"
 	"net/http"
@@ -211,8 +212,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// manager serves the load balancers' listeners.
 	// It publishes the AWS/ApplicationELB metrics once a (scaled) minute.
 	albm := newALBMetrics(cwSub.plane, log.With("subsystem", "elb-metrics"))
+	nlbm := newNLBMetrics(cwSub.plane, log.With("subsystem", "elb-metrics"))
+	elbMetrics := func(m elbproxy.Metrics) { albm.onMetrics(m); nlbm.onMetrics(m) }
 	metricPeriod := max(10*time.Millisecond, time.Duration(float64(time.Minute)/s.metricScale))
-	dataPlane := newELBDataPlane(elbPlane, st, instanceAddresses{cache}, listenerCertificates{acmPlane}, albm.onMetrics, metricPeriod, log.With("subsystem", "elb-dataplane"))
+	dataPlane := newELBDataPlane(elbPlane, st, instanceAddresses{cache}, listenerCertificates{acmPlane}, elbMetrics, metricPeriod, log.With("subsystem", "elb-dataplane"))
 	// The ECS service scheduler (leader-only), registering tasks with the
 	// ELBv2 target groups; blue/green shifts wait for the data plane to
 	// serve their new weights.
