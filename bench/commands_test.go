@@ -23,10 +23,11 @@ var tiny = map[string]string{
 	"./bench/logs":         "-events 20000 -streams 2 -batch 1000",
 	"./bench/exec":         "-n 1 -mb 1",
 	"./bench/cloudwatch":   "-metrics 10 -days 1 -queries 5",
+	"./bench/autoscaling":  "-n 1",
 }
 
 // needsDocker lists the programs that start containers.
-var needsDocker = map[string]bool{"./bench/startlatency": true, "./bench/exec": true}
+var needsDocker = map[string]bool{"./bench/startlatency": true, "./bench/exec": true, "./bench/autoscaling": true}
 
 var (
 	// fence matches a fenced code block; codeSpan a code span outside one

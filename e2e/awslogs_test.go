@@ -38,6 +38,19 @@ func awslogsDefinition(image, family, group, script string, create bool) *ecs.Re
 	}
 }
 
+// execRoleTrust is a trust policy that lets ECS tasks assume a role.
+const execRoleTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+// createExecutionRole creates the execution role awslogsDefinition names
+// (ECS tasks trust it; AmazonECSTaskExecutionRolePolicy attached): the
+// agent writes a task's awslogs output as that role.
+func createExecutionRole(t *testing.T, p *proc) {
+	t.Helper()
+	mustAWS(t, p, nil, "iam", "create-role", "--role-name", "ecsTaskExecutionRole", "--assume-role-policy-document", execRoleTrust)
+	mustAWS(t, p, nil, "iam", "attach-role-policy", "--role-name", "ecsTaskExecutionRole", "--policy-arn",
+		"arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
+}
+
 func runAwslogsTask(t *testing.T, c *ecs.Client, family string) string {
 	t.Helper()
 	run, err := c.RunTask(t.Context(), &ecs.RunTaskInput{
@@ -91,6 +104,7 @@ func TestAwslogsDriverShipsEveryLine(t *testing.T) {
 	d := dockertest.New(t)
 	image := dockertest.Busybox(t, d)
 	p := startBerth(t, t.TempDir())
+	createExecutionRole(t, p)
 	c := ecsClient(p.URL)
 	ctx := t.Context()
 	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod-cluster")}); err != nil {
@@ -185,6 +199,7 @@ func TestAwslogsResumesAcrossRestart(t *testing.T) {
 	image := dockertest.Busybox(t, d)
 	dir := t.TempDir()
 	p := startBerth(t, dir, "--agent-disconnect-timeout", "1m")
+	createExecutionRole(t, p)
 	c := ecsClient(p.URL)
 	ctx := t.Context()
 	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod-cluster")}); err != nil {

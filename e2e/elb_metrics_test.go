@@ -97,6 +97,25 @@ func TestALBMetrics(t *testing.T) {
 		t.Errorf("TargetResponseTime average %v s, want within (0, 1]", rt)
 	}
 	t.Logf("%d requests counted; TargetResponseTime average %.6fs", requests, rt)
+	// Percentiles of the response times, from the data plane's histogram:
+	// every period's p50 and p99 lie between its Minimum and Maximum.
+	out, err := cwc.GetMetricStatistics(context.Background(), &cloudwatch.GetMetricStatisticsInput{
+		Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("TargetResponseTime"), Dimensions: lbDims,
+		StartTime: aws.Time(time.Now().Add(-10 * time.Minute)), EndTime: aws.Time(time.Now().Add(time.Minute)), Period: aws.Int32(60),
+		Statistics: []cwtypes.Statistic{cwtypes.StatisticMinimum, cwtypes.StatisticMaximum}, ExtendedStatistics: []string{"p50", "p99"},
+	})
+	if err != nil || len(out.Datapoints) == 0 {
+		t.Fatalf("TargetResponseTime percentiles: %v %+v", err, out)
+	}
+	for _, dp := range out.Datapoints {
+		lo, hi := aws.ToFloat64(dp.Minimum), aws.ToFloat64(dp.Maximum)
+		p50, ok50 := dp.ExtendedStatistics["p50"]
+		p99, ok99 := dp.ExtendedStatistics["p99"]
+		if !ok50 || !ok99 || p50 < lo || p50 > p99 || p99 > hi || hi > 1 {
+			t.Errorf("TargetResponseTime datapoint: min %v p50 %v p99 %v max %v (%v)", lo, p50, p99, hi, dp.ExtendedStatistics)
+		}
+	}
+	t.Logf("TargetResponseTime first period: p50 %.6fs p99 %.6fs", out.Datapoints[0].ExtendedStatistics["p50"], out.Datapoints[0].ExtendedStatistics["p99"])
 }
 
 // albStat returns a statistic of an AWS/ApplicationELB metric over the

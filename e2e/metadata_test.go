@@ -30,6 +30,7 @@ func TestTaskMetadataV4FromContainer(t *testing.T) {
 	d := dockertest.New(t)
 	image := dockertest.Busybox(t, d)
 	p := startBerth(t, t.TempDir())
+	createExecutionRole(t, p)
 	c := ecsClient(p.URL)
 	ctx := t.Context()
 	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod-cluster")}); err != nil {
@@ -112,6 +113,7 @@ func TestTaskMetadataV4BridgeAndHost(t *testing.T) {
 	d := dockertest.New(t)
 	image := dockertest.Busybox(t, d)
 	p := startBerth(t, t.TempDir())
+	createExecutionRole(t, p)
 	c := ecsClient(p.URL)
 	ctx := t.Context()
 	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("ec2-cluster")}); err != nil {

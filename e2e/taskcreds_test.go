@@ -40,6 +40,7 @@ func TestTaskRoleCredentials(t *testing.T) {
 	d := dockertest.New(t)
 	image := dockertest.Busybox(t, d)
 	p := startBerth(t, t.TempDir())
+	createExecutionRole(t, p)
 	work := t.TempDir()
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	if err := os.WriteFile(work+"/trust.json", []byte(trust), 0o644); err != nil {
@@ -156,6 +157,7 @@ func TestTaskRoleSDKInContainer(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	p := startBerthAt(t, addr, t.TempDir())
+	createExecutionRole(t, p)
 	work := t.TempDir()
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	os.WriteFile(filepath.Join(work, "trust.json"), []byte(trust), 0o644)

@@ -251,6 +251,30 @@ def main():
     r = cw.get_metric_statistics(Namespace=ns, MetricName="Latency", Dimensions=dims, StartTime=t0,
                                  EndTime=t0 + datetime.timedelta(minutes=2), Period=120, Statistics=["Sum"])
     check([d["Sum"] for d in r["Datapoints"]] == [130.0], f"two-minute sum {r['Datapoints']}")
+    # Percentiles (nearest rank) of the first minute's values 10, 20, 30,
+    # 30: p50 is rank 2, 20; p99 is rank ceil(3.96) = 4, 30. The second
+    # minute is a statistic set, which gives none.
+    r = cw.get_metric_statistics(Namespace=ns, MetricName="Latency", Dimensions=dims, StartTime=t0,
+                                 EndTime=t0 + datetime.timedelta(minutes=2), Period=60, ExtendedStatistics=["p50", "p99"])
+    dps = sorted(r["Datapoints"], key=lambda d: d["Timestamp"])
+    check(len(dps) == 2 and dps[0].get("ExtendedStatistics") == {"p50": 20.0, "p99": 30.0}
+          and "ExtendedStatistics" not in dps[1] and "Sum" not in dps[0], f"percentiles {dps}")
+    r = cw.get_metric_data(StartTime=t0, EndTime=t0 + datetime.timedelta(minutes=2), MetricDataQueries=[
+        {"Id": "p", "MetricStat": {"Metric": {"Namespace": ns, "MetricName": "Latency", "Dimensions": dims},
+                                   "Period": 60, "Stat": "p50"}}])
+    check(r["MetricDataResults"][0]["Values"] == [20.0], f"p50 by GetMetricData {r['MetricDataResults']}")
+    # Paging: MaxDatapoints 3 over two results of two datapoints each.
+    qs = [{"Id": "n", "MetricStat": {"Metric": {"Namespace": ns, "MetricName": "Latency", "Dimensions": dims},
+                                     "Period": 60, "Stat": "SampleCount"}},
+          {"Id": "s", "MetricStat": {"Metric": {"Namespace": ns, "MetricName": "Latency", "Dimensions": dims},
+                                     "Period": 60, "Stat": "Sum"}}]
+    kw = dict(StartTime=t0, EndTime=t0 + datetime.timedelta(minutes=2), ScanBy="TimestampAscending", MetricDataQueries=qs, MaxDatapoints=3)
+    r = cw.get_metric_data(**kw)
+    got = [(x["Id"], x["Values"], x["StatusCode"]) for x in r["MetricDataResults"]]
+    check(got == [("n", [4.0, 4.0], "Complete"), ("s", [90.0], "PartialData")] and "NextToken" in r, f"first page {got}")
+    r = cw.get_metric_data(NextToken=r.get("NextToken", ""), **kw)
+    got = [(x["Id"], x["Values"], x["StatusCode"]) for x in r["MetricDataResults"]]
+    check(got == [("n", [], "Complete"), ("s", [40.0], "Complete")] and "NextToken" not in r, f"second page {got}")
 
     r = cw.get_metric_data(StartTime=t0, EndTime=t0 + datetime.timedelta(minutes=2), ScanBy="TimestampAscending",
                            MetricDataQueries=[
@@ -320,10 +344,14 @@ def main():
                  MetricData=[{"MetricName": "m", "Value": 1.0, "Values": [1.0]}])
     expect_error(chk, cw.get_metric_statistics, "InvalidParameterValue", Namespace=ns, MetricName="Latency",
                  StartTime=t0, EndTime=now, Period=7, Statistics=["Sum"])
+    expect_error(chk, cw.get_metric_statistics, "InvalidParameterValue", Namespace=ns, MetricName="Latency",
+                 StartTime=t0, EndTime=now, Period=60, ExtendedStatistics=["p101"])
     expect_error(chk, cw.set_alarm_state, "InvalidFormat", AlarmName="lat-high", StateValue="OK",
                  StateReason="x", StateReasonData="{not json")
     expect_error(chk, cw.set_alarm_state, "ResourceNotFound", AlarmName="nope", StateValue="OK", StateReason="x")
     expect_error(chk, cw.describe_alarms, "InvalidNextToken", NextToken="garbage!")
+    expect_error(chk, cw.get_metric_data, "InvalidNextToken", NextToken="garbage!", StartTime=t0, EndTime=now,
+                 MetricDataQueries=qs)
     cw.delete_alarms(AlarmNames=["lat-high", "lat-math"])
     check(cw.describe_alarms(AlarmNamePrefix="lat-")["MetricAlarms"] == [], "deleted")
 

@@ -214,7 +214,7 @@ def run(elb):
                  DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn[:-16] + "0123456789abcdef"}])
     expect_error(elb.create_listener, "ValidationError", LoadBalancerArn=lb_arn, Protocol="HTTPS", Port=18443,
                  DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn}])  # no certificate
-    expect_error(elb.create_listener, "UnsupportedProtocol", LoadBalancerArn=nlb_arn, Protocol="UDP", Port=18443,
+    expect_error(elb.create_listener, "IncompatibleProtocols", LoadBalancerArn=nlb_arn, Protocol="UDP", Port=18443,
                  DefaultActions=[{"Type": "forward", "TargetGroupArn": tcp_arn}])
     nln = elb.create_listener(LoadBalancerArn=nlb_arn, Protocol="TCP", Port=19000,
                               DefaultActions=[{"Type": "forward", "TargetGroupArn": tcp_arn}])["Listeners"][0]

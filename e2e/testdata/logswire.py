@@ -4,7 +4,7 @@
 Drives a berth server with boto3's logs client through every operation
 berth serves (groups, retention, tags, streams, PutLogEvents with its batch
 rules, GetLogEvents paging both ways, FilterLogEvents patterns and
-pagination) and their error paths, and checks every raw JSON response
+pagination, StartLiveTail's event stream) and their error paths, and checks every raw JSON response
 against botocore's logs model with wireshape.py's Checker. Prints
 VIOLATION lines and "logs wire ok" at the end.
 
@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boto3  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
-from wireshape import Checker  # noqa: E402
+from wireshape import Checker, check_value  # noqa: E402
 
 OPS = ["CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups", "PutRetentionPolicy", "DeleteRetentionPolicy",
        "TagLogGroup", "UntagLogGroup", "ListTagsLogGroup", "TagResource", "UntagResource", "ListTagsForResource",
@@ -42,6 +42,62 @@ def error_code(fn, **kw):
     except ClientError as e:
         return e.response["Error"]["Code"]
     return None
+
+
+def live_tail(endpoint, hooked, ck):
+    """StartLiveTail with boto3 (botocore reads the event stream): checks
+    the raw events' headers and JSON payloads against the model's event
+    shapes, the filter pattern, and a missing group's error."""
+    from botocore.config import Config
+    logs = boto3.client("logs", endpoint_url=endpoint, region_name="eu-west-1",
+                        aws_access_key_id="test", aws_secret_access_key="test",
+                        config=Config(inject_host_prefix=False))
+    # Error answers are plain JSON: checked by the Checker (a success is a
+    # stream that its after-call hook must not read to the end).
+    errs = boto3.client("logs", endpoint_url=endpoint, region_name="eu-west-1",
+                        aws_access_key_id="test", aws_secret_access_key="test",
+                        config=Config(inject_host_prefix=False))
+    ck.hook(errs)
+    g = "/ecs/live"
+    hooked.create_log_group(logGroupName=g)
+    hooked.create_log_stream(logGroupName=g, logStreamName="web/1")
+    expect(error_code(errs.start_live_tail, logGroupIdentifiers=["/ecs/nope"]) == "ResourceNotFoundException", "live tail missing group")
+    expect(error_code(errs.start_live_tail, logGroupIdentifiers=[g, "/ecs/x"], logStreamNames=["a"]) == "InvalidParameterException",
+           "live tail streams with two groups")
+    arn = f"arn:aws:logs:eu-west-1:123456789012:log-group:{g}"
+    resp = logs.start_live_tail(logGroupIdentifiers=[arn], logEventFilterPattern="ERROR")
+    stream = resp["responseStream"]
+    model = logs.meta.service_model.shape_for("StartLiveTailResponseStream")
+    bad = lambda p, m: failures.append(f"StartLiveTail {p}: {m}")
+    got, seen_start, put = [], False, False
+    deadline = time.time() + 30
+    for msg in stream._event_generator:  # the raw messages botocore parses
+        h = msg.headers
+        if h.get(":message-type") != "event" or h.get(":content-type") != "application/json":
+            bad("headers", f"{h}")
+            break
+        kind = h.get(":event-type")
+        if kind not in model.members:
+            bad(":event-type", f"{kind!r} is not a member of StartLiveTailResponseStream")
+            break
+        body = json.loads(msg.payload)
+        check_value(model.members[kind], body, f"$.{kind}", bad)
+        if kind == "sessionStart":
+            seen_start = True
+            expect(body.get("logGroupIdentifiers") == [arn] and body.get("logEventFilterPattern") == "ERROR", f"sessionStart {body}")
+        elif not put:
+            now = int(time.time() * 1000)
+            hooked.put_log_events(logGroupName=g, logStreamName="web/1",
+                                  logEvents=[{"timestamp": now, "message": "INFO fine"}, {"timestamp": now + 1, "message": "ERROR live"}])
+            put = True
+        else:
+            got += [(r["logStreamName"], r["logGroupIdentifier"], r["message"]) for r in body.get("sessionResults", [])]
+        if got or time.time() > deadline:
+            break
+    stream.close()
+    expect(seen_start, "live tail: no sessionStart")
+    expect(got == [("web/1", arn, "ERROR live")], f"live tail results {got}")
+    hooked.delete_log_group(logGroupName=g)
 
 
 def main():
@@ -138,6 +194,8 @@ def main():
     expect(len(evs) == 102 and len({e["eventId"] for e in evs}) == 102, f"filter pages {len(evs)}")
     expect(all(evs[i]["timestamp"] <= evs[i + 1]["timestamp"] for i in range(len(evs) - 1)), "interleaved")
     expect(error_code(logs.filter_log_events, logGroupName=g, filterPattern="{ $.x = ") == "InvalidParameterException", "bad pattern")
+
+    live_tail(args.endpoint, logs, ck)
 
     logs.delete_log_stream(logGroupName=g, logStreamName="web/b")
     expect(error_code(logs.delete_log_stream, logGroupName=g, logStreamName="web/b") == "ResourceNotFoundException", "stream deleted")

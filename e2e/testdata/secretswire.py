@@ -94,6 +94,14 @@ def run_secrets(sm):
     sm.put_resource_policy(SecretId=arn, ResourcePolicy=pol)
     assert json.loads(sm.get_resource_policy(SecretId=arn)["ResourcePolicy"]) == json.loads(pol)
     expect(sm.put_resource_policy, "MalformedPolicyDocumentException", SecretId=arn, ResourcePolicy="{")
+    public = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+                                                                    "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+    v = sm.validate_resource_policy(SecretId=arn, ResourcePolicy=public)
+    assert not v["PolicyValidationPassed"] and v["ValidationErrors"][0]["CheckName"], v
+    assert sm.validate_resource_policy(ResourcePolicy=pol)["PolicyValidationPassed"]
+    expect(sm.validate_resource_policy, "MalformedPolicyDocumentException", ResourcePolicy="{")
+    expect(sm.validate_resource_policy, "ResourceNotFoundException", SecretId="nope", ResourcePolicy=pol)
+    expect(sm.put_resource_policy, "PublicPolicyException", SecretId=arn, ResourcePolicy=public, BlockPublicPolicy=True)
     sm.delete_resource_policy(SecretId=arn)
     assert "ResourcePolicy" not in sm.get_resource_policy(SecretId=arn)
 
@@ -191,7 +199,8 @@ def main():
     run_ssm(ssm)
     served = {"secretsmanager": ["CreateSecret", "GetSecretValue", "BatchGetSecretValue", "PutSecretValue", "UpdateSecret", "DescribeSecret",
                                  "ListSecrets", "ListSecretVersionIds", "DeleteSecret", "RestoreSecret", "TagResource", "UntagResource",
-                                 "PutResourcePolicy", "GetResourcePolicy", "DeleteResourcePolicy", "UpdateSecretVersionStage"],
+                                 "PutResourcePolicy", "GetResourcePolicy", "DeleteResourcePolicy", "ValidateResourcePolicy",
+                                 "UpdateSecretVersionStage"],
               "ssm": ["PutParameter", "GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory", "DescribeParameters",
                       "DeleteParameter", "DeleteParameters", "LabelParameterVersion", "UnlabelParameterVersion", "AddTagsToResource",
                       "RemoveTagsFromResource", "ListTagsForResource"]}

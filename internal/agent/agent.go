@@ -206,11 +206,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		rc.Driver, rc.Cluster, rc.InstanceARN = a.cfg.Driver, a.cfg.Cluster, a.InstanceARN()
 		rc.Logger = a.cfg.Logger
 		rc.OnChange = a.report
+		// Secrets, ECR pulls and awslogs go as each task's execution role.
+		roles := newExecRoles(a.api)
 		if rc.Secrets == nil {
-			rc.Secrets = apiSecrets{api: a.api}.resolve
+			rc.Secrets = apiSecrets{roles: roles}.resolve
 		}
 		if rc.ImageRewrite == nil && rc.RegistryAuth == nil {
-			ecr := &ecrAuth{api: a.api}
+			ecr := &ecrAuth{api: a.api, roles: roles}
 			rc.ImageRewrite, rc.RegistryAuth = ecr.rewrite, ecr.auth
 		}
 		if lr, ok := a.cfg.Driver.(driver.LogReader); ok {
@@ -218,7 +220,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			if stateDir == "" && a.cfg.DataDir != "" {
 				stateDir = filepath.Join(a.cfg.DataDir, "awslogs")
 			}
-			a.shipper = awslogs.New(awslogs.Config{Driver: lr, Sink: logsSink{api: a.api}, StateDir: stateDir,
+			a.shipper = awslogs.New(awslogs.Config{Driver: lr, Sink: logsSink{api: a.api, roles: roles}, StateDir: stateDir,
 				Region: a.cfg.Region, Logger: a.cfg.Logger.With("component", "awslogs")})
 			if rc.LogSetup == nil {
 				rc.LogSetup = a.shipper.Prepare

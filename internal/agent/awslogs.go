@@ -15,13 +15,25 @@ import (
 const logsTarget = "Logs_20140328"
 
 // logsSink is CloudWatch Logs through berth's API, signed with the
-// agent's credentials.
-type logsSink struct{ api *apiClient }
+// execution role of the target's task (the agent's own credentials for a
+// target saved without its task).
+type logsSink struct {
+	api   *apiClient
+	roles *execRoles
+}
 
 var _ awslogs.Sink = logsSink{}
 
-func (s logsSink) call(ctx context.Context, region, op string, in any) error {
-	err := s.api.callServiceIn(ctx, region, "logs", logsTarget, op, in, nil)
+func (s logsSink) call(ctx context.Context, t awslogs.Target, op string, in any) error {
+	api := s.api
+	if t.Task != "" {
+		role, err := s.roles.client(ctx, t.Task)
+		if err != nil {
+			return err
+		}
+		api = role
+	}
+	err := api.callServiceIn(ctx, t.Region, "logs", logsTarget, op, in, nil)
 	var ae *APIError
 	if errors.As(err, &ae) {
 		switch ae.Code {
@@ -34,15 +46,26 @@ func (s logsSink) call(ctx context.Context, region, op string, in any) error {
 	return err
 }
 
-func (s logsSink) CreateGroup(ctx context.Context, region, group string) error {
-	return s.call(ctx, region, "CreateLogGroup", map[string]string{"logGroupName": group})
+// CreateGroup implements awslogs.Sink; its errors are worded as Docker's
+// awslogs driver words them (ECS shows them as the reason).
+func (s logsSink) CreateGroup(ctx context.Context, t awslogs.Target) error {
+	err := s.call(ctx, t, "CreateLogGroup", map[string]string{"logGroupName": t.Group})
+	var ae *APIError
+	if errors.As(err, &ae) && !errors.Is(err, awslogs.ErrExists) {
+		return fmt.Errorf("failed to create Cloudwatch log group: %s: %s", ae.Code, ae.Message)
+	}
+	return err
 }
 
-func (s logsSink) CreateStream(ctx context.Context, region, group, stream string) error {
-	err := s.call(ctx, region, "CreateLogStream", map[string]string{"logGroupName": group, "logStreamName": stream})
+// CreateStream implements awslogs.Sink, worded as CreateGroup.
+func (s logsSink) CreateStream(ctx context.Context, t awslogs.Target) error {
+	err := s.call(ctx, t, "CreateLogStream", map[string]string{"logGroupName": t.Group, "logStreamName": t.Stream})
 	if errors.Is(err, awslogs.ErrNotFound) {
-		// Docker's awslogs driver words it so; ECS shows it as the reason.
 		return fmt.Errorf("failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist.")
+	}
+	var ae *APIError
+	if errors.As(err, &ae) && !errors.Is(err, awslogs.ErrExists) {
+		return fmt.Errorf("failed to create Cloudwatch log stream: %s: %s", ae.Code, ae.Message)
 	}
 	return err
 }
@@ -52,12 +75,13 @@ type wEvent struct {
 	Message   string `json:"message"`
 }
 
-func (s logsSink) Put(ctx context.Context, region, group, stream string, events []logs.InputEvent) error {
+// Put implements awslogs.Sink.
+func (s logsSink) Put(ctx context.Context, t awslogs.Target, events []logs.InputEvent) error {
 	evs := make([]wEvent, len(events))
 	for i, e := range events {
 		evs[i] = wEvent{e.Timestamp, e.Message}
 	}
-	return s.call(ctx, region, "PutLogEvents", map[string]any{"logGroupName": group, "logStreamName": stream, "logEvents": evs})
+	return s.call(ctx, t, "PutLogEvents", map[string]any{"logGroupName": t.Group, "logStreamName": t.Stream, "logEvents": evs})
 }
 
 // taskDef is what the agent remembers of a task for its log shipping.

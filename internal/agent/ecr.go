@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/driver"
+	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/runner"
 )
 
 // ecrTarget is the X-Amz-Target prefix of the ECR API.
@@ -19,19 +21,26 @@ const ecrTarget = "AmazonEC2ContainerRegistry_V20150921"
 var ecrHostRE = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$`)
 
 // ecrAuth lets tasks pull images from berth's own ECR registry: an image
-// named in AWS's ECR form for berth's account and region is pulled from the
-// registry host berth hands out, with a token from GetAuthorizationToken
-// signed by the agent's credentials (berth has no IAM yet, so the execution
-// role's rights are the agent's). Tokens are cached until shortly before
-// they expire.
+// named in AWS's ECR form (or by berth's registry host) is pulled from the
+// registry host berth hands out (learnt from a GetAuthorizationToken
+// signed with the agent's credentials, cached), with a token that
+// GetAuthorizationToken gives the task's execution role, as ECS's agent
+// pulls: a task whose role cannot be assumed or may not get a token stops
+// with ECS's reason, and the registry decides the pull by the role's
+// policies. Tokens are cached per task until shortly before they expire.
 type ecrAuth struct {
-	api *apiClient
+	api   *apiClient
+	roles *execRoles
 
 	mu      sync.Mutex
 	host    string // registry host from the token's proxyEndpoint
-	user    string
-	pass    string
 	expires time.Time
+	tokens  map[string]ecrToken // task ARN → its execution role's token
+}
+
+type ecrToken struct {
+	user, pass string
+	expires    time.Time
 }
 
 type authorizationData struct {
@@ -40,7 +49,9 @@ type authorizationData struct {
 	ProxyEndpoint      string  `json:"proxyEndpoint"`
 }
 
-// refresh fetches a token unless a valid one is cached.
+// refresh learns the registry host (the proxyEndpoint of a
+// GetAuthorizationToken signed with the agent's credentials) unless it
+// is known and its token still fresh.
 func (e *ecrAuth) refresh(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -57,18 +68,58 @@ func (e *ecrAuth) refresh(ctx context.Context) error {
 		return fmt.Errorf("ecr GetAuthorizationToken returned no authorization data")
 	}
 	d := out.AuthorizationData[0]
+	host := strings.TrimPrefix(strings.TrimPrefix(d.ProxyEndpoint, "https://"), "http://")
+	e.host = strings.TrimSuffix(host, "/")
+	e.expires = time.UnixMilli(int64(d.ExpiresAt * 1000))
+	return nil
+}
+
+// token returns the execution role's registry token for a task: its
+// GetAuthorizationToken in region, signed with the role's credentials.
+func (e *ecrAuth) token(ctx context.Context, taskARN, region string) (ecrToken, error) {
+	now := time.Now()
+	e.mu.Lock()
+	tok, ok := e.tokens[taskARN+" "+region]
+	e.mu.Unlock()
+	if ok && tok.expires.Sub(now) > 10*time.Minute {
+		return tok, nil
+	}
+	role, err := e.roles.client(ctx, taskARN)
+	if err != nil {
+		return ecrToken{}, err
+	}
+	var out struct {
+		AuthorizationData []authorizationData `json:"authorizationData"`
+	}
+	if err := role.callServiceIn(ctx, region, "ecr", ecrTarget, "GetAuthorizationToken", struct{}{}, &out); err != nil {
+		// ECS's words, the SDK's retry count included.
+		return ecrToken{}, fmt.Errorf("%w: unable to retrieve ecr registry auth: service call has been retried 1 time(s): %w", runner.ErrExecutionRole, err)
+	}
+	if len(out.AuthorizationData) == 0 {
+		return ecrToken{}, fmt.Errorf("%w: unable to retrieve ecr registry auth: no authorization data", runner.ErrExecutionRole)
+	}
+	d := out.AuthorizationData[0]
 	raw, err := base64.StdEncoding.DecodeString(d.AuthorizationToken)
 	if err != nil {
-		return fmt.Errorf("ecr authorization token: %w", err)
+		return ecrToken{}, fmt.Errorf("ecr authorization token: %w", err)
 	}
 	user, pass, ok := strings.Cut(string(raw), ":")
 	if !ok {
-		return fmt.Errorf("ecr authorization token is not user:password")
+		return ecrToken{}, fmt.Errorf("ecr authorization token is not user:password")
 	}
-	host := strings.TrimPrefix(strings.TrimPrefix(d.ProxyEndpoint, "https://"), "http://")
-	e.host, e.user, e.pass = strings.TrimSuffix(host, "/"), user, pass
-	e.expires = time.UnixMilli(int64(d.ExpiresAt * 1000))
-	return nil
+	tok = ecrToken{user: user, pass: pass, expires: time.UnixMilli(int64(d.ExpiresAt * 1000))}
+	e.mu.Lock()
+	if e.tokens == nil {
+		e.tokens = map[string]ecrToken{}
+	}
+	for k, old := range e.tokens {
+		if !old.expires.After(now) {
+			delete(e.tokens, k)
+		}
+	}
+	e.tokens[taskARN+" "+region] = tok
+	e.mu.Unlock()
+	return tok, nil
 }
 
 // imageHost returns the registry host part of an image reference.
@@ -100,22 +151,34 @@ func (e *ecrAuth) rewrite(image string) string {
 	return e.host + strings.TrimPrefix(image, host)
 }
 
-// auth returns credentials for an image in berth's registry (by its ECR
-// name or by the registry host itself).
-func (e *ecrAuth) auth(image string) (driver.RegistryAuth, bool) {
+// auth returns the credentials a task pulls an image of berth's
+// registry with (by its ECR name or by the registry host itself): its
+// execution role's token. Other images are pulled anonymously.
+func (e *ecrAuth) auth(ctx context.Context, task *ecs.Task, image string) (driver.RegistryAuth, bool, error) {
 	host := imageHost(image)
 	if host == "" {
-		return driver.RegistryAuth{}, false
+		return driver.RegistryAuth{}, false, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := e.refresh(ctx); err != nil {
-		return driver.RegistryAuth{}, false
+	m := ecrHostRE.FindStringSubmatch(host)
+	if err := e.refresh(ctx); err != nil && m == nil {
+		return driver.RegistryAuth{}, false, nil
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if host != e.host && !ecrHostRE.MatchString(host) {
-		return driver.RegistryAuth{}, false
+	regHost := e.host
+	e.mu.Unlock()
+	if host != regHost && m == nil {
+		return driver.RegistryAuth{}, false, nil
 	}
-	return driver.RegistryAuth{Username: e.user, Password: e.pass, ServerAddress: e.host}, true
+	region := e.api.region
+	if sc, ok := taskScope(task.ARN); ok {
+		region = sc.Region
+	}
+	if m != nil {
+		region = m[2]
+	}
+	tok, err := e.token(ctx, task.ARN, region)
+	if err != nil {
+		return driver.RegistryAuth{}, false, err
+	}
+	return driver.RegistryAuth{Username: tok.user, Password: tok.pass, ServerAddress: regHost}, true, nil
 }

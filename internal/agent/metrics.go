@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/acs"
@@ -33,16 +34,16 @@ func (s *sampler) collect(ctx context.Context, tasks []taskSample) *acs.PublishM
 	now := time.Now()
 	out := &acs.PublishMetricsRequest{Timestamp: &now, TaskMetrics: []acs.TaskMetric{}}
 	seen := map[string]bool{}
+	stats := s.read(ctx, tasks)
 	for _, t := range tasks {
 		tm := acs.TaskMetric{TaskARN: t.arn}
 		for _, c := range t.containers {
 			seen[c.id] = true
-			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			st, err := s.drv.Stats(sctx, c.id)
-			cancel()
-			if err != nil {
+			r := stats[c.id]
+			if r.err != nil {
 				continue
 			}
+			st := r.st
 			cm := acs.ContainerMetric{ContainerName: c.name, MemoryStatsSet: &acs.CWStatsSet{}}
 			cm.MemoryStatsSet.Add(float64(st.MemoryUsageBytes) / (1 << 20))
 			if p, ok := s.prev[c.id]; ok && st.Time.After(p.Time) && st.CPUUsageNanos >= p.CPUUsageNanos {
@@ -60,6 +61,45 @@ func (s *sampler) collect(ctx context.Context, tasks []taskSample) *acs.PublishM
 		if !seen[id] {
 			delete(s.prev, id)
 		}
+	}
+	return out
+}
+
+// statsReadsAtOnce bounds the stats reads under way at once: Docker
+// answers each in about a second on a busy host, so reading the
+// containers one after another would stretch a round past the interval.
+const statsReadsAtOnce = 8
+
+type statsResult struct {
+	st  driver.Stats
+	err error
+}
+
+// read reads every container's stats, up to statsReadsAtOnce at once; it
+// returns when all reads are done.
+func (s *sampler) read(ctx context.Context, tasks []taskSample) map[string]statsResult {
+	var ids []string
+	for _, t := range tasks {
+		for _, c := range t.containers {
+			ids = append(ids, c.id)
+		}
+	}
+	res := make([]statsResult, len(ids))
+	sem := make(chan struct{}, statsReadsAtOnce)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			res[i].st, res[i].err = s.drv.Stats(sctx, id)
+		})
+	}
+	wg.Wait()
+	out := make(map[string]statsResult, len(ids))
+	for i, id := range ids {
+		out[id] = res[i]
 	}
 	return out
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/secrets"
 )
@@ -14,10 +13,11 @@ import (
 // apiSecrets resolves a task's `secrets[].valueFrom` through the server's
 // Secrets Manager and SSM APIs, signed with the task's execution role
 // credentials (GetExecutionRoleCredentials: the role assumed as
-// ecs-tasks.amazonaws.com) in the task's region, as the ECS agent does on
-// an EC2 instance (berth's own capacity reads them from the control plane
-// directly, after the same assumption).
-type apiSecrets struct{ api *apiClient }
+// ecs-tasks.amazonaws.com) in the task's region, as the ECS agent does.
+type apiSecrets struct {
+	roles *execRoles
+	api   *apiClient // the role's, in one call of resolve
+}
 
 // resolve implements runner.Config.Secrets.
 func (s apiSecrets) resolve(ctx context.Context, task *ecs.Task, _ string, refs []ecs.Secret) (map[string]string, error) {
@@ -25,17 +25,11 @@ func (s apiSecrets) resolve(ctx context.Context, task *ecs.Task, _ string, refs 
 	if !ok {
 		return nil, fmt.Errorf("task ARN %q names no account and region", task.ARN)
 	}
-	var out struct{ AccessKeyId, SecretAccessKey, Token string }
-	if err := s.api.callService(ctx, "berthagent", agentTargetPrefix, "GetExecutionRoleCredentials", map[string]string{"taskArn": task.ARN}, &out); err != nil {
-		var ae *APIError
-		if errors.As(err, &ae) {
-			return nil, fmt.Errorf("execution resource retrieval failed: %s", ae.Message)
-		}
-		return nil, fmt.Errorf("execution resource retrieval failed: %w", err)
+	role, err := s.roles.client(ctx, task.ARN)
+	if err != nil {
+		return nil, err
 	}
-	role := *s.api
-	role.creds = aws.Credentials{AccessKeyID: out.AccessKeyId, SecretAccessKey: out.SecretAccessKey, SessionToken: out.Token, Source: "execution role"}
-	s = apiSecrets{api: &role}
+	s.api = role
 	env := make(map[string]string, len(refs))
 	for _, r := range refs {
 		v, err := s.one(ctx, sc, r.ValueFrom)

@@ -13,6 +13,9 @@ type Target struct {
 	Region      string `json:"region"`
 	Stream      string `json:"stream"`
 	CreateGroup bool   `json:"createGroup"`
+	// Task is the ARN of the container's task, whose execution role
+	// writes ("" in positions saved before it was kept).
+	Task string `json:"task,omitempty"`
 }
 
 // TargetOf reads a container's awslogs options; ok is false for another
@@ -23,7 +26,7 @@ func TargetOf(lc *ecs.LogConfiguration, taskARN, container, runtimeID, defaultRe
 		return Target{}, false, nil
 	}
 	o := lc.Options
-	t := Target{Group: o["awslogs-group"], Region: o["awslogs-region"], CreateGroup: strings.EqualFold(o["awslogs-create-group"], "true")}
+	t := Target{Group: o["awslogs-group"], Region: o["awslogs-region"], CreateGroup: strings.EqualFold(o["awslogs-create-group"], "true"), Task: taskARN}
 	if t.Group == "" {
 		return Target{}, true, fmt.Errorf("awslogs-group is required")
 	}

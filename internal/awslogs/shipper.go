@@ -19,11 +19,12 @@ import (
 	"github.com/berth-dev/berth/internal/logs"
 )
 
-// Sink is CloudWatch Logs as the shipper uses it.
+// Sink is CloudWatch Logs as the shipper uses it; the target names the
+// region, group, stream and the task whose execution role writes.
 type Sink interface {
-	CreateGroup(ctx context.Context, region, group string) error
-	CreateStream(ctx context.Context, region, group, stream string) error
-	Put(ctx context.Context, region, group, stream string, events []logs.InputEvent) error
+	CreateGroup(ctx context.Context, t Target) error
+	CreateStream(ctx context.Context, t Target) error
+	Put(ctx context.Context, t Target, events []logs.InputEvent) error
 }
 
 // Errors a Sink returns for CloudWatch's exceptions.
@@ -93,11 +94,11 @@ func (s *Shipper) Prepare(ctx context.Context, task *ecs.Task, container string,
 
 func (s *Shipper) ensure(ctx context.Context, t Target) error {
 	if t.CreateGroup {
-		if err := s.cfg.Sink.CreateGroup(ctx, t.Region, t.Group); err != nil && !errors.Is(err, ErrExists) {
+		if err := s.cfg.Sink.CreateGroup(ctx, t); err != nil && !errors.Is(err, ErrExists) {
 			return err
 		}
 	}
-	err := s.cfg.Sink.CreateStream(ctx, t.Region, t.Group, t.Stream)
+	err := s.cfg.Sink.CreateStream(ctx, t)
 	if errors.Is(err, ErrExists) {
 		return nil
 	}
@@ -311,7 +312,7 @@ func (s *Shipper) put(ctx context.Context, t Target, batch []line) error {
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Timestamp < evs[j].Timestamp })
 	backoff := 200 * time.Millisecond
 	for {
-		err := s.cfg.Sink.Put(ctx, t.Region, t.Group, t.Stream, evs)
+		err := s.cfg.Sink.Put(ctx, t, evs)
 		if err == nil {
 			return nil
 		}

@@ -42,7 +42,8 @@ type fakeSink struct {
 	puts    int
 }
 
-func (s *fakeSink) CreateGroup(_ context.Context, _, g string) error {
+func (s *fakeSink) CreateGroup(_ context.Context, t Target) error {
+	g := t.Group
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.groups[g] {
@@ -52,7 +53,8 @@ func (s *fakeSink) CreateGroup(_ context.Context, _, g string) error {
 	return nil
 }
 
-func (s *fakeSink) CreateStream(_ context.Context, _, g, st string) error {
+func (s *fakeSink) CreateStream(_ context.Context, t Target) error {
+	g, st := t.Group, t.Stream
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.groups[g] {
@@ -65,7 +67,8 @@ func (s *fakeSink) CreateStream(_ context.Context, _, g, st string) error {
 	return nil
 }
 
-func (s *fakeSink) Put(_ context.Context, _, g, st string, evs []logs.InputEvent) error {
+func (s *fakeSink) Put(_ context.Context, t Target, evs []logs.InputEvent) error {
+	st := t.Stream
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.puts++

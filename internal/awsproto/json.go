@@ -118,6 +118,10 @@ func (rt *Router) serveJSON(w http.ResponseWriter, ctx context.Context, svc *Ser
 		writeJSONErrorKey(w, p, e, key, svc)
 		return
 	}
+	if st, ok := out.(Streamer); ok {
+		st.ServeStream(ctx, w)
+		return
+	}
 	writeJSON(w, jsonContentType(p), http.StatusOK, out)
 }
 

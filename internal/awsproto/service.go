@@ -57,6 +57,14 @@ type Decoder interface {
 // MapError.
 type Op func(ctx context.Context, c *Call, in Decoder) (any, error)
 
+// Streamer is an output that writes its own response, such as an event
+// stream (application/vnd.amazon.eventstream) lasting as long as the
+// client reads it: a JSON protocol operation returning one is answered by
+// ServeStream instead of an encoded body. ctx ends when the client goes.
+type Streamer interface {
+	ServeStream(ctx context.Context, w http.ResponseWriter)
+}
+
 // Handle adapts a typed function to an Op: it decodes the input into a new
 // In and calls fn.
 func Handle[In any](fn func(ctx context.Context, c *Call, in *In) (any, error)) Op {

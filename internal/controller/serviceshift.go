@@ -14,6 +14,9 @@ import (
 // plane). It reports whether the rule changed.
 type TrafficRouter interface {
 	SetForwardWeights(ctx context.Context, sc ecs.Scope, ruleARN string, groups []WeightedGroup) (bool, error)
+	// Settled reports whether the load balancers' data plane serves every
+	// change SetForwardWeights made so far.
+	Settled(ctx context.Context) bool
 }
 
 // WeightedGroup is a target group and its forward weight (0 to 999).
@@ -22,8 +25,9 @@ type WeightedGroup struct {
 	Weight int
 }
 
-// shiftSettle is how long the scheduler lets the load balancers' data
-// plane take new weights (TrafficShift.MovedAt) before it deregisters the
+// shiftSettle is how long, at least, the scheduler lets the load
+// balancers' data plane take new weights (TrafficShift.MovedAt; and until
+// TrafficRouter.Settled says it serves them) before it deregisters the
 // targets that lost their traffic: a request routed by the old weights to
 // a group of draining targets only would fail.
 const shiftSettle = time.Second
@@ -61,7 +65,7 @@ func (s *Services) reconcileShift(ctx context.Context, ref ServiceRef, svc *ecs.
 	// until then no target leaves (a request the old weights route to a
 	// group of draining targets would fail). Time, not a requeue, keeps
 	// it: this step's own write wakes the scheduler at once.
-	settling := now.Sub(movedAt) < shiftSettle
+	settling := now.Sub(movedAt) < shiftSettle || s.cfg.Traffic != nil && !s.cfg.Traffic.Settled(ctx)
 	stopping := map[string]bool{}
 	if !settling {
 		for _, st := range plan.Stop {
@@ -90,7 +94,7 @@ func (s *Services) reconcileShift(ctx context.Context, ref ServiceRef, svc *ecs.
 	}
 	switch {
 	case settling:
-		return max(movedAt.Add(shiftSettle).Sub(now), time.Millisecond), nil
+		return max(movedAt.Add(shiftSettle).Sub(now), 100*time.Millisecond), nil
 	case len(ch.failures) > 0 && len(ch.started) < plan.Start:
 		return s.cfg.Retry, nil
 	case lb.busy:

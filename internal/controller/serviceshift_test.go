@@ -41,6 +41,8 @@ func (r *fakeRouter) SetForwardWeights(_ context.Context, _ ecs.Scope, rule stri
 	return changed, nil
 }
 
+func (r *fakeRouter) Settled(context.Context) bool { return true }
+
 func (r *fakeRouter) get(tg string) (int, time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -125,9 +125,14 @@ type Sample struct {
 
 // Datum is one PutMetricData entry, normalized to an aggregate.
 type Datum struct {
-	Metric            Metric
-	Time              time.Time
-	Agg               Agg
+	Metric Metric
+	Time   time.Time
+	Agg    Agg
+	// Values are the datum's distinct values, each an aggregate of one
+	// value with its count, when it was put as Values and Counts: they are
+	// stored one record each (Agg is their total) so that percentiles can
+	// be computed from them.
+	Values            []Agg
 	Unit              string
 	StorageResolution int // 1 (high resolution) or 60
 }

@@ -12,7 +12,7 @@ import (
 func (a *API) putMetricData(ctx context.Context, c *awsproto.Call, in *putMetricDataIn) (any, error) {
 	data := make([]cw.Datum, 0, len(in.MetricData))
 	for i, d := range in.MetricData {
-		agg, err := datumAgg(i, d)
+		agg, values, err := datumAgg(i, d)
 		if err != nil {
 			return nil, err
 		}
@@ -21,14 +21,15 @@ func (a *API) putMetricData(ctx context.Context, c *awsproto.Call, in *putMetric
 			ts = d.Timestamp.Time
 		}
 		data = append(data, cw.Datum{Metric: cw.Metric{Name: d.MetricName, Dimensions: dims(d.Dimensions)},
-			Time: ts, Agg: agg, Unit: d.Unit, StorageResolution: d.StorageResolution})
+			Time: ts, Agg: agg, Values: values, Unit: d.Unit, StorageResolution: d.StorageResolution})
 	}
 	return nil, a.plane.PutMetricData(ctx, a.scope(c), in.Namespace, data)
 }
 
 // datumAgg turns one MetricDatum (Value, StatisticValues or Values with
-// Counts) into an aggregate.
-func datumAgg(i int, d wMetricDatum) (cw.Agg, error) {
+// Counts) into an aggregate; for Values, also each distinct value's
+// aggregate (one value, its count), which percentiles need.
+func datumAgg(i int, d wMetricDatum) (cw.Agg, []cw.Agg, error) {
 	set := 0
 	for _, b := range []bool{d.Value != nil, d.StatisticValues != nil, len(d.Values) > 0} {
 		if b {
@@ -36,25 +37,27 @@ func datumAgg(i int, d wMetricDatum) (cw.Agg, error) {
 		}
 	}
 	if set > 1 {
-		return cw.Agg{}, cw.Combinationf("The parameters MetricData.member.%d.Value, MetricData.member.%d.StatisticValues and MetricData.member.%d.Values are mutually exclusive and you have specified more than one.", i+1, i+1, i+1)
+		return cw.Agg{}, nil, cw.Combinationf("The parameters MetricData.member.%d.Value, MetricData.member.%d.StatisticValues and MetricData.member.%d.Values are mutually exclusive and you have specified more than one.", i+1, i+1, i+1)
 	}
 	switch {
 	case d.Value != nil:
-		return cw.Agg{Count: 1, Sum: *d.Value, Min: *d.Value, Max: *d.Value}, nil
+		return cw.Agg{Count: 1, Sum: *d.Value, Min: *d.Value, Max: *d.Value}, nil, nil
 	case d.StatisticValues != nil:
 		s := d.StatisticValues
 		if s.SampleCount <= 0 || s.Minimum > s.Maximum {
-			return cw.Agg{}, cw.Invalidf("The parameter MetricData.member.%d.StatisticValues is invalid: SampleCount must be positive and Minimum at most Maximum.", i+1)
+			return cw.Agg{}, nil, cw.Invalidf("The parameter MetricData.member.%d.StatisticValues is invalid: SampleCount must be positive and Minimum at most Maximum.", i+1)
 		}
-		return cw.Agg{Count: s.SampleCount, Sum: s.Sum, Min: s.Minimum, Max: s.Maximum}, nil
+		return cw.Agg{Count: s.SampleCount, Sum: s.Sum, Min: s.Minimum, Max: s.Maximum}, nil, nil
 	case len(d.Values) > 0:
 		if len(d.Counts) > 0 && len(d.Counts) != len(d.Values) {
-			return cw.Agg{}, cw.Combinationf("The parameters MetricData.member.%d.Values and MetricData.member.%d.Counts must be of the same size.", i+1, i+1)
+			return cw.Agg{}, nil, cw.Combinationf("The parameters MetricData.member.%d.Values and MetricData.member.%d.Counts must be of the same size.", i+1, i+1)
 		}
 		if len(d.Values) > 150 {
-			return cw.Agg{}, cw.Invalidf("The collection MetricData.member.%d.Values must not have a size greater than 150.", i+1)
+			return cw.Agg{}, nil, cw.Invalidf("The collection MetricData.member.%d.Values must not have a size greater than 150.", i+1)
 		}
 		var agg cw.Agg
+		var parts []cw.Agg
+		at := map[float64]int{}
 		for k, v := range d.Values {
 			n := 1.0
 			if len(d.Counts) > 0 {
@@ -63,11 +66,18 @@ func datumAgg(i int, d wMetricDatum) (cw.Agg, error) {
 			if n <= 0 {
 				continue
 			}
-			agg.Add(cw.Agg{Count: n, Sum: v * n, Min: v, Max: v})
+			one := cw.Agg{Count: n, Sum: v * n, Min: v, Max: v}
+			agg.Add(one)
+			if j, ok := at[v]; ok {
+				parts[j].Add(one)
+			} else {
+				at[v] = len(parts)
+				parts = append(parts, one)
+			}
 		}
-		return agg, nil
+		return agg, parts, nil
 	}
-	return cw.Agg{}, cw.Missingf("The parameter MetricData.member.%d.Value, StatisticValues or Values is required.", i+1)
+	return cw.Agg{}, nil, cw.Missingf("The parameter MetricData.member.%d.Value, StatisticValues or Values is required.", i+1)
 }
 
 func dims(ds []wDimension) []cw.Dimension {
@@ -90,17 +100,14 @@ func wdims(ds []cw.Dimension) []wDimension {
 }
 
 func (a *API) getMetricStatistics(ctx context.Context, c *awsproto.Call, in *getMetricStatisticsIn) (any, error) {
-	if len(in.ExtendedStatistics) > 0 {
-		return nil, cw.Invalidf("berth does not keep the value distributions that ExtendedStatistics (%s) need; use Statistics.", in.ExtendedStatistics[0])
-	}
 	m := cw.Metric{Namespace: in.Namespace, Name: in.MetricName, Dimensions: dims(in.Dimensions)}
-	pts, err := a.plane.GetMetricStatistics(ctx, a.scope(c), m, in.StartTime.Time, in.EndTime.Time, in.Period, in.Statistics, in.Unit)
+	pts, err := a.plane.GetMetricStatistics(ctx, a.scope(c), m, in.StartTime.Time, in.EndTime.Time, in.Period, in.Statistics, in.ExtendedStatistics, in.Unit)
 	if err != nil {
 		return nil, err
 	}
 	out := &getMetricStatisticsOut{Label: in.MetricName, Datapoints: []wDatapoint{}}
 	for _, p := range pts {
-		dp := wDatapoint{Timestamp: awsproto.EpochTime{Time: p.Time}, Unit: p.Unit}
+		dp := wDatapoint{Timestamp: awsproto.EpochTime{Time: p.Time}, Unit: p.Unit, ExtendedStatistics: p.Extended}
 		for s, v := range p.Values {
 			v := v
 			switch s {
@@ -160,28 +167,57 @@ func (a *API) getMetricData(ctx context.Context, c *awsproto.Call, in *getMetric
 	default:
 		return nil, cw.Invalidf("The value %s for parameter ScanBy is invalid.", in.ScanBy)
 	}
-	if in.NextToken != "" {
-		return nil, cw.Invalidf("The NextToken %q is not valid: berth returns every datapoint in one page.", in.NextToken)
-	}
 	res, err := a.plane.GetMetricData(ctx, a.scope(c), queries(in.MetricDataQueries), in.StartTime.Time, in.EndTime.Time, desc)
 	if err != nil {
 		return nil, err
 	}
-	out := &getMetricDataOut{MetricDataResults: []wMetricDataResult{}}
-	for _, r := range res {
-		w := wMetricDataResult{Id: r.ID, Label: r.Label, StatusCode: "Complete", Timestamps: []awsproto.EpochTime{}, Values: []float64{}}
-		for i, t := range r.Times {
-			if in.MaxDatapoints > 0 && i >= in.MaxDatapoints {
-				w.StatusCode = "PartialData"
-				break
-			}
-			w.Timestamps = append(w.Timestamps, awsproto.EpochTime{Time: t})
-			w.Values = append(w.Values, r.Values[i])
-		}
-		out.MetricDataResults = append(out.MetricDataResults, w)
+	size := in.MaxDatapoints
+	switch {
+	case size < 0:
+		return nil, cw.Invalidf("The parameter MaxDatapoints must be greater than 0.")
+	case size == 0:
+		size = defaultMaxDatapoints
 	}
+	// The datapoints of every result, in order, are one sequence that
+	// pages by MaxDatapoints; a result with datapoints left for a later
+	// page is PartialData.
+	type ref struct{ r, i int }
+	var flat []ref
+	for ri, r := range res {
+		for i := range r.Times {
+			flat = append(flat, ref{ri, i})
+		}
+	}
+	pg, next, err := page(flat, in.NextToken, size)
+	if err != nil {
+		return nil, err
+	}
+	out := &getMetricDataOut{MetricDataResults: []wMetricDataResult{}, NextToken: next}
+	ws := make([]wMetricDataResult, len(res))
+	for ri, r := range res {
+		ws[ri] = wMetricDataResult{Id: r.ID, Label: r.Label, StatusCode: "Complete", Timestamps: []awsproto.EpochTime{}, Values: []float64{}}
+	}
+	last := map[int]int{}
+	for _, x := range pg {
+		ws[x.r].Timestamps = append(ws[x.r].Timestamps, awsproto.EpochTime{Time: res[x.r].Times[x.i]})
+		ws[x.r].Values = append(ws[x.r].Values, res[x.r].Values[x.i])
+		last[x.r] = x.i
+	}
+	if next != "" {
+		for ri, r := range res {
+			i, seen := last[ri]
+			if len(r.Times) > 0 && (!seen && (len(pg) == 0 || ri > pg[len(pg)-1].r) || seen && i < len(r.Times)-1) {
+				ws[ri].StatusCode = "PartialData"
+			}
+		}
+	}
+	out.MetricDataResults = ws
 	return out, nil
 }
+
+// defaultMaxDatapoints is GetMetricData's page size when MaxDatapoints is
+// not given.
+const defaultMaxDatapoints = 100800
 
 func (a *API) listMetrics(ctx context.Context, c *awsproto.Call, in *listMetricsIn) (any, error) {
 	ms, err := a.plane.ListMetrics(ctx, a.scope(c), cwcp.MetricFilter{Namespace: in.Namespace, Name: in.MetricName, Dimensions: dims(in.Dimensions), RecentlyActive: in.RecentlyActive})

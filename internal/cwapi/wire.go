@@ -53,6 +53,9 @@ type wDatapoint struct {
 	Minimum     *float64 `json:",omitempty"`
 	Maximum     *float64 `json:",omitempty"`
 	Unit        string   `json:",omitempty"`
+	// ExtendedStatistics are the percentiles asked for (a map, as
+	// botocore's DatapointValueMap).
+	ExtendedStatistics map[string]float64 `json:",omitempty"`
 }
 
 type getMetricStatisticsOut struct {

@@ -114,9 +114,11 @@ func validateAlarm(a *cw.Alarm) error {
 	switch {
 	case a.Metric.Name == "" || a.Metric.Namespace == "":
 		return cw.Missingf("The parameters MetricName and Namespace are required (or Metrics).")
-	case a.ExtendedStatistic != "":
-		return cw.Invalidf("berth does not keep the value distributions that extended statistics (%s) need; use Statistic.", a.ExtendedStatistic)
-	case !cw.IsStatistic(a.Statistic):
+	case a.ExtendedStatistic != "" && a.Statistic != "":
+		return cw.Combinationf("The parameters Statistic and ExtendedStatistic are mutually exclusive and you have specified both.")
+	case a.ExtendedStatistic != "" && !isStat(a.ExtendedStatistic):
+		return cw.Invalidf("The value %q for parameter ExtendedStatistic is not a valid percentile (p0.0 to p100).", a.ExtendedStatistic)
+	case a.ExtendedStatistic == "" && !cw.IsStatistic(a.Statistic):
 		return cw.Invalidf("The value %q for parameter Statistic is invalid.", a.Statistic)
 	case a.Period < 10 || (a.Period >= 60 && a.Period%60 != 0) || (a.Period < 60 && a.Period != 10 && a.Period != 30):
 		return cw.Invalidf("The parameter Period must be 10, 30 or a multiple of 60.")

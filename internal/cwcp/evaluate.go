@@ -74,10 +74,16 @@ func (p *Plane) Slots(sc cw.Scope, a *cw.Alarm, now time.Time) ([]cw.Slot, error
 		if err != nil {
 			return nil, err
 		}
+		var groups map[int][]cw.Sample
+		if a.ExtendedStatistic != "" {
+			groups = cw.BucketSamples(samples, start, end, rp)
+		}
 		for _, pt := range cw.Bucket(samples, start, end, rp) {
 			i := int(pt.Time.Sub(start) / rp)
-			if i >= 0 && i < len(slots) {
-				v, _ := pt.Agg.Value(a.Statistic)
+			if i < 0 || i >= len(slots) {
+				continue
+			}
+			if v, ok := statValue(pt.Agg, groups[i], a.StatName()); ok {
 				slots[i].Value, slots[i].SampleCount, slots[i].Present = v, pt.Agg.Count, true
 			}
 		}

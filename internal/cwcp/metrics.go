@@ -84,11 +84,13 @@ func (p *Plane) putData(sc cw.Scope, namespace string, data []cw.Datum) error {
 	return nil
 }
 
-// StatPoint is one GetMetricStatistics datapoint.
+// StatPoint is one GetMetricStatistics datapoint: the statistics by
+// name, and the percentiles (p99, ...) the period's data can give.
 type StatPoint struct {
-	Time   time.Time
-	Values map[string]float64
-	Unit   string
+	Time     time.Time
+	Values   map[string]float64
+	Extended map[string]float64
+	Unit     string
 }
 
 // realPeriod validates a period in CloudWatch seconds and returns its
@@ -109,21 +111,29 @@ func (p *Plane) realPeriod(period int, what string) (time.Duration, error) {
 	return d, nil
 }
 
-// GetMetricStatistics returns the statistics of one metric per period,
-// oldest first.
-func (p *Plane) GetMetricStatistics(ctx context.Context, sc cw.Scope, m cw.Metric, start, end time.Time, period int, stats []string, unit string) ([]StatPoint, error) {
+// GetMetricStatistics returns the statistics and extended statistics
+// (percentiles) of one metric per period, oldest first.
+func (p *Plane) GetMetricStatistics(ctx context.Context, sc cw.Scope, m cw.Metric, start, end time.Time, period int, stats, extended []string, unit string) ([]StatPoint, error) {
 	if m.Namespace == "" || m.Name == "" {
 		return nil, cw.Missingf("The parameters Namespace and MetricName are required.")
 	}
 	if !end.After(start) {
 		return nil, cw.Invalidf("The parameter StartTime must be less than the parameter EndTime.")
 	}
-	if len(stats) == 0 {
+	if len(stats) == 0 && len(extended) == 0 {
 		return nil, cw.Missingf("At least one of the parameters Statistics and ExtendedStatistics must be specified.")
+	}
+	if len(stats)+len(extended) > 10 {
+		return nil, cw.Invalidf("The collections Statistics and ExtendedStatistics must not have more than 10 members together.")
 	}
 	for _, s := range stats {
 		if !cw.IsStatistic(s) {
 			return nil, cw.Invalidf("The value %s for parameter Statistics is not a valid statistic.", s)
+		}
+	}
+	for _, s := range extended {
+		if _, ok := cw.ParsePercentile(s); !ok {
+			return nil, cw.Invalidf("The value %s for parameter ExtendedStatistics is not a valid percentile (p0.0 to p100).", s)
 		}
 	}
 	if unit != "" && !cw.Units[unit] {
@@ -149,15 +159,43 @@ func (p *Plane) GetMetricStatistics(ctx context.Context, sc cw.Scope, m cw.Metri
 		return nil, nil
 	}
 	unit = stored
+	var groups map[int][]cw.Sample
+	if len(extended) > 0 {
+		groups = cw.BucketSamples(samples, start, end, rp)
+	}
 	var out []StatPoint
 	for _, pt := range cw.Bucket(samples, start, end, rp) {
 		sp := StatPoint{Time: pt.Time, Values: map[string]float64{}, Unit: unit}
 		for _, s := range stats {
 			sp.Values[s], _ = pt.Agg.Value(s)
 		}
+		for _, s := range extended {
+			if v, ok := statValue(pt.Agg, groups[int(pt.Time.Sub(start)/rp)], s); ok {
+				if sp.Extended == nil {
+					sp.Extended = map[string]float64{}
+				}
+				sp.Extended[s] = v
+			}
+		}
 		out = append(out, sp)
 	}
 	return out, nil
+}
+
+// statValue is a period's value of a statistic: from its aggregate, or,
+// for a percentile, from its samples (ok is false when they cannot give
+// it: statistic sets).
+func statValue(agg cw.Agg, samples []cw.Sample, stat string) (float64, bool) {
+	if pc, ok := cw.ParsePercentile(stat); ok {
+		return cw.Percentile(samples, pc)
+	}
+	return agg.Value(stat)
+}
+
+// isStat reports whether stat is a statistic or a percentile.
+func isStat(stat string) bool {
+	_, ok := cw.ParsePercentile(stat)
+	return ok || cw.IsStatistic(stat)
 }
 
 // DataQuery is one GetMetricData query.
@@ -241,7 +279,7 @@ func (p *Plane) evalQueries(sc cw.Scope, qs []cw.Query, start, end time.Time) (m
 		case q.Stat != nil && q.Expression != "":
 			return nil, 0, cw.Combinationf("The query %s needs exactly one of MetricStat and Expression.", q.ID)
 		case q.Stat != nil:
-			if !cw.IsStatistic(q.Stat.Stat) {
+			if !isStat(q.Stat.Stat) {
 				return nil, 0, cw.Invalidf("The value %s for parameter MetricDataQueries.member.%d.MetricStat.Stat is not a supported statistic.", q.Stat.Stat, i+1)
 			}
 			if _, err := p.realPeriod(q.Stat.Period, "MetricStat.Period"); err != nil {
@@ -291,10 +329,17 @@ func (p *Plane) evalQueries(sc cw.Scope, qs []cw.Query, start, end time.Time) (m
 		for i := range s.Values {
 			s.Values[i] = math.NaN()
 		}
+		var groups map[int][]cw.Sample
+		if _, pc := cw.ParsePercentile(q.Stat.Stat); pc {
+			groups = cw.BucketSamples(samples, grid, end, rp)
+		}
 		for _, pt := range cw.Bucket(samples, grid, end, rp) {
 			i := int(pt.Time.Sub(grid) / rp)
-			if i >= 0 && i < n {
-				s.Values[i], _ = pt.Agg.Value(q.Stat.Stat)
+			if i < 0 || i >= n {
+				continue
+			}
+			if v, ok := statValue(pt.Agg, groups[i], q.Stat.Stat); ok {
+				s.Values[i] = v
 			}
 		}
 		out[q.ID] = []cw.Series{s}

@@ -22,7 +22,8 @@ import (
 // File format of one metric: a 4-byte little-endian header length, the
 // JSON header (the metric's identity), then records of recordSize bytes:
 // time (unix milliseconds, int64), count, sum, min, max (float64), all
-// little-endian. Records are appended in arrival order; a query merges
+// little-endian. A datum put as Values and Counts is one record per
+// distinct value (min == max), so that percentiles can be computed. Records are appended in arrival order; a query merges
 // the records of a period. A record per datum keeps writes O(1); reads
 // scan back from the end and stop once past the range plus the largest
 // out-of-order lag seen for the metric.
@@ -267,9 +268,20 @@ func (m *Metrics) Put(sc cw.Scope, data []cw.Datum) error {
 }
 
 func (s *series) append(ds []cw.Datum) error {
-	buf := make([]byte, recordSize*len(ds))
-	for i, d := range ds {
-		encodeRecord(buf[i*recordSize:], d.Time.UnixMilli(), d.Agg)
+	n := 0
+	for _, d := range ds {
+		n += max(1, len(d.Values))
+	}
+	buf := make([]byte, 0, recordSize*n)
+	for _, d := range ds {
+		if len(d.Values) == 0 {
+			buf = buf[:len(buf)+recordSize]
+			encodeRecord(buf[len(buf)-recordSize:], d.Time.UnixMilli(), d.Agg)
+		}
+		for _, v := range d.Values {
+			buf = buf[:len(buf)+recordSize]
+			encodeRecord(buf[len(buf)-recordSize:], d.Time.UnixMilli(), v)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

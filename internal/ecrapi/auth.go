@@ -298,6 +298,13 @@ func (a *API) authorizer(sc scope) registry.Authorizer {
 			}
 			return nil
 		}
+		if a.cfg.IdentityPolicies != nil && p.AccessKey != "" && repo != "" {
+			act := iamAction(r, action)
+			res := "arn:aws:ecr:" + sc.Region + ":" + sc.Account + ":repository/" + repo
+			if err := a.cfg.IdentityPolicies(r.Context(), p.AccessKey, act, res); err != nil {
+				return registry.Denied(err.Error())
+			}
+		}
 		if p.Account == sc.Account || repo == "" {
 			return nil
 		}

@@ -70,8 +70,14 @@ type Config struct {
 	// the store records but this server's BlobRoot lacks (from the other
 	// servers sharing the store; registry.Config.FetchBlob).
 	FetchBlob func(ctx context.Context, account, region string, d digest.Digest) (io.ReadCloser, error)
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// IdentityPolicies, when set (--enforce-iam), decides a registry
+	// request by the identity policies of whoever got its token (the
+	// access key GetAuthorizationToken was signed with): action is the
+	// ECR action (ecr:BatchGetImage, ecr:PutImage, ...), resource the
+	// repository's ARN. Its error's text is the registry's DENIED message.
+	IdentityPolicies func(ctx context.Context, accessKey, action, resource string) error
+	Logger           *slog.Logger
+	Now              func() time.Time
 }
 
 // scope is one account and region: one registry.

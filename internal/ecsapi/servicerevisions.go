@@ -157,3 +157,30 @@ func toServiceRevisionOut(v ecscp.ServiceRevisionView) serviceRevisionOut {
 	}
 	return out
 }
+
+// currentRevisionOut is ECS's ServiceCurrentRevisionSummary.
+type currentRevisionOut struct {
+	ARN                string `json:"arn"`
+	RequestedTaskCount int    `json:"requestedTaskCount"`
+	RunningTaskCount   int    `json:"runningTaskCount"`
+	PendingTaskCount   int    `json:"pendingTaskCount"`
+}
+
+// currentRevisions returns a service's current service deployment (its
+// newest) and the revisions of its deployments[] (those with tasks).
+func currentRevisions(s *ecs.Service) (string, []currentRevisionOut) {
+	p, ok := ecs.ParseARN(s.ARN)
+	if !ok || len(s.ServiceDeployments) == 0 {
+		return "", nil
+	}
+	sc, cl := ecs.Scope{Account: p.Account, Region: p.Region}, s.ClusterName()
+	cur := sc.ServiceDeploymentARN(cl, s.Name, s.ServiceDeployments[0].ID())
+	var revs []currentRevisionOut
+	for _, d := range s.Deployments {
+		revs = append(revs, currentRevisionOut{
+			ARN:                sc.ServiceRevisionARN(cl, s.Name, (&ecs.ServiceDeployment{DeploymentID: d.ID}).ID()),
+			RequestedTaskCount: d.DesiredCount, RunningTaskCount: d.RunningCount, PendingTaskCount: d.PendingCount,
+		})
+	}
+	return cur, revs
+}

@@ -39,6 +39,8 @@ type serviceOut struct {
 	PropagateTags                 string                         `json:"propagateTags,omitempty"`
 	EnableExecuteCommand          bool                           `json:"enableExecuteCommand"`
 	AvailabilityZoneRebalancing   string                         `json:"availabilityZoneRebalancing,omitempty"`
+	CurrentServiceDeployment      string                         `json:"currentServiceDeployment,omitempty"`
+	CurrentServiceRevisions       []currentRevisionOut           `json:"currentServiceRevisions,omitempty"`
 }
 
 // deploymentConfigurationOut is ECS's DeploymentConfiguration shape
@@ -113,5 +115,6 @@ func toServiceOut(s *ecs.Service, tags []ecs.Tag, withTags bool) *serviceOut {
 	if withTags {
 		out.Tags = nonNil(tags)
 	}
+	out.CurrentServiceDeployment, out.CurrentServiceRevisions = currentRevisions(s)
 	return out
 }

@@ -47,9 +47,7 @@ func CheckListener(lb *LoadBalancer, port int, protocol string, certs int) error
 	case protocol == "":
 		return Validationf("A protocol must be specified for the listener")
 	case lb.Type == TypeApplication && (protocol == ProtocolHTTP || protocol == ProtocolHTTPS):
-	case lb.Type == TypeNetwork && (protocol == ProtocolTCP || protocol == ProtocolTLS):
-	case lb.Type == TypeNetwork && (protocol == ProtocolUDP || protocol == ProtocolTCPUDP):
-		return Coded(CodeUnsupportedProtocol, "Listener protocol '%s' is not supported by berth's network load balancers; use TCP or TLS", protocol)
+	case lb.Type == TypeNetwork && (protocol == ProtocolTCP || protocol == ProtocolTLS || protocol == ProtocolUDP || protocol == ProtocolTCPUDP):
 	default:
 		return Coded(CodeUnsupportedProtocol, "Listener protocol '%s' is not valid for a load balancer of type '%s'", protocol, lb.Type)
 	}
@@ -102,6 +100,26 @@ func CheckForwardTarget(lb *LoadBalancer, tg *TargetGroup, usedBy []string) erro
 		if u != lb.ARN {
 			return Coded(CodeTGAssociationLimit, "Target group '%s' is already used by load balancer '%s'; a target group can be used by one load balancer", tg.ARN, u)
 		}
+	}
+	return nil
+}
+
+// CheckListenerGroup checks that a network listener's protocol can
+// forward to a target group's: a UDP listener to UDP or TCP_UDP groups, a
+// TCP_UDP listener to TCP_UDP groups, a TCP or TLS listener to TCP, TLS
+// or TCP_UDP groups.
+func CheckListenerGroup(protocol string, tg *TargetGroup) error {
+	ok := true
+	switch protocol {
+	case ProtocolUDP:
+		ok = tg.Protocol == ProtocolUDP || tg.Protocol == ProtocolTCPUDP
+	case ProtocolTCPUDP:
+		ok = tg.Protocol == ProtocolTCPUDP
+	case ProtocolTCP, ProtocolTLS:
+		ok = tg.Protocol == ProtocolTCP || tg.Protocol == ProtocolTLS || tg.Protocol == ProtocolTCPUDP
+	}
+	if !ok {
+		return Coded(CodeIncompatibleProtocols, "Target group '%s' has protocol '%s', which is incompatible with a %s listener", tg.ARN, tg.Protocol, protocol)
 	}
 	return nil
 }

@@ -30,8 +30,25 @@ func checkActions(st *elbstore.State, lb *elb.LoadBalancer, in []elb.ActionInput
 	return acts, nil
 }
 
-func (p *Plane) checkPort(ctx context.Context, lb *elb.LoadBalancer, port int) error {
-	if p.ports == nil {
+// checkListenerGroups checks the protocols of the groups a network
+// listener forwards to.
+func checkListenerGroups(st *elbstore.State, protocol string, acts []elb.Action) error {
+	for _, arn := range elb.TargetGroupARNs(acts) {
+		tg, err := tgByARN(st, arn)
+		if err != nil {
+			return err
+		}
+		if err := elb.CheckListenerGroup(protocol, tg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkPort probes a listener's TCP port (a UDP listener's port is not
+// probed: the data plane reports a UDP port it cannot bind).
+func (p *Plane) checkPort(ctx context.Context, lb *elb.LoadBalancer, port int, protocol string) error {
+	if p.ports == nil || protocol == elb.ProtocolUDP {
 		return nil
 	}
 	return p.ports.CheckBind(ctx, elb.BindAddress(lb, port))
@@ -67,6 +84,9 @@ func (p *Plane) CreateListener(ctx context.Context, sc elb.Scope, lbARN string, 
 		if err != nil {
 			return err
 		}
+		if err := checkListenerGroups(st, in.Protocol, acts); err != nil {
+			return err
+		}
 		n := 0
 		for _, l := range st.Listeners {
 			if l.LoadBalancerARN != lb.ARN {
@@ -84,7 +104,7 @@ func (p *Plane) CreateListener(ctx context.Context, sc elb.Scope, lbARN string, 
 		if n >= elb.MaxListenersPerLB {
 			return elb.Coded(elb.CodeTooManyListeners, "A load balancer can have at most %d listeners", elb.MaxListenersPerLB)
 		}
-		if err := p.checkPort(ctx, lb, *in.Port); err != nil {
+		if err := p.checkPort(ctx, lb, *in.Port, in.Protocol); err != nil {
 			return err
 		}
 		l := &elb.Listener{ARN: elb.ListenerARN(a, id).String(), ID: id, LoadBalancerARN: lb.ARN, Port: *in.Port,
@@ -192,8 +212,11 @@ func (p *Plane) ModifyListener(ctx context.Context, sc elb.Scope, arn string, in
 			}
 			l.DefaultActions = acts
 		}
+		if err := checkListenerGroups(st, proto, l.DefaultActions); err != nil {
+			return err
+		}
 		if port != l.Port {
-			if err := p.checkPort(ctx, lb, port); err != nil {
+			if err := p.checkPort(ctx, lb, port, proto); err != nil {
 				return err
 			}
 		}

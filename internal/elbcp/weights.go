@@ -19,9 +19,10 @@ type WeightedGroup struct {
 // a listener's ARN, of its default actions) send traffic to groups with
 // these weights, keeping the rest of the rule; a network load balancer's
 // listener, which forwards to one group, gets the heaviest. It reports
-// whether the rule changed (false: it already forwarded so). ECS's
-// blue/green deployments move traffic through it.
-func (p *Plane) SetForwardWeights(ctx context.Context, sc elb.Scope, arn string, groups []WeightedGroup) (bool, error) {
+// whether the rule changed (false: it already forwarded so) and, if it
+// did, a store revision at or after the change (for the data plane's
+// Applied). ECS's blue/green deployments move traffic through it.
+func (p *Plane) SetForwardWeights(ctx context.Context, sc elb.Scope, arn string, groups []WeightedGroup) (bool, int64, error) {
 	changed := false
 	err := p.repo.Update(ctx, sc, func(st *elbstore.State, tx *elbstore.Tx) error {
 		changed = false
@@ -95,7 +96,11 @@ func (p *Plane) SetForwardWeights(ctx context.Context, sc elb.Scope, arn string,
 		changed = true
 		return nil
 	})
-	return changed, err
+	if err != nil || !changed {
+		return false, 0, err
+	}
+	rev, err := p.repo.Store().Revision(ctx)
+	return true, rev, err
 }
 
 func sameGroups(f *elb.Forward, want []WeightedGroup) bool {

@@ -85,8 +85,8 @@ func (p *Proxy) applyFronts(statuses []ListenerStatus) {
 	blocked := map[int]bool{} // a listener binds the front address itself
 	for _, st := range statuses {
 		l := p.listeners[st.ListenerARN]
-		if st.Err != nil || l == nil || l.tls != nil {
-			continue // TLS listeners are reached at their own address
+		if st.Err != nil || l == nil || l.tls != nil || l.alb == nil && l.nlb == nil {
+			continue // TLS and UDP listeners are reached at their own address
 		}
 		if !l.onFront {
 			blocked[l.port] = true

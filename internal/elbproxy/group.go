@@ -20,6 +20,7 @@ type group struct {
 
 	stats counters // requests forwarded to the group (atomics)
 	lbs   []string // ARNs of the ALBs forwarding here; p.mu
+	nlbs  []string // ARNs of the NLBs forwarding here; p.mu
 
 	mu       sync.Mutex
 	settings TargetGroup // without Targets

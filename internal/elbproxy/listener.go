@@ -17,16 +17,33 @@ type listener struct {
 	onFront bool   // the listener's own address is not the front's
 	alb     *albServer
 	nlb     *nlbServer
-	tls     *tlsTerm // HTTPS and TLS listeners
+	tls     *tlsTerm   // HTTPS and TLS listeners
+	udp     *udpServer // UDP and TCP_UDP listeners
 }
 
 // openListener binds the listener's socket and starts serving it. p.mu held.
 func (p *Proxy) openListener(lb LoadBalancer, l Listener, ident string) (*listener, error) {
+	out := &listener{arn: l.ARN, ident: ident, lbType: lb.Type, port: l.Port}
+	if l.Protocol == ProtoUDP || l.Protocol == ProtoTCPUDP {
+		pc, err := listenUDP(lb.Address, l.Port)
+		if err != nil {
+			return nil, err
+		}
+		out.udp = newUDPServer(p, pc)
+		out.udp.routes.Store(&nlbRoutes{idle: idleTimeout(lb)})
+		p.goroutine(out.udp.serve)
+		if l.Protocol == ProtoUDP {
+			p.log.Info("listener serving", "listener", l.ARN, "addr", pc.LocalAddr().String(), "type", string(lb.Type), "protocol", l.Protocol)
+			return out, nil
+		}
+	}
 	ln, err := listenTCP(lb.Address, l.Port)
 	if err != nil {
+		if out.udp != nil {
+			out.udp.close()
+		}
 		return nil, err
 	}
-	out := &listener{arn: l.ARN, ident: ident, lbType: lb.Type, port: l.Port}
 	if l.TLS != nil {
 		out.tls = &tlsTerm{}
 		if err := out.tls.set(l.TLS); err != nil {
@@ -66,15 +83,27 @@ func (l *listener) setRoutes(p *Proxy, lb LoadBalancer, spec Listener) {
 		l.alb.routes.Store(&albRoutes{port: spec.Port, rules: compileRules(p.groups, spec, prev), stats: p.lbStats[lb.ARN]})
 		return
 	}
-	l.nlb.routes.Store(nlbRoutesFor(p.groups, lb, spec))
+	rt := nlbRoutesFor(p.groups, lb, spec)
+	rt.stats = p.nlbStats[lb.ARN]
+	if l.udp != nil {
+		l.udp.routes.Store(rt)
+	}
+	if l.nlb != nil {
+		l.nlb.routes.Store(rt)
+	}
 }
 
 func (l *listener) close() {
+	if l.udp != nil {
+		l.udp.close()
+	}
 	if l.alb != nil {
 		l.alb.close()
 		return
 	}
-	l.nlb.close()
+	if l.nlb != nil {
+		l.nlb.close()
+	}
 }
 
 // handleConn serves one connection accepted elsewhere (the shared front)

@@ -1,6 +1,7 @@
 package elbproxy
 
 import (
+	"math"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -20,11 +21,39 @@ type Counters struct {
 	// its target to the response's headers, over TargetResponses responses.
 	TargetResponseTime time.Duration
 	TargetResponses    int64
+	// ResponseTimes counts the responses by time, in the buckets of
+	// ResponseTimeBucket (cumulative, as the rest), for percentiles.
+	ResponseTimes [ResponseTimeBuckets]int64
+}
+
+// ResponseTimeBuckets is the number of response time buckets: each is 5%
+// wider than the one before, from 1 µs up (the last holds everything
+// from about 5 minutes on).
+const ResponseTimeBuckets = 400
+
+const (
+	rtBase  = 1.05
+	rtFloor = float64(time.Microsecond)
+)
+
+// ResponseTimeBucket returns the bucket of a response time.
+func ResponseTimeBucket(d time.Duration) int {
+	if float64(d) <= rtFloor {
+		return 0
+	}
+	return min(int(math.Log(float64(d)/rtFloor)/math.Log(rtBase)), ResponseTimeBuckets-1)
+}
+
+// ResponseTimeBucketValue is bucket i's representative time in seconds:
+// its geometric middle, within 2.5% of every time in it.
+func ResponseTimeBucketValue(i int) float64 {
+	return rtFloor * math.Pow(rtBase, float64(i)+0.5) / float64(time.Second)
 }
 
 // counters is Counters on the hot path: atomic adds only.
 type counters struct {
 	requests, t2, t3, t4, t5, elb5, rtNanos, rtCount atomic.Int64
+	rt                                               [ResponseTimeBuckets]atomic.Int64
 }
 
 func (c *counters) targetResponse(code int, took time.Duration) {
@@ -38,22 +67,32 @@ func (c *counters) targetResponse(code int, took time.Duration) {
 	case 5:
 		c.t5.Add(1)
 	}
+	c.rt[ResponseTimeBucket(took)].Add(1)
 	c.rtNanos.Add(int64(took))
 	c.rtCount.Add(1)
 }
 
 func (c *counters) snapshot() Counters {
-	return Counters{
+	s := Counters{
 		Requests: c.requests.Load(), Target2XX: c.t2.Load(), Target3XX: c.t3.Load(),
 		Target4XX: c.t4.Load(), Target5XX: c.t5.Load(), ELB5XX: c.elb5.Load(),
 		TargetResponseTime: time.Duration(c.rtNanos.Load()), TargetResponses: c.rtCount.Load(),
 	}
+	for i := range c.rt {
+		s.ResponseTimes[i] = c.rt[i].Load()
+	}
+	return s
 }
 
 // Metrics is a snapshot of the data plane's counters and target health.
 type Metrics struct {
 	LoadBalancers []LoadBalancerMetrics // application load balancers, by ARN
 	TargetGroups  []TargetGroupMetrics  // target groups an ALB forwards to, by ARN
+	// NetworkLoadBalancers and NetworkTargetGroups are the NLBs' flow
+	// counters and the host counts of the groups they forward to
+	// (LoadBalancerARNs: the NLBs), by ARN.
+	NetworkLoadBalancers []NetworkLoadBalancerMetrics
+	NetworkTargetGroups  []TargetGroupMetrics
 }
 
 // LoadBalancerMetrics are one ALB's counters.
@@ -105,6 +144,7 @@ func (p *Proxy) Metrics() Metrics {
 		g.mu.Unlock()
 		out.TargetGroups = append(out.TargetGroups, m)
 	}
+	p.networkMetrics(&out)
 	sort.Slice(out.LoadBalancers, func(i, j int) bool { return out.LoadBalancers[i].ARN < out.LoadBalancers[j].ARN })
 	sort.Slice(out.TargetGroups, func(i, j int) bool { return out.TargetGroups[i].ARN < out.TargetGroups[j].ARN })
 	return out

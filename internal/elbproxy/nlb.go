@@ -16,6 +16,7 @@ import (
 type nlbRoutes struct {
 	groups []weightedGroup // the default forward's groups (weights fixed)
 	idle   time.Duration
+	stats  *flowCounters // the NLB's (nil: not counted)
 }
 
 // nlbServer is one NLB listener: a TCP proxy. mu guards conns and closed.
@@ -108,6 +109,13 @@ func (s *nlbServer) handle(c net.Conn) {
 	}
 	t.outstanding.Add(1)
 	defer t.outstanding.Add(-1)
+	var bytes *atomic.Int64
+	if st := rt.stats; st != nil {
+		st.newFlows.Add(1)
+		st.active.Add(1)
+		defer st.active.Add(-1)
+		bytes = &st.bytes
+	}
 	d := net.Dialer{Timeout: 10 * time.Second}
 	up, err := d.DialContext(t.ctx, "tcp", t.addr)
 	if err != nil {
@@ -121,7 +129,7 @@ func (s *nlbServer) handle(c net.Conn) {
 	// The drain deadline (or the target's removal) cuts the connection.
 	stop := context.AfterFunc(t.ctx, func() { c.Close(); up.Close() })
 	defer stop()
-	pipe(c, up, rt.idle, s.p.bufs)
+	pipe(c, up, rt.idle, s.p.bufs, bytes)
 }
 
 // pickFlowGroup chooses a group by the flow hash in proportion to weights.
@@ -146,21 +154,22 @@ func pickFlowGroup(groups []weightedGroup, hash uint32) *group {
 // pipe copies both ways until both sides are done. A side's EOF is passed
 // on as a half-close (CloseWrite); the connection is closed when it has
 // been idle in both directions for idle.
-func pipe(a, b net.Conn, idle time.Duration, bufs bufPool) {
+func pipe(a, b net.Conn, idle time.Duration, bufs bufPool, bytes *atomic.Int64) {
 	var last atomic.Int64
 	last.Store(time.Now().UnixNano())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		copyHalf(b, a, idle, &last, bufs)
+		copyHalf(b, a, idle, &last, bufs, bytes)
 	}()
-	copyHalf(a, b, idle, &last, bufs)
+	copyHalf(a, b, idle, &last, bufs, bytes)
 	<-done
 }
 
 // copyHalf copies src to dst. On EOF it half-closes dst; on an error or
 // idle timeout it closes both, which ends the other direction too.
-func copyHalf(dst, src net.Conn, idle time.Duration, last *atomic.Int64, bufs bufPool) {
+// bytes, when not nil, counts what is copied (ProcessedBytes).
+func copyHalf(dst, src net.Conn, idle time.Duration, last *atomic.Int64, bufs bufPool, bytes *atomic.Int64) {
 	buf := bufs.Get()
 	defer bufs.Put(buf)
 	for {
@@ -168,6 +177,9 @@ func copyHalf(dst, src net.Conn, idle time.Duration, last *atomic.Int64, bufs bu
 		n, err := src.Read(buf)
 		if n > 0 {
 			last.Store(time.Now().UnixNano())
+			if bytes != nil {
+				bytes.Add(int64(n))
+			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				src.Close()
 				dst.Close()

@@ -41,10 +41,11 @@ type Proxy struct {
 
 	mu        sync.Mutex // guards the fields below; Apply holds it throughout
 	stopped   bool
-	groups    map[string]*group    // by target group ARN
-	listeners map[string]*listener // by listener ARN
-	fronts    map[int]*front       // by port
-	lbStats   map[string]*counters // ALBs' request counters, by ARN
+	groups    map[string]*group        // by target group ARN
+	listeners map[string]*listener     // by listener ARN
+	fronts    map[int]*front           // by port
+	lbStats   map[string]*counters     // ALBs' request counters, by ARN
+	nlbStats  map[string]*flowCounters // NLBs' flow counters, by ARN
 
 	repMu   sync.Mutex // guards reports
 	reports []HealthReport
@@ -65,7 +66,7 @@ func New(cfg Config) *Proxy {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Proxy{
 		cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
-		groups: map[string]*group{}, listeners: map[string]*listener{}, fronts: map[int]*front{}, lbStats: map[string]*counters{},
+		groups: map[string]*group{}, listeners: map[string]*listener{}, fronts: map[int]*front{}, lbStats: map[string]*counters{}, nlbStats: map[string]*flowCounters{},
 		repWake: make(chan struct{}, 1), bufs: newBufPool(),
 	}
 	p.idle = &idlePoller{p: p}
@@ -159,6 +160,7 @@ func (p *Proxy) Apply(spec Spec) []ListenerStatus {
 	}
 	p.applyGroups(spec)
 	p.applyStats(spec)
+	p.applyFlowStats(spec)
 
 	want := map[string]bool{}
 	for _, lb := range spec.LoadBalancers {
@@ -254,6 +256,7 @@ func checkProtocol(lb LoadBalancer, l Listener) error {
 	switch {
 	case lb.Type == Application && l.Protocol == ProtoHTTP:
 	case lb.Type == Network && l.Protocol == ProtoTCP:
+	case lb.Type == Network && (l.Protocol == ProtoUDP || l.Protocol == ProtoTCPUDP):
 	case lb.Type == Application && l.Protocol == ProtoHTTPS, lb.Type == Network && l.Protocol == ProtoTLS:
 		if l.TLS == nil {
 			return fmt.Errorf("elbproxy: the %s listener has no certificate", l.Protocol)
@@ -261,7 +264,7 @@ func checkProtocol(lb LoadBalancer, l Listener) error {
 	case lb.Type != Application && lb.Type != Network:
 		return fmt.Errorf("elbproxy: load balancer type %q is not served (application or network)", lb.Type)
 	default:
-		return fmt.Errorf("elbproxy: a %s listener on a %s load balancer is not served by berth (HTTP or HTTPS on application, TCP or TLS on network)", l.Protocol, lb.Type)
+		return fmt.Errorf("elbproxy: a %s listener on a %s load balancer is not served by berth (HTTP or HTTPS on application, TCP, TLS, UDP or TCP_UDP on network)", l.Protocol, lb.Type)
 	}
 	if !lb.Address.Is4() || !lb.Address.IsLoopback() {
 		return fmt.Errorf("elbproxy: load balancer address %v is not in 127.0.0.0/8", lb.Address)

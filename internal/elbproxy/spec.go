@@ -52,8 +52,9 @@ const (
 )
 
 // Listener is one listener. An ALB listener serves HTTP or HTTPS, an NLB
-// listener TCP or TLS; other protocols (UDP, TCP_UDP) are refused by Apply
-// with an error in the listener's ListenerStatus.
+// listener TCP, TLS, UDP (a datagram relay per client flow) or TCP_UDP
+// (both on one port); other combinations are refused by Apply with an
+// error in the listener's ListenerStatus.
 type Listener struct {
 	ARN      string
 	Protocol string

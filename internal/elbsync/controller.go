@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-dev/berth/internal/elb"
@@ -69,7 +70,14 @@ type Controller struct {
 	mu      sync.Mutex
 	pending map[reportKey]elbproxy.HealthReport // latest report per target, not yet stored
 	wake    chan struct{}                       // a report is pending
+	// applied is the store revision of the state the proxy serves.
+	applied atomic.Int64
 }
+
+// Applied returns the store revision of the ELB state the data plane
+// serves now: every write up to it (a listener rule's new weights, say)
+// reaches requests.
+func (c *Controller) Applied() int64 { return c.applied.Load() }
 
 type reportKey struct {
 	tg string
@@ -182,7 +190,7 @@ func (c *Controller) pass(ctx context.Context, proxy Proxy) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	states, _, err := c.cfg.Plane.Snapshot(ctx)
+	states, rev, err := c.cfg.Plane.Snapshot(ctx)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -194,6 +202,7 @@ func (c *Controller) pass(ctx context.Context, proxy Proxy) (time.Time, error) {
 		c.log.Warn("elb data plane: reading certificates", "err", err)
 	}
 	statuses := proxy.Apply(spec)
+	c.applied.Store(rev)
 	if len(unresolved) > 0 {
 		for _, u := range unresolved {
 			if u.Target.Draining() || u.Target.Health == elb.InvalidState {

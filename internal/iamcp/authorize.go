@@ -20,14 +20,62 @@ const CodeAccessDeniedJSON = "AccessDeniedException"
 // berth's default credentials (Principal "") may do anything. A denied
 // call is an AccessDenied fault with AWS's message.
 func (p *Plane) Authorize(ctx context.Context, c Caller, action, resource string, keys map[string][]string) error {
-	if c.Principal == "" {
-		return nil
+	ok, why, err := p.identityDecision(ctx, c, action, resource, keys)
+	if err != nil || ok {
+		return err
 	}
-	docs, boundary, session, err := p.identityPolicies(ctx, c)
+	return denied(c.Principal, action, resource, why)
+}
+
+// AuthorizeResource evaluates a call on a resource with a resource-based
+// policy (resourcePolicy, "" for none) that resourceAccount owns, as AWS
+// does: an explicit Deny in the identity's or the resource's policy
+// wins; within the resource's account either may allow (the account's
+// root always may); from another account both must.
+func (p *Plane) AuthorizeResource(ctx context.Context, c Caller, action, resource, resourceAccount, resourcePolicy string, keys map[string][]string) error {
+	callerARN := c.Principal
+	if callerARN == "" {
+		callerARN = iam.RootARN(c.Account)
+	}
+	res := iampolicy.NotAllowed
+	if resourcePolicy != "" {
+		if doc, err := iampolicy.Parse(resourcePolicy, true); err == nil {
+			principal := []string{callerARN, c.Account, iam.RootARN(c.Account)}
+			if strings.Contains(c.Principal, ":assumed-role/") {
+				principal = append(principal, iam.RoleARN(c.Account, "/", strings.Split(c.Principal, "/")[1]))
+			}
+			req := iampolicy.Request{Action: action, Resource: resource, Principal: map[string][]string{"AWS": principal},
+				Context: contextKeys(c, keys)}
+			res = iampolicy.Evaluate(req, doc)
+		}
+	}
+	if res == iampolicy.Denied {
+		return denied(callerARN, action, resource, "with an explicit deny in a resource-based policy")
+	}
+	ok, why, err := p.identityDecision(ctx, c, action, resource, keys)
 	if err != nil {
 		return err
 	}
+	explicit := strings.HasPrefix(why, "with an explicit deny")
+	switch {
+	case explicit:
+		return denied(callerARN, action, resource, why)
+	case c.Account == resourceAccount && (ok || res == iampolicy.Allowed):
+		return nil
+	case !ok:
+		return denied(callerARN, action, resource, why)
+	case res != iampolicy.Allowed:
+		return denied(callerARN, action, resource, "because no resource-based policy allows the "+action+" action")
+	}
+	return nil
+}
+
+// contextKeys are the condition keys of a caller's request.
+func contextKeys(c Caller, keys map[string][]string) map[string][]string {
 	ctxKeys := map[string][]string{"aws:PrincipalArn": {c.Principal}, "aws:PrincipalAccount": {c.Account}, "aws:userid": {c.PrincipalID}}
+	if c.Principal == "" {
+		ctxKeys["aws:PrincipalArn"] = []string{iam.RootARN(c.Account)}
+	}
 	if strings.Contains(c.Principal, ":assumed-role/") {
 		parts := strings.Split(c.Principal, "/")
 		ctxKeys["aws:PrincipalArn"] = []string{iam.RoleARN(c.Account, "/", parts[1])}
@@ -35,20 +83,33 @@ func (p *Plane) Authorize(ctx context.Context, c Caller, action, resource string
 	for k, v := range keys {
 		ctxKeys[k] = v
 	}
-	req := iampolicy.Request{Action: action, Resource: resource, Context: ctxKeys}
+	return ctxKeys
+}
+
+// identityDecision evaluates the caller's identity policies; why says
+// why not, in the words of AWS's message.
+func (p *Plane) identityDecision(ctx context.Context, c Caller, action, resource string, keys map[string][]string) (bool, string, error) {
+	if c.Principal == "" {
+		return true, "", nil
+	}
+	docs, boundary, session, err := p.identityPolicies(ctx, c)
+	if err != nil {
+		return false, "", err
+	}
+	req := iampolicy.Request{Action: action, Resource: resource, Context: contextKeys(c, keys)}
 	switch iampolicy.Evaluate(req, docs...) {
 	case iampolicy.Denied:
-		return denied(c.Principal, action, resource, "with an explicit deny in an identity-based policy")
+		return false, "with an explicit deny in an identity-based policy", nil
 	case iampolicy.NotAllowed:
-		return denied(c.Principal, action, resource, "because no identity-based policy allows the "+action+" action")
+		return false, "because no identity-based policy allows the " + action + " action", nil
 	}
 	if boundary != nil && iampolicy.Evaluate(req, boundary) != iampolicy.Allowed {
-		return denied(c.Principal, action, resource, "because no permissions boundary allows the "+action+" action")
+		return false, "because no permissions boundary allows the " + action + " action", nil
 	}
 	if session != nil && iampolicy.Evaluate(req, session) != iampolicy.Allowed {
-		return denied(c.Principal, action, resource, "because no session policy allows the "+action+" action")
+		return false, "because no session policy allows the " + action + " action", nil
 	}
-	return nil
+	return true, "", nil
 }
 
 func denied(principal, action, resource, why string) error {

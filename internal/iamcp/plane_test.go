@@ -138,3 +138,43 @@ func TestAccessKeyLifecycle(t *testing.T) {
 		t.Fatalf("deleted key: found=%v %+v, want a refused key", ok, cred)
 	}
 }
+
+// TestAuthorizeResource: a resource policy's explicit Deny binds every
+// caller, the root included; within the owner's account either policy
+// allows; another account needs both.
+func TestAuthorizeResource(t *testing.T) {
+	ctx := context.Background()
+	p, _ := newPlane(t)
+	if _, err := p.CreateUser(ctx, acct, "bob", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	bob := iamcp.Caller{Account: acct, Principal: "arn:aws:iam::" + acct + ":user/bob"}
+	root := iamcp.Caller{Account: acct}
+	other := iamcp.Caller{Account: "222222222222"}
+	const res = "arn:aws:secretsmanager:eu-west-1:" + acct + ":secret:x-AbCdEf"
+	allowBob := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:user/bob"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
+	allowOther := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"222222222222"},"Action":"secretsmanager:*","Resource":"*"}]}`
+	denyRoot := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
+	for _, tc := range []struct {
+		name   string
+		caller iamcp.Caller
+		policy string
+		want   string // "" allowed, else part of the denial
+	}{
+		{"root, no policy", root, "", ""},
+		{"user, no policies", bob, "", "because no identity-based policy allows"},
+		{"user named by the resource policy", bob, allowBob, ""},
+		{"another account, no policy", other, "", "because no resource-based policy allows"},
+		{"another account, named", other, allowOther, ""},
+		{"root, denied by the resource policy", root, denyRoot, "with an explicit deny in a resource-based policy"},
+		{"a user of the account is denied too", bob, denyRoot, "with an explicit deny in a resource-based policy"},
+	} {
+		err := p.AuthorizeResource(ctx, tc.caller, "secretsmanager:GetSecretValue", res, acct, tc.policy, nil)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (!fault.Is(err, fault.AccessDenied) || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want a denial %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -72,6 +72,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 			"PutLogEvents":          awsproto.Handle(a.putLogEvents),
 			"GetLogEvents":          awsproto.Handle(a.getLogEvents),
 			"FilterLogEvents":       awsproto.Handle(a.filterLogEvents),
+			"StartLiveTail":         awsproto.Handle(a.startLiveTail),
 		},
 	}
 	return a, svc

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/logs"
@@ -22,6 +23,9 @@ type Plane struct {
 	st  *logstore.Store
 	log *slog.Logger
 	now func() time.Time
+
+	tailMu sync.Mutex
+	tails  map[string]map[*Tail]bool // tailKey → the Live Tail sessions of a group
 }
 
 // New returns a plane over a store.
@@ -186,5 +190,9 @@ func (p *Plane) Put(sc logs.Scope, group, stream string, events []logs.InputEven
 	if len(acc) == 0 {
 		return rej, nil
 	}
-	return rej, s.Append(acc, now.UnixMilli())
+	if err := s.Append(acc, now.UnixMilli()); err != nil {
+		return rej, err
+	}
+	p.publish(sc, group, stream, acc, now.UnixMilli())
+	return rej, nil
 }

@@ -148,3 +148,39 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestLiveTail: a session gets the events put after it started that match
+// its streams and pattern, sampled down to 500 an update.
+func TestLiveTail(t *testing.T) {
+	p := newPlane(t)
+	must(t, p.CreateGroup(sc, "g", nil))
+	must(t, p.CreateStream(sc, "g", "app/1"))
+	must(t, p.CreateStream(sc, "g", "other"))
+	if _, err := p.StartTail(sc, TailQuery{Groups: []string{"nope"}}); err == nil {
+		t.Fatal("a session on a missing group started")
+	}
+	tail, err := p.StartTail(sc, TailQuery{Groups: []string{"g"}, Prefixes: []string{"app/"}, Pattern: "ERROR"})
+	must(t, err)
+	defer tail.Close()
+	now := time.Now().UnixMilli()
+	_, err = p.Put(sc, "g", "app/1", []logs.InputEvent{{Timestamp: now, Message: "INFO a"}, {Timestamp: now, Message: "ERROR b"}})
+	must(t, err)
+	_, err = p.Put(sc, "g", "other", []logs.InputEvent{{Timestamp: now, Message: "ERROR c"}})
+	must(t, err)
+	evs, sampled := tail.Next()
+	if len(evs) != 1 || evs[0].Message != "ERROR b" || evs[0].Stream != "app/1" || evs[0].IngestionTime == 0 || sampled {
+		t.Fatalf("events %+v sampled %v", evs, sampled)
+	}
+	var many []logs.InputEvent
+	for i := range 1200 {
+		many = append(many, logs.InputEvent{Timestamp: now, Message: fmt.Sprint("ERROR ", i)})
+	}
+	_, err = p.Put(sc, "g", "app/1", many)
+	must(t, err)
+	if evs, sampled := tail.Next(); len(evs) != MaxTailUpdateEvents || !sampled {
+		t.Fatalf("%d events, sampled %v; want %d sampled", len(evs), sampled, MaxTailUpdateEvents)
+	}
+	if evs, _ := tail.Next(); len(evs) != 0 {
+		t.Fatalf("%d events after they were taken", len(evs))
+	}
+}

@@ -15,6 +15,11 @@ import (
 	"github.com/berth-dev/berth/internal/ecs"
 )
 
+// ErrExecutionRole is wrapped by the errors of Config hooks that could not
+// obtain the task's execution role credentials; its text is ECS's
+// ("execution resource retrieval failed").
+var ErrExecutionRole = errors.New("execution resource retrieval failed")
+
 // PullBehavior says when the runner pulls a container's image, after ECS's
 // ECS_IMAGE_PULL_BEHAVIOR.
 type PullBehavior string
@@ -90,9 +95,14 @@ type Config struct {
 	// (cleanup, grace periods, dependency timeouts) use the real clock.
 	Now func() time.Time
 
-	// RegistryAuth returns credentials for pulling image (as the task
-	// definition names it, before ImageRewrite); false means anonymous.
-	RegistryAuth func(image string) (driver.RegistryAuth, bool)
+	// RegistryAuth returns credentials for pulling a task's image (as the
+	// task definition names it, before ImageRewrite); false means
+	// anonymous. It is asked before every pull, and before a cached image
+	// is used, so that an image of berth's ECR is run only by a task whose
+	// execution role may have it. An error fails the container with
+	// "ResourceInitializationError: unable to pull secrets or registry
+	// auth: ...".
+	RegistryAuth func(ctx context.Context, task *ecs.Task, image string) (driver.RegistryAuth, bool, error)
 	// ImageRewrite maps a definition's image to the reference actually
 	// pulled and run, e.g. an ECR repository to berth's registry. nil
 	// keeps images as they are.
@@ -108,8 +118,12 @@ type Config struct {
 	Secrets func(ctx context.Context, task *ecs.Task, container string, secrets []ecs.Secret) (map[string]string, error)
 	// LogSetup prepares a container's log destination before it is
 	// created (the awslogs driver: its group and stream). An error fails
-	// the container with "CannotStartContainerError: ..." (the words of
-	// Docker's failing log driver, as ECS reports them). nil skips it.
+	// the container with the words of Docker's failing log driver as ECS
+	// reports them: "CannotStartContainerError: ..." on EC2,
+	// "ResourceInitializationError: failed to validate logger args: ..."
+	// on Fargate; an error wrapping ErrExecutionRole with
+	// "ResourceInitializationError: unable to pull secrets or registry
+	// auth: ...". nil skips it.
 	LogSetup func(ctx context.Context, task *ecs.Task, container string, lc *ecs.LogConfiguration) error
 	// ExtraEnv returns environment variables to add to a container, e.g.
 	// the task metadata endpoint. They override the definition's.

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -358,11 +359,11 @@ func TestImagePullPolicy(t *testing.T) {
 				c.ImageRewrite = func(image string) string {
 					return strings.Replace(image, "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "localhost:4566", 1)
 				}
-				c.RegistryAuth = func(image string) (driver.RegistryAuth, bool) {
+				c.RegistryAuth = func(_ context.Context, _ *ecs.Task, image string) (driver.RegistryAuth, bool, error) {
 					if strings.Contains(image, ".dkr.ecr.") {
-						return driver.RegistryAuth{Username: "AWS", Password: "token", ServerAddress: "localhost:4566"}, true
+						return driver.RegistryAuth{Username: "AWS", Password: "token", ServerAddress: "localhost:4566"}, true, nil
 					}
-					return driver.RegistryAuth{}, false
+					return driver.RegistryAuth{}, false, nil
 				}
 			})
 			task := newTask()
@@ -390,6 +391,54 @@ func TestImagePullPolicy(t *testing.T) {
 				if pulls[i] != local || auths[i].Password != "token" {
 					t.Errorf("pulled %s with %+v, want %s with the ECR token", pulls[i], auths[i], local)
 				}
+			}
+		})
+	}
+}
+
+// TestExecutionRoleFailures: registry auth that cannot be had (the
+// execution role) stops the task even when the image is cached, and a log
+// driver that cannot start stops it with ECS's words per launch type.
+func TestExecutionRoleFailures(t *testing.T) {
+	roleErr := fmt.Errorf("%w: ECS was unable to assume the role 'r'", ErrExecutionRole)
+	t.Run("registry auth", func(t *testing.T) {
+		d := newFake()
+		d.AddImage("localhost:4566/web:1")
+		h := runHarness(t, d, func(c *Config) {
+			c.RegistryAuth = func(_ context.Context, _ *ecs.Task, image string) (driver.RegistryAuth, bool, error) {
+				return driver.RegistryAuth{}, false, roleErr
+			}
+		})
+		task := newTask()
+		h.r.Apply(TaskSpec{Task: task, Definition: taskDef("bridge", cdef("app", func(c *ecs.ContainerDefinition) { c.Image = "localhost:4566/web:1" }))})
+		st := h.waitStatus(task.ARN, ecs.TaskStopped)
+		if want := "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: ECS was unable to assume the role 'r'"; st.Reason != want {
+			t.Errorf("reason = %q, want %q", st.Reason, want)
+		}
+	})
+	for _, tc := range []struct {
+		launchType string
+		err        error
+		want       string
+	}{
+		{"FARGATE", errors.New("failed to create Cloudwatch log stream: AccessDeniedException: no"),
+			"ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: AccessDeniedException: no : exit status 1"},
+		{"EC2", errors.New("failed to create Cloudwatch log stream: AccessDeniedException: no"),
+			"CannotStartContainerError: Error response from daemon: failed to initialize logging driver: failed to create Cloudwatch log stream: AccessDeniedException: no"},
+		{"FARGATE", roleErr, "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: ECS was unable to assume the role 'r'"},
+	} {
+		t.Run("log setup "+tc.launchType, func(t *testing.T) {
+			d := newFake()
+			h := runHarness(t, d, func(c *Config) {
+				c.LogSetup = func(context.Context, *ecs.Task, string, *ecs.LogConfiguration) error { return tc.err }
+			})
+			task := newTask()
+			task.LaunchType = tc.launchType
+			h.r.Apply(TaskSpec{Task: task, Definition: taskDef("bridge", cdef("app", func(c *ecs.ContainerDefinition) {
+				c.LogConfiguration = &ecs.LogConfiguration{LogDriver: "awslogs"}
+			}))})
+			if st := h.waitStatus(task.ARN, ecs.TaskStopped); st.Reason != tc.want {
+				t.Errorf("reason = %q, want %q", st.Reason, tc.want)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/driver"
+	"github.com/berth-dev/berth/internal/ecs"
 )
 
 // reconcileStart moves a task towards RUNNING: task network, volumes,
@@ -65,7 +67,7 @@ func (t *taskRun) reconcileStart(ctx context.Context) {
 			if t.pullStartedAt.IsZero() {
 				t.pullStartedAt = t.now()
 			}
-			t.launch(t.startContext(ctx), t.pullOp(c.image, c.plan.sourceImage))
+			t.launch(t.startContext(ctx), t.pullOp(t.task, c.image, c.plan.sourceImage))
 		case imgFailed:
 			c.stop(nil, s.reason)
 		}
@@ -133,22 +135,28 @@ func (t *taskRun) reconcileStart(ctx context.Context) {
 }
 
 // pullOp makes an image available according to the pull behavior.
-func (t *taskRun) pullOp(image, source string) func(ctx context.Context) opResult {
+func (t *taskRun) pullOp(task *ecs.Task, image, source string) func(ctx context.Context) opResult {
 	cfg := t.r.cfg
 	log := t.logger
 	return func(ctx context.Context) opResult {
 		res := opResult{kind: opImage, image: image}
 		d := cfg.Driver
+		var auth driver.RegistryAuth
+		if cfg.RegistryAuth != nil {
+			a, ok, err := cfg.RegistryAuth(ctx, task, source)
+			if err != nil {
+				res.err = err
+				res.reason = "ResourceInitializationError: unable to pull secrets or registry auth: " + err.Error()
+				return res
+			}
+			if ok {
+				auth = a
+			}
+		}
 		if cfg.PullBehavior == PullPreferCached {
 			present, err := d.ImagePresent(ctx, image)
 			if err == nil && present {
 				return res
-			}
-		}
-		var auth driver.RegistryAuth
-		if cfg.RegistryAuth != nil {
-			if a, ok := cfg.RegistryAuth(source); ok {
-				auth = a
 			}
 		}
 		err := d.PullImage(ctx, image, auth)
@@ -209,7 +217,7 @@ func (t *taskRun) createOp(c *ctr) func(ctx context.Context) opResult {
 		if logConfig != nil && cfg.LogSetup != nil {
 			if err := cfg.LogSetup(ctx, task, name, logConfig); err != nil {
 				res.err = err
-				res.reason = "CannotStartContainerError: Error response from daemon: failed to initialize logging driver: " + err.Error()
+				res.reason = logSetupReason(task, err)
 				return res
 			}
 		}
@@ -225,6 +233,18 @@ func (t *taskRun) createOp(c *ctr) func(ctx context.Context) opResult {
 		}
 		return res
 	}
+}
+
+// logSetupReason is ECS's reason for a container whose log driver could
+// not start: Docker's words on EC2, the Fargate agent's on Fargate.
+func logSetupReason(task *ecs.Task, err error) string {
+	switch {
+	case errors.Is(err, ErrExecutionRole):
+		return "ResourceInitializationError: unable to pull secrets or registry auth: " + err.Error()
+	case task.LaunchType == "FARGATE":
+		return "ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: " + err.Error() + " : exit status 1"
+	}
+	return "CannotStartContainerError: Error response from daemon: failed to initialize logging driver: " + err.Error()
 }
 
 // depsReady reports whether c's dependsOn conditions are met, or why they

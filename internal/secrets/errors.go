@@ -9,6 +9,7 @@ const (
 	CodeInvalidRequest     = "InvalidRequestException"
 	CodeInvalidParameter   = "InvalidParameterException"
 	CodeMalformedPolicy    = "MalformedPolicyDocumentException"
+	CodePublicPolicy       = "PublicPolicyException"
 	CodeLimitExceeded      = "LimitExceededException"
 	CodeInvalidNextToken   = "InvalidNextTokenException"
 	CodeParameterNotFound  = "ParameterNotFound"

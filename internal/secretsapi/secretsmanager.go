@@ -63,7 +63,7 @@ func secretValue(s *secrets.Secret, v *secrets.Version) secretValueOut {
 }
 
 func (a *API) getSecretValue(ctx context.Context, c *awsproto.Call, in *getSecretValueIn) (any, error) {
-	s, v, err := a.plane.GetSecretValue(ctx, scope(c), in.SecretId, in.VersionId, in.VersionStage)
+	s, v, err := a.plane.GetSecretValue(ctx, secretScope(c, in.SecretId), in.SecretId, in.VersionId, in.VersionStage)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (a *API) batchGetSecretValue(ctx context.Context, c *awsproto.Call, in *bat
 	}
 	out := &batchGetOut{SecretValues: []secretValueOut{}, NextToken: next}
 	for _, id := range pg {
-		s, v, err := a.plane.GetSecretValue(ctx, scope(c), id, "", "")
+		s, v, err := a.plane.GetSecretValue(ctx, secretScope(c, id), id, "", "")
 		if err != nil {
 			e := smFaults.Map(err)
 			out.Errors = append(out.Errors, apiError{SecretId: id, ErrorCode: e.Code, Message: e.Message})
@@ -141,7 +141,7 @@ type putSecretValueOut struct {
 }
 
 func (a *API) putSecretValue(ctx context.Context, c *awsproto.Call, in *putSecretValueIn) (any, error) {
-	s, v, err := a.plane.PutSecretValue(ctx, scope(c), in.SecretId, in.ClientRequestToken, value(in.SecretString, in.SecretBinary), in.VersionStages)
+	s, v, err := a.plane.PutSecretValue(ctx, secretScope(c, in.SecretId), in.SecretId, in.ClientRequestToken, value(in.SecretString, in.SecretBinary), in.VersionStages)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +158,7 @@ type updateSecretIn struct {
 }
 
 func (a *API) updateSecret(ctx context.Context, c *awsproto.Call, in *updateSecretIn) (any, error) {
-	s, v, err := a.plane.UpdateSecret(ctx, scope(c), in.SecretId, in.ClientRequestToken, in.Description, in.KmsKeyId, value(in.SecretString, in.SecretBinary))
+	s, v, err := a.plane.UpdateSecret(ctx, secretScope(c, in.SecretId), in.SecretId, in.ClientRequestToken, in.Description, in.KmsKeyId, value(in.SecretString, in.SecretBinary))
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func versionsToStages(s *secrets.Secret) map[string][]string {
 }
 
 func (a *API) describeSecret(ctx context.Context, c *awsproto.Call, in *secretIDIn) (any, error) {
-	s, err := a.plane.DescribeSecret(ctx, scope(c), in.SecretId)
+	s, err := a.plane.DescribeSecret(ctx, secretScope(c, in.SecretId), in.SecretId)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +292,7 @@ type listVersionsOut struct {
 }
 
 func (a *API) listSecretVersionIds(ctx context.Context, c *awsproto.Call, in *listVersionsIn) (any, error) {
-	s, err := a.plane.DescribeSecret(ctx, scope(c), in.SecretId)
+	s, err := a.plane.DescribeSecret(ctx, secretScope(c, in.SecretId), in.SecretId)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +326,7 @@ type deleteSecretOut struct {
 }
 
 func (a *API) deleteSecret(ctx context.Context, c *awsproto.Call, in *deleteSecretIn) (any, error) {
-	s, when, err := a.plane.DeleteSecret(ctx, scope(c), in.SecretId, in.RecoveryWindowInDays, in.ForceDeleteWithoutRecovery)
+	s, when, err := a.plane.DeleteSecret(ctx, secretScope(c, in.SecretId), in.SecretId, in.RecoveryWindowInDays, in.ForceDeleteWithoutRecovery)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +339,7 @@ type arnName struct {
 }
 
 func (a *API) restoreSecret(ctx context.Context, c *awsproto.Call, in *secretIDIn) (any, error) {
-	s, err := a.plane.RestoreSecret(ctx, scope(c), in.SecretId)
+	s, err := a.plane.RestoreSecret(ctx, secretScope(c, in.SecretId), in.SecretId)
 	if err != nil {
 		return nil, err
 	}
@@ -355,11 +355,11 @@ type tagSecretIn struct {
 type emptyOut struct{}
 
 func (a *API) tagSecret(ctx context.Context, c *awsproto.Call, in *tagSecretIn) (any, error) {
-	return &emptyOut{}, a.plane.TagSecret(ctx, scope(c), in.SecretId, tagsIn(in.Tags))
+	return &emptyOut{}, a.plane.TagSecret(ctx, secretScope(c, in.SecretId), in.SecretId, tagsIn(in.Tags))
 }
 
 func (a *API) untagSecret(ctx context.Context, c *awsproto.Call, in *tagSecretIn) (any, error) {
-	return &emptyOut{}, a.plane.UntagSecret(ctx, scope(c), in.SecretId, in.TagKeys)
+	return &emptyOut{}, a.plane.UntagSecret(ctx, secretScope(c, in.SecretId), in.SecretId, in.TagKeys)
 }
 
 type putPolicyIn struct {
@@ -369,7 +369,7 @@ type putPolicyIn struct {
 }
 
 func (a *API) putResourcePolicy(ctx context.Context, c *awsproto.Call, in *putPolicyIn) (any, error) {
-	s, err := a.plane.PutResourcePolicy(ctx, scope(c), in.SecretId, in.ResourcePolicy)
+	s, err := a.plane.PutResourcePolicy(ctx, secretScope(c, in.SecretId), in.SecretId, in.ResourcePolicy, in.BlockPublicPolicy)
 	if err != nil {
 		return nil, err
 	}
@@ -383,7 +383,7 @@ type getPolicyOut struct {
 }
 
 func (a *API) getResourcePolicy(ctx context.Context, c *awsproto.Call, in *secretIDIn) (any, error) {
-	s, err := a.plane.DescribeSecret(ctx, scope(c), in.SecretId)
+	s, err := a.plane.DescribeSecret(ctx, secretScope(c, in.SecretId), in.SecretId)
 	if err != nil {
 		return nil, err
 	}
@@ -391,11 +391,38 @@ func (a *API) getResourcePolicy(ctx context.Context, c *awsproto.Call, in *secre
 }
 
 func (a *API) deleteResourcePolicy(ctx context.Context, c *awsproto.Call, in *secretIDIn) (any, error) {
-	s, err := a.plane.DeleteResourcePolicy(ctx, scope(c), in.SecretId)
+	s, err := a.plane.DeleteResourcePolicy(ctx, secretScope(c, in.SecretId), in.SecretId)
 	if err != nil {
 		return nil, err
 	}
 	return &arnName{ARN: s.ARN, Name: s.Name}, nil
+}
+
+type validatePolicyIn struct {
+	SecretId       string
+	ResourcePolicy string
+}
+
+type wValidationError struct {
+	CheckName    string
+	ErrorMessage string
+}
+
+type validatePolicyOut struct {
+	PolicyValidationPassed bool
+	ValidationErrors       []wValidationError
+}
+
+func (a *API) validateResourcePolicy(ctx context.Context, c *awsproto.Call, in *validatePolicyIn) (any, error) {
+	errs, err := a.plane.ValidateResourcePolicy(ctx, secretScope(c, in.SecretId), in.SecretId, in.ResourcePolicy)
+	if err != nil {
+		return nil, err
+	}
+	out := &validatePolicyOut{PolicyValidationPassed: len(errs) == 0, ValidationErrors: []wValidationError{}}
+	for _, e := range errs {
+		out.ValidationErrors = append(out.ValidationErrors, wValidationError{CheckName: e.Check, ErrorMessage: e.Message})
+	}
+	return out, nil
 }
 
 type versionStageIn struct {
@@ -406,7 +433,7 @@ type versionStageIn struct {
 }
 
 func (a *API) updateSecretVersionStage(ctx context.Context, c *awsproto.Call, in *versionStageIn) (any, error) {
-	s, err := a.plane.UpdateSecretVersionStage(ctx, scope(c), in.SecretId, in.VersionStage, in.RemoveFromVersionId, in.MoveToVersionId)
+	s, err := a.plane.UpdateSecretVersionStage(ctx, secretScope(c, in.SecretId), in.SecretId, in.VersionStage, in.RemoveFromVersionId, in.MoveToVersionId)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package secretsapi
 
 import (
 	"log/slog"
+	"strings"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/fault"
@@ -70,6 +71,7 @@ func New(cfg Config) (*API, *awsproto.Service, *awsproto.Service) {
 			"PutResourcePolicy":        awsproto.Handle(a.putResourcePolicy),
 			"GetResourcePolicy":        awsproto.Handle(a.getResourcePolicy),
 			"DeleteResourcePolicy":     awsproto.Handle(a.deleteResourcePolicy),
+			"ValidateResourcePolicy":   awsproto.Handle(a.validateResourcePolicy),
 			"UpdateSecretVersionStage": awsproto.Handle(a.updateSecretVersionStage),
 		}}
 	ssm := &awsproto.Service{SigningName: "ssm", Protocol: awsproto.JSON11, TargetPrefix: "AmazonSSM", MapError: ssmFaults.Map,
@@ -104,6 +106,16 @@ func ssmMessageKey(code string) string {
 
 func scope(c *awsproto.Call) secrets.Scope {
 	return secrets.Scope{Account: c.Account, Region: c.Region}
+}
+
+// secretScope is the account and region of the secret a call names: its
+// ARN's (another account's secret, which its resource policy may share),
+// else the caller's.
+func secretScope(c *awsproto.Call, id string) secrets.Scope {
+	if parts := strings.SplitN(id, ":", 7); len(parts) == 7 && parts[0] == "arn" && parts[2] == "secretsmanager" && parts[3] != "" && parts[4] != "" {
+		return secrets.Scope{Account: parts[4], Region: parts[3]}
+	}
+	return scope(c)
 }
 
 type wTag struct {

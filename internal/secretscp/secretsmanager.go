@@ -373,15 +373,71 @@ func (p *Plane) UntagSecret(ctx context.Context, sc secrets.Scope, id string, ke
 	return err
 }
 
-// PutResourcePolicy attaches a resource policy (which must name principals).
-func (p *Plane) PutResourcePolicy(ctx context.Context, sc secrets.Scope, id, policy string) (*secrets.Secret, error) {
-	if _, err := iampolicy.Parse(policy, true); err != nil {
-		return nil, secrets.Coded(fault.InvalidParameter, secrets.CodeMalformedPolicy, "%s", err.Error())
+// PutResourcePolicy attaches a resource policy (which must name
+// principals); with blockPublic, one that grants broad access is refused
+// as AWS refuses it.
+func (p *Plane) PutResourcePolicy(ctx context.Context, sc secrets.Scope, id, policy string, blockPublic bool) (*secrets.Secret, error) {
+	doc, err := parseResourcePolicy(policy)
+	if err != nil {
+		return nil, err
+	}
+	if blockPublic && publicPolicy(doc) {
+		return nil, secrets.Coded(fault.InvalidParameter, secrets.CodePublicPolicy, "BlockPublicPolicy is set, and the resource policy doesn't prevent broad access to the secret.")
 	}
 	return p.updateSecret(ctx, sc, id, false, func(s *secrets.Secret) error {
 		s.ResourcePolicy = policy
 		return nil
 	})
+}
+
+// ValidationError is one finding of ValidateResourcePolicy.
+type ValidationError struct{ Check, Message string }
+
+// ValidateResourcePolicy checks a resource policy as PutResourcePolicy
+// would (a malformed one is MalformedPolicyDocumentException) and reports
+// a policy that grants broad access (what BlockPublicPolicy refuses). A
+// named secret must exist.
+func (p *Plane) ValidateResourcePolicy(ctx context.Context, sc secrets.Scope, id, policy string) ([]ValidationError, error) {
+	if policy == "" {
+		return nil, secrets.InvalidParam("1 validation error detected: Value null at 'resourcePolicy' failed to satisfy constraint: Member must not be null")
+	}
+	if id != "" {
+		if _, err := p.DescribeSecret(ctx, sc, id); err != nil {
+			return nil, err
+		}
+	}
+	doc, err := parseResourcePolicy(policy)
+	if err != nil {
+		return nil, err
+	}
+	if publicPolicy(doc) {
+		return []ValidationError{{Check: "BLOCK_PUBLIC_POLICY", Message: "The resource policy grants broad access to the secret: an Allow statement's principal is \"*\" without a condition."}}, nil
+	}
+	return nil, nil
+}
+
+// parseResourcePolicy parses a secret's resource policy (a trust-style
+// document: it names principals).
+func parseResourcePolicy(policy string) (*iampolicy.Document, error) {
+	doc, err := iampolicy.Parse(policy, true)
+	if err != nil {
+		return nil, secrets.Coded(fault.InvalidParameter, secrets.CodeMalformedPolicy, "%s", err.Error())
+	}
+	return doc, nil
+}
+
+// publicPolicy reports whether a policy allows anyone: an Allow statement
+// whose principal is "*" (or {"AWS": "*"}) with no condition.
+func publicPolicy(doc *iampolicy.Document) bool {
+	for _, st := range doc.Statements {
+		if st.Effect != "Allow" || len(st.Conditions) > 0 {
+			continue
+		}
+		if _, ok := st.Principals["*"]; ok || slices.Contains(st.Principals["AWS"], "*") {
+			return true
+		}
+	}
+	return false
 }
 
 // DeleteResourcePolicy removes it.

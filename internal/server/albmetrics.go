@@ -20,8 +20,10 @@ import (
 // RequestCountPerTarget (RequestCount over the group's serving targets)
 // are published every period, zero included, so that alarms on them see
 // an idle load balancer; the HTTP code counts and TargetResponseTime
-// only when there were any. TargetResponseTime's Minimum and Maximum are
-// the period's average (the data plane sums, it does not keep extremes).
+// only when there were any. TargetResponseTime is put as the values of
+// the data plane's response time histogram (buckets 5% wide, scaled to
+// the exact total): Minimum, Maximum and percentiles within about 5%,
+// Average and SampleCount exact.
 // Only the onMetrics caller (the data plane controller's goroutine) uses it.
 type albMetrics struct {
 	cw     *cwcp.Plane
@@ -109,9 +111,13 @@ func countData(now time.Time, dims []cw.Dimension, d elbproxy.Counters) []cw.Dat
 		}
 	}
 	if d.TargetResponses > 0 {
-		avg := d.TargetResponseTime.Seconds() / float64(d.TargetResponses)
-		out = append(out, cw.Datum{Metric: cw.Metric{Name: "TargetResponseTime", Dimensions: dims}, Time: now, Unit: "Seconds",
-			Agg: cw.Agg{Count: float64(d.TargetResponses), Sum: d.TargetResponseTime.Seconds(), Min: avg, Max: avg}})
+		// The data plane counts a response's bucket before its time and
+		// count, and a snapshot reads the buckets last: a response
+		// counted has its bucket.
+		if agg, parts := responseTimeValues(d); len(parts) > 0 {
+			out = append(out, cw.Datum{Metric: cw.Metric{Name: "TargetResponseTime", Dimensions: dims}, Time: now, Unit: "Seconds",
+				Agg: agg, Values: parts})
+		}
 	}
 	return out
 }
@@ -126,13 +132,45 @@ func delta(cur, prev elbproxy.Counters) elbproxy.Counters {
 	if cur.Requests < prev.Requests || cur.TargetResponses < prev.TargetResponses {
 		return cur
 	}
-	return elbproxy.Counters{
+	d := elbproxy.Counters{
 		Requests: cur.Requests - prev.Requests, Target2XX: cur.Target2XX - prev.Target2XX,
 		Target3XX: cur.Target3XX - prev.Target3XX, Target4XX: cur.Target4XX - prev.Target4XX,
 		Target5XX: cur.Target5XX - prev.Target5XX, ELB5XX: cur.ELB5XX - prev.ELB5XX,
 		TargetResponseTime: cur.TargetResponseTime - prev.TargetResponseTime,
 		TargetResponses:    cur.TargetResponses - prev.TargetResponses,
 	}
+	for i := range d.ResponseTimes {
+		d.ResponseTimes[i] = max(0, cur.ResponseTimes[i]-prev.ResponseTimes[i])
+	}
+	return d
+}
+
+// responseTimeValues turns a period's response time buckets into the
+// distinct values of a datum (each bucket's representative time with its
+// count), scaled so that their sum is the exact total time: the Average
+// stays exact and percentiles are within about 5%.
+func responseTimeValues(d elbproxy.Counters) (cw.Agg, []cw.Agg) {
+	var parts []cw.Agg
+	approx := 0.0
+	for i, n := range d.ResponseTimes {
+		if n > 0 {
+			v := elbproxy.ResponseTimeBucketValue(i)
+			parts = append(parts, cw.Agg{Count: float64(n), Sum: v * float64(n), Min: v, Max: v})
+			approx += v * float64(n)
+		}
+	}
+	total := d.TargetResponseTime.Seconds()
+	var agg cw.Agg
+	for k := range parts {
+		if approx > 0 {
+			f := total / approx
+			parts[k].Min *= f
+			parts[k].Max = parts[k].Min
+			parts[k].Sum = parts[k].Min * parts[k].Count
+		}
+		agg.Add(parts[k])
+	}
+	return agg, parts
 }
 
 // lbDimension is an application load balancer's scope and its

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"math"
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/internal/cw"
 	"github.com/berth-dev/berth/internal/elbproxy"
 )
 
@@ -33,5 +35,34 @@ func TestALBDelta(t *testing.T) {
 	restarted := elbproxy.Counters{Requests: 3, Target2XX: 3, TargetResponses: 3}
 	if got := delta(restarted, prev); got != restarted {
 		t.Errorf("after a restart %+v, want %+v", got, restarted)
+	}
+}
+
+// TestResponseTimeValues: three responses of 10 ms and one of 100 ms
+// become two values whose count is 4, whose sum is the exact 130 ms, and
+// whose p50 and p99 are within 5% of 10 ms and 100 ms.
+func TestResponseTimeValues(t *testing.T) {
+	var d elbproxy.Counters
+	for _, took := range []time.Duration{10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond} {
+		d.ResponseTimes[elbproxy.ResponseTimeBucket(took)]++
+		d.TargetResponseTime += took
+		d.TargetResponses++
+	}
+	agg, parts := responseTimeValues(d)
+	if len(parts) != 2 || agg.Count != 4 || math.Abs(agg.Sum-0.130) > 1e-12 {
+		t.Fatalf("agg %+v parts %+v", agg, parts)
+	}
+	var samples []cw.Sample
+	for _, p := range parts {
+		if p.Min != p.Max {
+			t.Fatalf("part %+v is not one value", p)
+		}
+		samples = append(samples, cw.Sample{Agg: p})
+	}
+	for _, c := range []struct{ p, want float64 }{{50, 0.010}, {75, 0.010}, {99, 0.100}} {
+		got, ok := cw.Percentile(samples, c.p)
+		if !ok || math.Abs(got-c.want)/c.want > 0.05 {
+			t.Errorf("p%v = %v %v, want %v within 5%%", c.p, got, ok, c.want)
+		}
 	}
 }

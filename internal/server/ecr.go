@@ -12,15 +12,40 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/awsproto"
 	"github.com/berth-dev/berth/internal/ecrapi"
+	"github.com/berth-dev/berth/internal/iamcp"
 	"github.com/berth-dev/berth/internal/registry/blobstore"
 	"github.com/berth-dev/berth/internal/registry/digest"
 	"github.com/berth-dev/berth/internal/registry/peer"
 	"github.com/berth-dev/berth/internal/store"
 )
+
+// registryIdentityPolicies decides registry requests under --enforce-iam
+// by the identity policies of the key a token was issued to (an IAM
+// user's, or an assumed role's such as a task's execution role); keys
+// that are no IAM identity's (berth's default and managed keys, the
+// credentials file's) act as the account's root.
+func registryIdentityPolicies(p *iamcp.Plane) func(ctx context.Context, accessKey, action, resource string) error {
+	return func(ctx context.Context, accessKey, action, resource string) error {
+		cred, ok, err := p.LookupKey(ctx, accessKey)
+		if err != nil {
+			return err
+		}
+		if !ok || cred.Principal == "" {
+			return nil
+		}
+		region := ""
+		if parts := strings.SplitN(resource, ":", 5); len(parts) == 5 {
+			region = parts[3]
+		}
+		caller := iamcp.Caller{Account: cred.Account, Principal: cred.Principal, PrincipalID: cred.PrincipalID, AccessKey: accessKey}
+		return p.Authorize(ctx, caller, action, resource, map[string][]string{"aws:RequestedRegion": {region}})
+	}
+}
 
 // tokenKeyFile is the file in the data directory holding the HMAC key that
 // signs ECR authorization tokens (created 0600 on first start, so tokens
@@ -52,7 +77,7 @@ type ecrSubsystem struct {
 // listener is bound to (its real port when Listen ends in ":0"), from
 // which the default registry host is derived. shared is set when other
 // servers share st.
-func newECR(s settings, st store.Store, shared bool, identity, listenAddr string, log *slog.Logger) (*ecrSubsystem, error) {
+func newECR(s settings, st store.Store, shared bool, identity, listenAddr string, iamPlane *iamcp.Plane, log *slog.Logger) (*ecrSubsystem, error) {
 	cfg := s.Config
 	key, err := tokenKey(st, shared, filepath.Join(cfg.DataDir, tokenKeyFile))
 	if err != nil {
@@ -69,7 +94,12 @@ func newECR(s settings, st store.Store, shared bool, identity, listenAddr string
 		fetchBlob = peer.NewClient(peers, key, log.With("subsystem", "registry-peers")).Fetch
 	}
 	interval, grace := s.lifecycleInterval, s.gcGracePeriod
+	var identityPolicies func(ctx context.Context, accessKey, action, resource string) error
+	if s.EnforceIAM && iamPlane != nil {
+		identityPolicies = registryIdentityPolicies(iamPlane)
+	}
 	api, svc, err := ecrapi.New(ecrapi.Config{
+		IdentityPolicies:  identityPolicies,
 		FetchBlob:         fetchBlob,
 		Store:             st,
 		BlobRoot:          filepath.Join(cfg.DataDir, "registry"),

@@ -18,25 +18,22 @@ type iamAuthorizer struct {
 	// resolvers give a service's resource ARN from the call's input; a
 	// service without one is authorized on "*".
 	resolvers map[string]func(c *awsproto.Call, p awsproto.Params) string
+	// secret finds the secret a Secrets Manager call names (by name in
+	// the caller's account and region, or by ARN in the ARN's): its ARN,
+	// owner and resource policy. nil without Secrets Manager.
+	secret func(ctx context.Context, account, region, id string) (secretInfo, bool)
 }
 
-func newIAMAuthorizer(plane *iamcp.Plane, secretARN func(ctx context.Context, account, region, id string) string) *iamAuthorizer {
-	return &iamAuthorizer{plane: plane, resolvers: map[string]func(*awsproto.Call, awsproto.Params) string{
-		"ecs":  ecsResource,
-		"ecr":  ecrResource,
-		"logs": logsResource,
-		"ssm":  ssmResource,
-		"secretsmanager": func(c *awsproto.Call, p awsproto.Params) string {
-			res := secretResource(c, p)
-			if id := p.Get("SecretId"); id != "" && secretARN != nil {
-				// A secret's ARN has a random suffix that policies
-				// match ("secret:prod/db-??????"): name it exactly.
-				if arn := secretARN(c.HTTP.Context(), c.Account, c.Region, id); arn != "" {
-					res = arn
-				}
-			}
-			return res
-		},
+// secretInfo is what authorization needs of a secret.
+type secretInfo struct{ ARN, Account, Policy string }
+
+func newIAMAuthorizer(plane *iamcp.Plane, secret func(ctx context.Context, account, region, id string) (secretInfo, bool)) *iamAuthorizer {
+	return &iamAuthorizer{plane: plane, secret: secret, resolvers: map[string]func(*awsproto.Call, awsproto.Params) string{
+		"ecs":                  ecsResource,
+		"ecr":                  ecrResource,
+		"logs":                 logsResource,
+		"ssm":                  ssmResource,
+		"secretsmanager":       secretResource,
 		"sts":                  stsResource,
 		"iam":                  iamResource,
 		"elasticloadbalancing": elbResource,
@@ -50,8 +47,25 @@ func newIAMAuthorizer(plane *iamcp.Plane, secretARN func(ctx context.Context, ac
 // on AWS.
 var unconditional = map[string]bool{"sts:GetCallerIdentity": true}
 
-// Authorize implements awsproto.Authorizer.
+// Authorize implements awsproto.Authorizer. A call on a secret is
+// decided with its resource policy too (AuthorizeResource), for every
+// caller, the account's root included: a resource policy's explicit Deny
+// binds it, and a caller of another account needs the policy's Allow.
 func (a *iamAuthorizer) Authorize(ctx context.Context, c *awsproto.Call, p awsproto.Params) error {
+	if c.Service == "secretsmanager" && a.secret != nil && p.Get("SecretId") != "" {
+		account, region := c.Account, c.Region
+		id := p.Get("SecretId")
+		if parts := strings.SplitN(id, ":", 7); len(parts) == 7 && parts[0] == "arn" && parts[2] == "secretsmanager" {
+			region, account = parts[3], parts[4]
+		}
+		if sec, ok := a.secret(ctx, account, region, id); ok {
+			caller := iamcp.Caller{Account: c.Account, Principal: c.Principal, PrincipalID: c.PrincipalID, AccessKey: c.AccessKey}
+			// A secret's ARN has a random suffix that policies match
+			// ("secret:prod/db-??????"): it is named exactly.
+			return a.plane.AuthorizeResource(ctx, caller, c.Service+":"+c.Operation, sec.ARN, sec.Account, sec.Policy,
+				map[string][]string{"aws:RequestedRegion": {c.Region}})
+		}
+	}
 	if c.Principal == "" {
 		return nil
 	}
@@ -130,7 +144,7 @@ func logsResource(c *awsproto.Call, p awsproto.Params) string {
 	if g == "" {
 		return ""
 	}
-	if s := p.Get("logStreamName"); s != "" && (c.Operation == "PutLogEvents" || c.Operation == "GetLogEvents") {
+	if s := p.Get("logStreamName"); s != "" && (c.Operation == "PutLogEvents" || c.Operation == "GetLogEvents" || c.Operation == "CreateLogStream") {
 		return regional(c, "logs", "log-group:"+g+":log-stream:"+s)
 	}
 	return regional(c, "logs", "log-group:"+g)

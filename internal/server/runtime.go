@@ -236,9 +236,7 @@ type managedFleet struct {
 	// ledger, when set, keeps the runners' ledgers in the shared store
 	// instead of stateDir (runner.Config.Ledger).
 	ledger func(scope string) runner.Ledger
-	// secrets resolves the tasks' secrets (runner.Config.Secrets).
-	secrets SecretsResolver
-	log     *slog.Logger
+	log    *slog.Logger
 
 	mu     sync.Mutex
 	agents map[string]*managedAgent // by cluster key
@@ -279,22 +277,13 @@ func (f *managedFleet) Set(ctx context.Context, key string, m controller.Managed
 		ServerURL: f.url, Cluster: m.Cluster, Region: m.Scope.Region, AccessKey: key2[0], SecretKey: key2[1],
 		Driver: f.driver, DriverError: f.driverErr, InstanceARN: m.InstanceARN, Managed: true, AwslogsDir: f.awslogsDir(m.InstanceARN),
 		MetricsInterval: f.metricsInterval,
-		Runner:          runner.Config{Owner: f.owner, StateDir: f.stateDir, Ledger: f.ledger, Secrets: f.resolveSecrets()},
+		Runner:          runner.Config{Owner: f.owner, StateDir: f.stateDir, Ledger: f.ledger},
 		Logger:          f.log, // the agent adds the cluster
 	})
 	ma := &managedAgent{cluster: m.Cluster, instanceARN: m.InstanceARN, cancel: cancel, done: make(chan struct{})}
 	f.agents[key] = ma
 	f.wg.Go(func() { defer close(ma.done); _ = a.Run(actx) })
 	f.log.Info("managed agent started", "cluster", m.Cluster, "account", m.Scope.Account, "region", m.Scope.Region)
-}
-
-// resolveSecrets returns the runners' secrets hook (nil without a
-// resolver: the runner then warns and injects nothing).
-func (f *managedFleet) resolveSecrets() func(context.Context, *ecs.Task, string, []ecs.Secret) (map[string]string, error) {
-	if f.secrets == nil {
-		return nil
-	}
-	return f.secrets.ResolveSecrets
 }
 
 // awslogsDir is where a managed agent keeps its awslogs positions: one

@@ -6,13 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 
-	"github.com/berth-dev/berth/internal/ecs"
-	"github.com/berth-dev/berth/internal/ecscp"
-	"github.com/berth-dev/berth/internal/iamcp"
-	"github.com/berth-dev/berth/internal/secrets"
-	"github.com/berth-dev/berth/internal/secretscp"
 	"github.com/berth-dev/berth/internal/secretstore"
 	"github.com/berth-dev/berth/internal/store"
 )
@@ -64,65 +58,4 @@ func sharedSecretsKey(ctx context.Context, st store.Store) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("could not create or read the shared secrets key")
-}
-
-// SecretsResolver gives a task's containers the values of their
-// `secrets[].valueFrom`: the one place where a task's secrets are read,
-// so that checks around it (the execution role) wrap one function.
-type SecretsResolver interface {
-	ResolveSecrets(ctx context.Context, task *ecs.Task, container string, refs []ecs.Secret) (map[string]string, error)
-}
-
-// planeSecrets resolves through the Secrets Manager and SSM plane, in the
-// task's account and region, after assuming the task's execution role as
-// ecs-tasks.amazonaws.com (as the ECS agent fetches secrets with that
-// role's credentials): a task without one, or whose role does not trust
-// ECS tasks, stops with ECS's reason.
-type planeSecrets struct {
-	plane *secretscp.Plane
-	ecs   *ecscp.Plane
-	iam   *iamcp.Plane
-}
-
-// ResolveSecrets implements SecretsResolver. The error names the first
-// reference that could not be read; the runner prefixes ECS's reason.
-func (p planeSecrets) ResolveSecrets(ctx context.Context, task *ecs.Task, _ string, refs []ecs.Secret) (map[string]string, error) {
-	sc, ok := taskScope(task.ARN)
-	if !ok {
-		return nil, fmt.Errorf("task ARN %q names no account and region", task.ARN)
-	}
-	if err := p.assumeExecutionRole(ctx, task, sc); err != nil {
-		return nil, err
-	}
-	env := make(map[string]string, len(refs))
-	for _, r := range refs {
-		v, err := p.plane.Resolve(ctx, sc, r.ValueFrom)
-		if err != nil {
-			return nil, err
-		}
-		env[r.Name] = v
-	}
-	return env, nil
-}
-
-// assumeExecutionRole assumes the task's execution role as ECS tasks do,
-// or says in ECS's words why not.
-func (p planeSecrets) assumeExecutionRole(ctx context.Context, task *ecs.Task, _ secrets.Scope) error {
-	if p.iam == nil || p.ecs == nil {
-		return nil
-	}
-	_, _, err := assumeExecutionRole(ctx, p.ecs, p.iam, task.ARN)
-	if err != nil {
-		return fmt.Errorf("execution resource retrieval failed: %w", err)
-	}
-	return nil
-}
-
-// taskScope reads the account and region of a task ARN.
-func taskScope(arn string) (secrets.Scope, bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[3] == "" || parts[4] == "" {
-		return secrets.Scope{}, false
-	}
-	return secrets.Scope{Region: parts[3], Account: parts[4]}, true
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/berth-dev/berth/internal/acmapi"
 	"github.com/berth-dev/berth/internal/acmcp"
 	"github.com/berth-dev/berth/internal/acmstore"
+	"github.com/berth-dev/berth/internal/elbproxy"
 	"log/slog"
 	"net"
 	"net/http"
@@ -135,7 +136,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// A server alone on its store (bolt, embedded etcd) shares nothing
 	// with another server.
 	sole := spec.Kind != StoreEtcd
-	ecrSub, err := newECR(s, st, !sole, st.Elector.Identity(), ln.Addr().String(), log.With("subsystem", "ecr"))
+	ecrSub, err := newECR(s, st, !sole, st.Elector.Identity(), ln.Addr().String(), iamPlane, log.With("subsystem", "ecr"))
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -178,12 +179,12 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	cwSub.plane.RegisterActionHandler("arn:aws:autoscaling:", scalingAction(cwSub.plane, scaling.plane, log.With("subsystem", "appscaling")))
 	rc := awsproto.RouterConfig{Auth: auth.verifier, Logger: log.With("subsystem", "awsproto"), DefaultRegion: cfg.Region}
 	if cfg.EnforceIAM {
-		rc.Authz = newIAMAuthorizer(iamPlane, func(ctx context.Context, account, region, id string) string {
+		rc.Authz = newIAMAuthorizer(iamPlane, func(ctx context.Context, account, region, id string) (secretInfo, bool) {
 			sec, err := secretsPlane.DescribeSecret(ctx, secrets.Scope{Account: account, Region: region}, id)
 			if err != nil {
-				return ""
+				return secretInfo{}, false
 			}
-			return sec.ARN
+			return secretInfo{ARN: sec.ARN, Account: account, Policy: sec.ResourcePolicy}, true
 		})
 	}
 	router := awsproto.NewRouter(rc, ecsSvc, ecrSub.Service, elbSvc, eksSvc, iamSvc, stsSvc, logsSub.service, smSvc, ssmSvc, scaling.service, cwSub.service, acmSvc,
@@ -210,17 +211,20 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	rt := newRuntime(s, cache, plane, st, auth, st.Elector, sole, owner, drivers, mux, ln.Addr().String(), log)
 	// AWS/ECS metrics from the task metrics agents publish on telemetry.
 	rt.tcs.OnMetrics = (&ecsMetrics{cache: cache, cw: cwSub.plane, now: time.Now}).onMetrics
-	rt.fleet.secrets = planeSecrets{plane: secretsPlane, ecs: plane, iam: iamPlane}
 	rt.serveExec(execBroker, mux)
-	// The ECS service scheduler (leader-only), registering tasks with the
-	// ELBv2 target groups.
-	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, cwAlarmStates{cwSub.plane}, time.Duration(float64(time.Minute)/s.deployScale), log.With("subsystem", "controller")))
 	// The ELBv2 data plane: a leader-only controller of the runtime's
 	// manager serves the load balancers' listeners.
 	// It publishes the AWS/ApplicationELB metrics once a (scaled) minute.
 	albm := newALBMetrics(cwSub.plane, log.With("subsystem", "elb-metrics"))
+	nlbm := newNLBMetrics(cwSub.plane, log.With("subsystem", "elb-metrics"))
+	elbMetrics := func(m elbproxy.Metrics) { albm.onMetrics(m); nlbm.onMetrics(m) }
 	metricPeriod := max(10*time.Millisecond, time.Duration(float64(time.Minute)/s.metricScale))
-	rt.manager.Add("elb-dataplane", newELBDataPlane(elbPlane, st, instanceAddresses{cache}, listenerCertificates{acmPlane}, albm.onMetrics, metricPeriod, log.With("subsystem", "elb-dataplane")))
+	dataPlane := newELBDataPlane(elbPlane, st, instanceAddresses{cache}, listenerCertificates{acmPlane}, elbMetrics, metricPeriod, log.With("subsystem", "elb-dataplane"))
+	// The ECS service scheduler (leader-only), registering tasks with the
+	// ELBv2 target groups; blue/green shifts wait for the data plane to
+	// serve their new weights.
+	rt.manager.Add("services", newServiceScheduler(cache, plane, elbPlane, cwAlarmStates{cwSub.plane}, time.Duration(float64(time.Minute)/s.deployScale), dataPlane.Applied, log.With("subsystem", "controller")))
+	rt.manager.Add("elb-dataplane", dataPlane)
 	// The EKS cluster lifecycle (leader-only): each cluster's Kubernetes
 	// control plane runs as child processes of berth (KubeCommand); a
 	// berth without one sends new clusters to FAILED, saying so.

@@ -16,11 +16,11 @@ import (
 // newServiceScheduler returns the ECS service scheduler (leader-only),
 // acting through the ECS control plane and registering tasks with the
 // ELBv2 control plane's target groups.
-func newServiceScheduler(cache *ecscache.Cache, plane *ecscp.Plane, elbPlane *elbcp.Plane, alarms controller.AlarmStates, shiftMinute time.Duration, log *slog.Logger) *controller.Services {
+func newServiceScheduler(cache *ecscache.Cache, plane *ecscp.Plane, elbPlane *elbcp.Plane, alarms controller.AlarmStates, shiftMinute time.Duration, applied func() int64, log *slog.Logger) *controller.Services {
 	return controller.NewServices(controller.ServicesConfig{
 		Source: controller.NewCacheServiceSource(cache), Plane: plane, NoChange: ecscp.ErrNoChange,
 		Targets: serviceTargets{elbPlane}, NewID: ecscp.NewServiceEventID, NewDeploymentID: ecscp.NewDeploymentID,
-		Logger: log, Alarms: alarms, Traffic: serviceTraffic{elbPlane}, ShiftMinute: shiftMinute,
+		Logger: log, Alarms: alarms, Traffic: &serviceTraffic{p: elbPlane, applied: applied}, ShiftMinute: shiftMinute,
 	})
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/berth-dev/berth/internal/controller"
 	"github.com/berth-dev/berth/internal/ecs"
@@ -10,15 +11,29 @@ import (
 
 // serviceTraffic is the service scheduler's TrafficRouter over the ELBv2
 // control plane: blue/green deployments move traffic by the weights of a
-// listener rule's forward.
-type serviceTraffic struct{ p *elbcp.Plane }
+// listener rule's forward. applied is the data plane's applied store
+// revision (elbsync.Controller.Applied: it runs on the leader, as the
+// scheduler does); written is the revision of the last change made.
+type serviceTraffic struct {
+	p       *elbcp.Plane
+	applied func() int64
+	written atomic.Int64
+}
 
-var _ controller.TrafficRouter = serviceTraffic{}
+var _ controller.TrafficRouter = (*serviceTraffic)(nil)
 
-func (s serviceTraffic) SetForwardWeights(ctx context.Context, sc ecs.Scope, rule string, groups []controller.WeightedGroup) (bool, error) {
+func (s *serviceTraffic) SetForwardWeights(ctx context.Context, sc ecs.Scope, rule string, groups []controller.WeightedGroup) (bool, error) {
 	gs := make([]elbcp.WeightedGroup, len(groups))
 	for i, g := range groups {
 		gs[i] = elbcp.WeightedGroup{ARN: g.ARN, Weight: g.Weight}
 	}
-	return s.p.SetForwardWeights(ctx, elbScope(sc), rule, gs)
+	changed, rev, err := s.p.SetForwardWeights(ctx, elbScope(sc), rule, gs)
+	for cur := s.written.Load(); rev > cur && !s.written.CompareAndSwap(cur, rev); cur = s.written.Load() {
+	}
+	return changed, err
+}
+
+// Settled reports whether the data plane serves every weight change made.
+func (s *serviceTraffic) Settled(context.Context) bool {
+	return s.applied == nil || s.applied() >= s.written.Load()
 }

@@ -100,8 +100,9 @@ func (tc *taskCreds) get(ctx context.Context, _ *awsproto.Call, in *taskCredsIn)
 // executionRoleSessionDuration is how long execution role sessions last.
 const executionRoleSessionDuration = time.Hour
 
-// getExecutionRole issues a task's execution role credentials, with which
-// an agent fetches the task's secrets.
+// getExecution issues a task's execution role credentials, with which an
+// agent fetches the task's secrets, gets registry auth for its ECR images
+// and writes its awslogs output.
 func (tc *taskCreds) getExecution(ctx context.Context, _ *awsproto.Call, in *taskCredsIn) (any, error) {
 	sess, role, err := assumeExecutionRole(ctx, tc.plane, tc.iam, in.TaskArn)
 	if err != nil {
@@ -128,10 +129,9 @@ func assumeExecutionRole(ctx context.Context, plane *ecscp.Plane, ip *iamcp.Plan
 	if len(tasks) != 1 {
 		return nil, "", fault.New(fault.NotFound, "task %s not found", taskARN)
 	}
+	// A stopped task's execution role is still issued: its agent ships
+	// the containers' last log lines as that role.
 	t := tasks[0].Task
-	if t.LastStatus == ecs.TaskStopped {
-		return nil, "", fault.New(fault.AccessDenied, "task %s has stopped: its credentials are no longer issued", taskARN)
-	}
 	role := t.Overrides.ExecutionRoleARN
 	if role == "" {
 		td, err := plane.LookupTaskDefinition(ctx, sc, t.TaskDefinitionARN)
