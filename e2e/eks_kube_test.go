@@ -84,9 +84,26 @@ func (k kubeClient) must(t *testing.T, args ...string) string {
 // makes, RBAC through access entries (401 unmapped, 403 without access,
 // an access policy's allow and deny), the cluster's objects surviving a
 // berth restart, and delete-cluster removing its data.
+// buildBerthKube builds cmd/berth-kube next to the test's berth binary,
+// where berth server looks for it. Kubernetes' version string can only be
+// set at link time (the compiler folds its placeholder into the code that
+// reads it).
+func buildBerthKube(t *testing.T) {
+	t.Helper()
+	bin := filepath.Join(filepath.Dir(berthBin), "berth-kube")
+	if _, err := os.Stat(bin); err == nil {
+		return
+	}
+	build := exec.Command("go", "build", "-ldflags", "-X k8s.io/component-base/version.gitVersion=v1.37.2", "-o", bin, "../cmd/berth-kube")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build berth-kube: %v\n%s", err, out)
+	}
+}
+
 func TestEKSKubernetes(t *testing.T) {
 	requireAWSCLI(t)
 	requireKubectl(t)
+	buildBerthKube(t)
 	dir := t.TempDir()
 	p := startBerth(t, dir, "--driver", "fake")
 	work := t.TempDir()

@@ -27,7 +27,6 @@ import (
 	"syscall"
 
 	"github.com/berth-dev/berth/internal/driver/pause"
-	"github.com/berth-dev/berth/internal/kubecp"
 	"github.com/berth-dev/berth/internal/server"
 )
 
@@ -60,10 +59,6 @@ func main() {
 	// The awsvpc sandbox image may run this binary as its pause process.
 	if pause.IsPause(os.Args) {
 		os.Exit(pause.Main())
-	}
-	// An EKS cluster's Kubernetes component, run by berth server (hidden).
-	if len(os.Args) > 1 && os.Args[1] == kubecp.Subcommand {
-		os.Exit(kubecp.Main(os.Args[2:], os.Stderr))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
@@ -236,12 +231,16 @@ environment variables, and these flags:
 	if err != nil {
 		return err
 	}
-	// EKS clusters' Kubernetes components run as child processes of this
-	// binary (berth kube-component ...).
-	if exe, err := os.Executable(); err == nil {
-		cfg.KubeCommand = []string{exe, kubecp.Subcommand}
-	} else {
-		log.Warn("EKS clusters get no Kubernetes control plane: berth cannot find its own executable", "err", err)
+	// EKS clusters' Kubernetes components run as child processes of the
+	// separate berth-kube binary, so that berth itself does not link
+	// Kubernetes (its size, start and memory stay berth's own).
+	if cfg.EKSControlPlane != "none" {
+		if bin, err := findKubeBinary(getenv); err == nil {
+			cfg.KubeCommand = []string{bin}
+			log.Info("EKS clusters get their Kubernetes control plane from berth-kube", "path", bin)
+		} else {
+			log.Info("EKS clusters get no Kubernetes control plane (they go to FAILED): "+err.Error(), "hint", "go build -o \"$(dirname $(command -v berth))/berth-kube\" ./cmd/berth-kube, or set BERTH_KUBE_BINARY")
+		}
 	}
 	srv, err := server.New(cfg, log)
 	if err != nil {

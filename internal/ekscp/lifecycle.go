@@ -33,7 +33,8 @@ type ControlPlanes interface {
 
 // NoControlPlane is the health message of a cluster that a berth without
 // a Kubernetes control plane cannot serve.
-const NoControlPlane = "this berth runs no Kubernetes control plane, so no API server can serve the cluster; " +
+const NoControlPlane = "this berth runs no Kubernetes control plane (it needs the berth-kube binary next to berth or on PATH: " +
+	"go build -o \"$(dirname \"$(command -v berth)\")/berth-kube\" ./cmd/berth-kube), so no API server can serve the cluster; " +
 	"the cluster's EKS API objects (access entries, tags) still work"
 
 // LifecycleConfig configures the lifecycle controller.

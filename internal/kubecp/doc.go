@@ -5,6 +5,6 @@
 // gives it, exactly as the component's own binary would.
 //
 // It is the only package of berth that imports Kubernetes, and only
-// cmd/berth imports it (for the hidden `berth kube-component` command), so
-// the rest of berth and its tests do not compile Kubernetes.
+// cmd/berth-kube (a binary of its own) imports it, so berth itself, the
+// rest of its packages and their tests do not link Kubernetes.
 package kubecp

@@ -16,10 +16,6 @@ import (
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
 )
 
-// Subcommand is the hidden berth command that runs a component:
-// berth kube-component <component> <flags...>.
-const Subcommand = "kube-component"
-
 // parentPipeEnv mirrors kubeplane.ParentPipeEnv (kubeplane links no
 // Kubernetes, and this package needs nothing else of it).
 const parentPipeEnv = "BERTH_KUBE_PARENT_PIPE"
@@ -45,7 +41,7 @@ var gitTreeState string
 // process exit status.
 func Main(args []string, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: berth kube-component kube-apiserver|kube-controller-manager|kube-scheduler [flags]")
+		fmt.Fprintln(stderr, "usage: berth-kube kube-apiserver|kube-controller-manager|kube-scheduler [flags]")
 		return 2
 	}
 	setVersion()
@@ -58,7 +54,7 @@ func Main(args []string, stderr io.Writer) int {
 	case "kube-scheduler":
 		cmd = scheduler.NewSchedulerCommand()
 	default:
-		fmt.Fprintf(stderr, "berth kube-component: unknown component %q\n", args[0])
+		fmt.Fprintf(stderr, "berth-kube: unknown component %q\n", args[0])
 		return 2
 	}
 	if os.Getenv(parentPipeEnv) == "1" {

@@ -11,9 +11,10 @@
 // with the first cluster), under a key prefix of their own.
 //
 // kube-apiserver, kube-controller-manager and kube-scheduler are upstream
-// Kubernetes, linked into the berth binary (internal/kubecp); Kubernetes
-// keeps process-global state (flags, feature gates, metrics registries,
-// signal handlers), so each runs as a child process of berth that this
+// Kubernetes, linked into the separate berth-kube binary (cmd/berth-kube,
+// internal/kubecp) so that berth does not link them; Kubernetes keeps
+// process-global state (flags, feature gates, metrics registries, signal
+// handlers), so each runs as a child process of berth that this
 // package supervises: restarted when it exits, stopped when berth stops
 // (and, through a pipe on its stdin and the parent-death signal, when
 // berth dies). This package itself links no Kubernetes code, so the
