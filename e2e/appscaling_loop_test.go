@@ -341,26 +341,31 @@ func TestTargetTrackingScalesOutAndInOnALBRequests(t *testing.T) {
 
 	stop := s.load("/index.html", 2, 50*time.Millisecond, 6000)
 	took := s.waitCount(s.max, 120*time.Second)
-	// The load goes on a little so that every task answers some of it.
-	out, err := s.cw.GetMetricStatistics(t.Context(), &cloudwatch.GetMetricStatisticsInput{
-		Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("HealthyHostCount"),
-		Dimensions: []cwtypes.Dimension{
-			{Name: aws.String("LoadBalancer"), Value: aws.String(s.lbARN[strings.Index(s.lbARN, ":loadbalancer/")+len(":loadbalancer/"):])},
-			{Name: aws.String("TargetGroup"), Value: aws.String(s.tgARN[strings.LastIndex(s.tgARN, ":")+1:])}},
-		StartTime: aws.Time(time.Now().Add(-10 * time.Minute)), EndTime: aws.Time(time.Now().Add(time.Minute)),
-		Period: aws.Int32(60), Statistics: []cwtypes.Statistic{cwtypes.StatisticMaximum},
+	// The load goes on while the host count of the period in which the
+	// new targets turned healthy is published (one scaled minute later).
+	most := 0.0
+	var metricErr error
+	eventually(t, 30*time.Second, func() (bool, string) {
+		out, err := s.cw.GetMetricStatistics(t.Context(), &cloudwatch.GetMetricStatisticsInput{
+			Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("HealthyHostCount"),
+			Dimensions: []cwtypes.Dimension{
+				{Name: aws.String("LoadBalancer"), Value: aws.String(s.lbARN[strings.Index(s.lbARN, ":loadbalancer/")+len(":loadbalancer/"):])},
+				{Name: aws.String("TargetGroup"), Value: aws.String(s.tgARN[strings.LastIndex(s.tgARN, ":")+1:])}},
+			StartTime: aws.Time(time.Now().Add(-10 * time.Minute)), EndTime: aws.Time(time.Now().Add(time.Minute)),
+			Period: aws.Int32(60), Statistics: []cwtypes.Statistic{cwtypes.StatisticMaximum},
+		})
+		if metricErr = err; err != nil {
+			return true, ""
+		}
+		for _, dp := range out.Datapoints {
+			most = max(most, aws.ToFloat64(dp.Maximum))
+		}
+		return most >= float64(s.max), fmt.Sprintf("HealthyHostCount never reached %d (max %v): the tasks were not the group's targets", s.max, most)
 	})
 	ok, failed := stop()
-	t.Logf("scaled out to %d RUNNING, healthy tasks %v after the load started (%d requests answered, %d failed)", s.max, took, ok, failed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	most := 0.0
-	for _, dp := range out.Datapoints {
-		most = max(most, aws.ToFloat64(dp.Maximum))
-	}
-	if most < float64(s.max) {
-		t.Errorf("HealthyHostCount never reached %d (max %v): the tasks were not the group's targets", s.max, most)
+	t.Logf("scaled out to %d RUNNING, healthy tasks %v after the load started (%d requests answered, %d failed); HealthyHostCount %v", s.max, took, ok, failed, most)
+	if metricErr != nil {
+		t.Fatal(metricErr)
 	}
 	took = s.waitCount(s.min, 120*time.Second)
 	t.Logf("scaled back in to %d %v after the load stopped", s.min, took)
