@@ -291,12 +291,21 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 	waitStage := func(status types.ServiceDeploymentStatus, stage types.ServiceDeploymentLifecycleStage, within time.Duration) types.ServiceDeployment {
 		t.Helper()
 		var got types.ServiceDeployment
+		// Each poll is quick (SDK calls, no aws CLI start): a stage can
+		// last three seconds.
 		eventually(t, within, func() (bool, string) {
 			sd, ok := latest()
 			got = sd
-			return ok && sd.Status == status && (stage == "" || sd.LifecycleStage == stage),
-				fmt.Sprintf("newest deployment %s %s, want %s %s; events:\n%s", sd.Status, sd.LifecycleStage, status, stage,
-					query("services[0].events[:8].message", "ecs", "describe-services", "--cluster", "prod-cluster", "--services", "web-service"))
+			if ok && sd.Status == status && (stage == "" || sd.LifecycleStage == stage) {
+				return true, ""
+			}
+			var events []string
+			if out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod-cluster"), Services: []string{"web-service"}}); err == nil && len(out.Services) == 1 {
+				for _, e := range out.Services[0].Events[:min(8, len(out.Services[0].Events))] {
+					events = append(events, aws.ToString(e.Message))
+				}
+			}
+			return false, fmt.Sprintf("newest deployment %s %s, want %s %s; events:\n%s", sd.Status, sd.LifecycleStage, status, stage, strings.Join(events, "\n"))
 		})
 		return got
 	}
