@@ -62,6 +62,7 @@ type cluster struct {
 	client  *http.Client // berth's admin client of the API server
 	ep      ekscp.Endpoint
 	ready   bool
+	awsAuth awsAuthCache
 }
 
 // New returns a Manager; nothing runs until the first Ensure.
