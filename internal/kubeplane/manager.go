@@ -197,7 +197,7 @@ func (m *Manager) prepare(sc eks.Scope, c *eks.Cluster, dir string) (spec, error
 	}
 	return spec{
 		dir: dir, port: st.Port, etcd: strings.Join(m.etcd.Endpoints(), ","), etcdPrefix: etcdPrefix(c),
-		etcdTLS: etcdTLS{filepath.Join(m.cfg.DataDir, "eks", etcdPKIDir)},
+		etcdTLS:     etcdTLS{filepath.Join(m.cfg.DataDir, "eks", etcdPKIDir)},
 		serviceCIDR: c.ServiceIPv4CIDR, issuer: Issuer(sc, c), clusterName: c.Name,
 	}, nil
 }
