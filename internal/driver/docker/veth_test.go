@@ -15,6 +15,7 @@ import (
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
 	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
+	"github.com/berth-dev/berth/internal/testwait"
 )
 
 // TestPlumbedSandbox: a sandbox is plumbed by berth (network "none", a veth
@@ -76,22 +77,22 @@ func TestPlumbedSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := "http://" + net.JoinHostPort(tn.IPv4Address, "8080") + "/"
-	var body string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if res, err := http.Get(url); err == nil {
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if body = strings.TrimSpace(string(b)); body == "plumbed" {
-				break
-			}
-		}
+	client := &http.Client{Timeout: 2 * time.Second}
+	// The event: the task's httpd answers on its plumbed address (the
+	// state of another process, so polled).
+	testwait.Until(t, 30*time.Second, func() (bool, string) {
 		if st, err := d.InspectContainer(ctx, id); err == nil && st.Status == driver.StatusExited {
 			t.Fatalf("web container exited %d (its hostname does not resolve to %s?)", st.ExitCode, tn.IPv4Address)
 		}
-	}
-	if body != "plumbed" {
-		t.Fatalf("GET %s from the host = %q; want plumbed", url, body)
-	}
+		res, err := client.Get(url)
+		if err != nil {
+			return false, fmt.Sprintf("GET %s from the host: %v", url, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		body := strings.TrimSpace(string(b))
+		return body == "plumbed", fmt.Sprintf("GET %s from the host = %q; want plumbed", url, body)
+	})
 	if st, err := d.InspectContainer(ctx, id); err != nil || st.IPv4Address != tn.IPv4Address || len(st.NetworkBindings) != 0 {
 		t.Errorf("web container IP %q, bindings %+v, %v; want %s and no bindings", st.IPv4Address, st.NetworkBindings, err, tn.IPv4Address)
 	}
@@ -104,7 +105,7 @@ func TestPlumbedSandbox(t *testing.T) {
 	if got, err := d2.CreateTaskNetwork(ctx, spec); err != nil || got.ID != tn.ID || got.IPv4Address != tn.IPv4Address {
 		t.Errorf("CreateTaskNetwork after a restart = %+v, %v; want %s with %s", got, err, tn.ID, tn.IPv4Address)
 	}
-	if res, err := http.Get(url); err != nil {
+	if res, err := client.Get(url); err != nil {
 		t.Errorf("GET %s after a restart: %v", url, err)
 	} else {
 		res.Body.Close()
@@ -164,11 +165,21 @@ func TestDockerNetworkSandbox(t *testing.T) {
 	if err := d.StartContainer(ctx, id); err != nil {
 		t.Fatal(err)
 	}
+	client := &http.Client{Timeout: 2 * time.Second}
 	published := net.JoinHostPort("127.0.0.1", fmt.Sprint(tn.Bindings[0].HostPort))
 	for _, addr := range []string{net.JoinHostPort(tn.IPv4Address, "8080"), published} {
-		if body := getEventually(t, "http://"+addr+"/"); body != "joined" {
-			t.Errorf("GET %s from the host = %q; want joined", addr, body)
-		}
+		url := "http://" + addr + "/"
+		// The event: the task's httpd answers there (polled).
+		testwait.Until(t, 30*time.Second, func() (bool, string) {
+			res, err := client.Get(url)
+			if err != nil {
+				return false, fmt.Sprintf("GET %s from the host: %v", url, err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			body := strings.TrimSpace(string(b))
+			return body == "joined", fmt.Sprintf("GET %s from the host = %q; want joined", url, body)
+		})
 	}
 	if err := d.RemoveContainer(ctx, id); err != nil {
 		t.Fatal(err)
@@ -180,21 +191,4 @@ func TestDockerNetworkSandbox(t *testing.T) {
 		c.Close()
 		t.Errorf("%s still accepts connections after RemoveTaskNetwork", published)
 	}
-}
-
-// getEventually GETs url until it answers (30 s at most) and returns the
-// trimmed body, "" if it never answered.
-func getEventually(t *testing.T, url string) string {
-	t.Helper()
-	client := &http.Client{Timeout: 2 * time.Second}
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		res, err := client.Get(url)
-		if err != nil {
-			continue
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		return strings.TrimSpace(string(b))
-	}
-	return ""
 }
