@@ -166,7 +166,7 @@ type wMetricAlarm struct {
 	OKActions                          []string
 	AlarmActions                       []string
 	InsufficientDataActions            []string
-	StateValue                         string
+	StateValue                         string `json:",omitempty"`
 	StateReason                        string
 	StateReasonData                    string `json:",omitempty"`
 	StateUpdatedTimestamp              *awsproto.EpochTime
@@ -221,22 +221,22 @@ type wCompositeAlarm struct {
 	ActionsEnabled                     *bool    `json:",omitempty"`
 	AlarmActions                       []string `json:",omitempty"`
 	AlarmArn                           string
-	AlarmConfigurationUpdatedTimestamp *awsproto.EpochTime
-	AlarmDescription                   string `json:",omitempty"`
+	AlarmConfigurationUpdatedTimestamp *awsproto.EpochTime `json:",omitempty"`
+	AlarmDescription                   string              `json:",omitempty"`
 	AlarmName                          string
-	AlarmRule                          string   `json:",omitempty"`
-	InsufficientDataActions            []string `json:",omitempty"`
-	OKActions                          []string `json:",omitempty"`
-	StateReason                        string   `json:",omitempty"`
-	StateReasonData                    string   `json:",omitempty"`
-	StateUpdatedTimestamp              *awsproto.EpochTime
-	StateValue                         string
-	StateTransitionedTimestamp         *awsproto.EpochTime
-	ActionsSuppressedBy                string `json:",omitempty"`
-	ActionsSuppressedReason            string `json:",omitempty"`
-	ActionsSuppressor                  string `json:",omitempty"`
-	ActionsSuppressorWaitPeriod        *int   `json:",omitempty"`
-	ActionsSuppressorExtensionPeriod   *int   `json:",omitempty"`
+	AlarmRule                          string              `json:",omitempty"`
+	InsufficientDataActions            []string            `json:",omitempty"`
+	OKActions                          []string            `json:",omitempty"`
+	StateReason                        string              `json:",omitempty"`
+	StateReasonData                    string              `json:",omitempty"`
+	StateUpdatedTimestamp              *awsproto.EpochTime `json:",omitempty"`
+	StateValue                         string              `json:",omitempty"`
+	StateTransitionedTimestamp         *awsproto.EpochTime `json:",omitempty"`
+	ActionsSuppressedBy                string              `json:",omitempty"`
+	ActionsSuppressedReason            string              `json:",omitempty"`
+	ActionsSuppressor                  string              `json:",omitempty"`
+	ActionsSuppressorWaitPeriod        *int                `json:",omitempty"`
+	ActionsSuppressorExtensionPeriod   *int                `json:",omitempty"`
 }
 
 type describeAlarmsForMetricIn struct {

@@ -434,7 +434,7 @@ func (p *Plane) SetAlarmState(ctx context.Context, sc cw.Scope, name, state, rea
 	st, err := p.repo.Get(ctx, sc, name)
 	if err == nil && ev.old != state {
 		p.runActions(ctx, sc, st.Alarm, ev.old, false)
-		p.wake() // the composite alarms naming it evaluate again
+		p.wakeComposites() // the composite alarms naming it evaluate again
 	}
 	return nil
 }

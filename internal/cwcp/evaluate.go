@@ -28,13 +28,17 @@ func (e *Evaluator) Run(ctx context.Context) error {
 	iv := e.Plane.scale.Real(60)
 	t := time.NewTicker(iv)
 	defer t.Stop()
+	e.Plane.EvaluateAll(ctx)
 	for {
-		e.Plane.EvaluateAll(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			e.Plane.EvaluateAll(ctx)
 		case <-e.Plane.kick:
+			e.Plane.EvaluateAll(ctx)
+		case <-e.Plane.kickComposites:
+			e.Plane.EvaluateComposites(ctx)
 		}
 	}
 }
@@ -58,7 +62,14 @@ func (p *Plane) EvaluateAll(ctx context.Context) {
 		}
 	}
 	// Composite alarms follow their children's states as they are now.
-	if all, err = p.repo.ListAll(ctx); err != nil {
+	p.EvaluateComposites(ctx)
+}
+
+// EvaluateComposites evaluates the composite alarms whose configuration
+// or children changed.
+func (p *Plane) EvaluateComposites(ctx context.Context) {
+	all, err := p.repo.ListAll(ctx)
+	if err != nil {
 		p.log.Warn("listing alarms failed", "err", err)
 		return
 	}
