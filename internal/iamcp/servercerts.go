@@ -18,9 +18,9 @@ func (p *Plane) SetCertificateUsers(f CertificateUsersFunc) { p.certUsers = f }
 
 // UploadServerCertificateInput is UploadServerCertificate's input.
 type UploadServerCertificateInput struct {
-	Name, Path             string
+	Name, Path              string
 	Body, PrivateKey, Chain string
-	Tags                   []iam.Tag
+	Tags                    []iam.Tag
 }
 
 // UploadServerCertificate checks and stores a server certificate.
