@@ -315,7 +315,7 @@ func TestShiftConfigurationValidation(t *testing.T) {
 		{DeploymentConfiguration{Strategy: "BLUE_GREEN", BakeTimeInMinutes: i(5)}, false},
 		{DeploymentConfiguration{Strategy: "BLUE_GREEN", BakeTimeInMinutes: i(0)}, false},
 		{DeploymentConfiguration{Strategy: "BLUE_GREEN"}, true}, // bakeTimeInMinutes is required
-		{DeploymentConfiguration{Strategy: "CANARY"}, false},     // not for CANARY or LINEAR (0)
+		{DeploymentConfiguration{Strategy: "CANARY"}, false},    // not for CANARY or LINEAR (0)
 		{DeploymentConfiguration{Strategy: "BLUE_GREEN", BakeTimeInMinutes: i(1441)}, true},
 		{DeploymentConfiguration{Strategy: "LINEAR", LinearConfiguration: &LinearConfiguration{StepPercent: f(2.9)}}, true},
 		{DeploymentConfiguration{Strategy: "LINEAR", LinearConfiguration: &LinearConfiguration{StepPercent: f(3.05)}}, true},
