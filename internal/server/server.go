@@ -236,6 +236,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			WebhookURL: "http://" + loopbackHostPort(ln.Addr().String()) + EKSAuthPrefix,
 		})
 		lc.ControlPlanes = kube
+		eksAuthn.ConfigMaps = kube
 		// The clusters' OIDC issuers (discovery and JWKS).
 		mux.Handle("GET "+kubeplane.OIDCPrefix, kube.OIDCHandler())
 	}
