@@ -78,6 +78,18 @@ type Alarm struct {
 	// Metric-math alarms.
 	Queries []Query
 
+	// Composite alarms: the rule over other alarms' states, the
+	// suppressor alarm and its periods (seconds), the current suppression,
+	// and when the rule was last evaluated (it is evaluated when a child
+	// changes state or the configuration changes).
+	AlarmRule                 string
+	ActionsSuppressor         string
+	SuppressorWaitPeriod      int
+	SuppressorExtensionPeriod int
+	ActionsSuppressedBy       string
+	ActionsSuppressedReason   string
+	RuleEvaluated             time.Time
+
 	EvaluationPeriods  int
 	DatapointsToAlarm  int // 0 means EvaluationPeriods
 	Threshold          float64
@@ -91,6 +103,17 @@ type Alarm struct {
 	StateTransitioned time.Time
 	ConfigUpdated     time.Time
 	Tags              map[string]string
+}
+
+// IsComposite reports whether a is a composite alarm.
+func (a *Alarm) IsComposite() bool { return a.AlarmRule != "" }
+
+// Type is the alarm's AlarmType: MetricAlarm or CompositeAlarm.
+func (a *Alarm) Type() string {
+	if a.IsComposite() {
+		return "CompositeAlarm"
+	}
+	return "MetricAlarm"
 }
 
 // M is the number of breaching datapoints that set ALARM.
