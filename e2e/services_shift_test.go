@@ -115,8 +115,11 @@ func TestServiceLinearSplitAndCanaryAfterKill9(t *testing.T) {
 		return sd.Status == types.ServiceDeploymentStatusSuccessful
 	})
 	id := strings.Fields(tag(linear))[0]
-	// A last half second of answers on v2 alone closes the bake's window.
-	time.Sleep(splitSettle + 100*time.Millisecond)
+	// The bake's window closes once the poller has seen the stage after
+	// it.
+	eventually(t, 10*time.Second, func() (bool, string) {
+		return log.hasEnded(id + " IN_PROGRESS BAKE_TIME 100"), "the load's poller has not seen the bake end"
+	})
 	halt()
 	t.Logf("LINEAR deployment done after %v", time.Since(began))
 	step1, n1 := log.share(id+" IN_PROGRESS PRODUCTION_TRAFFIC_SHIFT 50", "v2")

@@ -91,6 +91,15 @@ func (l *splitLog) share(stage, version string) (float64, int) {
 	return float64(v) / float64(n), n
 }
 
+// hasEnded says whether the poller has seen a stage after stage (its
+// window is closed).
+func (l *splitLog) hasEnded(stage string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.ended[stage]
+	return ok
+}
+
 // driveSplitLoad is the load of the split tests: one goroutine files
 // the stage stageNow returns (every 100 ms) in log; another sends GETs
 // through get one at a time, at most max of them for at most within,
