@@ -54,7 +54,9 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 			Subnets: []string{"subnet-private-1a"}, SecurityGroups: []string{"sg-ecs-tasks"}}},
 		HealthCheckGracePeriodSeconds: aws.Int32(30),
 		DeploymentConfiguration: &types.DeploymentConfiguration{
-			Strategy: types.DeploymentStrategyCanary, BakeTimeInMinutes: aws.Int32(1),
+			// A bake of 2 scaled minutes (6 s): a settled window long
+			// enough for 50 answers on a loaded host (3 s had 24 here).
+			Strategy: types.DeploymentStrategyCanary, BakeTimeInMinutes: aws.Int32(2),
 			CanaryConfiguration:      &types.CanaryConfiguration{CanaryPercent: aws.Float64(20), CanaryBakeTimeInMinutes: aws.Int32(1)},
 			DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true, Rollback: true},
 		},
