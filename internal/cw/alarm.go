@@ -204,7 +204,9 @@ func (a *Alarm) RangePeriods() int { return a.EvaluationPeriods + RangeExtra }
 //     ALARM ("missing"; "ignore" keeps its state) when the oldest
 //     breaching datapoint of the last N periods is at least M periods old
 //     and none after it is within the threshold (AWS's rule against
-//     premature alarms);
+//     premature alarms), and otherwise keeps its state while every real
+//     datapoint breaches (AWS: it "does not go immediately into ALARM";
+//     that it stays put rather than going to OK is berth's reading);
 //   - with none, "missing" gives INSUFFICIENT_DATA, "ignore" keeps the
 //     state, "breaching" ALARM and "notBreaching" OK.
 //
@@ -265,11 +267,18 @@ func Evaluate(a *Alarm, rng []Slot, now time.Time) Evaluation {
 				}
 			}
 		}
-		if (a.Missing() == MissingMissing || a.Missing() == MissingIgnore) && len(real) < m && prematureAlarm(rng[len(rng)-n:], m, breaches) {
-			if a.Missing() == MissingIgnore {
+		if (a.Missing() == MissingMissing || a.Missing() == MissingIgnore) && len(real) < m {
+			switch {
+			case prematureAlarm(rng[len(rng)-n:], m, breaches):
+				if a.Missing() == MissingIgnore {
+					return keep
+				}
+				premature = true
+			case breaching == len(real):
+				// Only breaching datapoints, too few to alarm: the
+				// next may be within the threshold; wait.
 				return keep
 			}
-			premature = true
 		}
 	}
 	var ev []Slot

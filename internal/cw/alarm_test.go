@@ -72,15 +72,17 @@ func TestMissingDataTable(t *testing.T) {
 
 // TestPrematureAlarm: AWS's examples of its rule against premature alarms
 // (3 of 3): "- - - - X" and "- - - X -" do not go to ALARM (the next
-// datapoint may be within the threshold), "- - X - -" does; the
+// datapoint may be within the threshold; berth keeps the state), "- - X
+// - -" does, and "- - X - 0" is OK; the
 // evaluated datapoints of a look-back are the most recent real ones.
 func TestPrematureAlarm(t *testing.T) {
-	a := &Alarm{Name: "a", EvaluationPeriods: 3, Threshold: 50, ComparisonOperator: "GreaterThanThreshold", State: StateOK, Statistic: "Average", Period: 60}
-	for points, want := range map[string]string{"- - - - X": StateOK, "- - - X -": StateOK, "- - X - -": StateAlarm, "- - - X 0": StateOK, "- - X - 0": StateOK} {
+	a := &Alarm{Name: "a", EvaluationPeriods: 3, Threshold: 50, ComparisonOperator: "GreaterThanThreshold", State: StateInsufficient, Statistic: "Average", Period: 60}
+	for points, want := range map[string]string{"- - - - X": StateInsufficient, "- - - X -": StateInsufficient, "- - X - -": StateAlarm, "- - - X 0": StateOK, "- - X - 0": StateOK} {
 		if got := Evaluate(a, row(points), t0).State; got != want {
 			t.Errorf("%s: got %s, want %s", points, got, want)
 		}
 	}
+	a.State = StateOK
 	ev := Evaluate(a, row("X X - X -"), t0.Add(5*time.Minute))
 	want := "Threshold Crossed: 3 out of the last 3 datapoints [90.0 (07/12/26 05:03:00), 90.0 (07/12/26 05:01:00), 90.0 (07/12/26 05:00:00)] were greater than the threshold (50.0) (minimum 3 datapoints for OK -> ALARM transition)."
 	if ev.State != StateAlarm || ev.Reason != want {
