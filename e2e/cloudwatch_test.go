@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -17,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/berth-dev/berth/internal/sdkhttp"
 )
 
 // TestCloudWatchBoto3Protocols drives every CloudWatch operation berth
@@ -50,7 +51,7 @@ func TestCloudWatchBoto3Protocols(t *testing.T) {
 func cloudwatchClient(url string) *cloudwatch.Client {
 	return cloudwatch.New(cloudwatch.Options{
 		Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(url), HTTPClient: &http.Client{Timeout: 30 * time.Second}, RetryMaxAttempts: 1,
+		BaseEndpoint: aws.String(url), HTTPClient: sdkhttp.Client(30 * time.Second), RetryMaxAttempts: 1,
 	})
 }
 
