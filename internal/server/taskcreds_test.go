@@ -92,7 +92,7 @@ func TestTaskCredentialsOnlyToTheHostingInstance(t *testing.T) {
 		Family: aws.String("creds"), NetworkMode: types.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"),
 		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
 		TaskRoleArn:             aws.String(role), ExecutionRoleArn: aws.String(role),
-		ContainerDefinitions:    []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("busybox"), Command: []string{"sleep", "infinity"}}},
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("busybox"), Command: []string{"sleep", "infinity"}}},
 	}); err != nil {
 		t.Fatal(err)
 	}
