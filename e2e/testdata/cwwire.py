@@ -399,6 +399,21 @@ def main():
     check("ConfigurationUpdate" in kinds and "StateUpdate" in kinds and "Action" in kinds, f"history kinds {kinds}")
     r = cw.describe_alarm_history(AlarmName="lat-high", HistoryItemType="StateUpdate", MaxRecords=1, ScanBy="TimestampAscending")
     check(len(r["AlarmHistoryItems"]) == 1, "history page")
+    # Paging one item a page through all of lat-high's history, oldest first.
+    pages, token = [], None
+    for _ in range(20):
+        kw = {"NextToken": token} if token else {}
+        r = cw.describe_alarm_history(AlarmName="lat-high", MaxRecords=1, ScanBy="TimestampAscending", **kw)
+        pages += r["AlarmHistoryItems"]
+        token = r.get("NextToken")
+        if not token:
+            break
+    check(len(pages) == len(kinds) and [h["Timestamp"] for h in pages] == sorted(h["Timestamp"] for h in pages)
+          and pages[0]["HistoryItemType"] == "ConfigurationUpdate", f"history pages {[h['HistoryItemType'] for h in pages]}")
+    r = cw.describe_alarm_history(AlarmName="lat-high", HistoryItemType="Action")
+    check([h["HistoryItemType"] for h in r["AlarmHistoryItems"]] == ["Action"], f"Action history {r['AlarmHistoryItems']}")
+    r = cw.describe_alarm_history(AlarmName="lat-high", HistoryItemType="AlarmContributorStateUpdate")
+    check(r["AlarmHistoryItems"] == [], "contributor history (none in berth)")
 
     composite_alarms(cw, chk, ns, check)
 

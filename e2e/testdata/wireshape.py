@@ -582,7 +582,8 @@ def run_services(s, seed):
                 loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 8080}],
                 healthCheckGracePeriodSeconds=10, propagateTags="SERVICE", enableECSManagedTags=True,
                 deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True},
-                                         "maximumPercent": 200, "minimumHealthyPercent": 50},
+                                         "maximumPercent": 200, "minimumHealthyPercent": 50,
+                                         "alarms": {"alarmNames": ["wire-guard"], "enable": True, "rollback": False}},
                 tags=[{"key": "team", "value": "web"}], clientToken="wire-token-1")
     c(ecs, "create_service", cluster="wire-svc", serviceName="web", taskDefinition="wire-svc:1",
       desiredCount=2, launchType="FARGATE", networkConfiguration=net, clientToken="wire-token-1",

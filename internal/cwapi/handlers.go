@@ -243,11 +243,11 @@ func orEmpty(d []wDimension) []wDimension {
 }
 
 func (a *API) putMetricAlarm(ctx context.Context, c *awsproto.Call, in *putMetricAlarmIn) (any, error) {
-	if in.Threshold == nil {
-		return nil, cw.Missingf("The parameter Threshold is required.")
-	}
 	if in.ThresholdMetricId != "" {
 		return nil, cw.Invalidf("berth does not support anomaly detection alarms (ThresholdMetricId).")
+	}
+	if in.Threshold == nil {
+		return nil, cw.Missingf("The parameter Threshold is required.")
 	}
 	al := &cw.Alarm{
 		Name: in.AlarmName, Description: in.AlarmDescription, ActionsEnabled: in.ActionsEnabled == nil || *in.ActionsEnabled,

@@ -81,6 +81,8 @@ func validateAlarm(a *cw.Alarm) error {
 		return cw.Invalidf("The parameter EvaluationPeriods must be at least 1.")
 	case a.DatapointsToAlarm < 0 || a.DatapointsToAlarm > a.EvaluationPeriods:
 		return cw.Invalidf("DatapointsToAlarm (%d) must be from 1 to EvaluationPeriods (%d).", a.DatapointsToAlarm, a.EvaluationPeriods)
+	case strings.HasPrefix(a.ComparisonOperator, "LessThanLowerOrGreaterThanUpper") || strings.HasSuffix(a.ComparisonOperator, "ThanLowerThreshold") || strings.HasSuffix(a.ComparisonOperator, "ThanUpperThreshold"):
+		return cw.Invalidf("The ComparisonOperator %s is for anomaly detection alarms, which berth does not support.", a.ComparisonOperator)
 	case !cw.IsComparison(a.ComparisonOperator):
 		return cw.Invalidf("The value %s for parameter ComparisonOperator is invalid; berth supports GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold and LessThanOrEqualToThreshold.", a.ComparisonOperator)
 	}
@@ -107,6 +109,9 @@ func validateAlarm(a *cw.Alarm) error {
 		for _, q := range a.Queries {
 			if q.ReturnData {
 				returned++
+			}
+			if strings.Contains(strings.ToUpper(q.Expression), "ANOMALY_DETECTION_BAND") {
+				return cw.Invalidf("berth does not support anomaly detection alarms (ANOMALY_DETECTION_BAND in %s).", q.ID)
 			}
 		}
 		if returned != 1 {
@@ -266,8 +271,8 @@ func (p *Plane) DescribeAlarmsForMetric(ctx context.Context, sc cw.Scope, m cw.M
 type HistoryFilter struct {
 	Name string
 	Type string
-	// AlarmTypes are the alarm types whose history is wanted (none: every
-	// type).
+	// AlarmTypes are the alarm types whose history is wanted (none:
+	// MetricAlarm, as AWS documents).
 	AlarmTypes []string
 	Start, End time.Time
 	Ascending  bool
@@ -276,7 +281,7 @@ type HistoryFilter struct {
 // History returns alarm history items, newest first unless Ascending.
 func (p *Plane) History(ctx context.Context, sc cw.Scope, f HistoryFilter) ([]cwstore.HistoryItem, error) {
 	switch f.Type {
-	case "", "ConfigurationUpdate", "StateUpdate", "Action":
+	case "", "ConfigurationUpdate", "StateUpdate", "Action", "AlarmContributorStateUpdate", "AlarmContributorAction":
 	default:
 		return nil, cw.Invalidf("The value %s for parameter HistoryItemType is invalid.", f.Type)
 	}
@@ -287,13 +292,16 @@ func (p *Plane) History(ctx context.Context, sc cw.Scope, f HistoryFilter) ([]cw
 		}
 		types[t] = true
 	}
+	if len(types) == 0 {
+		types["MetricAlarm"] = true // AWS: without AlarmTypes, metric alarms' history only
+	}
 	items, err := p.repo.History(ctx, sc, f.Name)
 	if err != nil {
 		return nil, err
 	}
 	var out []cwstore.HistoryItem
 	for _, h := range items {
-		if (len(types) > 0 && !types[h.AlarmType]) || (f.Type != "" && h.Type != f.Type) || (!f.Start.IsZero() && h.Time.Before(f.Start)) || (!f.End.IsZero() && !h.Time.Before(f.End)) {
+		if !types[h.AlarmType] || (f.Type != "" && h.Type != f.Type) || (!f.Start.IsZero() && h.Time.Before(f.Start)) || (!f.End.IsZero() && !h.Time.Before(f.End)) {
 			continue
 		}
 		out = append(out, h)

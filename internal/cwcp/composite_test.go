@@ -124,7 +124,10 @@ func TestCompositeFollowsChildren(t *testing.T) {
 		t.Fatalf("after a child changed: %s %q", c.State, c.StateReason)
 	}
 
-	hist, err := p.History(ctx, sc, cwcp.HistoryFilter{Name: "both", Ascending: true})
+	if h, err := p.History(ctx, sc, cwcp.HistoryFilter{Name: "both"}); err != nil || len(h) != 0 {
+		t.Fatalf("without AlarmTypes a composite's history is not returned (AWS: metric alarms only): %d items, %v", len(h), err)
+	}
+	hist, err := p.History(ctx, sc, cwcp.HistoryFilter{Name: "both", Ascending: true, AlarmTypes: []string{"CompositeAlarm"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,5 +286,23 @@ func TestCompositeSuppressor(t *testing.T) {
 	p.EvaluateAll(ctx)
 	if c := alarm(t, p, "c"); c.ActionsSuppressedBy != "" || len(rec.snapshot()) != 1 {
 		t.Fatalf("not suppressed: %q, %d actions", c.ActionsSuppressedBy, len(rec.snapshot()))
+	}
+}
+
+// TestAnomalyAlarmsRefused: anomaly detection alarms are out of scope and
+// refused clearly rather than stored and never evaluated.
+func TestAnomalyAlarmsRefused(t *testing.T) {
+	p := newPlane(t, 60)
+	ctx := context.Background()
+	math := &cw.Alarm{Name: "band", EvaluationPeriods: 1, ComparisonOperator: "GreaterThanThreshold", Queries: []cw.Query{
+		{ID: "m1", Stat: &cw.MetricStat{Metric: cpu, Period: 60, Stat: "Average"}, ReturnData: true},
+		{ID: "ad1", Expression: "ANOMALY_DETECTION_BAND(m1, 2)"},
+	}}
+	if err := p.PutAlarm(ctx, sc, math); code(err) != "InvalidParameterValue" || !strings.Contains(err.Error(), "anomaly detection") {
+		t.Errorf("ANOMALY_DETECTION_BAND: %v", err)
+	}
+	op := &cw.Alarm{Name: "band", Metric: cpu, Statistic: "Average", Period: 60, EvaluationPeriods: 1, ComparisonOperator: "LessThanLowerOrGreaterThanUpperThreshold"}
+	if err := p.PutAlarm(ctx, sc, op); code(err) != "InvalidParameterValue" || !strings.Contains(err.Error(), "anomaly detection") {
+		t.Errorf("band operator: %v", err)
 	}
 }

@@ -76,16 +76,27 @@ func (p *Plane) EvaluateComposites(ctx context.Context) {
 	p.evaluateComposites(ctx, all)
 }
 
-// Slots returns an alarm's evaluation range at now: the last
+// Slots returns an alarm's evaluation periods at now: the last
 // EvaluationPeriods complete periods, oldest first.
 func (p *Plane) Slots(sc cw.Scope, a *cw.Alarm, now time.Time) ([]cw.Slot, error) {
+	return p.slots(sc, a, now, a.EvaluationPeriods)
+}
+
+// RangeSlots returns an alarm's evaluation range at now: the last
+// RangePeriods complete periods, oldest first, from which cw.Evaluate
+// looks back past missing datapoints.
+func (p *Plane) RangeSlots(sc cw.Scope, a *cw.Alarm, now time.Time) ([]cw.Slot, error) {
+	return p.slots(sc, a, now, a.RangePeriods())
+}
+
+func (p *Plane) slots(sc cw.Scope, a *cw.Alarm, now time.Time, count int) ([]cw.Slot, error) {
 	rp := p.scale.Real(a.EvalPeriod())
 	if rp <= 0 {
 		rp = time.Millisecond
 	}
 	end := now.Truncate(rp)
-	start := end.Add(-time.Duration(a.EvaluationPeriods) * rp)
-	slots := make([]cw.Slot, a.EvaluationPeriods)
+	start := end.Add(-time.Duration(count) * rp)
+	slots := make([]cw.Slot, count)
 	for i := range slots {
 		slots[i].Time = start.Add(time.Duration(i) * rp)
 	}
@@ -130,7 +141,7 @@ func (p *Plane) Slots(sc cw.Scope, a *cw.Alarm, now time.Time) ([]cw.Slot, error
 func (p *Plane) evaluate(ctx context.Context, st cwstore.Stored) error {
 	a := st.Alarm
 	now := p.now()
-	slots, err := p.Slots(st.Scope, a, now)
+	slots, err := p.RangeSlots(st.Scope, a, now)
 	if err != nil {
 		return err
 	}

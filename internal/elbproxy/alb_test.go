@@ -1,7 +1,6 @@
 package elbproxy
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -533,39 +532,12 @@ func TestListenerBindError(t *testing.T) {
 // answering (without saying so) costs no failed request: a pooled
 // connection found closed is replaced.
 func TestTargetClosesKeepAlive(t *testing.T) {
-	h := newHarness(t)
-	ln, err := net.Listen("tcp", netip.AddrPortFrom(testAddr(t), 0).String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	defer func() { ln.Close(); <-done }()
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
-					return
-				}
-				if req.Method == http.MethodHead {
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
-					return
-				}
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-			}()
+	url := rawALBTarget(t, func(req *http.Request) string {
+		if req.Method == http.MethodHead {
+			return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
 		}
-	}()
-	ap := netip.MustParseAddrPort(ln.Addr().String())
-	lb, url := alb(t, forwardTo("tg"))
-	g := TargetGroup{ARN: "tg", Protocol: ProtoHTTP, Port: int(ap.Port()), Targets: []Target{{ID: ap.Addr().String()}}}
-	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{g}})
-	h.waitState("tg", TargetKey{ap.Addr().String(), int(ap.Port())}, StateUnavailable)
+		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	})
 	c := client()
 	for i := range 20 {
 		if code, body := get(t, c, url+"/"); code != 200 || body != "ok" {
