@@ -1,6 +1,7 @@
 package elbproxy
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
