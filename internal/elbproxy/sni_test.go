@@ -101,4 +101,3 @@ func TestSNIFront(t *testing.T) {
 		t.Fatalf("through the TLS front to the NLB: %q %v", got, err)
 	}
 }
-
