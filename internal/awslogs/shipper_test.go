@@ -200,7 +200,12 @@ func TestRefusedBatchesAreDropped(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		s := New(Config{Driver: &fakeLogs{lines: lines}, Sink: sink, StateDir: dir, FlushInterval: time.Millisecond,
-			OnDropped: func(_ context.Context, _ Target, n int, err error) { mu.Lock(); reported += n; lastErr = err; mu.Unlock() }})
+			OnDropped: func(_ context.Context, _ Target, n int, err error) {
+				mu.Lock()
+				reported += n
+				lastErr = err
+				mu.Unlock()
+			}})
 		done := make(chan struct{})
 		go func() { s.Run(ctx); close(done) }()
 		waitFor(t, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.ctx != nil })

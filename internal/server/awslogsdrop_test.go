@@ -99,7 +99,7 @@ func TestAwslogsRefusedAfterStartIsDroppedAndCounted(t *testing.T) {
 		status, out := jsonCall("monitoring", "GraniteServiceVersion20100801.GetMetricStatistics", "application/x-amz-json-1.0", map[string]any{
 			"Namespace": agent.DroppedMetricNamespace, "MetricName": agent.DroppedMetricName,
 			"Dimensions": []map[string]string{{"Name": "ClusterName", "Value": "drop"}, {"Name": "LogGroupName", "Value": "/ecs/drop"}},
-			"StartTime": time.Now().Add(-time.Hour).Unix(), "EndTime": time.Now().Add(time.Hour).Unix(), "Period": 60, "Statistics": []string{"Sum"},
+			"StartTime":  time.Now().Add(-time.Hour).Unix(), "EndTime": time.Now().Add(time.Hour).Unix(), "Period": 60, "Statistics": []string{"Sum"},
 		})
 		var st struct{ Datapoints []struct{ Sum float64 } }
 		_ = json.Unmarshal(out, &st)
