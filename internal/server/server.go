@@ -124,16 +124,19 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// ECS Exec's broker: the plane opens sessions on it; the runtime gives
 	// it the agents' sessions and mounts its endpoints.
 	execBroker := &ecsexec.Broker{Logger: log.With("subsystem", "exec")}
-	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Exec: execBroker, Logger: log.With("subsystem", "ecs")})
-	_, ecsSvc := ecsapi.New(ecsapi.Config{
-		Plane: plane, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
-	})
 	// ELBv2: the control plane over its own records; the API maps the
 	// wire to it.
 	// Load balancer addresses are reserved host-wide: another berth on
 	// this host (its own data directory) never gets the same one.
 	elbPlane := elbcp.New(elbcp.Config{Repo: elbstore.New(st), Logger: log.With("subsystem", "elb"), Ports: bindProbe{},
 		Addresses: hostaddr.New(hostaddr.Config{Owner: owner, DataDir: cfg.DataDir})})
+	// The ECS plane checks blue/green services' target groups and listener
+	// rules against it.
+	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Exec: execBroker, Logger: log.With("subsystem", "ecs"),
+		LoadBalancers: elbLookup{elbPlane}})
+	_, ecsSvc := ecsapi.New(ecsapi.Config{
+		Plane: plane, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
+	})
 	_, elbSvc := elbapi.New(elbapi.Config{Plane: elbPlane, Logger: log.With("subsystem", "elb"), DefaultAccount: cfg.Account})
 	// EKS: the control plane over its own records; the lifecycle
 	// controller (below) moves clusters through their states.
