@@ -87,7 +87,9 @@ type containerImageRecord struct {
 	ImageDigest   string `json:"imageDigest,omitempty"`
 }
 
-func containerImageRecordOf(v *ecs.ContainerImage) containerImageRecord { return containerImageRecord(*v) }
+func containerImageRecordOf(v *ecs.ContainerImage) containerImageRecord {
+	return containerImageRecord(*v)
+}
 
 func (r *containerImageRecord) domain() ecs.ContainerImage { return ecs.ContainerImage(*r) }
 
