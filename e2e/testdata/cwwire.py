@@ -242,6 +242,9 @@ def composite_alarms(cw, chk, ns, check):
     c = wait_state("cmp-both", "ALARM")
     check(c.get("StateValue") == "ALARM" and c.get("StateReason", "").startswith(arn_b + " transitioned to ALARM at "),
           f"composite after its children {c}")
+    # The suppressor is not in ALARM: the ALARM actions wait for it.
+    check(c.get("ActionsSuppressedBy") == "WaitPeriod" and c.get("ActionsSuppressedReason") == "Actions suppressed by WaitPeriod",
+          f"suppression {c.get('ActionsSuppressedBy')} {c.get('ActionsSuppressedReason')}")
     r = cw.describe_alarms(ChildrenOfAlarmName="cmp-both")
     check([a["AlarmName"] for a in r["MetricAlarms"]] == ["cmp-a", "cmp-b"], f"children {r['MetricAlarms']}")
     r = cw.describe_alarms(ParentsOfAlarmName="cmp-a")

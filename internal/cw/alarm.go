@@ -88,6 +88,7 @@ type Alarm struct {
 	SuppressorExtensionPeriod int
 	ActionsSuppressedBy       string
 	ActionsSuppressedReason   string
+	SuppressedUntil           time.Time // end of a WaitPeriod or ExtensionPeriod
 	RuleEvaluated             time.Time
 
 	EvaluationPeriods  int

@@ -430,7 +430,7 @@ func (p *Plane) SetAlarmState(ctx context.Context, sc cw.Scope, name, state, rea
 			if a.IsComposite() {
 				byName, _, err := p.scopeAlarms(ctx, sc)
 				if err == nil {
-					a.ActionsSuppressedBy, a.ActionsSuppressedReason = p.suppression(sc, byName, a)
+					p.suppress(sc, byName, a, now)
 				}
 			}
 		}

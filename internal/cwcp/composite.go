@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/berth-dev/berth/internal/cw"
 	"github.com/berth-dev/berth/internal/cwstore"
@@ -103,7 +104,7 @@ func (p *Plane) PutCompositeAlarm(ctx context.Context, sc cw.Scope, a *cw.Alarm)
 			rev = cur.Rev
 			a.State, a.StateReason, a.StateReasonData = o.State, o.StateReason, o.StateReasonData
 			a.StateUpdated, a.StateTransitioned, a.RuleEvaluated = o.StateUpdated, o.StateTransitioned, o.RuleEvaluated
-			a.ActionsSuppressedBy, a.ActionsSuppressedReason = o.ActionsSuppressedBy, o.ActionsSuppressedReason
+			a.ActionsSuppressedBy, a.ActionsSuppressedReason, a.SuppressedUntil = o.ActionsSuppressedBy, o.ActionsSuppressedReason, o.SuppressedUntil
 			a.Tags = o.Tags // tags given on update are ignored, as AWS documents
 			summary, typ = fmt.Sprintf("Alarm %q updated", a.Name), "Update"
 		}
@@ -268,6 +269,11 @@ func (p *Plane) evaluateComposites(ctx context.Context, all []cwstore.Stored) {
 				break
 			}
 		}
+		for _, n := range names {
+			if err := p.advanceSuppression(ctx, sc, byName, byName[n]); err != nil && !fault.Is(err, fault.Conflict) {
+				p.log.Warn("composite alarm suppression failed", "alarm", n, "err", err)
+			}
+		}
 	}
 }
 
@@ -328,7 +334,7 @@ func (p *Plane) evaluateComposite(ctx context.Context, sc cw.Scope, byName map[s
 			}
 		}
 		next.StateReasonData = cw.CompositeReasonData(trig)
-		next.ActionsSuppressedBy, next.ActionsSuppressedReason = p.suppression(sc, byName, &next)
+		p.suppress(sc, byName, &next, now)
 		hist = append(hist, stateHistory(a, &next, now))
 	}
 	if err := p.repo.Put(ctx, sc, &next, st.Rev, hist...); err != nil {
@@ -345,18 +351,85 @@ func (p *Plane) evaluateComposite(ctx context.Context, sc cw.Scope, byName map[s
 	return changed, nil
 }
 
-// suppression is why a composite alarm's actions are suppressed now:
-// its ActionsSuppressor alarm is in ALARM ("Alarm"). The wait and
-// extension periods are stored and shown but not applied.
-func (p *Plane) suppression(sc cw.Scope, byName map[string]*cwstore.Stored, a *cw.Alarm) (by, reason string) {
-	if !a.IsComposite() || a.ActionsSuppressor == "" {
-		return "", ""
+// Suppression reasons (ActionsSuppressedBy).
+const (
+	suppressedByAlarm     = "Alarm"
+	suppressedByWait      = "WaitPeriod"
+	suppressedByExtension = "ExtensionPeriod"
+)
+
+func setSuppressed(a *cw.Alarm, by string, until time.Time) {
+	a.ActionsSuppressedBy, a.SuppressedUntil = by, until
+	a.ActionsSuppressedReason = ""
+	if by != "" {
+		a.ActionsSuppressedReason = "Actions suppressed by " + by
+	}
+}
+
+// suppress sets a composite alarm's action suppression as it enters its
+// (new) state: only ALARM actions are suppressed; with the
+// ActionsSuppressor in ALARM by "Alarm"; within the ExtensionPeriod after
+// the suppressor left ALARM by "ExtensionPeriod"; otherwise for the
+// WaitPeriod, in case the suppressor goes to ALARM ("WaitPeriod"). The
+// evaluator ends a wait or extension (advanceSuppression).
+func (p *Plane) suppress(sc cw.Scope, byName map[string]*cwstore.Stored, a *cw.Alarm, now time.Time) {
+	if !a.IsComposite() || a.ActionsSuppressor == "" || a.State != cw.StateAlarm {
+		setSuppressed(a, "", time.Time{})
+		return
 	}
 	s := byName[resolveRef(sc, a.ActionsSuppressor)]
-	if s == nil || s.Alarm.State != cw.StateAlarm {
-		return "", ""
+	switch {
+	case s == nil:
+		setSuppressed(a, "", time.Time{})
+	case s.Alarm.State == cw.StateAlarm:
+		setSuppressed(a, suppressedByAlarm, time.Time{})
+	case a.ActionsSuppressedBy == suppressedByExtension && now.Before(a.SuppressedUntil):
+		// still in the extension after the suppressor left ALARM
+	default:
+		setSuppressed(a, suppressedByWait, now.Add(p.scale.Real(a.SuppressorWaitPeriod)))
 	}
-	return "Alarm", "Actions suppressed by Alarm"
+}
+
+// advanceSuppression moves a composite alarm's suppression on with the
+// suppressor and the clock: a wait or extension ends in "Alarm" if the
+// suppressor goes to ALARM, else at its end the alarm's actions run; an
+// "Alarm" suppression becomes an extension when the suppressor leaves
+// ALARM.
+func (p *Plane) advanceSuppression(ctx context.Context, sc cw.Scope, byName map[string]*cwstore.Stored, st *cwstore.Stored) error {
+	a := st.Alarm
+	if a.ActionsSuppressedBy == "" {
+		return nil
+	}
+	now := p.now()
+	s := byName[resolveRef(sc, a.ActionsSuppressor)]
+	inAlarm := s != nil && s.Alarm.State == cw.StateAlarm
+	next := *a
+	run := false
+	switch {
+	case a.ActionsSuppressedBy != suppressedByAlarm && inAlarm:
+		setSuppressed(&next, suppressedByAlarm, time.Time{})
+	case a.ActionsSuppressedBy != suppressedByAlarm && !now.Before(a.SuppressedUntil):
+		setSuppressed(&next, "", time.Time{})
+		run = a.State == cw.StateAlarm
+	case a.ActionsSuppressedBy == suppressedByAlarm && !inAlarm:
+		left := now
+		if s != nil {
+			left = s.Alarm.StateTransitioned
+		}
+		setSuppressed(&next, suppressedByExtension, left.Add(p.scale.Real(a.SuppressorExtensionPeriod)))
+	default:
+		return nil
+	}
+	if err := p.repo.Put(ctx, sc, &next, st.Rev); err != nil {
+		return err
+	}
+	if cur, err := p.repo.Get(ctx, sc, a.Name); err == nil {
+		*st = cur
+	}
+	if run {
+		p.runActions(ctx, sc, &next, next.State, false)
+	}
+	return nil
 }
 
 // scopeAlarms maps the alarms of a scope by name.

@@ -3,12 +3,16 @@ package cwcp_test
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-dev/berth/internal/cw"
 	"github.com/berth-dev/berth/internal/cwcp"
+	"github.com/berth-dev/berth/internal/cwstore"
 	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/store/bolt"
 )
 
 const arnPrefix = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:"
@@ -256,37 +260,84 @@ func TestCompositeValidation(t *testing.T) {
 	}
 }
 
-// TestCompositeSuppressor: while the ActionsSuppressor alarm is in ALARM
-// the composite's actions do not run and ActionsSuppressedBy says why.
+// TestCompositeSuppressor follows AWS's action suppression on a clock of
+// its own: entering ALARM with the suppressor not in ALARM, the actions
+// wait WaitPeriod for it (and then run); with the suppressor in ALARM
+// they are suppressed ("Alarm"); after the suppressor leaves ALARM they
+// stay suppressed for the ExtensionPeriod, then run; a suppressor going
+// to ALARM during the wait suppresses them.
 func TestCompositeSuppressor(t *testing.T) {
-	p := newPlane(t, 60)
+	dir := t.TempDir()
+	st, err := bolt.Open(filepath.Join(dir, "state.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := time.Date(2026, 12, 7, 18, 0, 0, 0, time.UTC)
+	tick := func(d time.Duration) { now = now.Add(d) }
+	p := cwcp.New(cwcp.Config{Repo: cwstore.NewRepo(st), Now: func() time.Time { return now }})
 	ctx := context.Background()
 	rec := &recorder{}
 	p.RegisterActionHandler("arn:aws:sns:", rec.handle)
 	child(t, p, "a")
 	child(t, p, "maintenance")
-	err := p.PutCompositeAlarm(ctx, sc, &cw.Alarm{Name: "c", AlarmRule: "ALARM(a)", ActionsEnabled: true,
+	err = p.PutCompositeAlarm(ctx, sc, &cw.Alarm{Name: "c", AlarmRule: "ALARM(a)", ActionsEnabled: true,
 		AlarmActions: []string{"arn:aws:sns:us-east-1:123456789012:t"}, ActionsSuppressor: "maintenance",
-		SuppressorWaitPeriod: 60, SuppressorExtensionPeriod: 60})
+		SuppressorWaitPeriod: 60, SuppressorExtensionPeriod: 120})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.EvaluateAll(ctx)
-	setState(t, p, "maintenance", cw.StateAlarm)
-	setState(t, p, "a", cw.StateAlarm)
-	p.EvaluateAll(ctx)
-	c := alarm(t, p, "c")
-	if c.State != cw.StateAlarm || c.ActionsSuppressedBy != "Alarm" || len(rec.snapshot()) != 0 {
-		t.Fatalf("suppressed: %s %q, %d actions", c.State, c.ActionsSuppressedBy, len(rec.snapshot()))
+	step := func(d time.Duration) {
+		tick(d)
+		p.EvaluateComposites(ctx)
 	}
-	setState(t, p, "maintenance", cw.StateOK)
-	setState(t, p, "a", cw.StateOK)
-	p.EvaluateAll(ctx)
-	setState(t, p, "a", cw.StateAlarm)
-	p.EvaluateAll(ctx)
-	if c := alarm(t, p, "c"); c.ActionsSuppressedBy != "" || len(rec.snapshot()) != 1 {
-		t.Fatalf("not suppressed: %q, %d actions", c.ActionsSuppressedBy, len(rec.snapshot()))
+	expect := func(what, state, by string, actions int) {
+		t.Helper()
+		c := alarm(t, p, "c")
+		if c.State != state || c.ActionsSuppressedBy != by || len(rec.snapshot()) != actions {
+			t.Fatalf("%s: %s suppressed by %q (%q), %d actions; want %s, %q, %d", what, c.State, c.ActionsSuppressedBy, c.ActionsSuppressedReason, len(rec.snapshot()), state, by, actions)
+		}
+		if by != "" && c.ActionsSuppressedReason != "Actions suppressed by "+by {
+			t.Fatalf("%s: reason %q", what, c.ActionsSuppressedReason)
+		}
 	}
+	set := func(name, state string) { tick(time.Second); setState(t, p, name, state) }
+	step(time.Second)
+	expect("created", cw.StateOK, "", 0)
+
+	set("a", cw.StateAlarm)
+	step(time.Second)
+	expect("ALARM, suppressor OK", cw.StateAlarm, "WaitPeriod", 0)
+	step(30 * time.Second)
+	expect("within the wait", cw.StateAlarm, "WaitPeriod", 0)
+	step(31 * time.Second)
+	expect("wait over", cw.StateAlarm, "", 1)
+
+	set("maintenance", cw.StateAlarm)
+	set("a", cw.StateOK)
+	step(time.Second)
+	expect("OK", cw.StateOK, "", 1)
+	set("a", cw.StateAlarm)
+	step(time.Second)
+	expect("ALARM during maintenance", cw.StateAlarm, "Alarm", 1)
+	set("maintenance", cw.StateOK)
+	step(time.Second)
+	expect("maintenance over", cw.StateAlarm, "ExtensionPeriod", 1)
+	step(100 * time.Second)
+	expect("within the extension", cw.StateAlarm, "ExtensionPeriod", 1)
+	step(25 * time.Second)
+	expect("extension over", cw.StateAlarm, "", 2)
+
+	set("a", cw.StateOK)
+	step(time.Second)
+	set("a", cw.StateAlarm)
+	step(time.Second)
+	expect("ALARM again", cw.StateAlarm, "WaitPeriod", 2)
+	set("maintenance", cw.StateAlarm)
+	step(time.Second)
+	expect("suppressor in ALARM within the wait", cw.StateAlarm, "Alarm", 2)
+	step(2 * time.Minute)
+	expect("still suppressed", cw.StateAlarm, "Alarm", 2)
 }
 
 // TestAnomalyAlarmsRefused: anomaly detection alarms are out of scope and

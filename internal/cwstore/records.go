@@ -65,6 +65,7 @@ type alarmRec struct {
 	SuppressorExtension     int               `json:"suppressorExtension,omitempty"`
 	SuppressedBy            string            `json:"suppressedBy,omitempty"`
 	SuppressedReason        string            `json:"suppressedReason,omitempty"`
+	SuppressedUntil         time.Time         `json:"suppressedUntil,omitzero"`
 	RuleEvaluated           time.Time         `json:"ruleEvaluated,omitzero"`
 }
 
@@ -95,7 +96,7 @@ func recOf(a *cw.Alarm) alarmRec {
 		StateTransitioned: a.StateTransitioned, ConfigUpdated: a.ConfigUpdated, Tags: a.Tags,
 		AlarmRule: a.AlarmRule, ActionsSuppressor: a.ActionsSuppressor, SuppressorWait: a.SuppressorWaitPeriod,
 		SuppressorExtension: a.SuppressorExtensionPeriod, SuppressedBy: a.ActionsSuppressedBy,
-		SuppressedReason: a.ActionsSuppressedReason, RuleEvaluated: a.RuleEvaluated,
+		SuppressedReason: a.ActionsSuppressedReason, SuppressedUntil: a.SuppressedUntil, RuleEvaluated: a.RuleEvaluated,
 	}
 	for _, q := range a.Queries {
 		qr := queryRec{ID: q.ID, Expression: q.Expression, Period: q.Period, Label: q.Label, ReturnData: q.ReturnData, AccountID: q.AccountID}
@@ -124,7 +125,7 @@ func decodeAlarm(b []byte) (*cw.Alarm, error) {
 		StateTransitioned: r.StateTransitioned, ConfigUpdated: r.ConfigUpdated, Tags: r.Tags,
 		AlarmRule: r.AlarmRule, ActionsSuppressor: r.ActionsSuppressor, SuppressorWaitPeriod: r.SuppressorWait,
 		SuppressorExtensionPeriod: r.SuppressorExtension, ActionsSuppressedBy: r.SuppressedBy,
-		ActionsSuppressedReason: r.SuppressedReason, RuleEvaluated: r.RuleEvaluated,
+		ActionsSuppressedReason: r.SuppressedReason, SuppressedUntil: r.SuppressedUntil, RuleEvaluated: r.RuleEvaluated,
 	}
 	for _, q := range r.Queries {
 		dq := cw.Query{ID: q.ID, Expression: q.Expression, Period: q.Period, Label: q.Label, ReturnData: q.ReturnData, AccountID: q.AccountID}

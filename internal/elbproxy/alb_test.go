@@ -1,6 +1,7 @@
 package elbproxy
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -458,6 +459,28 @@ func TestSharedFront(t *testing.T) {
 	}
 	if code, body := get(t, c, url, "Host", "nobody.elb.localhost"); code != 404 || !strings.Contains(body, "one-1.us-east-1.elb.localhost") {
 		t.Errorf("unknown host: %d %q", code, body)
+	}
+	// A whole request in one write is answered at once (the front reads
+	// no further than its header before routing), and a second request
+	// on the connection for the other load balancer goes there.
+	raw, err := net.DialTimeout("tcp", want, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(5 * time.Second))
+	rbr := bufio.NewReader(raw)
+	for _, tc := range []struct{ host, want string }{{"one-1.us-east-1.elb.localhost", "one"}, {"two-1.us-east-1.elb.localhost", "two"}} {
+		io.WriteString(raw, "GET / HTTP/1.1\r\nHost: "+tc.host+"\r\n\r\n")
+		resp, err := http.ReadResponse(rbr, nil)
+		if err != nil {
+			t.Fatalf("raw request for %s: %v", tc.host, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != tc.want {
+			t.Fatalf("raw request for %s: %q", tc.host, b)
+		}
 	}
 	// Each is also on its own address.
 	if _, body := get(t, c, "http://"+netip.AddrPortFrom(lb2.Address, uint16(port)).String()+"/"); body != "two" {
