@@ -77,11 +77,19 @@ func (k kubeClient) must(t *testing.T, args ...string) string {
 }
 
 // buildBerthKube builds cmd/berth-kube next to the test's berth binary,
-// where berth server looks for it. Kubernetes' version string can only be
-// set at link time (the compiler folds its placeholder into the code that
-// reads it).
+// where berth server looks for it, unless BERTH_KUBE_BINARY names one
+// (scripts/test.sh builds it once for every test that needs it; berth
+// server, which inherits the environment, then runs that one). Kubernetes'
+// version string can only be set at link time (the compiler folds its
+// placeholder into the code that reads it).
 func buildBerthKube(t *testing.T) {
 	t.Helper()
+	if given := os.Getenv("BERTH_KUBE_BINARY"); given != "" {
+		if _, err := os.Stat(given); err != nil {
+			t.Fatalf("BERTH_KUBE_BINARY: %v", err)
+		}
+		return
+	}
 	bin := filepath.Join(filepath.Dir(berthBin), "berth-kube")
 	if _, err := os.Stat(bin); err == nil {
 		return

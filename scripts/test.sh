@@ -11,6 +11,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
 go vet ./...
+# berth-kube (Kubernetes' control plane for EKS clusters) is built once,
+# here, for the two tests that run it (e2e's TestEKSKubernetes and the
+# bench/eks smoke run): built by each, two cold Kubernetes compiles would
+# run side by side. Kubernetes' version string is set at link time.
+if [ -z "${BERTH_KUBE_BINARY:-}" ]; then
+  kubedir=$(mktemp -d)
+  trap 'rm -rf "$kubedir"' EXIT
+  echo "building berth-kube (compiles Kubernetes: about a minute with a warm Go build cache, more than ten cold)"
+  go build -ldflags "-X k8s.io/component-base/version.gitVersion=v1.37.2" -o "$kubedir/berth-kube" ./cmd/berth-kube
+  export BERTH_KUBE_BINARY="$kubedir/berth-kube"
+fi
 go test -count=1 -timeout 40m ./...
 # The suites that drive whole servers once more on the etcd store path
 # (each server with its own embedded single-node etcd in its data dir), so

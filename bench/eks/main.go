@@ -50,7 +50,7 @@ func main() {
 	lists := flag.Int("lists", 20, "lists of all ConfigMaps per cluster (interleaved A, B)")
 	idle := flag.Duration("idle", 20*time.Second, "how long cluster A idles before its memory is read")
 	bin := flag.String("berth", "", "berth binary to run (default: go build ./cmd/berth)")
-	kubeBin := flag.String("berth-kube", "", "berth-kube binary (default: go build ./cmd/berth-kube next to berth)")
+	kubeBin := flag.String("berth-kube", "", "berth-kube binary (default: BERTH_KUBE_BINARY, else go build ./cmd/berth-kube next to berth)")
 	maxTime := flag.Duration("max-time", 30*time.Minute, "upper bound on the whole run (a cold berth-kube build included)")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), *maxTime)
@@ -133,14 +133,18 @@ func run(ctx context.Context, configMaps, lists int, idle time.Duration, bin, ku
 }
 
 // binaries returns berth's and berth-kube's binaries, building them
-// when not given (berth-kube next to berth, where berth server also looks
-// for it).
+// when not given (berth-kube: -berth-kube, else BERTH_KUBE_BINARY, else
+// one next to berth, else built there, where berth server also looks).
 func binaries(ctx context.Context, tmp, bin, kubeBin string) (string, string, error) {
 	if bin == "" {
 		bin = filepath.Join(tmp, "bin", "berth")
 		if err := harness.BuildBerth(ctx, bin); err != nil {
 			return "", "", err
 		}
+	}
+	if kubeBin == "" {
+		// Where berth server itself looks first.
+		kubeBin = os.Getenv("BERTH_KUBE_BINARY")
 	}
 	if kubeBin != "" {
 		abs, err := filepath.Abs(kubeBin)
