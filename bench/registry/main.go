@@ -296,15 +296,17 @@ func startReference(bin, dir string) (string, func(), error) {
 		return "", nil, err
 	}
 	url := "http://" + addr
-	for range 100 {
-		if resp, err := http.Get(url + "/v2/"); err == nil {
+	// Up to a minute: on a loaded 2-core host its start has taken seconds.
+	probe := &http.Client{Timeout: 5 * time.Second}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if resp, err := probe.Get(url + "/v2/"); err == nil {
 			resp.Body.Close()
 			return url, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	_ = cmd.Process.Kill()
-	return "", nil, fmt.Errorf("reference registry did not start")
+	_ = cmd.Wait()
+	return "", nil, fmt.Errorf("reference registry did not answer on %s within a minute", url)
 }
 
 type result struct {
@@ -314,7 +316,9 @@ type result struct {
 
 var pullBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
-var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, DisableCompression: true}}
+// client bounds every request at two minutes (a 100 MB blob at 1 MB/s)
+// so that a stuck registry ends the run with an error.
+var client = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 16, DisableCompression: true}}
 
 // measure pushes conc*reps fresh random blobs (conc at a time), then pulls
 // them back, and reports aggregate MB/s and p99 per-blob latency.
