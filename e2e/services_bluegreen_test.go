@@ -1,108 +1,18 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-
-	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
 )
-
-// splitLog is what the load generator saw: answers by version in each
-// lifecycle stage the poller had seen when the answer came, and the
-// failures. The poller sees a stage a little after the weights moved
-// (they move before the stage is written, and it polls every 100 ms), so
-// a stage's split is counted from half a second after it was first seen
-// to half a second before the next one was; byStage has every answer.
-type splitLog struct {
-	mu       sync.Mutex
-	stage    string // "<deployment digits> <status> <stage>", set by the poller
-	began    map[string]time.Time
-	ended    map[string]time.Time
-	answers  []answer
-	byStage  map[string]map[string]int
-	failures []string
-	sent     int
-}
-
-type answer struct {
-	at             time.Time
-	stage, version string
-}
-
-const splitSettle = 500 * time.Millisecond
-
-func newSplitLog() *splitLog {
-	return &splitLog{began: map[string]time.Time{}, ended: map[string]time.Time{}, byStage: map[string]map[string]int{}}
-}
-
-func (l *splitLog) setStage(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if s != l.stage {
-		now := time.Now()
-		if l.stage != "" {
-			l.ended[l.stage] = now
-		}
-		l.stage = s
-		if _, ok := l.began[s]; !ok {
-			l.began[s] = now
-		}
-	}
-}
-
-func (l *splitLog) record(version string, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.sent++
-	if err != nil {
-		if len(l.failures) < 10 {
-			l.failures = append(l.failures, l.stage+": "+err.Error())
-		}
-		return
-	}
-	if l.byStage[l.stage] == nil {
-		l.byStage[l.stage] = map[string]int{}
-	}
-	l.byStage[l.stage][version]++
-	l.answers = append(l.answers, answer{at: time.Now(), stage: l.stage, version: version})
-}
-
-// share returns version's share of a stage's settled answers and their
-// count.
-func (l *splitLog) share(stage, version string) (float64, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	from, to := l.began[stage].Add(splitSettle), time.Now()
-	if end, ok := l.ended[stage]; ok {
-		to = end.Add(-splitSettle)
-	}
-	n, v := 0, 0
-	for _, a := range l.answers {
-		if a.stage == stage && !a.at.Before(from) && !a.at.After(to) {
-			n++
-			if a.version == version {
-				v++
-			}
-		}
-	}
-	if n == 0 {
-		return 0, 0
-	}
-	return float64(v) / float64(n), n
-}
 
 // TestServiceBlueGreenAndCanaryThroughLoadBalancer is the issue's
 // BLUE_GREEN and CANARY deployments under load, on Docker behind a berth
@@ -122,54 +32,12 @@ func (l *splitLog) share(stage, version string) (float64, int) {
 //
 // --deployment-time-scale 20 makes a minute of bake last 3 seconds.
 func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
-	requireAWSCLI(t)
-	d := dockertest.New(t)
-	image := dockertest.Busybox(t, d)
-	p := startBerth(t, t.TempDir(), "--deployment-time-scale", "20")
-	c := ecsClient(p.URL)
-	ctx := t.Context()
-	work := t.TempDir()
-	run := func(args ...string) string {
-		t.Helper()
-		out, err := p.aws(t, work, args...)
-		if err != nil {
-			t.Fatalf("%v\nserver log:\n%s", err, p.log.String())
-		}
-		return out
-	}
-	query := func(q string, args ...string) string {
-		t.Helper()
-		return strings.TrimSpace(run(append(args, "--query", q, "--output", "text")...))
-	}
+	f := newWebFixture(t, []string{"v1", "v2", "v3"}, "--deployment-time-scale", "20")
+	c, ctx, run, query := f.c, f.ctx, f.run, f.query
 
-	run("ecs", "create-cluster", "--cluster-name", "prod-cluster")
-	def := ec2AndFargateDefinition(image)
-	for _, v := range []string{"v1", "v2", "v3"} {
-		def.ContainerDefinitions[0].Command = []string{"sh", "-c", "mkdir -p /www && echo ok > /www/health && echo " + v + " > /www/index.html && exec httpd -f -p 8080 -h /www"}
-		if _, err := c.RegisterTaskDefinition(ctx, def); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_, prodPort, _ := net.SplitHostPort(freeAddr(t))
-	_, testPort, _ := net.SplitHostPort(freeAddr(t))
-	lbARN := query("LoadBalancers[0].LoadBalancerArn", "elbv2", "create-load-balancer", "--name", "web-alb", "--type", "application",
-		"--subnets", "subnet-private-1a", "subnet-private-1b")
-	dns := query("LoadBalancers[0].DNSName", "elbv2", "describe-load-balancers", "--load-balancer-arns", lbARN)
-	tgs := map[string]string{}
-	for _, name := range []string{"web-blue", "web-green"} {
-		tgs[name] = query("TargetGroups[0].TargetGroupArn", "elbv2", "create-target-group", "--name", name, "--protocol", "HTTP",
-			"--port", "8080", "--target-type", "ip", "--vpc-id", "vpc-1", "--health-check-path", "/health",
-			"--health-check-interval-seconds", "5", "--healthy-threshold-count", "2")
-		run("elbv2", "modify-target-group-attributes", "--target-group-arn", tgs[name], "--attributes", "Key=deregistration_delay.timeout_seconds,Value=2")
-	}
-	blueTG, greenTG := tgs["web-blue"], tgs["web-green"]
-	prodListener := query("Listeners[0].ListenerArn", "elbv2", "create-listener", "--load-balancer-arn", lbARN, "--protocol", "HTTP",
-		"--port", prodPort, "--default-actions", "Type=fixed-response,FixedResponseConfig={StatusCode=404}")
-	forward := fmt.Sprintf(`[{"Type":"forward","ForwardConfig":{"TargetGroups":[{"TargetGroupArn":%q,"Weight":100},{"TargetGroupArn":%q,"Weight":0}]}}]`, blueTG, greenTG)
-	prodRule := query("Rules[0].RuleArn", "elbv2", "create-rule", "--listener-arn", prodListener, "--priority", "10",
-		"--conditions", "Field=path-pattern,Values=/*", "--actions", forward)
-	testListener := query("Listeners[0].ListenerArn", "elbv2", "create-listener", "--load-balancer-arn", lbARN, "--protocol", "HTTP",
-		"--port", testPort, "--default-actions", forward)
+	pair := f.blueGreenPair()
+	blueTG, greenTG, prodRule, prodPort := pair.blueTG, pair.greenTG, pair.prodRule, pair.prodPort
+	testListener, testPort := f.listener(pair.forward)
 	testRule := query("Rules[?IsDefault].RuleArn", "elbv2", "describe-rules", "--listener-arn", testListener)
 
 	lbs := []types.LoadBalancer{{
@@ -186,7 +54,9 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 			Subnets: []string{"subnet-private-1a"}, SecurityGroups: []string{"sg-ecs-tasks"}}},
 		HealthCheckGracePeriodSeconds: aws.Int32(30),
 		DeploymentConfiguration: &types.DeploymentConfiguration{
-			Strategy: types.DeploymentStrategyCanary, BakeTimeInMinutes: aws.Int32(1),
+			// A bake of 2 scaled minutes (6 s): a settled window long
+			// enough for 50 answers on a loaded host (3 s had 24 here).
+			Strategy: types.DeploymentStrategyCanary, BakeTimeInMinutes: aws.Int32(2),
 			CanaryConfiguration:      &types.CanaryConfiguration{CanaryPercent: aws.Float64(20), CanaryBakeTimeInMinutes: aws.Int32(1)},
 			DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true, Rollback: true},
 		},
@@ -194,45 +64,12 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// stable is services-stable's condition, polled faster than the
-	// CLI's waiter (every 15 s) would.
-	stable := func() {
-		t.Helper()
-		eventually(t, 90*time.Second, func() (bool, string) {
-			out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod-cluster"), Services: []string{"web-service"}})
-			if err != nil || len(out.Services) != 1 {
-				return false, fmt.Sprintf("describe-services: %v", err)
-			}
-			s := out.Services[0]
-			return len(s.Deployments) == 1 && s.RunningCount == s.DesiredCount,
-				fmt.Sprintf("%d deployments, %d running of %d", len(s.Deployments), s.RunningCount, s.DesiredCount)
-		})
-	}
+	stable := f.waitStable
 	stable()
-	healthyIn := func(tg string, n int) {
-		t.Helper()
-		eventually(t, 60*time.Second, func() (bool, string) {
-			th := query("TargetHealthDescriptions[].TargetHealth.State", "elbv2", "describe-target-health", "--target-group-arn", tg)
-			f := strings.Fields(th)
-			return len(f) == n && !slices.ContainsFunc(f, func(s string) bool { return s != "healthy" }), "target health " + th
-		})
-	}
+	healthyIn := func(tg string, n int) { t.Helper(); f.waitHealthy(tg, n, 60*time.Second) }
 	healthyIn(blueTG, 2)
 
-	get := func(client *http.Client, port string) (string, error) {
-		req, _ := http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1:"+port+"/", nil)
-		req.Host = dns + ":" + port
-		resp, err := client.Do(req)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			return "", &statusError{resp.StatusCode, string(b)}
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
+	get := f.get
 	client := &http.Client{Timeout: 5 * time.Second}
 	if body, err := get(client, prodPort); err != nil || body != "v1" {
 		t.Fatalf("before the deployments the load balancer answers %q %v", body, err)
@@ -241,62 +78,34 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 	// The poller: the newest service deployment's lifecycle stage, for
 	// the load generator to file its answers under.
 	log := newSplitLog()
-	latest := func() (types.ServiceDeployment, bool) {
-		ls, err := c.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("prod-cluster"), Service: aws.String("web-service")})
-		if err != nil || len(ls.ServiceDeployments) == 0 {
-			return types.ServiceDeployment{}, false
-		}
-		ds, err := c.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(ls.ServiceDeployments[0].ServiceDeploymentArn)}})
-		if err != nil || len(ds.ServiceDeployments) == 0 {
-			return types.ServiceDeployment{}, false
-		}
-		return ds.ServiceDeployments[0], true
-	}
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for loadCtx.Err() == nil {
-			if sd, ok := latest(); ok {
-				arn := aws.ToString(sd.ServiceDeploymentArn)
-				log.setStage(arn[strings.LastIndexByte(arn, '/')+1:] + " " + string(sd.Status) + " " + string(sd.LifecycleStage))
-			}
-			select {
-			case <-loadCtx.Done():
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		lc := &http.Client{Timeout: 5 * time.Second}
-		deadline := time.Now().Add(4 * time.Minute)
-		for i := 0; i < 200000 && loadCtx.Err() == nil && time.Now().Before(deadline); i++ {
-			body, err := get(lc, prodPort)
-			if loadCtx.Err() != nil {
-				return
-			}
-			log.record(body, err)
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
-	defer func() {
-		stopLoad()
-		wg.Wait()
-	}()
+	latest := f.newestDeployment
+	stopLoad := driveSplitLoad(ctx, log, func() (string, bool) {
+		sd, ok := latest()
+		arn := aws.ToString(sd.ServiceDeploymentArn)
+		return arn[strings.LastIndexByte(arn, '/')+1:] + " " + string(sd.Status) + " " + string(sd.LifecycleStage), ok
+	}, func(c *http.Client) (string, error) { return get(c, prodPort) }, 200000, 4*time.Minute)
+	defer stopLoad()
 
 	// waitStage waits for the newest deployment to reach a stage (and
 	// status) and returns its digits.
 	waitStage := func(status types.ServiceDeploymentStatus, stage types.ServiceDeploymentLifecycleStage, within time.Duration) types.ServiceDeployment {
 		t.Helper()
 		var got types.ServiceDeployment
+		// Each poll is quick (SDK calls, no aws CLI start): a stage can
+		// last three seconds.
 		eventually(t, within, func() (bool, string) {
 			sd, ok := latest()
 			got = sd
-			return ok && sd.Status == status && (stage == "" || sd.LifecycleStage == stage),
-				fmt.Sprintf("newest deployment %s %s, want %s %s; events:\n%s", sd.Status, sd.LifecycleStage, status, stage,
-					query("services[0].events[:8].message", "ecs", "describe-services", "--cluster", "prod-cluster", "--services", "web-service"))
+			if ok && sd.Status == status && (stage == "" || sd.LifecycleStage == stage) {
+				return true, ""
+			}
+			var events []string
+			if out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod-cluster"), Services: []string{"web-service"}}); err == nil && len(out.Services) == 1 {
+				for _, e := range out.Services[0].Events[:min(8, len(out.Services[0].Events))] {
+					events = append(events, aws.ToString(e.Message))
+				}
+			}
+			return false, fmt.Sprintf("newest deployment %s %s, want %s %s; events:\n%s", sd.Status, sd.LifecycleStage, status, stage, strings.Join(events, "\n"))
 		})
 		return got
 	}
@@ -327,7 +136,7 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 	stable()
 	rev := query("serviceRevisions[0].[taskDefinition,resolvedConfiguration.loadBalancers[0].targetGroupArn]", "ecs", "describe-service-revisions",
 		"--service-revision-arns", aws.ToString(done.TargetServiceRevision.Arn))
-	if f := strings.Fields(rev); len(f) != 2 || !strings.HasSuffix(f[0], "web-app:2") || f[1] != greenTG {
+	if fs := strings.Fields(rev); len(fs) != 2 || !strings.HasSuffix(fs[0], "web-app:2") || fs[1] != greenTG {
 		t.Errorf("revision of the canary deployment: %q, want web-app:2 in %s", rev, greenTG)
 	}
 	healthyIn(greenTG, 2)
@@ -385,7 +194,6 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 		return log.sent >= sentMark+50, fmt.Sprintf("%d of %d requests sent", log.sent, sentMark+50)
 	})
 	stopLoad()
-	wg.Wait()
 
 	log.mu.Lock()
 	late := log.answers[answerMark:]
@@ -411,7 +219,7 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 	}
 	out := query("services[0].[runningCount,length(deployments),deployments[0].rolloutState,taskDefinition]", "ecs", "describe-services",
 		"--cluster", "prod-cluster", "--services", "web-service")
-	if f := strings.Fields(out); len(f) != 4 || f[0] != "2" || f[1] != "1" || f[2] != "COMPLETED" || !strings.HasSuffix(f[3], "web-app:2") {
+	if fs := strings.Fields(out); len(fs) != 4 || fs[0] != "2" || fs[1] != "1" || fs[2] != "COMPLETED" || !strings.HasSuffix(fs[3], "web-app:2") {
 		t.Fatalf("after the deployments: %q", out)
 	}
 	var hist struct {

@@ -207,7 +207,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		rc.Logger = a.cfg.Logger
 		rc.OnChange = a.report
 		// Secrets, ECR pulls and awslogs go as each task's execution role.
-		roles := newExecRoles(a.api)
+		roles := newExecRoles(a.api, a.InstanceARN)
 		if rc.Secrets == nil {
 			rc.Secrets = apiSecrets{roles: roles}.resolve
 		}
@@ -221,7 +221,7 @@ func (a *Agent) Run(ctx context.Context) error {
 				stateDir = filepath.Join(a.cfg.DataDir, "awslogs")
 			}
 			a.shipper = awslogs.New(awslogs.Config{Driver: lr, Sink: logsSink{api: a.api, roles: roles}, StateDir: stateDir,
-				Region: a.cfg.Region, Logger: a.cfg.Logger.With("component", "awslogs")})
+				Region: a.cfg.Region, Logger: a.cfg.Logger.With("component", "awslogs"), OnDropped: a.logsDropped})
 			if rc.LogSetup == nil {
 				rc.LogSetup = a.shipper.Prepare
 			}

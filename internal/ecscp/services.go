@@ -74,6 +74,9 @@ func (p *Plane) CreateService(ctx context.Context, sc ecs.Scope, in CreateServic
 	if err != nil {
 		return nil, err
 	}
+	if err := p.checkShiftResources(ctx, sc, svc.LoadBalancers); err != nil {
+		return nil, err
+	}
 	out, created, err := p.repo.CreateService(ctx, sc, svc, spec.Tags)
 	if err != nil {
 		return nil, err
@@ -252,6 +255,11 @@ func (p *Plane) UpdateService(ctx context.Context, sc ecs.Scope, in UpdateServic
 	}
 	if cur.IsExternal() {
 		return p.updateExternalService(ctx, sc, cluster, name, in) // tasksets.go
+	}
+	if in.LoadBalancers != nil {
+		if err := p.checkShiftResources(ctx, sc, in.LoadBalancers); err != nil {
+			return nil, err
+		}
 	}
 	if td == nil {
 		// The current definition, to validate the new settings against.

@@ -49,7 +49,14 @@
 //     browsers resolve *.localhost to 127.0.0.1).
 //   - If the port has exactly one listener and it is an NLB (TCP)
 //     listener, the front forwards TCP to it.
-//   - Otherwise (NLB sharing a port with others, or a load balancer whose
+//   - If all listeners on that port terminate TLS (HTTPS and TLS), the
+//     front reads each connection's ClientHello and hands the connection
+//     to the listener whose DNSName is the server name asked for (SNI),
+//     or the port's only one; that listener terminates TLS with its own
+//     certificates and serves it. A name none has, among several, is
+//     closed (sni.go).
+//   - Otherwise (NLB sharing a port with others, TLS and plain listeners
+//     on one port, or a load balancer whose
 //     own Address is the front's) there is no front for that port; each
 //     is reached at its own Address:Port.
 //
@@ -113,6 +120,11 @@
 // certificate not verified, as AWS) on every path.
 // Pooled target connections belong to their target and close when it
 // ends (removed, or its drain deadline). The response header timeout is
-// the load balancer's idle timeout (504). The shared front serves through
-// net/http. bench/elbproxy measures it against direct, nginx and haproxy.
+// the load balancer's idle timeout (504). The shared HTTP front reads a
+// connection's first request header (without consuming it), and gives the
+// connection to the fast path of the load balancer its Host names (the
+// port's only one when none matches); that fast path checks each further
+// request's Host and gives the connection back to the front for another
+// load balancer's. A connection no load balancer takes (an unknown Host
+// with several on the port) is served by the front's net/http server. bench/elbproxy measures it against direct, nginx and haproxy.
 package elbproxy
