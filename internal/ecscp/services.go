@@ -74,17 +74,24 @@ func (p *Plane) CreateService(ctx context.Context, sc ecs.Scope, in CreateServic
 	if err != nil {
 		return nil, err
 	}
-	out, created, err := p.repo.CreateService(ctx, sc, svc, spec.Tags)
+	return p.storeNewService(ctx, sc, svc, spec.Tags, "desiredCount", svc.DesiredCount)
+}
+
+// storeNewService stores svc with tags and returns it with its tags. A
+// repeated CreateService that ECS treats as idempotent (the same service
+// already there) returns the stored one and its stored tags; a new one is
+// logged with logArgs after the cluster and service names.
+func (p *Plane) storeNewService(ctx context.Context, sc ecs.Scope, svc *ecs.Service, tags []ecs.Tag, logArgs ...any) (*ServiceTags, error) {
+	out, created, err := p.repo.CreateService(ctx, sc, svc, tags)
 	if err != nil {
 		return nil, err
 	}
-	tags := spec.Tags
 	if !created {
 		if tags, err = p.repo.Tags(ctx, out.ARN); err != nil {
 			return nil, err
 		}
 	} else {
-		p.log.Info("service created", "cluster", name, "service", svc.Name, "desiredCount", svc.DesiredCount)
+		p.log.Info("service created", append([]any{"cluster", svc.ClusterName(), "service", svc.Name}, logArgs...)...)
 	}
 	return &ServiceTags{Service: out, Tags: tags}, nil
 }

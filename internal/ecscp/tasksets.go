@@ -43,19 +43,7 @@ func (p *Plane) createExternalService(ctx context.Context, sc ecs.Scope, cl *ecs
 	if err != nil {
 		return nil, err
 	}
-	out, created, err := p.repo.CreateService(ctx, sc, svc, spec.Tags)
-	if err != nil {
-		return nil, err
-	}
-	tags := spec.Tags
-	if !created {
-		if tags, err = p.repo.Tags(ctx, out.ARN); err != nil {
-			return nil, err
-		}
-	} else {
-		p.log.Info("service created", "cluster", cl.Name, "service", svc.Name, "deploymentController", ecs.DeploymentControllerExternal)
-	}
-	return &ServiceTags{Service: out, Tags: tags}, nil
+	return p.storeNewService(ctx, sc, svc, spec.Tags, "deploymentController", ecs.DeploymentControllerExternal)
 }
 
 // updateExternalService is UpdateService for an EXTERNAL service: ECS
