@@ -140,14 +140,18 @@ const ReasonCircuitBreaker = "ECS deployment circuit breaker: tasks failed to st
 // statusChange is what one reconcile learned, applied to the service
 // record in one compare-and-swap (applyStatus).
 type statusChange struct {
-	obs      observation
-	started  []string // task IDs started now
-	stopped  []ecs.StopOrder
-	failures []string // placement failures of this step
-	notices  []string // load balancer errors, told as events
-	desired  *int     // a DAEMON service's desired count (its instances)
-	now      time.Time
-	newID    func() string
+	obs     observation
+	started []string // task IDs started now (the primary's)
+	// blueStarted are a shift's blue tasks started now (blue is kept
+	// whole until CLEAN_UP), of deployment blue.
+	blue        string
+	blueStarted []string
+	stopped     []ecs.StopOrder
+	failures    []string // placement failures of this step
+	notices     []string // load balancer errors, told as events
+	desired     *int     // a DAEMON service's desired count (its instances)
+	now         time.Time
+	newID       func() string
 }
 
 // applyStatus writes counts, deployment states and events into s; it
@@ -177,10 +181,10 @@ func applyStatus(s *ecs.Service, ch statusChange) bool {
 	if len(stopped) > 0 {
 		s.AddEvent(ch.newID(), msgStopped(name, stopped), ch.now)
 	}
-	if len(ch.started) > 0 {
-		s.AddEvent(ch.newID(), msgStarted(name, ch.started), ch.now)
+	if all := slices.Concat(ch.started, ch.blueStarted); len(all) > 0 {
+		s.AddEvent(ch.newID(), msgStarted(name, all), ch.now)
 	}
-	if len(ch.failures) > 0 && len(ch.started) == 0 {
+	if len(ch.failures) > 0 && len(ch.started) == 0 && len(ch.blueStarted) == 0 {
 		if msg := msgUnplaceable(name, ch.failures[0]); !recentlyTold(s, msg, ch.now) {
 			s.AddEvent(ch.newID(), msg, ch.now)
 		}
@@ -202,6 +206,9 @@ func applyStatus(s *ecs.Service, ch statusChange) bool {
 		if d == primary {
 			d.PendingCount += len(ch.started)
 			d.DesiredCount = s.DesiredCount
+		}
+		if d.ID == ch.blue && d != primary {
+			d.PendingCount += len(ch.blueStarted)
 		}
 		if d.FailedTasks < o.failed[d.ID] {
 			d.FailedTasks = o.failed[d.ID]

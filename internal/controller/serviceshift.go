@@ -88,6 +88,17 @@ func (s *Services) reconcileShift(ctx context.Context, ref ServiceRef, svc *ecs.
 		}
 		ch.started, ch.failures = res.TaskIDs, res.Failures
 	}
+	if plan.StartBlue > 0 {
+		// A blue task stopped or failed during the shift: blue is kept
+		// whole until CLEAN_UP, for a rollback.
+		blue := plan.State.Blue
+		res, err := s.cfg.Plane.StartServiceTasks(ctx, ref.Scope, svc, blue, plan.StartBlue, startToken(blue, tasks))
+		if err != nil {
+			return 0, err
+		}
+		ch.blue, ch.blueStarted = blue, res.TaskIDs
+		ch.failures = append(ch.failures, res.Failures...)
+	}
 	done := !settling && plan.Done && len(ch.stopped) == 0
 	if err := s.writeShift(ctx, ref, ch, cur, &shiftResult{state: plan.State, done: done}); err != nil {
 		return 0, err
@@ -95,7 +106,7 @@ func (s *Services) reconcileShift(ctx context.Context, ref ServiceRef, svc *ecs.
 	switch {
 	case settling:
 		return max(movedAt.Add(shiftSettle).Sub(now), 100*time.Millisecond), nil
-	case len(ch.failures) > 0 && len(ch.started) < plan.Start:
+	case len(ch.failures) > 0 && (len(ch.started) < plan.Start || len(ch.blueStarted) < plan.StartBlue):
 		return s.cfg.Retry, nil
 	case lb.busy:
 		return targetPoll, nil

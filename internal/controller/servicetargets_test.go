@@ -19,6 +19,8 @@ type fakeTargets struct {
 	everHigh int // most targets registered (not draining) at once
 	// onDereg, if set, is told of each deregistration (f.mu held).
 	onDereg func(tg string, t Target)
+	// groupOf, if set, records the group each target last registered with.
+	groupOf map[Target]string
 }
 
 func (f *fakeTargets) RegisterTargets(_ context.Context, _ ecs.Scope, tg string, ts []Target) error {
@@ -26,6 +28,9 @@ func (f *fakeTargets) RegisterTargets(_ context.Context, _ ecs.Scope, tg string,
 	defer f.mu.Unlock()
 	for _, t := range ts {
 		f.state[t] = TargetInitial
+		if f.groupOf != nil {
+			f.groupOf[t] = tg
+		}
 	}
 	return nil
 }

@@ -47,7 +47,10 @@ type ShiftInput struct {
 type ShiftPlan struct {
 	State TrafficShift
 	Start int // green tasks to start
-	Stop  []StopOrder
+	// StartBlue is blue's tasks to start: blue is kept at the desired
+	// count until CLEAN_UP, as green is.
+	StartBlue int
+	Stop      []StopOrder
 	// WakeAt is when the plan changes with no task changing (a bake or a
 	// step ends); zero: none.
 	WakeAt time.Time
@@ -56,8 +59,68 @@ type ShiftPlan struct {
 	Done bool
 }
 
-// PlanShift returns the next step of a shift.
+// PlanShift returns the next step of a shift. Blue is kept at the
+// desired count as green is, until CLEAN_UP: a blue task that stops or
+// fails its health checks during the shift or the bake is replaced (a
+// rollback needs blue whole).
 func PlanShift(in ShiftInput) ShiftPlan {
+	p := planShift(in)
+	st := p.State
+	if st.Blue == "" || st.Blue == st.Green || st.Stage == StageCleanUp {
+		return p
+	}
+	var blue []PlanTask
+	for _, t := range in.Tasks {
+		if !t.Stopping && t.Deployment == st.Blue {
+			blue = append(blue, t)
+		}
+	}
+	_, p.StartBlue = keepSet(&p, blue, in.Desired, scaleInReason(st.Green))
+	return p
+}
+
+// keepSet keeps one deployment's live tasks at desired: it adds the
+// stops of the failing and the extra ones (the least healthy and newest
+// first, never a protected one) to p, and returns how many of the rest
+// are healthy and how many tasks to start.
+func keepSet(p *ShiftPlan, tasks []PlanTask, desired int, scaleIn string) (healthy, start int) {
+	live := 0
+	for _, t := range tasks {
+		if t.Unhealthy {
+			p.Stop = append(p.Stop, StopOrder{ID: t.ID, Reason: StopReasonUnhealthy})
+			continue
+		}
+		live++
+		if t.Healthy {
+			healthy++
+		}
+	}
+	if live > desired {
+		extra := slices.Clone(tasks)
+		slices.SortStableFunc(extra, func(x, y PlanTask) int {
+			if x.Healthy != y.Healthy {
+				if x.Healthy {
+					return 1
+				}
+				return -1
+			}
+			return cmp.Compare(y.CreatedAt, x.CreatedAt)
+		})
+		n := live - desired
+		for _, t := range extra {
+			if n > 0 && !t.Unhealthy && !t.Protected {
+				n--
+				p.Stop = append(p.Stop, StopOrder{ID: t.ID, Reason: scaleIn})
+				if t.Healthy {
+					healthy--
+				}
+			}
+		}
+	}
+	return healthy, max(0, desired-live)
+}
+
+func planShift(in ShiftInput) ShiftPlan {
 	p := ShiftPlan{State: in.State}
 	st := &p.State
 	green, blue := st.Green, st.Blue
@@ -75,42 +138,8 @@ func PlanShift(in ShiftInput) ShiftPlan {
 	}
 	// Green is kept at the desired count in every stage: failing tasks
 	// replaced, extra ones (a lower desired count) stopped.
-	greenTasks := byDep[green]
 	keepGreen := func() (healthy int) {
-		live := 0
-		for _, t := range greenTasks {
-			if t.Unhealthy {
-				p.Stop = append(p.Stop, StopOrder{ID: t.ID, Reason: StopReasonUnhealthy})
-				continue
-			}
-			live++
-			if t.Healthy {
-				healthy++
-			}
-		}
-		if live > in.Desired {
-			extra := slices.Clone(greenTasks)
-			slices.SortStableFunc(extra, func(x, y PlanTask) int {
-				if x.Healthy != y.Healthy {
-					if x.Healthy {
-						return 1
-					}
-					return -1
-				}
-				return cmp.Compare(y.CreatedAt, x.CreatedAt)
-			})
-			n := live - in.Desired
-			for _, t := range extra {
-				if n > 0 && !t.Unhealthy && !t.Protected {
-					n--
-					p.Stop = append(p.Stop, StopOrder{ID: t.ID, Reason: scaleInReason(green)})
-					if t.Healthy {
-						healthy--
-					}
-				}
-			}
-		}
-		p.Start = max(0, in.Desired-live)
+		healthy, p.Start = keepSet(&p, byDep[green], in.Desired, scaleInReason(green))
 		return healthy
 	}
 	stopAll := func(dep string) {

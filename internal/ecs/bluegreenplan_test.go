@@ -52,6 +52,10 @@ func (w *shiftWorld) step() ShiftPlan {
 		w.tasks = append(w.tasks, PlanTask{ID: fmt.Sprintf("t%d", w.next), Deployment: w.state.Green, Running: true, CreatedAt: int64(w.next)})
 		w.next++
 	}
+	for range p.StartBlue {
+		w.tasks = append(w.tasks, PlanTask{ID: fmt.Sprintf("b%d", w.next), Deployment: w.state.Blue, Running: true, CreatedAt: int64(w.next)})
+		w.next++
+	}
 	w.state = p.State
 	w.stages = append(w.stages, p.State.Stage)
 	w.shares = append(w.shares, p.State.Production)
@@ -226,6 +230,67 @@ func TestPlanShiftReplacesFailingGreen(t *testing.T) {
 		Remains: map[string]int{"blue": 2, "green": 2}, Now: w.now})
 	if p.State.Stage != StageScaleUp || p.Start != 1 || len(p.Stop) != 1 || p.Stop[0].Reason != StopReasonUnhealthy {
 		t.Fatalf("failing green = %+v", p)
+	}
+}
+
+// TestPlanShiftKeepsBothSets: a blue task that stops, or fails its
+// health checks, during the shift or the bake is replaced (as a green
+// one is), for every strategy; once CLEAN_UP begins blue is not.
+func TestPlanShiftKeepsBothSets(t *testing.T) {
+	for name, times := range map[string]ShiftTimes{
+		"BLUE_GREEN": {Bake: 5, StepPercent: 100},
+		"LINEAR":     {Bake: 5, StepPercent: 50, StepBake: 2},
+		"CANARY":     {Bake: 5, StepPercent: 10, StepBake: 2, Canary: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := newShiftWorld(t, times, 3)
+			seen := map[string]bool{}
+			for i := 0; i < 40 && w.state.Stage != StageCleanUp; i++ {
+				stage := w.state.Stage
+				// Each stage once: a blue task dies and a green one
+				// fails its health check.
+				if !seen[stage] && stage != StageReconcileService {
+					seen[stage] = true
+					bi := slices.IndexFunc(w.tasks, func(t PlanTask) bool { return t.Deployment == "blue" })
+					w.tasks = slices.Delete(w.tasks, bi, bi+1)
+					if gi := slices.IndexFunc(w.tasks, func(t PlanTask) bool { return t.Deployment == "green" }); gi >= 0 {
+						w.tasks[gi].Healthy, w.tasks[gi].Unhealthy = false, true
+					}
+					p := w.step()
+					if p.State.Stage != StageCleanUp && p.StartBlue != 1 {
+						t.Fatalf("stage %s: a blue task died, plan starts %d blue", stage, p.StartBlue)
+					}
+					if n := countDep(w.tasks, "blue"); p.State.Stage != StageCleanUp && n != 3 {
+						t.Fatalf("stage %s: %d blue tasks after the step, want 3", stage, n)
+					}
+					if g := countDep(w.tasks, "green"); stage != StageScaleUp && p.State.Stage != StageCleanUp && g != 3 {
+						t.Fatalf("stage %s: %d green tasks after the step, want 3", stage, g)
+					}
+					continue
+				}
+				p := w.step()
+				if len(p.Stop) == 0 && p.Start == 0 && p.StartBlue == 0 && !p.WakeAt.IsZero() && w.now.Before(p.WakeAt) {
+					w.now = p.WakeAt
+				}
+			}
+			for _, stage := range []string{StageScaleUp, StageProductionTrafficShift, StageBakeTime} {
+				if !seen[stage] && (stage != StageProductionTrafficShift || times.StepPercent < 100) {
+					t.Errorf("no task died in %s (stages seen %v)", stage, seen)
+				}
+			}
+			if w.maxRun["blue"] > 3 || w.maxRun["green"] > 3 {
+				t.Fatalf("at most %d blue and %d green tasks at once, want 3", w.maxRun["blue"], w.maxRun["green"])
+			}
+			// CLEAN_UP: a blue task that dies is not replaced.
+			bi := slices.IndexFunc(w.tasks, func(t PlanTask) bool { return t.Deployment == "blue" })
+			if bi >= 0 {
+				w.tasks = slices.Delete(w.tasks, bi, bi+1)
+			}
+			w.runUntilDone(5)
+			if countDep(w.tasks, "blue") != 0 || countDep(w.tasks, "green") != 3 {
+				t.Fatalf("after the shift: %v", w.tasks)
+			}
+		})
 	}
 }
 

@@ -75,6 +75,7 @@ func newALBServer(p *Proxy, idle time.Duration, addr net.Addr) *albServer {
 		IdleConnTimeout:       idle,
 		ResponseHeaderTimeout: idle,
 		DisableCompression:    true,
+		TLSClientConfig:       targetTLS(), // HTTPS target groups
 	}
 	s.tr = newDirectTransport(fallback, idle)
 	s.rp = &httputil.ReverseProxy{
@@ -186,6 +187,9 @@ func (s *albServer) forward(w http.ResponseWriter, r *http.Request, f *forwardAc
 func (s *albServer) rewrite(pr *httputil.ProxyRequest) {
 	fi := pr.In.Context().Value(fwdKey{}).(*fwdInfo)
 	pr.Out.URL.Scheme = "http"
+	if fi.t.tls {
+		pr.Out.URL.Scheme = "https"
+	}
 	pr.Out.URL.Host = fi.t.addr
 	pr.Out.Host = pr.In.Host
 	h := pr.Out.Header

@@ -109,6 +109,8 @@
 // the idle timeout. The fast path does not notice
 // a client that goes away while its target is answering (the answer is
 // dropped when written); the net/http path cancels the target request.
+// Targets of HTTPS and TLS groups are dialed with TLS (dialTarget, their
+// certificate not verified, as AWS) on every path.
 // Pooled target connections belong to their target and close when it
 // ends (removed, or its drain deadline). The response header timeout is
 // the load balancer's idle timeout (504). The shared front serves through

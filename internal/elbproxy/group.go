@@ -35,6 +35,7 @@ type group struct {
 type target struct {
 	key  TargetKey
 	addr string // host:port to dial
+	tls  bool   // an HTTPS or TLS group: connections to the target are TLS
 	g    *group
 
 	// ctx ends when the target is removed or its drain deadline passes:
@@ -130,7 +131,8 @@ func (g *group) addTarget(key TargetKey, st Target, now time.Time) *target {
 	if host == "" {
 		host = st.ID
 	}
-	t := &target{key: key, addr: net.JoinHostPort(host, strconv.Itoa(key.Port)), g: g}
+	t := &target{key: key, addr: net.JoinHostPort(host, strconv.Itoa(key.Port)), g: g,
+		tls: g.settings.Protocol == ProtoHTTPS || g.settings.Protocol == ProtoTLS}
 	t.ctx, t.cancel = context.WithCancel(g.p.ctx)
 	g.targets[key] = t
 	if st.Draining {

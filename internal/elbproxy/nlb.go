@@ -117,7 +117,7 @@ func (s *nlbServer) handle(c net.Conn) {
 		bytes = &st.bytes
 	}
 	d := net.Dialer{Timeout: 10 * time.Second}
-	up, err := d.DialContext(t.ctx, "tcp", t.addr)
+	up, err := dialTarget(t.ctx, &d, t)
 	if err != nil {
 		return
 	}

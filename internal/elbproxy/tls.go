@@ -1,9 +1,11 @@
 package elbproxy
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"sync/atomic"
 )
 
@@ -14,8 +16,8 @@ const (
 )
 
 // TLSSettings make a listener terminate TLS (HTTPS on an ALB, TLS on an
-// NLB); targets are reached in plain HTTP or TCP, as the listener's
-// target groups say.
+// NLB). Targets are reached as their target group says: plain HTTP or TCP,
+// or TLS again for HTTPS and TLS groups (targetTLS).
 type TLSSettings struct {
 	// Certificates are the listener's certificates, the default one
 	// first; a client's SNI picks among them (the default when none
@@ -62,4 +64,32 @@ func (t *tlsTerm) set(s *TLSSettings) error {
 // configuration current when it starts.
 func (t *tlsTerm) config() *tls.Config {
 	return &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return t.cur.Load(), nil }}
+}
+
+// targetTLS is the client side of the TLS the load balancer speaks to the
+// targets of HTTPS and TLS target groups. As on AWS the target's
+// certificate is not verified (targets commonly serve self-signed ones)
+// and HTTP/1.1 is offered.
+func targetTLS() *tls.Config {
+	return &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}}
+}
+
+// dialTarget connects to t: TCP, and a TLS handshake on it when t's group
+// is HTTPS or TLS. ctx bounds both.
+func dialTarget(ctx context.Context, d *net.Dialer, t *target) (net.Conn, error) {
+	c, err := d.DialContext(ctx, "tcp", t.addr)
+	if err != nil || !t.tls {
+		return c, err
+	}
+	if d.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.Timeout)
+		defer cancel()
+	}
+	tc := tls.Client(c, targetTLS())
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("TLS handshake with target %s: %w", t.addr, err)
+	}
+	return tc, nil
 }

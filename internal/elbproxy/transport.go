@@ -19,7 +19,7 @@ import (
 // upgrades).
 type directTransport struct {
 	fallback *http.Transport
-	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	dialer   *net.Dialer
 	timeout  time.Duration // response header timeout (the idle timeout)
 	idleFor  time.Duration // how long a pooled connection may sit idle
 
@@ -49,12 +49,12 @@ const maxIdlePerTarget = 256
 
 func newDirectTransport(fallback *http.Transport, timeout time.Duration) *directTransport {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	return &directTransport{fallback: fallback, dial: d.DialContext, timeout: timeout, idleFor: timeout,
+	return &directTransport{fallback: fallback, dialer: d, timeout: timeout, idleFor: timeout,
 		idle: map[*target][]*pconn{}}
 }
 
 func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if (req.Body != nil && req.Body != http.NoBody) || req.Header.Get("Upgrade") != "" || req.URL.Scheme != "http" {
+	if (req.Body != nil && req.Body != http.NoBody) || req.Header.Get("Upgrade") != "" || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
 		return t.fallback.RoundTrip(req)
 	}
 	fi, _ := req.Context().Value(fwdKey{}).(*fwdInfo)
@@ -208,7 +208,7 @@ func (t *directTransport) get(ctx context.Context, tg *target) (*pconn, bool, er
 	if err := tg.ctx.Err(); err != nil {
 		return nil, false, err
 	}
-	c, err := t.dial(ctx, "tcp", tg.addr)
+	c, err := dialTarget(ctx, t.dialer, tg)
 	if err != nil {
 		return nil, false, err
 	}
