@@ -53,21 +53,8 @@ func (p *Plane) CreateService(ctx context.Context, sc ecs.Scope, in CreateServic
 	if isExternal(spec) {
 		return p.createExternalService(ctx, sc, cl, in) // tasksets.go
 	}
-	if in.TaskDefinition == "" {
-		return nil, fault.New(fault.InvalidParameter, "taskDefinition is required.")
-	}
-	if spec.TaskDefinition, err = p.runnableDefinition(ctx, sc, in.TaskDefinition); err != nil {
+	if spec.TaskDefinition, err = p.launchDefaults(ctx, sc, cl, in.TaskDefinition, &spec.LaunchType, &spec.CapacityProviderStrategy); err != nil {
 		return nil, err
-	}
-	if _, _, err := resolveLaunch(cl, spec.LaunchType, spec.CapacityProviderStrategy); err != nil {
-		return nil, err
-	}
-	if spec.LaunchType == "" && len(spec.CapacityProviderStrategy) == 0 {
-		if len(cl.DefaultCapacityProviderStrategy) > 0 {
-			spec.CapacityProviderStrategy = cl.DefaultCapacityProviderStrategy
-		} else {
-			spec.LaunchType = ecs.LaunchEC2
-		}
 	}
 	spec.CreatedBy = "arn:aws:iam::" + sc.Account + ":root"
 	svc, err := ecs.NewService(sc, cl, spec, newDeploymentID(), p.now())
@@ -75,6 +62,31 @@ func (p *Plane) CreateService(ctx context.Context, sc ecs.Scope, in CreateServic
 		return nil, err
 	}
 	return p.storeNewService(ctx, sc, svc, spec.Tags, "desiredCount", svc.DesiredCount)
+}
+
+// launchDefaults resolves the task definition ref of a new service or
+// task set (required; runnable) and checks its launch type or capacity
+// provider strategy against cluster cl; with neither, it sets the
+// cluster's default strategy, or else the EC2 launch type, as ECS does.
+func (p *Plane) launchDefaults(ctx context.Context, sc ecs.Scope, cl *ecs.Cluster, ref string, launchType *string, strategy *[]ecs.CapacityProviderStrategy) (*ecs.TaskDefinition, error) {
+	if ref == "" {
+		return nil, fault.New(fault.InvalidParameter, "taskDefinition is required.")
+	}
+	td, err := p.runnableDefinition(ctx, sc, ref)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := resolveLaunch(cl, *launchType, *strategy); err != nil {
+		return nil, err
+	}
+	if *launchType == "" && len(*strategy) == 0 {
+		if len(cl.DefaultCapacityProviderStrategy) > 0 {
+			*strategy = cl.DefaultCapacityProviderStrategy
+		} else {
+			*launchType = ecs.LaunchEC2
+		}
+	}
+	return td, nil
 }
 
 // storeNewService stores svc with tags and returns it with its tags. A

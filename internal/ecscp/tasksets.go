@@ -156,22 +156,9 @@ func (p *Plane) CreateTaskSet(ctx context.Context, sc ecs.Scope, in CreateTaskSe
 	if err != nil {
 		return nil, err
 	}
-	if in.TaskDefinition == "" {
-		return nil, fault.New(fault.InvalidParameter, "taskDefinition is required.")
-	}
 	spec := in.Spec
-	if spec.TaskDefinition, err = p.runnableDefinition(ctx, sc, in.TaskDefinition); err != nil {
+	if spec.TaskDefinition, err = p.launchDefaults(ctx, sc, cl, in.TaskDefinition, &spec.LaunchType, &spec.CapacityProviderStrategy); err != nil {
 		return nil, err
-	}
-	if _, _, err := resolveLaunch(cl, spec.LaunchType, spec.CapacityProviderStrategy); err != nil {
-		return nil, err
-	}
-	if spec.LaunchType == "" && len(spec.CapacityProviderStrategy) == 0 {
-		if len(cl.DefaultCapacityProviderStrategy) > 0 {
-			spec.CapacityProviderStrategy = cl.DefaultCapacityProviderStrategy
-		} else {
-			spec.LaunchType = ecs.LaunchEC2
-		}
 	}
 	id := newDeploymentID()
 	now := p.now()
