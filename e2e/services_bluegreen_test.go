@@ -374,9 +374,26 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 	}
 	stable()
 
-	time.Sleep(time.Second) // a last second of load on v2 alone
+	// Fifty more requests of load once the service is stable, on v2
+	// alone: each of them must be answered by v2.
+	log.mu.Lock()
+	sentMark, answerMark := log.sent, len(log.answers)
+	log.mu.Unlock()
+	eventually(t, 30*time.Second, func() (bool, string) {
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		return log.sent >= sentMark+50, fmt.Sprintf("%d of %d requests sent", log.sent, sentMark+50)
+	})
 	stopLoad()
 	wg.Wait()
+
+	log.mu.Lock()
+	late := log.answers[answerMark:]
+	if i := slices.IndexFunc(late, func(a answer) bool { return a.version != "v2" }); i >= 0 {
+		t.Errorf("once the service was stable again, request %d of %d was answered by %s (stage %s), want v2",
+			i+1, len(late), late[i].version, late[i].stage)
+	}
+	log.mu.Unlock()
 
 	log.mu.Lock()
 	t.Logf("%d requests through the load balancer, %d failed; answers by stage: %v", log.sent, len(log.failures), log.byStage)

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/berth-dev/berth/internal/testwait"
 )
 
 func TestRules(t *testing.T) {
@@ -283,24 +285,14 @@ func TestLeastOutstandingRequests(t *testing.T) {
 			}
 			finished.Store(true)
 		}()
-		waitFor(t, func() bool { return slow.hits.Load() > 0 || finished.Load() })
+		testwait.Until(t, 10*time.Second, func() (bool, string) {
+			return slow.hits.Load() > 0 || finished.Load(), "the request reached neither target"
+		})
 	}
 	for range 10 {
 		if _, body := get(t, c, url+"/"); body != "fast" {
 			t.Fatalf("least outstanding sent %q, want fast", body)
 		}
-	}
-}
-
-// waitFor polls cond with a deadline.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -2,21 +2,28 @@ package elbproxy
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-dev/berth/internal/testwait"
 )
 
 // rawALB is an ALB forwarding to one echoing target (it answers the
 // method, the request's X-Drop, Proxy-Authorization and X-Keep fields
 // and its body), reached over raw TCP.
-func rawALB(t *testing.T) string { return rawALBIdle(t, 0) }
+func rawALB(t *testing.T) string {
+	addr, _ := rawALBIdle(t, 0)
+	return addr
+}
 
-// rawALBIdle is rawALB with the load balancer's idle timeout (0: the default).
-func rawALBIdle(t *testing.T, idle time.Duration) string {
+// rawALBIdle is rawALB with the load balancer's idle timeout (0: the
+// default), and its harness.
+func rawALBIdle(t *testing.T, idle time.Duration) (string, *harness) {
 	t.Helper()
 	h := newHarness(t)
 	b := newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) {
@@ -41,7 +48,15 @@ func rawALBIdle(t *testing.T, idle time.Duration) string {
 	g.HealthCheck.Enabled = false
 	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{g}})
 	h.waitState("tg", b.key(), StateUnavailable)
-	return strings.TrimPrefix(url, "http://")
+	return strings.TrimPrefix(url, "http://"), h
+}
+
+// held is how many idle connections the idle poller holds (without
+// buffers or a goroutine of their own).
+func (ip *idlePoller) held() int {
+	ip.mu.Lock()
+	defer ip.mu.Unlock()
+	return len(ip.waiting)
 }
 
 type rawConn struct {
@@ -167,22 +182,26 @@ func TestFastPathHandOvers(t *testing.T) {
 	}
 }
 
-// TestFastPathIdleConnection: a connection idle past quickIdle (its
-// buffers given back, a fresh goroutine waiting) serves its next
-// request, and one whose client closes it is let go.
+// TestFastPathIdleConnection: a connection idle past quickIdle gives its
+// buffers back to the idle poller and serves its next request from
+// there, and one whose client closes it is let go.
 func TestFastPathIdleConnection(t *testing.T) {
-	rc := dialRaw(t, rawALB(t))
+	addr, h := rawALBIdle(t, 0)
+	rc := dialRaw(t, addr)
 	for i := range 3 {
 		rc.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
 		if resp, body := rc.read("GET"); resp.StatusCode != 200 || body != "GET drop= auth= keep= body=" {
 			t.Fatalf("request %d: %d %q", i, resp.StatusCode, body)
 		}
-		// The state under test is "idle for longer than quickIdle": a
-		// duration, so this waits one.
-		time.Sleep(3 * quickIdle)
+		// The event: the connection, idle, is parked in the poller.
+		testwait.Until(t, 10*time.Second, func() (bool, string) {
+			n := h.p.idle.held()
+			return n == 1, fmt.Sprintf("after request %d the idle poller holds %d connections, want 1", i, n)
+		})
 	}
 	// Idle past the load balancer's idle timeout: closed by the proxy.
-	rc = dialRaw(t, rawALBIdle(t, 300*time.Millisecond))
+	addr, _ = rawALBIdle(t, 300*time.Millisecond)
+	rc = dialRaw(t, addr)
 	rc.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
 	if resp, _ := rc.read("GET"); resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)

@@ -1,6 +1,7 @@
 package elbproxy
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/berth-dev/berth/internal/testwait"
 )
 
 func TestStreak(t *testing.T) {
@@ -280,7 +283,10 @@ func TestDraining(t *testing.T) {
 		resp.Body.Close()
 		cut <- resp.StatusCode
 	}()
-	waitFor(t, func() bool { return cc.hits.Load() == 1 })
+	testwait.Until(t, 10*time.Second, func() (bool, string) {
+		n := cc.hits.Load()
+		return n == 1, fmt.Sprintf("the target got %d requests, want 1", n)
+	})
 	g2.Targets[0].Draining = true
 	g2.Targets[0].DrainDeadline = time.Now().Add(100 * time.Millisecond)
 	spec.TargetGroups = []TargetGroup{g2}

@@ -22,7 +22,7 @@ type idlePoller struct {
 	epfd int // -1 when not available
 	wake int // eventfd that ends the loop
 
-	mu      sync.Mutex // guards waiting
+	mu      sync.Mutex // guards waiting (also while start makes it)
 	waiting map[int32]*fastConn
 }
 
@@ -76,7 +76,10 @@ func (ip *idlePoller) start() {
 		unix.Close(wake)
 		return
 	}
-	ip.epfd, ip.wake, ip.waiting = epfd, wake, map[int32]*fastConn{}
+	ip.epfd, ip.wake = epfd, wake
+	ip.mu.Lock()
+	ip.waiting = map[int32]*fastConn{}
+	ip.mu.Unlock()
 	stop := context.AfterFunc(ip.p.ctx, func() {
 		var one = [8]byte{1}
 		unix.Write(wake, one[:])

@@ -2,12 +2,15 @@ package elbproxy
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-dev/berth/internal/testwait"
 )
 
 // TestNLBFlowCounters: every TCP connection through an NLB is a new flow,
@@ -43,22 +46,18 @@ func TestNLBFlowCounters(t *testing.T) {
 		}
 		sent, received = sent+size, received+int64(len(reply))
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	// The event: the proxy has counted every flow's bytes and its end
+	// (after the connections closed, on the proxy's goroutines).
+	testwait.Until(t, 5*time.Second, func() (bool, string) {
 		m := h.p.Metrics()
 		if len(m.NetworkLoadBalancers) != 1 || len(m.NetworkTargetGroups) != 1 {
 			t.Fatalf("metrics %+v", m)
 		}
 		fc := m.NetworkLoadBalancers[0].FlowCounters
-		if fc.NewFlows == flows && fc.ProcessedBytes == sent+received && fc.ActiveFlows == 0 {
-			if tg := m.NetworkTargetGroups[0]; tg.Healthy != 1 || tg.LoadBalancerARNs[0] != "nlb" {
-				t.Fatalf("target group %+v", tg)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("flow counters %+v, want %d new flows, %d bytes, none active", fc, flows, sent+received)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return fc.NewFlows == flows && fc.ProcessedBytes == sent+received && fc.ActiveFlows == 0,
+			fmt.Sprintf("flow counters %+v, want %d new flows, %d bytes, none active", fc, flows, sent+received)
+	})
+	if tg := h.p.Metrics().NetworkTargetGroups[0]; tg.Healthy != 1 || tg.LoadBalancerARNs[0] != "nlb" {
+		t.Fatalf("target group %+v", tg)
 	}
 }

@@ -2,6 +2,7 @@ package docker_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/berth-dev/berth/internal/driver"
 	"github.com/berth-dev/berth/internal/driver/docker"
 	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
+	"github.com/berth-dev/berth/internal/testwait"
 )
 
 // TestPlumbedSandbox: a sandbox without port mappings is plumbed by berth
@@ -72,22 +74,22 @@ func TestPlumbedSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := "http://" + net.JoinHostPort(tn.IPv4Address, "8080") + "/"
-	var body string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if res, err := http.Get(url); err == nil {
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if body = strings.TrimSpace(string(b)); body == "plumbed" {
-				break
-			}
-		}
+	client := &http.Client{Timeout: 2 * time.Second}
+	// The event: the task's httpd answers on its plumbed address (the
+	// state of another process, so polled).
+	testwait.Until(t, 30*time.Second, func() (bool, string) {
 		if st, err := d.InspectContainer(ctx, id); err == nil && st.Status == driver.StatusExited {
 			t.Fatalf("web container exited %d (its hostname does not resolve to %s?)", st.ExitCode, tn.IPv4Address)
 		}
-	}
-	if body != "plumbed" {
-		t.Fatalf("GET %s from the host = %q; want plumbed", url, body)
-	}
+		res, err := client.Get(url)
+		if err != nil {
+			return false, fmt.Sprintf("GET %s from the host: %v", url, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		body := strings.TrimSpace(string(b))
+		return body == "plumbed", fmt.Sprintf("GET %s from the host = %q; want plumbed", url, body)
+	})
 	if st, err := d.InspectContainer(ctx, id); err != nil || st.IPv4Address != tn.IPv4Address {
 		t.Errorf("web container IP %q, %v; want %s", st.IPv4Address, err, tn.IPv4Address)
 	}
