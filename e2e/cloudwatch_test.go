@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/berth-dev/berth/internal/sdkhttp"
 )
 
 // TestCloudWatchBoto3Protocols drives every CloudWatch operation berth
@@ -49,7 +51,7 @@ func TestCloudWatchBoto3Protocols(t *testing.T) {
 func cloudwatchClient(url string) *cloudwatch.Client {
 	return cloudwatch.New(cloudwatch.Options{
 		Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(url), HTTPClient: &http.Client{Timeout: 30 * time.Second}, RetryMaxAttempts: 1,
+		BaseEndpoint: aws.String(url), HTTPClient: sdkhttp.Client(30 * time.Second), RetryMaxAttempts: 1,
 	})
 }
 
@@ -156,7 +158,37 @@ func TestCloudWatchGoSDK(t *testing.T) {
 	if !errors.As(err, &ipv) || !errors.As(err, &ae) || ae.ErrorCode() != "InvalidParameterValue" {
 		t.Fatalf("AWS/ namespace: %v", err)
 	}
-	if _, err := c.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"load-high"}}); err != nil {
+	// Anomaly detection alarms are refused, not stored and never evaluated.
+	_, err = c.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("band"), EvaluationPeriods: aws.Int32(1),
+		ComparisonOperator: cwtypes.ComparisonOperatorLessThanLowerOrGreaterThanUpperThreshold, ThresholdMetricId: aws.String("ad1"),
+		Metrics: []cwtypes.MetricDataQuery{
+			{Id: aws.String("m1"), MetricStat: &cwtypes.MetricStat{Metric: &cwtypes.Metric{Namespace: aws.String("App"), MetricName: aws.String("Load"), Dimensions: dims},
+				Period: aws.Int32(60), Stat: aws.String("Average")}},
+			{Id: aws.String("ad1"), Expression: aws.String("ANOMALY_DETECTION_BAND(m1, 2)")},
+		}})
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidParameterValue" || !strings.Contains(ae.ErrorMessage(), "anomaly detection") {
+		t.Fatalf("anomaly detection alarm: %v", err)
+	}
+	// A composite alarm over CBOR, and DeleteAlarms refusing its child.
+	if _, err := c.PutCompositeAlarm(ctx, &cloudwatch.PutCompositeAlarmInput{AlarmName: aws.String("load-composite"),
+		AlarmRule: aws.String(`ALARM("load-high") OR FALSE`)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"load-high"}})
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationError" || ae.ErrorMessage() != "Cannot delete load-high as there are composite alarm(s) depending on it." {
+		t.Fatalf("delete a composite's child: %v", err)
+	}
+	eventually(t, 20*time.Second, func() (bool, string) {
+		out, err := c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"load-composite"}, AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeCompositeAlarm}})
+		if err != nil {
+			return false, err.Error()
+		}
+		if len(out.CompositeAlarms) != 1 || out.CompositeAlarms[0].StateValue == cwtypes.StateValueInsufficientData {
+			return false, fmt.Sprintf("the composite alarm has not followed load-high: %+v", out.CompositeAlarms)
+		}
+		return true, ""
+	})
+	if _, err := c.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"load-composite", "load-high"}}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -76,14 +76,6 @@ func (k kubeClient) must(t *testing.T, args ...string) string {
 	return out
 }
 
-// TestEKSKubernetes runs the seed's EKS commands against a real
-// Kubernetes control plane with the aws CLI v1 and kubectl: create-cluster
-// until ACTIVE, update-kubeconfig, kubectl authenticated by `aws eks
-// get-token`, the API server's own health checks and discovery, a
-// deployment whose ReplicaSet and Pending pods the controller manager
-// makes, RBAC through access entries (401 unmapped, 403 without access,
-// an access policy's allow and deny), the cluster's objects surviving a
-// berth restart, and delete-cluster removing its data.
 // buildBerthKube builds cmd/berth-kube next to the test's berth binary,
 // where berth server looks for it. Kubernetes' version string can only be
 // set at link time (the compiler folds its placeholder into the code that
@@ -100,6 +92,16 @@ func buildBerthKube(t *testing.T) {
 	}
 }
 
+// TestEKSKubernetes runs the seed's EKS commands against a real
+// Kubernetes control plane with the aws CLI v1 and kubectl: create-cluster
+// until ACTIVE, update-kubeconfig, kubectl authenticated by `aws eks
+// get-token`, the API server's own health checks and discovery, a
+// deployment whose ReplicaSet and Pending pods the controller manager
+// makes, RBAC through the aws-auth ConfigMap (a mapped role's group bound
+// by a RoleBinding) and access entries (401 unmapped, 403 without access,
+// an access policy's allow and deny), the aws CLI v2's update-kubeconfig,
+// the cluster's objects surviving a berth restart, and delete-cluster
+// removing its data.
 func TestEKSKubernetes(t *testing.T) {
 	requireAWSCLI(t)
 	requireKubectl(t)
@@ -232,8 +234,11 @@ spec:
 	if out, err := dev.run(t, "get", "pods"); err == nil || !strings.Contains(out, "Unauthorized") {
 		t.Fatalf("unmapped user: %v %s", err, out)
 	}
+	roleUser := awsAuthRole(t, p, admin, work)
 	eksRun(p, "update-cluster-config", "--name", "prod-cluster", "--access-config", "authenticationMode=API_AND_CONFIG_MAP")
 	waitActive(p)
+	// aws-auth still maps the role under API_AND_CONFIG_MAP.
+	roleUser.must(t, "get", "pods", "-n", "default")
 	devARN := "arn:aws:iam::123456789012:user/dev"
 	eksRun(p, "create-access-entry", "--cluster-name", "prod-cluster", "--principal-arn", devARN)
 	eventually(t, 30*time.Second, func() (bool, string) {
@@ -251,6 +256,9 @@ spec:
 			t.Fatalf("viewer: kubectl %v: %v %s", args, err, out)
 		}
 	}
+
+	// The aws CLI v2's update-kubeconfig: kubectl runs v2's get-token.
+	kubectlWithCLIv2(t, p, admin, work)
 
 	// A berth restart: the control plane comes back with its objects.
 	admin.must(t, "create", "configmap", "survivor", "--from-literal=k=v")

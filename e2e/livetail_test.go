@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
+	"github.com/berth-dev/berth/internal/sdkhttp"
 )
 
 // logsClient is aws-sdk-go-v2's CloudWatch Logs client for berth. It
@@ -29,7 +29,7 @@ func logsClient(url string) *cloudwatchlogs.Client {
 	})
 	return cloudwatchlogs.NewFromConfig(aws.Config{
 		Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(url), HTTPClient: &http.Client{}, RetryMaxAttempts: 1,
+		BaseEndpoint: aws.String(url), HTTPClient: sdkhttp.Client(0), RetryMaxAttempts: 1,
 		APIOptions: []func(*middleware.Stack) error{func(s *middleware.Stack) error { return s.Initialize.Add(noPrefix, middleware.Before) }},
 	})
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,8 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-
-	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
 )
 
 // splitLog is what the load generator saw: answers by version in each
@@ -122,54 +118,15 @@ func (l *splitLog) share(stage, version string) (float64, int) {
 //
 // --deployment-time-scale 20 makes a minute of bake last 3 seconds.
 func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
-	requireAWSCLI(t)
-	d := dockertest.New(t)
-	image := dockertest.Busybox(t, d)
-	p := startBerth(t, t.TempDir(), "--deployment-time-scale", "20")
-	c := ecsClient(p.URL)
-	ctx := t.Context()
-	work := t.TempDir()
-	run := func(args ...string) string {
-		t.Helper()
-		out, err := p.aws(t, work, args...)
-		if err != nil {
-			t.Fatalf("%v\nserver log:\n%s", err, p.log.String())
-		}
-		return out
-	}
-	query := func(q string, args ...string) string {
-		t.Helper()
-		return strings.TrimSpace(run(append(args, "--query", q, "--output", "text")...))
-	}
+	f := newWebFixture(t, []string{"v1", "v2", "v3"}, "--deployment-time-scale", "20")
+	c, ctx, run, query := f.c, f.ctx, f.run, f.query
 
-	run("ecs", "create-cluster", "--cluster-name", "prod-cluster")
-	def := ec2AndFargateDefinition(image)
-	for _, v := range []string{"v1", "v2", "v3"} {
-		def.ContainerDefinitions[0].Command = []string{"sh", "-c", "mkdir -p /www && echo ok > /www/health && echo " + v + " > /www/index.html && exec httpd -f -p 8080 -h /www"}
-		if _, err := c.RegisterTaskDefinition(ctx, def); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_, prodPort, _ := net.SplitHostPort(freeAddr(t))
-	_, testPort, _ := net.SplitHostPort(freeAddr(t))
-	lbARN := query("LoadBalancers[0].LoadBalancerArn", "elbv2", "create-load-balancer", "--name", "web-alb", "--type", "application",
-		"--subnets", "subnet-private-1a", "subnet-private-1b")
-	dns := query("LoadBalancers[0].DNSName", "elbv2", "describe-load-balancers", "--load-balancer-arns", lbARN)
-	tgs := map[string]string{}
-	for _, name := range []string{"web-blue", "web-green"} {
-		tgs[name] = query("TargetGroups[0].TargetGroupArn", "elbv2", "create-target-group", "--name", name, "--protocol", "HTTP",
-			"--port", "8080", "--target-type", "ip", "--vpc-id", "vpc-1", "--health-check-path", "/health",
-			"--health-check-interval-seconds", "5", "--healthy-threshold-count", "2")
-		run("elbv2", "modify-target-group-attributes", "--target-group-arn", tgs[name], "--attributes", "Key=deregistration_delay.timeout_seconds,Value=2")
-	}
-	blueTG, greenTG := tgs["web-blue"], tgs["web-green"]
-	prodListener := query("Listeners[0].ListenerArn", "elbv2", "create-listener", "--load-balancer-arn", lbARN, "--protocol", "HTTP",
-		"--port", prodPort, "--default-actions", "Type=fixed-response,FixedResponseConfig={StatusCode=404}")
+	blueTG, greenTG := f.targetGroup("web-blue", "2"), f.targetGroup("web-green", "2")
+	prodListener, prodPort := f.listener("Type=fixed-response,FixedResponseConfig={StatusCode=404}")
 	forward := fmt.Sprintf(`[{"Type":"forward","ForwardConfig":{"TargetGroups":[{"TargetGroupArn":%q,"Weight":100},{"TargetGroupArn":%q,"Weight":0}]}}]`, blueTG, greenTG)
 	prodRule := query("Rules[0].RuleArn", "elbv2", "create-rule", "--listener-arn", prodListener, "--priority", "10",
 		"--conditions", "Field=path-pattern,Values=/*", "--actions", forward)
-	testListener := query("Listeners[0].ListenerArn", "elbv2", "create-listener", "--load-balancer-arn", lbARN, "--protocol", "HTTP",
-		"--port", testPort, "--default-actions", forward)
+	testListener, testPort := f.listener(forward)
 	testRule := query("Rules[?IsDefault].RuleArn", "elbv2", "describe-rules", "--listener-arn", testListener)
 
 	lbs := []types.LoadBalancer{{
@@ -209,30 +166,10 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 		})
 	}
 	stable()
-	healthyIn := func(tg string, n int) {
-		t.Helper()
-		eventually(t, 60*time.Second, func() (bool, string) {
-			th := query("TargetHealthDescriptions[].TargetHealth.State", "elbv2", "describe-target-health", "--target-group-arn", tg)
-			f := strings.Fields(th)
-			return len(f) == n && !slices.ContainsFunc(f, func(s string) bool { return s != "healthy" }), "target health " + th
-		})
-	}
+	healthyIn := func(tg string, n int) { t.Helper(); f.waitHealthy(tg, n, 60*time.Second) }
 	healthyIn(blueTG, 2)
 
-	get := func(client *http.Client, port string) (string, error) {
-		req, _ := http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1:"+port+"/", nil)
-		req.Host = dns + ":" + port
-		resp, err := client.Do(req)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			return "", &statusError{resp.StatusCode, string(b)}
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
+	get := f.get
 	client := &http.Client{Timeout: 5 * time.Second}
 	if body, err := get(client, prodPort); err != nil || body != "v1" {
 		t.Fatalf("before the deployments the load balancer answers %q %v", body, err)
@@ -291,12 +228,21 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 	waitStage := func(status types.ServiceDeploymentStatus, stage types.ServiceDeploymentLifecycleStage, within time.Duration) types.ServiceDeployment {
 		t.Helper()
 		var got types.ServiceDeployment
+		// Each poll is quick (SDK calls, no aws CLI start): a stage can
+		// last three seconds.
 		eventually(t, within, func() (bool, string) {
 			sd, ok := latest()
 			got = sd
-			return ok && sd.Status == status && (stage == "" || sd.LifecycleStage == stage),
-				fmt.Sprintf("newest deployment %s %s, want %s %s; events:\n%s", sd.Status, sd.LifecycleStage, status, stage,
-					query("services[0].events[:8].message", "ecs", "describe-services", "--cluster", "prod-cluster", "--services", "web-service"))
+			if ok && sd.Status == status && (stage == "" || sd.LifecycleStage == stage) {
+				return true, ""
+			}
+			var events []string
+			if out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod-cluster"), Services: []string{"web-service"}}); err == nil && len(out.Services) == 1 {
+				for _, e := range out.Services[0].Events[:min(8, len(out.Services[0].Events))] {
+					events = append(events, aws.ToString(e.Message))
+				}
+			}
+			return false, fmt.Sprintf("newest deployment %s %s, want %s %s; events:\n%s", sd.Status, sd.LifecycleStage, status, stage, strings.Join(events, "\n"))
 		})
 		return got
 	}
@@ -327,7 +273,7 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 	stable()
 	rev := query("serviceRevisions[0].[taskDefinition,resolvedConfiguration.loadBalancers[0].targetGroupArn]", "ecs", "describe-service-revisions",
 		"--service-revision-arns", aws.ToString(done.TargetServiceRevision.Arn))
-	if f := strings.Fields(rev); len(f) != 2 || !strings.HasSuffix(f[0], "web-app:2") || f[1] != greenTG {
+	if fs := strings.Fields(rev); len(fs) != 2 || !strings.HasSuffix(fs[0], "web-app:2") || fs[1] != greenTG {
 		t.Errorf("revision of the canary deployment: %q, want web-app:2 in %s", rev, greenTG)
 	}
 	healthyIn(greenTG, 2)
@@ -411,7 +357,7 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 	}
 	out := query("services[0].[runningCount,length(deployments),deployments[0].rolloutState,taskDefinition]", "ecs", "describe-services",
 		"--cluster", "prod-cluster", "--services", "web-service")
-	if f := strings.Fields(out); len(f) != 4 || f[0] != "2" || f[1] != "1" || f[2] != "COMPLETED" || !strings.HasSuffix(f[3], "web-app:2") {
+	if fs := strings.Fields(out); len(fs) != 4 || fs[0] != "2" || fs[1] != "1" || fs[2] != "COMPLETED" || !strings.HasSuffix(fs[3], "web-app:2") {
 		t.Fatalf("after the deployments: %q", out)
 	}
 	var hist struct {

@@ -2,18 +2,13 @@ package e2e
 
 import (
 	"encoding/json"
-	"io"
-	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-
-	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
 )
 
 // TestTaskSetsWithAWSCLI is a third-party (EXTERNAL) deployment driven
@@ -26,27 +21,8 @@ import (
 // (startedBy = the task set ID), the target groups and the answers that
 // come through the load balancer.
 func TestTaskSetsWithAWSCLI(t *testing.T) {
-	requireAWSCLI(t)
-	d := dockertest.New(t)
-	image := dockertest.Busybox(t, d)
-	p := startBerth(t, t.TempDir())
-	c := ecsClient(p.URL)
-	ctx := t.Context()
-	work := t.TempDir()
-	var seen []string
-	t.Cleanup(func() {
-		for _, arn := range seen {
-			cleanupTask(d, arn)
-		}
-	})
-	run := func(args ...string) string {
-		t.Helper()
-		out, err := p.aws(t, work, args...)
-		if err != nil {
-			t.Fatalf("%v\nserver log:\n%s", err, p.log.String())
-		}
-		return out
-	}
+	f := newWebFixture(t, []string{"v1", "v2"})
+	c, ctx, run := f.c, f.ctx, f.run
 	decode := func(out string, v any) {
 		t.Helper()
 		if err := json.Unmarshal([]byte(out), v); err != nil {
@@ -79,11 +55,7 @@ func TestTaskSetsWithAWSCLI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, a := range out.TaskArns {
-			if !slices.Contains(seen, a) {
-				seen = append(seen, a)
-			}
-		}
+		f.track(out.TaskArns)
 		return out.TaskArns
 	}
 	// steady waits for a task set to run n tasks in STEADY_STATE.
@@ -100,70 +72,26 @@ func TestTaskSetsWithAWSCLI(t *testing.T) {
 				"task set " + id + ": " + mustJSON(ts[0]) + ", tasks " + strings.Join(live, " ")
 		})
 	}
-	healthy := func(tg string, n int) {
-		t.Helper()
-		eventually(t, time.Minute, func() (bool, string) {
-			th := run("elbv2", "describe-target-health", "--target-group-arn", tg, "--query", "TargetHealthDescriptions[].TargetHealth.State", "--output", "text")
-			f := strings.Fields(th)
-			return len(f) == n && !slices.ContainsFunc(f, func(s string) bool { return s != "healthy" }), "target health: " + th
-		})
-	}
+	healthy := func(tg string, n int) { t.Helper(); f.waitHealthy(tg, n, time.Minute) }
 
-	run("ecs", "create-cluster", "--cluster-name", "prod-cluster")
-	def := ec2AndFargateDefinition(image)
-	for _, v := range []string{"v1", "v2"} {
-		def.ContainerDefinitions[0].Command = []string{"sh", "-c", "mkdir -p /www && echo ok > /www/health && echo " + v + " > /www/index.html && exec httpd -f -p 8080 -h /www"}
-		if _, err := c.RegisterTaskDefinition(ctx, def); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_, portStr, _ := net.SplitHostPort(freeAddr(t))
-	var lb struct {
-		LoadBalancers []struct{ LoadBalancerArn, DNSName string }
-	}
-	decode(run("elbv2", "create-load-balancer", "--name", "web-alb", "--type", "application", "--subnets", "subnet-private-1a", "subnet-private-1b"), &lb)
-	group := func(name string) string {
-		var out struct {
-			TargetGroups []struct{ TargetGroupArn string }
-		}
-		decode(run("elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port", "8080", "--target-type", "ip",
-			"--vpc-id", "vpc-1", "--health-check-path", "/health", "--health-check-interval-seconds", "5",
-			"--healthy-threshold-count", "2"), &out)
-		arn := out.TargetGroups[0].TargetGroupArn
-		run("elbv2", "modify-target-group-attributes", "--target-group-arn", arn, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=2")
-		return arn
-	}
-	blueTG, greenTG := group("blue-tg"), group("green-tg")
-	var listener struct {
-		Listeners []struct{ ListenerArn string }
-	}
-	decode(run("elbv2", "create-listener", "--load-balancer-arn", lb.LoadBalancers[0].LoadBalancerArn, "--protocol", "HTTP", "--port", portStr,
-		"--default-actions", "Type=forward,TargetGroupArn="+blueTG), &listener)
+	blueTG, greenTG := f.targetGroup("blue-tg", "2"), f.targetGroup("green-tg", "2")
+	listenerARN, portStr := f.listener("Type=forward,TargetGroupArn=" + blueTG)
 	// A test listener on green's target group, as a blue/green
 	// controller sets one up (a target group no listener uses has its
 	// targets "unused", not checked).
-	_, testPort, _ := net.SplitHostPort(freeAddr(t))
-	run("elbv2", "create-listener", "--load-balancer-arn", lb.LoadBalancers[0].LoadBalancerArn, "--protocol", "HTTP", "--port", testPort,
-		"--default-actions", "Type=forward,TargetGroupArn="+greenTG)
+	_, testPort := f.listener("Type=forward,TargetGroupArn=" + greenTG)
 	getOn := func(port string) string {
 		t.Helper()
-		req, _ := http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1:"+port+"/", nil)
-		req.Host = lb.LoadBalancers[0].DNSName + ":" + port
-		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+		body, err := f.get(&http.Client{Timeout: 5 * time.Second}, port)
 		if err != nil {
 			t.Fatalf("through the load balancer: %v", err)
 		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			t.Fatalf("through the load balancer: %s %s", resp.Status, b)
-		}
-		return strings.TrimSpace(string(b))
+		return body
 	}
 	get := func() string { t.Helper(); return getOn(portStr) }
 
 	// CODE_DEPLOY is refused; EXTERNAL refuses what task sets carry.
-	if out, err := p.aws(t, work, "ecs", "create-service", "--cluster", "prod-cluster", "--service-name", "cd",
+	if out, err := f.try("ecs", "create-service", "--cluster", "prod-cluster", "--service-name", "cd",
 		"--task-definition", "web-app:1", "--desired-count", "1", "--deployment-controller", "type=CODE_DEPLOY"); err == nil || !strings.Contains(out+err.Error(), "UnsupportedFeatureException") {
 		t.Fatalf("CODE_DEPLOY: %s %v", out, err)
 	}
@@ -197,7 +125,7 @@ func TestTaskSetsWithAWSCLI(t *testing.T) {
 	if body := get(); body != "v1" {
 		t.Fatalf("production answers %q before the shift", body)
 	}
-	run("elbv2", "modify-listener", "--listener-arn", listener.Listeners[0].ListenerArn, "--default-actions", "Type=forward,TargetGroupArn="+greenTG)
+	run("elbv2", "modify-listener", "--listener-arn", listenerARN, "--default-actions", "Type=forward,TargetGroupArn="+greenTG)
 	run("ecs", "update-service-primary-task-set", "--cluster", "prod-cluster", "--service", "web", "--primary-task-set", green.TaskSet.TaskSetArn)
 	if body := get(); body != "v2" {
 		t.Fatalf("after the shift the load balancer answers %q", body)
@@ -224,11 +152,11 @@ func TestTaskSetsWithAWSCLI(t *testing.T) {
 	run("ecs", "update-task-set", "--cluster", "prod-cluster", "--service", "web", "--task-set", blue.TaskSet.ID, "--scale", "value=0,unit=PERCENT")
 	steady(blue.TaskSet.ID, 0)
 	eventually(t, time.Minute, func() (bool, string) {
-		th := run("elbv2", "describe-target-health", "--target-group-arn", blueTG, "--query", "TargetHealthDescriptions[].TargetHealth.State", "--output", "text")
-		return strings.TrimSpace(th) == "", "blue targets: " + th
+		th := f.targetStates(blueTG)
+		return len(th) == 0, "blue targets: " + strings.Join(th, " ")
 	})
 	// The service scaled: green follows (ceil(3 × 100%)).
-	if out, err := p.aws(t, work, "ecs", "update-service", "--cluster", "prod-cluster", "--service", "web", "--task-definition", "web-app:1"); err == nil || !strings.Contains(out+err.Error(), "InvalidParameterException") {
+	if out, err := f.try("ecs", "update-service", "--cluster", "prod-cluster", "--service", "web", "--task-definition", "web-app:1"); err == nil || !strings.Contains(out+err.Error(), "InvalidParameterException") {
 		t.Fatalf("update-service --task-definition on an EXTERNAL service: %s %v", out, err)
 	}
 	run("ecs", "update-service", "--cluster", "prod-cluster", "--service", "web", "--desired-count", "3")
@@ -240,7 +168,7 @@ func TestTaskSetsWithAWSCLI(t *testing.T) {
 		}
 	}
 	// Blue deleted (it is at 0); green only with --force.
-	if out, err := p.aws(t, work, "ecs", "delete-task-set", "--cluster", "prod-cluster", "--service", "web", "--task-set", green.TaskSet.ID); err == nil || !strings.Contains(out+err.Error(), "InvalidParameterException") {
+	if out, err := f.try("ecs", "delete-task-set", "--cluster", "prod-cluster", "--service", "web", "--task-set", green.TaskSet.ID); err == nil || !strings.Contains(out+err.Error(), "InvalidParameterException") {
 		t.Fatalf("delete-task-set of a scaled task set without --force: %s %v", out, err)
 	}
 	run("ecs", "delete-task-set", "--cluster", "prod-cluster", "--service", "web", "--task-set", blue.TaskSet.ID)
@@ -257,7 +185,7 @@ func TestTaskSetsWithAWSCLI(t *testing.T) {
 	run("ecs", "delete-service", "--cluster", "prod-cluster", "--service", "web", "--force")
 	run("ecs", "wait", "services-inactive", "--cluster", "prod-cluster", "--services", "web")
 	for _, tg := range []string{blueTG, greenTG} {
-		if th := run("elbv2", "describe-target-health", "--target-group-arn", tg, "--query", "TargetHealthDescriptions[].TargetHealth.State", "--output", "text"); strings.TrimSpace(th) != "" {
+		if th := f.targetStates(tg); len(th) != 0 {
 			t.Fatalf("targets left in %s: %q", tg, th)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,12 +24,13 @@ import (
 	"github.com/berth-dev/berth/internal/driver/docker"
 	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
 	"github.com/berth-dev/berth/internal/runner"
+	"github.com/berth-dev/berth/internal/sdkhttp"
 )
 
 func ecsClient(url string) *ecs.Client {
 	return ecs.NewFromConfig(aws.Config{
 		Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(url), HTTPClient: &http.Client{Timeout: 30 * time.Second}, RetryMaxAttempts: 1,
+		BaseEndpoint: aws.String(url), HTTPClient: sdkhttp.Client(30 * time.Second), RetryMaxAttempts: 1,
 	})
 }
 

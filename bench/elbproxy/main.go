@@ -7,7 +7,8 @@
 // Every process is its own: the target (a Go net/http server answering a
 // 128-byte body), the ALB (this program re-executed, serving one HTTP
 // listener forwarding to one target group with that target, health
-// checked), nginx and haproxy (each run as a child of this program with a
+// checked; "berth front" is the same listener reached through the shared
+// front, which routes by Host, on another address), nginx and haproxy (each run as a child of this program with a
 // config in a temporary directory, upstream keep-alive on, X-Forwarded-For
 // added, no access log); both peers are skipped with a note when not
 // installed. The load generator is this process: -conc keep-alive
@@ -51,6 +52,7 @@ func main() {
 	role := flag.String("role", "", "internal: target or alb (a child process)")
 	addr := flag.String("addr", "", "internal: address to serve")
 	target := flag.String("target", "", "internal: the ALB's target")
+	frontIP := flag.String("front", "", "internal: the ALB's shared front address")
 	duration := flag.Duration("duration", 5*time.Second, "load per case per round")
 	maxReq := flag.Int("max-requests", 2_000_000, "request cap per case per round")
 	conc := flag.Int("conc", 32, "keep-alive connections of the load generator")
@@ -63,7 +65,7 @@ func main() {
 	case "target":
 		err = serveTarget(*addr)
 	case "alb":
-		err = serveALB(*addr, *target, *profile)
+		err = serveALB(*addr, *target, *frontIP, *profile)
 	case "":
 		err = run(config{duration: *duration, maxReq: *maxReq, conc: *conc, rounds: *rounds, idle: *idle, profile: *profile})
 	default:
@@ -104,8 +106,9 @@ func serveTarget(addr string) error {
 }
 
 // serveALB runs the data plane with one ALB listener on addr forwarding to
-// target, and prints "ready" once the target is healthy.
-func serveALB(addr, target, profile string) error {
+// target, its shared front on frontIP and the same port, and prints
+// "ready" once the target is healthy.
+func serveALB(addr, target, frontIP, profile string) error {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		return err
@@ -116,7 +119,11 @@ func serveALB(addr, target, profile string) error {
 	}
 	healthy := make(chan struct{})
 	var once sync.Once
-	p := elbproxy.New(elbproxy.Config{NoFront: true, OnHealth: func(r elbproxy.HealthReport) {
+	fa, err := netip.ParseAddr(frontIP)
+	if err != nil {
+		return err
+	}
+	p := elbproxy.New(elbproxy.Config{FrontAddr: fa, OnHealth: func(r elbproxy.HealthReport) {
 		if r.Health.State == elbproxy.StateHealthy {
 			once.Do(func() { close(healthy) })
 		}

@@ -43,7 +43,7 @@ func run(cfg config) error {
 	defer os.RemoveAll(dir)
 
 	// Addresses: each process on its own loopback address.
-	targetAddr, albIP, nginxIP, haproxyIP := "127.79.0.1", "127.79.0.2", "127.79.0.3", "127.79.0.4"
+	targetAddr, albIP, nginxIP, haproxyIP, frontIP := "127.79.0.1", "127.79.0.2", "127.79.0.3", "127.79.0.4", "127.79.0.5"
 	tport, err := freePort(targetAddr)
 	if err != nil {
 		return err
@@ -61,12 +61,13 @@ func run(cfg config) error {
 		return err
 	}
 	albAddr := net.JoinHostPort(albIP, fmt.Sprint(aport))
-	ap, err := start("berth ALB", true, exe, "-role", "alb", "-addr", albAddr, "-target", target, "-alb-profile", cfg.profile)
+	ap, err := start("berth ALB", true, exe, "-role", "alb", "-addr", albAddr, "-target", target, "-front", frontIP, "-alb-profile", cfg.profile)
 	if err != nil {
 		return err
 	}
 	defer ap.stop()
-	peers = append(peers, &peer{name: "berth ALB", addr: albAddr, proc: ap})
+	peers = append(peers, &peer{name: "berth ALB", addr: albAddr, proc: ap},
+		&peer{name: "berth front", addr: net.JoinHostPort(frontIP, fmt.Sprint(aport)), proc: ap})
 
 	if p, err := startNginx(dir, nginxIP, target); err != nil {
 		peers = append(peers, &peer{name: "nginx", note: err.Error()})
@@ -105,7 +106,7 @@ func run(cfg config) error {
 			if err != nil {
 				return fmt.Errorf("%s idle memory: %v", p.name, err)
 			}
-			fmt.Printf("%-10s %8.1f KiB per connection\n", p.name, per/1024)
+			fmt.Printf("%-12s %8.1f KiB per connection\n", p.name, per/1024)
 		}
 	}
 	return nil
@@ -382,11 +383,11 @@ func medians(rs []result) summary {
 
 func report(peers []*peer, conc int, res map[string][]result) {
 	fmt.Printf("\n%d keep-alive connection(s), medians of %d rounds:\n", conc, len(res["direct"]))
-	fmt.Printf("%-10s %10s %9s %9s %7s %11s %11s %14s\n", "case", "rps", "p50", "p99", "errors", "rps/direct", "p99-direct", "proxy CPU/req")
+	fmt.Printf("%-12s %10s %9s %9s %7s %11s %11s %14s\n", "case", "rps", "p50", "p99", "errors", "rps/direct", "p99-direct", "proxy CPU/req")
 	direct := medians(res["direct"])
 	for _, p := range peers {
 		if p.note != "" || len(res[p.name]) == 0 {
-			fmt.Printf("%-10s skipped: %s\n", p.name, p.note)
+			fmt.Printf("%-12s skipped: %s\n", p.name, p.note)
 			continue
 		}
 		r := medians(res[p.name])
@@ -394,7 +395,7 @@ func report(peers []*peer, conc int, res map[string][]result) {
 		if p.proc != nil {
 			cpu = r.cpuPerReq.Round(100 * time.Nanosecond).String()
 		}
-		fmt.Printf("%-10s %10.0f %9s %9s %7d %10.1f%% %11s %14s\n", p.name, r.rps, r.p50.Round(time.Microsecond),
+		fmt.Printf("%-12s %10.0f %9s %9s %7d %10.1f%% %11s %14s\n", p.name, r.rps, r.p50.Round(time.Microsecond),
 			r.p99.Round(time.Microsecond), r.errors, 100*r.rps/direct.rps, (r.p99 - direct.p99).Round(time.Microsecond), cpu)
 	}
 }
@@ -416,6 +417,9 @@ func ratios(peers []*peer, conc int, many, one map[string][]result) {
 		if len(many[name]) > 0 {
 			fmt.Printf(", berth/%s %.2f", name, b.rps/medians(many[name]).rps)
 		}
+	}
+	if len(many["berth front"]) > 0 {
+		fmt.Printf(", front/ALB %.2f", medians(many["berth front"]).rps/b.rps)
 	}
 	fmt.Println(" (throughput)")
 	fmt.Printf("berth ALB vs direct: throughput loss %.1f%% at %d connections (goal < 15%%, see the physical limit above);\n",

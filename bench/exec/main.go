@@ -20,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +34,7 @@ import (
 	"github.com/berth-dev/berth/bench/harness"
 	"github.com/berth-dev/berth/bench/stats"
 	"github.com/berth-dev/berth/internal/driver"
+	"github.com/berth-dev/berth/internal/sdkhttp"
 )
 
 const image = "berth-test/busybox:latest"
@@ -87,7 +87,7 @@ func run(ctx context.Context, n, mb int) error {
 	}
 	c := ecs.NewFromConfig(aws.Config{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(url), RetryMaxAttempts: 1, HTTPClient: &http.Client{Timeout: 30 * time.Second},
+		BaseEndpoint: aws.String(url), RetryMaxAttempts: 1, HTTPClient: sdkhttp.Client(30 * time.Second),
 	})
 	ctrID, taskARN, err := startTask(ctx, c, cluster)
 	if err != nil {

@@ -10,6 +10,8 @@
 //
 //	berth FARGATE awsvpc  a Fargate task (cpu -cpu, memory 512) on the managed
 //	                      capacity: a network sandbox, then the container
+//	berth FARGATE +port   the same task with a port mapping (8080/tcp), as
+//	                      the seed's and every task behind a load balancer
 //	docker none+join      docker run -d --network none (the sandbox), then
 //	                      the container with --network container:<sandbox>
 //	                      and the task's CPU limit (--cpus, as berth's task
@@ -205,6 +207,8 @@ func run(ctx context.Context, n int, poll time.Duration, cpu int, bin, baseBin s
 	for _, dep := range deps {
 		cases = append(cases, kase{dep.name + " FARGATE awsvpc", func(ctx context.Context) (sample, error) {
 			return dep.task(ctx, dep.fargateCluster, dep.fargateTD, types.LaunchTypeFargate)
+		}}, kase{dep.name + " FARGATE +port", func(ctx context.Context) (sample, error) {
+			return dep.task(ctx, dep.fargateCluster, dep.fargatePortTD, types.LaunchTypeFargate)
 		}})
 	}
 	cases = append(cases,
@@ -271,10 +275,14 @@ func run(ctx context.Context, n int, poll time.Duration, cpu int, bin, baseBin s
 		ratio(dep.name+" FARGATE awsvpc", "docker none+join")
 		ratio(dep.name+" FARGATE awsvpc", "docker bridge+join")
 		ratio(dep.name+" FARGATE awsvpc", "docker awsvpc+join")
+		ratio(dep.name+" FARGATE +port", "docker none+join")
+		ratio(dep.name+" FARGATE +port", "docker bridge+join")
+		ratio(dep.name+" FARGATE +port", "docker awsvpc+join")
 		ratio(dep.name+" EC2 bridge", "docker run -d")
 	}
 	if len(deps) > 1 {
 		ratio("berth FARGATE awsvpc", "base FARGATE awsvpc")
+		ratio("berth FARGATE +port", "base FARGATE +port")
 		ratio("berth EC2 bridge", "base EC2 bridge")
 	}
 	fmt.Println()
@@ -370,6 +378,7 @@ type deployment struct {
 	fargateCluster string
 	ec2Cluster     string
 	fargateTD      string
+	fargatePortTD  string // with a port mapping
 	ec2TD          string
 }
 
@@ -416,7 +425,7 @@ func (dep *deployment) start(ctx context.Context, dir string, env []string, cpu 
 		return fmt.Errorf("%w\nagent log:\n%s", err, dep.agentLog.String())
 	}
 	var err error
-	dep.fargateTD, dep.ec2TD, err = dep.register(ctx, cpu)
+	dep.fargateTD, dep.fargatePortTD, dep.ec2TD, err = dep.register(ctx, cpu)
 	return err
 }
 
@@ -431,7 +440,7 @@ func (dep *deployment) stop() {
 	}
 }
 
-func (dep *deployment) register(ctx context.Context, cpu int) (fargate, ec2 string, err error) {
+func (dep *deployment) register(ctx context.Context, cpu int) (fargate, fargatePort, ec2 string, err error) {
 	suffix := dep.suffix
 	ctr := types.ContainerDefinition{
 		Name: aws.String("app"), Image: aws.String(image), Essential: aws.Bool(true),
@@ -445,18 +454,30 @@ func (dep *deployment) register(ctx context.Context, cpu int) (fargate, ec2 stri
 		ContainerDefinitions: []types.ContainerDefinition{ctr},
 	})
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	fargate = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	withPort := ctr
+	withPort.PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080), Protocol: types.TransportProtocolTcp}}
+	out, err = dep.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("startlat-fargate-port-" + suffix), NetworkMode: types.NetworkModeAwsvpc,
+		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
+		Cpu:                     aws.String(strconv.Itoa(cpu)), Memory: aws.String("512"),
+		ContainerDefinitions: []types.ContainerDefinition{withPort},
+	})
+	if err != nil {
+		return "", "", "", err
+	}
+	fargatePort = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
 	out, err = dep.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("startlat-ec2-" + suffix), NetworkMode: types.NetworkModeBridge,
 		RequiresCompatibilities: []types.Compatibility{types.CompatibilityEc2},
 		ContainerDefinitions:    []types.ContainerDefinition{ctr},
 	})
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	return fargate, aws.ToString(out.TaskDefinition.TaskDefinitionArn), nil
+	return fargate, fargatePort, aws.ToString(out.TaskDefinition.TaskDefinitionArn), nil
 }
 
 // waitInstance waits until the cluster has a connected container instance.

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"golang.org/x/term"
 
+	"github.com/berth-dev/berth/internal/sdkhttp"
 	"github.com/berth-dev/berth/internal/ssmchannel"
 )
 
@@ -67,7 +67,7 @@ shell runs it; use /bin/sh -c '...' for one).
 	key, secret := envOr(getenv, "AWS_ACCESS_KEY_ID", "test"), envOr(getenv, "AWS_SECRET_ACCESS_KEY", "test")
 	client := ecs.NewFromConfig(aws.Config{
 		Region: *region, Credentials: credentials.NewStaticCredentialsProvider(key, secret, getenv("AWS_SESSION_TOKEN")),
-		BaseEndpoint: serverURL, HTTPClient: &http.Client{Timeout: 30 * time.Second},
+		BaseEndpoint: serverURL, HTTPClient: sdkhttp.Client(30 * time.Second),
 	})
 	out, err := client.ExecuteCommand(ctx, &ecs.ExecuteCommandInput{
 		Cluster: cluster, Task: task, Command: command, Interactive: true, Container: optional(*container),

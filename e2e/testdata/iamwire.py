@@ -4,7 +4,8 @@
 Drives a berth server with boto3's iam and sts clients through every
 operation berth serves for them (roles, trust policies, inline and managed
 policies and their versions, AWS-managed policies, users, access keys,
-instance profiles, OpenID Connect providers; GetCallerIdentity, AssumeRole,
+instance profiles, OpenID Connect providers, server certificates;
+GetCallerIdentity, AssumeRole,
 GetSessionToken) and their error paths, uses the keys and temporary
 credentials berth issues, and checks every raw XML answer against
 botocore's iam and sts models (elbwire.Checker). Prints VIOLATION lines
@@ -189,6 +190,62 @@ def run_profiles(iam):
     expect_error(iam.get_open_id_connect_provider, "NoSuchEntity", OpenIDConnectProviderArn=arn)
 
 
+def self_signed(name):
+    """A self-signed EC certificate for name and its key (PEM strings)."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode(),
+            cert.not_valid_after_utc)
+
+
+def run_server_certs(iam):
+    cert, key, not_after = self_signed("www.example.test")
+    _, other_key, _ = self_signed("other.example.test")
+    up = iam.upload_server_certificate(ServerCertificateName="web-cert", Path="/cloudfront/", CertificateBody=cert,
+                                       PrivateKey=key, CertificateChain=cert, Tags=[{"Key": "team", "Value": "web"}])
+    m = up["ServerCertificateMetadata"]
+    assert m["Arn"] == "arn:aws:iam::123456789012:server-certificate/cloudfront/web-cert", m
+    assert m["ServerCertificateId"].startswith("ASCA") and len(m["ServerCertificateId"]) == 21, m
+    assert m["Expiration"] == not_after.replace(microsecond=0), (m["Expiration"], not_after)
+    assert up["Tags"] == [{"Key": "team", "Value": "web"}], up
+    iam.upload_server_certificate(ServerCertificateName="api-cert", CertificateBody=cert, PrivateKey=key)
+    expect_error(iam.upload_server_certificate, "EntityAlreadyExists", ServerCertificateName="web-cert", CertificateBody=cert, PrivateKey=key)
+    expect_error(iam.upload_server_certificate, "KeyPairMismatch", ServerCertificateName="x", CertificateBody=cert, PrivateKey=other_key)
+    expect_error(iam.upload_server_certificate, "MalformedCertificate", ServerCertificateName="x", CertificateBody="not a certificate", PrivateKey=key)
+    expect_error(iam.upload_server_certificate, "ValidationError", ServerCertificateName="bad name!", CertificateBody=cert, PrivateKey=key)
+    g = iam.get_server_certificate(ServerCertificateName="web-cert")["ServerCertificate"]
+    assert g["CertificateBody"].strip() == cert.strip() and g["CertificateChain"].strip() == cert.strip(), g
+    assert g["ServerCertificateMetadata"]["Arn"] == m["Arn"] and "PrivateKey" not in g, g
+    expect_error(iam.get_server_certificate, "NoSuchEntity", ServerCertificateName="nope")
+    p1 = iam.list_server_certificates(MaxItems=1)
+    assert len(p1["ServerCertificateMetadataList"]) == 1 and p1["IsTruncated"], p1
+    p2 = iam.list_server_certificates(Marker=p1["Marker"])
+    names = [x["ServerCertificateName"] for x in p1["ServerCertificateMetadataList"] + p2["ServerCertificateMetadataList"]]
+    assert names == ["api-cert", "web-cert"], names
+    assert [x["ServerCertificateName"] for x in iam.list_server_certificates(PathPrefix="/cloudfront/")["ServerCertificateMetadataList"]] == ["web-cert"]
+    iam.update_server_certificate(ServerCertificateName="web-cert", NewServerCertificateName="web-cert-2", NewPath="/")
+    expect_error(iam.get_server_certificate, "NoSuchEntity", ServerCertificateName="web-cert")
+    r = iam.get_server_certificate(ServerCertificateName="web-cert-2")["ServerCertificate"]["ServerCertificateMetadata"]
+    assert r["Arn"] == "arn:aws:iam::123456789012:server-certificate/web-cert-2" and r["ServerCertificateId"] == m["ServerCertificateId"], r
+    expect_error(iam.update_server_certificate, "EntityAlreadyExists", ServerCertificateName="web-cert-2", NewServerCertificateName="api-cert")
+    iam.delete_server_certificate(ServerCertificateName="web-cert-2")
+    iam.delete_server_certificate(ServerCertificateName="api-cert")
+    expect_error(iam.delete_server_certificate, "NoSuchEntity", ServerCertificateName="api-cert")
+    assert iam.list_server_certificates()["ServerCertificateMetadataList"] == []
+
+
 def run_sts(sts, iam, endpoint, ck):
     me = sts.get_caller_identity()
     assert me == {**me, "Account": "123456789012", "Arn": "arn:aws:iam::123456789012:root", "UserId": "123456789012"}, me
@@ -229,6 +286,7 @@ def main():
     run_policies(iam)
     run_users(iam, args.endpoint, ck)
     run_profiles(iam)
+    run_server_certs(iam)
     run_sts(sts, iam, args.endpoint, ck)
     served = ["CreateRole", "GetRole", "ListRoles", "UpdateRole", "UpdateRoleDescription", "UpdateAssumeRolePolicy",
               "TagRole", "UntagRole", "ListRoleTags", "PutRolePolicy", "GetRolePolicy", "ListRolePolicies",
@@ -240,7 +298,8 @@ def main():
               "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey", "CreateInstanceProfile", "GetInstanceProfile",
               "ListInstanceProfiles", "ListInstanceProfilesForRole", "DeleteInstanceProfile", "AddRoleToInstanceProfile",
               "RemoveRoleFromInstanceProfile", "CreateOpenIDConnectProvider", "GetOpenIDConnectProvider",
-              "ListOpenIDConnectProviders", "DeleteOpenIDConnectProvider", "GetCallerIdentity", "AssumeRole", "GetSessionToken"]
+              "ListOpenIDConnectProviders", "DeleteOpenIDConnectProvider", "UploadServerCertificate",
+              "GetServerCertificate", "ListServerCertificates", "UpdateServerCertificate", "DeleteServerCertificate", "GetCallerIdentity", "AssumeRole", "GetSessionToken"]
     for op in served:
         if op not in ck.succeeded:
             ck.bad(op, "$", "never succeeded in the sequence")

@@ -43,6 +43,7 @@ import difflib
 import hashlib
 import json
 import os
+import socket
 import sys
 import time
 
@@ -582,7 +583,8 @@ def run_services(s, seed):
                 loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 8080}],
                 healthCheckGracePeriodSeconds=10, propagateTags="SERVICE", enableECSManagedTags=True,
                 deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True},
-                                         "maximumPercent": 200, "minimumHealthyPercent": 50},
+                                         "maximumPercent": 200, "minimumHealthyPercent": 50,
+                                         "alarms": {"alarmNames": ["wire-guard"], "enable": True, "rollback": False}},
                 tags=[{"key": "team", "value": "web"}], clientToken="wire-token-1")
     c(ecs, "create_service", cluster="wire-svc", serviceName="web", taskDefinition="wire-svc:1",
       desiredCount=2, launchType="FARGATE", networkConfiguration=net, clientToken="wire-token-1",
@@ -1102,11 +1104,28 @@ def run_bluegreen(s, seed):
     if not c(ecs, "register_task_definition", **seed):
         return
     net = {"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"]}}
-    base = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:"
-    lb = {"targetGroupArn": base + "targetgroup/blue/0123456789abcdef", "containerName": "web", "containerPort": 8080,
-          "advancedConfiguration": {"alternateTargetGroupArn": base + "targetgroup/green/0123456789abcdef",
-                                    "productionListenerRule": base + "listener-rule/app/web/1/2/3",
-                                    "testListenerRule": base + "listener-rule/app/web/1/4/5",
+    # ECS checks that the groups and the listener rules exist on one load
+    # balancer: real ones (an ELBv2 client outside the checker: its wire
+    # is the query protocol's, checked by elbwire.py).
+    elb = boto3.client("elbv2", endpoint_url=ecs.meta.endpoint_url, region_name=REGION,
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    lbarn = elb.create_load_balancer(Name="wire-bg", Type="application",
+                                     Subnets=["subnet-private-1a", "subnet-private-1b"])["LoadBalancers"][0]["LoadBalancerArn"]
+    blue, green = (elb.create_target_group(Name=n, Protocol="HTTP", Port=8080, TargetType="ip", VpcId="vpc-1")
+                   ["TargetGroups"][0]["TargetGroupArn"] for n in ("wire-bg-blue", "wire-bg-green"))
+    fwd = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": blue, "Weight": 1},
+                                                                  {"TargetGroupArn": green, "Weight": 0}]}}]
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        port = so.getsockname()[1]
+    lis = elb.create_listener(LoadBalancerArn=lbarn, Protocol="HTTP", Port=port, DefaultActions=fwd)["Listeners"][0]["ListenerArn"]
+    prod = elb.create_rule(ListenerArn=lis, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+                           Actions=fwd)["Rules"][0]["RuleArn"]
+    test = [r["RuleArn"] for r in elb.describe_rules(ListenerArn=lis)["Rules"] if r["IsDefault"]][0]
+    lb = {"targetGroupArn": blue, "containerName": "web", "containerPort": 8080,
+          "advancedConfiguration": {"alternateTargetGroupArn": green,
+                                    "productionListenerRule": prod,
+                                    "testListenerRule": test,
                                     "roleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRoleForLoadBalancers"}}
     for name, dc in (("bg", {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5}),
                      ("linear", {"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 25.0, "stepBakeTimeInMinutes": 2}}),
@@ -1121,6 +1140,14 @@ def run_bluegreen(s, seed):
     c(ecs, "create_service", cluster="wire-bg", serviceName="hooks", taskDefinition="wire-bg:1", desiredCount=0,
       launchType="FARGATE", networkConfiguration=net, loadBalancers=[lb],
       deploymentConfiguration={"strategy": "BLUE_GREEN", "lifecycleHooks": hooks}, expect="InvalidParameterException")
+    norule = copy.deepcopy(lb)
+    norule["advancedConfiguration"]["productionListenerRule"] = prod.rsplit("/", 1)[0] + "/0123456789abcdef"
+    c(ecs, "create_service", cluster="wire-bg", serviceName="norule", taskDefinition="wire-bg:1", desiredCount=0,
+      launchType="FARGATE", networkConfiguration=net, loadBalancers=[norule],
+      deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1}, expect="InvalidParameterException")
+    c(ecs, "create_service", cluster="wire-bg", serviceName="nobake", taskDefinition="wire-bg:1", desiredCount=0,
+      launchType="FARGATE", networkConfiguration=net, loadBalancers=[lb],
+      deploymentConfiguration={"strategy": "BLUE_GREEN"}, expect="InvalidParameterException")
     c(ecs, "create_service", cluster="wire-bg", serviceName="noalt", taskDefinition="wire-bg:1", desiredCount=0,
       launchType="FARGATE", networkConfiguration=net, loadBalancers=[{k: v for k, v in lb.items() if k != "advancedConfiguration"}],
       deploymentConfiguration={"strategy": "BLUE_GREEN"}, expect="InvalidParameterException")

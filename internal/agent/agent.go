@@ -207,7 +207,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		rc.Logger = a.cfg.Logger
 		rc.OnChange = a.report
 		// Secrets, ECR pulls and awslogs go as each task's execution role.
-		roles := newExecRoles(a.api)
+		roles := newExecRoles(a.api, a.InstanceARN)
 		if rc.Secrets == nil {
 			rc.Secrets = apiSecrets{roles: roles}.resolve
 		}

@@ -104,7 +104,8 @@ func (m *metadataServer) credentials(w http.ResponseWriter, r *http.Request) {
 	m.mu.Unlock()
 	if !fresh {
 		var out roleCreds
-		if err := m.a.api.callService(ctx, "berthagent", agentTargetPrefix, "GetTaskRoleCredentials", map[string]string{"taskArn": e.task}, &out); err != nil {
+		if err := m.a.api.callService(ctx, "berthagent", agentTargetPrefix, "GetTaskRoleCredentials",
+			map[string]string{"taskArn": e.task, "containerInstanceArn": m.a.InstanceARN()}, &out); err != nil {
 			if c == nil || time.Now().After(e.expires) {
 				deny(http.StatusInternalServerError, "unable to get the task role's credentials: "+err.Error())
 				return

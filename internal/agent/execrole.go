@@ -22,13 +22,16 @@ import (
 // are used when a new fetch fails (a stopped task's last log lines).
 type execRoles struct {
 	api *apiClient
+	// instance is the agent's container instance ARN, which the server
+	// checks hosts the task.
+	instance func() string
 
 	mu     sync.Mutex
 	byTask map[string]aws.Credentials
 }
 
-func newExecRoles(api *apiClient) *execRoles {
-	return &execRoles{api: api, byTask: map[string]aws.Credentials{}}
+func newExecRoles(api *apiClient, instance func() string) *execRoles {
+	return &execRoles{api: api, instance: instance, byTask: map[string]aws.Credentials{}}
 }
 
 // client returns an API client that signs as the task's execution role.
@@ -62,7 +65,8 @@ func (e *execRoles) client(ctx context.Context, taskARN string) (*apiClient, err
 
 func (e *execRoles) fetch(ctx context.Context, taskARN string) (aws.Credentials, error) {
 	var out roleCreds
-	err := e.api.callService(ctx, "berthagent", agentTargetPrefix, "GetExecutionRoleCredentials", map[string]string{"taskArn": taskARN}, &out)
+	err := e.api.callService(ctx, "berthagent", agentTargetPrefix, "GetExecutionRoleCredentials",
+		map[string]string{"taskArn": taskARN, "containerInstanceArn": e.instance()}, &out)
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {

@@ -3,7 +3,6 @@ package berthtest
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/berth-dev/berth/internal/sdkhttp"
 	"github.com/berth-dev/berth/internal/server"
 )
 
@@ -69,7 +69,7 @@ func (s *Server) AWSConfig(region string) aws.Config {
 		Region:           region,
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint:     aws.String(s.URL),
-		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
+		HTTPClient:       sdkhttp.Client(30 * time.Second),
 		RetryMaxAttempts: 1,
 	}
 }

@@ -249,7 +249,7 @@ func TestDisconnectReportsOnlyWhatItStopped(t *testing.T) {
 			})})
 		src.putInstance(InstanceInfo{ARN: instARN})
 		src.putTask(task("t1", ecs.TaskRunning, ecs.TaskRunning))
-		time.Sleep(2 * time.Second)
+		time.Sleep(2 * time.Second) // the bubble's fake clock, past the 1 s timeout
 		for range 2 {
 			if _, err := d.Reconcile(t.Context(), instARN); err != nil {
 				t.Fatal(err)

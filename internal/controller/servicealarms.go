@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,6 +62,9 @@ func (s *Services) deploymentAlarms(ctx context.Context, ref ServiceRef, svc *ec
 			return s.cfg.NoChange
 		}
 		p.RolloutState, p.RolloutStateReason, p.UpdatedAt = ecs.RolloutFailed, reason, now
+		if h := cur.History(depID); h != nil {
+			h.TriggeredAlarms = slices.Clone(firing)
+		}
 		cur.AddEvent(s.cfg.NewID(), msgAlarmFailed(cur.Name, depID, firing), now)
 		if !cfg.Rollback || cur.Stable == nil || cur.Stable.TaskDefinition == p.TaskDefinition && deepEqualNet(cur.Stable.NetworkConfiguration, p.NetworkConfiguration) {
 			cur.DeploymentFailed(depID, reason, "", p.FailedTasks, now)

@@ -79,6 +79,9 @@ func TestServicesDeploymentAlarmRollsBack(t *testing.T) {
 		if d := got.Deployment("ecs-svc/new"); d != nil && (d.RolloutState != ecs.RolloutFailed || d.RolloutStateReason != ReasonAlarms([]string{"guard"})) {
 			t.Fatalf("failed deployment: %+v", d)
 		}
+		if h := got.History("ecs-svc/new"); h == nil || !slices.Equal(h.TriggeredAlarms, []string{"guard"}) {
+			t.Fatalf("the failed deployment's history does not name the alarm: %+v", h)
+		}
 		m := messages(got)
 		if !slices.Contains(m, "(service web) (deployment ecs-svc/new) deployment failed: alarm(s) detected: guard.") ||
 			!slices.Contains(m, "(service web) rolling back to deployment ecs-svc/1.") {

@@ -118,6 +118,11 @@ func TestServicesShiftThroughListenerRule(t *testing.T) {
 		done := make(chan struct{})
 		go func() { defer close(done); _ = s.Run(ctx) }()
 		defer func() { cancel(); <-done }()
+		// step is one round of the world: the agent moves the tasks, the
+		// targets settle, and the bubble's fake clock moves on by two
+		// target polls (no real time passes: it advances once every
+		// goroutine of the bubble is blocked), so the scheduler's next
+		// poll has run when synctest.Wait returns.
 		step := func() {
 			synctest.Wait()
 			f.agent("")

@@ -78,6 +78,19 @@ type Alarm struct {
 	// Metric-math alarms.
 	Queries []Query
 
+	// Composite alarms: the rule over other alarms' states, the
+	// suppressor alarm and its periods (seconds), the current suppression,
+	// and when the rule was last evaluated (it is evaluated when a child
+	// changes state or the configuration changes).
+	AlarmRule                 string
+	ActionsSuppressor         string
+	SuppressorWaitPeriod      int
+	SuppressorExtensionPeriod int
+	ActionsSuppressedBy       string
+	ActionsSuppressedReason   string
+	SuppressedUntil           time.Time // end of a WaitPeriod or ExtensionPeriod
+	RuleEvaluated             time.Time
+
 	EvaluationPeriods  int
 	DatapointsToAlarm  int // 0 means EvaluationPeriods
 	Threshold          float64
@@ -91,6 +104,17 @@ type Alarm struct {
 	StateTransitioned time.Time
 	ConfigUpdated     time.Time
 	Tags              map[string]string
+}
+
+// IsComposite reports whether a is a composite alarm.
+func (a *Alarm) IsComposite() bool { return a.AlarmRule != "" }
+
+// Type is the alarm's AlarmType: MetricAlarm or CompositeAlarm.
+func (a *Alarm) Type() string {
+	if a.IsComposite() {
+		return "CompositeAlarm"
+	}
+	return "MetricAlarm"
 }
 
 // M is the number of breaching datapoints that set ALARM.
@@ -158,52 +182,151 @@ type Evaluation struct {
 	Changed bool
 }
 
-// Evaluate applies the alarm's rule to its evaluation range (the last
-// EvaluationPeriods periods, oldest first) as CloudWatch does: a datapoint
-// breaches when it compares true against the threshold; missing datapoints
-// count per TreatMissingData (breaching, notBreaching), or do not count
-// (missing, ignore). ALARM when at least DatapointsToAlarm datapoints
-// breach. When every datapoint is missing, "missing" goes to
-// INSUFFICIENT_DATA and "ignore" keeps the state; otherwise fewer than M
-// breaching datapoints make the alarm OK.
-func Evaluate(a *Alarm, slots []Slot, now time.Time) Evaluation {
+// RangeExtra is how many periods before its evaluation periods an
+// alarm's evaluation range reaches back, for datapoints to stand in for
+// missing ones: AWS's documented example retrieves 5 datapoints for an
+// alarm of 3 evaluation periods.
+const RangeExtra = 2
+
+// RangePeriods is the length of the alarm's evaluation range in periods.
+func (a *Alarm) RangePeriods() int { return a.EvaluationPeriods + RangeExtra }
+
+// Evaluate applies the alarm's rule to its evaluation range (periods,
+// oldest first; normally RangePeriods of them) as AWS's "How alarm state
+// is evaluated when data is missing" describes:
+//
+//   - with at least EvaluationPeriods (N) real datapoints in the range,
+//     the N most recent are evaluated, looking back past missing periods,
+//     and TreatMissingData does not matter;
+//   - with fewer, every real datapoint is evaluated and the rest of the N
+//     are filled per TreatMissingData (breaching, notBreaching; missing
+//     and ignore fill with datapoints that do not breach), except that an
+//     alarm with fewer real datapoints than DatapointsToAlarm (M) goes to
+//     ALARM ("missing"; "ignore" keeps its state) when the oldest
+//     breaching datapoint of the last N periods is at least M periods old
+//     and none after it is within the threshold (AWS's rule against
+//     premature alarms), and otherwise keeps its state while every real
+//     datapoint breaches (AWS: it "does not go immediately into ALARM";
+//     that it stays put rather than going to OK is berth's reading);
+//   - with none, "missing" gives INSUFFICIENT_DATA, "ignore" keeps the
+//     state, "breaching" ALARM and "notBreaching" OK.
+//
+// ALARM when at least M evaluated datapoints breach, else OK.
+func Evaluate(a *Alarm, rng []Slot, now time.Time) Evaluation {
 	cmp := comparisons[a.ComparisonOperator]
-	m := a.M()
-	var breaching, missing int
-	for _, s := range slots {
-		switch {
-		case !s.Present && a.Missing() == MissingBreaching:
-			breaching++
-		case !s.Present && a.Missing() == MissingNotBreaching:
-		case !s.Present:
-			missing++
-		case cmp.test(s.Value, a.Threshold):
-			breaching++
+	n, m := a.EvaluationPeriods, a.M()
+	if n <= 0 || n > len(rng) {
+		n = len(rng)
+	}
+	if m > n {
+		m = n
+	}
+	breaches := func(s Slot) bool { return s.Present && cmp.test(s.Value, a.Threshold) }
+	var real []int
+	for i, s := range rng {
+		if s.Present {
+			real = append(real, i)
 		}
 	}
 	keep := Evaluation{State: a.State, Reason: a.StateReason, ReasonData: a.StateReasonData}
+	// evaluated marks the periods evaluated: real datapoints and fills.
+	evaluated := make([]bool, len(rng))
+	breaching := 0
+	premature := false
+	switch {
+	case len(real) == 0:
+		if a.Missing() == MissingIgnore {
+			return keep
+		}
+		for i := len(rng) - n; i < len(rng); i++ {
+			evaluated[i] = true
+		}
+		if a.Missing() == MissingBreaching {
+			breaching = n
+		}
+	case len(real) >= n:
+		for _, i := range real[len(real)-n:] {
+			evaluated[i] = true
+			if breaches(rng[i]) {
+				breaching++
+			}
+		}
+	default:
+		fills := n - len(real)
+		for _, i := range real {
+			evaluated[i] = true
+			if breaches(rng[i]) {
+				breaching++
+			}
+		}
+		for i := len(rng) - 1; i >= 0 && fills > 0; i-- { // the most recent missing periods
+			if !rng[i].Present {
+				evaluated[i] = true
+				fills--
+				if a.Missing() == MissingBreaching {
+					breaching++
+				}
+			}
+		}
+		if (a.Missing() == MissingMissing || a.Missing() == MissingIgnore) && len(real) < m {
+			switch {
+			case prematureAlarm(rng[len(rng)-n:], m, breaches):
+				if a.Missing() == MissingIgnore {
+					return keep
+				}
+				premature = true
+			case breaching == len(real):
+				// Only breaching datapoints, too few to alarm: the
+				// next may be within the threshold; wait.
+				return keep
+			}
+		}
+	}
+	var ev []Slot
+	for i, s := range rng {
+		if evaluated[i] {
+			ev = append(ev, s)
+		}
+	}
 	var state string
 	switch {
-	case missing == len(slots) && a.Missing() == MissingIgnore:
-		return keep
-	case missing == len(slots):
+	case len(real) == 0 && a.Missing() == MissingMissing:
 		state = StateInsufficient
-	case breaching >= m:
+	case breaching >= m || premature:
 		state = StateAlarm
-	case len(slots)-missing < m:
-		// Fewer datapoints than M exist: not enough to decide.
-		return keep
 	default:
 		state = StateOK
 	}
-	ev := Evaluation{State: state, Changed: state != a.State}
+	out := Evaluation{State: state, Changed: state != a.State}
 	if state == StateInsufficient {
-		ev.Reason = fmt.Sprintf("Insufficient Data: %d datapoint%s unknown.", len(slots), plural(len(slots), " was", "s were"))
+		out.Reason = fmt.Sprintf("Insufficient Data: %d datapoint%s unknown.", len(ev), plural(len(ev), " was", "s were"))
 	} else {
-		ev.Reason = thresholdReason(a, slots, state, m, cmp.words, cmp.test)
+		out.Reason = thresholdReason(a, ev, state, m, cmp.words, cmp.test)
 	}
-	ev.ReasonData = reasonData(a, slots, now)
-	return ev
+	out.ReasonData = reasonData(a, ev, now)
+	return out
+}
+
+// prematureAlarm is AWS's rule for alarms with fewer real datapoints than
+// M: ALARM when the oldest breaching datapoint of the last N periods is at
+// least M periods old and every later one breaches or is missing.
+func prematureAlarm(last []Slot, m int, breaches func(Slot) bool) bool {
+	oldest := -1
+	for i, s := range last {
+		if breaches(s) {
+			oldest = i
+			break
+		}
+	}
+	if oldest < 0 || len(last)-oldest < m {
+		return false
+	}
+	for _, s := range last[oldest+1:] {
+		if s.Present && !breaches(s) {
+			return false
+		}
+	}
+	return true
 }
 
 // thresholdReason is AWS's "Threshold Crossed: ..." sentence.

@@ -26,35 +26,67 @@ func row(s string) []Slot {
 	return out
 }
 
-// TestMissingDataTable follows the missing-data table of AWS's "Configuring
-// how CloudWatch alarms treat missing data" (3 datapoints to alarm out of
-// 5 evaluation periods).
+// TestMissingDataTable follows the two tables of AWS's "Configuring how
+// CloudWatch alarms treat missing data" (How alarm state is evaluated
+// when data is missing): an evaluation range of 5 periods, most recent
+// on the right, for an alarm of 3 evaluation periods with 3 datapoints to
+// alarm, then 2 (M out of N); each row's state for missing, ignore,
+// breaching and notBreaching ("retain": the state before).
 func TestMissingDataTable(t *testing.T) {
 	for _, tc := range []struct {
+		m                                        int
 		points                                   string
 		missing, ignore, breaching, notBreaching string
 	}{
-		{"0 - X - X", StateOK, StateOK, StateAlarm, StateOK},
-		{"- - - - -", StateInsufficient, "retain", StateAlarm, StateOK},
-		{"0 X X - X", StateAlarm, StateAlarm, StateAlarm, StateAlarm},
-		// Fewer datapoints than DatapointsToAlarm: missing and ignore keep the state.
-		{"- - - X 0", "retain", "retain", StateAlarm, StateOK},
-		{"0 0 X 0 X", StateOK, StateOK, StateOK, StateOK},
+		{3, "0 - X - X", StateOK, StateOK, StateOK, StateOK},
+		{3, "0 - - - -", StateOK, StateOK, StateOK, StateOK},
+		{3, "- - - - -", StateInsufficient, "retain", StateAlarm, StateOK},
+		{3, "0 X X - X", StateAlarm, StateAlarm, StateAlarm, StateAlarm},
+		{3, "- - X - -", StateAlarm, "retain", StateAlarm, StateOK},
+		{2, "0 - X - X", StateAlarm, StateAlarm, StateAlarm, StateAlarm},
+		{2, "0 0 X 0 X", StateAlarm, StateAlarm, StateAlarm, StateAlarm},
+		{2, "0 - X - -", StateOK, StateOK, StateAlarm, StateOK},
+		{2, "- - - - 0", StateOK, StateOK, StateAlarm, StateOK},
+		{2, "- - - X -", StateAlarm, "retain", StateAlarm, StateOK},
 	} {
 		for treat, want := range map[string]string{MissingMissing: tc.missing, MissingIgnore: tc.ignore, MissingBreaching: tc.breaching, MissingNotBreaching: tc.notBreaching} {
-			for _, prior := range []string{StateOK, StateAlarm} {
-				a := &Alarm{Name: "a", EvaluationPeriods: 5, DatapointsToAlarm: 3, Threshold: 50,
-					ComparisonOperator: "GreaterThanThreshold", TreatMissingData: treat, State: prior, Statistic: "Average", Period: 60}
-				got := Evaluate(a, row(tc.points), t0.Add(5*time.Minute)).State
+			for _, prior := range []string{StateOK, StateAlarm, StateInsufficient} {
+				a := &Alarm{Name: "a", EvaluationPeriods: 3, DatapointsToAlarm: tc.m, Threshold: 50,
+					ComparisonOperator: "GreaterThanThreshold", TreatMissingData: treat, State: prior, Statistic: "Average", Period: 300}
+				rng := row(tc.points)
+				if len(rng) != a.RangePeriods() {
+					t.Fatalf("range of %d periods, want %d", len(rng), a.RangePeriods())
+				}
+				got := Evaluate(a, rng, t0.Add(5*time.Minute)).State
 				w := want
 				if w == "retain" {
 					w = prior
 				}
 				if got != w {
-					t.Errorf("%s treat=%s prior=%s: got %s, want %s", tc.points, treat, prior, got, w)
+					t.Errorf("%d of 3, %s treat=%s prior=%s: got %s, want %s", tc.m, tc.points, treat, prior, got, w)
 				}
 			}
 		}
+	}
+}
+
+// TestPrematureAlarm: AWS's examples of its rule against premature alarms
+// (3 of 3): "- - - - X" and "- - - X -" do not go to ALARM (the next
+// datapoint may be within the threshold; berth keeps the state), "- - X
+// - -" does, and "- - X - 0" is OK; the
+// evaluated datapoints of a look-back are the most recent real ones.
+func TestPrematureAlarm(t *testing.T) {
+	a := &Alarm{Name: "a", EvaluationPeriods: 3, Threshold: 50, ComparisonOperator: "GreaterThanThreshold", State: StateInsufficient, Statistic: "Average", Period: 60}
+	for points, want := range map[string]string{"- - - - X": StateInsufficient, "- - - X -": StateInsufficient, "- - X - -": StateAlarm, "- - - X 0": StateOK, "- - X - 0": StateOK} {
+		if got := Evaluate(a, row(points), t0).State; got != want {
+			t.Errorf("%s: got %s, want %s", points, got, want)
+		}
+	}
+	a.State = StateOK
+	ev := Evaluate(a, row("X X - X -"), t0.Add(5*time.Minute))
+	want := "Threshold Crossed: 3 out of the last 3 datapoints [90.0 (07/12/26 05:03:00), 90.0 (07/12/26 05:01:00), 90.0 (07/12/26 05:00:00)] were greater than the threshold (50.0) (minimum 3 datapoints for OK -> ALARM transition)."
+	if ev.State != StateAlarm || ev.Reason != want {
+		t.Fatalf("look-back: %s %q\nwant %q", ev.State, ev.Reason, want)
 	}
 }
 

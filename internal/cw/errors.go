@@ -12,6 +12,10 @@ const (
 	CodeLimitExceeded               = "LimitExceeded"
 	CodeInvalidFormat               = "InvalidFormat"
 	CodeInternal                    = "InternalServiceError"
+	// CodeValidation is the code AWS gives for a bad AlarmRule and for
+	// deleting an alarm a composite alarm depends on (no shape in the
+	// model declares it).
+	CodeValidation = "ValidationError"
 )
 
 // Invalidf is an InvalidParameterValue error.
@@ -32,4 +36,9 @@ func Combinationf(format string, args ...any) error {
 // NotFoundf is a ResourceNotFound error.
 func NotFoundf(format string, args ...any) error {
 	return fault.New(fault.NotFound, format, args...).WithCode(CodeResourceNotFound)
+}
+
+// Validationf is a ValidationError.
+func Validationf(format string, args ...any) error {
+	return fault.New(fault.InvalidParameter, format, args...).WithCode(CodeValidation)
 }

@@ -243,11 +243,11 @@ func orEmpty(d []wDimension) []wDimension {
 }
 
 func (a *API) putMetricAlarm(ctx context.Context, c *awsproto.Call, in *putMetricAlarmIn) (any, error) {
-	if in.Threshold == nil {
-		return nil, cw.Missingf("The parameter Threshold is required.")
-	}
 	if in.ThresholdMetricId != "" {
 		return nil, cw.Invalidf("berth does not support anomaly detection alarms (ThresholdMetricId).")
+	}
+	if in.Threshold == nil {
+		return nil, cw.Missingf("The parameter Threshold is required.")
 	}
 	al := &cw.Alarm{
 		Name: in.AlarmName, Description: in.AlarmDescription, ActionsEnabled: in.ActionsEnabled == nil || *in.ActionsEnabled,
@@ -302,21 +302,8 @@ func (a *API) describeAlarms(ctx context.Context, c *awsproto.Call, in *describe
 		}
 		size = in.MaxRecords
 	}
-	wantMetric := len(in.AlarmTypes) == 0
-	for _, t := range in.AlarmTypes {
-		switch t {
-		case "MetricAlarm":
-			wantMetric = true
-		case "CompositeAlarm":
-		default:
-			return nil, cw.Invalidf("The value %s for parameter AlarmTypes is invalid.", t)
-		}
-	}
-	out := &describeAlarmsOut{MetricAlarms: []wMetricAlarm{}}
-	if !wantMetric {
-		return out, nil
-	}
-	als, err := a.plane.DescribeAlarms(ctx, a.scope(c), cwcp.AlarmFilter{Names: in.AlarmNames, NamePrefix: in.AlarmNamePrefix, State: in.StateValue, ActionPrefix: in.ActionPrefix})
+	als, err := a.plane.DescribeAlarms(ctx, a.scope(c), cwcp.AlarmFilter{Names: in.AlarmNames, NamePrefix: in.AlarmNamePrefix,
+		State: in.StateValue, ActionPrefix: in.ActionPrefix, Types: in.AlarmTypes, ChildrenOf: in.ChildrenOfAlarmName, ParentsOf: in.ParentsOfAlarmName})
 	if err != nil {
 		return nil, err
 	}
@@ -324,11 +311,66 @@ func (a *API) describeAlarms(ctx context.Context, c *awsproto.Call, in *describe
 	if err != nil {
 		return nil, err
 	}
-	out.NextToken = next
+	out := &describeAlarmsOut{MetricAlarms: []wMetricAlarm{}, NextToken: next}
+	wantComposite := in.ChildrenOfAlarmName != "" || in.ParentsOfAlarmName != ""
+	for _, t := range in.AlarmTypes {
+		wantComposite = wantComposite || t == "CompositeAlarm"
+	}
+	if wantComposite {
+		out.CompositeAlarms = []wCompositeAlarm{}
+	}
 	for _, al := range pg {
-		out.MetricAlarms = append(out.MetricAlarms, walarm(al))
+		switch {
+		case !al.IsComposite():
+			out.MetricAlarms = append(out.MetricAlarms, walarm(al))
+		case in.ParentsOfAlarmName != "":
+			// Only the name and ARN, as AWS answers ParentsOfAlarmName.
+			out.CompositeAlarms = append(out.CompositeAlarms, wCompositeAlarm{AlarmName: al.Name, AlarmArn: al.ARN})
+		case in.ChildrenOfAlarmName != "":
+			// Only the name, ARN, state and its time, as AWS answers
+			// ChildrenOfAlarmName.
+			out.CompositeAlarms = append(out.CompositeAlarms, wCompositeAlarm{AlarmName: al.Name, AlarmArn: al.ARN,
+				StateValue: al.State, StateUpdatedTimestamp: awsproto.Epoch(al.StateUpdated)})
+		default:
+			out.CompositeAlarms = append(out.CompositeAlarms, wcomposite(al))
+		}
 	}
 	return out, nil
+}
+
+func wcomposite(al *cw.Alarm) wCompositeAlarm {
+	enabled := al.ActionsEnabled
+	w := wCompositeAlarm{
+		ActionsEnabled: &enabled, AlarmActions: orNone(al.AlarmActions), AlarmArn: al.ARN,
+		AlarmConfigurationUpdatedTimestamp: awsproto.Epoch(al.ConfigUpdated), AlarmDescription: al.Description,
+		AlarmName: al.Name, AlarmRule: al.AlarmRule, InsufficientDataActions: orNone(al.InsufficientDataActions),
+		OKActions: orNone(al.OKActions), StateReason: al.StateReason, StateReasonData: al.StateReasonData,
+		StateUpdatedTimestamp: awsproto.Epoch(al.StateUpdated), StateValue: al.State,
+		StateTransitionedTimestamp: awsproto.Epoch(al.StateTransitioned),
+		ActionsSuppressedBy:        al.ActionsSuppressedBy, ActionsSuppressedReason: al.ActionsSuppressedReason,
+		ActionsSuppressor: al.ActionsSuppressor,
+	}
+	if al.ActionsSuppressor != "" {
+		wait, ext := al.SuppressorWaitPeriod, al.SuppressorExtensionPeriod
+		w.ActionsSuppressorWaitPeriod, w.ActionsSuppressorExtensionPeriod = &wait, &ext
+	}
+	return w
+}
+
+func (a *API) putCompositeAlarm(ctx context.Context, c *awsproto.Call, in *putCompositeAlarmIn) (any, error) {
+	al := &cw.Alarm{
+		Name: in.AlarmName, Description: in.AlarmDescription, ActionsEnabled: in.ActionsEnabled == nil || *in.ActionsEnabled,
+		OKActions: in.OKActions, AlarmActions: in.AlarmActions, InsufficientDataActions: in.InsufficientDataActions,
+		AlarmRule: in.AlarmRule, ActionsSuppressor: in.ActionsSuppressor,
+		SuppressorWaitPeriod: in.ActionsSuppressorWaitPeriod, SuppressorExtensionPeriod: in.ActionsSuppressorExtensionPeriod,
+	}
+	if len(in.Tags) > 0 {
+		al.Tags = map[string]string{}
+		for _, t := range in.Tags {
+			al.Tags[t.Key] = t.Value
+		}
+	}
+	return nil, a.plane.PutCompositeAlarm(ctx, a.scope(c), al)
 }
 
 func (a *API) describeAlarmsForMetric(ctx context.Context, c *awsproto.Call, in *describeAlarmsForMetricIn) (any, error) {
@@ -352,7 +394,7 @@ func (a *API) describeAlarmHistory(ctx context.Context, c *awsproto.Call, in *de
 		}
 		size = in.MaxRecords
 	}
-	f := cwcp.HistoryFilter{Name: in.AlarmName, Type: in.HistoryItemType}
+	f := cwcp.HistoryFilter{Name: in.AlarmName, Type: in.HistoryItemType, AlarmTypes: in.AlarmTypes}
 	switch in.ScanBy {
 	case "", "TimestampDescending":
 	case "TimestampAscending":

@@ -87,6 +87,7 @@ func New(cfg Config) (*API, *awsproto.Service) {
 			"GetMetricData":           awsproto.Handle(a.getMetricData),
 			"ListMetrics":             awsproto.Handle(a.listMetrics),
 			"PutMetricAlarm":          awsproto.Handle(a.putMetricAlarm),
+			"PutCompositeAlarm":       awsproto.Handle(a.putCompositeAlarm),
 			"DescribeAlarms":          awsproto.Handle(a.describeAlarms),
 			"DescribeAlarmsForMetric": awsproto.Handle(a.describeAlarmsForMetric),
 			"DescribeAlarmHistory":    awsproto.Handle(a.describeAlarmHistory),

@@ -166,7 +166,7 @@ type wMetricAlarm struct {
 	OKActions                          []string
 	AlarmActions                       []string
 	InsufficientDataActions            []string
-	StateValue                         string
+	StateValue                         string `json:",omitempty"`
 	StateReason                        string
 	StateReasonData                    string `json:",omitempty"`
 	StateUpdatedTimestamp              *awsproto.EpochTime
@@ -186,19 +186,57 @@ type wMetricAlarm struct {
 }
 
 type describeAlarmsIn struct {
-	AlarmNames      []string
-	AlarmNamePrefix string
-	AlarmTypes      []string
-	StateValue      string
-	ActionPrefix    string
-	MaxRecords      int
-	NextToken       string
+	AlarmNames          []string
+	AlarmNamePrefix     string
+	AlarmTypes          []string
+	ChildrenOfAlarmName string
+	ParentsOfAlarmName  string
+	StateValue          string
+	ActionPrefix        string
+	MaxRecords          int
+	NextToken           string
 }
 
 type describeAlarmsOut struct {
-	CompositeAlarms []struct{} `json:",omitempty"`
+	CompositeAlarms []wCompositeAlarm `json:",omitempty"`
 	MetricAlarms    []wMetricAlarm
 	NextToken       string `json:",omitempty"`
+}
+
+type putCompositeAlarmIn struct {
+	ActionsEnabled                   *bool
+	AlarmActions                     []string
+	AlarmDescription                 string
+	AlarmName                        string
+	AlarmRule                        string
+	InsufficientDataActions          []string
+	OKActions                        []string
+	Tags                             []wTag
+	ActionsSuppressor                string
+	ActionsSuppressorWaitPeriod      int
+	ActionsSuppressorExtensionPeriod int
+}
+
+type wCompositeAlarm struct {
+	ActionsEnabled                     *bool    `json:",omitempty"`
+	AlarmActions                       []string `json:",omitempty"`
+	AlarmArn                           string
+	AlarmConfigurationUpdatedTimestamp *awsproto.EpochTime `json:",omitempty"`
+	AlarmDescription                   string              `json:",omitempty"`
+	AlarmName                          string
+	AlarmRule                          string              `json:",omitempty"`
+	InsufficientDataActions            []string            `json:",omitempty"`
+	OKActions                          []string            `json:",omitempty"`
+	StateReason                        string              `json:",omitempty"`
+	StateReasonData                    string              `json:",omitempty"`
+	StateUpdatedTimestamp              *awsproto.EpochTime `json:",omitempty"`
+	StateValue                         string              `json:",omitempty"`
+	StateTransitionedTimestamp         *awsproto.EpochTime `json:",omitempty"`
+	ActionsSuppressedBy                string              `json:",omitempty"`
+	ActionsSuppressedReason            string              `json:",omitempty"`
+	ActionsSuppressor                  string              `json:",omitempty"`
+	ActionsSuppressorWaitPeriod        *int                `json:",omitempty"`
+	ActionsSuppressorExtensionPeriod   *int                `json:",omitempty"`
 }
 
 type describeAlarmsForMetricIn struct {

@@ -46,6 +46,9 @@ func (p *Plane) PutAlarm(ctx context.Context, sc cw.Scope, a *cw.Alarm) error {
 		} else {
 			rev = cur.Rev
 			o := cur.Alarm
+			if o.IsComposite() {
+				return cw.Validationf("The alarm %s is a composite alarm; PutMetricAlarm cannot replace it.", a.Name)
+			}
 			a.State, a.StateReason, a.StateReasonData = o.State, o.StateReason, o.StateReasonData
 			a.StateUpdated, a.StateTransitioned = o.StateUpdated, o.StateTransitioned
 			if a.Tags == nil {
@@ -78,6 +81,8 @@ func validateAlarm(a *cw.Alarm) error {
 		return cw.Invalidf("The parameter EvaluationPeriods must be at least 1.")
 	case a.DatapointsToAlarm < 0 || a.DatapointsToAlarm > a.EvaluationPeriods:
 		return cw.Invalidf("DatapointsToAlarm (%d) must be from 1 to EvaluationPeriods (%d).", a.DatapointsToAlarm, a.EvaluationPeriods)
+	case strings.HasPrefix(a.ComparisonOperator, "LessThanLowerOrGreaterThanUpper") || strings.HasSuffix(a.ComparisonOperator, "ThanLowerThreshold") || strings.HasSuffix(a.ComparisonOperator, "ThanUpperThreshold"):
+		return cw.Invalidf("The ComparisonOperator %s is for anomaly detection alarms, which berth does not support.", a.ComparisonOperator)
 	case !cw.IsComparison(a.ComparisonOperator):
 		return cw.Invalidf("The value %s for parameter ComparisonOperator is invalid; berth supports GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold and LessThanOrEqualToThreshold.", a.ComparisonOperator)
 	}
@@ -104,6 +109,9 @@ func validateAlarm(a *cw.Alarm) error {
 		for _, q := range a.Queries {
 			if q.ReturnData {
 				returned++
+			}
+			if strings.Contains(strings.ToUpper(q.Expression), "ANOMALY_DETECTION_BAND") {
+				return cw.Invalidf("berth does not support anomaly detection alarms (ANOMALY_DETECTION_BAND in %s).", q.ID)
 			}
 		}
 		if returned != 1 {
@@ -135,6 +143,14 @@ type AlarmFilter struct {
 	NamePrefix   string
 	State        string
 	ActionPrefix string
+	// Types are the alarm types wanted (MetricAlarm, CompositeAlarm;
+	// none: MetricAlarm only, as AWS).
+	Types []string
+	// ChildrenOf and ParentsOf select the alarms a composite alarm's rule
+	// names, or the composite alarms naming an alarm; with them no other
+	// filter may be given.
+	ChildrenOf string
+	ParentsOf  string
 }
 
 // DescribeAlarms returns the matching alarms, by name.
@@ -142,10 +158,26 @@ func (p *Plane) DescribeAlarms(ctx context.Context, sc cw.Scope, f AlarmFilter) 
 	if len(f.Names) > 0 && f.NamePrefix != "" {
 		return nil, cw.Combinationf("AlarmNames and AlarmNamePrefix cannot be used together.")
 	}
+	if f.ChildrenOf != "" || f.ParentsOf != "" {
+		if len(f.Names) > 0 || f.NamePrefix != "" || f.State != "" || f.ActionPrefix != "" || len(f.Types) > 0 || (f.ChildrenOf != "" && f.ParentsOf != "") {
+			return nil, cw.Validationf("With ChildrenOfAlarmName or ParentsOfAlarmName no other parameter but MaxRecords and NextToken may be given.")
+		}
+		return p.family(ctx, sc, f.ChildrenOf, f.ParentsOf)
+	}
 	switch f.State {
 	case "", cw.StateOK, cw.StateAlarm, cw.StateInsufficient:
 	default:
 		return nil, cw.Invalidf("The value %s for parameter StateValue is invalid.", f.State)
+	}
+	types := map[string]bool{}
+	for _, t := range f.Types {
+		if t != "MetricAlarm" && t != "CompositeAlarm" {
+			return nil, cw.Invalidf("The value %s for parameter AlarmTypes is invalid.", t)
+		}
+		types[t] = true
+	}
+	if len(types) == 0 {
+		types["MetricAlarm"] = true
 	}
 	all, err := p.repo.List(ctx, sc)
 	if err != nil {
@@ -158,13 +190,42 @@ func (p *Plane) DescribeAlarms(ctx context.Context, sc cw.Scope, f AlarmFilter) 
 	var out []*cw.Alarm
 	for _, st := range all {
 		a := st.Alarm
-		if (len(names) > 0 && !names[a.Name]) || !strings.HasPrefix(a.Name, f.NamePrefix) || (f.State != "" && a.State != f.State) {
+		if !types[a.Type()] || (len(names) > 0 && !names[a.Name]) || !strings.HasPrefix(a.Name, f.NamePrefix) || (f.State != "" && a.State != f.State) {
 			continue
 		}
 		if f.ActionPrefix != "" && !hasActionPrefix(a, f.ActionPrefix) {
 			continue
 		}
 		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// family returns the children of a composite alarm or the parents of an
+// alarm, by name.
+func (p *Plane) family(ctx context.Context, sc cw.Scope, childrenOf, parentsOf string) ([]*cw.Alarm, error) {
+	byName, all, err := p.scopeAlarms(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if childrenOf != "" {
+		c := byName[childrenOf]
+		if c == nil || !c.Alarm.IsComposite() {
+			return nil, cw.NotFoundf("The composite alarm %s does not exist.", childrenOf)
+		}
+		names = children(sc, c.Alarm)
+	} else {
+		names = parents(sc, all)[parentsOf]
+	}
+	var out []*cw.Alarm
+	seen := map[string]bool{}
+	for _, n := range names {
+		if st := byName[n]; st != nil && !seen[n] {
+			seen[n] = true
+			out = append(out, st.Alarm)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
@@ -195,7 +256,7 @@ func (p *Plane) DescribeAlarmsForMetric(ctx context.Context, sc cw.Scope, m cw.M
 	var out []*cw.Alarm
 	for _, st := range all {
 		a := st.Alarm
-		if len(a.Queries) > 0 || a.Metric.Key() != key {
+		if a.IsComposite() || len(a.Queries) > 0 || a.Metric.Key() != key {
 			continue
 		}
 		if (stat != "" && a.Statistic != stat) || (period != 0 && a.Period != period) || (unit != "" && a.Unit != unit) {
@@ -208,8 +269,11 @@ func (p *Plane) DescribeAlarmsForMetric(ctx context.Context, sc cw.Scope, m cw.M
 
 // HistoryFilter selects DescribeAlarmHistory results.
 type HistoryFilter struct {
-	Name       string
-	Type       string
+	Name string
+	Type string
+	// AlarmTypes are the alarm types whose history is wanted (none:
+	// MetricAlarm, as AWS documents).
+	AlarmTypes []string
 	Start, End time.Time
 	Ascending  bool
 }
@@ -217,9 +281,19 @@ type HistoryFilter struct {
 // History returns alarm history items, newest first unless Ascending.
 func (p *Plane) History(ctx context.Context, sc cw.Scope, f HistoryFilter) ([]cwstore.HistoryItem, error) {
 	switch f.Type {
-	case "", "ConfigurationUpdate", "StateUpdate", "Action":
+	case "", "ConfigurationUpdate", "StateUpdate", "Action", "AlarmContributorStateUpdate", "AlarmContributorAction":
 	default:
 		return nil, cw.Invalidf("The value %s for parameter HistoryItemType is invalid.", f.Type)
+	}
+	types := map[string]bool{}
+	for _, t := range f.AlarmTypes {
+		if t != "MetricAlarm" && t != "CompositeAlarm" {
+			return nil, cw.Invalidf("The value %s for parameter AlarmTypes is invalid.", t)
+		}
+		types[t] = true
+	}
+	if len(types) == 0 {
+		types["MetricAlarm"] = true // AWS: without AlarmTypes, metric alarms' history only
 	}
 	items, err := p.repo.History(ctx, sc, f.Name)
 	if err != nil {
@@ -227,7 +301,7 @@ func (p *Plane) History(ctx context.Context, sc cw.Scope, f HistoryFilter) ([]cw
 	}
 	var out []cwstore.HistoryItem
 	for _, h := range items {
-		if (f.Type != "" && h.Type != f.Type) || (!f.Start.IsZero() && h.Time.Before(f.Start)) || (!f.End.IsZero() && !h.Time.Before(f.End)) {
+		if !types[h.AlarmType] || (f.Type != "" && h.Type != f.Type) || (!f.Start.IsZero() && h.Time.Before(f.Start)) || (!f.End.IsZero() && !h.Time.Before(f.End)) {
 			continue
 		}
 		out = append(out, h)
@@ -242,6 +316,9 @@ func (p *Plane) History(ctx context.Context, sc cw.Scope, f HistoryFilter) ([]cw
 }
 
 // DeleteAlarms deletes alarms; if any does not exist nothing is deleted.
+// An alarm that a composite alarm not deleted with it names cannot be
+// deleted (AWS's ValidationError), and one call deletes at most one
+// composite alarm, as AWS documents.
 func (p *Plane) DeleteAlarms(ctx context.Context, sc cw.Scope, names []string) error {
 	if len(names) == 0 {
 		return cw.Missingf("The parameter AlarmNames is required.")
@@ -249,10 +326,41 @@ func (p *Plane) DeleteAlarms(ctx context.Context, sc cw.Scope, names []string) e
 	if len(names) > 100 {
 		return cw.Invalidf("The collection AlarmNames must not have a size greater than 100.")
 	}
+	byName, all, err := p.scopeAlarms(ctx, sc)
+	if err != nil {
+		return err
+	}
+	del := map[string]bool{}
+	composites := 0
 	for _, n := range names {
-		if _, err := p.repo.Get(ctx, sc, n); err != nil {
-			return err
+		st := byName[n]
+		if st == nil {
+			return cw.NotFoundf("The alarm %s does not exist.", n)
 		}
+		if st.Alarm.IsComposite() && !del[n] {
+			composites++
+		}
+		del[n] = true
+	}
+	if composites > 1 {
+		return cw.Validationf("You can delete at most one composite alarm in one DeleteAlarms call.")
+	}
+	par := parents(sc, all)
+	var held []string
+	for _, n := range names {
+		for _, q := range par[n] {
+			if !del[q] {
+				held = append(held, n)
+				break
+			}
+		}
+	}
+	if len(held) > 0 {
+		pronoun := "it"
+		if len(held) > 1 {
+			pronoun = "them"
+		}
+		return cw.Validationf("Cannot delete %s as there are composite alarm(s) depending on %s.", strings.Join(held, ","), pronoun)
 	}
 	return p.repo.Delete(ctx, sc, names)
 }
@@ -319,6 +427,12 @@ func (p *Plane) SetAlarmState(ctx context.Context, sc cw.Scope, name, state, rea
 		a.State, a.StateReason, a.StateReasonData, a.StateUpdated = state, reason, reasonData, now
 		if old.State != state {
 			a.StateTransitioned = now
+			if a.IsComposite() {
+				byName, _, err := p.scopeAlarms(ctx, sc)
+				if err == nil {
+					p.suppress(sc, byName, a, now)
+				}
+			}
 		}
 		return []cwstore.HistoryItem{stateHistory(&old, a, now)}, true
 	})
@@ -328,6 +442,7 @@ func (p *Plane) SetAlarmState(ctx context.Context, sc cw.Scope, name, state, rea
 	st, err := p.repo.Get(ctx, sc, name)
 	if err == nil && ev.old != state {
 		p.runActions(ctx, sc, st.Alarm, ev.old, false)
+		p.wakeComposites() // the composite alarms naming it evaluate again
 	}
 	return nil
 }
@@ -344,6 +459,6 @@ func stateHistory(old, cur *cw.Alarm, now time.Time) cwstore.HistoryItem {
 		"oldState": map[string]any{"stateValue": old.State, "stateReason": old.StateReason},
 		"newState": newState,
 	})
-	return cwstore.HistoryItem{AlarmName: cur.Name, AlarmType: "MetricAlarm", Time: now, Type: "StateUpdate",
+	return cwstore.HistoryItem{AlarmName: cur.Name, AlarmType: cur.Type(), Time: now, Type: "StateUpdate",
 		Summary: fmt.Sprintf("Alarm updated from %s to %s", old.State, cur.State), Data: string(data)}
 }

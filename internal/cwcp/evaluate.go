@@ -28,13 +28,17 @@ func (e *Evaluator) Run(ctx context.Context) error {
 	iv := e.Plane.scale.Real(60)
 	t := time.NewTicker(iv)
 	defer t.Stop()
+	e.Plane.EvaluateAll(ctx)
 	for {
-		e.Plane.EvaluateAll(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			e.Plane.EvaluateAll(ctx)
 		case <-e.Plane.kick:
+			e.Plane.EvaluateAll(ctx)
+		case <-e.Plane.kickComposites:
+			e.Plane.EvaluateComposites(ctx)
 		}
 	}
 }
@@ -50,22 +54,49 @@ func (p *Plane) EvaluateAll(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if st.Alarm.IsComposite() {
+			continue
+		}
 		if err := p.evaluate(ctx, st); err != nil && !fault.Is(err, fault.Conflict) {
 			p.log.Warn("alarm evaluation failed", "alarm", st.Alarm.Name, "err", err)
 		}
 	}
+	// Composite alarms follow their children's states as they are now.
+	p.EvaluateComposites(ctx)
 }
 
-// Slots returns an alarm's evaluation range at now: the last
+// EvaluateComposites evaluates the composite alarms whose configuration
+// or children changed.
+func (p *Plane) EvaluateComposites(ctx context.Context) {
+	all, err := p.repo.ListAll(ctx)
+	if err != nil {
+		p.log.Warn("listing alarms failed", "err", err)
+		return
+	}
+	p.evaluateComposites(ctx, all)
+}
+
+// Slots returns an alarm's evaluation periods at now: the last
 // EvaluationPeriods complete periods, oldest first.
 func (p *Plane) Slots(sc cw.Scope, a *cw.Alarm, now time.Time) ([]cw.Slot, error) {
+	return p.slots(sc, a, now, a.EvaluationPeriods)
+}
+
+// RangeSlots returns an alarm's evaluation range at now: the last
+// RangePeriods complete periods, oldest first, from which cw.Evaluate
+// looks back past missing datapoints.
+func (p *Plane) RangeSlots(sc cw.Scope, a *cw.Alarm, now time.Time) ([]cw.Slot, error) {
+	return p.slots(sc, a, now, a.RangePeriods())
+}
+
+func (p *Plane) slots(sc cw.Scope, a *cw.Alarm, now time.Time, count int) ([]cw.Slot, error) {
 	rp := p.scale.Real(a.EvalPeriod())
 	if rp <= 0 {
 		rp = time.Millisecond
 	}
 	end := now.Truncate(rp)
-	start := end.Add(-time.Duration(a.EvaluationPeriods) * rp)
-	slots := make([]cw.Slot, a.EvaluationPeriods)
+	start := end.Add(-time.Duration(count) * rp)
+	slots := make([]cw.Slot, count)
 	for i := range slots {
 		slots[i].Time = start.Add(time.Duration(i) * rp)
 	}
@@ -110,7 +141,7 @@ func (p *Plane) Slots(sc cw.Scope, a *cw.Alarm, now time.Time) ([]cw.Slot, error
 func (p *Plane) evaluate(ctx context.Context, st cwstore.Stored) error {
 	a := st.Alarm
 	now := p.now()
-	slots, err := p.Slots(st.Scope, a, now)
+	slots, err := p.RangeSlots(st.Scope, a, now)
 	if err != nil {
 		return err
 	}
@@ -141,7 +172,7 @@ func repeats(arn string) bool {
 // runActions invokes the actions of the alarm's state. On a repeat only
 // the repeating ones run, and no history is written for them.
 func (p *Plane) runActions(ctx context.Context, sc cw.Scope, a *cw.Alarm, oldState string, repeat bool) {
-	if !a.ActionsEnabled {
+	if !a.ActionsEnabled || a.ActionsSuppressedBy != "" {
 		return
 	}
 	var actions []string
@@ -181,7 +212,7 @@ func (p *Plane) runActions(ctx context.Context, sc cw.Scope, a *cw.Alarm, oldSta
 			data["actionState"], data["error"] = "Failed", err.Error()
 		}
 		b, _ := json.Marshal(data)
-		hist = append(hist, cwstore.HistoryItem{AlarmName: a.Name, AlarmType: "MetricAlarm", Time: ev.Time, Type: "Action", Summary: summary, Data: string(b)})
+		hist = append(hist, cwstore.HistoryItem{AlarmName: a.Name, AlarmType: a.Type(), Time: ev.Time, Type: "Action", Summary: summary, Data: string(b)})
 	}
 	if len(hist) > 0 {
 		if err := p.repo.AddHistory(ctx, sc, a.Name, hist...); err != nil {

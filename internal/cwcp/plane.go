@@ -52,6 +52,10 @@ type Plane struct {
 	mu       sync.RWMutex
 	handlers map[string]ActionHandler // by ARN prefix
 	kick     chan struct{}
+	// kickComposites asks for a pass over the composite alarms only
+	// (after SetAlarmState, which a metric alarm keeps until its next
+	// regular evaluation).
+	kickComposites chan struct{}
 }
 
 // New returns a Plane.
@@ -66,7 +70,7 @@ func New(cfg Config) *Plane {
 		cfg.Scale = 1
 	}
 	return &Plane{metrics: cfg.Metrics, repo: cfg.Repo, log: cfg.Logger, scale: cfg.Scale, now: cfg.Now,
-		handlers: map[string]ActionHandler{}, kick: make(chan struct{}, 1)}
+		handlers: map[string]ActionHandler{}, kick: make(chan struct{}, 1), kickComposites: make(chan struct{}, 1)}
 }
 
 // Scale returns the plane's time scale.
@@ -100,6 +104,15 @@ func (p *Plane) handler(arn string) ActionHandler {
 func (p *Plane) wake() {
 	select {
 	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// wakeComposites asks the evaluator for an early pass over the composite
+// alarms (after an alarm's state was set by hand).
+func (p *Plane) wakeComposites() {
+	select {
+	case p.kickComposites <- struct{}{}:
 	default:
 	}
 }

@@ -59,6 +59,14 @@ type alarmRec struct {
 	StateTransitioned       time.Time         `json:"stateTransitioned"`
 	ConfigUpdated           time.Time         `json:"configUpdated"`
 	Tags                    map[string]string `json:"tags,omitempty"`
+	AlarmRule               string            `json:"alarmRule,omitempty"`
+	ActionsSuppressor       string            `json:"actionsSuppressor,omitempty"`
+	SuppressorWait          int               `json:"suppressorWait,omitempty"`
+	SuppressorExtension     int               `json:"suppressorExtension,omitempty"`
+	SuppressedBy            string            `json:"suppressedBy,omitempty"`
+	SuppressedReason        string            `json:"suppressedReason,omitempty"`
+	SuppressedUntil         time.Time         `json:"suppressedUntil,omitzero"`
+	RuleEvaluated           time.Time         `json:"ruleEvaluated,omitzero"`
 }
 
 func metricRecOf(m cw.Metric) metricRec {
@@ -86,6 +94,9 @@ func recOf(a *cw.Alarm) alarmRec {
 		ComparisonOperator: a.ComparisonOperator, TreatMissingData: a.TreatMissingData, State: a.State,
 		StateReason: a.StateReason, StateReasonData: a.StateReasonData, StateUpdated: a.StateUpdated,
 		StateTransitioned: a.StateTransitioned, ConfigUpdated: a.ConfigUpdated, Tags: a.Tags,
+		AlarmRule: a.AlarmRule, ActionsSuppressor: a.ActionsSuppressor, SuppressorWait: a.SuppressorWaitPeriod,
+		SuppressorExtension: a.SuppressorExtensionPeriod, SuppressedBy: a.ActionsSuppressedBy,
+		SuppressedReason: a.ActionsSuppressedReason, SuppressedUntil: a.SuppressedUntil, RuleEvaluated: a.RuleEvaluated,
 	}
 	for _, q := range a.Queries {
 		qr := queryRec{ID: q.ID, Expression: q.Expression, Period: q.Period, Label: q.Label, ReturnData: q.ReturnData, AccountID: q.AccountID}
@@ -112,6 +123,9 @@ func decodeAlarm(b []byte) (*cw.Alarm, error) {
 		ComparisonOperator: r.ComparisonOperator, TreatMissingData: r.TreatMissingData, State: r.State,
 		StateReason: r.StateReason, StateReasonData: r.StateReasonData, StateUpdated: r.StateUpdated,
 		StateTransitioned: r.StateTransitioned, ConfigUpdated: r.ConfigUpdated, Tags: r.Tags,
+		AlarmRule: r.AlarmRule, ActionsSuppressor: r.ActionsSuppressor, SuppressorWaitPeriod: r.SuppressorWait,
+		SuppressorExtensionPeriod: r.SuppressorExtension, ActionsSuppressedBy: r.SuppressedBy,
+		ActionsSuppressedReason: r.SuppressedReason, SuppressedUntil: r.SuppressedUntil, RuleEvaluated: r.RuleEvaluated,
 	}
 	for _, q := range r.Queries {
 		dq := cw.Query{ID: q.ID, Expression: q.Expression, Period: q.Period, Label: q.Label, ReturnData: q.ReturnData, AccountID: q.AccountID}

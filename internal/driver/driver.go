@@ -217,9 +217,10 @@ type TaskNetworkSpec struct {
 	// "berth-task-<task id>".
 	Name   string
 	Labels map[string]string
-	// PortMappings are the ports of all the task's containers. They are
-	// published on 127.0.0.1 with dynamic host ports, so that a local load
-	// balancer can reach them, in addition to the task's private IP.
+	// PortMappings are the ports of all the task's containers, reached at
+	// the task's private IP. A driver whose host cannot route to that
+	// address (Docker Desktop) also publishes them on 127.0.0.1 with
+	// dynamic host ports, reported as the TaskNetwork's Bindings.
 	PortMappings []PortMapping
 	Hostname     string   // optional
 	DNSServers   []string // optional
@@ -242,7 +243,8 @@ type TaskNetwork struct {
 	IPv4Subnet  string // CIDR of the network the task is attached to
 	Gateway     string
 	MACAddress  string
-	// Bindings are the task's ports published on 127.0.0.1.
+	// Bindings are the task's ports published on 127.0.0.1, if the driver
+	// publishes them (see TaskNetworkSpec.PortMappings); usually none.
 	Bindings []NetworkBinding
 }
 
@@ -451,7 +453,7 @@ type ContainerState struct {
 	IPv4Address string
 	// NetworkBindings are the container's published ports: dynamic host
 	// ports in bridge mode; in awsvpc mode, the task network's 127.0.0.1
-	// bindings of the container's own port mappings.
+	// bindings (if any) of the container's own port mappings.
 	NetworkBindings []NetworkBinding
 }
 

@@ -240,6 +240,11 @@ func validateShiftConfiguration(sched string, dc *DeploymentConfiguration) error
 	if len(dc.LifecycleHooks) > 0 {
 		return invalidParam("Deployment lifecycle hooks are not supported: berth has no AWS Lambda to invoke them. Remove lifecycleHooks from the deploymentConfiguration.")
 	}
+	if dc.Strategy == DeploymentStrategyBlueGreen && dc.BakeTimeInMinutes == nil {
+		// The API reference: "You must provide this parameter when you
+		// use the BLUE_GREEN deployment strategy" (no default).
+		return invalidParam("bakeTimeInMinutes must be provided when the deployment strategy is BLUE_GREEN.")
+	}
 	if b := dc.BakeTimeInMinutes; b != nil && (*b < 0 || *b > maxBakeMinutes) {
 		return invalidParam("bakeTimeInMinutes must be between 0 and %d.", maxBakeMinutes)
 	}

@@ -313,6 +313,9 @@ func TestShiftConfigurationValidation(t *testing.T) {
 		fail bool
 	}{
 		{DeploymentConfiguration{Strategy: "BLUE_GREEN", BakeTimeInMinutes: i(5)}, false},
+		{DeploymentConfiguration{Strategy: "BLUE_GREEN", BakeTimeInMinutes: i(0)}, false},
+		{DeploymentConfiguration{Strategy: "BLUE_GREEN"}, true}, // bakeTimeInMinutes is required
+		{DeploymentConfiguration{Strategy: "CANARY"}, false},    // not for CANARY or LINEAR (0)
 		{DeploymentConfiguration{Strategy: "BLUE_GREEN", BakeTimeInMinutes: i(1441)}, true},
 		{DeploymentConfiguration{Strategy: "LINEAR", LinearConfiguration: &LinearConfiguration{StepPercent: f(2.9)}}, true},
 		{DeploymentConfiguration{Strategy: "LINEAR", LinearConfiguration: &LinearConfiguration{StepPercent: f(3.05)}}, true},
@@ -349,7 +352,7 @@ func TestShiftTargetGroupsTakeTurns(t *testing.T) {
 	blue, green := "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/blue/1", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/green/2"
 	s, err := NewService(sc, cl, ServiceSpec{Name: "web", TaskDefinition: td, DesiredCount: &two, LaunchType: LaunchFargate,
 		NetworkConfiguration:    &NetworkConfiguration{AwsvpcConfiguration: &AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
-		DeploymentConfiguration: &DeploymentConfiguration{Strategy: DeploymentStrategyBlueGreen},
+		DeploymentConfiguration: &DeploymentConfiguration{Strategy: DeploymentStrategyBlueGreen, BakeTimeInMinutes: &two},
 		LoadBalancers: []LoadBalancer{{TargetGroupARN: blue, ContainerName: "web", ContainerPort: &port, AdvancedConfiguration: &AdvancedConfiguration{
 			AlternateTargetGroupARN: green, ProductionListenerRule: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/a/1/2/3",
 			RoleARN: "arn:aws:iam::123456789012:role/ecs-elb"}}},

@@ -46,6 +46,9 @@ type ServiceDeployment struct {
 	RollbackStartedAt       time.Time               `json:"rollbackStartedAt,omitzero"`
 	RollbackTo              string                  `json:"rollbackTo,omitempty"` // the deployment ID rolled back to
 	FailureCount            int                     `json:"failureCount,omitempty"`
+	// TriggeredAlarms are the deployment alarms found in ALARM that
+	// failed it (DescribeServiceDeployments alarms.triggeredAlarmNames).
+	TriggeredAlarms []string `json:"triggeredAlarms,omitempty"`
 	// Revision is what the deployment deployed (bluegreen.go).
 	Revision *ServiceRevision `json:"revision,omitempty"`
 }

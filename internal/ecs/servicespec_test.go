@@ -9,7 +9,7 @@ import (
 func TestNewServiceValidationAndDefaults(t *testing.T) {
 	sc := Scope{Account: "123456789012", Region: "eu-west-1"}
 	cl := &Cluster{Name: "prod", ARN: sc.ClusterARN("prod")}
-	port := 8080
+	port, bake := 8080, 5
 	td := &TaskDefinition{ARN: sc.TaskDefinitionARN("web", 1), Family: "web", Revision: 1, NetworkMode: NetworkAwsvpc, CPU: "256", Memory: "512",
 		Compatibilities:      []string{LaunchEC2, LaunchFargate},
 		ContainerDefinitions: []ContainerDefinition{{Name: "web", PortMappings: []PortMapping{{ContainerPort: &port}}}}}
@@ -42,13 +42,16 @@ func TestNewServiceValidationAndDefaults(t *testing.T) {
 		{"lifecycle hooks", func(s *ServiceSpec) {
 			s.DeploymentConfiguration = &DeploymentConfiguration{Strategy: "BLUE_GREEN", LifecycleHooks: []map[string]any{{"targetType": "AWS_LAMBDA"}}}
 		}, "berth has no AWS Lambda"},
-		{"blue green without advancedConfiguration", func(s *ServiceSpec) {
+		{"blue green without bake time", func(s *ServiceSpec) {
 			s.DeploymentConfiguration = &DeploymentConfiguration{Strategy: "BLUE_GREEN"}
+		}, "bakeTimeInMinutes must be provided"},
+		{"blue green without advancedConfiguration", func(s *ServiceSpec) {
+			s.DeploymentConfiguration = &DeploymentConfiguration{Strategy: "BLUE_GREEN", BakeTimeInMinutes: &bake}
 			s.LoadBalancers = []LoadBalancer{{TargetGroupARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/1", ContainerName: "web", ContainerPort: &port}}
 		}, "advancedConfiguration is required"},
 		{"blue green same groups", func(s *ServiceSpec) {
 			tg := "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/1"
-			s.DeploymentConfiguration = &DeploymentConfiguration{Strategy: "BLUE_GREEN"}
+			s.DeploymentConfiguration = &DeploymentConfiguration{Strategy: "BLUE_GREEN", BakeTimeInMinutes: &bake}
 			s.LoadBalancers = []LoadBalancer{{TargetGroupARN: tg, ContainerName: "web", ContainerPort: &port, AdvancedConfiguration: &AdvancedConfiguration{
 				AlternateTargetGroupARN: tg, ProductionListenerRule: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/a/1/2/3",
 				RoleARN: "arn:aws:iam::123456789012:role/ecs-elb"}}}

@@ -111,6 +111,13 @@ type sdCircuitBreakerOut struct {
 	Threshold    int    `json:"threshold"`
 }
 
+// sdAlarmsOut is ECS's ServiceDeploymentAlarms.
+type sdAlarmsOut struct {
+	Status              string   `json:"status"`
+	AlarmNames          []string `json:"alarmNames,omitempty"`
+	TriggeredAlarmNames []string `json:"triggeredAlarmNames,omitempty"`
+}
+
 type serviceDeploymentOut struct {
 	ServiceDeploymentARN     string                      `json:"serviceDeploymentArn"`
 	ServiceARN               string                      `json:"serviceArn"`
@@ -128,6 +135,7 @@ type serviceDeploymentOut struct {
 	DeploymentConfiguration  deploymentConfigurationOut  `json:"deploymentConfiguration"`
 	Rollback                 *rollbackOut                `json:"rollback,omitempty"`
 	DeploymentCircuitBreaker *sdCircuitBreakerOut        `json:"deploymentCircuitBreaker,omitempty"`
+	Alarms                   *sdAlarmsOut                `json:"alarms,omitempty"`
 }
 
 type describeServiceDeploymentsOut struct {
@@ -188,6 +196,28 @@ func toServiceDeploymentOut(v ecscp.ServiceDeploymentView) serviceDeploymentOut 
 			st = "MONITORING_COMPLETE"
 		}
 		out.DeploymentCircuitBreaker = &sdCircuitBreakerOut{Status: st, FailureCount: d.FailureCount, Threshold: ecs.DeploymentFailureThreshold(s.DesiredCount)}
+	}
+	out.Alarms = sdAlarms(dc.Alarms, &d)
+	return out
+}
+
+// sdAlarms is a service deployment's alarms check: DISABLED unless its
+// configuration enables alarms; TRIGGERED once alarms failed it; else
+// MONITORING while it is in progress, MONITORING_COMPLETE after.
+func sdAlarms(a *ecs.DeploymentAlarms, d *ecs.ServiceDeployment) *sdAlarmsOut {
+	out := &sdAlarmsOut{Status: "DISABLED"}
+	if a == nil {
+		return out
+	}
+	out.AlarmNames = a.AlarmNames
+	switch {
+	case !a.Enable || len(a.AlarmNames) == 0:
+	case len(d.TriggeredAlarms) > 0:
+		out.Status, out.TriggeredAlarmNames = "TRIGGERED", d.TriggeredAlarms
+	case d.Status == ecs.SDInProgress:
+		out.Status = "MONITORING"
+	default:
+		out.Status = "MONITORING_COMPLETE"
 	}
 	return out
 }

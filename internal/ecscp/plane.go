@@ -26,6 +26,9 @@ type Config struct {
 	Capacity ManagedCapacity
 	// Exec opens ECS Exec sessions (nil: ExecuteCommand is refused).
 	Exec ExecSessions
+	// LoadBalancers looks up the ELBv2 resources blue/green services name
+	// (nil: they are not checked).
+	LoadBalancers LoadBalancerLookup
 }
 
 // Plane is the ECS control plane. Build it with New.
@@ -37,6 +40,7 @@ type Plane struct {
 	log      *slog.Logger
 	capacity ManagedCapacity
 	exec     ExecSessions
+	lbs      LoadBalancerLookup
 }
 
 // New returns a Plane over cfg's parts.
@@ -47,7 +51,7 @@ func New(cfg Config) *Plane {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Plane{repo: cfg.Repo, cache: cfg.Cache, placer: cfg.Placer, now: cfg.Now, log: cfg.Logger, capacity: cfg.Capacity, exec: cfg.Exec}
+	return &Plane{repo: cfg.Repo, cache: cfg.Cache, placer: cfg.Placer, now: cfg.Now, log: cfg.Logger, capacity: cfg.Capacity, exec: cfg.Exec, lbs: cfg.LoadBalancers}
 }
 
 // Failure is a resource an operation could not act on, as ECS reports it

@@ -61,6 +61,9 @@ func (p *Plane) CreateService(ctx context.Context, sc ecs.Scope, in CreateServic
 	if err != nil {
 		return nil, err
 	}
+	if err := p.checkShiftResources(ctx, sc, svc.LoadBalancers); err != nil {
+		return nil, err
+	}
 	return p.storeNewService(ctx, sc, svc, spec.Tags, "desiredCount", svc.DesiredCount)
 }
 
@@ -271,6 +274,11 @@ func (p *Plane) UpdateService(ctx context.Context, sc ecs.Scope, in UpdateServic
 	}
 	if cur.IsExternal() {
 		return p.updateExternalService(ctx, sc, cluster, name, in) // tasksets.go
+	}
+	if in.LoadBalancers != nil {
+		if err := p.checkShiftResources(ctx, sc, in.LoadBalancers); err != nil {
+			return nil, err
+		}
 	}
 	if td == nil {
 		// The current definition, to validate the new settings against.

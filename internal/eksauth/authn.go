@@ -3,6 +3,7 @@ package eksauth
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -29,7 +30,10 @@ type Authenticator struct {
 	// Verifier must be strict: an unknown access key is refused.
 	Verifier awsproto.Authenticator
 	Clusters Clusters
-	Logger   *slog.Logger
+	// ConfigMaps reads clusters' aws-auth ConfigMaps (authenticationMode
+	// CONFIG_MAP and API_AND_CONFIG_MAP); nil maps nobody through them.
+	ConfigMaps ConfigMaps
+	Logger     *slog.Logger
 	// BerthHosts are berth's own host:port addresses: tokens presigned
 	// for berth's STS endpoint name them.
 	BerthHosts []string
@@ -49,34 +53,61 @@ func (a *Authenticator) Authenticate(ctx context.Context, sc eks.Scope, cluster,
 	if c.Status == eks.StatusDeleting {
 		return User{}, refused("cluster %s is being deleted", cluster)
 	}
-	return Map(c, caller)
-}
-
-// Map maps a verified caller to a user through c's access entries.
-func Map(c *eks.Cluster, caller Caller) (User, error) {
-	want := eks.StripPath(caller.Canonical)
-	var entry *eks.AccessEntry
-	if c.AuthMode != eks.AuthConfigMap {
-		for _, e := range c.Access {
-			if eks.StripPath(e.PrincipalARN) == want {
-				entry = e
-				break
-			}
+	var aa *AWSAuth
+	if readsConfigMap(c) && accessEntry(c, caller) == nil && a.ConfigMaps != nil {
+		data, err := a.ConfigMaps.AWSAuth(ctx, sc, c)
+		if err != nil {
+			return User{}, fmt.Errorf("reading the aws-auth ConfigMap of cluster %s: %w", cluster, err)
+		}
+		if aa, err = ParseAWSAuth(data); err != nil {
+			return User{}, refused("%s: %v", cluster, err)
 		}
 	}
+	return Map(c, caller, aa)
+}
+
+// accessEntry is caller's access entry in c (nil without one, or when c
+// does not use access entries).
+func accessEntry(c *eks.Cluster, caller Caller) *eks.AccessEntry {
+	if c.AuthMode == eks.AuthConfigMap {
+		return nil
+	}
+	want := eks.StripPath(caller.Canonical)
+	for _, e := range c.Access {
+		if eks.StripPath(e.PrincipalARN) == want {
+			return e
+		}
+	}
+	return nil
+}
+
+// Map maps a verified caller to a user through c's access entries and,
+// for the CONFIG_MAP modes, the aws-auth ConfigMap's mapping aa (nil when
+// there is none). An access entry takes precedence over aws-auth, as on
+// EKS.
+func Map(c *eks.Cluster, caller Caller, aa *AWSAuth) (User, error) {
+	entry := accessEntry(c, caller)
 	if entry == nil {
 		// The creator of a cluster made with the CONFIG_MAP mode is an
 		// admin that neither an access entry nor aws-auth shows; it stays
 		// one when the mode moves to API_AND_CONFIG_MAP (with access
 		// entries from the start, the creator gets an entry instead).
-		if c.AuthMode != eks.AuthAPI && c.BootstrapAdmin && c.Creator != "" && eks.StripPath(c.Creator) == want {
+		if c.AuthMode != eks.AuthAPI && c.BootstrapAdmin && c.Creator != "" && eks.StripPath(c.Creator) == eks.StripPath(caller.Canonical) {
 			return User{
 				Username: "kubernetes-admin", UID: "aws-iam-authenticator:" + caller.Account + ":" + caller.PrincipalID,
 				Groups: []string{"system:masters"}, Extra: callerExtra(caller),
 			}, nil
 		}
-		if c.AuthMode == eks.AuthConfigMap {
-			return User{}, refused("%s is not mapped by the aws-auth ConfigMap of cluster %s (berth reads no aws-auth mappings yet; the cluster creator is admin)", caller.ARN, c.Name)
+		if readsConfigMap(c) {
+			if u, ok := aa.lookup(caller); ok {
+				return u, nil
+			}
+		}
+		switch c.AuthMode {
+		case eks.AuthConfigMap:
+			return User{}, refused("%s is not mapped by the aws-auth ConfigMap of cluster %s", caller.ARN, c.Name)
+		case eks.AuthAPIAndConfigMap:
+			return User{}, refused("%s has no access entry in cluster %s and is not mapped by its aws-auth ConfigMap", caller.ARN, c.Name)
 		}
 		return User{}, refused("%s has no access entry in cluster %s", caller.ARN, c.Name)
 	}
@@ -108,9 +139,10 @@ func callerExtra(caller Caller) map[string][]string {
 	return x
 }
 
-// expand fills the username templates EKS documents.
+// expand fills the username templates EKS documents ({{SessionName}}
+// has an email's @ replaced by -, {{SessionNameRaw}} does not).
 func expand(s string, c Caller) string {
-	return strings.NewReplacer("{{SessionName}}", c.SessionName, "{{AccountID}}", c.Account,
+	return strings.NewReplacer("{{SessionName}}", strings.ReplaceAll(c.SessionName, "@", "-"), "{{AccountID}}", c.Account,
 		"{{SessionNameRaw}}", c.SessionName, "{{AccessKeyID}}", c.AccessKey).Replace(s)
 }
 

@@ -134,3 +134,26 @@ func (p *Plane) CertificateUsers(ctx context.Context, sc elb.Scope, certARN stri
 	slices.Sort(out)
 	return out, nil
 }
+
+// AccountCertificateUsers returns the ARNs of the load balancers of an
+// account, in any region, whose listeners use a certificate (IAM server
+// certificates are global).
+func (p *Plane) AccountCertificateUsers(ctx context.Context, account, certARN string) ([]string, error) {
+	states, _, err := p.repo.ReadAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, st := range states {
+		if st.Scope.Account != account {
+			continue
+		}
+		for _, l := range st.Listeners {
+			if (slices.Contains(l.Certificates, certARN) || slices.Contains(l.ExtraCertificates, certARN)) && !slices.Contains(out, l.LoadBalancerARN) {
+				out = append(out, l.LoadBalancerARN)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}

@@ -133,3 +133,38 @@ func actionInputOf(a elb.Action) elb.ActionInput {
 	}
 	return in
 }
+
+// RuleLoadBalancer returns the load balancer of a listener rule (or, for
+// a listener's ARN, of the listener); found is false when there is no
+// such rule or listener. ECS checks a blue/green service's listener rules
+// through it.
+func (p *Plane) RuleLoadBalancer(ctx context.Context, sc elb.Scope, arn string) (lbARN string, found bool, err error) {
+	st, err := p.repo.Read(ctx, sc)
+	if err != nil {
+		return "", false, err
+	}
+	var l *elb.Listener
+	if strings.Contains(arn, ":listener-rule/") {
+		_, l, _, err = ruleByARN(st, arn)
+	} else {
+		l, _, err = listenerByARN(st, arn)
+	}
+	if err != nil {
+		return "", false, nil
+	}
+	return l.LoadBalancerARN, true, nil
+}
+
+// TargetGroupLoadBalancers returns the load balancers whose listeners or
+// rules forward to a target group; found is false when there is no such
+// group.
+func (p *Plane) TargetGroupLoadBalancers(ctx context.Context, sc elb.Scope, arn string) (lbs []string, found bool, err error) {
+	st, err := p.repo.Read(ctx, sc)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := tgByARN(st, arn); err != nil {
+		return nil, false, nil
+	}
+	return usedBy(st)[arn], true, nil
+}

@@ -460,6 +460,28 @@ func TestSharedFront(t *testing.T) {
 	if code, body := get(t, c, url, "Host", "nobody.elb.localhost"); code != 404 || !strings.Contains(body, "one-1.us-east-1.elb.localhost") {
 		t.Errorf("unknown host: %d %q", code, body)
 	}
+	// A whole request in one write is answered at once (the front reads
+	// no further than its header before routing), and a second request
+	// on the connection for the other load balancer goes there.
+	raw, err := net.DialTimeout("tcp", want, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(5 * time.Second))
+	rbr := bufio.NewReader(raw)
+	for _, tc := range []struct{ host, want string }{{"one-1.us-east-1.elb.localhost", "one"}, {"two-1.us-east-1.elb.localhost", "two"}} {
+		io.WriteString(raw, "GET / HTTP/1.1\r\nHost: "+tc.host+"\r\n\r\n")
+		resp, err := http.ReadResponse(rbr, nil)
+		if err != nil {
+			t.Fatalf("raw request for %s: %v", tc.host, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != tc.want {
+			t.Fatalf("raw request for %s: %q", tc.host, b)
+		}
+	}
 	// Each is also on its own address.
 	if _, body := get(t, c, "http://"+netip.AddrPortFrom(lb2.Address, uint16(port)).String()+"/"); body != "two" {
 		t.Errorf("own address of two: %q", body)
@@ -511,39 +533,12 @@ func TestListenerBindError(t *testing.T) {
 // answering (without saying so) costs no failed request: a pooled
 // connection found closed is replaced.
 func TestTargetClosesKeepAlive(t *testing.T) {
-	h := newHarness(t)
-	ln, err := net.Listen("tcp", netip.AddrPortFrom(testAddr(t), 0).String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	defer func() { ln.Close(); <-done }()
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
-					return
-				}
-				if req.Method == http.MethodHead {
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
-					return
-				}
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-			}()
+	url := rawALBTarget(t, func(req *http.Request) string {
+		if req.Method == http.MethodHead {
+			return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
 		}
-	}()
-	ap := netip.MustParseAddrPort(ln.Addr().String())
-	lb, url := alb(t, forwardTo("tg"))
-	g := TargetGroup{ARN: "tg", Protocol: ProtoHTTP, Port: int(ap.Port()), Targets: []Target{{ID: ap.Addr().String()}}}
-	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{g}})
-	h.waitState("tg", TargetKey{ap.Addr().String(), int(ap.Port())}, StateUnavailable)
+		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	})
 	c := client()
 	for i := range 20 {
 		if code, body := get(t, c, url+"/"); code != 200 || body != "ok" {

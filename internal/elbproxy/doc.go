@@ -114,6 +114,11 @@
 // certificate not verified, as AWS) on every path.
 // Pooled target connections belong to their target and close when it
 // ends (removed, or its drain deadline). The response header timeout is
-// the load balancer's idle timeout (504). The shared front serves through
-// net/http. bench/elbproxy measures it against direct, nginx and haproxy.
+// the load balancer's idle timeout (504). The shared HTTP front reads a
+// connection's first request header (without consuming it), and gives the
+// connection to the fast path of the load balancer its Host names (the
+// port's only one when none matches); that fast path checks each further
+// request's Host and gives the connection back to the front for another
+// load balancer's. A connection no load balancer takes (an unknown Host
+// with several on the port) is served by the front's net/http server. bench/elbproxy measures it against direct, nginx and haproxy.
 package elbproxy

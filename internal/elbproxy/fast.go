@@ -72,6 +72,7 @@ type fastConn struct {
 	br     *bufio.Reader // nil while idle
 	bw     *bufio.Writer // nil while idle
 	head   []byte        // the current request's header bytes (for a hand-over)
+	front  *front        // the shared front it came from, or nil
 
 	fd       int32     // the socket, while the idle poller has it
 	deadline time.Time // when the idle poller closes it
@@ -98,6 +99,42 @@ func (s *albServer) serveConns(ln net.Listener) {
 		}
 		s.p.goroutine(func() { fc.serve(false) })
 	}
+}
+
+// forThis reports whether the request whose header ends at end (0: not
+// whole in the buffer) is for this listener, on a connection from the
+// shared front. If not, the front takes the connection back (dispatch,
+// on a new goroutine) with its buffered bytes.
+func (fc *fastConn) forThis(end int) bool {
+	host := ""
+	if end > 0 {
+		head, _ := fc.br.Peek(end)
+		host = headerHost(head)
+	}
+	tab := fc.front.table.Load()
+	if s := tab.pick(host); s == fc.s && (end > 0 || s == tab.only) {
+		return true
+	}
+	fc.s.track(fc.c, false)
+	c, br, f := fc.c, fc.br, fc.front
+	fc.br, fc.bw = nil, nil
+	fc.s.p.goroutine(func() { f.dispatch(c, br, host, end > 0) })
+	return false
+}
+
+// serveConn serves a connection accepted elsewhere (the shared front) on
+// this listener's fast path, on the caller's goroutine; br holds what was
+// read of it so far (a fastBufSize reader over c).
+func (s *albServer) serveConn(c net.Conn, br *bufio.Reader, f *front) {
+	if !s.track(c, true) {
+		c.Close()
+		return
+	}
+	fc := &fastConn{s: s, c: c, br: br, bw: s.pools.writer(c), front: f}
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		fc.client = ta.AddrPort().Addr().Unmap()
+	}
+	fc.serve(false)
 }
 
 // track adds (or removes) a connection of the fast path; false when the
@@ -156,6 +193,9 @@ func (fc *fastConn) serve(idle bool) {
 		end, err := fc.peekHead()
 		if err != nil {
 			fc.close()
+			return
+		}
+		if fc.front != nil && !fc.forThis(end) {
 			return
 		}
 		rt := s.routes.Load()

@@ -221,7 +221,6 @@ func TestFastPathIdleConnection(t *testing.T) {
 // field dropped, a folded field (left to net/http's parser), and a body
 // cut short (the client's connection closes).
 func TestFastPathAnswers(t *testing.T) {
-	h := newHarness(t)
 	answers := map[string]string{
 		"/early":   "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
 		"/eof":     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end",
@@ -230,34 +229,8 @@ func TestFastPathAnswers(t *testing.T) {
 		"/folded":  "HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 1\r\n\r\nf",
 		"/cut":     "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
 	}
-	ln, err := net.Listen("tcp", testAddr(t).String()+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	defer func() { ln.Close(); <-done }()
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
-					return
-				}
-				io.WriteString(c, answers[req.URL.Path]) // then close: one answer per connection
-			}()
-		}
-	}()
-	ap := ln.Addr().(*net.TCPAddr)
-	lb, url := alb(t, forwardTo("tg"))
-	g := TargetGroup{ARN: "tg", Protocol: ProtoHTTP, Port: ap.Port, Targets: []Target{{ID: ap.IP.String()}}}
-	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{g}})
-	h.waitState("tg", TargetKey{ap.IP.String(), ap.Port}, StateUnavailable)
+	// One answer per connection, then the target closes it.
+	url := rawALBTarget(t, func(req *http.Request) string { return answers[req.URL.Path] })
 	rc := dialRaw(t, strings.TrimPrefix(url, "http://"))
 	ask := func(path string) (*http.Response, string) {
 		t.Helper()

@@ -1,6 +1,8 @@
 package elbproxy
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"log"
@@ -23,7 +25,8 @@ type front struct {
 	port  int
 	mode  string
 	ln    net.Listener
-	srv   *http.Server               // frontHTTP
+	srv   *http.Server               // frontHTTP: requests no one load balancer takes
+	hand  *handoff                   // frontHTTP: srv's listener
 	table atomic.Pointer[frontTable] // frontHTTP
 	nlb   atomic.Pointer[listener]   // frontTCP
 }
@@ -69,10 +72,91 @@ func (f *front) serveTCP(p *Proxy) {
 }
 
 func (f *front) close() {
+	f.ln.Close()
 	if f.srv != nil {
+		f.hand.Close()
 		f.srv.Close()
 	}
-	f.ln.Close()
+}
+
+// serveHTTP accepts the front's connections and routes each (frontHTTP).
+func (f *front) serveHTTP(p *Proxy) {
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		p.goroutine(func() { f.routeHTTP(c) })
+	}
+}
+
+// routeHTTP gives a connection to the load balancer its first request's
+// Host names (or to the port's only one), whose fast path then serves it
+// with the bytes read so far, checking each further request's Host (a
+// request for another load balancer gives the connection back to
+// dispatch). A connection no load balancer takes (an unknown Host with
+// several on the port, a header too large to scan) is served by the
+// front's net/http server, which routes each request.
+func (f *front) routeHTTP(c net.Conn) {
+	br := bufio.NewReaderSize(c, fastBufSize)
+	c.SetReadDeadline(time.Now().Add(60 * time.Second))
+	host, ok := peekHost(br)
+	c.SetReadDeadline(time.Time{})
+	f.dispatch(c, br, host, ok)
+}
+
+// dispatch serves c, whose next request is for host (ok: its header is
+// whole in br), on the fast path of that host's load balancer, else
+// through the front's net/http server.
+func (f *front) dispatch(c net.Conn, br *bufio.Reader, host string, ok bool) {
+	tab := f.table.Load()
+	if s := tab.pick(host); s != nil && (ok || s == tab.only) {
+		s.serveConn(c, br, f)
+		return
+	}
+	pre, _ := br.Peek(br.Buffered())
+	f.hand.give(&prefixConn{Conn: c, pre: bytes.Clone(pre)})
+}
+
+// pick returns the load balancer for a Host: the one of that DNS name,
+// else the port's only one, else nil.
+func (tab *frontTable) pick(host string) *albServer {
+	if s := tab.byHost[strings.ToLower(strings.TrimSuffix(hostOnly(host), "."))]; s != nil {
+		return s
+	}
+	return tab.only
+}
+
+// headerHost returns the Host field of a request header.
+func headerHost(head []byte) string {
+	for _, line := range bytes.Split(head, []byte("\r\n"))[1:] {
+		if len(line) > 5 && bytes.EqualFold(line[:5], []byte("host:")) {
+			return string(bytes.TrimSpace(line[5:]))
+		}
+	}
+	return ""
+}
+
+// peekHost reads (without consuming) the first request's header and
+// returns its Host field; ok is false when the header did not arrive
+// whole within the reader's buffer.
+func peekHost(br *bufio.Reader) (string, bool) {
+	for {
+		b, _ := br.Peek(br.Buffered())
+		if end := headerEnd(b); end > 0 {
+			return headerHost(b[:end]), true
+		}
+		if br.Buffered() >= br.Size() {
+			return "", false
+		}
+		if _, err := br.Peek(br.Buffered() + 1); err != nil {
+			return "", false
+		}
+	}
 }
 
 // applyFronts opens, updates and closes the shared fronts after the
@@ -124,9 +208,11 @@ func (p *Proxy) applyFronts(statuses []ListenerStatus) {
 			p.fronts[port] = f
 			f.setTable(byPort[port])
 			if mode == frontHTTP {
+				f.hand = newHandoff(ln.Addr())
 				f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 60 * time.Second, IdleTimeout: 60 * time.Second,
 					ErrorLog: log.New(io.Discard, "", 0)}
-				p.goroutine(func() { f.srv.Serve(ln) })
+				p.goroutine(func() { f.srv.Serve(f.hand) })
+				p.goroutine(func() { f.serveHTTP(p) })
 			} else {
 				p.goroutine(func() { f.serveTCP(p) })
 			}

@@ -1,6 +1,7 @@
 package elbproxy
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -218,4 +219,73 @@ func get(t testing.TB, c *http.Client, url string, hdr ...string) (int, string) 
 func client() *http.Client {
 	return &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// rawTarget is a hand-written TCP target on its own loopback address:
+// serve serves each accepted connection (closed after it returns). When
+// the test ends it stops accepting, closes the connections still open
+// and waits for their serve to return.
+func rawTarget(t testing.TB, serve func(c net.Conn)) netip.AddrPort {
+	t.Helper()
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(testAddr(t), 0).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	open := map[net.Conn]struct{}{}
+	var conns sync.WaitGroup
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		mu.Lock()
+		for c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+		conns.Wait()
+	})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			open[c] = struct{}{}
+			mu.Unlock()
+			conns.Go(func() {
+				defer func() {
+					mu.Lock()
+					delete(open, c)
+					mu.Unlock()
+					c.Close()
+				}()
+				serve(c)
+			})
+		}
+	}()
+	return netip.MustParseAddrPort(ln.Addr().String())
+}
+
+// rawALBTarget is an ALB forwarding to one hand-written HTTP target
+// (health checks off) that reads one request per connection, writes
+// answer(request) as it is and closes the connection. url is the ALB's
+// base URL.
+func rawALBTarget(t *testing.T, answer func(*http.Request) string) (url string) {
+	t.Helper()
+	h := newHarness(t)
+	ap := rawTarget(t, func(c net.Conn) {
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		io.WriteString(c, answer(req))
+	})
+	lb, url := alb(t, forwardTo("tg"))
+	g := TargetGroup{ARN: "tg", Protocol: ProtoHTTP, Port: int(ap.Port()), Targets: []Target{{ID: ap.Addr().String()}}}
+	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{g}})
+	h.waitState("tg", TargetKey{ap.Addr().String(), int(ap.Port())}, StateUnavailable)
+	return url
 }

@@ -16,27 +16,10 @@ import (
 // "<name>:" followed by everything it read, after the client half-closes.
 func tcpTarget(t *testing.T, name string) Target {
 	t.Helper()
-	ln, err := net.Listen("tcp", netip.AddrPortFrom(testAddr(t), 0).String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-done })
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				data, _ := io.ReadAll(c) // until the client's half-close
-				io.WriteString(c, name+":"+string(data))
-			}()
-		}
-	}()
-	ap := netip.MustParseAddrPort(ln.Addr().String())
+	ap := rawTarget(t, func(c net.Conn) {
+		data, _ := io.ReadAll(c) // until the client's half-close
+		io.WriteString(c, name+":"+string(data))
+	})
 	return Target{ID: ap.Addr().String(), Port: int(ap.Port())}
 }
 
@@ -102,23 +85,7 @@ func TestNLBFrontAndIdleTimeout(t *testing.T) {
 	h := newHarnessConfig(t, Config{FrontAddr: front})
 	port := freePort(t, front)
 	// An echo target: answers every read at once.
-	ln, err := net.Listen("tcp", netip.AddrPortFrom(testAddr(t), 0).String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	defer func() { ln.Close(); <-done }()
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); io.Copy(c, c) }()
-		}
-	}()
-	ap := netip.MustParseAddrPort(ln.Addr().String())
+	ap := rawTarget(t, func(c net.Conn) { io.Copy(c, c) })
 	tgt := Target{ID: ap.Addr().String(), Port: int(ap.Port())}
 	g := TargetGroup{ARN: "tg", Protocol: ProtoTCP, Port: tgt.Port, Targets: []Target{tgt}}
 	lb := LoadBalancer{ARN: "nlb", Type: Network, Address: testAddr(t), DNSName: "nlb.elb.localhost", IdleTimeout: time.Second,

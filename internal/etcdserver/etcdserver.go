@@ -47,8 +47,11 @@ type Config struct {
 	// gets a compaction error and re-lists.
 	HistoryRevisions int64
 	// ClientTLS, when set, serves clients over TLS (https endpoints)
-	// with these files; peers stay on plain loopback.
+	// with these files.
 	ClientTLS *TLSFiles
+	// PeerTLS, when set, serves the peer (raft) listener over TLS with
+	// these files; plain loopback otherwise.
+	PeerTLS *TLSFiles
 }
 
 // TLSFiles are the PEM files of a TLS listener.
@@ -74,6 +77,7 @@ const (
 type Server struct {
 	etcd      *embed.Etcd
 	endpoints []string
+	peers     []string
 	ready     chan struct{}
 	stopOnce  sync.Once
 	stopped   chan struct{}
@@ -136,6 +140,13 @@ func Start(ctx context.Context, c Config) (*Server, error) {
 				TrustedCAFile: c.ClientTLS.TrustedCAFile, ClientCertAuth: c.ClientTLS.ClientCertAuth,
 			}
 		}
+		if c.PeerTLS != nil {
+			peerURL.Scheme = "https"
+			cfg.PeerTLSInfo = transport.TLSInfo{
+				CertFile: c.PeerTLS.CertFile, KeyFile: c.PeerTLS.KeyFile,
+				TrustedCAFile: c.PeerTLS.TrustedCAFile, ClientCertAuth: c.PeerTLS.ClientCertAuth,
+			}
+		}
 		cfg.ListenClientUrls = []url.URL{clientURL}
 		cfg.AdvertiseClientUrls = []url.URL{clientURL}
 		cfg.ListenPeerUrls = []url.URL{peerURL}
@@ -157,6 +168,9 @@ func Start(ctx context.Context, c Config) (*Server, error) {
 	}
 	for _, l := range e.Clients {
 		s.endpoints = append(s.endpoints, scheme+l.Addr().String())
+	}
+	for _, p := range e.Peers {
+		s.peers = append(s.peers, p.Addr().String())
 	}
 	timeout := c.StartTimeout
 	if timeout == 0 {
@@ -209,6 +223,9 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 // Endpoints are the client URLs (http://127.0.0.1:port, https with
 // ClientTLS) for clientv3.
 func (s *Server) Endpoints() []string { return append([]string(nil), s.endpoints...) }
+
+// PeerAddrs are the peer listeners' host:port addresses.
+func (s *Server) PeerAddrs() []string { return append([]string(nil), s.peers...) }
 
 // Err delivers a fatal serving error of the running member.
 func (s *Server) Err() <-chan error { return s.etcd.Err() }

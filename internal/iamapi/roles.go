@@ -69,6 +69,11 @@ func (a *API) iamOps() map[string]awsproto.Op {
 		"GetOpenIDConnectProvider":      awsproto.Handle(a.getOIDCProvider),
 		"ListOpenIDConnectProviders":    awsproto.Handle(a.listOIDCProviders),
 		"DeleteOpenIDConnectProvider":   awsproto.Handle(a.deleteOIDCProvider),
+		"UploadServerCertificate":       awsproto.Handle(a.uploadServerCertificate),
+		"GetServerCertificate":          awsproto.Handle(a.getServerCertificate),
+		"ListServerCertificates":        awsproto.Handle(a.listServerCertificates),
+		"UpdateServerCertificate":       awsproto.Handle(a.updateServerCertificate),
+		"DeleteServerCertificate":       awsproto.Handle(a.deleteServerCertificate),
 	}
 }
 

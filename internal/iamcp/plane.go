@@ -22,9 +22,10 @@ type Config struct {
 
 // Plane is the IAM and STS control plane.
 type Plane struct {
-	repo *iamstore.Repo
-	log  *slog.Logger
-	now  func() time.Time
+	repo      *iamstore.Repo
+	log       *slog.Logger
+	now       func() time.Time
+	certUsers CertificateUsersFunc // set once at start (SetCertificateUsers)
 }
 
 // New returns a Plane.

@@ -34,7 +34,7 @@ func newPlane(t *testing.T) (*iamcp.Plane, *clock) {
 	}
 	t.Cleanup(func() { st.Close() })
 	clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	return iamcp.New(iamcp.Config{Repo: iamstore.New(st), Now: clk.Now}), clk
+	return iamcp.New(iamcp.Config{Repo: iamstore.New(st, nil), Now: clk.Now}), clk
 }
 
 const acct = "123456789012"

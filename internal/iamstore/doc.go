@@ -8,6 +8,7 @@
 //	/iam/<account>/profiles/<name>        instance profiles
 //	/iam/<account>/oidc/<url>             OpenID Connect providers (url path-escaped)
 //	/iam/<account>/keys/<access-key-id>   users' access keys
+//	/iam/<account>/servercerts/<name>     server certificates (private key sealed)
 //	/iam-keys/<access-key-id>             index: access key → account (host-wide)
 //	/iam-sessions/<access-key-id>         STS temporary credentials (host-wide)
 //

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/berth-dev/berth/internal/iam"
+	"github.com/berth-dev/berth/internal/secretstore"
 	"github.com/berth-dev/berth/internal/store"
 	"github.com/berth-dev/berth/internal/store/storeutil"
 )
@@ -19,10 +20,15 @@ const (
 )
 
 // Repo reads and writes IAM objects.
-type Repo struct{ s store.Store }
+type Repo struct {
+	s      store.Store
+	sealer *secretstore.Sealer
+}
 
-// New returns a Repo over s.
-func New(s store.Store) *Repo { return &Repo{s: s} }
+// New returns a Repo over s sealing server certificates' private keys
+// with sealer (nil: an account with server certificates cannot be read,
+// and none can be uploaded).
+func New(s store.Store, sealer *secretstore.Sealer) *Repo { return &Repo{s: s, sealer: sealer} }
 
 func accountPrefix(account string) string { return Prefix + account + "/" }
 
@@ -35,7 +41,9 @@ type State struct {
 	Profiles map[string]*iam.InstanceProfile // by name
 	OIDC     map[string]*iam.OIDCProvider    // by ARN
 	Keys     map[string]*iam.AccessKey       // by access key ID
-	gen      int64
+	// ServerCerts are the server certificates by name, keys opened.
+	ServerCerts map[string]*iam.ServerCertificate
+	gen         int64
 }
 
 // Read returns the state of an account.
@@ -46,9 +54,15 @@ func (r *Repo) Read(ctx context.Context, account string) (*State, error) {
 	}
 	st := &State{Account: account, Roles: map[string]*iam.Role{}, Users: map[string]*iam.User{},
 		Policies: map[string]*iam.Policy{}, Profiles: map[string]*iam.InstanceProfile{},
-		OIDC: map[string]*iam.OIDCProvider{}, Keys: map[string]*iam.AccessKey{}}
+		OIDC: map[string]*iam.OIDCProvider{}, Keys: map[string]*iam.AccessKey{}, ServerCerts: map[string]*iam.ServerCertificate{}}
 	for _, kv := range kvs {
 		kind, _, _ := strings.Cut(strings.TrimPrefix(kv.Key, accountPrefix(account)), "/")
+		if kind == "servercerts" {
+			if err := r.addServerCert(st, kv); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err := st.add(kind, kv); err != nil {
 			return nil, err
 		}
@@ -108,8 +122,9 @@ func (st *State) add(kind string, kv store.KV) error {
 
 // Tx collects the writes of one Update.
 type Tx struct {
-	st  *State
-	ops []store.Op
+	st     *State
+	ops    []store.Op
+	sealer *secretstore.Sealer
 }
 
 func (tx *Tx) put(kind, name string, v any) {
@@ -158,7 +173,7 @@ func (r *Repo) Update(ctx context.Context, account string, fn func(st *State, tx
 		if err != nil {
 			return err
 		}
-		tx := &Tx{st: st}
+		tx := &Tx{st: st, sealer: r.sealer}
 		if err := fn(st, tx); err != nil {
 			return err
 		}

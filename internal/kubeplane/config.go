@@ -103,6 +103,7 @@ type spec struct {
 	port        int
 	etcd        string // etcd client URL(s), comma-separated
 	etcdPrefix  string
+	etcdTLS     etcdTLS // the client certificate and CA of the etcd
 	serviceCIDR string
 	issuer      string
 	clusterName string
@@ -115,6 +116,9 @@ func (s spec) apiserverArgs() []string {
 	return []string{
 		"--etcd-servers=" + s.etcd,
 		"--etcd-prefix=" + s.etcdPrefix,
+		"--etcd-cafile=" + s.etcdTLS.path(etcdCACert),
+		"--etcd-certfile=" + s.etcdTLS.path(etcdClientCert),
+		"--etcd-keyfile=" + s.etcdTLS.path(etcdClientKey),
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(s.port),

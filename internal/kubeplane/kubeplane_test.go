@@ -3,12 +3,15 @@ package kubeplane
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,7 +94,11 @@ func TestRemoveDeletesOnlyItsCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: m.etcd.Endpoints(), Logger: zap.NewNop()})
+	tlsCfg, err := m.etcdClientTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: m.etcd.Endpoints(), Logger: zap.NewNop(), TLS: tlsCfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,5 +130,80 @@ func TestRemoveDeletesOnlyItsCluster(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cl.dir, adminKubeconfig)); err != nil {
 		t.Fatalf("cluster b's kubeconfig: %v", err)
+	}
+}
+
+// TestEtcdRefusesClientsWithoutItsCertificate checks that the clusters'
+// etcd serves only clients with a certificate of its own CA: a plain
+// client, a TLS client without a certificate and one with a certificate
+// of another CA (a cluster's) are refused on the client port, a plain
+// HTTP request on the peer port too; the API servers' client certificate
+// reads and writes.
+func TestEtcdRefusesClientsWithoutItsCertificate(t *testing.T) {
+	data := t.TempDir()
+	m := New(Config{DataDir: data, Command: []string{"/bin/sh", "-c", "exec sleep 600"}, WebhookURL: "http://127.0.0.1:1/_berth/eks/"})
+	defer m.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m.mu.Lock()
+	err := m.startEtcd(ctx)
+	m.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := m.etcd.Endpoints()[0]
+	if !strings.HasPrefix(ep, "https://127.0.0.1:") {
+		t.Fatalf("etcd endpoint %s", ep)
+	}
+	good, err := m.etcdClientTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	try := func(endpoint string, tlsCfg *tls.Config) error {
+		cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, Logger: zap.NewNop(), TLS: tlsCfg, DialTimeout: 2 * time.Second})
+		if err != nil {
+			return err
+		}
+		defer cli.Close()
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if _, err := cli.Put(cctx, "/berth-eks/x/secrets/default/s", "v"); err != nil {
+			return err
+		}
+		_, err = cli.Get(cctx, "/berth-eks/", clientv3.WithPrefix())
+		return err
+	}
+	if err := try(ep, good); err != nil {
+		t.Fatalf("the API servers' client certificate: %v", err)
+	}
+	noCert := good.Clone()
+	noCert.Certificates = nil
+	// A certificate of a cluster's CA (berth's admin of that cluster) is
+	// not one of the etcd's.
+	c := &eks.Cluster{Name: "a", ID: "AAAA", ServiceIPv4CIDR: "10.100.0.0/16"}
+	if _, err := m.prepare(eks.Scope{Account: "123456789012", Region: "eu-west-1"}, c, m.clusterDir(c)); err != nil {
+		t.Fatal(err)
+	}
+	other, err := tls.LoadX509KeyPair(filepath.Join(m.clusterDir(c), adminCert), filepath.Join(m.clusterDir(c), adminKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCA := good.Clone()
+	otherCA.Certificates = []tls.Certificate{other}
+	for name, attempt := range map[string]func() error{
+		"plain client":              func() error { return try("http://"+strings.TrimPrefix(ep, "https://"), nil) },
+		"TLS without a certificate": func() error { return try(ep, noCert) },
+		"another CA's certificate":  func() error { return try(ep, otherCA) },
+	} {
+		if err := attempt(); err == nil {
+			t.Errorf("%s: etcd served it", name)
+		}
+	}
+	resp, err := http.Get("http://" + m.etcd.PeerAddrs()[0] + "/members")
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Errorf("the peer port answered plain HTTP: %s", resp.Status)
+		}
 	}
 }

@@ -62,6 +62,7 @@ type cluster struct {
 	client  *http.Client // berth's admin client of the API server
 	ep      ekscp.Endpoint
 	ready   bool
+	awsAuth awsAuthCache
 }
 
 // New returns a Manager; nothing runs until the first Ensure.
@@ -126,14 +127,8 @@ func (m *Manager) start(ctx context.Context, sc eks.Scope, c *eks.Cluster) (*clu
 	if cl := m.clusters[c.ID]; cl != nil {
 		return cl, nil
 	}
-	if m.etcd == nil {
-		e, err := etcdserver.Start(ctx, etcdserver.Config{
-			Dir: filepath.Join(m.cfg.DataDir, "eks", "etcd"), Name: "berth-eks", Logger: m.log.With("component", "eks-etcd"),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("kubeplane: the clusters' etcd: %w", err)
-		}
-		m.etcd = e
+	if err := m.startEtcd(ctx); err != nil {
+		return nil, err
 	}
 	dir := m.clusterDir(c)
 	s, err := m.prepare(sc, c, dir)
@@ -202,6 +197,7 @@ func (m *Manager) prepare(sc eks.Scope, c *eks.Cluster, dir string) (spec, error
 	}
 	return spec{
 		dir: dir, port: st.Port, etcd: strings.Join(m.etcd.Endpoints(), ","), etcdPrefix: etcdPrefix(c),
+		etcdTLS:     etcdTLS{filepath.Join(m.cfg.DataDir, "eks", etcdPKIDir)},
 		serviceCIDR: c.ServiceIPv4CIDR, issuer: Issuer(sc, c), clusterName: c.Name,
 	}, nil
 }
@@ -338,20 +334,18 @@ func (m *Manager) deletePrefix(ctx context.Context, c *eks.Cluster) error {
 			return nil // no cluster ever stored anything
 		}
 		m.mu.Lock()
-		if m.etcd == nil {
-			var err error
-			m.etcd, err = etcdserver.Start(ctx, etcdserver.Config{
-				Dir: filepath.Join(m.cfg.DataDir, "eks", "etcd"), Name: "berth-eks", Logger: m.log.With("component", "eks-etcd"),
-			})
-			if err != nil {
-				m.mu.Unlock()
-				return fmt.Errorf("kubeplane: the clusters' etcd: %w", err)
-			}
+		if err := m.startEtcd(ctx); err != nil {
+			m.mu.Unlock()
+			return err
 		}
 		e = m.etcd
 		m.mu.Unlock()
 	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: e.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	tlsCfg, err := m.etcdClientTLS()
+	if err != nil {
+		return fmt.Errorf("kubeplane: the clusters' etcd client: %w", err)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: e.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop(), TLS: tlsCfg})
 	if err != nil {
 		return err
 	}

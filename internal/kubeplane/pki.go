@@ -102,7 +102,9 @@ func serial() (*big.Int, error) {
 	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 }
 
-func newCA() (*x509.Certificate, crypto.Signer, error) {
+func newCA() (*x509.Certificate, crypto.Signer, error) { return newNamedCA("kubernetes") }
+
+func newNamedCA(cn string) (*x509.Certificate, crypto.Signer, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
@@ -113,7 +115,7 @@ func newCA() (*x509.Certificate, crypto.Signer, error) {
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber: sn, Subject: pkix.Name{CommonName: "kubernetes"},
+		SerialNumber: sn, Subject: pkix.Name{CommonName: cn},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(certValidity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		BasicConstraintsValid: true, IsCA: true,
@@ -128,7 +130,7 @@ func newCA() (*x509.Certificate, crypto.Signer, error) {
 
 // issue writes a key and a certificate signed by the CA; sans carries the
 // subject alternative names.
-func issue(dir, certFile, keyFile string, ca *x509.Certificate, caPriv crypto.Signer, cn string, orgs []string, sans *x509.Certificate, usage x509.ExtKeyUsage) error {
+func issue(dir, certFile, keyFile string, ca *x509.Certificate, caPriv crypto.Signer, cn string, orgs []string, sans *x509.Certificate, usage ...x509.ExtKeyUsage) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return err
@@ -142,7 +144,7 @@ func issue(dir, certFile, keyFile string, ca *x509.Certificate, caPriv crypto.Si
 		SerialNumber: sn, Subject: pkix.Name{CommonName: cn, Organization: orgs},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(certValidity),
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{usage}, DNSNames: sans.DNSNames, IPAddresses: sans.IPAddresses,
+		ExtKeyUsage: usage, DNSNames: sans.DNSNames, IPAddresses: sans.IPAddresses,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, key.Public(), caPriv)
 	if err != nil {

@@ -136,8 +136,9 @@
 // task's containers at cleanup, for adopted orphans too.
 //
 // Network modes: awsvpc tasks get a task network and their containers join
-// it (its address is TaskChange.PrivateIPv4, their ports are also published
-// on 127.0.0.1 and reported as networkBindings); bridge containers publish
+// it (its address is TaskChange.PrivateIPv4, where their ports are reached;
+// they have networkBindings only where the driver also publishes them on
+// 127.0.0.1, see driver.TaskNetworkSpec); bridge containers publish
 // their port mappings (hostPort 0 or absent → a dynamic port, reported);
 // host and none are passed through (host mode reports hostPort =
 // containerPort).

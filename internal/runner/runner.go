@@ -235,7 +235,8 @@ type ContainerChange struct {
 	// under its restart policy (counted since the runner adopted it).
 	RestartCount int
 	// NetworkBindings are the published ports: dynamic host ports in
-	// bridge mode, 127.0.0.1 ports in awsvpc mode, the container ports
+	// bridge mode, 127.0.0.1 ports in awsvpc mode (if the driver publishes
+	// them; usually none, as on ECS), the container ports
 	// themselves in host mode.
 	NetworkBindings []ecs.NetworkBinding
 }

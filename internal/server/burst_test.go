@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berth-dev/berth/internal/sdkhttp"
 )
 
 // TestFakeBurstNoFalseRuntimeFailure: with the fake driver, 16 clients burst
@@ -36,7 +37,7 @@ func TestFakeBurstNoFalseRuntimeFailure(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	c := ecs.NewFromConfig(aws.Config{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String("http://" + srv.Addr()), HTTPClient: &http.Client{Timeout: time.Minute},
+		BaseEndpoint: aws.String("http://" + srv.Addr()), HTTPClient: sdkhttp.Client(time.Minute),
 	})
 	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("burst")}); err != nil {
 		t.Fatal(err)

@@ -10,13 +10,17 @@ import (
 	"github.com/berth-dev/berth/internal/elbcp"
 	"github.com/berth-dev/berth/internal/elbsync"
 	"github.com/berth-dev/berth/internal/fault"
+	"github.com/berth-dev/berth/internal/iam"
+	"github.com/berth-dev/berth/internal/iamcp"
 )
 
 // listenerCertificates joins ELBv2 to the certificates: it checks a
 // listener's certificate ARNs (ACM certificates of the caller's account
-// and region) and gives the data plane their PEM and keys.
+// and region, IAM server certificates of the caller's account) and gives
+// the data plane their PEM and keys.
 type listenerCertificates struct {
 	acm *acmcp.Plane
+	iam *iamcp.Plane
 }
 
 var (
@@ -25,6 +29,18 @@ var (
 )
 
 func (c listenerCertificates) CheckCertificate(ctx context.Context, sc elb.Scope, arn string) error {
+	if account, _, ok := iam.ParseServerCertificateARN(arn); ok {
+		if account != sc.Account {
+			return elb.CertificateNotFound(arn)
+		}
+		if _, err := c.iam.ServerCertificateByARN(ctx, arn); err != nil {
+			if fault.Is(err, fault.NotFound) {
+				return elb.CertificateNotFound(arn)
+			}
+			return err
+		}
+		return nil
+	}
 	if !acm.IsARN(arn) {
 		return elb.CertificateNotFound(arn)
 	}
@@ -42,6 +58,13 @@ func (c listenerCertificates) CheckCertificate(ctx context.Context, sc elb.Scope
 }
 
 func (c listenerCertificates) CertificatePEM(ctx context.Context, arn string) (string, string, error) {
+	if _, _, ok := iam.ParseServerCertificateARN(arn); ok {
+		sc, err := c.iam.ServerCertificateByARN(ctx, arn)
+		if err != nil {
+			return "", "", err
+		}
+		return sc.Body + sc.Chain, sc.PrivateKey, nil
+	}
 	cert, err := c.acm.Certificate(ctx, arn)
 	if err != nil {
 		return "", "", err

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -15,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berth-dev/berth/internal/sdkhttp"
 )
 
 // BenchmarkHeapAfterTasksDeleted runs 4,000 fake Fargate tasks (16
@@ -40,7 +41,7 @@ func BenchmarkHeapAfterTasksDeleted(b *testing.B) {
 		go func() { done <- srv.Run(ctx) }()
 		c := ecs.NewFromConfig(aws.Config{
 			Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-			BaseEndpoint: aws.String("http://" + srv.Addr()), HTTPClient: &http.Client{Timeout: time.Minute},
+			BaseEndpoint: aws.String("http://" + srv.Addr()), HTTPClient: sdkhttp.Client(time.Minute),
 		})
 		if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("heap")}); err != nil {
 			b.Fatal(err)

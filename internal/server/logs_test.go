@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/berth-dev/berth/internal/sdkhttp"
 	"github.com/berth-dev/berth/internal/server"
 )
 
@@ -86,7 +87,7 @@ func TestServerLogLines(t *testing.T) {
 	}()
 	c := ecs.NewFromConfig(aws.Config{
 		Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String("http://" + srv.Addr()), RetryMaxAttempts: 1,
+		BaseEndpoint: aws.String("http://" + srv.Addr()), RetryMaxAttempts: 1, HTTPClient: sdkhttp.Client(time.Minute),
 	})
 	tctx := t.Context()
 	if _, err := c.CreateCluster(tctx, &ecs.CreateClusterInput{ClusterName: aws.String("logs")}); err != nil {

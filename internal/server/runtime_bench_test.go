@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -22,6 +21,7 @@ import (
 
 	becs "github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/ecsstore"
+	"github.com/berth-dev/berth/internal/sdkhttp"
 )
 
 func rssBytes() uint64 {
@@ -70,7 +70,7 @@ func BenchmarkMemoryPerRunningTask(b *testing.B) {
 		go func() { done <- srv.Run(ctx) }()
 		c := ecs.NewFromConfig(aws.Config{
 			Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-			BaseEndpoint: aws.String("http://" + srv.Addr()), HTTPClient: &http.Client{Timeout: time.Minute},
+			BaseEndpoint: aws.String("http://" + srv.Addr()), HTTPClient: sdkhttp.Client(time.Minute),
 		})
 		if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("mem")}); err != nil {
 			b.Fatal(err)
@@ -168,7 +168,7 @@ func BenchmarkControlPlaneMemoryPerTask(b *testing.B) {
 		go func() { done <- srv.Run(ctx) }()
 		c := ecs.NewFromConfig(aws.Config{
 			Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-			BaseEndpoint: aws.String("http://" + srv.Addr()), HTTPClient: &http.Client{Timeout: time.Minute},
+			BaseEndpoint: aws.String("http://" + srv.Addr()), HTTPClient: sdkhttp.Client(time.Minute),
 		})
 		if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("cp")}); err != nil {
 			b.Fatal(err)

@@ -97,9 +97,20 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			return nil, err
 		}
 	}
+	// A server alone on its store (bolt, embedded etcd) shares nothing
+	// with another server.
+	sole := spec.Kind != StoreEtcd
+	// Secrets Manager and SSM Parameter Store: values sealed with a key
+	// of the data directory (or of the shared store); ACM's and IAM's
+	// private keys too.
+	sealer, err := loadSecretsSealer(context.Background(), st, sole, cfg.DataDir)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	// IAM and STS: the plane issues the access keys and temporary
 	// credentials the SigV4 verifier then accepts (its KeySource).
-	iamPlane := iamcp.New(iamcp.Config{Repo: iamstore.New(st), Logger: log.With("subsystem", "iam")})
+	iamPlane := iamcp.New(iamcp.Config{Repo: iamstore.New(st, sealer), Logger: log.With("subsystem", "iam")})
 	_, iamSvc, stsSvc := iamapi.New(iamapi.Config{Plane: iamPlane, Logger: log.With("subsystem", "iam")})
 	auth := newServerAuth(s, iamPlane)
 	repo := ecsstore.New(st)
@@ -113,16 +124,19 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// ECS Exec's broker: the plane opens sessions on it; the runtime gives
 	// it the agents' sessions and mounts its endpoints.
 	execBroker := &ecsexec.Broker{Logger: log.With("subsystem", "exec")}
-	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Exec: execBroker, Logger: log.With("subsystem", "ecs")})
-	_, ecsSvc := ecsapi.New(ecsapi.Config{
-		Plane: plane, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
-	})
 	// ELBv2: the control plane over its own records; the API maps the
 	// wire to it.
 	// Load balancer addresses are reserved host-wide: another berth on
 	// this host (its own data directory) never gets the same one.
 	elbPlane := elbcp.New(elbcp.Config{Repo: elbstore.New(st), Logger: log.With("subsystem", "elb"), Ports: bindProbe{},
 		Addresses: hostaddr.New(hostaddr.Config{Owner: owner, DataDir: cfg.DataDir})})
+	// The ECS plane checks blue/green services' target groups and listener
+	// rules against it.
+	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Exec: execBroker, Logger: log.With("subsystem", "ecs"),
+		LoadBalancers: elbLookup{elbPlane}})
+	_, ecsSvc := ecsapi.New(ecsapi.Config{
+		Plane: plane, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
+	})
 	_, elbSvc := elbapi.New(elbapi.Config{Plane: elbPlane, Logger: log.With("subsystem", "elb"), DefaultAccount: cfg.Account})
 	// EKS: the control plane over its own records; the lifecycle
 	// controller (below) moves clusters through their states.
@@ -133,9 +147,6 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	// A server alone on its store (bolt, embedded etcd) shares nothing
-	// with another server.
-	sole := spec.Kind != StoreEtcd
 	ecrSub, err := newECR(s, st, !sole, st.Elector.Identity(), ln.Addr().String(), iamPlane, log.With("subsystem", "ecr"))
 	if err != nil {
 		ln.Close()
@@ -148,21 +159,14 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("logs: %w", err)
 	}
-	// Secrets Manager and SSM Parameter Store: values sealed with a key
-	// of the data directory (or of the shared store).
-	sealer, err := loadSecretsSealer(context.Background(), st, sole, cfg.DataDir)
-	if err != nil {
-		ln.Close()
-		st.Close()
-		return nil, err
-	}
 	secretsPlane := secretscp.New(secretscp.Config{Repo: secretstore.New(st, sealer), Logger: log.With("subsystem", "secrets")})
 	_, smSvc, ssmSvc := secretsapi.New(secretsapi.Config{Plane: secretsPlane, Logger: log.With("subsystem", "secrets")})
 	// ACM: certificates for HTTPS and TLS listeners, keys sealed as
 	// secret values are.
 	acmPlane := acmcp.New(acmcp.Config{Repo: acmstore.New(st, sealer), InUse: certificateUsers(elbPlane)})
 	acmSvc := acmapi.New(acmPlane, log.With("subsystem", "acm"))
-	elbPlane.SetCertificates(listenerCertificates{acmPlane})
+	elbPlane.SetCertificates(listenerCertificates{acmPlane, iamPlane})
+	iamPlane.SetCertificateUsers(elbPlane.AccountCertificateUsers)
 	cwSub, err := newCloudWatch(cfg.DataDir, cfg.Account, s.metricScale, st, log.With("subsystem", "cloudwatch"))
 	if err != nil {
 		logsSub.store.Close()
@@ -219,7 +223,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	nlbm := newNLBMetrics(cwSub.plane, log.With("subsystem", "elb-metrics"))
 	elbMetrics := func(m elbproxy.Metrics) { albm.onMetrics(m); nlbm.onMetrics(m) }
 	metricPeriod := max(10*time.Millisecond, time.Duration(float64(time.Minute)/s.metricScale))
-	dataPlane := newELBDataPlane(elbPlane, st, instanceAddresses{cache}, listenerCertificates{acmPlane}, elbMetrics, metricPeriod, log.With("subsystem", "elb-dataplane"))
+	dataPlane := newELBDataPlane(elbPlane, st, instanceAddresses{cache}, listenerCertificates{acmPlane, iamPlane}, elbMetrics, metricPeriod, log.With("subsystem", "elb-dataplane"))
 	// The ECS service scheduler (leader-only), registering tasks with the
 	// ELBv2 target groups; blue/green shifts wait for the data plane to
 	// serve their new weights.
@@ -236,6 +240,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			WebhookURL: "http://" + loopbackHostPort(ln.Addr().String()) + EKSAuthPrefix,
 		})
 		lc.ControlPlanes = kube
+		eksAuthn.ConfigMaps = kube
 		// The clusters' OIDC issuers (discovery and JWKS).
 		mux.Handle("GET "+kubeplane.OIDCPrefix, kube.OIDCHandler())
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
+	"github.com/berth-dev/berth/internal/sdkhttp"
 )
 
 // BenchmarkServiceSteadyState measures the time for a service to reach
@@ -207,7 +207,7 @@ func serviceBenchServer(b *testing.B, drv, image string, fn func(context.Context
 func benchClient(srv *Server) *ecs.Client {
 	return ecs.NewFromConfig(aws.Config{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String("http://" + srv.Addr()), HTTPClient: &http.Client{Timeout: time.Minute},
+		BaseEndpoint: aws.String("http://" + srv.Addr()), HTTPClient: sdkhttp.Client(time.Minute),
 	})
 }
 

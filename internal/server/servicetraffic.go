@@ -6,6 +6,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/controller"
 	"github.com/berth-dev/berth/internal/ecs"
+	"github.com/berth-dev/berth/internal/ecscp"
 	"github.com/berth-dev/berth/internal/elbcp"
 )
 
@@ -36,4 +37,18 @@ func (s *serviceTraffic) SetForwardWeights(ctx context.Context, sc ecs.Scope, ru
 // Settled reports whether the data plane serves every weight change made.
 func (s *serviceTraffic) Settled(context.Context) bool {
 	return s.applied == nil || s.applied() >= s.written.Load()
+}
+
+// elbLookup is the ECS plane's LoadBalancerLookup over the ELBv2 control
+// plane.
+type elbLookup struct{ p *elbcp.Plane }
+
+var _ ecscp.LoadBalancerLookup = elbLookup{}
+
+func (l elbLookup) TargetGroupLoadBalancers(ctx context.Context, sc ecs.Scope, arn string) ([]string, bool, error) {
+	return l.p.TargetGroupLoadBalancers(ctx, elbScope(sc), arn)
+}
+
+func (l elbLookup) RuleLoadBalancer(ctx context.Context, sc ecs.Scope, arn string) (string, bool, error) {
+	return l.p.RuleLoadBalancer(ctx, elbScope(sc), arn)
 }

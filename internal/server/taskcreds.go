@@ -17,7 +17,11 @@ import (
 // signing name "berthagent", SigV4 with the agent's credentials, as ECS
 // agents receive theirs over ACS); the server looks the task and its role
 // up itself and assumes the role as ecs-tasks.amazonaws.com through the
-// IAM plane, so the role's trust policy decides.
+// IAM plane, so the role's trust policy decides. Both calls name the
+// agent's container instance, and only the instance that hosts the task
+// (in the caller's account) is answered: on AWS a task's credentials go
+// only to the ACS session of its instance (ecs:Poll on it); an agent
+// asking for another instance's task gets AccessDeniedException.
 
 // AgentTargetPrefix is the X-Amz-Target prefix of berth's agent service.
 const AgentTargetPrefix = "BerthAgent_20261207"
@@ -46,7 +50,8 @@ func newTaskCredsService(plane *ecscp.Plane, iam *iamcp.Plane) *awsproto.Service
 }
 
 type taskCredsIn struct {
-	TaskArn string `json:"taskArn"`
+	TaskArn              string `json:"taskArn"`
+	ContainerInstanceArn string `json:"containerInstanceArn"`
 }
 
 type taskCredsOut struct {
@@ -57,24 +62,11 @@ type taskCredsOut struct {
 	Expiration      string `json:"Expiration"`
 }
 
-func (tc *taskCreds) get(ctx context.Context, _ *awsproto.Call, in *taskCredsIn) (any, error) {
-	p, ok := ecs.ParseARN(in.TaskArn)
-	if !ok || !strings.HasPrefix(p.Resource, "task/") {
-		return nil, fault.New(fault.InvalidParameter, "taskArn %q is not a task ARN", in.TaskArn)
-	}
-	parts := strings.Split(p.Resource, "/")
-	if len(parts) != 3 {
-		return nil, fault.New(fault.InvalidParameter, "taskArn %q is not a task ARN", in.TaskArn)
-	}
-	sc := ecs.Scope{Account: p.Account, Region: p.Region}
-	tasks, _, err := tc.plane.DescribeTasks(ctx, sc, parts[1], []string{in.TaskArn}, false)
+func (tc *taskCreds) get(ctx context.Context, c *awsproto.Call, in *taskCredsIn) (any, error) {
+	t, sc, taskID, err := hostedTask(ctx, tc.plane, c, in)
 	if err != nil {
 		return nil, err
 	}
-	if len(tasks) != 1 {
-		return nil, fault.New(fault.NotFound, "task %s not found", in.TaskArn)
-	}
-	t := tasks[0].Task
 	if t.LastStatus == ecs.TaskStopped {
 		return nil, fault.New(fault.AccessDenied, "task %s has stopped: its credentials are no longer issued", in.TaskArn)
 	}
@@ -89,7 +81,7 @@ func (tc *taskCreds) get(ctx context.Context, _ *awsproto.Call, in *taskCredsIn)
 	if role == "" {
 		return nil, fault.New(fault.InvalidParameter, "task %s has no task role", in.TaskArn)
 	}
-	sess, _, err := tc.iam.AssumeRoleForService(ctx, ecsTasksPrincipal, role, parts[2], taskRoleSessionDuration)
+	sess, _, err := tc.iam.AssumeRoleForService(ctx, ecsTasksPrincipal, role, taskID, taskRoleSessionDuration)
 	if err != nil {
 		return nil, err
 	}
@@ -103,8 +95,12 @@ const executionRoleSessionDuration = time.Hour
 // getExecution issues a task's execution role credentials, with which an
 // agent fetches the task's secrets, gets registry auth for its ECR images
 // and writes its awslogs output.
-func (tc *taskCreds) getExecution(ctx context.Context, _ *awsproto.Call, in *taskCredsIn) (any, error) {
-	sess, role, err := assumeExecutionRole(ctx, tc.plane, tc.iam, in.TaskArn)
+func (tc *taskCreds) getExecution(ctx context.Context, c *awsproto.Call, in *taskCredsIn) (any, error) {
+	t, sc, taskID, err := hostedTask(ctx, tc.plane, c, in)
+	if err != nil {
+		return nil, err
+	}
+	sess, role, err := assumeExecutionRole(ctx, tc.plane, tc.iam, sc, t, taskID)
 	if err != nil {
 		return nil, err
 	}
@@ -112,26 +108,46 @@ func (tc *taskCreds) getExecution(ctx context.Context, _ *awsproto.Call, in *tas
 		Expiration: sess.Expires.UTC().Format(time.RFC3339)}, nil
 }
 
-// assumeExecutionRole assumes a task's execution role (its override, else
-// its definition's) as ecs-tasks.amazonaws.com. Its errors carry ECS's
-// words for a task without one or whose role cannot be assumed.
-func assumeExecutionRole(ctx context.Context, plane *ecscp.Plane, ip *iamcp.Plane, taskARN string) (*iam.Session, string, error) {
-	p, ok := ecs.ParseARN(taskARN)
+// hostedTask returns the task a credentials call names, once it knows the
+// call comes from the agent of the instance that hosts it: the caller's
+// account owns the task and the task runs on the instance the call names.
+func hostedTask(ctx context.Context, plane *ecscp.Plane, c *awsproto.Call, in *taskCredsIn) (*ecs.Task, ecs.Scope, string, error) {
+	p, ok := ecs.ParseARN(in.TaskArn)
 	parts := strings.Split(p.Resource, "/")
 	if !ok || len(parts) != 3 || parts[0] != "task" {
-		return nil, "", fault.New(fault.InvalidParameter, "taskArn %q is not a task ARN", taskARN)
+		return nil, ecs.Scope{}, "", fault.New(fault.InvalidParameter, "taskArn %q is not a task ARN", in.TaskArn)
+	}
+	if in.ContainerInstanceArn == "" {
+		return nil, ecs.Scope{}, "", fault.New(fault.InvalidParameter, "containerInstanceArn is required: task credentials go only to the agent of the instance that hosts the task")
+	}
+	denied := func() error {
+		return fault.New(fault.AccessDenied, "Container instance %s does not host task %s: a task's credentials go only to the agent of the instance that runs it.",
+			in.ContainerInstanceArn, in.TaskArn)
+	}
+	if c != nil && c.Account != "" && c.Account != p.Account {
+		return nil, ecs.Scope{}, "", denied()
 	}
 	sc := ecs.Scope{Account: p.Account, Region: p.Region}
-	tasks, _, err := plane.DescribeTasks(ctx, sc, parts[1], []string{taskARN}, false)
+	tasks, _, err := plane.DescribeTasks(ctx, sc, parts[1], []string{in.TaskArn}, false)
 	if err != nil {
-		return nil, "", err
+		return nil, ecs.Scope{}, "", err
 	}
 	if len(tasks) != 1 {
-		return nil, "", fault.New(fault.NotFound, "task %s not found", taskARN)
+		return nil, ecs.Scope{}, "", fault.New(fault.NotFound, "task %s not found", in.TaskArn)
 	}
+	t := tasks[0].Task
+	if t.ContainerInstanceARN == "" || t.ContainerInstanceARN != in.ContainerInstanceArn {
+		return nil, ecs.Scope{}, "", denied()
+	}
+	return t, sc, parts[2], nil
+}
+
+// assumeExecutionRole assumes task t's execution role (its override, else
+// its definition's) as ecs-tasks.amazonaws.com. Its errors carry ECS's
+// words for a task without one or whose role cannot be assumed.
+func assumeExecutionRole(ctx context.Context, plane *ecscp.Plane, ip *iamcp.Plane, sc ecs.Scope, t *ecs.Task, taskID string) (*iam.Session, string, error) {
 	// A stopped task's execution role is still issued: its agent ships
 	// the containers' last log lines as that role.
-	t := tasks[0].Task
 	role := t.Overrides.ExecutionRoleARN
 	if role == "" {
 		td, err := plane.LookupTaskDefinition(ctx, sc, t.TaskDefinitionARN)
@@ -143,7 +159,7 @@ func assumeExecutionRole(ctx context.Context, plane *ecscp.Plane, ip *iamcp.Plan
 	if role == "" {
 		return nil, "", fault.New(fault.InvalidParameter, "the task has no execution role: secrets, ECR images and the awslogs driver need the task definition's executionRoleArn")
 	}
-	sess, _, err := ip.AssumeRoleForService(ctx, ecsTasksPrincipal, role, parts[2], executionRoleSessionDuration)
+	sess, _, err := ip.AssumeRoleForService(ctx, ecsTasksPrincipal, role, taskID, executionRoleSessionDuration)
 	if err != nil {
 		if fault.Is(err, fault.AccessDenied) || fault.Is(err, fault.InvalidParameter) {
 			return nil, "", fault.New(fault.AccessDenied, "ECS was unable to assume the role '%s' that was provided for this task. "+

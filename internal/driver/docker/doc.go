@@ -29,33 +29,37 @@
 //
 // A sandbox is attached in one of two ways:
 //
-//   - Plumbed by berth (tasks without port mappings, where berth runs as
-//     root on Linux next to the daemon, so that the network's bridge
-//     device is in its network namespace): the sandbox starts with network
-//     "none", and berth adds a veth pair whose host end joins the awsvpc
-//     network's bridge (br-<id>) and whose other end is the sandbox's
-//     eth0, with the task's address, a MAC derived from it and a default
-//     route through the bridge's gateway (netlink, in the sandbox's
-//     namespace). Docker's NAT and forwarding rules for that bridge apply
-//     as to its own containers, so the task reaches the host (169.254.170.2
-//     for metadata and credentials), other tasks and, through the host's
-//     NAT, the host's resolvers (/etc/resolv.conf is the host's, or the
-//     task's dnsServers; its hostname is in /etc/hosts with its address).
-//     Addresses come from the upper half of the subnet (Docker's IPAM keeps
-//     to the lower half: the network is created with that IP range, and an
-//     older network's sequential allocation stays low), picked at random
-//     and reserved by creating a file named after the address, exclusively,
-//     in Options.IPAMDir (/run/berth/awsvpc-ipam/<subnet>), shared by every
-//     berth process on the host; the sandbox carries its address and
-//     gateway in driver labels (so inspection and adoption after a restart
-//     need nothing else), and RemoveTaskNetwork frees the file.
-//     Reservations older than a minute that no sandbox carries are freed
-//     when the driver first sets up the network. When the sandbox dies, its
-//     namespace and the veth pair go with it.
-//   - Joined to the Docker network (tasks with port mappings, which Docker
-//     publishes on 127.0.0.1 with dynamic host ports so that a local load
-//     balancer can reach them; everywhere berth cannot plumb; and with
-//     Options.DockerSandboxNetwork, param awsvpc-plumbing=docker).
+//   - Plumbed by berth (where berth runs as root on Linux next to the daemon,
+//     so that the network's bridge device is in its network namespace): the
+//     sandbox starts with network "none", and berth adds a veth pair whose
+//     host end joins the awsvpc network's bridge (br-<id>) and whose other end
+//     is the sandbox's eth0, with the task's address, a MAC derived from it
+//     and a default route through the bridge's gateway (netlink, in the
+//     sandbox's namespace). Docker's NAT and forwarding rules for that bridge
+//     apply as to its own containers, so the task reaches the host
+//     (169.254.170.2 for metadata and credentials), other tasks and, through
+//     the host's NAT, the host's resolvers (/etc/resolv.conf is the host's, or
+//     the task's dnsServers; its hostname is in /etc/hosts with its address).
+//     Addresses come from the upper half of the subnet (Docker's IPAM keeps to
+//     the lower half: the network is created with that IP range, and an older
+//     network's sequential allocation stays low), picked at random and
+//     reserved by creating a file named after the address, exclusively, in
+//     Options.IPAMDir (/run/berth/awsvpc-ipam/<subnet>), shared by every berth
+//     process on the host; the sandbox carries its address and gateway in
+//     driver labels (so inspection and adoption after a restart need nothing
+//     else), and RemoveTaskNetwork frees the file. Reservations older than a
+//     minute that no sandbox carries are freed when the driver first sets up
+//     the network. When the sandbox dies, its namespace and the veth pair go
+//     with it. The task's port mappings are published nowhere: the host, load
+//     balancers (ip targets) and other tasks reach them at the task's address,
+//     as an ENI's, and the task network has no Bindings (ECS reports no
+//     networkBindings for awsvpc tasks); so there is no host state to clean up
+//     when it stops.
+//   - Joined to the Docker network (everywhere berth cannot plumb, and
+//     with Options.DockerSandboxNetwork, param awsvpc-plumbing=docker):
+//     Docker also publishes the port mappings on 127.0.0.1 with dynamic
+//     host ports, for hosts that do not route to the bridge (Docker
+//     Desktop), reported as the task network's Bindings.
 //
 // What the Docker network costs: Docker gives every container on a
 // user-defined network its embedded DNS resolver, set up at start by a

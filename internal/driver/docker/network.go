@@ -20,10 +20,12 @@ import (
 var loopback = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 
 // CreateTaskNetwork creates and starts an awsvpc task's sandbox container.
-// Without port mappings, and where berth can (see setUpVeth), the sandbox
-// starts with network "none" and berth plumbs it onto the awsvpc bridge
-// itself; otherwise it joins the awsvpc Docker network, publishing
-// spec.PortMappings on 127.0.0.1.
+// Where berth can (see setUpVeth), the sandbox starts with network "none"
+// and berth plumbs it onto the awsvpc bridge itself; its ports are reached
+// at its address, as an ENI's are, and published nowhere (ECS reports no
+// networkBindings for awsvpc tasks). Otherwise it joins the awsvpc Docker
+// network, and Docker publishes spec.PortMappings on 127.0.0.1 (for a host
+// that cannot route to the bridge, e.g. Docker Desktop's).
 func (d *Driver) CreateTaskNetwork(ctx context.Context, spec driver.TaskNetworkSpec) (driver.TaskNetwork, error) {
 	if spec.Name == "" {
 		return driver.TaskNetwork{}, fmt.Errorf("docker: create task network: name is required")
@@ -45,11 +47,13 @@ func (d *Driver) CreateTaskNetwork(ctx context.Context, spec driver.TaskNetworkS
 	labels[labelNetworkMode] = string(driver.NetworkModeAWSVPC)
 	if len(spec.PortMappings) > 0 {
 		labels[labelPorts] = formatPorts(spec.PortMappings)
-		vn = nil // Docker publishes the ports
 	}
 	exposed, bindings, err := portBindings(spec.PortMappings, loopback, false)
 	if err != nil {
 		return driver.TaskNetwork{}, fmt.Errorf("docker: create task network %s: %w", spec.Name, err)
+	}
+	if vn != nil {
+		exposed, bindings = nil, nil // reached at the task's address
 	}
 	dns, err := parseAddrs(spec.DNSServers)
 	if err != nil {

@@ -43,9 +43,11 @@ func (s *suite) testTaskNetwork(t *testing.T) {
 	if _, subnet, err := net.ParseCIDR(tn.IPv4Subnet); err != nil || !subnet.Contains(net.ParseIP(tn.IPv4Address)) {
 		t.Errorf("task network subnet %q does not contain %s", tn.IPv4Subnet, tn.IPv4Address)
 	}
+	// Publishing the ports on 127.0.0.1 is the driver's choice (for hosts
+	// that do not route to the task's address); if it does, all of them.
 	lb := findBinding(tn.Bindings, port)
-	if lb == nil || lb.BindIP != "127.0.0.1" || lb.HostPort == 0 {
-		t.Fatalf("task network bindings %+v; want %d/tcp on 127.0.0.1 with a dynamic host port", tn.Bindings, port)
+	if len(tn.Bindings) > 0 && (lb == nil || lb.BindIP != "127.0.0.1" || lb.HostPort == 0) {
+		t.Fatalf("task network bindings %+v; want none, or %d/tcp on 127.0.0.1 with a dynamic host port", tn.Bindings, port)
 	}
 	if again, err := s.d.CreateTaskNetwork(ctx, spec); err != nil || again.ID != tn.ID {
 		t.Errorf("CreateTaskNetwork retry = %+v, %v; want the same sandbox %s", again, err, tn.ID)
@@ -77,8 +79,8 @@ exit 1`, port))
 	if st.NetworkMode != driver.NetworkModeAWSVPC || st.TaskNetworkID != tn.ID || st.IPv4Address != tn.IPv4Address {
 		t.Errorf("web container network: mode %q, task network %q, IP %q; want awsvpc, %s, %s", st.NetworkMode, st.TaskNetworkID, st.IPv4Address, tn.ID, tn.IPv4Address)
 	}
-	if b := findBinding(st.NetworkBindings, port); b == nil || b.HostPort != lb.HostPort {
-		t.Errorf("web container bindings %+v; want the task network's %+v", st.NetworkBindings, lb)
+	if b := findBinding(st.NetworkBindings, port); lb != nil && (b == nil || b.HostPort != lb.HostPort) || lb == nil && len(st.NetworkBindings) > 0 {
+		t.Errorf("web container bindings %+v; want the task network's %+v", st.NetworkBindings, tn.Bindings)
 	}
 	if cst, err := s.d.InspectContainer(ctx, idClient); err != nil || len(cst.NetworkBindings) != 0 {
 		t.Errorf("client container (no ports) bindings %+v, %v; want none", cst.NetworkBindings, err)
@@ -92,10 +94,11 @@ exit 1`, port))
 	if st := s.waitExit(t, ctx, idClient); st.ExitCode != 0 {
 		t.Errorf("client could not reach the web container on 127.0.0.1:%d (exit %d)%s", port, st.ExitCode, s.logs(idClient))
 	}
-	for _, url := range []string{
-		fmt.Sprintf("http://%s/", net.JoinHostPort(tn.IPv4Address, strconv.Itoa(port))),
-		fmt.Sprintf("http://127.0.0.1:%d/", lb.HostPort),
-	} {
+	urls := []string{fmt.Sprintf("http://%s/", net.JoinHostPort(tn.IPv4Address, strconv.Itoa(port)))}
+	if lb != nil {
+		urls = append(urls, fmt.Sprintf("http://127.0.0.1:%d/", lb.HostPort))
+	}
+	for _, url := range urls {
 		if body, err := httpGet(ctx, url); err != nil || body != "hello-from-task" {
 			t.Errorf("GET %s from the host = %q, %v; want hello-from-task", url, body, err)
 		}
