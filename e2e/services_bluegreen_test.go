@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,90 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
-
-// splitLog is what the load generator saw: answers by version in each
-// lifecycle stage the poller had seen when the answer came, and the
-// failures. The poller sees a stage a little after the weights moved
-// (they move before the stage is written, and it polls every 100 ms), so
-// a stage's split is counted from half a second after it was first seen
-// to half a second before the next one was; byStage has every answer.
-type splitLog struct {
-	mu       sync.Mutex
-	stage    string // "<deployment digits> <status> <stage>", set by the poller
-	began    map[string]time.Time
-	ended    map[string]time.Time
-	answers  []answer
-	byStage  map[string]map[string]int
-	failures []string
-	sent     int
-}
-
-type answer struct {
-	at             time.Time
-	stage, version string
-}
-
-const splitSettle = 500 * time.Millisecond
-
-func newSplitLog() *splitLog {
-	return &splitLog{began: map[string]time.Time{}, ended: map[string]time.Time{}, byStage: map[string]map[string]int{}}
-}
-
-func (l *splitLog) setStage(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if s != l.stage {
-		now := time.Now()
-		if l.stage != "" {
-			l.ended[l.stage] = now
-		}
-		l.stage = s
-		if _, ok := l.began[s]; !ok {
-			l.began[s] = now
-		}
-	}
-}
-
-func (l *splitLog) record(version string, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.sent++
-	if err != nil {
-		if len(l.failures) < 10 {
-			l.failures = append(l.failures, l.stage+": "+err.Error())
-		}
-		return
-	}
-	if l.byStage[l.stage] == nil {
-		l.byStage[l.stage] = map[string]int{}
-	}
-	l.byStage[l.stage][version]++
-	l.answers = append(l.answers, answer{at: time.Now(), stage: l.stage, version: version})
-}
-
-// share returns version's share of a stage's settled answers and their
-// count.
-func (l *splitLog) share(stage, version string) (float64, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	from, to := l.began[stage].Add(splitSettle), time.Now()
-	if end, ok := l.ended[stage]; ok {
-		to = end.Add(-splitSettle)
-	}
-	n, v := 0, 0
-	for _, a := range l.answers {
-		if a.stage == stage && !a.at.Before(from) && !a.at.After(to) {
-			n++
-			if a.version == version {
-				v++
-			}
-		}
-	}
-	if n == 0 {
-		return 0, 0
-	}
-	return float64(v) / float64(n), n
-}
 
 // TestServiceBlueGreenAndCanaryThroughLoadBalancer is the issue's
 // BLUE_GREEN and CANARY deployments under load, on Docker behind a berth
@@ -121,12 +35,9 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 	f := newWebFixture(t, []string{"v1", "v2", "v3"}, "--deployment-time-scale", "20")
 	c, ctx, run, query := f.c, f.ctx, f.run, f.query
 
-	blueTG, greenTG := f.targetGroup("web-blue", "2"), f.targetGroup("web-green", "2")
-	prodListener, prodPort := f.listener("Type=fixed-response,FixedResponseConfig={StatusCode=404}")
-	forward := fmt.Sprintf(`[{"Type":"forward","ForwardConfig":{"TargetGroups":[{"TargetGroupArn":%q,"Weight":100},{"TargetGroupArn":%q,"Weight":0}]}}]`, blueTG, greenTG)
-	prodRule := query("Rules[0].RuleArn", "elbv2", "create-rule", "--listener-arn", prodListener, "--priority", "10",
-		"--conditions", "Field=path-pattern,Values=/*", "--actions", forward)
-	testListener, testPort := f.listener(forward)
+	pair := f.blueGreenPair()
+	blueTG, greenTG, prodRule, prodPort := pair.blueTG, pair.greenTG, pair.prodRule, pair.prodPort
+	testListener, testPort := f.listener(pair.forward)
 	testRule := query("Rules[?IsDefault].RuleArn", "elbv2", "describe-rules", "--listener-arn", testListener)
 
 	lbs := []types.LoadBalancer{{
@@ -143,7 +54,9 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 			Subnets: []string{"subnet-private-1a"}, SecurityGroups: []string{"sg-ecs-tasks"}}},
 		HealthCheckGracePeriodSeconds: aws.Int32(30),
 		DeploymentConfiguration: &types.DeploymentConfiguration{
-			Strategy: types.DeploymentStrategyCanary, BakeTimeInMinutes: aws.Int32(1),
+			// A bake of 2 scaled minutes (6 s): a settled window long
+			// enough for 50 answers on a loaded host (3 s had 24 here).
+			Strategy: types.DeploymentStrategyCanary, BakeTimeInMinutes: aws.Int32(2),
 			CanaryConfiguration:      &types.CanaryConfiguration{CanaryPercent: aws.Float64(20), CanaryBakeTimeInMinutes: aws.Int32(1)},
 			DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true, Rollback: true},
 		},
@@ -151,20 +64,7 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// stable is services-stable's condition, polled faster than the
-	// CLI's waiter (every 15 s) would.
-	stable := func() {
-		t.Helper()
-		eventually(t, 90*time.Second, func() (bool, string) {
-			out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod-cluster"), Services: []string{"web-service"}})
-			if err != nil || len(out.Services) != 1 {
-				return false, fmt.Sprintf("describe-services: %v", err)
-			}
-			s := out.Services[0]
-			return len(s.Deployments) == 1 && s.RunningCount == s.DesiredCount,
-				fmt.Sprintf("%d deployments, %d running of %d", len(s.Deployments), s.RunningCount, s.DesiredCount)
-		})
-	}
+	stable := f.waitStable
 	stable()
 	healthyIn := func(tg string, n int) { t.Helper(); f.waitHealthy(tg, n, 60*time.Second) }
 	healthyIn(blueTG, 2)
@@ -178,50 +78,13 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 	// The poller: the newest service deployment's lifecycle stage, for
 	// the load generator to file its answers under.
 	log := newSplitLog()
-	latest := func() (types.ServiceDeployment, bool) {
-		ls, err := c.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("prod-cluster"), Service: aws.String("web-service")})
-		if err != nil || len(ls.ServiceDeployments) == 0 {
-			return types.ServiceDeployment{}, false
-		}
-		ds, err := c.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(ls.ServiceDeployments[0].ServiceDeploymentArn)}})
-		if err != nil || len(ds.ServiceDeployments) == 0 {
-			return types.ServiceDeployment{}, false
-		}
-		return ds.ServiceDeployments[0], true
-	}
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for loadCtx.Err() == nil {
-			if sd, ok := latest(); ok {
-				arn := aws.ToString(sd.ServiceDeploymentArn)
-				log.setStage(arn[strings.LastIndexByte(arn, '/')+1:] + " " + string(sd.Status) + " " + string(sd.LifecycleStage))
-			}
-			select {
-			case <-loadCtx.Done():
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		lc := &http.Client{Timeout: 5 * time.Second}
-		deadline := time.Now().Add(4 * time.Minute)
-		for i := 0; i < 200000 && loadCtx.Err() == nil && time.Now().Before(deadline); i++ {
-			body, err := get(lc, prodPort)
-			if loadCtx.Err() != nil {
-				return
-			}
-			log.record(body, err)
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
-	defer func() {
-		stopLoad()
-		wg.Wait()
-	}()
+	latest := f.newestDeployment
+	stopLoad := driveSplitLoad(ctx, log, func() (string, bool) {
+		sd, ok := latest()
+		arn := aws.ToString(sd.ServiceDeploymentArn)
+		return arn[strings.LastIndexByte(arn, '/')+1:] + " " + string(sd.Status) + " " + string(sd.LifecycleStage), ok
+	}, func(c *http.Client) (string, error) { return get(c, prodPort) }, 200000, 4*time.Minute)
+	defer stopLoad()
 
 	// waitStage waits for the newest deployment to reach a stage (and
 	// status) and returns its digits.
@@ -331,7 +194,6 @@ func TestServiceBlueGreenAndCanaryThroughLoadBalancer(t *testing.T) {
 		return log.sent >= sentMark+50, fmt.Sprintf("%d of %d requests sent", log.sent, sentMark+50)
 	})
 	stopLoad()
-	wg.Wait()
 
 	log.mu.Lock()
 	late := log.answers[answerMark:]

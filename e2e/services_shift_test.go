@@ -1,15 +1,11 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/berth-dev/berth/internal/driver"
-	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
 )
 
 // TestServiceLinearSplitAndCanaryAfterKill9 runs a blue/green pair of
@@ -37,52 +32,11 @@ import (
 //     ECS's event; and it finishes: the rule sends everything to v3,
 //     v2's tasks are gone, v3's two are the only ones ever started.
 func TestServiceLinearSplitAndCanaryAfterKill9(t *testing.T) {
-	requireAWSCLI(t)
-	d := dockertest.New(t)
-	image := dockertest.Busybox(t, d)
-	dir := t.TempDir()
-	p := startBerth(t, dir, "--deployment-time-scale", "20")
-	c := ecsClient(p.URL)
-	ctx := t.Context()
-	work := t.TempDir()
-	run := func(args ...string) string {
-		t.Helper()
-		out, err := p.aws(t, work, args...)
-		if err != nil {
-			t.Fatalf("%v\nserver log:\n%s", err, p.log.String())
-		}
-		return out
-	}
-	query := func(q string, args ...string) string {
-		t.Helper()
-		return strings.TrimSpace(run(append(args, "--query", q, "--output", "text")...))
-	}
+	f := newWebFixture(t, []string{"v1", "v2", "v3"}, "--deployment-time-scale", "20")
+	d, c, ctx, run, query := f.d, f.c, f.ctx, f.run, f.query
 
-	run("ecs", "create-cluster", "--cluster-name", "prod-cluster")
-	def := ec2AndFargateDefinition(image)
-	for _, v := range []string{"v1", "v2", "v3"} {
-		def.ContainerDefinitions[0].Command = []string{"sh", "-c", "mkdir -p /www && echo ok > /www/health && echo " + v + " > /www/index.html && exec httpd -f -p 8080 -h /www"}
-		if _, err := c.RegisterTaskDefinition(ctx, def); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_, prodPort, _ := net.SplitHostPort(freeAddr(t))
-	lbARN := query("LoadBalancers[0].LoadBalancerArn", "elbv2", "create-load-balancer", "--name", "web-alb", "--type", "application",
-		"--subnets", "subnet-private-1a", "subnet-private-1b")
-	dns := query("LoadBalancers[0].DNSName", "elbv2", "describe-load-balancers", "--load-balancer-arns", lbARN)
-	tgs := map[string]string{}
-	for _, name := range []string{"web-blue", "web-green"} {
-		tgs[name] = query("TargetGroups[0].TargetGroupArn", "elbv2", "create-target-group", "--name", name, "--protocol", "HTTP",
-			"--port", "8080", "--target-type", "ip", "--vpc-id", "vpc-1", "--health-check-path", "/health",
-			"--health-check-interval-seconds", "5", "--healthy-threshold-count", "2")
-		run("elbv2", "modify-target-group-attributes", "--target-group-arn", tgs[name], "--attributes", "Key=deregistration_delay.timeout_seconds,Value=2")
-	}
-	blueTG, greenTG := tgs["web-blue"], tgs["web-green"]
-	prodListener := query("Listeners[0].ListenerArn", "elbv2", "create-listener", "--load-balancer-arn", lbARN, "--protocol", "HTTP",
-		"--port", prodPort, "--default-actions", "Type=fixed-response,FixedResponseConfig={StatusCode=404}")
-	forward := fmt.Sprintf(`[{"Type":"forward","ForwardConfig":{"TargetGroups":[{"TargetGroupArn":%q,"Weight":100},{"TargetGroupArn":%q,"Weight":0}]}}]`, blueTG, greenTG)
-	prodRule := query("Rules[0].RuleArn", "elbv2", "create-rule", "--listener-arn", prodListener, "--priority", "10",
-		"--conditions", "Field=path-pattern,Values=/*", "--actions", forward)
+	pair := f.blueGreenPair()
+	blueTG, greenTG, prodRule, prodPort := pair.blueTG, pair.greenTG, pair.prodRule, pair.prodPort
 
 	_, err := c.CreateService(ctx, &ecs.CreateServiceInput{
 		Cluster: aws.String("prod-cluster"), ServiceName: aws.String("web-service"), TaskDefinition: aws.String("web-app:1"),
@@ -105,52 +59,13 @@ func TestServiceLinearSplitAndCanaryAfterKill9(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// stable is services-stable's condition, polled faster than the
-	// CLI's waiter.
-	stable := func(c *ecs.Client) {
-		t.Helper()
-		eventually(t, 90*time.Second, func() (bool, string) {
-			out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod-cluster"), Services: []string{"web-service"}})
-			if err != nil || len(out.Services) != 1 {
-				return false, fmt.Sprintf("describe-services: %v", err)
-			}
-			s := out.Services[0]
-			return len(s.Deployments) == 1 && s.RunningCount == s.DesiredCount && s.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted,
-				fmt.Sprintf("%d deployments, %d running of %d", len(s.Deployments), s.RunningCount, s.DesiredCount)
-		})
-	}
-	stable(c)
-	get := func(client *http.Client) (string, error) {
-		req, _ := http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1:"+prodPort+"/", nil)
-		req.Host = dns + ":" + prodPort
-		resp, err := client.Do(req)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			return "", &statusError{resp.StatusCode, string(b)}
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
+	f.waitStable()
+	get := func(client *http.Client) (string, error) { return f.get(client, prodPort) }
 	client := &http.Client{Timeout: 5 * time.Second}
 	eventually(t, 60*time.Second, func() (bool, string) {
 		body, err := get(client)
 		return err == nil && body == "v1", fmt.Sprintf("the load balancer answers %q %v", body, err)
 	})
-	// latest is the newest service deployment.
-	latest := func(c *ecs.Client) (types.ServiceDeployment, bool) {
-		ls, err := c.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("prod-cluster"), Service: aws.String("web-service")})
-		if err != nil || len(ls.ServiceDeployments) == 0 {
-			return types.ServiceDeployment{}, false
-		}
-		ds, err := c.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(ls.ServiceDeployments[0].ServiceDeploymentArn)}})
-		if err != nil || len(ds.ServiceDeployments) == 0 {
-			return types.ServiceDeployment{}, false
-		}
-		return ds.ServiceDeployments[0], true
-	}
 	// label files an answer under the newest deployment's status, stage
 	// and requested production weight (each linear step apart); tag adds
 	// the deployment's digits.
@@ -165,11 +80,11 @@ func TestServiceLinearSplitAndCanaryAfterKill9(t *testing.T) {
 		arn := aws.ToString(sd.ServiceDeploymentArn)
 		return arn[strings.LastIndexByte(arn, '/')+1:] + " " + label(sd)
 	}
-	waitStage := func(c *ecs.Client, within time.Duration, cond func(types.ServiceDeployment) bool) types.ServiceDeployment {
+	waitStage := func(within time.Duration, cond func(types.ServiceDeployment) bool) types.ServiceDeployment {
 		t.Helper()
 		var got types.ServiceDeployment
 		eventually(t, within, func() (bool, string) {
-			sd, ok := latest(c)
+			sd, ok := f.newestDeployment()
 			got = sd
 			return ok && cond(sd), "newest deployment " + label(sd)
 		})
@@ -180,8 +95,8 @@ func TestServiceLinearSplitAndCanaryAfterKill9(t *testing.T) {
 		out := query("Rules[0].Actions[0].ForwardConfig.TargetGroups[].[TargetGroupArn,Weight]", "elbv2", "describe-rules", "--rule-arns", prodRule)
 		w := map[string]string{}
 		for line := range strings.Lines(out) {
-			if f := strings.Fields(line); len(f) == 2 {
-				w[f[0]] = f[1]
+			if fs := strings.Fields(line); len(fs) == 2 {
+				w[fs[0]] = fs[1]
 			}
 		}
 		return w
@@ -189,47 +104,22 @@ func TestServiceLinearSplitAndCanaryAfterKill9(t *testing.T) {
 
 	// 1. LINEAR v1 → v2 under load.
 	log := newSplitLog()
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for loadCtx.Err() == nil {
-			if sd, ok := latest(c); ok {
-				log.setStage(tag(sd))
-			}
-			select {
-			case <-loadCtx.Done():
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		lc := &http.Client{Timeout: 5 * time.Second}
-		deadline := time.Now().Add(2 * time.Minute)
-		for i := 0; i < 50000 && loadCtx.Err() == nil && time.Now().Before(deadline); i++ {
-			body, err := get(lc)
-			if loadCtx.Err() != nil {
-				return
-			}
-			log.record(body, err)
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
-	halt := func() {
-		stopLoad()
-		wg.Wait()
-	}
+	halt := driveSplitLoad(ctx, log, func() (string, bool) {
+		sd, ok := f.newestDeployment()
+		return tag(sd), ok
+	}, get, 50000, 2*time.Minute)
 	defer halt()
 	began := time.Now()
 	run("ecs", "update-service", "--cluster", "prod-cluster", "--service", "web-service", "--task-definition", "web-app:2")
-	linear := waitStage(c, 90*time.Second, func(sd types.ServiceDeployment) bool {
+	linear := waitStage(90*time.Second, func(sd types.ServiceDeployment) bool {
 		return sd.Status == types.ServiceDeploymentStatusSuccessful
 	})
 	id := strings.Fields(tag(linear))[0]
-	// A last half second of answers on v2 alone closes the bake's window.
-	time.Sleep(splitSettle + 100*time.Millisecond)
+	// The bake's window closes once the poller has seen the stage after
+	// it.
+	eventually(t, 10*time.Second, func() (bool, string) {
+		return log.hasEnded(id + " IN_PROGRESS BAKE_TIME 100"), "the load's poller has not seen the bake end"
+	})
 	halt()
 	t.Logf("LINEAR deployment done after %v", time.Since(began))
 	step1, n1 := log.share(id+" IN_PROGRESS PRODUCTION_TRAFFIC_SHIFT 50", "v2")
@@ -247,7 +137,7 @@ func TestServiceLinearSplitAndCanaryAfterKill9(t *testing.T) {
 	if nb < 50 || bake < 0.98 {
 		t.Errorf("bake: v2 got %.3f of %d requests, want all", bake, nb)
 	}
-	stable(c)
+	f.waitStable()
 	if w := ruleWeights(); w[greenTG] != "1" || w[blueTG] != "0" {
 		t.Fatalf("production rule after the LINEAR deployment: %v", w)
 	}
@@ -263,7 +153,7 @@ func TestServiceLinearSplitAndCanaryAfterKill9(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	canary := waitStage(c, 90*time.Second, func(sd types.ServiceDeployment) bool {
+	canary := waitStage(90*time.Second, func(sd types.ServiceDeployment) bool {
 		return label(sd) == "IN_PROGRESS PRODUCTION_TRAFFIC_SHIFT 20"
 	})
 	// The canary's weights: 200 per mille on v3's group (blue, this
@@ -298,7 +188,7 @@ func TestServiceLinearSplitAndCanaryAfterKill9(t *testing.T) {
 			break
 		}
 	}
-	p.kill()
+	f.p.kill()
 	killedAt := time.Now()
 	cs, err := d.ListContainers(ctx, map[string]string{driver.LabelTaskARN: victim, driver.LabelContainerName: "web"})
 	if err != nil || len(cs) != 1 {
@@ -307,13 +197,14 @@ func TestServiceLinearSplitAndCanaryAfterKill9(t *testing.T) {
 	if b, err := exec.Command("docker", "kill", cs[0].ID).CombinedOutput(); err != nil {
 		t.Fatalf("docker kill: %v %s", err, b)
 	}
-	p = startBerth(t, dir, "--deployment-time-scale", "20")
-	c = ecsClient(p.URL)
+	f.p = startBerth(t, f.dataDir, "--deployment-time-scale", "20")
+	f.c = ecsClient(f.p.URL)
+	c = f.c
 	t.Logf("restarted %v after the kill", time.Since(killedAt))
 	// Still the canary (5 scaled minutes = 15 s): the stored stage and
 	// weights, the three tasks left, and a new task of v2 in place of
 	// the killed one.
-	sd, ok := latest(c)
+	sd, ok := f.newestDeployment()
 	if !ok || aws.ToString(sd.ServiceDeploymentArn) != aws.ToString(canary.ServiceDeploymentArn) || label(sd) != "IN_PROGRESS PRODUCTION_TRAFFIC_SHIFT 20" {
 		t.Fatalf("after the restart the newest deployment is %v (%s), want %s in the canary", aws.ToString(sd.ServiceDeploymentArn), label(sd), aws.ToString(canary.ServiceDeploymentArn))
 	}
@@ -331,7 +222,7 @@ func TestServiceLinearSplitAndCanaryAfterKill9(t *testing.T) {
 				fresh = append(fresh, a)
 			}
 		}
-		if sd, _ := latest(c); label(sd) != "IN_PROGRESS PRODUCTION_TRAFFIC_SHIFT 20" {
+		if sd, _ := f.newestDeployment(); label(sd) != "IN_PROGRESS PRODUCTION_TRAFFIC_SHIFT 20" {
 			t.Fatalf("the canary ended (%s) before the killed v2 task was replaced: tasks %v", label(sd), now)
 		}
 		for _, a := range kept {
@@ -347,10 +238,10 @@ func TestServiceLinearSplitAndCanaryAfterKill9(t *testing.T) {
 		return told && len(now) == 4 && len(fresh) == 1 && revOf(c, fresh)[fresh[0]] == "2",
 			fmt.Sprintf("event told %v, running %v (new %v)", told, now, fresh)
 	})
-	waitStage(c, 90*time.Second, func(sd types.ServiceDeployment) bool {
+	waitStage(90*time.Second, func(sd types.ServiceDeployment) bool {
 		return sd.Status == types.ServiceDeploymentStatusSuccessful
 	})
-	stable(c)
+	f.waitStable()
 	t.Logf("CANARY deployment done %v after the kill", time.Since(killedAt))
 	if w := ruleWeights(); w[blueTG] != "1" || w[greenTG] != "0" {
 		t.Fatalf("production rule after the CANARY deployment: %v", w)

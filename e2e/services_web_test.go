@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/berth-dev/berth/internal/driver/docker"
 	"github.com/berth-dev/berth/internal/driver/docker/dockertest"
@@ -24,14 +27,15 @@ import (
 // port 8080 answering its version on / and ok on /health), and an ALB,
 // web-alb, whose target groups and listeners each test makes.
 type webFixture struct {
-	t     *testing.T
-	d     *docker.Driver
-	p     *proc
-	c     *ecs.Client
-	ctx   context.Context
-	work  string
-	lbARN string
-	dns   string
+	t       *testing.T
+	d       *docker.Driver
+	p       *proc       // the server; a test that restarts it sets p and c anew
+	c       *ecs.Client // an SDK client of p
+	dataDir string      // p's data directory
+	ctx     context.Context
+	work    string
+	lbARN   string
+	dns     string
 
 	mu   sync.Mutex
 	seen []string // task ARNs, removed from Docker when the test ends
@@ -44,8 +48,9 @@ func newWebFixture(t *testing.T, versions []string, berthArgs ...string) *webFix
 	requireAWSCLI(t)
 	d := dockertest.New(t)
 	image := dockertest.Busybox(t, d)
-	p := startBerth(t, t.TempDir(), berthArgs...)
-	f := &webFixture{t: t, d: d, p: p, c: ecsClient(p.URL), ctx: t.Context(), work: t.TempDir()}
+	dataDir := t.TempDir()
+	p := startBerth(t, dataDir, berthArgs...)
+	f := &webFixture{t: t, d: d, p: p, c: ecsClient(p.URL), dataDir: dataDir, ctx: t.Context(), work: t.TempDir()}
 	t.Cleanup(func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -164,3 +169,54 @@ type statusError struct {
 }
 
 func (e *statusError) Error() string { return "HTTP " + strconv.Itoa(e.code) + ": " + e.body }
+
+// newestDeployment is web-service's newest service deployment.
+func (f *webFixture) newestDeployment() (types.ServiceDeployment, bool) {
+	ls, err := f.c.ListServiceDeployments(f.ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("prod-cluster"), Service: aws.String("web-service")})
+	if err != nil || len(ls.ServiceDeployments) == 0 {
+		return types.ServiceDeployment{}, false
+	}
+	ds, err := f.c.DescribeServiceDeployments(f.ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(ls.ServiceDeployments[0].ServiceDeploymentArn)}})
+	if err != nil || len(ds.ServiceDeployments) == 0 {
+		return types.ServiceDeployment{}, false
+	}
+	return ds.ServiceDeployments[0], true
+}
+
+// waitStable waits for services-stable's condition on web-service (one
+// deployment, COMPLETED, running its desired count), polled faster than
+// the CLI's waiter (every 15 s) would.
+func (f *webFixture) waitStable() {
+	f.t.Helper()
+	eventually(f.t, 90*time.Second, func() (bool, string) {
+		out, err := f.c.DescribeServices(f.ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod-cluster"), Services: []string{"web-service"}})
+		if err != nil || len(out.Services) != 1 {
+			return false, fmt.Sprintf("describe-services: %v", err)
+		}
+		s := out.Services[0]
+		return len(s.Deployments) == 1 && s.RunningCount == s.DesiredCount && s.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted,
+			fmt.Sprintf("%d deployments, %d running of %d", len(s.Deployments), s.RunningCount, s.DesiredCount)
+	})
+}
+
+// blueGreenPair is the set-up of a blue/green deployment behind the ALB.
+type blueGreenPair struct {
+	blueTG, greenTG string // target groups web-blue and web-green
+	prodPort        string // the production listener's port
+	prodRule        string // its rule: every path, forward
+	forward         string // the rule's actions: blue 100, green 0
+}
+
+// blueGreenPair makes the two target groups and a production listener
+// (404 by default) whose rule forwards every path to blue.
+func (f *webFixture) blueGreenPair() blueGreenPair {
+	f.t.Helper()
+	var b blueGreenPair
+	b.blueTG, b.greenTG = f.targetGroup("web-blue", "2"), f.targetGroup("web-green", "2")
+	var listener string
+	listener, b.prodPort = f.listener("Type=fixed-response,FixedResponseConfig={StatusCode=404}")
+	b.forward = fmt.Sprintf(`[{"Type":"forward","ForwardConfig":{"TargetGroups":[{"TargetGroupArn":%q,"Weight":100},{"TargetGroupArn":%q,"Weight":0}]}}]`, b.blueTG, b.greenTG)
+	b.prodRule = f.query("Rules[0].RuleArn", "elbv2", "create-rule", "--listener-arn", listener, "--priority", "10",
+		"--conditions", "Field=path-pattern,Values=/*", "--actions", b.forward)
+	return b
+}

@@ -221,7 +221,7 @@ func (a *Agent) Run(ctx context.Context) error {
 				stateDir = filepath.Join(a.cfg.DataDir, "awslogs")
 			}
 			a.shipper = awslogs.New(awslogs.Config{Driver: lr, Sink: logsSink{api: a.api, roles: roles}, StateDir: stateDir,
-				Region: a.cfg.Region, Logger: a.cfg.Logger.With("component", "awslogs")})
+				Region: a.cfg.Region, Logger: a.cfg.Logger.With("component", "awslogs"), OnDropped: a.logsDropped})
 			if rc.LogSetup == nil {
 				rc.LogSetup = a.shipper.Prepare
 			}

@@ -81,7 +81,40 @@ func (s logsSink) Put(ctx context.Context, t awslogs.Target, events []logs.Input
 	for i, e := range events {
 		evs[i] = wEvent{e.Timestamp, e.Message}
 	}
-	return s.call(ctx, t, "PutLogEvents", map[string]any{"logGroupName": t.Group, "logStreamName": t.Stream, "logEvents": evs})
+	err := s.call(ctx, t, "PutLogEvents", map[string]any{"logGroupName": t.Group, "logStreamName": t.Stream, "logEvents": evs})
+	var ae *APIError
+	if errors.As(err, &ae) && refusedCodes[ae.Code] {
+		return fmt.Errorf("%w: %s", awslogs.ErrRefused, ae.Error())
+	}
+	return err
+}
+
+// refusedCodes are the PutLogEvents exceptions sending again cannot cure.
+var refusedCodes = map[string]bool{"AccessDeniedException": true, "InvalidParameterException": true,
+	"UnrecognizedClientException": true, "InvalidSignatureException": true}
+
+// DroppedMetricNamespace and DroppedMetricName name the metric an agent
+// publishes when CloudWatch Logs refuses a container's log events (berth's
+// own: AWS publishes none, Docker's driver only logs it), with dimensions
+// ClusterName and LogGroupName; the value is the number of events dropped.
+const (
+	DroppedMetricNamespace = "Berth/Awslogs"
+	DroppedMetricName      = "DroppedLogEvents"
+)
+
+// cloudWatchTarget is the X-Amz-Target prefix of CloudWatch (awsJson1.0).
+const cloudWatchTarget = "GraniteServiceVersion20100801"
+
+// logsDropped publishes a dropped batch as DroppedLogEvents with the
+// agent's own credentials (the shipper has logged it already).
+func (a *Agent) logsDropped(ctx context.Context, t awslogs.Target, events int, _ error) {
+	in := map[string]any{"Namespace": DroppedMetricNamespace, "MetricData": []map[string]any{{
+		"MetricName": DroppedMetricName, "Value": events, "Unit": "Count",
+		"Dimensions": []map[string]string{{"Name": "ClusterName", "Value": a.cfg.Cluster}, {"Name": "LogGroupName", "Value": t.Group}},
+	}}}
+	if err := a.api.callServiceIn(ctx, t.Region, "monitoring", cloudWatchTarget, "PutMetricData", in, nil); err != nil {
+		a.cfg.Logger.Warn("awslogs: could not publish the dropped events' metric", "group", t.Group, "err", err)
+	}
 }
 
 // taskDef is what the agent remembers of a task for its log shipping.

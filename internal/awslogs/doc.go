@@ -10,5 +10,15 @@
 // every successful PutLogEvents, in a file per container under the state
 // directory; a restarted agent resumes from it (Docker's "since" filter,
 // then skipping what was shipped), so nothing is lost or sent twice.
+// A batch CloudWatch Logs refuses for good after the task started (its
+// group deleted and not to be created again, AccessDeniedException under
+// --enforce-iam, ...) is dropped and the follower goes on, as Docker's
+// awslogs driver does (it logs the PutLogEvents error and moves to the
+// next batch, in blocking and non-blocking mode alike: the modes only
+// decide whether a container waits when the driver's buffer is full);
+// ECS shows nothing of it on the task. The shipper logs it at error
+// level, counts it (Dropped) and tells Config.OnDropped. Transient
+// failures (throttling, a server that does not answer) are retried.
+//
 // The Shipper owns its follower goroutines: Run stops and waits for them.
 package awslogs

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-dev/berth/internal/driver"
@@ -31,6 +33,10 @@ type Sink interface {
 var (
 	ErrExists   = errors.New("already exists")
 	ErrNotFound = errors.New("not found")
+	// ErrRefused: CloudWatch Logs refused the events for good
+	// (AccessDeniedException, InvalidParameterException, ...): sending
+	// them again cannot help.
+	ErrRefused = errors.New("refused")
 )
 
 // Config configures a Shipper.
@@ -42,6 +48,9 @@ type Config struct {
 	Logger   *slog.Logger
 	// FlushInterval is how long lines wait to be batched (default 1s).
 	FlushInterval time.Duration
+	// OnDropped, if set, is told of every batch dropped because
+	// CloudWatch Logs refused it (after the shipper logged it).
+	OnDropped func(ctx context.Context, t Target, events int, err error)
 }
 
 // Shipper ships containers' output.
@@ -54,7 +63,13 @@ type Shipper struct {
 	active map[string]bool     // runtime IDs followed now
 	pos    map[string]position // the latest saved position per runtime ID
 	wg     sync.WaitGroup
+
+	dropped atomic.Int64 // events dropped because they were refused
 }
+
+// Dropped returns how many events were dropped because CloudWatch Logs
+// refused them.
+func (s *Shipper) Dropped() int64 { return s.dropped.Load() }
 
 // New returns a Shipper; Run starts it.
 func New(cfg Config) *Shipper {
@@ -299,7 +314,13 @@ func (s *Shipper) follow(ctx context.Context, t Target, id string) error {
 	}
 }
 
-// put sends a batch, retrying transient failures until ctx ends.
+// put sends a batch, retrying transient failures until ctx ends. A batch
+// CloudWatch Logs refuses for good (ErrRefused, or a deleted stream that
+// cannot be created again: its group is gone and awslogs-create-group is
+// not "true") is dropped, as Docker's awslogs driver drops it: logged at
+// error level, counted, and the follower goes on with the next lines. The
+// container never waits on it (the shipper reads Docker's log, whatever
+// the driver's mode).
 func (s *Shipper) put(ctx context.Context, t Target, batch []line) error {
 	evs := make([]logs.InputEvent, 0, len(batch))
 	for _, l := range batch {
@@ -316,12 +337,20 @@ func (s *Shipper) put(ctx context.Context, t Target, batch []line) error {
 		if err == nil {
 			return nil
 		}
-		if errors.Is(err, ErrNotFound) {
+		switch {
+		case errors.Is(err, ErrNotFound):
 			// The stream (or group) was deleted: recreate what may be.
 			if e := s.ensure(ctx, t); e != nil {
-				s.log.Warn("awslogs: log stream unavailable", "group", t.Group, "stream", t.Stream, "err", e)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				s.drop(ctx, t, len(evs), fmt.Errorf("%w; recreating it: %w", err, e))
+				return nil
 			}
-		} else {
+		case errors.Is(err, ErrRefused):
+			s.drop(ctx, t, len(evs), err)
+			return nil
+		default:
 			s.log.Warn("awslogs: PutLogEvents failed; retrying", "group", t.Group, "stream", t.Stream, "err", err)
 		}
 		select {
@@ -330,6 +359,16 @@ func (s *Shipper) put(ctx context.Context, t Target, batch []line) error {
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+// drop records a refused batch.
+func (s *Shipper) drop(ctx context.Context, t Target, events int, err error) {
+	s.dropped.Add(int64(events))
+	s.log.Error("awslogs: CloudWatch Logs refused a batch; its events are dropped", "group", t.Group, "stream", t.Stream,
+		"task", t.Task, "events", events, "err", err)
+	if s.cfg.OnDropped != nil {
+		s.cfg.OnDropped(ctx, t, events, err)
 	}
 }
 
