@@ -18,7 +18,8 @@ import (
 
 // TestIAMServerCertificateOnHTTPSListener: a certificate uploaded with
 // `aws iam upload-server-certificate` serves an ALB HTTPS listener (curl
-// --cacert trusts it), which forwards to an HTTPS target group over TLS
+// --cacert trusts it, at the load balancer's address and by name through
+// the shared front's SNI routing), which forwards to an HTTPS target group over TLS
 // to a target with a self-signed certificate of its own, checked by
 // HTTPS health checks; IAM refuses to delete or rename the certificate
 // while the listener uses it (DeleteConflict) and deletes it after.
@@ -99,6 +100,12 @@ func TestIAMServerCertificateOnHTTPSListener(t *testing.T) {
 	})
 	if body != "/hello tls=true proto=https" {
 		t.Fatalf("through the HTTPS listener to the HTTPS target: %q", body)
+	}
+	// By name alone: curl resolves *.localhost to 127.0.0.1, where the
+	// shared front routes TLS by SNI to this load balancer.
+	out, err := exec.CommandContext(t.Context(), "curl", "-sS", "--fail", "--max-time", "5", "--cacert", certFile, url).CombinedOutput()
+	if err != nil || string(out) != "/hello tls=true proto=https" {
+		t.Fatalf("curl %s through the shared front: %v: %s", url, err, out)
 	}
 	eventually(t, 30*time.Second, func() (bool, string) {
 		th := e.run("describe-target-health", "--target-group-arn", tg)["TargetHealthDescriptions"].([]any)

@@ -29,19 +29,7 @@ func TestExecutionRoleForECRAndAwslogs(t *testing.T) {
 	c := ecsClient(p.URL)
 	ctx := t.Context()
 
-	// The test image, pushed to berth's ECR and untagged locally, so that
-	// a task must pull it.
-	d := newDockerCLI(t)
-	uri := str(mustAWS(t, p, nil, "ecr", "create-repository", "--repository-name", "exec-app"), "repository", "repositoryUri")
-	host, _, _ := strings.Cut(uri, "/")
-	password := strings.TrimSpace(p.awsOK(t, "ecr", "get-login-password", "--region", "eu-west-1"))
-	if out, err := d.run(password, "login", "--username", "AWS", "--password-stdin", host); err != nil {
-		t.Fatalf("docker login: %v\n%s", err, out)
-	}
-	d.tag(image, uri+":latest")
-	d.must("push", uri+":latest")
-	d.must("rmi", uri+":latest")
-	ecrImage := "123456789012.dkr.ecr.eu-west-1.amazonaws.com/exec-app:latest"
+	ecrImage := pushToECR(t, p, image, "exec-app")
 
 	mustAWS(t, p, nil, "ecs", "create-cluster", "--cluster-name", "prod-cluster")
 	mustAWS(t, p, nil, "logs", "create-log-group", "--log-group-name", "/ecs/exec")
@@ -118,4 +106,71 @@ func TestExecutionRoleForECRAndAwslogs(t *testing.T) {
 		msgs := streamMessages(t, p, "/ecs/exec", stream)
 		return slices.Contains(msgs, "started as planned"), "the task's output is not in its stream: " + strings.Join(msgs, "|")
 	})
+}
+
+// pushToECR pushes image to a new repository of berth's ECR, untags it
+// locally (so that a task must pull it) and returns the image name tasks
+// use.
+func pushToECR(t *testing.T, p *proc, image, repo string) string {
+	t.Helper()
+	d := newDockerCLI(t)
+	uri := str(mustAWS(t, p, nil, "ecr", "create-repository", "--repository-name", repo), "repository", "repositoryUri")
+	host, _, _ := strings.Cut(uri, "/")
+	password := strings.TrimSpace(p.awsOK(t, "ecr", "get-login-password", "--region", "eu-west-1"))
+	if out, err := d.run(password, "login", "--username", "AWS", "--password-stdin", host); err != nil {
+		t.Fatalf("docker login: %v\n%s", err, out)
+	}
+	d.tag(image, uri+":latest")
+	d.must("push", uri+":latest")
+	d.must("rmi", uri+":latest")
+	return "123456789012.dkr.ecr.eu-west-1.amazonaws.com/" + repo + ":latest"
+}
+
+// TestExecutionRoleForECROnEC2 is the ECR pull of an EC2 task on a
+// `berth agent` host under --enforce-iam: the agent gets the registry
+// token as the task's execution role, so a role without ECR permissions
+// stops the task with ECS's reason, and one with
+// AmazonECSTaskExecutionRolePolicy runs it.
+func TestExecutionRoleForECROnEC2(t *testing.T) {
+	requireAWSCLI(t)
+	requireDocker(t)
+	dd := dockertest.New(t)
+	image := dockertest.Busybox(t, dd)
+	p := startBerth(t, t.TempDir(), "--enforce-iam")
+	c := ecsClient(p.URL)
+	ctx := t.Context()
+	ecrImage := pushToECR(t, p, image, "ec2-app")
+
+	mustAWS(t, p, nil, "ecs", "create-cluster", "--cluster-name", "ec2-cluster")
+	a := startAgent(t, p.URL, "ec2-cluster", t.TempDir(), nil)
+	logs := func() string { return "agent:\n" + a.log.String() + "\nserver:\n" + p.log.String() }
+	waitInstance(t, c, "ec2-cluster", true, logs)
+	for _, role := range []string{"fullRole", "bareRole"} {
+		mustAWS(t, p, nil, "iam", "create-role", "--role-name", role, "--assume-role-policy-document", execRoleTrust)
+	}
+	mustAWS(t, p, nil, "iam", "attach-role-policy", "--role-name", "fullRole", "--policy-arn",
+		"arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
+	arns := map[string]string{}
+	for _, role := range []string{"bareRole", "fullRole"} {
+		def := ec2Definition(ecrImage)
+		def.Family = aws.String("ec2-" + role)
+		def.ExecutionRoleArn = aws.String("arn:aws:iam::123456789012:role/" + role)
+		if _, err := c.RegisterTaskDefinition(ctx, def); err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ec2-cluster"), TaskDefinition: def.Family, LaunchType: types.LaunchTypeEc2})
+		if err != nil || len(out.Tasks) != 1 {
+			t.Fatalf("RunTask %s: %+v %v", role, out, err)
+		}
+		arn := aws.ToString(out.Tasks[0].TaskArn)
+		arns[role] = arn
+		t.Cleanup(func() { cleanupTask(dd, arn) })
+	}
+	st := waitStatus(t, c, "ec2-cluster", arns["bareRole"], "STOPPED", logs)
+	want := "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 1 time(s): " +
+		"AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/bareRole/"
+	if r := aws.ToString(st.StoppedReason); !strings.HasPrefix(r, want) || !strings.Contains(r, "is not authorized to perform: ecr:GetAuthorizationToken on resource: *") {
+		t.Errorf("bareRole: stopped reason %q, want it to begin %q and name ecr:GetAuthorizationToken", r, want)
+	}
+	waitStatus(t, c, "ec2-cluster", arns["fullRole"], "RUNNING", logs)
 }

@@ -8,7 +8,10 @@
 // 128-byte body), the ALB (this program re-executed, serving one HTTP
 // listener forwarding to one target group with that target, health
 // checked; "berth front" is the same listener reached through the shared
-// front, which routes by Host, on another address), nginx and haproxy (each run as a child of this program with a
+// front, which routes by Host, on another address; "berth HTTPS" an HTTPS
+// listener of the same load balancer with a self-signed certificate,
+// forwarding in plain HTTP; "nginx HTTPS" nginx terminating the same
+// certificate; the load generator speaks TLS 1.3 to both, keep-alive), nginx and haproxy (each run as a child of this program with a
 // config in a temporary directory, upstream keep-alive on, X-Forwarded-For
 // added, no access log); both peers are skipped with a note when not
 // installed. The load generator is this process: -conc keep-alive
@@ -26,10 +29,18 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/netip"
@@ -53,6 +64,8 @@ func main() {
 	addr := flag.String("addr", "", "internal: address to serve")
 	target := flag.String("target", "", "internal: the ALB's target")
 	frontIP := flag.String("front", "", "internal: the ALB's shared front address")
+	httpsPort := flag.Int("https-port", 0, "internal: the ALB's HTTPS listener port")
+	certDir := flag.String("cert-dir", "", "internal: where cert.pem and key.pem are")
 	duration := flag.Duration("duration", 5*time.Second, "load per case per round")
 	maxReq := flag.Int("max-requests", 2_000_000, "request cap per case per round")
 	conc := flag.Int("conc", 32, "keep-alive connections of the load generator")
@@ -65,7 +78,7 @@ func main() {
 	case "target":
 		err = serveTarget(*addr)
 	case "alb":
-		err = serveALB(*addr, *target, *frontIP, *profile)
+		err = serveALB(*addr, *target, *frontIP, *httpsPort, *certDir, *profile)
 	case "":
 		err = run(config{duration: *duration, maxReq: *maxReq, conc: *conc, rounds: *rounds, idle: *idle, profile: *profile})
 	default:
@@ -106,9 +119,10 @@ func serveTarget(addr string) error {
 }
 
 // serveALB runs the data plane with one ALB listener on addr forwarding to
-// target, its shared front on frontIP and the same port, and prints
+// target, its shared front on frontIP and the same port, an HTTPS listener
+// on httpsPort (certDir's cert.pem and key.pem) forwarding there too, and prints
 // "ready" once the target is healthy.
-func serveALB(addr, target, frontIP, profile string) error {
+func serveALB(addr, target, frontIP string, httpsPort int, certDir, profile string) error {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		return err
@@ -141,6 +155,21 @@ func serveALB(addr, target, frontIP, profile string) error {
 				Timeout: 2 * time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2, Matcher: "200"},
 			Targets: []elbproxy.Target{{ID: tp.Addr().String(), Port: int(tp.Port())}}}},
 	}
+	certPEM, err := os.ReadFile(filepath.Join(certDir, "cert.pem"))
+	if err != nil {
+		cancel()
+		return err
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(certDir, "key.pem"))
+	if err != nil {
+		cancel()
+		return err
+	}
+	https := spec.LoadBalancers[0].Listeners[0]
+	https.ARN, https.Protocol, https.Port = "l-https", elbproxy.ProtoHTTPS, httpsPort
+	https.TLS = &elbproxy.TLSSettings{Certificates: []elbproxy.TLSCertificate{{ARN: "cert", CertPEM: string(certPEM), KeyPEM: string(keyPEM)}},
+		MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS13}
+	spec.LoadBalancers[0].Listeners = append(spec.LoadBalancers[0].Listeners, https)
 	for _, st := range p.Apply(spec) {
 		if st.Err != nil {
 			cancel()
@@ -309,4 +338,29 @@ func tempDir() (string, error) { return os.MkdirTemp("", "berth-elb-bench-") }
 func writeFile(dir, name, content string) (string, error) {
 	p := filepath.Join(dir, name)
 	return p, os.WriteFile(p, []byte(content), 0o644)
+}
+
+// writeCert writes a self-signed ECDSA P-256 certificate for
+// bench.elb.localhost and its key to dir (cert.pem, key.pem), for
+// berth's and nginx's HTTPS listeners alike.
+func writeCert(dir string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench.elb.localhost"},
+		DNSNames: []string{"bench.elb.localhost"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return err
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if _, err := writeFile(dir, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))); err != nil {
+		return err
+	}
+	_, err = writeFile(dir, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})))
+	return err
 }

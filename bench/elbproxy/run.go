@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -27,6 +28,7 @@ type result struct {
 type peer struct {
 	name string
 	addr string // host:port
+	tls  bool   // the load generator speaks TLS (the certificate not verified)
 	proc *child // nil for direct
 	note string
 }
@@ -61,19 +63,28 @@ func run(cfg config) error {
 		return err
 	}
 	albAddr := net.JoinHostPort(albIP, fmt.Sprint(aport))
-	ap, err := start("berth ALB", true, exe, "-role", "alb", "-addr", albAddr, "-target", target, "-front", frontIP, "-alb-profile", cfg.profile)
+	hport, err := freePort(albIP)
+	if err != nil {
+		return err
+	}
+	if err := writeCert(dir); err != nil {
+		return err
+	}
+	ap, err := start("berth ALB", true, exe, "-role", "alb", "-addr", albAddr, "-target", target, "-front", frontIP,
+		"-https-port", fmt.Sprint(hport), "-cert-dir", dir, "-alb-profile", cfg.profile)
 	if err != nil {
 		return err
 	}
 	defer ap.stop()
 	peers = append(peers, &peer{name: "berth ALB", addr: albAddr, proc: ap},
-		&peer{name: "berth front", addr: net.JoinHostPort(frontIP, fmt.Sprint(aport)), proc: ap})
+		&peer{name: "berth front", addr: net.JoinHostPort(frontIP, fmt.Sprint(aport)), proc: ap},
+		&peer{name: "berth HTTPS", addr: net.JoinHostPort(albIP, fmt.Sprint(hport)), proc: ap, tls: true})
 
-	if p, err := startNginx(dir, nginxIP, target); err != nil {
-		peers = append(peers, &peer{name: "nginx", note: err.Error()})
+	if p, ps, err := startNginx(dir, nginxIP, target); err != nil {
+		peers = append(peers, &peer{name: "nginx", note: err.Error()}, &peer{name: "nginx HTTPS", note: err.Error()})
 	} else {
 		defer p.proc.stop()
-		peers = append(peers, p)
+		peers = append(peers, p, ps)
 	}
 	if p, err := startHAProxy(dir, haproxyIP, target); err != nil {
 		peers = append(peers, &peer{name: "haproxy", note: err.Error()})
@@ -99,8 +110,8 @@ func run(cfg config) error {
 	if cfg.idle > 0 {
 		fmt.Printf("\nmemory per idle keep-alive connection (%d connections, each after one request; VmRSS growth):\n", cfg.idle)
 		for _, p := range peers {
-			if p.proc == nil || p.note != "" {
-				continue
+			if p.proc == nil || p.note != "" || p.tls || p.name == "berth front" {
+				continue // the same processes as the plain cases
 			}
 			per, err := idleMemory(p, cfg.idle)
 			if err != nil {
@@ -114,7 +125,7 @@ func run(cfg config) error {
 
 // loadTest sends GET / on conc keep-alive connections for d or maxReq
 // requests in all.
-func loadTest(addr string, conc int, d time.Duration, maxReq int) (result, error) {
+func loadTest(addr string, useTLS bool, conc int, d time.Duration, maxReq int) (result, error) {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var errs int
@@ -148,7 +159,12 @@ func loadTest(addr string, conc int, d time.Duration, maxReq int) (result, error
 				}
 				if c == nil {
 					var err error
-					if c, err = net.Dial("tcp", addr); err != nil {
+					if useTLS {
+						c, err = tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+					} else {
+						c, err = net.Dial("tcp", addr)
+					}
+					if err != nil {
 						nerr++
 						mu.Lock()
 						firstErr = err
@@ -225,16 +241,23 @@ func idleMemory(p *peer, n int) (float64, error) {
 	return float64(after-before) / float64(n), nil
 }
 
-func startNginx(dir, ip, target string) (*peer, error) {
+// startNginx runs nginx with an HTTP and an HTTPS server (the bench's
+// certificate, as berth's HTTPS listener) forwarding to target.
+func startNginx(dir, ip, target string) (*peer, *peer, error) {
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
-		return nil, fmt.Errorf("nginx not installed (apt-get install nginx)")
+		return nil, nil, fmt.Errorf("nginx not installed (apt-get install nginx)")
 	}
 	port, err := freePort(ip)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	sport, err := freePort(ip)
+	if err != nil {
+		return nil, nil, err
 	}
 	addr := net.JoinHostPort(ip, fmt.Sprint(port))
+	saddr := net.JoinHostPort(ip, fmt.Sprint(sport))
 	conf := fmt.Sprintf(`daemon off;
 master_process on;
 worker_processes auto;
@@ -253,6 +276,9 @@ http {
   upstream target { server %[2]s; keepalive 256; keepalive_requests 1000000; }
   server {
     listen %[3]s;
+    listen %[4]s ssl;
+    ssl_certificate %[1]s/cert.pem;
+    ssl_certificate_key %[1]s/key.pem;
     location / {
       proxy_pass http://target;
       proxy_http_version 1.1;
@@ -265,20 +291,24 @@ http {
     }
   }
 }
-`, dir, target, addr)
+`, dir, target, addr, saddr)
 	path, err := writeFile(dir, "nginx.conf", conf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, err := start("nginx", false, bin, "-c", path, "-p", dir, "-e", dir+"/nginx-error.log")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := waitListening(addr); err != nil {
 		c.stop()
-		return nil, err
+		return nil, nil, err
 	}
-	return &peer{name: "nginx", addr: addr, proc: c}, nil
+	if err := waitListening(saddr); err != nil {
+		c.stop()
+		return nil, nil, err
+	}
+	return &peer{name: "nginx", addr: addr, proc: c}, &peer{name: "nginx HTTPS", addr: saddr, proc: c, tls: true}, nil
 }
 
 func startHAProxy(dir, ip, target string) (*peer, error) {
@@ -337,7 +367,7 @@ func measure(peers []*peer, conc int, cfg config) map[string][]result {
 			if p.proc != nil {
 				cpu0 = p.proc.cpu()
 			}
-			r, err := loadTest(p.addr, conc, cfg.duration, cfg.maxReq)
+			r, err := loadTest(p.addr, p.tls, conc, cfg.duration, cfg.maxReq)
 			if err != nil {
 				p.note = err.Error()
 				continue
@@ -422,6 +452,17 @@ func ratios(peers []*peer, conc int, many, one map[string][]result) {
 		fmt.Printf(", front/ALB %.2f", medians(many["berth front"]).rps/b.rps)
 	}
 	fmt.Println(" (throughput)")
+	if bh := many["berth HTTPS"]; len(bh) > 0 {
+		h := medians(bh)
+		fmt.Printf("HTTPS (TLS 1.3 keep-alive, terminated at the proxy, plain HTTP to the target): berth HTTPS/direct %.2f, berth HTTPS/berth HTTP %.2f",
+			h.rps/d.rps, h.rps/b.rps)
+		if nh := many["nginx HTTPS"]; len(nh) > 0 && len(many["nginx"]) > 0 {
+			n := medians(nh)
+			fmt.Printf(", nginx HTTPS/direct %.2f, nginx HTTPS/nginx HTTP %.2f, berth HTTPS/nginx HTTPS %.2f; proxy CPU per request berth %s, nginx %s",
+				n.rps/d.rps, n.rps/medians(many["nginx"]).rps, h.rps/n.rps, h.cpuPerReq.Round(100*time.Nanosecond), n.cpuPerReq.Round(100*time.Nanosecond))
+		}
+		fmt.Println()
+	}
 	fmt.Printf("berth ALB vs direct: throughput loss %.1f%% at %d connections (goal < 15%%, see the physical limit above);\n",
 		100*(1-b.rps/d.rps), conc)
 	fmt.Printf("  added p99 %s at %d connections, %s at 1 connection (goal < 1ms)\n",

@@ -519,3 +519,21 @@ func errTagImmutable(tag, repo string) error {
 		Msg: fmt.Sprintf("The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the repository is immutable.", tag, repo)}).
 		WithCode("ImageTagAlreadyExistsException")
 }
+
+// ImageDigest returns the digest of an image of an account's registry,
+// named by tag or digest; found is false when there is no such repository
+// or image. ECS resolves a service revision's images through it.
+func (a *API) ImageDigest(ctx context.Context, account, region, repo, ref string) (string, bool, error) {
+	reg, err := a.registry(scope{Account: account, Region: region})
+	if err != nil {
+		return "", false, err
+	}
+	img, err := reg.DescribeImage(ctx, repo, ref)
+	if fault.Is(err, fault.NotFound) || fault.Is(err, fault.InvalidParameter) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return img.Digest, true, nil
+}

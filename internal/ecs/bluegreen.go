@@ -367,6 +367,17 @@ type ServiceRevision struct {
 	NetworkConfiguration     *NetworkConfiguration      `json:"networkConfiguration,omitempty"`
 	// TargetGroups: the deployment's target group for each load balancer.
 	TargetGroups []string `json:"targetGroups,omitempty"`
+	// ContainerImages are the task definition's images as the deployment
+	// resolved them (a digest when the image is one of berth's ECR).
+	ContainerImages []ContainerImage `json:"containerImages,omitempty"`
+}
+
+// ContainerImage is a container's image and the digest it resolved to
+// ("" when it could not be resolved).
+type ContainerImage struct {
+	ContainerName string `json:"containerName"`
+	Image         string `json:"image"`
+	ImageDigest   string `json:"imageDigest,omitempty"`
 }
 
 // revisionOf returns the revision deployment d deploys.

@@ -150,7 +150,12 @@ func toServiceRevisionOut(v ecscp.ServiceRevisionView) serviceRevisionOut {
 			out.ResolvedConfiguration = rc
 		}
 	}
-	if td := v.TaskDefinition; td != nil {
+	if r := d.Revision; r != nil && len(r.ContainerImages) > 0 {
+		// The images as the deployment resolved them.
+		for _, ci := range r.ContainerImages {
+			out.ContainerImages = append(out.ContainerImages, containerImageOut{ContainerName: ci.ContainerName, Image: ci.Image, ImageDigest: ci.ImageDigest})
+		}
+	} else if td := v.TaskDefinition; td != nil {
 		for _, cd := range td.ContainerDefinitions {
 			out.ContainerImages = append(out.ContainerImages, containerImageOut{ContainerName: cd.Name, Image: cd.Image})
 		}

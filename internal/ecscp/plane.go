@@ -29,6 +29,9 @@ type Config struct {
 	// LoadBalancers looks up the ELBv2 resources blue/green services name
 	// (nil: they are not checked).
 	LoadBalancers LoadBalancerLookup
+	// Images resolves the images of a new deployment to digests (nil:
+	// they are not resolved).
+	Images ImageResolver
 }
 
 // Plane is the ECS control plane. Build it with New.
@@ -41,6 +44,7 @@ type Plane struct {
 	capacity ManagedCapacity
 	exec     ExecSessions
 	lbs      LoadBalancerLookup
+	images   ImageResolver
 }
 
 // New returns a Plane over cfg's parts.
@@ -51,7 +55,7 @@ func New(cfg Config) *Plane {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Plane{repo: cfg.Repo, cache: cfg.Cache, placer: cfg.Placer, now: cfg.Now, log: cfg.Logger, capacity: cfg.Capacity, exec: cfg.Exec, lbs: cfg.LoadBalancers}
+	return &Plane{repo: cfg.Repo, cache: cfg.Cache, placer: cfg.Placer, now: cfg.Now, log: cfg.Logger, capacity: cfg.Capacity, exec: cfg.Exec, lbs: cfg.LoadBalancers, images: cfg.Images}
 }
 
 // Failure is a resource an operation could not act on, as ECS reports it

@@ -22,6 +22,12 @@ var sc = ecs.Scope{Account: "123456789012", Region: "eu-west-1"}
 // store and a fixed clock, and runs it until the test ends.
 func newPlane(t *testing.T) (*ecscp.Plane, *ecsstore.Repo) {
 	t.Helper()
+	return newPlaneWith(t, nil)
+}
+
+// newPlaneWith is newPlane with the configuration edited by edit.
+func newPlaneWith(t *testing.T, edit func(*ecscp.Config)) (*ecscp.Plane, *ecsstore.Repo) {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +36,11 @@ func newPlane(t *testing.T) (*ecscp.Plane, *ecsstore.Repo) {
 	cache := ecscache.New(st, nil)
 	placer := placement.New(repo, cache, nil)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Now: func() time.Time { return now }})
+	cfg := ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Now: func() time.Time { return now }}
+	if edit != nil {
+		edit(&cfg)
+	}
+	plane := ecscp.New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = cache.Run(ctx) })

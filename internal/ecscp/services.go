@@ -64,6 +64,13 @@ func (p *Plane) CreateService(ctx context.Context, sc ecs.Scope, in CreateServic
 	if err := p.checkShiftResources(ctx, sc, svc.LoadBalancers); err != nil {
 		return nil, err
 	}
+	images, err := p.resolveImages(ctx, sc, spec.TaskDefinition)
+	if err != nil {
+		return nil, err
+	}
+	if pd := svc.Primary(); pd != nil {
+		pinImages(svc, pd.ID, images)
+	}
 	return p.storeNewService(ctx, sc, svc, spec.Tags, "desiredCount", svc.DesiredCount)
 }
 
@@ -286,13 +293,21 @@ func (p *Plane) UpdateService(ctx context.Context, sc ecs.Scope, in UpdateServic
 			return nil, err
 		}
 	}
+	images, err := p.resolveImages(ctx, sc, td)
+	if err != nil {
+		return nil, err
+	}
 	now := p.now()
 	depID := newDeploymentID()
 	s, _, err := p.repo.UpdateService(ctx, sc, cluster, name, func(s *ecs.Service) error {
 		if s.Status != ecs.ServiceActive {
 			return serviceNotActive()
 		}
-		return applyServiceUpdate(s, td, in, depID, now)
+		if err := applyServiceUpdate(s, td, in, depID, now); err != nil {
+			return err
+		}
+		pinImages(s, depID, images) // a deployment started: its images
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -77,7 +77,21 @@ type serviceRevisionRecord struct {
 	ServiceRegistries        []serviceRegistryRecord          `json:"serviceRegistries,omitempty"`
 	NetworkConfiguration     *networkConfigurationRecord      `json:"networkConfiguration,omitempty"`
 	TargetGroups             []string                         `json:"targetGroups,omitempty"`
+	ContainerImages          []containerImageRecord           `json:"containerImages,omitempty"`
 }
+
+// containerImageRecord is the stored form of ecs.ContainerImage.
+type containerImageRecord struct {
+	ContainerName string `json:"containerName"`
+	Image         string `json:"image"`
+	ImageDigest   string `json:"imageDigest,omitempty"`
+}
+
+func containerImageRecordOf(v *ecs.ContainerImage) containerImageRecord {
+	return containerImageRecord(*v)
+}
+
+func (r *containerImageRecord) domain() ecs.ContainerImage { return ecs.ContainerImage(*r) }
 
 func serviceRevisionRecordOf(v *ecs.ServiceRevision) serviceRevisionRecord {
 	return serviceRevisionRecord{
@@ -87,6 +101,7 @@ func serviceRevisionRecordOf(v *ecs.ServiceRevision) serviceRevisionRecord {
 		ServiceRegistries:    mapSlice(v.ServiceRegistries, serviceRegistryRecordOf),
 		NetworkConfiguration: mapPtr(v.NetworkConfiguration, networkConfigurationRecordOf),
 		TargetGroups:         v.TargetGroups,
+		ContainerImages:      mapSlice(v.ContainerImages, containerImageRecordOf),
 	}
 }
 
@@ -98,5 +113,6 @@ func (r *serviceRevisionRecord) domain() ecs.ServiceRevision {
 		ServiceRegistries:    mapSlice(r.ServiceRegistries, (*serviceRegistryRecord).domain),
 		NetworkConfiguration: mapPtr(r.NetworkConfiguration, (*networkConfigurationRecord).domain),
 		TargetGroups:         r.TargetGroups,
+		ContainerImages:      mapSlice(r.ContainerImages, (*containerImageRecord).domain),
 	}
 }

@@ -24,6 +24,7 @@ type serviceDeploymentRecord struct {
 	RollbackStartedAt       time.Time                     `json:"rollbackStartedAt,omitzero"`
 	RollbackTo              string                        `json:"rollbackTo,omitempty"`
 	FailureCount            int                           `json:"failureCount,omitempty"`
+	TriggeredAlarms         []string                      `json:"triggeredAlarms,omitempty"`
 	Revision                *serviceRevisionRecord        `json:"revision,omitempty"`
 }
 
@@ -34,7 +35,7 @@ func serviceDeploymentRecordOf(v *ecs.ServiceDeployment) serviceDeploymentRecord
 		FinishedAt: v.FinishedAt, StoppedAt: v.StoppedAt, UpdatedAt: v.UpdatedAt,
 		DeploymentConfiguration: deploymentConfigurationRecordOf(&v.DeploymentConfiguration),
 		RollbackReason:          v.RollbackReason, RollbackStartedAt: v.RollbackStartedAt, RollbackTo: v.RollbackTo,
-		FailureCount: v.FailureCount, Revision: mapPtr(v.Revision, serviceRevisionRecordOf),
+		FailureCount: v.FailureCount, TriggeredAlarms: v.TriggeredAlarms, Revision: mapPtr(v.Revision, serviceRevisionRecordOf),
 	}
 }
 
@@ -45,6 +46,6 @@ func (r *serviceDeploymentRecord) domain() ecs.ServiceDeployment {
 		FinishedAt: r.FinishedAt, StoppedAt: r.StoppedAt, UpdatedAt: r.UpdatedAt,
 		DeploymentConfiguration: r.DeploymentConfiguration.domain(),
 		RollbackReason:          r.RollbackReason, RollbackStartedAt: r.RollbackStartedAt, RollbackTo: r.RollbackTo,
-		FailureCount: r.FailureCount, Revision: mapPtr(r.Revision, (*serviceRevisionRecord).domain),
+		FailureCount: r.FailureCount, TriggeredAlarms: r.TriggeredAlarms, Revision: mapPtr(r.Revision, (*serviceRevisionRecord).domain),
 	}
 }

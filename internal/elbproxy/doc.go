@@ -49,7 +49,14 @@
 //     browsers resolve *.localhost to 127.0.0.1).
 //   - If the port has exactly one listener and it is an NLB (TCP)
 //     listener, the front forwards TCP to it.
-//   - Otherwise (NLB sharing a port with others, or a load balancer whose
+//   - If all listeners on that port terminate TLS (HTTPS and TLS), the
+//     front reads each connection's ClientHello and hands the connection
+//     to the listener whose DNSName is the server name asked for (SNI),
+//     or the port's only one; that listener terminates TLS with its own
+//     certificates and serves it. A name none has, among several, is
+//     closed (sni.go).
+//   - Otherwise (NLB sharing a port with others, TLS and plain listeners
+//     on one port, or a load balancer whose
 //     own Address is the front's) there is no front for that port; each
 //     is reached at its own Address:Port.
 //

@@ -29,6 +29,7 @@ type front struct {
 	hand  *handoff                   // frontHTTP: srv's listener
 	table atomic.Pointer[frontTable] // frontHTTP
 	nlb   atomic.Pointer[listener]   // frontTCP
+	sni   atomic.Pointer[sniTable]   // frontTLS
 }
 
 // frontTable maps DNS names to the ALB listeners on one port.
@@ -169,8 +170,8 @@ func (p *Proxy) applyFronts(statuses []ListenerStatus) {
 	blocked := map[int]bool{} // a listener binds the front address itself
 	for _, st := range statuses {
 		l := p.listeners[st.ListenerARN]
-		if st.Err != nil || l == nil || l.tls != nil || l.alb == nil && l.nlb == nil {
-			continue // TLS and UDP listeners are reached at their own address
+		if st.Err != nil || l == nil || l.alb == nil && l.nlb == nil {
+			continue // UDP listeners are reached at their own address
 		}
 		if !l.onFront {
 			blocked[l.port] = true
@@ -181,6 +182,10 @@ func (p *Proxy) applyFronts(statuses []ListenerStatus) {
 	for port, ls := range byPort {
 		switch {
 		case blocked[port]:
+		case !slices.ContainsFunc(ls, func(l *listener) bool { return l.tls == nil }):
+			modes[port] = frontTLS
+		case slices.ContainsFunc(ls, func(l *listener) bool { return l.tls != nil }):
+			// TLS and plain listeners on one port: each at its own address.
 		case !slices.ContainsFunc(ls, func(l *listener) bool { return l.alb == nil }):
 			modes[port] = frontHTTP
 		case len(ls) == 1:
@@ -213,6 +218,8 @@ func (p *Proxy) applyFronts(statuses []ListenerStatus) {
 					ErrorLog: log.New(io.Discard, "", 0)}
 				p.goroutine(func() { f.srv.Serve(f.hand) })
 				p.goroutine(func() { f.serveHTTP(p) })
+			} else if mode == frontTLS {
+				p.goroutine(func() { f.serveTLS(p) })
 			} else {
 				p.goroutine(func() { f.serveTCP(p) })
 			}
@@ -231,6 +238,10 @@ func (p *Proxy) applyFronts(statuses []ListenerStatus) {
 }
 
 func (f *front) setTable(ls []*listener) {
+	if f.mode == frontTLS {
+		f.setSNI(ls)
+		return
+	}
 	if f.mode == frontTCP {
 		f.nlb.Store(ls[0])
 		return

@@ -132,8 +132,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		Addresses: hostaddr.New(hostaddr.Config{Owner: owner, DataDir: cfg.DataDir})})
 	// The ECS plane checks blue/green services' target groups and listener
 	// rules against it.
+	// New deployments resolve their images against berth's ECR (set
+	// below, once it is built).
+	images := &ecrImages{}
 	plane := ecscp.New(ecscp.Config{Repo: repo, Cache: cache, Placer: placer, Exec: execBroker, Logger: log.With("subsystem", "ecs"),
-		LoadBalancers: elbLookup{elbPlane}})
+		LoadBalancers: elbLookup{elbPlane}, Images: images})
 	_, ecsSvc := ecsapi.New(ecsapi.Config{
 		Plane: plane, Logger: log.With("subsystem", "ecs"), DefaultAccount: cfg.Account,
 	})
@@ -153,6 +156,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	images.api, images.host = ecrSub.API, registryHost(s.Config, ln.Addr().String())
 	logsSub, err := newLogs(cfg.DataDir, cfg.Account, log.With("subsystem", "logs"))
 	if err != nil {
 		ln.Close()
