@@ -167,6 +167,7 @@ func TestECRWithDocker(t *testing.T) {
 			ImageTags        []string
 			ImageSizeInBytes int64
 			ImagePushedAt    float64
+			ImageDigest      string
 		} `json:"imageDetails"`
 	}
 	if err := json.Unmarshal([]byte(p.awsOK(t, "ecr", "describe-images", "--repository-name", "web-app")), &desc); err != nil {
@@ -174,6 +175,21 @@ func TestECRWithDocker(t *testing.T) {
 	}
 	if len(desc.ImageDetails) != 1 || desc.ImageDetails[0].ImageSizeInBytes <= 0 || desc.ImageDetails[0].ImagePushedAt == 0 {
 		t.Errorf("describe-images: %+v", desc)
+	}
+	// An ECS service of the image: its deployment resolves the tag to the
+	// pushed digest (DescribeServiceRevisions containerImages), as ECS
+	// pins a revision's images.
+	p.awsOK(t, "ecs", "create-cluster", "--cluster-name", "ecr-svc")
+	p.awsOK(t, "ecs", "register-task-definition", "--family", "ecr-web", "--container-definitions",
+		`[{"name":"web","image":"`+uri+`:v1","memory":64,"essential":true}]`)
+	p.awsOK(t, "ecs", "create-service", "--cluster", "ecr-svc", "--service-name", "web", "--task-definition", "ecr-web",
+		"--desired-count", "0", "--launch-type", "EC2")
+	rev := strings.TrimSpace(p.awsOK(t, "ecs", "list-service-deployments", "--cluster", "ecr-svc", "--service", "web",
+		"--query", "serviceDeployments[0].targetServiceRevisionArn", "--output", "text"))
+	imgs := strings.Fields(p.awsOK(t, "ecs", "describe-service-revisions", "--service-revision-arns", rev,
+		"--query", "serviceRevisions[0].containerImages[0].[containerName,image,imageDigest]", "--output", "text"))
+	if len(desc.ImageDetails) == 1 && (len(imgs) != 3 || imgs[1] != uri+":v1" || imgs[2] != desc.ImageDetails[0].ImageDigest) {
+		t.Errorf("the service revision's image %q, want %s:v1 at %s", imgs, uri, desc.ImageDetails[0].ImageDigest)
 	}
 
 	// an immutable tag cannot move

@@ -239,7 +239,8 @@ environment variables, and these flags:
 			cfg.KubeCommand = []string{bin}
 			log.Info("EKS clusters get their Kubernetes control plane from berth-kube", "path", bin)
 		} else {
-			log.Info("EKS clusters get no Kubernetes control plane (they go to FAILED): "+err.Error(), "hint", "go build -o \"$(dirname $(command -v berth))/berth-kube\" ./cmd/berth-kube, or set BERTH_KUBE_BINARY")
+			exe, _ := os.Executable()
+			log.Info("EKS clusters get no Kubernetes control plane (they go to FAILED): "+err.Error(), "hint", kubeBinaryHint(exe))
 		}
 	}
 	srv, err := server.New(cfg, log)

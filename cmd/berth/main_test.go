@@ -73,3 +73,20 @@ func TestUsageRegion(t *testing.T) {
 		t.Errorf("berth --help does not suggest AWS_DEFAULT_REGION=eu-west-1 (the README's region):\n%s", stdout.String())
 	}
 }
+
+// TestKubeBinaryHint checks that the hint berth logs when it finds no
+// berth-kube names a place it looks: under `go run` the executable's own
+// directory is a temporary one, so the hint is BERTH_KUBE_BINARY instead.
+func TestKubeBinaryHint(t *testing.T) {
+	goRun := kubeBinaryHint("/tmp/go-build2710451907/b001/exe/berth")
+	if !strings.Contains(goRun, "BERTH_KUBE_BINARY=/tmp/berth-kube") || strings.Contains(goRun, "go-build") {
+		t.Errorf("go run hint = %q", goRun)
+	}
+	installed := kubeBinaryHint("/home/u/go/bin/berth")
+	if !strings.Contains(installed, "go build -o /home/u/go/bin/berth-kube ./cmd/berth-kube") {
+		t.Errorf("installed hint = %q", installed)
+	}
+	if isGoRunBinary("/opt/exe/berth") || !isGoRunBinary("/var/tmp/x/go-build1/b001/exe/berth") {
+		t.Error("isGoRunBinary misjudges a path")
+	}
+}

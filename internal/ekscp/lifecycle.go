@@ -33,7 +33,7 @@ type ControlPlanes interface {
 
 // NoControlPlane is the health message of a cluster that a berth without
 // a Kubernetes control plane cannot serve.
-const NoControlPlane = "this berth runs no Kubernetes control plane (it needs the berth-kube binary next to berth or on PATH: " +
+const NoControlPlane = "this berth runs no Kubernetes control plane (it needs the berth-kube binary next to berth, on PATH or at BERTH_KUBE_BINARY: " +
 	"go build -o \"$(dirname \"$(command -v berth)\")/berth-kube\" ./cmd/berth-kube), so no API server can serve the cluster; " +
 	"the cluster's EKS API objects (access entries, tags) still work"
 

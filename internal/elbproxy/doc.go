@@ -21,7 +21,9 @@
 // listener whose load balancer, protocol and port are unchanged keeps its
 // socket and connections, and only its rules and groups are swapped.
 // Apply never blocks on targets. Changing a target group or its targets
-// never resets the health of targets that stay.
+// never resets the health of targets that stay; a target whose Address
+// changed (an instance that moved) is replaced at the new address with
+// the health it had.
 //
 // OnHealth is called (from the proxy's goroutines, one call at a time,
 // never under a lock the caller could need) for every change of a

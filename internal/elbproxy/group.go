@@ -87,6 +87,14 @@ func (g *group) update(tg TargetGroup, used bool) {
 			g.removeTarget(t)
 			t = nil
 		}
+		if t != nil && !st.Draining && !t.draining && t.addr != targetAddr(st, key) {
+			// Its host moved (an instance that reconnected from another
+			// address): a new target at the new address, with the health
+			// it had; connections to the old address end.
+			st.Health = t.health
+			g.removeTarget(t)
+			t = nil
+		}
 		if t == nil {
 			t = g.addTarget(key, st, now)
 			continue
@@ -126,12 +134,17 @@ func (g *group) update(tg TargetGroup, used bool) {
 	})
 }
 
-func (g *group) addTarget(key TargetKey, st Target, now time.Time) *target {
+// targetAddr is the host:port a spec target is dialed at.
+func targetAddr(st Target, key TargetKey) string {
 	host := st.Address
 	if host == "" {
 		host = st.ID
 	}
-	t := &target{key: key, addr: net.JoinHostPort(host, strconv.Itoa(key.Port)), g: g,
+	return net.JoinHostPort(host, strconv.Itoa(key.Port))
+}
+
+func (g *group) addTarget(key TargetKey, st Target, now time.Time) *target {
+	t := &target{key: key, addr: targetAddr(st, key), g: g,
 		tls: g.settings.Protocol == ProtoHTTPS || g.settings.Protocol == ProtoTLS}
 	t.ctx, t.cancel = context.WithCancel(g.p.ctx)
 	g.targets[key] = t

@@ -184,3 +184,38 @@ func TestNLBTLSTargetGroup(t *testing.T) {
 		t.Fatalf("through the NLB to a TLS target: %q %v", got, err)
 	}
 }
+
+// TestTargetAddressMoves: an instance target whose host address changes
+// (it reconnected from elsewhere) gets its traffic at the new address on
+// the next Apply, keeping its health.
+func TestTargetAddressMoves(t *testing.T) {
+	h := newHarness(t)
+	old := newBackend(t, "old")
+	g := TargetGroup{ARN: "tg", Protocol: ProtoHTTP, Port: 80, HealthCheck: fastCheck(), DeregistrationDelay: 5 * time.Second,
+		Targets: []Target{{ID: "i-0123456789abcdef0", Address: old.ip, Port: old.port}}}
+	lb, url := alb(t, forwardTo("tg"))
+	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{g}})
+	key := TargetKey{ID: "i-0123456789abcdef0", Port: old.port}
+	h.waitState("tg", key, StateHealthy)
+	c := client()
+	if _, body := get(t, c, url+"/"); body != "old" {
+		t.Fatalf("before the move: %q", body)
+	}
+	// The same instance and port, now at another address.
+	ip := testAddr(t)
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(ip, uint16(old.port)).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "new") })}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	g.Targets[0].Address = ip.String()
+	h.apply(Spec{LoadBalancers: []LoadBalancer{lb}, TargetGroups: []TargetGroup{g}})
+	if got := h.healthOf("tg", key); got.State != StateHealthy {
+		t.Fatalf("health after the move: %+v", got)
+	}
+	if _, body := get(t, client(), url+"/"); body != "new" {
+		t.Fatalf("after the move: %q", body)
+	}
+}

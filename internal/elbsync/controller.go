@@ -50,8 +50,11 @@ type Config struct {
 	// Instances resolves instance targets to their hosts' addresses; nil:
 	// no instance target carries traffic. A target it cannot resolve is
 	// reported unused (Target.InvalidState) and looked up again every
-	// Retry.
-	Instances InstanceAddresses
+	// Retry; resolved ones are looked up again every InstanceRecheck (5s
+	// if zero), so that an instance that reconnected from another
+	// address is reached there without a restart.
+	Instances       InstanceAddresses
+	InstanceRecheck time.Duration
 	// Certificates reads TLS listeners' certificates (nil: TLS
 	// listeners are not served).
 	Certificates Certificates
@@ -91,6 +94,9 @@ func New(cfg Config) *Controller {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.InstanceRecheck <= 0 {
+		cfg.InstanceRecheck = 5 * time.Second
 	}
 	if cfg.Retry <= 0 {
 		cfg.Retry = time.Second
@@ -216,6 +222,11 @@ func (c *Controller) pass(ctx context.Context, proxy Proxy) (time.Time, error) {
 			next = retry
 		}
 	}
+	if hasInstanceTargets(spec) {
+		if recheck := c.cfg.Now().Add(c.cfg.InstanceRecheck); next.IsZero() || recheck.Before(next) {
+			next = recheck
+		}
+	}
 	failed := map[string]bool{} // listener ARNs not served
 	for _, s := range statuses {
 		if s.Err != nil {
@@ -325,4 +336,17 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// hasInstanceTargets reports whether a spec has targets resolved to an
+// instance's address (instance targets).
+func hasInstanceTargets(spec elbproxy.Spec) bool {
+	for _, g := range spec.TargetGroups {
+		for _, t := range g.Targets {
+			if t.Address != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
