@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/berth-dev/berth/internal/awsproto"
@@ -148,7 +149,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("listen: %w", err)
+		return nil, listenError(err, cfg.Listen)
 	}
 	ecrSub, err := newECR(s, st, !sole, st.Elector.Identity(), ln.Addr().String(), iamPlane, log.With("subsystem", "ecr"))
 	if err != nil {
@@ -355,4 +356,14 @@ func berthHosts(listen, advertise string) []string {
 		hosts = append(hosts, advertise)
 	}
 	return hosts
+}
+
+// listenError says what to do when the API address is taken: another
+// berth (or anything else) has the port, and --listen picks another one.
+func listenError(err error, addr string) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen: %w (something else, perhaps another berth server, has %s: stop it, "+
+			"or start berth with --listen 127.0.0.1:PORT and point AWS_ENDPOINT_URL and docker at that port)", err, addr)
+	}
+	return fmt.Errorf("listen: %w", err)
 }
