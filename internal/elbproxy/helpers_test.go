@@ -54,6 +54,14 @@ func newBackend(t testing.TB, name string) *backend {
 
 func newBackendFunc(t testing.TB, h http.HandlerFunc) *backend {
 	t.Helper()
+	return startBackend(t, h, (*httptest.Server).Start)
+}
+
+// startBackend is a target serving h (but for /health, which answers
+// 200 while the target is healthy) on its own loopback address; start
+// starts its server (plain or with TLS).
+func startBackend(t testing.TB, h http.HandlerFunc, start func(*httptest.Server)) *backend {
+	t.Helper()
 	b := &backend{}
 	b.healthy.Store(true)
 	ip := testAddr(t)
@@ -73,7 +81,7 @@ func newBackendFunc(t testing.TB, h http.HandlerFunc) *backend {
 	}))
 	b.Listener.Close()
 	b.Listener = ln
-	b.Start()
+	start(b.Server)
 	t.Cleanup(b.Close)
 	b.ip = ip.String()
 	b.port = ln.Addr().(*net.TCPAddr).Port

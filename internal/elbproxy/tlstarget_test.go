@@ -46,34 +46,16 @@ func selfSignedFor(t testing.TB, name string) tls.Certificate {
 // records the client addresses of the requests other than /health.
 func newTLSBackend(t testing.TB, name string) (*backend, *sync.Map) {
 	t.Helper()
-	b := &backend{}
-	b.healthy.Store(true)
 	var remotes sync.Map
-	ip := testAddr(t)
-	ln, err := net.Listen("tcp", netip.AddrPortFrom(ip, 0).String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/health" {
-			if !b.healthy.Load() {
-				w.WriteHeader(http.StatusInternalServerError)
-			}
-			return
-		}
-		b.hits.Add(1)
+	b := startBackend(t, func(w http.ResponseWriter, r *http.Request) {
 		remotes.Store(r.RemoteAddr, true)
 		body, _ := io.ReadAll(r.Body)
 		fmt.Fprintf(w, "%s tls=%v proto=%s body=%s", name, r.TLS != nil, r.Header.Get("X-Forwarded-Proto"), body)
-	}))
-	b.Listener.Close()
-	b.Listener = ln
-	b.TLS = &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}
-	b.Config.ErrorLog = log.New(io.Discard, "", 0)
-	b.StartTLS()
-	t.Cleanup(b.Close)
-	b.ip = ip.String()
-	b.port = ln.Addr().(*net.TCPAddr).Port
+	}, func(s *httptest.Server) {
+		s.TLS = &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}
+		s.Config.ErrorLog = log.New(io.Discard, "", 0)
+		s.StartTLS()
+	})
 	return b, &remotes
 }
 
