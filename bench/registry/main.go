@@ -15,9 +15,10 @@
 // MB/s and of the per-round berth/reference ratios, with the load average
 // before and after.
 //
-// berth's registry runs in this process behind a loopback HTTP server with
-// the embedded bbolt store (authorization off, as the reference registry
-// runs without auth here); docker-registry runs as its own process. The same
+// berth's registry runs as its own process (this program with
+// -serve-berth) behind a loopback HTTP server with the embedded bbolt store
+// (authorization off, as the reference registry runs without auth here),
+// as docker-registry does: the client shares neither's Go runtime. The same
 // HTTP client code drives both: net/http pushing in-memory blobs with a
 // Content-Length (as crane does a layer of known size) and pulling through a
 // 1 MiB buffer. Each case runs against fresh instances on fresh storage
@@ -27,15 +28,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -67,8 +70,16 @@ func main() {
 	modesFlag := flag.String("modes", "whole,chunked", "upload modes")
 	concFlag := flag.String("conc", "1,4", "concurrency levels")
 	refBin := flag.String("reference", defaultReference, "reference registry binary (empty to skip)")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the client (this process) to `file`")
+	serveDir := flag.String("serve-berth", "", "internal: serve berth's registry storing under `dir`, print its URL, run until stdin closes")
 	flag.Parse()
+	if *serveDir != "" {
+		if err := serveBerth(*serveDir); err != nil {
+			fmt.Fprintln(os.Stderr, "serve-berth:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *refBin == defaultReference {
 		if _, err := exec.LookPath(defaultReference); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: docker-registry is not on PATH: measuring berth alone (apt-get install docker-registry for the comparison)")
@@ -243,7 +254,7 @@ func settle() {
 
 func sha256Speed() float64 {
 	buf := make([]byte, 64<<20)
-	_, _ = rand.Read(buf)
+	fill(buf)
 	start := time.Now()
 	for range 4 {
 		sha256.Sum256(buf)
@@ -251,28 +262,79 @@ func sha256Speed() float64 {
 	return float64(4*len(buf)) / (1 << 20) / time.Since(start).Seconds()
 }
 
-func startBerth(dir string) (string, func(), error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", nil, err
+// fill fills b with fresh pseudo-random bytes (ChaCha8, seeded from the
+// OS): incompressible like crypto/rand's, without its cost (half the run's
+// CPU went to crypto/rand for the 100 MB blobs).
+func fill(b []byte) {
+	var seed [32]byte
+	for i := range 4 {
+		binary.LittleEndian.PutUint64(seed[8*i:], rand.Uint64())
 	}
-	st, err := bolt.Open(filepath.Join(dir, "state.db"), bolt.Options{})
+	_, _ = rand.NewChaCha8(seed).Read(b)
+}
+
+// startBerth runs berth's registry as its own process (this program with
+// -serve-berth), as the reference registry runs: the two servers then
+// share the machine with the client the same way.
+func startBerth(dir string) (string, func(), error) {
+	self, err := os.Executable()
 	if err != nil {
 		return "", nil, err
 	}
+	cmd := exec.Command(self, "-serve-berth", dir)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() { _ = stdin.Close(); _ = cmd.Wait() }
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		stop()
+		return "", nil, fmt.Errorf("berth registry process: %w", err)
+	}
+	return strings.TrimSpace(line), stop, nil
+}
+
+// serveBerth is the berth registry process: it serves until its stdin
+// closes (the bench ended the case, or died).
+func serveBerth(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	st, err := bolt.Open(filepath.Join(dir, "state.db"), bolt.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	reg, err := registry.New(registry.Config{
 		Account: "123456789012", Region: "us-east-1", Store: st, BlobRoot: filepath.Join(dir, "blobs"),
 		Logger: slog.New(slog.DiscardHandler), Authorizer: registry.AllowAll, AutoCreateRepositories: true,
 	})
 	if err != nil {
-		return "", nil, err
+		return err
 	}
+	defer reg.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, err
+		return err
 	}
 	srv := &http.Server{Handler: reg}
-	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String(), func() { srv.Close(); reg.Close(); st.Close() }, nil
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	fmt.Println("http://" + ln.Addr().String())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	srv.Close()
+	<-done
+	return nil
 }
 
 func startReference(bin, dir string) (string, func(), error) {
@@ -296,15 +358,17 @@ func startReference(bin, dir string) (string, func(), error) {
 		return "", nil, err
 	}
 	url := "http://" + addr
-	for range 100 {
-		if resp, err := http.Get(url + "/v2/"); err == nil {
+	// Up to a minute: on a loaded 2-core host its start has taken seconds.
+	probe := &http.Client{Timeout: 5 * time.Second}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if resp, err := probe.Get(url + "/v2/"); err == nil {
 			resp.Body.Close()
 			return url, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	_ = cmd.Process.Kill()
-	return "", nil, fmt.Errorf("reference registry did not start")
+	_ = cmd.Wait()
+	return "", nil, fmt.Errorf("reference registry did not answer on %s within a minute", url)
 }
 
 type result struct {
@@ -314,7 +378,9 @@ type result struct {
 
 var pullBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
-var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, DisableCompression: true}}
+// client bounds every request at two minutes (a 100 MB blob at 1 MB/s)
+// so that a stuck registry ends the run with an error.
+var client = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 16, DisableCompression: true}}
 
 // measure pushes conc*reps fresh random blobs (conc at a time), then pulls
 // them back, and reports aggregate MB/s and p99 per-blob latency.
@@ -324,7 +390,7 @@ func measure(base string, size int, chunked bool, conc, reps int) (result, error
 	digests := make([]string, len(blobs))
 	for i := range blobs {
 		blobs[i] = make([]byte, size)
-		_, _ = rand.Read(blobs[i])
+		fill(blobs[i])
 		sum := sha256.Sum256(blobs[i])
 		digests[i] = "sha256:" + hex.EncodeToString(sum[:])
 	}

@@ -464,7 +464,7 @@ type EventType string
 const (
 	EventStart        EventType = "start"
 	EventDie          EventType = "die"           // ExitCode is set
-	EventOOM          EventType = "oom"           // followed by a die event
+	EventOOM          EventType = "oom"           // the kernel OOM-killed a process of the container's run; usually before its die event, but it can come after it
 	EventHealthStatus EventType = "health_status" // Health is set
 	EventDestroy      EventType = "destroy"       // the container was removed
 )

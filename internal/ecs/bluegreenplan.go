@@ -198,24 +198,8 @@ func planShift(in ShiftInput) ShiftPlan {
 		st.Production = min(100, in.Times.StepPercent)
 	}
 	if st.Stage == StageProductionTrafficShift {
-		if st.Production < 100 {
-			next := st.StageAt.Add(time.Duration(in.Times.StepBake) * in.Minute)
-			if in.Now.Before(next) {
-				p.WakeAt = next
-				return p
-			}
-			st.Production = min(100, st.Production+in.Times.StepPercent)
-			if in.Times.Canary {
-				st.Production = 100 // the canary baked: the rest at once
-			}
-			if st.Production >= 99.95 {
-				st.Production = 100
-			}
-			st.StageAt = in.Now
-			if st.Production < 100 {
-				p.WakeAt = st.StageAt.Add(time.Duration(in.Times.StepBake) * in.Minute)
-				return p
-			}
+		if p.WakeAt = shiftProduction(st, in); !p.WakeAt.IsZero() {
+			return p
 		}
 		advance(StagePostProductionTrafficShift)
 	}
@@ -234,6 +218,32 @@ func planShift(in ShiftInput) ShiftPlan {
 	stopAll(blue)
 	p.Done = !othersLeft && in.Remains[blue] == 0
 	return p
+}
+
+// shiftProduction moves production traffic to green by one step (LINEAR)
+// or all the rest (CANARY) once the step before baked. It returns when
+// to look again while traffic is still shifting, zero once all of it is
+// on green.
+func shiftProduction(st *TrafficShift, in ShiftInput) time.Time {
+	if st.Production >= 100 {
+		return time.Time{}
+	}
+	next := st.StageAt.Add(time.Duration(in.Times.StepBake) * in.Minute)
+	if in.Now.Before(next) {
+		return next
+	}
+	st.Production = min(100, st.Production+in.Times.StepPercent)
+	if in.Times.Canary {
+		st.Production = 100 // the canary baked: the rest at once
+	}
+	if st.Production >= 99.95 {
+		st.Production = 100
+	}
+	st.StageAt = in.Now
+	if st.Production < 100 {
+		return st.StageAt.Add(time.Duration(in.Times.StepBake) * in.Minute)
+	}
+	return time.Time{}
 }
 
 func scaleInReason(dep string) string { return fmt.Sprintf(StopReasonScaleIn, dep) }

@@ -91,19 +91,8 @@ func NewService(sc Scope, cl *Cluster, spec ServiceSpec, deploymentID string, no
 	if err != nil {
 		return nil, err
 	}
-	if err := ValidateGracePeriod(spec.HealthCheckGracePeriodSeconds); err != nil {
+	if err := validateServiceSettings(spec); err != nil {
 		return nil, err
-	}
-	switch spec.PropagateTags {
-	case "", "NONE", "SERVICE", "TASK_DEFINITION":
-	default:
-		return nil, invalidParam("Invalid propagateTags value %q. Valid values: TASK_DEFINITION, SERVICE, NONE.", spec.PropagateTags)
-	}
-	if err := ValidateTags(spec.Tags); err != nil {
-		return nil, err
-	}
-	if len(spec.ClientToken) > 36 {
-		return nil, invalidParam("clientToken can be up to 36 characters.")
 	}
 	if err := ValidateServiceTasks(spec.TaskDefinition, spec.LaunchType, spec.CapacityProviderStrategy, spec.PlatformVersion,
 		spec.NetworkConfiguration, spec.PlacementConstraints, spec.PlacementStrategy); err != nil {
@@ -297,6 +286,27 @@ func findContainer(td *TaskDefinition, name string) *ContainerDefinition {
 		if td.ContainerDefinitions[i].Name == name {
 			return &td.ContainerDefinitions[i]
 		}
+	}
+	return nil
+}
+
+// validateServiceSettings checks what every new service's spec has,
+// whatever its deployment controller: the health check grace period,
+// propagateTags, the tags and the client token.
+func validateServiceSettings(spec ServiceSpec) error {
+	if err := ValidateGracePeriod(spec.HealthCheckGracePeriodSeconds); err != nil {
+		return err
+	}
+	switch spec.PropagateTags {
+	case "", "NONE", "SERVICE", "TASK_DEFINITION":
+	default:
+		return invalidParam("Invalid propagateTags value %q. Valid values: TASK_DEFINITION, SERVICE, NONE.", spec.PropagateTags)
+	}
+	if err := ValidateTags(spec.Tags); err != nil {
+		return err
+	}
+	if len(spec.ClientToken) > 36 {
+		return invalidParam("clientToken can be up to 36 characters.")
 	}
 	return nil
 }

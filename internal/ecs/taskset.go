@@ -211,19 +211,8 @@ func newExternalService(sc Scope, cl *Cluster, spec ServiceSpec, now time.Time) 
 	if dc.Strategy != DeploymentStrategyRolling {
 		return nil, invalidParam("The %s deployment strategy needs the ECS deployment controller.", dc.Strategy)
 	}
-	if err := ValidateGracePeriod(spec.HealthCheckGracePeriodSeconds); err != nil {
+	if err := validateServiceSettings(spec); err != nil {
 		return nil, err
-	}
-	switch spec.PropagateTags {
-	case "", "NONE", "SERVICE", "TASK_DEFINITION":
-	default:
-		return nil, invalidParam("Invalid propagateTags value %q. Valid values: TASK_DEFINITION, SERVICE, NONE.", spec.PropagateTags)
-	}
-	if err := ValidateTags(spec.Tags); err != nil {
-		return nil, err
-	}
-	if len(spec.ClientToken) > 36 {
-		return nil, invalidParam("clientToken can be up to 36 characters.")
 	}
 	if len(spec.PlacementStrategy) > 0 || len(spec.PlacementConstraints) > 0 {
 		if err := ValidateRunRequest(&TaskDefinition{Compatibilities: []string{LaunchEC2}}, RunRequest{LaunchType: LaunchEC2,

@@ -2,8 +2,6 @@ package ecscp
 
 import (
 	"context"
-	"slices"
-	"strings"
 
 	"github.com/berth-dev/berth/internal/ecs"
 	"github.com/berth-dev/berth/internal/fault"
@@ -27,36 +25,15 @@ func (p *Plane) DescribeServiceRevisions(ctx context.Context, sc ecs.Scope, arns
 		return nil, nil, fault.New(fault.InvalidParameter, "serviceRevisionArns must have between 1 and 20 items.")
 	}
 	var out []ServiceRevisionView
-	var failures []Failure
-	for _, arn := range arns {
-		pa, ok := ecs.ParseARN(arn)
-		rest, isRev := strings.CutPrefix(pa.Resource, "service-revision/")
-		parts := strings.Split(rest, "/")
-		if !ok || pa.Service != "ecs" || !isRev || len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
-			return nil, nil, fault.New(fault.InvalidParameter, "Invalid service revision ARN %q.", arn)
-		}
-		if pa.Account != sc.Account || pa.Region != sc.Region {
-			failures = append(failures, Failure{ARN: arn, Reason: "MISSING"})
-			continue
-		}
-		s, err := p.repo.Service(ctx, sc, parts[0], parts[1])
-		if fault.Is(err, fault.NotFound) {
-			failures = append(failures, Failure{ARN: arn, Reason: "MISSING"})
-			continue
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		i := slices.IndexFunc(s.ServiceDeployments, func(d ecs.ServiceDeployment) bool { return d.ID() == parts[2] })
-		if i < 0 {
-			failures = append(failures, Failure{ARN: arn, Reason: "MISSING"})
-			continue
-		}
-		v := ServiceRevisionView{Service: s, Deployment: s.ServiceDeployments[i]}
-		if td, err := p.LookupTaskDefinition(ctx, sc, v.Deployment.TargetTaskDefinition); err == nil {
+	failures, err := p.describeHistory(ctx, sc, arns, "service-revision", "service revision", func(s *ecs.Service, d ecs.ServiceDeployment) {
+		v := ServiceRevisionView{Service: s, Deployment: d}
+		if td, err := p.LookupTaskDefinition(ctx, sc, d.TargetTaskDefinition); err == nil {
 			v.TaskDefinition = td
 		}
 		out = append(out, v)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return out, failures, nil
 }

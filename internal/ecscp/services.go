@@ -53,21 +53,8 @@ func (p *Plane) CreateService(ctx context.Context, sc ecs.Scope, in CreateServic
 	if isExternal(spec) {
 		return p.createExternalService(ctx, sc, cl, in) // tasksets.go
 	}
-	if in.TaskDefinition == "" {
-		return nil, fault.New(fault.InvalidParameter, "taskDefinition is required.")
-	}
-	if spec.TaskDefinition, err = p.runnableDefinition(ctx, sc, in.TaskDefinition); err != nil {
+	if spec.TaskDefinition, err = p.launchDefaults(ctx, sc, cl, in.TaskDefinition, &spec.LaunchType, &spec.CapacityProviderStrategy); err != nil {
 		return nil, err
-	}
-	if _, _, err := resolveLaunch(cl, spec.LaunchType, spec.CapacityProviderStrategy); err != nil {
-		return nil, err
-	}
-	if spec.LaunchType == "" && len(spec.CapacityProviderStrategy) == 0 {
-		if len(cl.DefaultCapacityProviderStrategy) > 0 {
-			spec.CapacityProviderStrategy = cl.DefaultCapacityProviderStrategy
-		} else {
-			spec.LaunchType = ecs.LaunchEC2
-		}
 	}
 	spec.CreatedBy = "arn:aws:iam::" + sc.Account + ":root"
 	svc, err := ecs.NewService(sc, cl, spec, newDeploymentID(), p.now())
@@ -84,17 +71,49 @@ func (p *Plane) CreateService(ctx context.Context, sc ecs.Scope, in CreateServic
 	if pd := svc.Primary(); pd != nil {
 		pinImages(svc, pd.ID, images)
 	}
-	out, created, err := p.repo.CreateService(ctx, sc, svc, spec.Tags)
+	return p.storeNewService(ctx, sc, svc, spec.Tags, "desiredCount", svc.DesiredCount)
+}
+
+// launchDefaults resolves the task definition ref of a new service or
+// task set (required; runnable) and checks its launch type or capacity
+// provider strategy against cluster cl; with neither, it sets the
+// cluster's default strategy, or else the EC2 launch type, as ECS does.
+func (p *Plane) launchDefaults(ctx context.Context, sc ecs.Scope, cl *ecs.Cluster, ref string, launchType *string, strategy *[]ecs.CapacityProviderStrategy) (*ecs.TaskDefinition, error) {
+	if ref == "" {
+		return nil, fault.New(fault.InvalidParameter, "taskDefinition is required.")
+	}
+	td, err := p.runnableDefinition(ctx, sc, ref)
 	if err != nil {
 		return nil, err
 	}
-	tags := spec.Tags
+	if _, _, err := resolveLaunch(cl, *launchType, *strategy); err != nil {
+		return nil, err
+	}
+	if *launchType == "" && len(*strategy) == 0 {
+		if len(cl.DefaultCapacityProviderStrategy) > 0 {
+			*strategy = cl.DefaultCapacityProviderStrategy
+		} else {
+			*launchType = ecs.LaunchEC2
+		}
+	}
+	return td, nil
+}
+
+// storeNewService stores svc with tags and returns it with its tags. A
+// repeated CreateService that ECS treats as idempotent (the same service
+// already there) returns the stored one and its stored tags; a new one is
+// logged with logArgs after the cluster and service names.
+func (p *Plane) storeNewService(ctx context.Context, sc ecs.Scope, svc *ecs.Service, tags []ecs.Tag, logArgs ...any) (*ServiceTags, error) {
+	out, created, err := p.repo.CreateService(ctx, sc, svc, tags)
+	if err != nil {
+		return nil, err
+	}
 	if !created {
 		if tags, err = p.repo.Tags(ctx, out.ARN); err != nil {
 			return nil, err
 		}
 	} else {
-		p.log.Info("service created", "cluster", name, "service", svc.Name, "desiredCount", svc.DesiredCount)
+		p.log.Info("service created", append([]any{"cluster", svc.ClusterName(), "service", svc.Name}, logArgs...)...)
 	}
 	return &ServiceTags{Service: out, Tags: tags}, nil
 }
@@ -539,34 +558,70 @@ func (p *Plane) DescribeServiceDeployments(ctx context.Context, sc ecs.Scope, ar
 		return nil, nil, fault.New(fault.InvalidParameter, "serviceDeploymentArns must have between 1 and 20 items.")
 	}
 	var out []ServiceDeploymentView
+	failures, err := p.describeHistory(ctx, sc, arns, "service-deployment", "service deployment", func(s *ecs.Service, d ecs.ServiceDeployment) {
+		out = append(out, ServiceDeploymentView{Service: s, Deployment: d})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, failures, nil
+}
+
+// historyRef is a parsed service deployment or service revision ARN:
+// both name an entry of a service's deployment history.
+type historyRef struct {
+	cluster, service, id string
+	inScope              bool // the ARN's account and region are the caller's
+}
+
+// parseHistoryARN parses arn as an ECS ARN whose resource is
+// kind/cluster/service/id; what names the kind in the error.
+func parseHistoryARN(sc ecs.Scope, arn, kind, what string) (historyRef, error) {
+	pa, ok := ecs.ParseARN(arn)
+	rest, isKind := strings.CutPrefix(pa.Resource, kind+"/")
+	parts := strings.Split(rest, "/")
+	if !ok || pa.Service != "ecs" || !isKind || len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return historyRef{}, fault.New(fault.InvalidParameter, "Invalid %s ARN %q.", what, arn)
+	}
+	return historyRef{cluster: parts[0], service: parts[1], id: parts[2], inScope: pa.Account == sc.Account && pa.Region == sc.Region}, nil
+}
+
+// historyIndex is the index in s's deployment history of the entry id
+// names, or -1.
+func historyIndex(s *ecs.Service, id string) int {
+	return slices.IndexFunc(s.ServiceDeployments, func(d ecs.ServiceDeployment) bool { return d.ID() == id })
+}
+
+// describeHistory resolves arns (ARNs of kind, see parseHistoryARN) to
+// deployment history entries, calling found for each in order; missing
+// ones are failures with reason MISSING. A malformed ARN fails the call.
+func (p *Plane) describeHistory(ctx context.Context, sc ecs.Scope, arns []string, kind, what string, found func(*ecs.Service, ecs.ServiceDeployment)) ([]Failure, error) {
 	var failures []Failure
 	for _, arn := range arns {
-		pa, ok := ecs.ParseARN(arn)
-		rest, isSD := strings.CutPrefix(pa.Resource, "service-deployment/")
-		parts := strings.Split(rest, "/")
-		if !ok || pa.Service != "ecs" || !isSD || len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
-			return nil, nil, fault.New(fault.InvalidParameter, "Invalid service deployment ARN %q.", arn)
+		ref, err := parseHistoryARN(sc, arn, kind, what)
+		if err != nil {
+			return nil, err
 		}
-		if pa.Account != sc.Account || pa.Region != sc.Region {
+		if !ref.inScope {
 			failures = append(failures, Failure{ARN: arn, Reason: "MISSING"})
 			continue
 		}
-		s, err := p.repo.Service(ctx, sc, parts[0], parts[1])
+		s, err := p.repo.Service(ctx, sc, ref.cluster, ref.service)
 		if fault.Is(err, fault.NotFound) {
 			failures = append(failures, Failure{ARN: arn, Reason: "MISSING"})
 			continue
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		i := slices.IndexFunc(s.ServiceDeployments, func(d ecs.ServiceDeployment) bool { return d.ID() == parts[2] })
+		i := historyIndex(s, ref.id)
 		if i < 0 {
 			failures = append(failures, Failure{ARN: arn, Reason: "MISSING"})
 			continue
 		}
-		out = append(out, ServiceDeploymentView{Service: s, Deployment: s.ServiceDeployments[i]})
+		found(s, s.ServiceDeployments[i])
 	}
-	return out, failures, nil
+	return failures, nil
 }
 
 // StopServiceDeployment stops an in-progress service deployment by
@@ -580,20 +635,18 @@ func (p *Plane) StopServiceDeployment(ctx context.Context, sc ecs.Scope, arn, st
 	default:
 		return "", fault.New(fault.InvalidParameter, "Invalid stopType %q. Valid values: ROLLBACK.", stopType)
 	}
-	pa, ok := ecs.ParseARN(arn)
-	rest, isSD := strings.CutPrefix(pa.Resource, "service-deployment/")
-	parts := strings.Split(rest, "/")
-	if !ok || pa.Service != "ecs" || !isSD || len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
-		return "", fault.New(fault.InvalidParameter, "Invalid service deployment ARN %q.", arn)
+	ref, err := parseHistoryARN(sc, arn, "service-deployment", "service deployment")
+	if err != nil {
+		return "", err
 	}
 	notFound := fault.NotFoundf("service-deployment", "The service deployment %s was not found.", arn).WithResource("service-deployment")
-	if pa.Account != sc.Account || pa.Region != sc.Region {
+	if !ref.inScope {
 		return "", notFound
 	}
 	now := p.now()
 	newID := newDeploymentID()
-	_, _, err := p.repo.UpdateService(ctx, sc, parts[0], parts[1], func(s *ecs.Service) error {
-		i := slices.IndexFunc(s.ServiceDeployments, func(d ecs.ServiceDeployment) bool { return d.ID() == parts[2] })
+	_, _, err = p.repo.UpdateService(ctx, sc, ref.cluster, ref.service, func(s *ecs.Service) error {
+		i := historyIndex(s, ref.id)
 		if i < 0 {
 			return notFound
 		}

@@ -35,14 +35,9 @@ func (p *Plane) StartServiceTasks(ctx context.Context, sc ecs.Scope, svc *ecs.Se
 	if dep == nil {
 		return out, fault.New(fault.Invalid, "deployment %s of service %s not found", deploymentID, svc.Name)
 	}
-	var tags []ecs.Tag
-	propagate := svc.PropagateTags
-	if propagate == "SERVICE" {
-		var err error
-		if tags, err = p.repo.Tags(ctx, svc.ARN); err != nil {
-			return out, err
-		}
-		propagate = "NONE"
+	tags, propagate, err := p.propagatedServiceTags(ctx, svc)
+	if err != nil {
+		return out, err
 	}
 	platform := dep.PlatformVersion
 	if platform == "LATEST" {
@@ -74,16 +69,7 @@ func (p *Plane) StartServiceTasks(ctx context.Context, sc ecs.Scope, svc *ecs.Se
 			}
 			return out, err
 		}
-		for _, t := range res.Tasks {
-			out.TaskIDs = append(out.TaskIDs, t.Task.ID)
-		}
-		for _, f := range res.Failures {
-			msg := f.Reason
-			if f.Detail != "" {
-				msg += ": " + f.Detail
-			}
-			out.Failures = append(out.Failures, msg)
-		}
+		addStarted(&out, res)
 		if len(res.Failures) > 0 {
 			return out, nil
 		}
@@ -142,6 +128,36 @@ func NewDeploymentID() string { return newDeploymentID() }
 // SyncCache waits until the state cache holds every acknowledged write.
 func (p *Plane) SyncCache(ctx context.Context) error { return p.sync(ctx) }
 
+// propagatedServiceTags is what a service's new tasks get of its tags:
+// with propagateTags SERVICE, the service's tags, put on the tasks as
+// their own (the RunTask propagation then NONE); else none, and the
+// service's propagation for RunTask to apply.
+func (p *Plane) propagatedServiceTags(ctx context.Context, svc *ecs.Service) ([]ecs.Tag, string, error) {
+	if svc.PropagateTags != "SERVICE" {
+		return nil, svc.PropagateTags, nil
+	}
+	tags, err := p.repo.Tags(ctx, svc.ARN)
+	if err != nil {
+		return nil, "", err
+	}
+	return tags, "NONE", nil
+}
+
+// addStarted adds a RunTask or StartTask result to out: the tasks
+// started and the placement failures ("reason" or "reason: detail").
+func addStarted(out *ServiceStart, res *RunResult) {
+	for _, t := range res.Tasks {
+		out.TaskIDs = append(out.TaskIDs, t.Task.ID)
+	}
+	for _, f := range res.Failures {
+		msg := f.Reason
+		if f.Detail != "" {
+			msg += ": " + f.Detail
+		}
+		out.Failures = append(out.Failures, msg)
+	}
+}
+
 // StartServiceTasksOn starts one task of a deployment of a DAEMON service
 // on each of the given container instances (ARNs), through StartTask's
 // path (no scheduler: the instance is chosen). token makes the starts
@@ -153,14 +169,9 @@ func (p *Plane) StartServiceTasksOn(ctx context.Context, sc ecs.Scope, svc *ecs.
 	if dep == nil {
 		return out, fault.New(fault.Invalid, "deployment %s of service %s not found", deploymentID, svc.Name)
 	}
-	var tags []ecs.Tag
-	propagate := svc.PropagateTags
-	if propagate == "SERVICE" {
-		var err error
-		if tags, err = p.repo.Tags(ctx, svc.ARN); err != nil {
-			return out, err
-		}
-		propagate = "NONE"
+	tags, propagate, err := p.propagatedServiceTags(ctx, svc)
+	if err != nil {
+		return out, err
 	}
 	for i := 0; len(instances) > 0; i++ {
 		n := min(len(instances), ecs.MaxRunCount)
@@ -179,16 +190,7 @@ func (p *Plane) StartServiceTasksOn(ctx context.Context, sc ecs.Scope, svc *ecs.
 			}
 			return out, err
 		}
-		for _, t := range res.Tasks {
-			out.TaskIDs = append(out.TaskIDs, t.Task.ID)
-		}
-		for _, f := range res.Failures {
-			msg := f.Reason
-			if f.Detail != "" {
-				msg += ": " + f.Detail
-			}
-			out.Failures = append(out.Failures, msg)
-		}
+		addStarted(&out, res)
 	}
 	return out, nil
 }

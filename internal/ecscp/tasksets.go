@@ -43,19 +43,7 @@ func (p *Plane) createExternalService(ctx context.Context, sc ecs.Scope, cl *ecs
 	if err != nil {
 		return nil, err
 	}
-	out, created, err := p.repo.CreateService(ctx, sc, svc, spec.Tags)
-	if err != nil {
-		return nil, err
-	}
-	tags := spec.Tags
-	if !created {
-		if tags, err = p.repo.Tags(ctx, out.ARN); err != nil {
-			return nil, err
-		}
-	} else {
-		p.log.Info("service created", "cluster", cl.Name, "service", svc.Name, "deploymentController", ecs.DeploymentControllerExternal)
-	}
-	return &ServiceTags{Service: out, Tags: tags}, nil
+	return p.storeNewService(ctx, sc, svc, spec.Tags, "deploymentController", ecs.DeploymentControllerExternal)
 }
 
 // updateExternalService is UpdateService for an EXTERNAL service: ECS
@@ -168,22 +156,9 @@ func (p *Plane) CreateTaskSet(ctx context.Context, sc ecs.Scope, in CreateTaskSe
 	if err != nil {
 		return nil, err
 	}
-	if in.TaskDefinition == "" {
-		return nil, fault.New(fault.InvalidParameter, "taskDefinition is required.")
-	}
 	spec := in.Spec
-	if spec.TaskDefinition, err = p.runnableDefinition(ctx, sc, in.TaskDefinition); err != nil {
+	if spec.TaskDefinition, err = p.launchDefaults(ctx, sc, cl, in.TaskDefinition, &spec.LaunchType, &spec.CapacityProviderStrategy); err != nil {
 		return nil, err
-	}
-	if _, _, err := resolveLaunch(cl, spec.LaunchType, spec.CapacityProviderStrategy); err != nil {
-		return nil, err
-	}
-	if spec.LaunchType == "" && len(spec.CapacityProviderStrategy) == 0 {
-		if len(cl.DefaultCapacityProviderStrategy) > 0 {
-			spec.CapacityProviderStrategy = cl.DefaultCapacityProviderStrategy
-		} else {
-			spec.LaunchType = ecs.LaunchEC2
-		}
 	}
 	id := newDeploymentID()
 	now := p.now()

@@ -66,15 +66,25 @@ func (r *Repo) ActiveCluster(ctx context.Context, sc ecs.Scope, name string) (*e
 	return c, nil
 }
 
+// activeClusterRev reads an ACTIVE cluster for a transaction: its key,
+// the cluster and its revision (to compare), or a NotFound fault.
+func (r *Repo) activeClusterRev(ctx context.Context, sc ecs.Scope, name string) (string, *ecs.Cluster, int64, error) {
+	key := clusterKey(sc, name)
+	c, rev, err := getDecoded(ctx, r.s, key, decodeCluster)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != ecs.ClusterActive) {
+		return "", nil, 0, clusterNotFound(name)
+	}
+	if err != nil {
+		return "", nil, 0, err
+	}
+	return key, c, rev, nil
+}
+
 // UpdateCluster changes an ACTIVE cluster with fn, atomically.
 func (r *Repo) UpdateCluster(ctx context.Context, sc ecs.Scope, name string, fn func(*ecs.Cluster) error) (*ecs.Cluster, error) {
 	var out *ecs.Cluster
 	err := storeutil.Retry(ctx, func() error {
-		key := clusterKey(sc, name)
-		c, rev, err := getDecoded(ctx, r.s, key, decodeCluster)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != ecs.ClusterActive) {
-			return clusterNotFound(name)
-		}
+		key, c, rev, err := r.activeClusterRev(ctx, sc, name)
 		if err != nil {
 			return err
 		}
@@ -156,11 +166,7 @@ func (r *Repo) countKeys(ctx context.Context, p string) (int, error) {
 func (r *Repo) DeleteCluster(ctx context.Context, sc ecs.Scope, name string, check func(ClusterCounts) error) (*ecs.Cluster, error) {
 	var out *ecs.Cluster
 	err := storeutil.Retry(ctx, func() error {
-		key := clusterKey(sc, name)
-		c, rev, err := getDecoded(ctx, r.s, key, decodeCluster)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != ecs.ClusterActive) {
-			return clusterNotFound(name)
-		}
+		key, c, rev, err := r.activeClusterRev(ctx, sc, name)
 		if err != nil {
 			return err
 		}

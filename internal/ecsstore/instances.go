@@ -217,11 +217,7 @@ func (r *Repo) RegisterInstance(ctx context.Context, sc ecs.Scope, ci *ecs.Conta
 		return err
 	}
 	return storeutil.Err(storeutil.Retry(ctx, func() error {
-		ck := clusterKey(sc, ref.Cluster)
-		cl, crev, err := getDecoded(ctx, r.s, ck, decodeCluster)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
-			return clusterNotFound(ref.Cluster)
-		}
+		ck, _, crev, err := r.activeClusterRev(ctx, sc, ref.Cluster)
 		if err != nil {
 			return err
 		}

@@ -63,11 +63,7 @@ func (r *Repo) CreateService(ctx context.Context, sc ecs.Scope, s *ecs.Service, 
 	var out *ecs.Service
 	created := false
 	err := storeutil.Retry(ctx, func() error {
-		ckey := clusterKey(sc, cluster)
-		cl, crev, err := getDecoded(ctx, r.s, ckey, decodeCluster)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && cl.Status != ecs.ClusterActive) {
-			return clusterNotFound(cluster)
-		}
+		ckey, _, crev, err := r.activeClusterRev(ctx, sc, cluster)
 		if err != nil {
 			return err
 		}

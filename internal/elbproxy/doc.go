@@ -96,7 +96,8 @@
 // # Forwarding
 //
 // An ALB listener's connections are served first by the fast path
-// (fast.go, fastfwd.go, rawreq.go, rawhead.go): a plain HTTP/1.1 request
+// (fast.go, fastfwd.go, rawreq.go, rawhead.go; rawfields.go is the field
+// scanner both in-place parsers share): a plain HTTP/1.1 request
 // without a body or Upgrade whose rule forwards it (most requests) is
 // written to a pooled keep-alive connection to its target (hop-by-hop
 // fields dropped, X-Forwarded-*, X-Amzn-Trace-Id added) and the answer

@@ -271,33 +271,14 @@ func (fc *fastConn) relay(req *http.Request, resp *http.Response, pc *pconn, coo
 			writeField(bw, k, v)
 		}
 	}
-	for _, c := range cookies {
-		writeField(bw, "Set-Cookie", c.String())
-	}
-	if !hasDate {
-		bw.WriteString("Date: ")
-		bw.Write(time.Now().UTC().AppendFormat(bw.AvailableBuffer(), http.TimeFormat))
-		bw.WriteString("\r\n")
-	}
-	switch {
-	case chunked:
-		bw.WriteString("Transfer-Encoding: chunked\r\n")
-		if len(resp.Trailer) > 0 {
-			keys := make([]string, 0, len(resp.Trailer))
-			for k := range resp.Trailer {
-				keys = append(keys, k)
-			}
-			writeField(bw, "Trailer", strings.Join(keys, ", "))
+	if chunked && len(resp.Trailer) > 0 {
+		keys := make([]string, 0, len(resp.Trailer))
+		for k := range resp.Trailer {
+			keys = append(keys, k)
 		}
-	case !noBody:
-		bw.WriteString("Content-Length: ")
-		bw.Write(strconv.AppendInt(bw.AvailableBuffer(), resp.ContentLength, 10))
-		bw.WriteString("\r\n")
+		writeField(bw, "Trailer", strings.Join(keys, ", "))
 	}
-	if req.Close {
-		bw.WriteString("Connection: close\r\n")
-	}
-	bw.WriteString("\r\n")
+	endAnswerHead(bw, cookies, hasDate, chunked, noBody, resp.ContentLength, req.Close)
 
 	var werr, rerr error
 	switch {
@@ -335,32 +316,7 @@ func drainEOF(r io.Reader) error {
 // copyLength copies a body of known length; the errors are the client's
 // (write) and the target's (read, nil only when read to its end).
 func (fc *fastConn) copyLength(resp *http.Response, pc *pconn) (werr, rerr error) {
-	bw := fc.bw
-	left := resp.ContentLength
-	if left > int64(pc.br.Buffered()) {
-		pc.conn.SetReadDeadline(time.Time{}) // the body may take longer than the answer's header
-	}
-	var big []byte
-	for left > 0 && werr == nil {
-		var n int
-		if left <= int64(bw.Available()) {
-			// Straight into the client's buffer.
-			b := bw.AvailableBuffer()
-			n, rerr = resp.Body.Read(b[:min(int64(cap(b)), left)])
-			_, werr = bw.Write(b[:n])
-		} else {
-			if big == nil {
-				big = fc.s.p.bufs.Get()
-				defer fc.s.p.bufs.Put(big)
-			}
-			n, rerr = resp.Body.Read(big[:min(int64(len(big)), left)])
-			_, werr = bw.Write(big[:n])
-		}
-		left -= int64(n)
-		if rerr != nil {
-			break
-		}
-	}
+	left, werr, rerr := fc.copyUpTo(pc, resp.Body, resp.ContentLength)
 	if left > 0 {
 		if rerr == nil || rerr == io.EOF {
 			rerr = io.ErrUnexpectedEOF
@@ -380,24 +336,8 @@ func (fc *fastConn) copyLength(resp *http.Response, pc *pconn) (werr, rerr error
 // the client as it arrives (streaming), then the trailers.
 func (fc *fastConn) copyChunked(resp *http.Response, pc *pconn) (werr, rerr error) {
 	bw := fc.bw
-	buf := fc.s.p.bufs.Get()
-	defer fc.s.p.bufs.Put(buf)
 	pc.conn.SetReadDeadline(time.Time{})
-	for werr == nil {
-		var n int
-		n, rerr = resp.Body.Read(buf)
-		if n > 0 {
-			bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(n), 16))
-			bw.WriteString("\r\n")
-			bw.Write(buf[:n])
-			bw.WriteString("\r\n")
-			werr = bw.Flush()
-		}
-		if rerr != nil {
-			break
-		}
-	}
-	if rerr != io.EOF {
+	if werr, rerr = fc.writeChunks(resp.Body); rerr != io.EOF || werr != nil {
 		return werr, rerr
 	}
 	bw.WriteString("0\r\n")
@@ -408,6 +348,63 @@ func (fc *fastConn) copyChunked(resp *http.Response, pc *pconn) (werr, rerr erro
 	}
 	_, werr = bw.WriteString("\r\n")
 	return werr, nil
+}
+
+// endAnswerHead ends the header of an answer to the client, after the
+// target's fields: the stickiness cookies, a Date when the target gave
+// none, the framing (chunked, else Content-Length length unless the
+// answer has no body) and Connection: close when the client's connection
+// closes after it.
+func endAnswerHead(bw *bufio.Writer, cookies []*http.Cookie, hasDate, chunked, noBody bool, length int64, closing bool) {
+	for _, c := range cookies {
+		writeField(bw, "Set-Cookie", c.String())
+	}
+	if !hasDate {
+		bw.WriteString("Date: ")
+		bw.Write(time.Now().UTC().AppendFormat(bw.AvailableBuffer(), http.TimeFormat))
+		bw.WriteString("\r\n")
+	}
+	switch {
+	case chunked:
+		bw.WriteString("Transfer-Encoding: chunked\r\n")
+	case !noBody:
+		bw.WriteString("Content-Length: ")
+		bw.Write(strconv.AppendInt(bw.AvailableBuffer(), length, 10))
+		bw.WriteString("\r\n")
+	}
+	if closing {
+		bw.WriteString("Connection: close\r\n")
+	}
+	bw.WriteString("\r\n")
+}
+
+// copyUpTo copies up to n bytes of body from r (the target connection
+// pc's buffer or a reader over it) to the client, until a read or write
+// fails; left is what was not copied. The errors are the client's
+// (write) and the target's (read).
+func (fc *fastConn) copyUpTo(pc *pconn, r io.Reader, n int64) (left int64, werr, rerr error) {
+	bw := fc.bw
+	if n > int64(pc.br.Buffered()) {
+		pc.conn.SetReadDeadline(time.Time{}) // the body may take longer than the answer's header
+	}
+	var big []byte
+	for n > 0 && werr == nil && rerr == nil {
+		var k int
+		if n <= int64(bw.Available()) {
+			b := bw.AvailableBuffer() // straight into the client's buffer
+			k, rerr = r.Read(b[:n])
+			_, werr = bw.Write(b[:k])
+		} else {
+			if big == nil {
+				big = fc.s.p.bufs.Get()
+				defer fc.s.p.bufs.Put(big)
+			}
+			k, rerr = r.Read(big[:min(int64(len(big)), n)])
+			_, werr = bw.Write(big[:k])
+		}
+		n -= int64(k)
+	}
+	return n, werr, rerr
 }
 
 func writeStatusLine(bw *bufio.Writer, code int) {

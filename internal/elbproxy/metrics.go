@@ -129,19 +129,7 @@ func (p *Proxy) Metrics() Metrics {
 			continue
 		}
 		m := TargetGroupMetrics{ARN: arn, LoadBalancerARNs: g.lbs, Counters: g.stats.snapshot()}
-		g.mu.Lock()
-		var arr [16]*target
-		m.Serving = len(g.candidates(arr[:0]))
-		for _, t := range g.targets {
-			switch {
-			case t.draining:
-			case t.health.State == StateHealthy:
-				m.Healthy++
-			case t.health.State == StateUnhealthy:
-				m.Unhealthy++
-			}
-		}
-		g.mu.Unlock()
+		g.countHosts(&m)
 		out.TargetGroups = append(out.TargetGroups, m)
 	}
 	p.networkMetrics(&out)
@@ -150,18 +138,46 @@ func (p *Proxy) Metrics() Metrics {
 	return out
 }
 
+// countHosts sets m's host counts from g's targets.
+func (g *group) countHosts(m *TargetGroupMetrics) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var arr [16]*target
+	m.Serving = len(g.candidates(arr[:0]))
+	for _, t := range g.targets {
+		switch {
+		case t.draining:
+		case t.health.State == StateHealthy:
+			m.Healthy++
+		case t.health.State == StateUnhealthy:
+			m.Unhealthy++
+		}
+	}
+}
+
 // applyStats keeps one counter set per ALB in spec and records which ALBs
 // forward to each group. p.mu held, after applyGroups.
 func (p *Proxy) applyStats(spec Spec) {
+	lbsOf := keepStats(p.lbStats, spec, Application)
+	for arn, g := range p.groups {
+		g.lbs = lbsOf[arn]
+	}
+}
+
+// keepStats keeps one counter set in stats per load balancer of type typ
+// in spec (a new one zero) and drops the others'. It returns, by target
+// group ARN, the sorted ARNs of those load balancers whose listeners
+// forward to the group.
+func keepStats[C any](stats map[string]*C, spec Spec, typ LBType) map[string][]string {
 	keep := map[string]bool{}
 	lbsOf := map[string][]string{}
 	for _, lb := range spec.LoadBalancers {
-		if lb.Type != Application {
+		if lb.Type != typ {
 			continue
 		}
 		keep[lb.ARN] = true
-		if p.lbStats[lb.ARN] == nil {
-			p.lbStats[lb.ARN] = &counters{}
+		if stats[lb.ARN] == nil {
+			stats[lb.ARN] = new(C)
 		}
 		used := map[string]bool{}
 		for _, l := range lb.Listeners {
@@ -178,14 +194,13 @@ func (p *Proxy) applyStats(spec Spec) {
 			lbsOf[arn] = append(lbsOf[arn], lb.ARN)
 		}
 	}
-	for arn := range p.lbStats {
+	for arn := range stats {
 		if !keep[arn] {
-			delete(p.lbStats, arn)
+			delete(stats, arn)
 		}
 	}
-	for arn, g := range p.groups {
-		lbs := lbsOf[arn]
+	for _, lbs := range lbsOf {
 		sort.Strings(lbs)
-		g.lbs = lbs
 	}
+	return lbsOf
 }

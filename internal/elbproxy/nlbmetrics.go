@@ -34,35 +34,9 @@ type NetworkLoadBalancerMetrics struct {
 // applyFlowStats keeps one flow counter set per NLB in spec and records
 // which NLBs forward to each group. p.mu held, after applyStats.
 func (p *Proxy) applyFlowStats(spec Spec) {
-	keep := map[string]bool{}
-	lbsOf := map[string][]string{}
-	for _, lb := range spec.LoadBalancers {
-		if lb.Type != Network {
-			continue
-		}
-		keep[lb.ARN] = true
-		if p.nlbStats[lb.ARN] == nil {
-			p.nlbStats[lb.ARN] = &flowCounters{}
-		}
-		used := map[string]bool{}
-		for _, l := range lb.Listeners {
-			for _, a := range l.DefaultActions {
-				markUsed(used, a)
-			}
-		}
-		for arn := range used {
-			lbsOf[arn] = append(lbsOf[arn], lb.ARN)
-		}
-	}
-	for arn := range p.nlbStats {
-		if !keep[arn] {
-			delete(p.nlbStats, arn)
-		}
-	}
+	lbsOf := keepStats(p.nlbStats, spec, Network)
 	for arn, g := range p.groups {
-		lbs := lbsOf[arn]
-		sort.Strings(lbs)
-		g.nlbs = lbs
+		g.nlbs = lbsOf[arn]
 	}
 }
 
@@ -77,17 +51,7 @@ func (p *Proxy) networkMetrics(out *Metrics) {
 			continue
 		}
 		m := TargetGroupMetrics{ARN: arn, LoadBalancerARNs: g.nlbs}
-		g.mu.Lock()
-		for _, t := range g.targets {
-			switch {
-			case t.draining:
-			case t.health.State == StateHealthy:
-				m.Healthy++
-			case t.health.State == StateUnhealthy:
-				m.Unhealthy++
-			}
-		}
-		g.mu.Unlock()
+		g.countHosts(&m)
 		out.NetworkTargetGroups = append(out.NetworkTargetGroups, m)
 	}
 	sort.Slice(out.NetworkLoadBalancers, func(i, j int) bool { return out.NetworkLoadBalancers[i].ARN < out.NetworkLoadBalancers[j].ARN })

@@ -9,8 +9,6 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"time"
-
-	"golang.org/x/net/http/httpguts"
 )
 
 // rawHead is a target's answer header parsed in place in the target
@@ -21,10 +19,8 @@ type rawHead struct {
 	size    int    // bytes of the whole header in the buffer
 	length  int64  // Content-Length, -1 when absent
 	chunked bool
-	close   bool // Connection: close
 	hasDate bool
-	conn    [4][]byte // the Connection fields' values
-	nconn   int
+	conn    connFields
 }
 
 // readHead reads the answer's header (1xx answers skipped) without
@@ -62,20 +58,6 @@ func readHead(br *bufio.Reader) (rawHead, bool, error) {
 	}
 }
 
-// nextLine returns the line at the start of b without its line end, and
-// the rest.
-func nextLine(b []byte) (line, rest []byte) {
-	i := bytes.IndexByte(b, '\n')
-	if i < 0 {
-		return b, nil
-	}
-	line, rest = b[:i], b[i+1:]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, rest
-}
-
 func parseHead(head []byte) (rawHead, bool) {
 	h := rawHead{length: -1}
 	status, rest := nextLine(head)
@@ -92,14 +74,9 @@ func parseHead(head []byte) (rawHead, bool) {
 		return h, false
 	}
 	h.fields = rest
-	for len(rest) > 0 {
-		var line []byte
-		line, rest = nextLine(rest)
-		if len(line) == 0 {
-			break
-		}
-		name, value, ok := splitField(line)
-		if !ok {
+	for f := (fieldScan{rest: rest}); f.next(); {
+		name, value := f.name, f.value
+		if !f.valid {
 			return h, false
 		}
 		switch {
@@ -115,13 +92,8 @@ func parseHead(head []byte) (rawHead, bool) {
 			}
 			h.chunked = true
 		case foldEq(name, "connection"):
-			if h.nconn == len(h.conn) {
+			if !h.conn.add(value) {
 				return h, false
-			}
-			h.conn[h.nconn] = value
-			h.nconn++
-			if httpguts.HeaderValuesContainsToken([]string{string(value)}, "close") {
-				h.close = true
 			}
 		case foldEq(name, "date"):
 			h.hasDate = true
@@ -131,39 +103,6 @@ func parseHead(head []byte) (rawHead, bool) {
 		return h, false
 	}
 	return h, true
-}
-
-// splitField splits a header line into its name and its trimmed value;
-// false when it is not a valid field (net/http then reports it).
-func splitField(line []byte) (name, value []byte, ok bool) {
-	i := bytes.IndexByte(line, ':')
-	if i <= 0 || line[0] == ' ' || line[0] == '\t' {
-		return nil, nil, false
-	}
-	name = line[:i]
-	for _, c := range name {
-		if !httpguts.IsTokenRune(rune(c)) {
-			return nil, nil, false
-		}
-	}
-	return name, bytes.Trim(line[i+1:], " \t"), true
-}
-
-// foldEq reports whether b equals the lower-case ASCII s, ignoring case.
-func foldEq(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // hopField reports whether a field of the answer is not forwarded: hop by
@@ -177,16 +116,7 @@ func (h *rawHead) hopField(name []byte, noBody bool) bool {
 	case foldEq(name, "content-length"):
 		return !noBody
 	}
-	for _, v := range h.conn[:h.nconn] {
-		for len(v) > 0 {
-			var tok []byte
-			tok, v, _ = bytes.Cut(v, []byte(","))
-			if tok = bytes.Trim(tok, " \t"); len(tok) == len(name) && bytes.EqualFold(tok, name) {
-				return true
-			}
-		}
-	}
-	return false
+	return h.conn.names(name)
 }
 
 // relayRaw writes the target's answer (its header still in the target
@@ -198,41 +128,12 @@ func (fc *fastConn) relayRaw(req *http.Request, h *rawHead, pc *pconn, cookies [
 	writeStatusLine(bw, h.code)
 	noBody := req.Method == http.MethodHead || h.code == http.StatusNoContent || h.code == http.StatusNotModified
 	toEOF := !noBody && !h.chunked && h.length < 0 // the body ends when the target closes
-	for rest := h.fields; len(rest) > 0; {
-		var line []byte
-		line, rest = nextLine(rest)
-		if len(line) == 0 {
-			break
+	for f := (fieldScan{rest: h.fields}); f.next(); {
+		if !h.hopField(f.name, noBody) {
+			f.write(bw)
 		}
-		name, value, _ := splitField(line)
-		if h.hopField(name, noBody) {
-			continue
-		}
-		bw.Write(name)
-		bw.WriteString(": ")
-		bw.Write(value)
-		bw.WriteString("\r\n")
 	}
-	for _, c := range cookies {
-		writeField(bw, "Set-Cookie", c.String())
-	}
-	if !h.hasDate {
-		bw.WriteString("Date: ")
-		bw.Write(time.Now().UTC().AppendFormat(bw.AvailableBuffer(), http.TimeFormat))
-		bw.WriteString("\r\n")
-	}
-	switch {
-	case h.chunked || toEOF:
-		bw.WriteString("Transfer-Encoding: chunked\r\n")
-	case !noBody:
-		bw.WriteString("Content-Length: ")
-		bw.Write(strconv.AppendInt(bw.AvailableBuffer(), h.length, 10))
-		bw.WriteString("\r\n")
-	}
-	if req.Close {
-		bw.WriteString("Connection: close\r\n")
-	}
-	bw.WriteString("\r\n")
+	endAnswerHead(bw, cookies, h.hasDate, h.chunked || toEOF, noBody, h.length, req.Close)
 	pc.br.Discard(h.size) // the header is written: its bytes may go
 
 	var werr, rerr error // the client's and the target's
@@ -245,7 +146,7 @@ func (fc *fastConn) relayRaw(req *http.Request, h *rawHead, pc *pconn, cookies [
 	default:
 		werr, rerr = fc.copyN(pc, h.length)
 	}
-	if rerr == nil && !h.close && !toEOF {
+	if rerr == nil && !h.conn.close && !toEOF {
 		fc.s.tr.put(pc)
 	} else {
 		pc.close()
@@ -260,28 +161,8 @@ func (fc *fastConn) relayRaw(req *http.Request, h *rawHead, pc *pconn, cookies [
 // copyN copies n bytes of body from the target connection to the client;
 // the errors are the client's (write) and the target's (read).
 func (fc *fastConn) copyN(pc *pconn, n int64) (werr, rerr error) {
-	bw := fc.bw
-	if n > int64(pc.br.Buffered()) {
-		pc.conn.SetReadDeadline(time.Time{}) // the body may take longer than the header
-	}
-	var big []byte
-	for n > 0 && werr == nil && rerr == nil {
-		var k int
-		if n <= int64(bw.Available()) {
-			b := bw.AvailableBuffer() // straight into the client's buffer
-			k, rerr = pc.br.Read(b[:int(n)])
-			_, werr = bw.Write(b[:k])
-		} else {
-			if big == nil {
-				big = fc.s.p.bufs.Get()
-				defer fc.s.p.bufs.Put(big)
-			}
-			k, rerr = pc.br.Read(big[:min(int64(len(big)), n)])
-			_, werr = bw.Write(big[:k])
-		}
-		n -= int64(k)
-	}
-	if n > 0 && (rerr == nil || rerr == io.EOF) {
+	left, werr, rerr := fc.copyUpTo(pc, pc.br, n)
+	if left > 0 && (rerr == nil || rerr == io.EOF) {
 		rerr = io.ErrUnexpectedEOF
 	}
 	return werr, rerr
@@ -292,24 +173,8 @@ func (fc *fastConn) copyN(pc *pconn, n int64) (werr, rerr error) {
 // body in pc's buffer and are forwarded.
 func (fc *fastConn) rechunk(body io.Reader, pc *pconn, trailers bool) (werr, rerr error) {
 	bw := fc.bw
-	buf := fc.s.p.bufs.Get()
-	defer fc.s.p.bufs.Put(buf)
 	pc.conn.SetReadDeadline(time.Time{})
-	for werr == nil {
-		var n int
-		n, rerr = body.Read(buf)
-		if n > 0 {
-			bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(n), 16))
-			bw.WriteString("\r\n")
-			bw.Write(buf[:n])
-			bw.WriteString("\r\n")
-			werr = bw.Flush()
-		}
-		if rerr != nil {
-			break
-		}
-	}
-	if rerr != io.EOF || werr != nil {
+	if werr, rerr = fc.writeChunks(body); rerr != io.EOF || werr != nil {
 		return werr, rerr
 	}
 	rerr = nil
@@ -329,5 +194,29 @@ func (fc *fastConn) rechunk(body io.Reader, pc *pconn, trailers bool) (werr, rer
 		bw.WriteString("\r\n")
 	}
 	_, werr = bw.WriteString("\r\n")
+	return werr, rerr
+}
+
+// writeChunks copies body to the client as chunks, each flushed as it
+// arrives (streaming), until a read or write fails; rerr is io.EOF at the
+// body's end. The last chunk and trailers are the caller's.
+func (fc *fastConn) writeChunks(body io.Reader) (werr, rerr error) {
+	bw := fc.bw
+	buf := fc.s.p.bufs.Get()
+	defer fc.s.p.bufs.Put(buf)
+	for werr == nil {
+		var n int
+		n, rerr = body.Read(buf)
+		if n > 0 {
+			bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(n), 16))
+			bw.WriteString("\r\n")
+			bw.Write(buf[:n])
+			bw.WriteString("\r\n")
+			werr = bw.Flush()
+		}
+		if rerr != nil {
+			break
+		}
+	}
 	return werr, rerr
 }

@@ -20,9 +20,7 @@ type rawReq struct {
 	host   []byte
 	fields []byte // the header lines after the request line
 	size   int    // bytes of the whole header in the buffer
-	close  bool   // Connection: close
-	conn   [4][]byte
-	nconn  int
+	conn   connFields
 	trace  []byte // X-Amzn-Trace-Id
 	xff    bool   // has X-Forwarded-For
 	te     bool   // TE names trailers
@@ -63,13 +61,9 @@ func parseRequest(head []byte) (rawReq, bool) {
 	}
 	r.fields = rest
 	hosts := 0
-	for len(rest) > 0 {
-		line, rest = nextLine(rest)
-		if len(line) == 0 {
-			break
-		}
-		name, value, ok := splitField(line)
-		if !ok || !validValue(value) {
+	for f := (fieldScan{rest: rest}); f.next(); {
+		name, value := f.name, f.value
+		if !f.valid || !validValue(value) {
 			return r, false
 		}
 		switch {
@@ -79,13 +73,8 @@ func parseRequest(head []byte) (rawReq, bool) {
 		case foldEq(name, "content-length"), foldEq(name, "transfer-encoding"), foldEq(name, "upgrade"), foldEq(name, "expect"):
 			return r, false
 		case foldEq(name, "connection"):
-			if r.nconn == len(r.conn) {
+			if !r.conn.add(value) {
 				return r, false
-			}
-			r.conn[r.nconn] = value
-			r.nconn++
-			if httpguts.HeaderValuesContainsToken([]string{string(value)}, "close") {
-				r.close = true
 			}
 		case foldEq(name, "x-amzn-trace-id"):
 			if r.trace != nil {
@@ -120,13 +109,11 @@ func validValue(v []byte) bool {
 // request is the little of the request the rest of the fast path reads:
 // method, Close and the cookies.
 func (r *rawReq) request() *http.Request {
-	req := &http.Request{Method: string(r.method), Close: r.close, Header: http.Header{}}
+	req := &http.Request{Method: string(r.method), Close: r.conn.close, Header: http.Header{}}
 	if r.cookie {
-		for rest := r.fields; len(rest) > 0; {
-			var line []byte
-			line, rest = nextLine(rest)
-			if name, value, ok := splitField(line); ok && foldEq(name, "cookie") {
-				req.Header.Add("Cookie", string(value))
+		for f := (fieldScan{rest: r.fields}); f.next(); {
+			if f.valid && foldEq(f.name, "cookie") {
+				req.Header.Add("Cookie", string(f.value))
 			}
 		}
 	}
@@ -143,16 +130,7 @@ func (r *rawReq) dropped(name []byte) bool {
 		foldEq(name, "x-forwarded-proto"), foldEq(name, "x-forwarded-port"), foldEq(name, "x-amzn-trace-id"):
 		return true
 	}
-	for _, v := range r.conn[:r.nconn] {
-		for len(v) > 0 {
-			var tok []byte
-			tok, v, _ = bytes.Cut(v, []byte(","))
-			if tok = bytes.Trim(tok, " \t"); bytes.EqualFold(tok, name) {
-				return true
-			}
-		}
-	}
-	return false
+	return r.conn.names(name)
 }
 
 // write writes the request as the ALB forwards it (as writeTargetRequest).
@@ -163,31 +141,19 @@ func (r *rawReq) write(bw *bufio.Writer, client netip.Addr, port int) {
 	bw.WriteString(" HTTP/1.1\r\nHost: ")
 	bw.Write(r.host)
 	bw.WriteString("\r\n")
-	for rest := r.fields; len(rest) > 0; {
-		var line []byte
-		line, rest = nextLine(rest)
-		if len(line) == 0 {
-			break
+	for f := (fieldScan{rest: r.fields}); f.next(); {
+		if !r.dropped(f.name) {
+			f.write(bw)
 		}
-		name, value, _ := splitField(line)
-		if r.dropped(name) {
-			continue
-		}
-		bw.Write(name)
-		bw.WriteString(": ")
-		bw.Write(value)
-		bw.WriteString("\r\n")
 	}
 	if r.te {
 		bw.WriteString("Te: trailers\r\n")
 	}
 	bw.WriteString("X-Forwarded-For: ")
 	if r.xff {
-		for rest := r.fields; len(rest) > 0; {
-			var line []byte
-			line, rest = nextLine(rest)
-			if name, value, ok := splitField(line); ok && foldEq(name, "x-forwarded-for") {
-				bw.Write(value)
+		for f := (fieldScan{rest: r.fields}); f.next(); {
+			if f.valid && foldEq(f.name, "x-forwarded-for") {
+				bw.Write(f.value)
 				bw.WriteString(", ")
 			}
 		}

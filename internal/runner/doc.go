@@ -87,7 +87,11 @@
 // Container reasons follow ECS: "CannotPullContainerError: <daemon
 // message>", "CannotCreateContainerError: ...", "CannotStartContainerError:
 // ...", "OutOfMemoryError: Container killed due to memory usage",
-// "ResourceInitializationError: ..." (task network, volumes, secrets). An
+// "ResourceInitializationError: ..." (task network, volumes, secrets).
+// OutOfMemoryError follows the driver's OOM fact (the state's OOMKilled or
+// an oom event of the container's last run, which Docker can deliver after
+// the exit), whatever the exit code: a shell or init parent can exit with
+// its own code after the kernel killed its child. An
 // essential container that never started gives its reason to the task; a
 // non-essential one that fails (to pull, say) is reported STOPPED with its
 // reason and the task goes on, but containers whose dependsOn conditions it

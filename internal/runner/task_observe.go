@@ -343,11 +343,17 @@ func (t *taskRun) handleEvent(ctx context.Context, ev driver.ContainerEvent) {
 			return // about the run being restarted
 		}
 		c.oom = true
-		if c.phase == phStopped && c.started && c.reason == "" && c.exitCode != nil && *c.exitCode == 137 {
-			// Docker may report the exit before the OOM kill that caused it
-			// (its OOMKilled is then false): a container's cgroup is gone
-			// once it stopped, so this event is about its last run.
+		// The driver may report the exit before the OOM kill of that run
+		// (Docker 20.10 does, now and then, its OOMKilled then false): a
+		// container's cgroup is gone once it stopped, so this event is
+		// about its last run, whatever its exit code (an OOM-killed child
+		// can leave its parent to exit with its own code), as Docker's
+		// OOMKilled and so ECS's reason are.
+		switch {
+		case c.phase == phStopped && c.started && c.reason == "":
 			c.reason = ReasonOutOfMemory
+		case c.restartDue && c.restartReason == "":
+			c.restartReason = ReasonOutOfMemory // should the restart not happen
 		}
 	case driver.EventDestroy:
 		if !c.removed {

@@ -2,12 +2,10 @@ package server
 
 import (
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/cw"
 	"github.com/berth-dev/berth/internal/cwcp"
-	"github.com/berth-dev/berth/internal/elb"
 	"github.com/berth-dev/berth/internal/elbproxy"
 )
 
@@ -26,15 +24,13 @@ import (
 // Average and SampleCount exact.
 // Only the onMetrics caller (the data plane controller's goroutine) uses it.
 type albMetrics struct {
-	cw     *cwcp.Plane
-	now    func() time.Time
-	log    *slog.Logger
+	elbPublisher
 	prevLB map[string]elbproxy.Counters
 	prevTG map[string]elbproxy.Counters
 }
 
 func newALBMetrics(plane *cwcp.Plane, log *slog.Logger) *albMetrics {
-	return &albMetrics{cw: plane, now: time.Now, log: log,
+	return &albMetrics{elbPublisher: elbPublisher{cw: plane, now: time.Now, log: log, namespace: "AWS/ApplicationELB", lbType: "app"},
 		prevLB: map[string]elbproxy.Counters{}, prevTG: map[string]elbproxy.Counters{}}
 }
 
@@ -44,7 +40,7 @@ func (a *albMetrics) onMetrics(m elbproxy.Metrics) {
 	nextLB := map[string]elbproxy.Counters{}
 	for _, lb := range m.LoadBalancers {
 		nextLB[lb.ARN] = lb.Counters
-		sc, dim, ok := lbDimension(lb.ARN)
+		sc, dim, ok := a.lbDimension(lb.ARN)
 		if !ok {
 			continue
 		}
@@ -59,22 +55,14 @@ func (a *albMetrics) onMetrics(m elbproxy.Metrics) {
 	nextTG := map[string]elbproxy.Counters{}
 	for _, g := range m.TargetGroups {
 		nextTG[g.ARN] = g.Counters
-		sc, tgDim, ok := tgDimension(g.ARN)
+		sc, dimSets, ok := a.groupDimensions(g)
 		if !ok {
 			continue
 		}
 		d := delta(g.Counters, a.prevTG[g.ARN])
-		dimSets := [][]cw.Dimension{{{Name: "TargetGroup", Value: tgDim}}}
-		for _, lbARN := range g.LoadBalancerARNs {
-			if _, lbDim, ok := lbDimension(lbARN); ok {
-				dimSets = append(dimSets, []cw.Dimension{{Name: "LoadBalancer", Value: lbDim}, {Name: "TargetGroup", Value: tgDim}})
-			}
-		}
 		for _, dims := range dimSets {
 			data := countData(now, dims, d)
-			data = append(data,
-				count(now, "HealthyHostCount", dims, float64(g.Healthy)),
-				count(now, "UnHealthyHostCount", dims, float64(g.Unhealthy)))
+			data = append(data, hostCounts(now, dims, g)...)
 			per := float64(d.Requests)
 			if g.Serving > 0 {
 				per /= float64(g.Serving)
@@ -84,15 +72,7 @@ func (a *albMetrics) onMetrics(m elbproxy.Metrics) {
 		}
 	}
 	a.prevLB, a.prevTG = nextLB, nextTG
-	for sc, data := range byScope {
-		for len(data) > 0 {
-			n := min(len(data), 1000)
-			if err := a.cw.PublishServiceMetrics(sc, "AWS/ApplicationELB", data[:n]); err != nil {
-				a.log.Warn("publishing AWS/ApplicationELB metrics", "account", sc.Account, "region", sc.Region, "err", err)
-			}
-			data = data[n:]
-		}
-	}
+	a.publish(byScope)
 }
 
 // countData is RequestCount, the target HTTP code counts and
@@ -120,11 +100,6 @@ func countData(now time.Time, dims []cw.Dimension, d elbproxy.Counters) []cw.Dat
 		}
 	}
 	return out
-}
-
-func count(now time.Time, name string, dims []cw.Dimension, v float64) cw.Datum {
-	return cw.Datum{Metric: cw.Metric{Name: name, Dimensions: dims}, Time: now, Unit: "Count",
-		Agg: cw.Agg{Count: 1, Sum: v, Min: v, Max: v}}
 }
 
 // delta is cur - prev, or cur when the counters restarted (a new proxy).
@@ -171,25 +146,4 @@ func responseTimeValues(d elbproxy.Counters) (cw.Agg, []cw.Agg) {
 		agg.Add(parts[k])
 	}
 	return agg, parts
-}
-
-// lbDimension is an application load balancer's scope and its
-// LoadBalancer dimension (app/<name>/<id>).
-func lbDimension(arn string) (cw.Scope, string, bool) {
-	a, err := elb.ParseARN(arn, elb.KindLoadBalancer)
-	if err != nil || a.LBType != "app" {
-		return cw.Scope{}, "", false
-	}
-	_, res, _ := strings.Cut(strings.SplitN(arn, ":", 6)[5], "loadbalancer/")
-	return cw.Scope{Account: a.Scope.Account, Region: a.Scope.Region}, res, true
-}
-
-// tgDimension is a target group's scope and its TargetGroup dimension
-// (targetgroup/<name>/<id>).
-func tgDimension(arn string) (cw.Scope, string, bool) {
-	a, err := elb.ParseARN(arn, elb.KindTargetGroup)
-	if err != nil {
-		return cw.Scope{}, "", false
-	}
-	return cw.Scope{Account: a.Scope.Account, Region: a.Scope.Region}, strings.SplitN(arn, ":", 6)[5], true
 }

@@ -10,11 +10,11 @@ import (
 )
 
 func TestALBDimensions(t *testing.T) {
-	sc, d, ok := lbDimension("arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188")
+	sc, d, ok := loadBalancerDimension("arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188", "app")
 	if !ok || d != "app/web/50dc6c495c0c9188" || sc.Account != "123456789012" || sc.Region != "eu-west-1" {
 		t.Errorf("load balancer: %v %q %v", sc, d, ok)
 	}
-	if _, _, ok := lbDimension("arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/tcp/50dc6c495c0c9188"); ok {
+	if _, _, ok := loadBalancerDimension("arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/tcp/50dc6c495c0c9188", "app"); ok {
 		t.Error("a network load balancer got an AWS/ApplicationELB dimension")
 	}
 	sc, d, ok = tgDimension("arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-tg/73e2d6bc24d8a067")

@@ -2,12 +2,10 @@ package server
 
 import (
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/cw"
 	"github.com/berth-dev/berth/internal/cwcp"
-	"github.com/berth-dev/berth/internal/elb"
 	"github.com/berth-dev/berth/internal/elbproxy"
 )
 
@@ -21,14 +19,13 @@ import (
 // Only the onMetrics caller (the data plane controller's goroutine) uses
 // it.
 type nlbMetrics struct {
-	cw   *cwcp.Plane
-	now  func() time.Time
-	log  *slog.Logger
+	elbPublisher
 	prev map[string]elbproxy.FlowCounters
 }
 
 func newNLBMetrics(plane *cwcp.Plane, log *slog.Logger) *nlbMetrics {
-	return &nlbMetrics{cw: plane, now: time.Now, log: log, prev: map[string]elbproxy.FlowCounters{}}
+	return &nlbMetrics{elbPublisher: elbPublisher{cw: plane, now: time.Now, log: log, namespace: "AWS/NetworkELB", lbType: "net"},
+		prev: map[string]elbproxy.FlowCounters{}}
 }
 
 func (n *nlbMetrics) onMetrics(m elbproxy.Metrics) {
@@ -37,7 +34,7 @@ func (n *nlbMetrics) onMetrics(m elbproxy.Metrics) {
 	next := map[string]elbproxy.FlowCounters{}
 	for _, lb := range m.NetworkLoadBalancers {
 		next[lb.ARN] = lb.FlowCounters
-		sc, dim, ok := nlbDimension(lb.ARN)
+		sc, dim, ok := n.lbDimension(lb.ARN)
 		if !ok {
 			continue
 		}
@@ -54,41 +51,14 @@ func (n *nlbMetrics) onMetrics(m elbproxy.Metrics) {
 				Agg: cw.Agg{Count: 1, Sum: float64(bytes), Min: float64(bytes), Max: float64(bytes)}})
 	}
 	for _, g := range m.NetworkTargetGroups {
-		sc, tgDim, ok := tgDimension(g.ARN)
+		sc, dimSets, ok := n.groupDimensions(g)
 		if !ok {
 			continue
 		}
-		dimSets := [][]cw.Dimension{{{Name: "TargetGroup", Value: tgDim}}}
-		for _, lbARN := range g.LoadBalancerARNs {
-			if _, lbDim, ok := nlbDimension(lbARN); ok {
-				dimSets = append(dimSets, []cw.Dimension{{Name: "LoadBalancer", Value: lbDim}, {Name: "TargetGroup", Value: tgDim}})
-			}
-		}
 		for _, dims := range dimSets {
-			byScope[sc] = append(byScope[sc],
-				count(now, "HealthyHostCount", dims, float64(g.Healthy)),
-				count(now, "UnHealthyHostCount", dims, float64(g.Unhealthy)))
+			byScope[sc] = append(byScope[sc], hostCounts(now, dims, g)...)
 		}
 	}
 	n.prev = next
-	for sc, data := range byScope {
-		for len(data) > 0 {
-			k := min(len(data), 1000)
-			if err := n.cw.PublishServiceMetrics(sc, "AWS/NetworkELB", data[:k]); err != nil {
-				n.log.Warn("publishing AWS/NetworkELB metrics", "account", sc.Account, "region", sc.Region, "err", err)
-			}
-			data = data[k:]
-		}
-	}
-}
-
-// nlbDimension is a network load balancer's scope and its LoadBalancer
-// dimension (net/<name>/<id>).
-func nlbDimension(arn string) (cw.Scope, string, bool) {
-	a, err := elb.ParseARN(arn, elb.KindLoadBalancer)
-	if err != nil || a.LBType != "net" {
-		return cw.Scope{}, "", false
-	}
-	_, res, _ := strings.Cut(strings.SplitN(arn, ":", 6)[5], "loadbalancer/")
-	return cw.Scope{Account: a.Scope.Account, Region: a.Scope.Region}, res, true
+	n.publish(byScope)
 }

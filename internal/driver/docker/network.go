@@ -96,21 +96,9 @@ func (d *Driver) CreateTaskNetwork(ctx context.Context, spec driver.TaskNetworkS
 		if vn != nil {
 			vn.release(addr.Addr())
 		}
-		if !cerrdefs.IsConflict(err) {
-			return driver.TaskNetwork{}, wrap("create task network "+spec.Name, err)
+		if id, addr, err = d.adoptSandbox(ctx, spec, err); err != nil {
+			return driver.TaskNetwork{}, err
 		}
-		existing, ierr := d.cli.ContainerInspect(ctx, spec.Name, client.ContainerInspectOptions{})
-		if ierr != nil {
-			return driver.TaskNetwork{}, wrap("create task network "+spec.Name, err)
-		}
-		c := existing.Container
-		if c.Config == nil || c.Config.Labels[labelRole] != roleSandbox || !hasLabels(c.Config.Labels, spec.Labels) {
-			return driver.TaskNetwork{}, &opError{op: "create task network " + spec.Name, kind: driver.ErrConflict,
-				err: fmt.Errorf("name taken by container %s with different labels", shortID(c.ID))}
-		}
-		d.log.InfoContext(ctx, "task network already exists; adopting it", "name", spec.Name, "id", c.ID)
-		id = c.ID
-		addr, _ = netip.ParsePrefix(c.Config.Labels[labelAddr])
 	}
 	if _, err := d.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		return driver.TaskNetwork{}, wrap("start task network "+spec.Name, err)
@@ -128,6 +116,27 @@ func (d *Driver) CreateTaskNetwork(ctx context.Context, spec driver.TaskNetworkS
 	tn := d.toTaskNetwork(c)
 	d.log.InfoContext(ctx, "task network created", "name", spec.Name, "id", id, "ip", tn.IPv4Address)
 	return tn, nil
+}
+
+// adoptSandbox takes over the sandbox container of spec that a create
+// found already there (a retried create, createErr a conflict): its ID
+// and address. Another container of that name is a conflict.
+func (d *Driver) adoptSandbox(ctx context.Context, spec driver.TaskNetworkSpec, createErr error) (string, netip.Prefix, error) {
+	if !cerrdefs.IsConflict(createErr) {
+		return "", netip.Prefix{}, wrap("create task network "+spec.Name, createErr)
+	}
+	existing, err := d.cli.ContainerInspect(ctx, spec.Name, client.ContainerInspectOptions{})
+	if err != nil {
+		return "", netip.Prefix{}, wrap("create task network "+spec.Name, createErr)
+	}
+	c := existing.Container
+	if c.Config == nil || c.Config.Labels[labelRole] != roleSandbox || !hasLabels(c.Config.Labels, spec.Labels) {
+		return "", netip.Prefix{}, &opError{op: "create task network " + spec.Name, kind: driver.ErrConflict,
+			err: fmt.Errorf("name taken by container %s with different labels", shortID(c.ID))}
+	}
+	d.log.InfoContext(ctx, "task network already exists; adopting it", "name", spec.Name, "id", c.ID)
+	addr, _ := netip.ParsePrefix(c.Config.Labels[labelAddr])
+	return c.ID, addr, nil
 }
 
 // plumbSandbox gives a started sandbox its interface (see vethNet.plumb).
