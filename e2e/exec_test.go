@@ -31,6 +31,19 @@ const (
 	pluginUUIDPin = "github.com/twinj/uuid v0.0.0-20151029044442-89173bcdda19"
 )
 
+// pluginSDKPins pin the AWS SDK modules the plugin imports to versions
+// that need berth's own aws-sdk-go-v2 and smithy-go: left to `go mod tidy`,
+// they resolve to the newest the proxy lists, whose own requirements the
+// proxy may not serve (seen: config v1.33.22 needs smithy-go v1.28.10,
+// which the proxy answered 403).
+var pluginSDKPins = []string{
+	"github.com/aws/aws-sdk-go-v2 v1.48.0",
+	"github.com/aws/smithy-go v1.28.9",
+	"github.com/aws/aws-sdk-go-v2/config v1.33.21",
+	"github.com/aws/aws-sdk-go-v2/service/kms v1.63.0",
+	"github.com/aws/aws-sdk-go-v2/service/ssm v1.84.0",
+}
+
 // buildSessionManagerPlugin builds the plugin into a temporary directory
 // and returns it (to put on PATH).
 func buildSessionManagerPlugin(t *testing.T) string {
@@ -69,7 +82,8 @@ func buildSessionManagerPlugin(t *testing.T) string {
 	tree := filepath.Join(scratch, "src")
 	run(scratch, "cp", "-r", dir, tree)
 	run(scratch, "chmod", "-R", "u+w", tree)
-	gomod := "module " + pluginModule + "\n\ngo 1.22\n\nrequire " + pluginUUIDPin + "\n"
+	gomod := "module " + pluginModule + "\n\ngo 1.22\n\nrequire (\n\t" + pluginUUIDPin + "\n\t" +
+		strings.Join(pluginSDKPins, "\n\t") + "\n)\n"
 	if err := os.WriteFile(filepath.Join(tree, "go.mod"), []byte(gomod), 0o644); err != nil {
 		t.Fatal(err)
 	}
